@@ -1,0 +1,60 @@
+// @ts-check
+// Connection settings for sequelize-cli (see .sequelizerc) and for the app itself
+// (src/platform/db reads connectionOptions from here), so both always agree.
+'use strict';
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '..');
+const DEFAULT_SQLITE_PATH = path.join(ROOT, 'data', 'amt.sqlite');
+
+/**
+ * @param {NodeJS.ProcessEnv} env
+ * @returns {import('sequelize').Options & { url?: string, seederStorage: string, migrationStorageTableName: string, seederStorageTableName: string }}
+ */
+function connectionOptions(env = process.env) {
+  const common = {
+    seederStorage: 'sequelize',
+    migrationStorageTableName: 'SequelizeMeta',
+    seederStorageTableName: 'SequelizeData',
+    logging: false,
+    define: { freezeTableName: true },
+  };
+  if (env.DATABASE_URL) {
+    return {
+      ...common,
+      url: env.DATABASE_URL,
+      dialect: 'mysql',
+      // Store and read DATETIME as UTC whatever the process timezone is.
+      timezone: '+00:00',
+      dialectOptions: {
+        // DECIMAL comes back as a string (never a float); DATE/DATETIME parsing stays with Sequelize.
+        decimalNumbers: false,
+        supportBigNumbers: true,
+        bigNumberStrings: true,
+        connectTimeout: Number(env.DB_CONNECT_TIMEOUT_MS || 5000),
+        multipleStatements: false,
+      },
+      pool: {
+        max: Number(env.DB_POOL_MAX || 20),
+        min: 0,
+        acquire: Number(env.DB_POOL_ACQUIRE_MS || 30000),
+        idle: 10000,
+      },
+    };
+  }
+  return {
+    ...common,
+    dialect: 'sqlite',
+    storage: env.SQLITE_PATH || DEFAULT_SQLITE_PATH,
+    pool: { max: 1, min: 0, idle: 10000 },
+  };
+}
+
+const options = connectionOptions(process.env);
+module.exports = {
+  development: options,
+  test: options,
+  production: options,
+  connectionOptions,
+  DEFAULT_SQLITE_PATH,
+};

@@ -1,0 +1,52 @@
+import jwt from 'jsonwebtoken';
+import passport from 'passport';
+import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
+import type { AppConfig } from '../config';
+import type { Principal } from './principal';
+
+// One algorithm, pinned: a token signed any other way (including alg "none") is refused.
+export const JWT_ALGORITHM = 'HS256' as const;
+
+export interface AccessClaims {
+  sub: string;
+  role: number;
+  typ: 'access';
+}
+
+export function signAccessToken(config: AppConfig['jwt'], employeeId: number, roleId: number): string {
+  const claims: AccessClaims = { sub: String(employeeId), role: roleId, typ: 'access' };
+  return jwt.sign(claims, config.secret, {
+    algorithm: JWT_ALGORITHM,
+    issuer: config.issuer,
+    audience: config.audience,
+    expiresIn: config.accessTtlSeconds,
+  });
+}
+
+export type PrincipalLoader = (employeeId: number) => Promise<Principal | null>;
+
+/** A passport instance (not the global one) whose 'jwt' strategy yields a Principal or nothing. */
+export function createPassport(config: AppConfig['jwt'], loadPrincipal: PrincipalLoader): passport.PassportStatic {
+  const instance = new passport.Passport() as unknown as passport.PassportStatic;
+  instance.use(
+    'jwt',
+    new JwtStrategy(
+      {
+        jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+        secretOrKey: config.secret,
+        algorithms: [JWT_ALGORITHM],
+        issuer: config.issuer,
+        audience: config.audience,
+        jsonWebTokenOptions: { clockTolerance: 5 },
+      },
+      (claims: AccessClaims, done: (err: unknown, user?: Principal | false) => void) => {
+        if (claims.typ !== 'access' || !/^\d+$/.test(claims.sub)) return done(null, false);
+        loadPrincipal(Number(claims.sub)).then(
+          (p) => done(null, p ?? false),
+          (err) => done(err),
+        );
+      },
+    ),
+  );
+  return instance;
+}

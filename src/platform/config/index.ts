@@ -1,0 +1,102 @@
+import Joi from 'joi';
+
+/** Everything the process reads from its environment, validated once at start. */
+export interface AppConfig {
+  env: 'development' | 'test' | 'production';
+  port: number;
+  databaseUrl?: string;
+  sqlitePath?: string;
+  redisUrl?: string;
+  /** Demo mode: no DATABASE_URL, so SQLite is used and migrations/seeders run at start. */
+  demo: boolean;
+  logLevel: string;
+  bodyLimit: string;
+  trustProxy: boolean;
+  shutdownTimeoutMs: number;
+  queuePrefix: string;
+  jwt: { secret: string; issuer: string; audience: string; accessTtlSeconds: number };
+  refreshTokenTtlDays: number;
+  loginThrottle: { windowMinutes: number; maxFailuresPerAccount: number; maxFailuresPerIp: number };
+  dataEncryptionKey: string;
+}
+
+// Fixed values for demo and development only; production must provide its own (see schema below).
+const DEV_JWT_SECRET = 'amt-development-only-secret-change-me-0123456789';
+const DEV_ENCRYPTION_KEY = '00'.repeat(32);
+
+const isProd = Joi.ref('NODE_ENV');
+
+const schema = Joi.object({
+  NODE_ENV: Joi.string().valid('development', 'test', 'production').default('development'),
+  PORT: Joi.number().integer().min(0).max(65535).default(3000),
+  DATABASE_URL: Joi.string()
+    .uri({ scheme: ['mysql', 'mariadb'] })
+    .when(isProd, { is: 'production', then: Joi.required() }),
+  SQLITE_PATH: Joi.string(),
+  REDIS_URL: Joi.string()
+    .uri({ scheme: ['redis', 'rediss'] })
+    .when(isProd, { is: 'production', then: Joi.required() }),
+  LOG_LEVEL: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info'),
+  BODY_LIMIT: Joi.string().pattern(/^\d+(b|kb|mb)$/i).default('1mb'),
+  TRUST_PROXY: Joi.boolean().default(false),
+  SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(0).default(10000),
+  QUEUE_PREFIX: Joi.string().pattern(/^[a-z0-9:_-]+$/i).default('amt'),
+  JWT_SECRET: Joi.string()
+    .min(32)
+    .when(isProd, { is: 'production', then: Joi.required(), otherwise: Joi.optional().default(DEV_JWT_SECRET) }),
+  JWT_ISSUER: Joi.string().default('amt'),
+  JWT_AUDIENCE: Joi.string().default('amt-api'),
+  ACCESS_TOKEN_TTL_SECONDS: Joi.number().integer().min(30).max(86400).default(900),
+  REFRESH_TOKEN_TTL_DAYS: Joi.number().integer().min(1).max(365).default(30),
+  LOGIN_WINDOW_MINUTES: Joi.number().integer().min(1).default(15),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: Joi.number().integer().min(1).default(5),
+  LOGIN_MAX_FAILURES_PER_IP: Joi.number().integer().min(1).default(30),
+  DATA_ENCRYPTION_KEY: Joi.string()
+    .hex()
+    .length(64)
+    .when(isProd, { is: 'production', then: Joi.required(), otherwise: Joi.optional().default(DEV_ENCRYPTION_KEY) }),
+}).unknown(true);
+
+export class ConfigError extends Error {
+  constructor(readonly variables: string[], message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates the environment; throws ConfigError naming every wrong or missing variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const { value, error } = schema.validate(env, { abortEarly: false, convert: true });
+  if (error) {
+    const variables = [...new Set(error.details.map((d) => String(d.path[0])))];
+    const lines = error.details.map((d) => `  ${String(d.path[0])}: ${d.message.replace(/^"[^"]*" /, '')}`);
+    throw new ConfigError(variables, `Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const v = value as Record<string, any>;
+  return Object.freeze({
+    env: v.NODE_ENV,
+    port: v.PORT,
+    databaseUrl: v.DATABASE_URL,
+    sqlitePath: v.SQLITE_PATH,
+    redisUrl: v.REDIS_URL,
+    demo: !v.DATABASE_URL,
+    logLevel: v.LOG_LEVEL,
+    bodyLimit: v.BODY_LIMIT,
+    trustProxy: v.TRUST_PROXY,
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+    queuePrefix: v.QUEUE_PREFIX,
+    jwt: {
+      secret: v.JWT_SECRET,
+      issuer: v.JWT_ISSUER,
+      audience: v.JWT_AUDIENCE,
+      accessTtlSeconds: v.ACCESS_TOKEN_TTL_SECONDS,
+    },
+    refreshTokenTtlDays: v.REFRESH_TOKEN_TTL_DAYS,
+    loginThrottle: {
+      windowMinutes: v.LOGIN_WINDOW_MINUTES,
+      maxFailuresPerAccount: v.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      maxFailuresPerIp: v.LOGIN_MAX_FAILURES_PER_IP,
+    },
+    dataEncryptionKey: v.DATA_ENCRYPTION_KEY,
+  });
+}

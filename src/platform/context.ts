@@ -1,0 +1,25 @@
+import type IORedis from 'ioredis';
+import type { Sequelize } from 'sequelize';
+import type { AppConfig } from './config';
+import type { RouteSpec } from './http/route';
+import type { Logger } from './logging/logger';
+import type { JobDefinition, JobQueue } from './queue';
+
+/** What every service, route and job is handed: injected, never imported as globals. */
+export interface AppContext {
+  config: AppConfig;
+  sequelize: Sequelize;
+  logger: Logger;
+  queue: JobQueue;
+  /** Present when REDIS_URL is set (shared, non-blocking connection). */
+  redis?: IORedis;
+}
+
+/** A domain module: its tables, its HTTP routes and its jobs. */
+export interface AppModule {
+  name: string;
+  initModels?(sequelize: Sequelize): void;
+  associate?(): void;
+  routes?(ctx: AppContext): RouteSpec[];
+  jobs?(ctx: AppContext): JobDefinition[];
+}

@@ -1,0 +1,39 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Sequelize, Transaction } from 'sequelize';
+
+const RETRYABLE_MYSQL = new Set([1213 /* ER_LOCK_DEADLOCK */, 1205 /* ER_LOCK_WAIT_TIMEOUT */]);
+
+export function isRetryableTxError(err: unknown): boolean {
+  const e = err as { parent?: { errno?: number; code?: string }; original?: { errno?: number; code?: string } };
+  const cause = e?.parent ?? e?.original;
+  if (!cause) return false;
+  if (cause.errno !== undefined && RETRYABLE_MYSQL.has(cause.errno)) return true;
+  return cause.code === 'SQLITE_BUSY';
+}
+
+export interface TxOptions {
+  /** Whole-transaction attempts on deadlock or lock-wait timeout. */
+  attempts?: number;
+  isolationLevel?: Transaction.ISOLATION_LEVELS;
+}
+
+/**
+ * Runs `work` in one transaction and retries the whole of it when the database picks it as a
+ * deadlock victim. `work` must therefore be safe to run again from the start: it may do nothing
+ * outside the transaction it is handed.
+ */
+export async function withTransaction<T>(
+  sequelize: Sequelize,
+  work: (t: Transaction) => Promise<T>,
+  { attempts = 5, isolationLevel }: TxOptions = {},
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await sequelize.transaction({ isolationLevel }, work);
+    } catch (err) {
+      if (attempt >= attempts || !isRetryableTxError(err)) throw err;
+      // Jittered back-off so the two sides of a deadlock do not collide again at once.
+      await sleep(5 * attempt + Math.floor(Math.random() * 10 * attempt));
+    }
+  }
+}

@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import swaggerUi from 'swagger-ui-express';
+import type passport from 'passport';
+import type { AppConfig } from '../config';
+import type { Logger } from '../logging/logger';
+import { errorHandler, notFoundHandler } from './errors';
+import { buildOpenApiDocument } from './openapi';
+import type { RouteSpec } from './route';
+import { mountRoutes } from './router';
+
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<void>;
+}
+
+export interface HttpAppOptions {
+  config: Pick<AppConfig, 'bodyLimit' | 'trustProxy'>;
+  logger: Logger;
+  passport: passport.PassportStatic;
+  routes: RouteSpec[];
+  readiness: ReadinessCheck[];
+  knownPermissions: ReadonlySet<string>;
+  /** Extra routers mounted before the API 404 (e.g. Bull Board); each brings its own guard. */
+  extraMounts?: { path: string; handler: express.RequestHandler | express.Router }[];
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
+
+export function createHttpApp(opts: HttpAppOptions): Express {
+  for (const r of opts.routes) {
+    if (r.access && 'permission' in r.access && !opts.knownPermissions.has(r.access.permission)) {
+      throw new Error(`${r.method.toUpperCase()} ${r.path} declares unknown permission ${r.access.permission}`);
+    }
+  }
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', opts.config.trustProxy);
+  app.set('query parser', 'simple');
+
+  app.use(
+    pinoHttp({
+      logger: opts.logger,
+      genReqId: (req, res) => {
+        const incoming = req.headers['x-request-id'];
+        const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
+  app.use(helmet({ contentSecurityPolicy: false }));
+  app.use(express.json({ limit: opts.config.bodyLimit, type: ['application/json', 'application/*+json'] }));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const results = await Promise.all(
+      opts.readiness.map(async (c) => {
+        try {
+          await c.check();
+          return [c.name, 'ok'] as const;
+        } catch {
+          return [c.name, 'unavailable'] as const;
+        }
+      }),
+    );
+    const checks = Object.fromEntries(results);
+    const ready = results.every(([, s]) => s === 'ok');
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', checks });
+  });
+
+  const document = buildOpenApiDocument(opts.routes, { title: 'AMT API', version: '1' });
+  app.get('/openapi.json', (_req, res) => {
+    res.json(document);
+  });
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(document as swaggerUi.JsonObject));
+
+  for (const m of opts.extraMounts ?? []) app.use(m.path, m.handler);
+
+  const api = express.Router();
+  mountRoutes(api, opts.routes, { passport: opts.passport, logger: opts.logger });
+  app.use('/api/v1', api);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(opts.logger));
+  return app;
+}

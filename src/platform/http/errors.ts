@@ -1,0 +1,55 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { UniqueConstraintError, ForeignKeyConstraintError, OptimisticLockError } from 'sequelize';
+import type { Logger } from '../logging/logger';
+import { HttpProblem, problems } from './problem';
+
+/** Unknown path under the API: a problem+json 404, not Express's HTML page. */
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(new HttpProblem(404, `No route for ${req.method} ${req.path}.`));
+};
+
+/** Errors Express's body parser raises, mapped to their statuses. */
+function fromBodyParser(err: { type?: string; status?: number }): HttpProblem | undefined {
+  switch (err.type) {
+    case 'entity.parse.failed':
+      return problems.validation([{ field: 'body', message: 'body is not valid JSON' }], 'The request body is not valid JSON.');
+    case 'entity.too.large':
+      return new HttpProblem(413, 'The request body is larger than this API accepts.');
+    case 'charset.unsupported':
+    case 'encoding.unsupported':
+      return new HttpProblem(415, 'Unsupported body encoding; send UTF-8 JSON.');
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Last stop for every error: RFC 9457 problem+json, never a stack trace or SQL. Anything we did
+ * not anticipate is logged in full (with the request id) and answered as a bare 500.
+ */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    let problem: HttpProblem;
+    if (err instanceof HttpProblem) problem = err;
+    else if (fromBodyParser(err)) problem = fromBodyParser(err)!;
+    else if (err instanceof UniqueConstraintError) {
+      problem = problems.conflict('A record with the same unique value already exists.', 'duplicate', {
+        errors: (err.errors ?? []).map((e) => ({ field: e.path ?? 'unknown', message: `${e.path} is already taken` })),
+      });
+    } else if (err instanceof ForeignKeyConstraintError) {
+      problem = problems.conflict('The record is referenced by, or refers to, a record that does not allow this change.', 'reference-conflict');
+    } else if (err instanceof OptimisticLockError) {
+      problem = problems.preconditionFailed('The record was changed by someone else; reload it and try again.');
+    } else {
+      const requestId = (req as { id?: unknown }).id;
+      logger.error({ err, requestId }, 'unhandled error');
+      problem = new HttpProblem(500, 'Something went wrong on our side. Quote the request id if you contact support.', {
+        extensions: { requestId },
+      });
+    }
+    if (problem.status >= 400 && problem.status < 500) logger.debug({ status: problem.status, detail: problem.detail }, 'client error');
+    if (res.headersSent) return res.end();
+    for (const [k, v] of Object.entries(problem.headers)) res.setHeader(k, v);
+    res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem.toBody(req.originalUrl)));
+  };
+}

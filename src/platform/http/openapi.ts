@@ -1,0 +1,181 @@
+import type Joi from 'joi';
+import { describeAccess, type RouteSpec } from './route';
+
+/**
+ * OpenAPI 3.0 from the very Joi schemas that validate requests, so the document cannot drift
+ * from what the API accepts.
+ */
+type Schema = Record<string, unknown>;
+
+interface JoiDescription {
+  type: string;
+  flags?: Record<string, any>;
+  rules?: { name: string; args?: Record<string, any> }[];
+  allow?: unknown[];
+  keys?: Record<string, JoiDescription>;
+  items?: JoiDescription[];
+  matches?: { schema?: JoiDescription; then?: JoiDescription; otherwise?: JoiDescription }[];
+  metas?: Record<string, unknown>[];
+  examples?: unknown[];
+}
+
+function rule(d: JoiDescription, name: string): Record<string, any> | undefined {
+  return d.rules?.find((r) => r.name === name)?.args;
+}
+
+export function joiToOpenApi(schema: Joi.Schema): Schema {
+  return convert(schema.describe() as JoiDescription);
+}
+
+function convert(d: JoiDescription): Schema {
+  const out: Schema = {};
+  const flags = d.flags ?? {};
+  if (flags.description) out.description = flags.description;
+  if (flags.default !== undefined && typeof flags.default !== 'function' && typeof flags.default !== 'object') {
+    out.default = flags.default;
+  }
+  if (d.examples?.length) out.example = d.examples[0];
+
+  switch (d.type) {
+    case 'object': {
+      out.type = 'object';
+      const properties: Record<string, Schema> = {};
+      const required: string[] = [];
+      for (const [key, child] of Object.entries(d.keys ?? {})) {
+        properties[key] = convert(child);
+        if (child.flags?.presence === 'required') required.push(key);
+      }
+      if (d.keys) {
+        out.properties = properties;
+        if (required.length) out.required = required;
+        out.additionalProperties = flags.unknown === true;
+      }
+      break;
+    }
+    case 'array':
+      out.type = 'array';
+      out.items = d.items?.length === 1 ? convert(d.items[0]!) : d.items?.length ? { oneOf: d.items.map(convert) } : {};
+      if (rule(d, 'min')) out.minItems = rule(d, 'min')!.limit;
+      if (rule(d, 'max')) out.maxItems = rule(d, 'max')!.limit;
+      break;
+    case 'string':
+      out.type = 'string';
+      if (rule(d, 'email')) out.format = 'email';
+      if (rule(d, 'uri')) out.format = 'uri';
+      if (rule(d, 'guid')) out.format = 'uuid';
+      if (d.rules?.some((r) => r.name === 'isoDate')) out.format = 'date-time';
+      if (rule(d, 'min')) out.minLength = rule(d, 'min')!.limit;
+      if (rule(d, 'max')) out.maxLength = rule(d, 'max')!.limit;
+      if (rule(d, 'length')) out.minLength = out.maxLength = rule(d, 'length')!.limit;
+      if (rule(d, 'pattern')?.regex) out.pattern = String(rule(d, 'pattern')!.regex).replace(/^\/|\/[a-z]*$/g, '');
+      break;
+    case 'number':
+      out.type = d.rules?.some((r) => r.name === 'integer') ? 'integer' : 'number';
+      if (rule(d, 'min')) out.minimum = rule(d, 'min')!.limit;
+      if (rule(d, 'max')) out.maximum = rule(d, 'max')!.limit;
+      if (rule(d, 'greater')) out.exclusiveMinimum = rule(d, 'greater')!.limit;
+      if (rule(d, 'positive')) out.minimum = 1;
+      break;
+    case 'boolean':
+      out.type = 'boolean';
+      break;
+    case 'date':
+      out.type = 'string';
+      out.format = 'date-time';
+      break;
+    case 'alternatives':
+      out.oneOf = (d.matches ?? []).flatMap((m) => [m.schema, m.then, m.otherwise].filter(Boolean).map((s) => convert(s!)));
+      break;
+    case 'binary':
+      out.type = 'string';
+      out.format = 'binary';
+      break;
+    default:
+      break;
+  }
+  if (d.allow?.length) {
+    const values = d.allow.filter((v) => v !== null && typeof v !== 'object');
+    if (values.length && flags.only) out.enum = values;
+    if (d.allow.includes(null)) out.nullable = true;
+  }
+  return out;
+}
+
+function toOpenApiPath(expressPath: string): { path: string; names: string[] } {
+  const names: string[] = [];
+  const path = expressPath.replace(/:([A-Za-z0-9_]+)/g, (_m, name: string) => {
+    names.push(name);
+    return `{${name}}`;
+  });
+  return { path, names };
+}
+
+function parameters(schema: Joi.ObjectSchema | undefined, where: 'path' | 'query' | 'header'): Schema[] {
+  if (!schema) return [];
+  const d = schema.describe() as JoiDescription;
+  return Object.entries(d.keys ?? {}).map(([name, child]) => ({
+    name,
+    in: where,
+    required: where === 'path' || child.flags?.presence === 'required',
+    schema: convert(child),
+    ...(child.flags?.description ? { description: child.flags.description } : {}),
+  }));
+}
+
+const problemSchema = {
+  type: 'object',
+  required: ['type', 'title', 'status'],
+  properties: {
+    type: { type: 'string', format: 'uri' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    instance: { type: 'string' },
+    errors: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { field: { type: 'string' }, in: { type: 'string' }, message: { type: 'string' }, type: { type: 'string' } },
+      },
+    },
+  },
+};
+
+export function buildOpenApiDocument(routes: RouteSpec[], info: { title: string; version: string }): Schema {
+  const paths: Record<string, Record<string, Schema>> = {};
+  for (const r of routes) {
+    const { path } = toOpenApiPath(r.path);
+    const openPath = '/api/v1' + path;
+    const responses: Record<string, Schema> = {};
+    for (const [status, spec] of Object.entries(r.responses ?? { 200: { description: 'OK' } })) {
+      responses[status] = {
+        description: spec.description,
+        ...(spec.schema ? { content: { [spec.contentType ?? 'application/json']: { schema: joiToOpenApi(spec.schema) } } } : {}),
+      };
+    }
+    const problem = { content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
+    if (r.params || r.query || r.body) responses['400'] = { description: 'Invalid input; the fields are named', ...problem };
+    if (r.access && !('public' in r.access)) responses['401'] = { description: 'No or invalid access token', ...problem };
+    if (r.access && 'permission' in r.access) responses['403'] = { description: `Needs ${r.access.permission}`, ...problem };
+    (paths[openPath] ??= {})[r.method] = {
+      summary: r.summary,
+      ...(r.description ? { description: r.description } : {}),
+      tags: r.tags ?? [],
+      'x-access': describeAccess(r.access),
+      ...(r.access && !('public' in r.access) ? { security: [{ bearerAuth: [] }] } : { security: [] }),
+      parameters: [...parameters(r.params, 'path'), ...parameters(r.query, 'query'), ...parameters(r.headers, 'header')],
+      ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: joiToOpenApi(r.body) } } } } : {}),
+      responses,
+    };
+  }
+  return {
+    openapi: '3.0.3',
+    info,
+    servers: [{ url: '/' }],
+    components: {
+      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      schemas: { Problem: problemSchema },
+    },
+    paths,
+  };
+}

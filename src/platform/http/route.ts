@@ -1,0 +1,70 @@
+import type { Request, Response } from 'express';
+import type Joi from 'joi';
+import type { Principal } from '../auth/principal';
+
+/**
+ * How a route says who may call it. Every route must say one of these; a route that says none
+ * is refused (403) for every caller: deny by default.
+ *  - { permission }: an authenticated employee whose role grants that permission code.
+ *  - { authenticated: true }: any authenticated employee (e.g. /auth/me).
+ *  - { public: true, why }: no caller identity (login, provider callbacks with their own checks).
+ */
+export type Access =
+  | { permission: string }
+  | { authenticated: true }
+  | { public: true; why: string };
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+export interface ResponseSpec {
+  description: string;
+  schema?: Joi.Schema;
+  contentType?: string;
+}
+
+export interface ValidatedInput<P = any, Q = any, B = any, H = any> {
+  params: P;
+  query: Q;
+  body: B;
+  headers: H;
+}
+
+export interface ApiRequest<P = any, Q = any, B = any, H = any> extends Request {
+  valid: ValidatedInput<P, Q, B, H>;
+  principal?: Principal;
+}
+
+export interface ApiResult {
+  status?: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface RouteSpec<P = any, Q = any, B = any, H = any> {
+  method: HttpMethod;
+  /** Express path below /api/v1, e.g. '/customers/:id'. */
+  path: string;
+  summary: string;
+  description?: string;
+  tags?: string[];
+  access?: Access;
+  params?: Joi.ObjectSchema;
+  query?: Joi.ObjectSchema;
+  body?: Joi.Schema;
+  headers?: Joi.ObjectSchema;
+  responses?: Record<number, ResponseSpec>;
+  /** Return the response, or write to `res` yourself (streams, CSV) and return nothing. */
+  handler: (req: ApiRequest<P, Q, B, H>, res: Response) => Promise<ApiResult | void> | ApiResult | void;
+}
+
+/** Identity helper that gives a route spec its types at the definition site. */
+export function defineRoute<P = any, Q = any, B = any, H = any>(spec: RouteSpec<P, Q, B, H>): RouteSpec<P, Q, B, H> {
+  return spec;
+}
+
+export function describeAccess(access: Access | undefined): string {
+  if (!access) return 'nobody (no access declared)';
+  if ('permission' in access) return `permission ${access.permission}`;
+  if ('authenticated' in access) return 'any authenticated employee';
+  return `public (${access.why})`;
+}

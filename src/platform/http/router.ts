@@ -1,0 +1,87 @@
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type passport from 'passport';
+import type { Logger } from '../logging/logger';
+import { describeAccess, type ApiRequest, type RouteSpec } from './route';
+import { HttpProblem, problems } from './problem';
+import { validateInput } from './validate';
+
+const BODY_METHODS = new Set(['post', 'put', 'patch', 'delete']);
+
+function hasBody(req: Request): boolean {
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
+/**
+ * Mounts declared routes: authenticate, authorise, validate, then the handler. The order is
+ * deliberate: a caller learns nothing about input rules before proving who they are.
+ */
+export function mountRoutes(router: Router, routes: RouteSpec[], deps: { passport: passport.PassportStatic; logger: Logger }): void {
+  for (const spec of routes) {
+    const chain: express.RequestHandler[] = [];
+    const access = spec.access;
+
+    if (!access || !('permission' in access || 'authenticated' in access || 'public' in access)) {
+      deps.logger.error({ route: `${spec.method.toUpperCase()} ${spec.path}` }, 'route declares no access; it will refuse every caller');
+      chain.push((_req, _res, next) => next(problems.forbidden('This route declares no permission and is closed to everyone.')));
+    } else if (!('public' in access)) {
+      chain.push(authenticate(deps.passport));
+      if ('permission' in access) chain.push(requirePermission(access.permission));
+    }
+
+    chain.push(async (req: Request, res: Response) => {
+      const r = req as ApiRequest;
+      if (BODY_METHODS.has(spec.method) && hasBody(req) && !req.is(['application/json', 'application/*+json'])) {
+        throw new HttpProblem(415, 'Send the request body as application/json.');
+      }
+      r.valid = {
+        params: spec.params ? validateInput(spec.params, req.params, 'params') : req.params,
+        query: spec.query ? validateInput(spec.query, req.query, 'query') : {},
+        body: spec.body ? validateInput(spec.body, req.body, 'body') : undefined,
+        headers: spec.headers ? validateInput(spec.headers, req.headers, 'headers') : {},
+      };
+      if (!spec.query && Object.keys(req.query as object).length > 0) {
+        throw problems.validation(
+          Object.keys(req.query as object).map((field) => ({ field, in: 'query', message: `${field} is not allowed` })),
+        );
+      }
+      if (!spec.body && hasBody(req) && req.body !== undefined && Object.keys(req.body as object).length > 0) {
+        throw problems.validation([{ field: 'body', message: 'this operation takes no request body' }]);
+      }
+      const result = await spec.handler(r, res);
+      if (res.headersSent) return;
+      const out = result ?? { status: 204 };
+      for (const [k, v] of Object.entries(out.headers ?? {})) res.setHeader(k, v);
+      const status = out.status ?? (out.body === undefined ? 204 : 200);
+      if (out.body === undefined) res.status(status).end();
+      else res.status(status).json(out.body);
+    });
+
+    router[spec.method](spec.path, ...chain);
+    deps.logger.debug({ route: `${spec.method.toUpperCase()} ${spec.path}`, access: describeAccess(access) }, 'route mounted');
+  }
+}
+
+export function authenticate(pp: passport.PassportStatic): express.RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    pp.authenticate('jwt', { session: false }, (err: unknown, user: unknown, info: { message?: string } | undefined) => {
+      if (err) return next(err);
+      if (!user) {
+        const expired = info?.message === 'jwt expired';
+        return next(problems.unauthenticated(expired ? 'The access token has expired.' : 'A valid bearer access token is required.'));
+      }
+      (req as ApiRequest).principal = user as ApiRequest['principal'];
+      next();
+    })(req, res, next);
+  };
+}
+
+export function requirePermission(permission: string): express.RequestHandler {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    const principal = (req as ApiRequest).principal;
+    if (!principal || !principal.permissions.has(permission)) {
+      return next(problems.forbidden(`This needs the ${permission} permission.`));
+    }
+    next();
+  };
+}

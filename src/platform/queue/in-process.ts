@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import cronParser from 'cron-parser';
+import type { Logger } from '../logging/logger';
+import type { EnqueueOptions, JobDefinition, JobQueue } from './types';
+
+/** Demo-mode runner: the same handlers, in this process, with retries and cron schedules. */
+export class InProcessQueue implements JobQueue {
+  readonly mode = 'in-process' as const;
+  private readonly definitions = new Map<string, JobDefinition>();
+  private readonly running = new Set<Promise<unknown>>();
+  private readonly activeIds = new Set<string>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private started = false;
+  private closing = false;
+
+  constructor(private readonly logger: Logger) {}
+
+  register<T>(definition: JobDefinition<T>): void {
+    this.definitions.set(definition.name, definition as JobDefinition);
+  }
+
+  async enqueue<T>(name: string, data: T, options: EnqueueOptions = {}): Promise<string> {
+    const def = this.definitions.get(name);
+    if (!def) throw new Error(`unknown job ${name}`);
+    const jobId = options.jobId ?? randomUUID();
+    if (this.activeIds.has(jobId)) return jobId;
+    this.activeIds.add(jobId);
+    const run = (async () => {
+      if (options.delayMs) await sleep(options.delayMs);
+      await this.runWithRetries(def, data, jobId);
+    })().finally(() => {
+      this.activeIds.delete(jobId);
+      this.running.delete(run);
+    });
+    this.running.add(run);
+    return jobId;
+  }
+
+  private async runWithRetries(def: JobDefinition, data: unknown, jobId: string): Promise<void> {
+    const attempts = def.attempts ?? 3;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      const logger = this.logger.child({ job: def.name, jobId, attempt });
+      try {
+        await def.handler(data, { jobId, attempt, logger });
+        return;
+      } catch (err) {
+        logger.error({ err }, 'job failed');
+        if (attempt === attempts || this.closing) return;
+        await sleep((def.backoffMs ?? 1000) * 2 ** (attempt - 1));
+      }
+    }
+  }
+
+  async startWorkers(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    for (const def of this.definitions.values()) {
+      for (const r of def.repeat ?? []) this.schedule(def.name, r.cron, r.tz, r.data, r.key);
+    }
+  }
+
+  private schedule(name: string, cron: string, tz: string | undefined, data: unknown, key: string): void {
+    if (this.closing) return;
+    const next = cronParser.parseExpression(cron, { tz }).next().getTime();
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      void this.enqueue(name, data, { jobId: `${key}:${next}` });
+      this.schedule(name, cron, tz, data, key);
+    }, Math.max(0, next - Date.now()));
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    await Promise.allSettled([...this.running]);
+  }
+}

@@ -1,0 +1,11 @@
+import type { AppConfig } from '../config';
+import type { Logger } from '../logging/logger';
+import { BullQueue } from './bull';
+import { InProcessQueue } from './in-process';
+import type { JobQueue } from './types';
+
+export * from './types';
+
+export function createQueue(config: Pick<AppConfig, 'redisUrl' | 'queuePrefix'>, logger: Logger): JobQueue {
+  return config.redisUrl ? new BullQueue(config.redisUrl, config.queuePrefix, logger) : new InProcessQueue(logger);
+}

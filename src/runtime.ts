@@ -1,0 +1,82 @@
+import IORedis from 'ioredis';
+import type { Express } from 'express';
+import type { AppConfig } from './platform/config';
+import type { AppContext } from './platform/context';
+import { createSequelize } from './platform/db/sequelize';
+import { migrate, seed } from './platform/db/migrator';
+import { createHttpApp } from './platform/http/app';
+import { createPassport } from './platform/auth/jwt';
+import { createLogger, type Logger } from './platform/logging/logger';
+import { createQueue } from './platform/queue';
+import { modules } from './modules';
+import { createPrincipalLoader } from './modules/access/principal-loader';
+import { PERMISSION_CODES } from './modules/access/permissions';
+
+/** The composition root: one place that wires config, database, Redis, queue and modules. */
+export interface Runtime extends AppContext {
+  close(): Promise<void>;
+}
+
+export async function createRuntime(config: AppConfig, options: { logger?: Logger; role?: string } = {}): Promise<Runtime> {
+  const logger = options.logger ?? createLogger(config.logLevel, { role: options.role ?? 'api' });
+  const sequelize = createSequelize(config);
+  for (const m of modules) m.initModels?.(sequelize);
+  for (const m of modules) m.associate?.();
+
+  // Shared non-blocking connection (readiness, caches). Fails fast rather than queueing forever.
+  const redis = config.redisUrl
+    ? new IORedis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000, lazyConnect: true })
+    : undefined;
+  redis?.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+
+  const queue = createQueue(config, logger);
+  const ctx: AppContext = { config, sequelize, logger, queue, redis };
+  for (const m of modules) for (const job of m.jobs?.(ctx) ?? []) queue.register(job);
+
+  if (config.env === 'production') {
+    // Production refuses to run on anything less than its real database and Redis.
+    await sequelize.authenticate();
+    await redis!.connect();
+    await redis!.ping();
+  }
+  if (config.demo) {
+    const migrated = await migrate(sequelize, logger);
+    const seeded = await seed(sequelize, logger);
+    logger.info({ migrations: migrated.length, seeders: seeded.length }, 'demo database ready (SQLite)');
+  }
+
+  return {
+    ...ctx,
+    async close() {
+      await queue.close();
+      redis?.disconnect();
+      await sequelize.close();
+    },
+  };
+}
+
+export function createApp(runtime: AppContext): Express {
+  const passport = createPassport(runtime.config.jwt, createPrincipalLoader());
+  const { sequelize, redis } = runtime;
+  return createHttpApp({
+    config: runtime.config,
+    logger: runtime.logger,
+    passport,
+    knownPermissions: PERMISSION_CODES,
+    routes: modules.flatMap((m) => m.routes?.(runtime) ?? []),
+    readiness: [
+      { name: 'database', check: async () => void (await sequelize.query('SELECT 1')) },
+      ...(redis
+        ? [
+            {
+              name: 'redis',
+              check: async () => {
+                if (redis.status === 'wait' || redis.status === 'end') await redis.connect().catch(() => undefined);
+                await redis.ping();
+              },
+            },
+          ]
+        : []),
+    ],
+  });
+}
