@@ -14,6 +14,7 @@ module.exports = {
       timezone: { type: Sequelize.STRING(64), allowNull: false },
       businessDate: { type: Sequelize.DATEONLY, allowNull: true },
       isActive: { type: Sequelize.BOOLEAN, allowNull: false, defaultValue: true },
+      version: { type: Sequelize.INTEGER, allowNull: false, defaultValue: 0 },
       ...timestamps(Sequelize),
     });
     await queryInterface.createTable('companyRegions', {
@@ -24,6 +25,7 @@ module.exports = {
       // FK to employees is added below, once employees exists.
       managerId: { type: Sequelize.INTEGER, allowNull: true },
       isActive: { type: Sequelize.BOOLEAN, allowNull: false, defaultValue: true },
+      version: { type: Sequelize.INTEGER, allowNull: false, defaultValue: 0 },
       ...timestamps(Sequelize),
     });
     await queryInterface.createTable('departments', {
@@ -33,6 +35,7 @@ module.exports = {
       description: { type: Sequelize.TEXT, allowNull: true },
       managerId: { type: Sequelize.INTEGER, allowNull: true },
       isActive: { type: Sequelize.BOOLEAN, allowNull: false, defaultValue: true },
+      version: { type: Sequelize.INTEGER, allowNull: false, defaultValue: 0 },
       ...timestamps(Sequelize),
     });
     await queryInterface.createTable('roles', {

@@ -1,6 +1,41 @@
 import type { AppModule } from '../platform/context';
 import { accessModule } from './access';
 import { organisationModule } from './organisation';
+import { catalogueModule } from './catalogue';
+import { customersModule } from './customers';
+import { devicesModule } from './devices';
+import { inventoryModule } from './inventory';
+import { accountsModule } from './accounts';
+import { paymentsModule } from './payments';
+import { billingModule } from './billing';
+import { ledgerModule } from './ledger';
+import { commissionsModule } from './commissions';
+import { collectionsModule } from './collections';
+import { notificationsModule } from './notifications';
+import { supportModule } from './support';
+import { integrationsModule } from './integrations';
+import { operationsModule } from './operations';
+import { reportingModule } from './reporting';
+import { auditModule } from './audit';
 
 /** Every domain module, in the order their models are initialised. */
-export const modules: AppModule[] = [organisationModule, accessModule];
+export const modules: AppModule[] = [
+  organisationModule,
+  accessModule,
+  catalogueModule,
+  customersModule,
+  devicesModule,
+  inventoryModule,
+  accountsModule,
+  paymentsModule,
+  billingModule,
+  ledgerModule,
+  commissionsModule,
+  collectionsModule,
+  notificationsModule,
+  supportModule,
+  integrationsModule,
+  operationsModule,
+  reportingModule,
+  auditModule,
+];

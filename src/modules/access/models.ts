@@ -16,6 +16,7 @@ export class Department extends Model<InferAttributes<Department>, InferCreation
   declare description: CreationOptional<string | null>;
   declare managerId: CreationOptional<number | null>;
   declare isActive: CreationOptional<boolean>;
+  declare version: CreationOptional<number>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
 }
@@ -60,6 +61,7 @@ export class Employee extends Model<InferAttributes<Employee>, InferCreationAttr
   declare roleId: number;
   declare supervisorId: CreationOptional<number | null>;
   declare isActive: CreationOptional<boolean>;
+  declare version: CreationOptional<number>;
   declare lastLoginAt: CreationOptional<Date | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
@@ -118,9 +120,10 @@ export function initAccessModels(sequelize: Sequelize): void {
       description: { type: DataTypes.TEXT, allowNull: true },
       managerId: { type: DataTypes.INTEGER, allowNull: true },
       isActive: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: true },
+      version: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
       ...timestamps,
     },
-    { sequelize, tableName: 'departments', modelName: 'Department' },
+    { sequelize, tableName: 'departments', version: true, modelName: 'Department' },
   );
   Role.init(
     {
@@ -168,6 +171,7 @@ export function initAccessModels(sequelize: Sequelize): void {
       roleId: { type: DataTypes.INTEGER, allowNull: false },
       supervisorId: { type: DataTypes.INTEGER, allowNull: true },
       isActive: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: true },
+      version: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
       lastLoginAt: { type: DataTypes.DATE, allowNull: true },
       ...timestamps,
       deletedAt: { type: DataTypes.DATE, allowNull: true },

@@ -20,6 +20,7 @@ export class Country extends Model<InferAttributes<Country>, InferCreationAttrib
   /** The country's business date, advanced by the nightly close; null until the first close. */
   declare businessDate: CreationOptional<string | null>;
   declare isActive: CreationOptional<boolean>;
+  declare version: CreationOptional<number>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
 }
@@ -31,6 +32,7 @@ export class CompanyRegion extends Model<InferAttributes<CompanyRegion>, InferCr
   declare code: string;
   declare managerId: CreationOptional<number | null>;
   declare isActive: CreationOptional<boolean>;
+  declare version: CreationOptional<number>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
 }
@@ -46,10 +48,11 @@ export function initOrganisationModels(sequelize: Sequelize): void {
       timezone: { type: DataTypes.STRING(64), allowNull: false },
       businessDate: { type: DataTypes.DATEONLY, allowNull: true },
       isActive: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: true },
+      version: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
       createdAt: DataTypes.DATE,
       updatedAt: DataTypes.DATE,
     },
-    { sequelize, tableName: 'countries', modelName: 'Country' },
+    { sequelize, tableName: 'countries', version: true, modelName: 'Country' },
   );
   CompanyRegion.init(
     {
@@ -59,10 +62,11 @@ export function initOrganisationModels(sequelize: Sequelize): void {
       code: { type: DataTypes.STRING(50), allowNull: false, unique: true },
       managerId: { type: DataTypes.INTEGER, allowNull: true },
       isActive: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: true },
+      version: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
       createdAt: DataTypes.DATE,
       updatedAt: DataTypes.DATE,
     },
-    { sequelize, tableName: 'companyRegions', modelName: 'CompanyRegion' },
+    { sequelize, tableName: 'companyRegions', version: true, modelName: 'CompanyRegion' },
   );
 }
 

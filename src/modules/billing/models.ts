@@ -1,0 +1,7 @@
+import type { Sequelize } from 'sequelize';
+
+export function initBillingModels(sequelize: Sequelize): void {
+  void sequelize;
+}
+
+export function associateBillingModels(): void {}

@@ -1,0 +1,7 @@
+import type { Sequelize } from 'sequelize';
+
+export function initCustomersModels(sequelize: Sequelize): void {
+  void sequelize;
+}
+
+export function associateCustomersModels(): void {}

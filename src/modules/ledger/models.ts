@@ -1,0 +1,7 @@
+import type { Sequelize } from 'sequelize';
+
+export function initLedgerModels(sequelize: Sequelize): void {
+  void sequelize;
+}
+
+export function associateLedgerModels(): void {}

@@ -1,0 +1,7 @@
+import type { Sequelize } from 'sequelize';
+
+export function initReportingModels(sequelize: Sequelize): void {
+  void sequelize;
+}
+
+export function associateReportingModels(): void {}
