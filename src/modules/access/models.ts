@@ -61,7 +61,6 @@ export class Employee extends Model<InferAttributes<Employee>, InferCreationAttr
   declare roleId: number;
   declare supervisorId: CreationOptional<number | null>;
   declare isActive: CreationOptional<boolean>;
-  declare version: CreationOptional<number>;
   declare lastLoginAt: CreationOptional<Date | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
