@@ -170,7 +170,6 @@ export function initAccessModels(sequelize: Sequelize): void {
       roleId: { type: DataTypes.INTEGER, allowNull: false },
       supervisorId: { type: DataTypes.INTEGER, allowNull: true },
       isActive: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: true },
-      version: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
       lastLoginAt: { type: DataTypes.DATE, allowNull: true },
       ...timestamps,
       deletedAt: { type: DataTypes.DATE, allowNull: true },
