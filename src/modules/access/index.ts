@@ -1,10 +1,11 @@
 import type { AppModule } from '../../platform/context';
 import { authRoutes } from './auth.routes';
+import { employeeRoutes } from './employees.routes';
 import { associateAccessModels, initAccessModels } from './models';
 
 export const accessModule: AppModule = {
   name: 'access',
   initModels: initAccessModels,
   associate: associateAccessModels,
-  routes: authRoutes,
+  routes: (ctx) => [...authRoutes(ctx), ...employeeRoutes()],
 };
