@@ -1,0 +1,14 @@
+import { Command } from 'commander';
+import { configCommands } from './config.command';
+
+/**
+ * `amt`: the operator's command line. Each domain adds its commands here; they call the same
+ * services the API and the jobs call.
+ */
+const program = new Command('amt').description('AMT operator commands').showHelpAfterError();
+configCommands(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
