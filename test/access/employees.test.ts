@@ -31,7 +31,7 @@ describe('employees API: permissions and region scope', () => {
     const seen: number[] = [];
     let cursor: string | null = null;
     do {
-      const res = await (await api()).get('/api/v1/employees').query(cursor ? { limit: 3, cursor } : { limit: 3 }).set(auth).expect(200);
+      const res: { body: { data: { id: number }[]; page: { nextCursor: string | null } } } = await (await api()).get('/api/v1/employees').query(cursor ? { limit: 3, cursor } : { limit: 3 }).set(auth).expect(200);
       expect(res.body.data.length).to.be.at.most(3);
       seen.push(...res.body.data.map((e: { id: number }) => e.id));
       cursor = res.body.page.nextCursor;
