@@ -8,6 +8,7 @@ import {
   type Sequelize,
 } from 'sequelize';
 import { CompanyRegion } from '../organisation/models';
+import { associateAccessClientModels, initAccessClientModels } from './clients.models';
 
 export class Department extends Model<InferAttributes<Department>, InferCreationAttributes<Department>> {
   declare id: CreationOptional<number>;
@@ -239,6 +240,7 @@ export function initAccessModels(sequelize: Sequelize): void {
       ],
     },
   );
+  initAccessClientModels(sequelize);
 }
 
 export function associateAccessModels(): void {
@@ -257,4 +259,5 @@ export function associateAccessModels(): void {
   Employee.hasMany(RefreshToken, { foreignKey: 'employeeId', as: 'refreshTokens' });
   RefreshToken.belongsTo(Employee, { foreignKey: 'employeeId', as: 'employee' });
   LoginAttempt.belongsTo(Employee, { foreignKey: 'employeeId', as: 'employee' });
+  associateAccessClientModels();
 }

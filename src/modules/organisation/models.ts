@@ -7,6 +7,7 @@ import {
   type InferCreationAttributes,
   type Sequelize,
 } from 'sequelize';
+import { associateOrganisationReferenceModels, initOrganisationReferenceModels } from './reference.models';
 
 export class Country extends Model<InferAttributes<Country>, InferCreationAttributes<Country>> {
   declare id: CreationOptional<number>;
@@ -68,9 +69,11 @@ export function initOrganisationModels(sequelize: Sequelize): void {
     },
     { sequelize, tableName: 'companyRegions', version: true, modelName: 'CompanyRegion' },
   );
+  initOrganisationReferenceModels(sequelize);
 }
 
 export function associateOrganisationModels(): void {
   Country.hasMany(CompanyRegion, { foreignKey: 'countryId', as: 'regions' });
   CompanyRegion.belongsTo(Country, { foreignKey: 'countryId', as: 'country' });
+  associateOrganisationReferenceModels();
 }
