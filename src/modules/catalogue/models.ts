@@ -332,8 +332,8 @@ export function associateCatalogueModels(): void {
   ProductPayplanPricing.belongsTo(Product, { foreignKey: 'productId', as: 'product' });
   Payplan.hasMany(ProductPayplanPricing, { foreignKey: 'payplanId', as: 'pricing' });
   ProductPayplanPricing.belongsTo(Payplan, { foreignKey: 'payplanId', as: 'payplan' });
-  Product.belongsToMany(Payplan, { through: ProductPayplanPricing, foreignKey: 'productId', otherKey: 'payplanId', as: 'payplans' });
-  Payplan.belongsToMany(Product, { through: ProductPayplanPricing, foreignKey: 'payplanId', otherKey: 'productId', as: 'products' });
+  Product.belongsToMany(Payplan, { through: { model: ProductPayplanPricing, unique: false }, foreignKey: 'productId', otherKey: 'payplanId', as: 'payplans' });
+  Payplan.belongsToMany(Product, { through: { model: ProductPayplanPricing, unique: false }, foreignKey: 'payplanId', otherKey: 'productId', as: 'products' });
   Payplan.belongsTo(Country, { foreignKey: 'countryId', as: 'country' });
 
   ProductType.hasMany(WarrantyPolicy, { foreignKey: 'productTypeId', as: 'warrantyPolicies' });
