@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { configCommands } from './config.command';
+import { tokenCommands } from './token.command';
 
 /**
  * `amt`: the operator's command line. Each domain adds its commands here; they call the same
@@ -7,6 +8,7 @@ import { configCommands } from './config.command';
  */
 const program = new Command('amt').description('AMT operator commands').showHelpAfterError();
 configCommands(program);
+tokenCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
