@@ -14,6 +14,15 @@ const COMMISSION_CALCULATIONS = ['fixed', 'percentage'];
 const COMMISSION_ENTRY_STATUSES = ['accrued', 'payable', 'included', 'clawed_back', 'cancelled'];
 const COMMISSION_PAYMENT_STATUSES = ['pending', 'approved', 'paid', 'rejected'];
 
+// Four eyes: nobody approves their own commission, nor one they requested.
+const FOUR_EYES_TRIGGERS = [
+  { name: 'commissionPayments_four_eyes_insert', event: 'INSERT' },
+  { name: 'commissionPayments_four_eyes_update', event: 'UPDATE' },
+];
+
+/** @param {import('sequelize').QueryInterface} queryInterface */
+const isMysql = (queryInterface) => ['mysql', 'mariadb'].includes(queryInterface.sequelize.getDialect());
+
 /** @type {import('sequelize-cli').Migration} */
 module.exports = {
   async up(queryInterface, Sequelize) {
@@ -81,6 +90,16 @@ module.exports = {
     await queryInterface.addIndex('commissionPayments', ['status', 'period'], {
       name: 'commissionPayments_status_period',
     });
+    if (isMysql(queryInterface)) {
+      for (const t of FOUR_EYES_TRIGGERS) {
+        await queryInterface.sequelize.query(
+          `CREATE TRIGGER \`${t.name}\` BEFORE ${t.event} ON \`commissionPayments\` FOR EACH ROW BEGIN ` +
+            `IF NEW.approvedBy IS NOT NULL AND (NEW.approvedBy = NEW.employeeId OR NEW.approvedBy = NEW.requestedBy) THEN ` +
+            `SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'commissionPayments: approvedBy must differ from employeeId and requestedBy'; ` +
+            `END IF; END`,
+        );
+      }
+    }
 
     // --- entries: one per earning event, rule, stage and employee ------------------------------
     await queryInterface.createTable('commissionEntries', {
@@ -154,6 +173,11 @@ module.exports = {
     await queryInterface.dropTable('salesTargets');
     await queryInterface.dropTable('commissionClawbacks');
     await queryInterface.dropTable('commissionEntries');
+    if (isMysql(queryInterface)) {
+      for (const t of [...FOUR_EYES_TRIGGERS].reverse()) {
+        await queryInterface.sequelize.query(`DROP TRIGGER IF EXISTS \`${t.name}\``);
+      }
+    }
     await queryInterface.dropTable('commissionPayments');
     await queryInterface.dropTable('commissionRules');
     await queryInterface.dropTable('commissionPlans');
