@@ -164,6 +164,11 @@ module.exports = {
     await dropGuard(queryInterface, 'journalLines_no_delete');
     await dropGuard(queryInterface, 'journalLines_no_update');
     await dropGuard(queryInterface, 'journalLines_one_sided'); // the SQLite trigger; the MySQL CHECK goes with the table
+    if (dialectOf(queryInterface) === 'sqlite') {
+      // SQLite's DROP TABLE deletes the rows first, and a RESTRICT self-reference would refuse it.
+      await queryInterface.sequelize.query('UPDATE journalEntries SET reversalOfId = NULL WHERE reversalOfId IS NOT NULL');
+      await queryInterface.sequelize.query('UPDATE ledgerAccounts SET parentId = NULL WHERE parentId IS NOT NULL');
+    }
     await queryInterface.dropTable('journalLines');
     await queryInterface.dropTable('journalEntries');
     await queryInterface.dropTable('fiscalPeriods');

@@ -3,6 +3,7 @@
 // (unmatched payments), reversals, agents' cash collections and remittances, receipts. Then the
 // foreign keys that earlier tables (creditDayEntries, deviceTokens) could not yet declare.
 'use strict';
+const { QueryTypes } = require('sequelize');
 const { id, timestamps, money, fk, enumOf } = require('./lib/columns');
 
 /** @typedef {import('sequelize').QueryInterface} QI */
@@ -65,10 +66,11 @@ async function keepingSqliteIndexes(qi, table, change) {
     await change();
     return;
   }
-  /** @type {{ type: string, sql: string }[]} */
-  const objects = await qi.sequelize.query(
-    "SELECT type, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name = ? AND sql IS NOT NULL",
-    { replacements: [table], type: 'SELECT' },
+  const objects = /** @type {{ type: string, sql: string }[]} */ (
+    await qi.sequelize.query(
+      "SELECT type, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name = ? AND sql IS NOT NULL",
+      { replacements: [table], type: QueryTypes.SELECT },
+    )
   );
   await change();
   for (const { type, sql } of objects) {

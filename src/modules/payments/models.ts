@@ -8,7 +8,7 @@ import {
   type Sequelize,
 } from 'sequelize';
 import { moneyColumn } from '../../platform/db/attributes';
-import type { MoneyString } from '../../platform/money';
+import { Decimal, type MoneyString } from '../../platform/money';
 import { Employee } from '../access/models';
 import { Account, AccountCharge, CreditDayEntry, InstallmentSchedule } from '../accounts/models';
 import { Customer } from '../customers/models';
@@ -253,6 +253,18 @@ export class Receipt extends Model<InferAttributes<Receipt>, InferCreationAttrib
 }
 
 const id = { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true } as const;
+
+/** DECIMAL(10,7) read as a 7-decimal string on MySQL and SQLite alike (SQLite would return a number). */
+function coordinateColumn(field: 'latitude' | 'longitude') {
+  return {
+    type: DataTypes.DECIMAL(10, 7),
+    allowNull: true,
+    get(this: CashCollection): string | null {
+      const raw = this.getDataValue(field) as unknown;
+      return raw === null || raw === undefined ? null : new Decimal(raw as string).toFixed(7);
+    },
+  };
+}
 const timestamps = { createdAt: DataTypes.DATE, updatedAt: DataTypes.DATE } as const;
 
 export function initPaymentsModels(sequelize: Sequelize): void {
@@ -425,8 +437,8 @@ export function initPaymentsModels(sequelize: Sequelize): void {
       paymentId: { type: DataTypes.INTEGER, allowNull: true, unique: true },
       status: { type: DataTypes.ENUM(...CASH_COLLECTION_STATUSES), allowNull: false, defaultValue: 'recorded' },
       agentRemittanceId: { type: DataTypes.INTEGER, allowNull: true },
-      latitude: { type: DataTypes.DECIMAL(10, 7), allowNull: true },
-      longitude: { type: DataTypes.DECIMAL(10, 7), allowNull: true },
+      latitude: coordinateColumn('latitude'),
+      longitude: coordinateColumn('longitude'),
       ...timestamps,
     },
     {
