@@ -2,19 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type supertest from 'supertest';
 import { api, loginAs } from '../support/app';
+import { freshCountryCode } from './helpers';
 
 /**
  * The reference-data mechanism, exercised on countries, regions and departments: the same code
  * serves every reference resource, so what holds here holds for each of them.
  */
 
-let letters = Math.floor(Math.random() * 17576);
-/** A country code unused in this run: three capitals. */
-function freshCountryCode(): string {
-  letters = (letters + 1) % 17576;
-  const a = (n: number) => String.fromCharCode(65 + n);
-  return a(Math.floor(letters / 676)) + a(Math.floor(letters / 26) % 26) + a(letters % 26);
-}
 const tag = () => randomUUID().slice(0, 8);
 const fields = (res: supertest.Response) => (res.body.errors ?? []).map((e: { field: string }) => e.field);
 
@@ -28,7 +22,7 @@ describe('reference data: the generic resource mechanism', () => {
   });
 
   async function createCountry(overrides: Record<string, unknown> = {}) {
-    const body = { name: `Country ${tag()}`, code: freshCountryCode(), currency: 'KES', phoneCode: '+254', timezone: 'Africa/Nairobi', ...overrides };
+    const body = { name: `Country ${tag()}`, code: await freshCountryCode(), currency: 'KES', phoneCode: '+254', timezone: 'Africa/Nairobi', ...overrides };
     const res = await (await api()).post('/api/v1/countries').set(admin).send(body);
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
     return res.body as { id: number; code: string; name: string; version: number };
@@ -64,7 +58,7 @@ describe('reference data: the generic resource mechanism', () => {
 
   describe('create and get', () => {
     it('POST answers 201 with Location and ETag; GET answers the row with the same ETag', async () => {
-      const body = { name: `Country ${tag()}`, code: freshCountryCode(), currency: 'UGX', phoneCode: '+256', timezone: 'Africa/Kampala' };
+      const body = { name: `Country ${tag()}`, code: await freshCountryCode(), currency: 'UGX', phoneCode: '+256', timezone: 'Africa/Kampala' };
       const res = await (await api()).post('/api/v1/countries').set(admin).send(body).expect(201);
       expect(res.body).to.include({ ...body, isActive: true, version: 0, businessDate: null });
       expect(res.headers.location).to.equal(`/api/v1/countries/${res.body.id}`);
@@ -87,7 +81,7 @@ describe('reference data: the generic resource mechanism', () => {
     });
 
     it('400 naming an unknown body field, a wrong type and a missing field; nothing is written', async () => {
-      const code = freshCountryCode();
+      const code = await freshCountryCode();
       const res = await (await api())
         .post('/api/v1/countries')
         .set(admin)
@@ -102,7 +96,7 @@ describe('reference data: the generic resource mechanism', () => {
       const res = await (await api())
         .post('/api/v1/countries')
         .set(admin)
-        .send({ name: 'Atlantis', code: freshCountryCode(), currency: 'kes', phoneCode: '+254', timezone: 'Mars/Olympus' });
+        .send({ name: 'Atlantis', code: await freshCountryCode(), currency: 'kes', phoneCode: '+254', timezone: 'Mars/Olympus' });
       expect(res.status).to.equal(400);
       expect(fields(res)).to.have.members(['currency', 'timezone']);
     });

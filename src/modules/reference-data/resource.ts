@@ -14,10 +14,12 @@ import {
   type Transaction,
   type WhereOptions,
 } from 'sequelize';
+import type { Principal } from '../../platform/auth/principal';
 import { withTransaction } from '../../platform/db/transaction';
 import { decodeCursor, encodeCursor, pagedResponseSchema, paginationQuery, type Paged } from '../../platform/http/pagination';
 import { problems, type FieldError } from '../../platform/http/problem';
 import type { ApiRequest, ApiResult, ResponseSpec, RouteSpec } from '../../platform/http/route';
+import { SystemLog } from '../audit/models';
 
 /**
  * One declarative mechanism for reference and master data: a resource is declared in a few lines
@@ -48,6 +50,14 @@ export interface FilterSpec {
   where?: (value: any) => WhereOptions;
 }
 
+/** What a rule or hook is handed, inside the write's transaction. */
+export interface WriteContext {
+  transaction: Transaction;
+  /** The row as it was (plain values), on update and retire; undefined on create. */
+  before?: Record<string, unknown>;
+  principal: Principal;
+}
+
 export interface ResourceDefinition<M extends Model = any> {
   /** Plural, lower case: the tag and the words of the summaries, e.g. 'countries'. */
   name: string;
@@ -59,8 +69,18 @@ export interface ResourceDefinition<M extends Model = any> {
   permissions: { read: string; write: string };
   /** Body of POST. A Joi object: keys it does not list are refused. */
   create: Joi.ObjectSchema;
-  /** Body of PATCH; by default `create` with every key optional. `isActive` is always accepted. */
+  /** Body of PATCH; by default the keys of `create`, all optional, less `immutable`. `isActive` is always accepted. */
   update?: Joi.ObjectSchema;
+  /** Keys of `create` that identify the row and may not change afterwards (default update schema). */
+  immutable?: AttributeName<M>[];
+  /**
+   * Rules across fields or rows that a Joi schema cannot say, checked on create and update against
+   * the row as it would be (current values overlaid with the sent ones). Return the failing fields
+   * (answered 400).
+   */
+  rules?: (next: Record<string, any>, ctx: WriteContext) => Promise<FieldError[] | void> | FieldError[] | void;
+  /** Runs in the write's transaction after create or update (e.g. price history). */
+  afterWrite?: (row: M, changed: string[], ctx: WriteContext) => Promise<void>;
   /** Query filters: a Joi schema (equality on that column) or a FilterSpec. `isActive` is implied. */
   filters?: Record<string, Joi.Schema | FilterSpec>;
   /** Fields the list may be sorted by; the first is the default order. `id` is always the tie-break. */
@@ -145,7 +165,7 @@ function typeKey(attr: Attr): string {
 }
 
 /** A documentation schema for one attribute (responses are not validated; this is for OpenAPI). */
-function attributeSchema(attr: Attr): Joi.Schema {
+function attributeSchema(name: string, attr: Attr): Joi.Schema {
   let s: Joi.Schema;
   switch (typeKey(attr)) {
     case 'INTEGER':
@@ -183,7 +203,8 @@ function attributeSchema(attr: Attr): Joi.Schema {
     default:
       s = Joi.string();
   }
-  return attr.allowNull === false ? s : s.allow(null);
+  const required = attr.allowNull === false || attr.primaryKey === true || name === 'createdAt' || name === 'updatedAt';
+  return required ? s : s.allow(null);
 }
 
 interface Reference {
@@ -337,7 +358,11 @@ export function defineResource<M extends Model>(def: ResourceDefinition<M>): Rou
   }
 
   const createKeys = Object.keys((def.create.describe() as { keys?: Record<string, unknown> }).keys ?? {});
-  const updateBase = def.update ?? def.create.fork(createKeys, (s) => s.optional());
+  const immutable = new Set<string>(def.immutable ?? []);
+  for (const k of immutable) if (!createKeys.includes(k)) fail(`immutable ${k} is not a key of the create schema`);
+  const updateBase =
+    def.update ??
+    Joi.object(Object.fromEntries(createKeys.filter((k) => !immutable.has(k)).map((k) => [k, def.create.extract(k).optional()])));
   const updateSchema = (hasIsActive && !(updateBase.describe() as { keys?: Record<string, unknown> }).keys?.isActive
     ? updateBase.keys({ isActive: Joi.boolean().description('true brings a retired row back') })
     : updateBase
@@ -345,7 +370,7 @@ export function defineResource<M extends Model>(def: ResourceDefinition<M>): Rou
 
   const hidden = new Set<string>(def.hidden ?? []);
   const item = Joi.object(
-    Object.fromEntries(Object.entries(attributes).filter(([k]) => !hidden.has(k)).map(([k, a]) => [k, attributeSchema(a)])),
+    Object.fromEntries(Object.entries(attributes).filter(([k]) => !hidden.has(k)).map(([k, a]) => [k, attributeSchema(k, a)])),
   );
   const references = referencesOf(model as unknown as ModelStatic<Model>);
   const uniqueSets = uniqueSetsOf(model as unknown as ModelStatic<Model>);
@@ -392,6 +417,36 @@ export function defineResource<M extends Model>(def: ResourceDefinition<M>): Rou
         });
       }
     }
+  }
+
+  async function checkRules(next: Record<string, unknown>, ctx: WriteContext): Promise<void> {
+    const errors = (await def.rules?.(next, ctx)) ?? [];
+    if (errors.length) {
+      throw problems.validation(errors.map((e) => ({ in: 'body', ...e }) as FieldError), `The request breaks a rule of ${def.name}.`);
+    }
+  }
+
+  const entity = model.tableName;
+  const actionPrefix = model.name.charAt(0).toLowerCase() + model.name.slice(1);
+  /** One systemLogs row per change, in the same transaction: who, what, old and new values. */
+  async function audit(req: ApiRequest, action: string, row: Row, changed: string[], ctx: WriteContext): Promise<void> {
+    const visible = changed.filter((k) => !hidden.has(k) && k !== 'updatedAt' && k !== 'createdAt');
+    const pick = (o: Record<string, unknown>) => Object.fromEntries(visible.map((k) => [k, o[k] ?? null]));
+    const requestId = (req as { id?: unknown }).id;
+    await SystemLog.create(
+      {
+        userId: ctx.principal.employeeId,
+        action: `${actionPrefix}.${action}`,
+        entity,
+        entityId: row.id,
+        oldValues: ctx.before ? pick(ctx.before) : null,
+        newValues: pick(row.get({ plain: true }) as Record<string, unknown>),
+        ipAddress: req.ip ?? null,
+        userAgent: req.get('user-agent') ?? null,
+        requestId: requestId === undefined ? null : String(requestId).slice(0, 64),
+      },
+      { transaction: ctx.transaction },
+    );
   }
 
   function listWhere(q: Record<string, any>): WhereOptions {
@@ -506,9 +561,15 @@ export function defineResource<M extends Model>(def: ResourceDefinition<M>): Rou
       handler: async (req: ApiRequest) => {
         const values = req.valid.body as Record<string, unknown>;
         const created = await withTransaction(sequelize, async (transaction) => {
+          const ctx: WriteContext = { transaction, principal: req.principal! };
           await checkReferences(values, transaction);
+          await checkRules(values, ctx);
           await checkUnique(values, transaction);
-          return model.create(values as never, { transaction });
+          const row = await model.create(values as never, { transaction });
+          const changed = Object.keys(row.get({ plain: true }) as object);
+          await def.afterWrite?.(row as unknown as M, changed, ctx);
+          await audit(req, 'create', row, changed, ctx);
+          return row;
         });
         await created.reload();
         const out = answer(created, 201);
@@ -536,11 +597,19 @@ export function defineResource<M extends Model>(def: ResourceDefinition<M>): Rou
           const current = await model.findByPk(req.valid.params.id, { transaction, lock: transaction.LOCK.UPDATE });
           if (!current) throw problems.notFound(singular);
           checkIfMatch(ifMatch, current.version, true);
+          const before = current.get({ plain: true }) as Record<string, unknown>;
+          const ctx: WriteContext = { transaction, principal: req.principal!, before };
           await checkReferences(values, transaction);
+          await checkRules({ ...before, ...values }, ctx);
           await checkUnique(values, transaction, current);
           current.set(values as never);
+          const changed = (current.changed() || []) as string[];
+          if (!changed.length) return current;
           // version: true makes this UPDATE ... WHERE version = <read>; a lost race is a 412.
-          return current.save({ transaction });
+          await current.save({ transaction });
+          await def.afterWrite?.(current as unknown as M, changed, ctx);
+          await audit(req, 'update', current, changed, ctx);
+          return current;
         });
         await row.reload();
         return answer(row);
@@ -563,11 +632,14 @@ export function defineResource<M extends Model>(def: ResourceDefinition<M>): Rou
           const retired = hasIsActive ? current.isActive === false : current.deletedAt != null;
           if (retired) return current;
           checkIfMatch(ifMatch, current.version, false);
+          const ctx: WriteContext = { transaction, principal: req.principal!, before: current.get({ plain: true }) as Record<string, unknown> };
           if (hasIsActive) {
             current.set({ isActive: false } as never);
-            return current.save({ transaction });
+            await current.save({ transaction });
+          } else {
+            await current.destroy({ transaction });
           }
-          await current.destroy({ transaction });
+          await audit(req, 'retire', current, hasIsActive ? ['isActive'] : ['deletedAt'], ctx);
           return current;
         });
         await row.reload({ paranoid: false });

@@ -25,7 +25,13 @@ export const text = (max = 5000) => Joi.string().max(max);
 export const id = () => Joi.number().integer().positive().max(2147483647);
 export const dateOnly = () =>
   Joi.string()
-    .pattern(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/)
+    .pattern(/^\d{4}-\d{2}-\d{2}$/)
+    .custom((value: string, helpers) => {
+      const d = new Date(`${value}T00:00:00Z`);
+      return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value
+        ? value
+        : helpers.message({ custom: '{#label} is not a calendar date' });
+    })
     .messages({ 'string.pattern.base': '{#label} must be a date YYYY-MM-DD' });
 export const currency = () =>
   Joi.string()
