@@ -11,6 +11,7 @@ import { createQueue } from './platform/queue';
 import { modules } from './modules';
 import { createPrincipalLoader } from './modules/access/principal-loader';
 import { PERMISSION_CODES } from './modules/access/permissions';
+import { SqlIdempotencyStore } from './modules/access/idempotency';
 
 /** The composition root: one place that wires config, database, Redis, queue and modules. */
 export interface Runtime extends AppContext {
@@ -63,6 +64,7 @@ export function createApp(runtime: AppContext): Express {
     logger: runtime.logger,
     passport,
     knownPermissions: PERMISSION_CODES,
+    idempotency: new SqlIdempotencyStore(),
     routes: modules.flatMap((m) => m.routes?.(runtime) ?? []),
     readiness: [
       { name: 'database', check: async () => void (await sequelize.query('SELECT 1')) },

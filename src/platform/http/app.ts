@@ -9,6 +9,7 @@ import type { Logger } from '../logging/logger';
 import { errorHandler, notFoundHandler } from './errors';
 import { buildOpenApiDocument } from './openapi';
 import type { RouteSpec } from './route';
+import type { IdempotencyStore } from './idempotency';
 import { mountRoutes } from './router';
 
 export interface ReadinessCheck {
@@ -23,6 +24,7 @@ export interface HttpAppOptions {
   routes: RouteSpec[];
   readiness: ReadinessCheck[];
   knownPermissions: ReadonlySet<string>;
+  idempotency?: IdempotencyStore;
   /** Extra routers mounted before the API 404 (e.g. Bull Board); each brings its own guard. */
   extraMounts?: { path: string; handler: express.RequestHandler | express.Router }[];
 }
@@ -87,7 +89,7 @@ export function createHttpApp(opts: HttpAppOptions): Express {
   for (const m of opts.extraMounts ?? []) app.use(m.path, m.handler);
 
   const api = express.Router();
-  mountRoutes(api, opts.routes, { passport: opts.passport, logger: opts.logger });
+  mountRoutes(api, opts.routes, { passport: opts.passport, logger: opts.logger, idempotency: opts.idempotency });
   app.use('/api/v1', api);
 
   app.use(notFoundHandler);

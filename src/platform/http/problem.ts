@@ -2,6 +2,8 @@
 export interface FieldError {
   field: string;
   message: string;
+  /** Where the field was: body, query, params or headers. */
+  in?: string;
   type?: string;
 }
 

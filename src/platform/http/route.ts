@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import type Joi from 'joi';
 import type { Principal } from '../auth/principal';
+import type { IdempotencyClaim } from './idempotency';
 
 /**
  * How a route says who may call it. Every route must say one of these; a route that says none
@@ -32,6 +33,8 @@ export interface ValidatedInput<P = any, Q = any, B = any, H = any> {
 export interface ApiRequest<P = any, Q = any, B = any, H = any> extends Request {
   valid: ValidatedInput<P, Q, B, H>;
   principal?: Principal;
+  /** Present on `idempotent` routes: hand it to the service so the response commits with the change. */
+  idempotency?: IdempotencyClaim;
 }
 
 export interface ApiResult {
@@ -53,6 +56,11 @@ export interface RouteSpec<P = any, Q = any, B = any, H = any> {
   body?: Joi.Schema;
   headers?: Joi.ObjectSchema;
   responses?: Record<number, ResponseSpec>;
+  /**
+   * Requires an Idempotency-Key header: a retry with the same key and body replays the first
+   * response; another body is 422; a retry while the first runs is 409.
+   */
+  idempotent?: boolean;
   /** Return the response, or write to `res` yourself (streams, CSV) and return nothing. */
   handler: (req: ApiRequest<P, Q, B, H>, res: Response) => Promise<ApiResult | void> | ApiResult | void;
 }

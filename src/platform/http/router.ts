@@ -1,8 +1,9 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type passport from 'passport';
 import type { Logger } from '../logging/logger';
-import { describeAccess, type ApiRequest, type RouteSpec } from './route';
+import { describeAccess, type ApiRequest, type ApiResult, type RouteSpec } from './route';
 import { HttpProblem, problems } from './problem';
+import { requestHash, type IdempotencyStore } from './idempotency';
 import { validateInput } from './validate';
 
 const BODY_METHODS = new Set(['post', 'put', 'patch', 'delete']);
@@ -16,7 +17,7 @@ function hasBody(req: Request): boolean {
  * Mounts declared routes: authenticate, authorise, validate, then the handler. The order is
  * deliberate: a caller learns nothing about input rules before proving who they are.
  */
-export function mountRoutes(router: Router, routes: RouteSpec[], deps: { passport: passport.PassportStatic; logger: Logger }): void {
+export function mountRoutes(router: Router, routes: RouteSpec[], deps: { passport: passport.PassportStatic; logger: Logger; idempotency?: IdempotencyStore }): void {
   for (const spec of routes) {
     const chain: express.RequestHandler[] = [];
     const access = spec.access;
@@ -48,18 +49,66 @@ export function mountRoutes(router: Router, routes: RouteSpec[], deps: { passpor
       if (!spec.body && hasBody(req) && req.body !== undefined && Object.keys(req.body as object).length > 0) {
         throw problems.validation([{ field: 'body', message: 'this operation takes no request body' }]);
       }
+      if (spec.idempotent) {
+        await runIdempotent(spec, r, res, deps.idempotency);
+        return;
+      }
       const result = await spec.handler(r, res);
       if (res.headersSent) return;
-      const out = result ?? { status: 204 };
-      for (const [k, v] of Object.entries(out.headers ?? {})) res.setHeader(k, v);
-      const status = out.status ?? (out.body === undefined ? 204 : 200);
-      if (out.body === undefined) res.status(status).end();
-      else res.status(status).json(out.body);
+      send(res, result ?? { status: 204 });
     });
 
     router[spec.method](spec.path, ...chain);
     deps.logger.debug({ route: `${spec.method.toUpperCase()} ${spec.path}`, access: describeAccess(access) }, 'route mounted');
   }
+}
+
+function statusOf(out: ApiResult): number {
+  return out.status ?? (out.body === undefined ? 204 : 200);
+}
+
+function send(res: Response, out: ApiResult): void {
+  for (const [k, v] of Object.entries(out.headers ?? {})) res.setHeader(k, v);
+  if (out.body === undefined) res.status(statusOf(out)).end();
+  else res.status(statusOf(out)).json(out.body);
+}
+
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,255}$/;
+
+/**
+ * Claims the Idempotency-Key (scoped to the route and the caller), replays a finished request,
+ * and otherwise runs the handler, storing its response. Client errors are stored too (the same
+ * request would fail the same way); unexpected failures release the key so a retry can run.
+ */
+async function runIdempotent(spec: RouteSpec, req: ApiRequest, res: Response, store: IdempotencyStore | undefined): Promise<void> {
+  if (!store) throw new Error(`${spec.path} is idempotent but no idempotency store is configured`);
+  const key = req.get('idempotency-key');
+  if (!key || !IDEMPOTENCY_KEY.test(key)) {
+    throw problems.validation([{ field: 'Idempotency-Key', in: 'headers', message: 'Idempotency-Key header is required: 8 to 255 letters, digits or ._:-' }]);
+  }
+  const caller = req.principal ? `employee:${req.principal.employeeId}` : `ip:${req.ip}`;
+  const scope = `${spec.method.toUpperCase()} ${spec.path} ${caller}`.slice(0, 100);
+  const claimed = await store.claim(scope, key, requestHash({ params: req.valid.params, body: req.valid.body ?? null }));
+  if (claimed.kind === 'replay') {
+    res.setHeader('Idempotent-Replayed', 'true');
+    send(res, { status: claimed.status, body: claimed.body ?? undefined });
+    return;
+  }
+  const claim = claimed.claim;
+  req.idempotency = claim;
+  let out: ApiResult;
+  try {
+    out = (await spec.handler(req, res)) ?? { status: 204 };
+  } catch (err) {
+    if (err instanceof HttpProblem && err.status >= 400 && err.status < 500 && err.status !== 409 && err.status !== 429) {
+      await claim.complete(err.status, err.toBody(req.originalUrl));
+    } else {
+      await claim.release();
+    }
+    throw err;
+  }
+  if (!claim.completed) await claim.complete(statusOf(out), out.body ?? null);
+  send(res, out);
 }
 
 export function authenticate(pp: passport.PassportStatic): express.RequestHandler {

@@ -1,0 +1,195 @@
+import { Op, type Sequelize } from 'sequelize';
+import { inRegionScope, type RegionScope } from '../../platform/auth/principal';
+import type { CalendarDate } from '../../platform/dates';
+import { withTransaction } from '../../platform/db/transaction';
+import { problems } from '../../platform/http/problem';
+import { Decimal, toMoneyString } from '../../platform/money';
+import { Payplan, ProductPayplanPricing } from '../catalogue/models';
+import { Customer } from '../customers/models';
+import { SyncOutbox } from '../integrations/models';
+import { LEDGER } from '../ledger/chart';
+import { postEntry } from '../ledger/journal.service';
+import { JournalEntry, JournalLine, LedgerAccount } from '../ledger/models';
+import { calendarOfRegion } from '../organisation/business-date';
+import { nextNumber } from '../organisation/number-sequences';
+import { Holiday } from '../organisation/reference.models';
+import { Payment } from '../payments/models';
+import { paymentView } from '../payments/views';
+import { Account, AccountStatusHistory, InstallmentSchedule } from './models';
+import { buildSchedule } from './schedule';
+
+export interface OpenAccountInput {
+  customerId: number;
+  productId: number;
+  payplanId: number;
+  /** Defaults to the customer's region. */
+  regionId?: number;
+  agentId?: number | null;
+  /** Sale date in the country's calendar; defaults to the country's business date. */
+  startDate?: CalendarDate;
+}
+
+/** Accounts: opening a financing contract, and the views back office and agents read. */
+export class AccountService {
+  constructor(private readonly sequelize: Sequelize) {}
+
+  /**
+   * Opens an account from a product and payplan: prices it, builds its schedule (down payment
+   * first), and books the receivable. The account is pending until the down payment is paid.
+   */
+  async open(input: OpenAccountInput, scope: RegionScope, by: number | null): Promise<Account> {
+    const customer = await Customer.findByPk(input.customerId, { attributes: ['id', 'regionId'] });
+    if (!customer || !inRegionScope(scope, customer.regionId)) throw problems.notFound('customer');
+    const regionId = input.regionId ?? customer.regionId;
+    if (!inRegionScope(scope, regionId)) throw problems.notFound('region');
+    const [pricing, payplan] = await Promise.all([
+      ProductPayplanPricing.findOne({ where: { productId: input.productId, payplanId: input.payplanId, isActive: true } }),
+      Payplan.findByPk(input.payplanId),
+    ]);
+    if (!pricing || !payplan || !payplan.isActive) {
+      throw problems.unprocessable('This product is not sold on this payplan.', 'no-pricing');
+    }
+    const calendar = await calendarOfRegion(regionId);
+    const startDate = input.startDate ?? calendar.businessDate;
+    const holidays = await Holiday.findAll({ where: { countryId: calendar.countryId, isActive: true, date: { [Op.gte]: startDate } }, attributes: ['date'] });
+    const schedule = buildSchedule({
+      price: pricing.price,
+      downPayment: pricing.downPayment,
+      installments: payplan.duration,
+      frequency: payplan.frequency,
+      interestRate: payplan.interestRate ?? '0',
+      startDate,
+      holidays: new Set(holidays.map((h) => h.date)),
+    });
+
+    return withTransaction(this.sequelize, async (t) => {
+      const account = await Account.create(
+        {
+          accountNumber: await nextNumber('account', t),
+          customerId: customer.id,
+          productId: input.productId,
+          payplanId: input.payplanId,
+          regionId,
+          agentId: input.agentId ?? by,
+          status: 'pending',
+          totalPrice: schedule.totalPrice,
+          downPaymentAmount: schedule.rows[0]!.amount,
+          financedAmount: schedule.financedAmount,
+          balance: schedule.totalPrice,
+          creditBalance: '0.00',
+          expiryDate: schedule.rows.at(-1)!.dueDate,
+          lastNightlyBusinessDate: calendar.businessDate,
+        },
+        { transaction: t },
+      );
+      await InstallmentSchedule.bulkCreate(
+        schedule.rows.map((r) => ({ accountId: account.id, installmentNumber: r.installmentNumber, dueDate: r.dueDate, amount: r.amount })),
+        { transaction: t },
+      );
+      await AccountStatusHistory.create(
+        { accountId: account.id, previousStatus: null, newStatus: 'pending', reason: 'account opened', changedBy: by, changedAt: new Date(), businessDate: calendar.businessDate },
+        { transaction: t },
+      );
+      const price = new Decimal(schedule.totalPrice).minus(schedule.interest);
+      await postEntry(
+        {
+          businessDate: calendar.businessDate,
+          countryId: calendar.countryId,
+          description: `Sale on credit, account ${account.accountNumber}`,
+          sourceType: 'sale',
+          sourceId: account.id,
+          accountId: account.id,
+          currency: calendar.currency,
+          createdBy: by,
+          lines: [
+            { ledger: LEDGER.loansReceivable, debit: schedule.totalPrice, accountId: account.id },
+            { ledger: LEDGER.salesRevenue, credit: toMoneyString(price) },
+            { ledger: LEDGER.interestIncome, credit: schedule.interest },
+          ],
+        },
+        t,
+      );
+      await SyncOutbox.create(
+        { aggregateType: 'account', aggregateId: account.id, eventType: 'account.opened', payload: { accountId: account.id, accountNumber: account.accountNumber }, target: 'salesforce', availableAt: new Date() },
+        { transaction: t },
+      );
+      return account;
+    });
+  }
+
+  /** An account the caller may see, or 404 (another region's account is not disclosed). */
+  async visible(scope: RegionScope, id: number): Promise<Account> {
+    const account = await Account.findByPk(id);
+    if (!account || !inRegionScope(scope, account.regionId)) throw problems.notFound('account');
+    return account;
+  }
+
+  async detail(scope: RegionScope, id: number) {
+    const account = await this.visible(scope, id);
+    const [installments, history] = await Promise.all([
+      InstallmentSchedule.findAll({ where: { accountId: id }, order: [['installmentNumber', 'ASC']] }),
+      AccountStatusHistory.findAll({ where: { accountId: id }, order: [['changedAt', 'ASC'], ['id', 'ASC']] }),
+    ]);
+    return {
+      ...accountView(account),
+      schedule: installments.map((i) => ({
+        id: i.id,
+        installmentNumber: i.installmentNumber,
+        dueDate: i.dueDate,
+        amount: i.amount,
+        paidAmount: i.paidAmount,
+        status: i.status,
+        paidDate: i.paidDate,
+      })),
+      history: history.map((h) => ({ from: h.previousStatus, to: h.newStatus, reason: h.reason, changedBy: h.changedBy, changedAt: h.changedAt.toISOString(), businessDate: h.businessDate })),
+    };
+  }
+
+  async payments(scope: RegionScope, id: number) {
+    await this.visible(scope, id);
+    const rows = await Payment.findAll({ where: { accountId: id }, order: [['id', 'ASC']] });
+    return rows.map(paymentView);
+  }
+
+  async ledger(scope: RegionScope, id: number) {
+    await this.visible(scope, id);
+    const entries = await JournalEntry.findAll({
+      where: { accountId: id },
+      include: [{ model: JournalLine, as: 'lines', include: [{ model: LedgerAccount, as: 'ledgerAccount', attributes: ['code', 'name'] }] }],
+      order: [['id', 'ASC']],
+    });
+    return entries.map((e) => ({
+      id: e.id,
+      entryNumber: e.entryNumber,
+      businessDate: e.businessDate,
+      description: e.description,
+      sourceType: e.sourceType,
+      sourceId: e.sourceId,
+      reversalOfId: e.reversalOfId,
+      lines: (e.lines ?? []).map((l) => ({ ledger: l.ledgerAccount!.code, ledgerName: l.ledgerAccount!.name, debit: l.debit, credit: l.credit, accountId: l.accountId })),
+    }));
+  }
+}
+
+export function accountView(a: Account) {
+  return {
+    id: a.id,
+    accountNumber: a.accountNumber,
+    customerId: a.customerId,
+    productId: a.productId,
+    payplanId: a.payplanId,
+    regionId: a.regionId,
+    agentId: a.agentId,
+    status: a.status,
+    activationDate: a.activationDate,
+    expiryDate: a.expiryDate,
+    totalPrice: a.totalPrice,
+    downPaymentAmount: a.downPaymentAmount,
+    financedAmount: a.financedAmount,
+    balance: a.balance,
+    creditBalance: a.creditBalance,
+    daysPastDue: a.daysPastDue,
+    parBucket: a.parBucket,
+    creditExpiresAt: a.creditExpiresAt ? a.creditExpiresAt.toISOString() : null,
+  };
+}

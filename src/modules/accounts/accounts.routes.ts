@@ -1,0 +1,85 @@
+import Joi from 'joi';
+import { regionScope } from '../../platform/auth/principal';
+import type { AppContext } from '../../platform/context';
+import { defineRoute, type RouteSpec } from '../../platform/http/route';
+import { AccountService, accountView } from './account.service';
+
+const id = Joi.number().integer().positive();
+const idParams = Joi.object({ id: id.required() });
+const calendarDate = Joi.string().pattern(/^\d{4}-\d{2}-\d{2}$/).message('must be a date YYYY-MM-DD');
+
+export const accountSchema = Joi.object({
+  id: Joi.number().integer(),
+  accountNumber: Joi.string(),
+  customerId: Joi.number().integer(),
+  productId: Joi.number().integer(),
+  payplanId: Joi.number().integer(),
+  regionId: Joi.number().integer(),
+  agentId: Joi.number().integer().allow(null),
+  status: Joi.string().valid('pending', 'active', 'suspended', 'closed', 'written_off', 'repossessed'),
+  activationDate: Joi.string().allow(null),
+  expiryDate: Joi.string().allow(null),
+  totalPrice: Joi.string(),
+  downPaymentAmount: Joi.string(),
+  financedAmount: Joi.string(),
+  balance: Joi.string().description('Outstanding instalments and charges'),
+  creditBalance: Joi.string().description('Overpayment held for the customer'),
+  daysPastDue: Joi.number().integer(),
+  parBucket: Joi.string(),
+  creditExpiresAt: Joi.string().allow(null),
+});
+
+export function accountRoutes(ctx: AppContext): RouteSpec[] {
+  const accounts = new AccountService(ctx.sequelize);
+  const tags = ['accounts'];
+  return [
+    defineRoute<unknown, unknown, { customerId: number; productId: number; payplanId: number; regionId?: number; agentId?: number; startDate?: string }>({
+      method: 'post',
+      path: '/accounts',
+      summary: 'Open an account (sale on credit): prices it and builds its schedule',
+      tags,
+      access: { permission: 'accounts:write' },
+      body: Joi.object({
+        customerId: id.required(),
+        productId: id.required(),
+        payplanId: id.required(),
+        regionId: id,
+        agentId: id,
+        startDate: calendarDate,
+      }),
+      responses: { 201: { description: 'The new account, pending its down payment', schema: accountSchema } },
+      handler: async (req) => {
+        const account = await accounts.open(req.valid.body, regionScope(req.principal), req.principal!.employeeId);
+        return { status: 201, body: accountView(account), headers: { Location: `/api/v1/accounts/${account.id}` } };
+      },
+    }),
+    defineRoute<{ id: number }>({
+      method: 'get',
+      path: '/accounts/:id',
+      summary: 'An account with its schedule, balance, DPD and status history',
+      tags,
+      access: { permission: 'accounts:read' },
+      params: idParams,
+      responses: { 200: { description: 'The account' } },
+      handler: async (req) => ({ body: await accounts.detail(regionScope(req.principal), req.valid.params.id) }),
+    }),
+    defineRoute<{ id: number }>({
+      method: 'get',
+      path: '/accounts/:id/payments',
+      summary: 'Payments of an account',
+      tags,
+      access: { permission: 'payments:read' },
+      params: idParams,
+      handler: async (req) => ({ body: { data: await accounts.payments(regionScope(req.principal), req.valid.params.id) } }),
+    }),
+    defineRoute<{ id: number }>({
+      method: 'get',
+      path: '/accounts/:id/ledger',
+      summary: 'Journal entries of an account, with their lines',
+      tags,
+      access: { permission: 'ledger:read' },
+      params: idParams,
+      handler: async (req) => ({ body: { data: await accounts.ledger(regionScope(req.principal), req.valid.params.id) } }),
+    }),
+  ];
+}

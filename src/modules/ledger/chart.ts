@@ -1,0 +1,19 @@
+/** Ledger account codes the system posts to (seeders/20261124000150-reference-ledger-accounts.js). */
+export const LEDGER = {
+  mobileMoneyClearing: '1100',
+  cashOnHand: '1110',
+  agentCashInTransit: '1120',
+  bank: '1130',
+  loansReceivable: '1200',
+  customerCreditBalances: '2100',
+  suspense: '2200',
+  refundsPayable: '2400',
+  salesRevenue: '4100',
+  interestIncome: '4200',
+  feeIncome: '4300',
+  penaltyIncome: '4400',
+  recoveries: '4500',
+  badDebtExpense: '5200',
+} as const;
+
+export type LedgerCode = (typeof LEDGER)[keyof typeof LEDGER];

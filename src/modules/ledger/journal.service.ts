@@ -1,0 +1,132 @@
+import { Op, type Transaction } from 'sequelize';
+import { problems } from '../../platform/http/problem';
+import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
+import { nextNumber } from '../organisation/number-sequences';
+import type { LedgerCode } from './chart';
+import { FiscalPeriod, JournalEntry, JournalLine, LedgerAccount } from './models';
+
+export interface LineSpec {
+  ledger: LedgerCode;
+  debit?: MoneyString;
+  credit?: MoneyString;
+  /** The loan account (sub-ledger); required on control accounts. */
+  accountId?: number | null;
+  memo?: string;
+}
+
+export interface EntrySpec {
+  businessDate: string;
+  countryId?: number | null;
+  description: string;
+  sourceType: string;
+  sourceId?: number | null;
+  accountId?: number | null;
+  currency: string;
+  createdBy?: number | null;
+  reversalOfId?: number | null;
+  lines: LineSpec[];
+}
+
+let ledgerIds: Map<string, number> | undefined;
+
+async function ledgerId(code: string, transaction: Transaction): Promise<number> {
+  if (!ledgerIds?.has(code)) {
+    const rows = await LedgerAccount.findAll({ attributes: ['id', 'code'], transaction });
+    ledgerIds = new Map(rows.map((r) => [r.code, r.id]));
+  }
+  const id = ledgerIds.get(code);
+  if (id === undefined) throw new Error(`ledger account ${code} is not in the chart of accounts`);
+  return id;
+}
+
+/** The open fiscal period covering a business date (a country's own period wins over a global one). */
+async function openPeriod(businessDate: string, countryId: number | null | undefined, transaction: Transaction): Promise<FiscalPeriod> {
+  const periods = await FiscalPeriod.findAll({
+    where: {
+      startDate: { [Op.lte]: businessDate },
+      endDate: { [Op.gte]: businessDate },
+      countryId: countryId ? { [Op.or]: [countryId, null] } : null,
+    },
+    transaction,
+  });
+  const period = periods.find((p) => p.countryId) ?? periods[0];
+  if (!period) throw problems.conflict(`No fiscal period covers ${businessDate}.`, 'fiscal-period-missing');
+  if (period.status !== 'open') throw problems.conflict(`The fiscal period ${period.name} is closed; it takes no postings.`, 'fiscal-period-closed');
+  return period;
+}
+
+/**
+ * Posts one balanced journal entry in the caller's transaction. Lines are checked to balance to
+ * the cent before anything is written; they are never changed afterwards.
+ */
+export async function postEntry(spec: EntrySpec, transaction: Transaction): Promise<JournalEntry> {
+  let debits = new Decimal(0);
+  let credits = new Decimal(0);
+  const lines = spec.lines.filter((l) => !new Decimal(l.debit ?? 0).isZero() || !new Decimal(l.credit ?? 0).isZero());
+  for (const l of lines) {
+    const d = new Decimal(l.debit ?? 0);
+    const c = new Decimal(l.credit ?? 0);
+    if (d.isNegative() || c.isNegative() || (!d.isZero() && !c.isZero())) throw new Error('a journal line is one-sided and not negative');
+    debits = debits.plus(d);
+    credits = credits.plus(c);
+  }
+  if (!debits.equals(credits) || debits.isZero()) {
+    throw new Error(`unbalanced journal entry (${spec.description}): debits ${debits.toFixed(2)} credits ${credits.toFixed(2)}`);
+  }
+  const period = await openPeriod(spec.businessDate, spec.countryId, transaction);
+  const resolved = await Promise.all(lines.map(async (l) => ({ ...l, ledgerAccountId: await ledgerId(l.ledger, transaction) })));
+  const entry = await JournalEntry.create(
+    {
+      entryNumber: await nextNumber('journal', transaction),
+      businessDate: spec.businessDate,
+      fiscalPeriodId: period.id,
+      description: spec.description.slice(0, 255),
+      sourceType: spec.sourceType,
+      sourceId: spec.sourceId ?? null,
+      accountId: spec.accountId ?? null,
+      reversalOfId: spec.reversalOfId ?? null,
+      currency: spec.currency,
+      createdBy: spec.createdBy ?? null,
+    },
+    { transaction },
+  );
+  await JournalLine.bulkCreate(
+    resolved.map((l) => ({
+      journalEntryId: entry.id,
+      ledgerAccountId: l.ledgerAccountId,
+      accountId: l.accountId ?? null,
+      debit: toMoneyString(l.debit ?? 0),
+      credit: toMoneyString(l.credit ?? 0),
+      memo: l.memo ?? null,
+    })),
+    { transaction },
+  );
+  return entry;
+}
+
+/** A reversing entry: the same lines with debit and credit swapped, linked to the original. */
+export async function reverseEntry(
+  originalId: number,
+  spec: Pick<EntrySpec, 'businessDate' | 'countryId' | 'description' | 'sourceType' | 'sourceId' | 'createdBy'>,
+  transaction: Transaction,
+): Promise<JournalEntry> {
+  const original = await JournalEntry.findByPk(originalId, { include: [{ model: JournalLine, as: 'lines' }], transaction });
+  if (!original) throw new Error(`journal entry ${originalId} not found`);
+  const codeById = new Map((await LedgerAccount.findAll({ attributes: ['id', 'code'], transaction })).map((a) => [a.id, a.code]));
+  return postEntry(
+    {
+      ...spec,
+      accountId: original.accountId,
+      currency: original.currency,
+      reversalOfId: original.id,
+      lines: (original.lines ?? []).map((l) => ({
+        ledger: codeById.get(l.ledgerAccountId) as LedgerCode,
+        debit: l.credit,
+        credit: l.debit,
+        accountId: l.accountId,
+        memo: l.memo ?? undefined,
+      })),
+    },
+    transaction,
+  );
+}

@@ -1,0 +1,105 @@
+import Joi from 'joi';
+import { inRegionScope, regionScope } from '../../platform/auth/principal';
+import type { AppContext } from '../../platform/context';
+import { defineRoute, type RouteSpec } from '../../platform/http/route';
+import { problems } from '../../platform/http/problem';
+import { accountView } from '../accounts/account.service';
+import { Account } from '../accounts/models';
+import { Payment, PAYMENT_CHANNELS, type PaymentChannel } from './models';
+import { PaymentPostingService, type PostedPayment } from './posting.service';
+import { paymentView } from './views';
+
+export const moneyString = Joi.string().pattern(/^\d{1,12}(\.\d{1,2})?$/).message('must be an amount like 1500 or 1500.50');
+
+interface PostPaymentBody {
+  accountId?: number;
+  accountNumber?: string;
+  amount: string;
+  paymentType: string;
+  channel: PaymentChannel;
+  transactionRef: string;
+  paymentDate?: string;
+}
+
+function postedView(p: PostedPayment) {
+  return {
+    payment: paymentView(p.payment),
+    allocations: p.allocations,
+    account: accountView(p.account),
+    journalEntryId: p.journalEntryId,
+  };
+}
+
+export function paymentRoutes(ctx: AppContext): RouteSpec[] {
+  const posting = new PaymentPostingService(ctx.sequelize);
+  const tags = ['payments'];
+  return [
+    defineRoute<unknown, unknown, PostPaymentBody>({
+      method: 'post',
+      path: '/payments',
+      summary: 'Post a payment to an account (Idempotency-Key required)',
+      description:
+        'Allocates the money in the payplan order (charges, overdue, due, future by default); an overpayment beyond payoff stays as credit. ' +
+        'Retrying with the same Idempotency-Key and body replays the first response.',
+      tags,
+      access: { permission: 'payments:write' },
+      idempotent: true,
+      body: Joi.object({
+        accountId: Joi.number().integer().positive(),
+        accountNumber: Joi.string().max(50),
+        amount: moneyString.required(),
+        paymentType: Joi.string().max(20).required().description('Payment type code, e.g. MPESA, CASH, BANK'),
+        channel: Joi.string().valid(...PAYMENT_CHANNELS).required(),
+        transactionRef: Joi.string().max(100).required(),
+        paymentDate: Joi.string().isoDate(),
+      }).xor('accountId', 'accountNumber'),
+      responses: { 201: { description: 'Posted' } },
+      handler: async (req) => {
+        const body = req.valid.body;
+        const scope = regionScope(req.principal);
+        const account = await Account.findOne({
+          where: body.accountId ? { id: body.accountId } : { accountNumber: body.accountNumber! },
+          attributes: ['id', 'regionId'],
+        });
+        if (!account || !inRegionScope(scope, account.regionId)) throw problems.notFound('account');
+        const posted = await posting.post(
+          {
+            accountId: account.id,
+            amount: body.amount,
+            paymentTypeCode: body.paymentType,
+            channel: body.channel,
+            transactionRef: body.transactionRef,
+            paymentDate: body.paymentDate ? new Date(body.paymentDate) : undefined,
+            createdBy: req.principal!.employeeId,
+          },
+          { beforeCommit: (p, t) => req.idempotency!.complete(201, postedView(p), t) },
+        );
+        return { status: 201, body: postedView(posted), headers: { Location: `/api/v1/payments/${posted.payment.id}` } };
+      },
+    }),
+    defineRoute<{ id: number }>({
+      method: 'get',
+      path: '/payments/:id',
+      summary: 'One payment with its allocations',
+      tags,
+      access: { permission: 'payments:read' },
+      params: Joi.object({ id: Joi.number().integer().positive().required() }),
+      handler: async (req) => {
+        const payment = await Payment.findByPk(req.valid.params.id, { include: [{ association: 'allocations' }] });
+        if (!payment || !inRegionScope(regionScope(req.principal), payment.regionId)) throw problems.notFound('payment');
+        return {
+          body: {
+            ...paymentView(payment),
+            allocations: (payment.allocations ?? []).map((a) => ({
+              kind: a.allocationType,
+              installmentScheduleId: a.installmentScheduleId,
+              accountChargeId: a.accountChargeId,
+              amount: a.amount,
+              reversedAt: a.reversedAt ? a.reversedAt.toISOString() : null,
+            })),
+          },
+        };
+      },
+    }),
+  ];
+}
