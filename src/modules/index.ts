@@ -17,6 +17,7 @@ import { integrationsModule } from './integrations';
 import { operationsModule } from './operations';
 import { reportingModule } from './reporting';
 import { auditModule } from './audit';
+import { referenceDataModule } from './reference-data';
 
 /** Every domain module, in the order their models are initialised. */
 export const modules: AppModule[] = [
@@ -38,4 +39,5 @@ export const modules: AppModule[] = [
   operationsModule,
   reportingModule,
   auditModule,
+  referenceDataModule,
 ];
