@@ -589,7 +589,8 @@ export function defineResource<M extends Model>(def: ResourceDefinition<M>): Rou
       responses: { 200: { description: `The changed ${singular}, with its new ETag`, schema: item }, ...problemsOf(404, 409, 412, 428) },
       handler: async (req: ApiRequest) => {
         const ifMatch: string | undefined = req.valid.headers['if-match'];
-        if (!ifMatch) checkIfMatch(undefined, 0, true);
+        // 428 before touching the database: no If-Match, no write.
+        if (!ifMatch?.trim()) checkIfMatch(undefined, 0, true);
         // Only what the caller sent: schema defaults are for creation, never a silent overwrite.
         const sent = new Set(Object.keys((req.body ?? {}) as object));
         const values = Object.fromEntries(Object.entries(req.valid.body as Record<string, unknown>).filter(([k]) => sent.has(k)));
