@@ -52,8 +52,15 @@ export function daysBetween(a: CalendarDate, b: CalendarDate): number {
 }
 
 /** The calendar date an instant falls on in an IANA timezone (e.g. Africa/Nairobi). */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
 export function localDate(instant: Date, timeZone: string): CalendarDate {
-  const f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+  let f = formatters.get(timeZone);
+  if (!f) {
+    // Building a formatter is costly; one per zone serves every call.
+    f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    formatters.set(timeZone, f);
+  }
   return f.format(instant);
 }
 

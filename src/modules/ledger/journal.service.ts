@@ -1,7 +1,7 @@
-import { Op, type Transaction } from 'sequelize';
+import { randomBytes } from 'node:crypto';
+import { DatabaseError, Op, type Transaction } from 'sequelize';
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
-import { nextNumber } from '../organisation/number-sequences';
 import type { LedgerCode } from './chart';
 import { FiscalPeriod, JournalEntry, JournalLine, LedgerAccount } from './models';
 
@@ -39,9 +39,19 @@ async function ledgerId(code: string, transaction: Transaction): Promise<number>
   return id;
 }
 
-/** The open fiscal period covering a business date (a country's own period wins over a global one). */
+const PERIOD_TTL_MS = 10_000;
+const periods = new Map<string, { period: FiscalPeriod; expires: number }>();
+
+/**
+ * The open fiscal period covering a business date (a country's own period wins over a global
+ * one). Cached briefly: closing a period is enforced by the database trigger on journalEntries
+ * the moment it happens, whatever this cache says.
+ */
 async function openPeriod(businessDate: string, countryId: number | null | undefined, transaction: Transaction): Promise<FiscalPeriod> {
-  const periods = await FiscalPeriod.findAll({
+  const key = `${countryId ?? ''}:${businessDate}`;
+  const hit = periods.get(key);
+  if (hit && hit.expires > Date.now()) return hit.period;
+  const found = await FiscalPeriod.findAll({
     where: {
       startDate: { [Op.lte]: businessDate },
       endDate: { [Op.gte]: businessDate },
@@ -49,10 +59,26 @@ async function openPeriod(businessDate: string, countryId: number | null | undef
     },
     transaction,
   });
-  const period = periods.find((p) => p.countryId) ?? periods[0];
+  const period = found.find((p) => p.countryId) ?? found[0];
   if (!period) throw problems.conflict(`No fiscal period covers ${businessDate}.`, 'fiscal-period-missing');
-  if (period.status !== 'open') throw problems.conflict(`The fiscal period ${period.name} is closed; it takes no postings.`, 'fiscal-period-closed');
+  if (period.status !== 'open') throw closedPeriod(period.name);
+  periods.set(key, { period, expires: Date.now() + PERIOD_TTL_MS });
   return period;
+}
+
+const closedPeriod = (name: string) => problems.conflict(`The fiscal period ${name} is closed; it takes no postings.`, 'fiscal-period-closed');
+
+/** Forget cached periods (after closing or reopening one). */
+export function forgetFiscalPeriods(): void {
+  periods.clear();
+}
+
+/**
+ * Journal entry numbers identify entries; unlike receipts and invoices they need not be gapless,
+ * so they are minted without a shared counter that every posting would queue on.
+ */
+function entryNumber(businessDate: string): string {
+  return `JE${businessDate.replace(/-/g, '')}-${randomBytes(6).toString('hex').toUpperCase()}`;
 }
 
 /**
@@ -77,7 +103,7 @@ export async function postEntry(spec: EntrySpec, transaction: Transaction): Prom
   const resolved = await Promise.all(lines.map(async (l) => ({ ...l, ledgerAccountId: await ledgerId(l.ledger, transaction) })));
   const entry = await JournalEntry.create(
     {
-      entryNumber: await nextNumber('journal', transaction),
+      entryNumber: entryNumber(spec.businessDate),
       businessDate: spec.businessDate,
       fiscalPeriodId: period.id,
       description: spec.description.slice(0, 255),
@@ -89,7 +115,13 @@ export async function postEntry(spec: EntrySpec, transaction: Transaction): Prom
       createdBy: spec.createdBy ?? null,
     },
     { transaction },
-  );
+  ).catch((err: unknown) => {
+    if (err instanceof DatabaseError && /fiscal period is closed/.test(err.message)) {
+      forgetFiscalPeriods();
+      throw closedPeriod(period.name);
+    }
+    throw err;
+  });
   await JournalLine.bulkCreate(
     resolved.map((l) => ({
       journalEntryId: entry.id,

@@ -57,14 +57,16 @@ export function paymentRoutes(ctx: AppContext): RouteSpec[] {
       handler: async (req) => {
         const body = req.valid.body;
         const scope = regionScope(req.principal);
-        const account = await Account.findOne({
-          where: body.accountId ? { id: body.accountId } : { accountNumber: body.accountNumber! },
-          attributes: ['id', 'regionId'],
-        });
-        if (!account || !inRegionScope(scope, account.regionId)) throw problems.notFound('account');
+        let accountId = body.accountId;
+        if (accountId === undefined) {
+          const found = await Account.findOne({ where: { accountNumber: body.accountNumber! }, attributes: ['id'] });
+          if (!found) throw problems.notFound('account');
+          accountId = found.id;
+        }
         const posted = await posting.post(
           {
-            accountId: account.id,
+            accountId,
+            scope,
             amount: body.amount,
             paymentTypeCode: body.paymentType,
             channel: body.channel,

@@ -1,8 +1,9 @@
 import { Op, type Sequelize, type Transaction } from 'sequelize';
+import { inRegionScope, type RegionScope } from '../../platform/auth/principal';
 import { withTransaction } from '../../platform/db/transaction';
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
-import { installmentStatus, daysPastDue, parBucket, outstanding } from '../accounts/arrears';
+import { daysPastDue, parBucket, outstanding } from '../accounts/arrears';
 import { transition } from '../accounts/lifecycle';
 import { Account, AccountCharge, InstallmentSchedule } from '../accounts/models';
 import { catchUpNightly } from '../accounts/nightly-step';
@@ -10,10 +11,11 @@ import { Payplan } from '../catalogue/models';
 import { LEDGER, type LedgerCode } from '../ledger/chart';
 import { postEntry, type LineSpec } from '../ledger/journal.service';
 import { SyncOutbox } from '../integrations/models';
-import { calendarOfRegion } from '../organisation/business-date';
+import { calendarOfRegion, type CountryCalendar } from '../organisation/business-date';
 import { nextNumber } from '../organisation/number-sequences';
 import { allocate, isAllocationOrder, type OpenItem } from './allocation';
 import { Payment, PaymentAllocation, PaymentType, Receipt, type PaymentChannel } from './models';
+import { chargeAfter, installmentAfter } from './settlement';
 
 export interface PostPaymentInput {
   accountId: number;
@@ -26,6 +28,8 @@ export interface PostPaymentInput {
   createdBy?: number | null;
   /** Where the money sits now; defaults by channel. */
   debitLedger?: LedgerCode;
+  /** The caller's region scope: an account outside it is a 404. */
+  scope?: RegionScope;
 }
 
 export interface PostedPayment {
@@ -48,8 +52,27 @@ const CHANNEL_LEDGER: Record<PaymentChannel, LedgerCode> = {
   adjustment: LEDGER.suspense,
 };
 
+export interface PostingContext {
+  calendar: CountryCalendar;
+  payplan: Pick<Payplan, 'daysUntilSuspension' | 'allocationOrder'>;
+  typeId: number;
+}
+
+const PAYPLAN_TTL_MS = 30_000;
+const payplans = new Map<number, { terms: PostingContext['payplan']; expires: number }>();
+/** A payplan's terms, cached briefly (reference data; a change applies within PAYPLAN_TTL_MS). */
+async function payplanTerms(id: number, transaction?: Transaction): Promise<PostingContext['payplan']> {
+  const hit = payplans.get(id);
+  if (hit && hit.expires > Date.now()) return hit.terms;
+  const p = await Payplan.findByPk(id, { attributes: ['id', 'daysUntilSuspension', 'allocationOrder'], transaction });
+  if (!p) throw new Error(`payplan ${id} not found`);
+  const terms = { daysUntilSuspension: p.daysUntilSuspension, allocationOrder: p.allocationOrder };
+  payplans.set(id, { terms, expires: Date.now() + PAYPLAN_TTL_MS });
+  return terms;
+}
+
 const paymentTypes = new Map<string, number>();
-async function paymentTypeId(code: string, transaction: Transaction): Promise<number> {
+async function paymentTypeId(code: string, transaction?: Transaction): Promise<number> {
   let id = paymentTypes.get(code);
   if (id === undefined) {
     const t = await PaymentType.findOne({ where: { code, isActive: true }, attributes: ['id'], transaction });
@@ -74,22 +97,32 @@ export class PaymentPostingService {
     if (amount.lessThanOrEqualTo(0) || amount.decimalPlaces() > 2) {
       throw problems.validation([{ field: 'amount', in: 'body', message: 'amount must be a positive amount with at most 2 decimals' }]);
     }
+    // Reference lookups happen before the transaction, so the account lock is held only for the write.
+    const head = await Account.findByPk(input.accountId, { attributes: ['id', 'regionId', 'payplanId'] });
+    if (!head || (input.scope && !inRegionScope(input.scope, head.regionId))) throw problems.notFound('account');
+    const context = await this.context(head, input.paymentTypeCode);
     return withTransaction(this.sequelize, async (t) => {
       const account = await Account.findByPk(input.accountId, { lock: t.LOCK.UPDATE, transaction: t });
-      if (!account) throw problems.notFound('account');
-      const posted = await this.postLocked(account, amount, input, t);
+      const posted = await this.postLocked(account!, amount, input, t, context);
       await hooks.beforeCommit?.(posted, t);
       return posted;
     });
   }
 
+  private async context(account: Pick<Account, 'regionId' | 'payplanId'>, paymentTypeCode: string, transaction?: Transaction): Promise<PostingContext> {
+    const [calendar, payplan, typeId] = await Promise.all([
+      calendarOfRegion(account.regionId, transaction),
+      payplanTerms(account.payplanId, transaction),
+      paymentTypeId(paymentTypeCode, transaction),
+    ]);
+    return { calendar, payplan, typeId };
+  }
+
   /** The posting itself, for callers that already hold the account lock in their own transaction. */
-  async postLocked(account: Account, amount: Decimal, input: PostPaymentInput, t: Transaction): Promise<PostedPayment> {
-    const calendar = await calendarOfRegion(account.regionId, t);
+  async postLocked(account: Account, amount: Decimal, input: PostPaymentInput, t: Transaction, context?: PostingContext): Promise<PostedPayment> {
+    const { calendar, payplan, typeId } = context ?? (await this.context(account, input.paymentTypeCode, t));
     const businessDate = calendar.businessDate;
-    const payplan = await Payplan.findByPk(account.payplanId, { attributes: ['id', 'daysUntilSuspension', 'allocationOrder'], transaction: t });
-    const typeId = await paymentTypeId(input.paymentTypeCode, t);
-    await catchUpNightly(account, payplan!, businessDate, t);
+    await catchUpNightly(account, payplan, businessDate, t);
 
     const allocationRows: PostedPayment['allocations'] = [];
     const creditLines: LineSpec[] = [];
@@ -109,7 +142,7 @@ export class PaymentPostingService {
         ...charges.map((c) => ({ kind: 'charge' as const, id: c.id, dueDate: c.dueDate, outstanding: new Decimal(c.amount).minus(c.paidAmount), order: c.id })),
         ...installments.map((i) => ({ kind: 'installment' as const, id: i.id, dueDate: i.dueDate, outstanding: outstanding(i), order: i.installmentNumber })),
       ];
-      const order = isAllocationOrder(payplan!.allocationOrder) ? payplan!.allocationOrder : undefined;
+      const order = isAllocationOrder(payplan.allocationOrder) ? payplan.allocationOrder : undefined;
       const { allocations, credit } = allocate(amount, items, businessDate, order);
 
       const byId = new Map(installments.map((i) => [i.id, i]));
@@ -120,20 +153,12 @@ export class PaymentPostingService {
         allocationRows.push({ kind: a.kind, id: a.id, amount: toMoneyString(a.amount) });
         if (a.kind === 'installment') {
           const i = byId.get(a.id)!;
-          const paidAmount = toMoneyString(new Decimal(i.paidAmount).plus(a.amount));
-          const status = installmentStatus({ dueDate: i.dueDate, amount: i.amount, paidAmount }, businessDate);
-          await InstallmentSchedule.update(
-            { paidAmount, status, paidDate: status === 'paid' ? businessDate : i.paidDate },
-            { where: { id: i.id }, transaction: t },
-          );
-          Object.assign(i, { paidAmount, status });
+          const after = installmentAfter(i, a.amount, businessDate);
+          await InstallmentSchedule.update(after, { where: { id: i.id }, transaction: t });
+          Object.assign(i, after);
         } else {
           const c = chargeById.get(a.id)!;
-          const paidAmount = toMoneyString(new Decimal(c.paidAmount).plus(a.amount));
-          await AccountCharge.update(
-            { paidAmount, status: new Decimal(paidAmount).greaterThanOrEqualTo(c.amount) ? 'paid' : 'partial' },
-            { where: { id: c.id }, transaction: t },
-          );
+          await AccountCharge.update(chargeAfter(c, a.amount), { where: { id: c.id }, transaction: t });
         }
       }
       if (settled.greaterThan(0)) creditLines.push({ ledger: LEDGER.loansReceivable, credit: toMoneyString(settled), accountId: account.id });
@@ -177,7 +202,6 @@ export class PaymentPostingService {
       })),
       { transaction: t },
     );
-    // Gapless numbers last: their rows stay locked until commit, so hold them as briefly as possible.
     const entry = await postEntry(
       {
         businessDate,
@@ -192,22 +216,25 @@ export class PaymentPostingService {
       },
       t,
     );
+    await SyncOutbox.create(
+      {
+        aggregateType: 'payment',
+        aggregateId: payment.id,
+        eventType: 'payment.completed',
+        payload: { paymentId: payment.id, accountId: account.id, amount: toMoneyString(amount), businessDate },
+        target: 'netsuite',
+        availableAt: new Date(),
+      },
+      { transaction: t },
+    );
+    // The gapless receipt number comes last: its row stays locked until commit, and every
+    // payment in the company queues on it, so it is held for as few statements as possible.
     const receiptNumber = await nextNumber('receipt', t);
-    await Promise.all([
-      Payment.update({ receiptNumber }, { where: { id: payment.id }, transaction: t }),
-      Receipt.create({ receiptNumber, paymentId: payment.id, accountId: account.id, amount: toMoneyString(amount), issuedAt: new Date(), channel: 'sms' }, { transaction: t }),
-      SyncOutbox.create(
-        {
-          aggregateType: 'payment',
-          aggregateId: payment.id,
-          eventType: 'payment.completed',
-          payload: { paymentId: payment.id, accountId: account.id, amount: toMoneyString(amount), receiptNumber, businessDate },
-          target: 'netsuite',
-          availableAt: new Date(),
-        },
-        { transaction: t },
-      ),
-    ]);
+    await Payment.update({ receiptNumber }, { where: { id: payment.id }, transaction: t });
+    await Receipt.create(
+      { receiptNumber, paymentId: payment.id, accountId: account.id, amount: toMoneyString(amount), issuedAt: new Date(), channel: 'sms' },
+      { transaction: t },
+    );
     payment.receiptNumber = receiptNumber;
     return { payment, account, allocations: allocationRows, receiptNumber, journalEntryId: entry.id };
   }

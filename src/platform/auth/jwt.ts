@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import passport from 'passport';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
@@ -13,9 +14,17 @@ export interface AccessClaims {
   typ: 'access';
 }
 
+// jsonwebtoken turns a string secret into a KeyObject on every call; build it once per secret.
+const keys = new Map<string, KeyObject>();
+function keyOf(secret: string): KeyObject {
+  let key = keys.get(secret);
+  if (!key) keys.set(secret, (key = createSecretKey(Buffer.from(secret, 'utf8'))));
+  return key;
+}
+
 export function signAccessToken(config: AppConfig['jwt'], employeeId: number, roleId: number): string {
   const claims: AccessClaims = { sub: String(employeeId), role: roleId, typ: 'access' };
-  return jwt.sign(claims, config.secret, {
+  return jwt.sign(claims, keyOf(config.secret), {
     algorithm: JWT_ALGORITHM,
     issuer: config.issuer,
     audience: config.audience,
@@ -33,7 +42,7 @@ export function createPassport(config: AppConfig['jwt'], loadPrincipal: Principa
     new JwtStrategy(
       {
         jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-        secretOrKey: config.secret,
+        secretOrKey: keyOf(config.secret) as unknown as string,
         algorithms: [JWT_ALGORITHM],
         issuer: config.issuer,
         audience: config.audience,

@@ -1,0 +1,47 @@
+/** Latency and throughput figures for benchmarks. */
+export function percentile(sortedMs: number[], p: number): number {
+  if (sortedMs.length === 0) return 0;
+  const idx = Math.min(sortedMs.length - 1, Math.max(0, Math.ceil((p / 100) * sortedMs.length) - 1));
+  return sortedMs[idx]!;
+}
+
+export interface RunResult {
+  ops: number;
+  errors: number;
+  seconds: number;
+  tps: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/**
+ * Runs `op` from `concurrency` workers until `totalOps` are done; each op is timed. Bounded in
+ * count, so a benchmark always stops by itself.
+ */
+export async function runClosedLoop(concurrency: number, totalOps: number, op: (i: number) => Promise<void>): Promise<RunResult> {
+  const latencies: number[] = [];
+  let next = 0;
+  let errors = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= totalOps) return;
+        const t0 = process.hrtime.bigint();
+        try {
+          await op(i);
+        } catch (err) {
+          errors++;
+          if (errors <= 3) process.stderr.write(`op ${i} failed: ${err instanceof Error ? err.message : String(err)}\n`);
+        }
+        latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  latencies.sort((a, b) => a - b);
+  return { ops: totalOps, errors, seconds, tps: totalOps / seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
+}
+
+export const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;

@@ -1,0 +1,192 @@
+/**
+ * bench:payments: how close the full payment path comes to the database's own ceiling.
+ *
+ *  (a) raw ceiling: mysql2 directly, 32 connections; per payment: BEGIN, lock the account row,
+ *      insert the payment, update the balance, insert a journal entry with two lines, COMMIT.
+ *  (b) the real API in its own process (as deployed): 32 concurrent HTTP clients, authenticated,
+ *      each POST /api/v1/payments with an Idempotency-Key, doing allocation, ledger, receipt and
+ *      outbox.
+ * Both run on the same freshly migrated database (accounts split in two identical sets) and the
+ * last line is one JSON object with the figures.
+ *
+ *   npm run bench:payments -- [--payments 4000] [--accounts 1000] [--concurrency 32]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import mysql from 'mysql2/promise';
+import { Agent, request } from 'undici';
+import { recreateDatabase, sequelizeCli } from '../test/support/database';
+import { round, runClosedLoop } from './lib/stats';
+import { loadConfig } from '../src/platform/config';
+import { createRuntime } from '../src/runtime';
+import { AccountService } from '../src/modules/accounts/account.service';
+import { Account } from '../src/modules/accounts/models';
+import { Payplan, Product, ProductPayplanPricing, ProductType } from '../src/modules/catalogue/models';
+import { Customer } from '../src/modules/customers/models';
+import { CompanyRegion, Country } from '../src/modules/organisation/models';
+
+const args = process.argv.slice(2);
+const arg = (name: string, dflt: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const PAYMENTS = arg('payments', 4000);
+const ACCOUNTS = arg('accounts', 1000);
+const CONCURRENCY = arg('concurrency', 32);
+const BASE = process.env.BENCH_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306/amt_bench';
+const REDIS = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/11';
+const ROOT = path.resolve(__dirname, '..');
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
+
+const log = (s: string) => process.stdout.write(`${s}\n`);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function startApi(port: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import=tsx', 'src/server.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, NODE_ENV: 'development', PORT: String(port), DATABASE_URL: BASE, REDIS_URL: REDIS, LOG_LEVEL, DB_POOL_MAX: '32', QUEUE_PREFIX: 'amt-bench' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  for (let i = 0; i < 200; i++) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/readyz`);
+      if (r.ok) return child;
+    } catch {
+      /* starting */
+    }
+    await sleep(100);
+  }
+  child.kill('SIGKILL');
+  throw new Error('API did not become ready');
+}
+
+/** Seeds a market, a plan and 2 x ACCOUNTS active accounts through the real services. */
+async function seedAccounts(): Promise<{ raw: number[]; api: number[]; adminEmail: string }> {
+  const rt = await createRuntime(loadConfig({ ...process.env, NODE_ENV: 'test', DATABASE_URL: BASE, LOG_LEVEL: 'silent', REDIS_URL: undefined }), { role: 'bench' });
+  const country = (await Country.findOne({ where: { code: 'KE' } }))!;
+  const region = await CompanyRegion.create({ name: 'Bench region', code: 'BENCH', countryId: country.id });
+  const type = (await ProductType.findOne())!;
+  const product = await Product.create({ name: 'Bench kit', code: 'BENCH-KIT', price: '1000000.00', productTypeId: type.id });
+  const payplan = await Payplan.create({ name: 'Bench weekly', code: 'BENCH-W', duration: 52, downPayment: '0.00', installmentAmount: '0.00', frequency: 'weekly', daysUntilSuspension: 30, dailyRate: '50.00', interestRate: '0.00' });
+  await ProductPayplanPricing.create({ productId: product.id, payplanId: payplan.id, price: '1000000.00', downPayment: '0.00', installmentAmount: '0.00' });
+  const service = new AccountService(rt.sequelize);
+  const ids: number[] = [];
+  for (let i = 0; i < ACCOUNTS * 2; i += 50) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(50, ACCOUNTS * 2 - i) }, async () => {
+        const c = await Customer.create({ firstName: 'Bench', lastName: 'Customer', phone: '+254700000000', regionId: region.id });
+        return (await service.open({ customerId: c.id, productId: product.id, payplanId: payplan.id }, { all: true }, null)).id;
+      }),
+    );
+    ids.push(...batch);
+    if (ids.length % 500 === 0 || ids.length === ACCOUNTS * 2) log(`seeding accounts ${ids.length}/${ACCOUNTS * 2}`);
+  }
+  await Account.update({ status: 'active' }, { where: { id: ids } });
+  await rt.close();
+  return { raw: ids.filter((_, i) => i % 2 === 0), api: ids.filter((_, i) => i % 2 === 1), adminEmail: 'admin@amt.local' };
+}
+
+async function rawCeiling(accountIds: number[]) {
+  const pool = mysql.createPool({ uri: BASE, connectionLimit: CONCURRENCY });
+  const [[ledger]] = (await pool.query("SELECT (SELECT id FROM ledgerAccounts WHERE code='1100') AS cash, (SELECT id FROM ledgerAccounts WHERE code='1200') AS recv, (SELECT id FROM fiscalPeriods WHERE countryId IS NULL AND CURDATE() BETWEEN startDate AND endDate) AS period")) as unknown as [{ cash: number; recv: number; period: number }[]];
+  const result = await runClosedLoop(CONCURRENCY, PAYMENTS, async (i) => {
+    const accountId = accountIds[i % accountIds.length]!;
+    const conn = await pool.getConnection();
+    try {
+      await conn.beginTransaction();
+      await conn.query('SELECT id, balance FROM accounts WHERE id = ? FOR UPDATE', [accountId]);
+      const [pay] = (await conn.query(
+        "INSERT INTO payments (accountId, amount, currency, paymentTypeId, channel, transactionRef, paymentDate, businessDate, status, regionId, createdAt, updatedAt) SELECT ?, '10.00', 'KES', 1, 'mobile_money', ?, NOW(), CURDATE(), 'completed', regionId, NOW(), NOW() FROM accounts WHERE id = ?",
+        [accountId, `RAW-${i}`, accountId],
+      )) as unknown as [{ insertId: number }];
+      await conn.query("UPDATE accounts SET balance = balance - 10.00, updatedAt = NOW() WHERE id = ?", [accountId]);
+      const [entry] = (await conn.query(
+        "INSERT INTO journalEntries (entryNumber, businessDate, fiscalPeriodId, description, sourceType, sourceId, accountId, currency, createdAt, updatedAt) VALUES (?, CURDATE(), ?, 'raw', 'payment', ?, ?, 'KES', NOW(), NOW())",
+        [`RAW-${i}`, ledger!.period, pay.insertId, accountId],
+      )) as unknown as [{ insertId: number }];
+      await conn.query(
+        "INSERT INTO journalLines (journalEntryId, ledgerAccountId, accountId, debit, credit, createdAt, updatedAt) VALUES (?, ?, NULL, '10.00', '0.00', NOW(), NOW()), (?, ?, ?, '0.00', '10.00', NOW(), NOW())",
+        [entry.insertId, ledger!.cash, entry.insertId, ledger!.recv, accountId],
+      );
+      await conn.commit();
+    } catch (err) {
+      await conn.rollback();
+      throw err;
+    } finally {
+      conn.release();
+    }
+  });
+  await pool.end();
+  return result;
+}
+
+async function apiPath(accountIds: number[], port: number, total = PAYMENTS) {
+  const run = randomUUID().slice(0, 8);
+  const dispatcher = new Agent({ connections: CONCURRENCY, keepAliveTimeout: 30_000 });
+  const base = `http://127.0.0.1:${port}`;
+  const login = await request(`${base}/api/v1/auth/login`, {
+    method: 'POST',
+    dispatcher,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'admin@amt.local', password: 'Admin#2026!' }),
+  });
+  const { accessToken } = (await login.body.json()) as { accessToken: string };
+  let failures = 0;
+  const result = await runClosedLoop(CONCURRENCY, total, async (i) => {
+    const res = await request(`${base}/api/v1/payments`, {
+      method: 'POST',
+      dispatcher,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}`, 'idempotency-key': randomUUID() },
+      body: JSON.stringify({ accountId: accountIds[i % accountIds.length], amount: '10.00', paymentType: 'MPESA', channel: 'mobile_money', transactionRef: `API-${run}-${i}` }),
+    });
+    const text = await res.body.text();
+    if (res.statusCode !== 201) {
+      failures++;
+      throw new Error(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
+    }
+  });
+  await dispatcher.close();
+  return { ...result, failures };
+}
+
+async function main() {
+  log(`bench:payments: ${PAYMENTS} payments per path, ${CONCURRENCY} concurrent, over ${ACCOUNTS} accounts each (API log level ${LOG_LEVEL})`);
+  await recreateDatabase(BASE);
+  const env = { PATH: process.env.PATH, NODE_ENV: 'test', DATABASE_URL: BASE };
+  sequelizeCli(['db:migrate'], env);
+  sequelizeCli(['db:seed:all'], env);
+  const accounts = await seedAccounts();
+
+  const raw = await rawCeiling(accounts.raw);
+  log(`raw ceiling (mysql2): ${round(raw.tps)} payments/s, p50 ${round(raw.p50Ms, 2)} ms, p99 ${round(raw.p99Ms, 2)} ms, errors ${raw.errors}`);
+
+  const port = await freePort();
+  const api = await startApi(port);
+  try {
+    // warm-up: JIT, pools, caches
+    await apiPath(accounts.api, port, Math.min(300, PAYMENTS)).catch(() => undefined);
+    const full = await apiPath(accounts.api, port);
+    log(`full API path:         ${round(full.tps)} payments/s, p50 ${round(full.p50Ms, 2)} ms, p99 ${round(full.p99Ms, 2)} ms, errors ${full.errors}`);
+    const ratio = full.tps / raw.tps;
+    log(`ratio API/raw: ${round(ratio * 100, 1)}% (target >= 40%), API p99 ${round(full.p99Ms, 1)} ms (target < 100 ms)`);
+    log(JSON.stringify({ rawTps: round(raw.tps), apiTps: round(full.tps), ratio: round(ratio, 3), apiP50Ms: round(full.p50Ms, 2), apiP99Ms: round(full.p99Ms, 2) }));
+  } finally {
+    api.kill('SIGTERM');
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
