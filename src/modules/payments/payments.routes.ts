@@ -27,6 +27,7 @@ function postedView(p: PostedPayment) {
     allocations: p.allocations,
     account: accountView(p.account),
     journalEntryId: p.journalEntryId,
+    ...p.effects,
   };
 }
 

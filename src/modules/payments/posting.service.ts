@@ -14,6 +14,7 @@ import { SyncOutbox } from '../integrations/models';
 import { calendarOfRegion, type CountryCalendar } from '../organisation/business-date';
 import { nextNumber } from '../organisation/number-sequences';
 import { allocate, isAllocationOrder, type OpenItem } from './allocation';
+import { paymentEvents, type Effects } from './events';
 import { Payment, PaymentAllocation, PaymentType, Receipt, type PaymentChannel } from './models';
 import { chargeAfter, installmentAfter } from './settlement';
 
@@ -38,6 +39,8 @@ export interface PostedPayment {
   allocations: { kind: 'charge' | 'installment' | 'credit_balance'; id: number | null; amount: MoneyString }[];
   receiptNumber: string;
   journalEntryId: number;
+  /** What other domains did in the same transaction (credit days, device token). */
+  effects: Effects;
 }
 
 export interface PostingHooks {
@@ -123,6 +126,7 @@ export class PaymentPostingService {
     const { calendar, payplan, typeId } = context ?? (await this.context(account, input.paymentTypeCode, t));
     const businessDate = calendar.businessDate;
     await catchUpNightly(account, payplan, businessDate, t);
+    const wasOpen = account.status !== 'closed';
 
     const allocationRows: PostedPayment['allocations'] = [];
     const creditLines: LineSpec[] = [];
@@ -227,6 +231,7 @@ export class PaymentPostingService {
       },
       { transaction: t },
     );
+    const effects = await paymentEvents.emitPosted({ payment, account, businessDate, paidOff: wasOpen && account.status === 'closed' }, t);
     // The gapless receipt number comes last: its row stays locked until commit, and every
     // payment in the company queues on it, so it is held for as few statements as possible.
     const receiptNumber = await nextNumber('receipt', t);
@@ -236,7 +241,7 @@ export class PaymentPostingService {
       { transaction: t },
     );
     payment.receiptNumber = receiptNumber;
-    return { payment, account, allocations: allocationRows, receiptNumber, journalEntryId: entry.id };
+    return { payment, account, allocations: allocationRows, receiptNumber, journalEntryId: entry.id, effects };
   }
 
   /** pending -> active on the down payment; suspended -> active when caught up; -> closed when paid off. */
