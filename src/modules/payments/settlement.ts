@@ -103,7 +103,7 @@ export async function unapplyAllocations(
       if (after.status === 'waived') result.waived.push({ ledger: writtenOff ? '5200' : c.chargeType === 'penalty' ? '4400' : '4300', amount: take });
       else result.reopened = result.reopened.plus(take);
     }
-    await PaymentAllocation.update({ reversedAt: now }, { where: { id: a.id }, transaction: t });
+    await a.update({ reversedAt: now }, { transaction: t });
     result.allocationIds.push(a.id);
     const rest = new Decimal(a.amount).minus(take);
     if (rest.greaterThan(0)) {

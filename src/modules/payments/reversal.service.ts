@@ -1,0 +1,196 @@
+import { Op, type Sequelize, type Transaction, type WhereOptions } from 'sequelize';
+import { inRegionScope } from '../../platform/auth/principal';
+import { withTransaction } from '../../platform/db/transaction';
+import { problems } from '../../platform/http/problem';
+import { decodeCursor, encodeCursor, type Paged } from '../../platform/http/pagination';
+import { Decimal, toMoneyString } from '../../platform/money';
+import { SystemLog } from '../audit/models';
+import { Refund } from '../billing/models';
+import { SyncOutbox } from '../integrations/models';
+import { LEDGER } from '../ledger/chart';
+import { postEntry, reverseEntry } from '../ledger/journal.service';
+import { JournalEntry } from '../ledger/models';
+import { paymentEvents, type Effects } from './events';
+import { Payment, PaymentAllocation, PaymentReversal, type PaymentReversalStatus } from './models';
+import { refuseOwnRequest, type Actor } from './maker-checker';
+import { lockAccount, preparedAccount, settleAccount, unapplyAllocations } from './settlement';
+
+/** Refunds that keep a payment from being reversed: it really happened, part of it went back. */
+const LIVE_REFUND_STATUSES = ['pending', 'approved', 'completed'] as const;
+
+export function reversalView(r: PaymentReversal) {
+  return {
+    id: r.id,
+    paymentId: r.paymentId,
+    amount: r.amount,
+    reason: r.reason,
+    status: r.status,
+    requestedBy: r.requestedBy,
+    approvedBy: r.approvedBy,
+    decidedAt: r.decidedAt ? r.decidedAt.toISOString() : null,
+    journalEntryId: r.journalEntryId,
+    createdAt: r.createdAt.toISOString(),
+  };
+}
+
+/**
+ * Payment reversal, maker-checker: one employee asks, another decides. Approval undoes the
+ * payment exactly, in one transaction with the account locked: allocations taken back, the
+ * overpayment taken back from the credit balance, balance, DPD and status recomputed, and the
+ * payment's journal entry reversed (its lines are never touched).
+ */
+export class ReversalService {
+  constructor(private readonly sequelize: Sequelize) {}
+
+  private async visiblePayment(actor: Actor, paymentId: number): Promise<Payment> {
+    const payment = await Payment.findByPk(paymentId, { attributes: ['id', 'accountId', 'regionId'] });
+    if (!payment || !inRegionScope(actor.scope, payment.regionId)) throw problems.notFound('payment');
+    return payment;
+  }
+
+  private async visibleReversal(actor: Actor, id: number): Promise<PaymentReversal> {
+    const r = await PaymentReversal.findByPk(id, { include: [{ model: Payment, as: 'payment', attributes: ['id', 'accountId', 'regionId'] }] });
+    if (!r || !inRegionScope(actor.scope, r.payment!.regionId)) throw problems.notFound('payment reversal');
+    return r;
+  }
+
+  async get(actor: Actor, id: number): Promise<PaymentReversal> {
+    return this.visibleReversal(actor, id);
+  }
+
+  async list(actor: Actor, q: { status?: PaymentReversalStatus; paymentId?: number; limit: number; cursor?: string }): Promise<Paged<PaymentReversal>> {
+    const where: WhereOptions[] = [];
+    if (q.status) where.push({ status: q.status });
+    if (q.paymentId) where.push({ paymentId: q.paymentId });
+    if (q.cursor) where.push({ id: { [Op.lt]: Number(decodeCursor(q.cursor, 1)[0]) } });
+    const rows = await PaymentReversal.findAll({
+      where: { [Op.and]: where },
+      include: [{ model: Payment, as: 'payment', attributes: ['id', 'regionId'], where: actor.scope.all ? undefined : { regionId: { [Op.in]: [...actor.scope.regionIds] } } }],
+      order: [['id', 'DESC']],
+      limit: q.limit + 1,
+    });
+    const more = rows.length > q.limit;
+    const data = rows.slice(0, q.limit);
+    return { data, page: { limit: q.limit, nextCursor: more ? encodeCursor([data.at(-1)!.id]) : null } };
+  }
+
+  async request(actor: Actor, paymentId: number, reason: string): Promise<PaymentReversal> {
+    const visible = await this.visiblePayment(actor, paymentId);
+    return withTransaction(this.sequelize, async (t) => {
+      await lockAccount(visible.accountId, t);
+      const payment = (await Payment.findByPk(paymentId, { transaction: t }))!;
+      await this.checkReversible(payment, t);
+      const pending = await PaymentReversal.findOne({ where: { paymentId, status: 'pending' }, attributes: ['id'], transaction: t });
+      if (pending) throw problems.conflict('A reversal of this payment is already waiting for approval.', 'reversal-pending', { reversalId: pending.id });
+      const reversal = await PaymentReversal.create({ paymentId, reason, amount: payment.amount, requestedBy: actor.employeeId }, { transaction: t });
+      await SystemLog.create(
+        { userId: actor.employeeId, action: 'paymentReversal.request', entity: 'paymentReversals', entityId: reversal.id, newValues: { paymentId, amount: payment.amount, reason } },
+        { transaction: t },
+      );
+      return reversal;
+    });
+  }
+
+  private async checkReversible(payment: Payment, t: Transaction): Promise<void> {
+    if (payment.status !== 'completed') {
+      throw problems.conflict(`Only a completed payment can be reversed; this one is ${payment.status}.`, 'payment-not-completed', { status: payment.status });
+    }
+    const refunds = await Refund.count({ where: { paymentId: payment.id, status: { [Op.in]: [...LIVE_REFUND_STATUSES] } }, transaction: t });
+    if (refunds > 0) throw problems.conflict('Part of this payment is refunded or being refunded; it can no longer be reversed.', 'payment-refunded');
+  }
+
+  async approve(actor: Actor, id: number): Promise<{ reversal: PaymentReversal; effects: Effects }> {
+    const visible = await this.visibleReversal(actor, id);
+    refuseOwnRequest(visible.requestedBy, actor, 'reversal');
+    return withTransaction(this.sequelize, async (t) => {
+      const account = await lockAccount(visible.payment!.accountId, t);
+      const reversal = (await PaymentReversal.findByPk(id, { lock: t.LOCK.UPDATE, transaction: t }))!;
+      if (reversal.status !== 'pending') throw problems.conflict(`This reversal is already ${reversal.status}.`, 'already-decided', { status: reversal.status });
+      const payment = (await Payment.findByPk(reversal.paymentId, { transaction: t }))!;
+      await this.checkReversible(payment, t);
+      const { calendar, payplan } = await preparedAccount(account, t);
+      const businessDate = calendar.businessDate;
+
+      const original = await JournalEntry.findOne({ where: { sourceType: 'payment', sourceId: payment.id, reversalOfId: null }, transaction: t });
+      if (!original) throw new Error(`payment ${payment.id} has no journal entry`);
+      const allocations = await PaymentAllocation.findAll({ where: { paymentId: payment.id, reversedAt: null }, transaction: t });
+      const live = allocations.reduce((s, a) => s.plus(a.amount), new Decimal(0));
+      // A payment on a written-off account (a recovery) has no allocations; any other settles exactly its amount.
+      if (allocations.length > 0 && !live.equals(payment.amount)) {
+        throw problems.conflict('This payment\'s allocations no longer add up to its amount; it cannot be reversed automatically.', 'allocations-changed');
+      }
+      const credit = allocations.filter((a) => a.allocationType === 'credit_balance').reduce((s, a) => s.plus(a.amount), new Decimal(0));
+      if (new Decimal(account.creditBalance).lessThan(credit)) {
+        throw problems.conflict(
+          `The overpayment of ${credit.toFixed(2)} this payment left is no longer all on the account (credit balance ${account.creditBalance}); it was used or refunded.`,
+          'credit-already-used',
+          { needed: credit.toFixed(2), creditBalance: account.creditBalance },
+        );
+      }
+
+      const undone = await unapplyAllocations(account, payment.id, undefined, businessDate, t);
+      for (const a of allocations) if (a.allocationType === 'credit_balance') await a.update({ reversedAt: new Date() }, { transaction: t });
+      account.creditBalance = toMoneyString(new Decimal(account.creditBalance).minus(credit));
+      account.balance = toMoneyString(new Decimal(account.balance).plus(undone.reopened));
+      await settleAccount(account, payplan, businessDate, { by: actor.employeeId, reason: `payment ${payment.receiptNumber ?? payment.id} reversed` }, t);
+      await account.save({ transaction: t });
+      await Payment.update({ status: 'reversed' }, { where: { id: payment.id }, transaction: t });
+      payment.status = 'reversed';
+      // Other domains take back what the payment gave (e.g. devices: credit days and token).
+      const effects = await paymentEvents.emitReversed({ payment, account, businessDate, reversedBy: actor.employeeId }, t);
+
+      const spec = { businessDate, countryId: calendar.countryId, sourceType: 'reversal', sourceId: reversal.id, createdBy: actor.employeeId };
+      const entry = await reverseEntry(original.id, { ...spec, description: `Reversal of payment ${payment.transactionRef} on ${account.accountNumber}` }, t);
+      if (undone.waived.length) {
+        // What the payment had settled on waived items (a written-off account) is written off again.
+        const total = undone.waived.reduce((s, w) => s.plus(w.amount), new Decimal(0));
+        await postEntry(
+          {
+            ...spec,
+            accountId: account.id,
+            currency: calendar.currency,
+            description: `Receivable restored by reversal on ${account.accountNumber} written off again`,
+            lines: [
+              ...undone.waived.map((w) => ({ ledger: w.ledger, debit: toMoneyString(w.amount) })),
+              { ledger: LEDGER.loansReceivable, credit: toMoneyString(total), accountId: account.id },
+            ],
+          },
+          t,
+        );
+      }
+      await reversal.update({ status: 'approved', approvedBy: actor.employeeId, decidedAt: new Date(), journalEntryId: entry.id }, { transaction: t });
+      await SyncOutbox.create(
+        {
+          aggregateType: 'payment',
+          aggregateId: payment.id,
+          eventType: 'payment.reversed',
+          payload: { paymentId: payment.id, accountId: account.id, amount: payment.amount, reversalId: reversal.id, journalEntryId: entry.id, businessDate },
+          target: 'netsuite',
+          availableAt: new Date(),
+        },
+        { transaction: t },
+      );
+      await SystemLog.create(
+        { userId: actor.employeeId, action: 'paymentReversal.approve', entity: 'paymentReversals', entityId: reversal.id, oldValues: { status: 'pending' }, newValues: { status: 'approved', journalEntryId: entry.id } },
+        { transaction: t },
+      );
+      return { reversal, effects };
+    });
+  }
+
+  async reject(actor: Actor, id: number, reason?: string): Promise<PaymentReversal> {
+    const visible = await this.visibleReversal(actor, id);
+    refuseOwnRequest(visible.requestedBy, actor, 'reversal');
+    return withTransaction(this.sequelize, async (t) => {
+      await lockAccount(visible.payment!.accountId, t);
+      const reversal = (await PaymentReversal.findByPk(id, { lock: t.LOCK.UPDATE, transaction: t }))!;
+      if (reversal.status !== 'pending') throw problems.conflict(`This reversal is already ${reversal.status}.`, 'already-decided', { status: reversal.status });
+      await reversal.update({ status: 'rejected', approvedBy: actor.employeeId, decidedAt: new Date() }, { transaction: t });
+      await SystemLog.create(
+        { userId: actor.employeeId, action: 'paymentReversal.reject', entity: 'paymentReversals', entityId: reversal.id, oldValues: { status: 'pending' }, newValues: { status: 'rejected', reason: reason ?? null } },
+        { transaction: t },
+      );
+      return reversal;
+    });
+  }
+}
