@@ -8,6 +8,7 @@ import {
   type InferCreationAttributes,
   type Sequelize,
 } from 'sequelize';
+import { idColumn as id, timestampColumns as timestamps } from '../../platform/db/attributes';
 
 export const IDEMPOTENCY_STATUSES = ['in_progress', 'completed'] as const;
 export type IdempotencyStatus = (typeof IDEMPOTENCY_STATUSES)[number];
@@ -46,9 +47,6 @@ export class IdempotencyKey extends Model<InferAttributes<IdempotencyKey>, Infer
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
 }
-
-const id = { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true } as const;
-const timestamps = { createdAt: DataTypes.DATE, updatedAt: DataTypes.DATE } as const;
 
 export function initAccessClientModels(sequelize: Sequelize): void {
   ApiClient.init(

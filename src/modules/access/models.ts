@@ -7,6 +7,7 @@ import {
   type NonAttribute,
   type Sequelize,
 } from 'sequelize';
+import { idColumn as id, timestampColumns as timestamps } from '../../platform/db/attributes';
 import { CompanyRegion } from '../organisation/models';
 import { associateAccessClientModels, initAccessClientModels } from './clients.models';
 
@@ -107,9 +108,6 @@ export class LoginAttempt extends Model<InferAttributes<LoginAttempt>, InferCrea
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
 }
-
-const id = { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true } as const;
-const timestamps = { createdAt: DataTypes.DATE, updatedAt: DataTypes.DATE } as const;
 
 export function initAccessModels(sequelize: Sequelize): void {
   Department.init(

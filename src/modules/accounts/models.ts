@@ -7,7 +7,7 @@ import {
   type NonAttribute,
   type Sequelize,
 } from 'sequelize';
-import { moneyColumn } from '../../platform/db/attributes';
+import { moneyColumn, idColumn as id, timestampColumns as timestamps } from '../../platform/db/attributes';
 import type { MoneyString } from '../../platform/money';
 import { Employee } from '../access/models';
 import { Payplan, Product } from '../catalogue/models';
@@ -253,9 +253,6 @@ export class CreditDayEntry extends Model<InferAttributes<CreditDayEntry>, Infer
   declare device?: NonAttribute<Device | null>;
   declare creator?: NonAttribute<Employee | null>;
 }
-
-const id = { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true } as const;
-const timestamps = { createdAt: DataTypes.DATE, updatedAt: DataTypes.DATE } as const;
 
 export function initAccountsModels(sequelize: Sequelize): void {
   Account.init(

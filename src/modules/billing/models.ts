@@ -7,7 +7,7 @@ import {
   type NonAttribute,
   type Sequelize,
 } from 'sequelize';
-import { moneyColumn } from '../../platform/db/attributes';
+import { moneyColumn, idColumn as id, timestampColumns as timestamps } from '../../platform/db/attributes';
 import type { MoneyString } from '../../platform/money';
 import { Employee } from '../access/models';
 import { Account, AccountCharge, InstallmentSchedule } from '../accounts/models';
@@ -156,9 +156,6 @@ export class CreditNote extends Model<InferAttributes<CreditNote>, InferCreation
   declare journalEntry?: NonAttribute<JournalEntry | null>;
   declare issuer?: NonAttribute<Employee | null>;
 }
-
-const id = { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true } as const;
-const timestamps = { createdAt: DataTypes.DATE, updatedAt: DataTypes.DATE } as const;
 
 export function initBillingModels(sequelize: Sequelize): void {
   AccountInvoice.init(

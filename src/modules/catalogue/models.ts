@@ -6,35 +6,16 @@ import {
   type CreationOptional,
   type InferAttributes,
   type InferCreationAttributes,
-  type ModelAttributeColumnOptions,
   type NonAttribute,
   type Sequelize,
 } from 'sequelize';
-import { moneyColumn } from '../../platform/db/attributes';
-import { Decimal, type MoneyString } from '../../platform/money';
+import { moneyColumn, idColumn as id, timestampColumns as timestamps, decimalColumn } from '../../platform/db/attributes';
+import type { MoneyString } from '../../platform/money';
 import { Employee } from '../access/models';
 import { Country } from '../organisation/models';
 
 export const PAYPLAN_FREQUENCIES = ['daily', 'weekly', 'monthly'] as const;
 export type PayplanFrequency = (typeof PAYPLAN_FREQUENCIES)[number];
-
-/** A non-money DECIMAL read back as a fixed-scale string on MySQL and SQLite alike. */
-function decimalColumn(
-  field: string,
-  precision: number,
-  scale: number,
-  options: { allowNull?: boolean; defaultValue?: string } = {},
-): ModelAttributeColumnOptions<Model> {
-  return {
-    type: DataTypes.DECIMAL(precision, scale),
-    allowNull: options.allowNull ?? false,
-    ...(options.defaultValue !== undefined ? { defaultValue: options.defaultValue } : {}),
-    get(this: Model) {
-      const raw = this.getDataValue(field as never) as unknown;
-      return raw === null || raw === undefined ? raw : new Decimal(raw as string).toFixed(scale);
-    },
-  };
-}
 
 export class ProductType extends Model<InferAttributes<ProductType>, InferCreationAttributes<ProductType>> {
   declare id: CreationOptional<number>;
@@ -177,8 +158,6 @@ export class PriceHistory extends Model<InferAttributes<PriceHistory>, InferCrea
   declare changer?: NonAttribute<Employee>;
 }
 
-const id = { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true } as const;
-const timestamps = { createdAt: DataTypes.DATE, updatedAt: DataTypes.DATE } as const;
 const reference = {
   isActive: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: true },
   version: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },

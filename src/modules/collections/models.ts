@@ -4,12 +4,11 @@ import {
   type CreationOptional,
   type InferAttributes,
   type InferCreationAttributes,
-  type ModelAttributeColumnOptions,
   type NonAttribute,
   type Sequelize,
 } from 'sequelize';
-import { moneyColumn } from '../../platform/db/attributes';
-import { Decimal, type MoneyString } from '../../platform/money';
+import { moneyColumn, idColumn as id, timestampColumns as timestamps, decimalColumn } from '../../platform/db/attributes';
+import type { MoneyString } from '../../platform/money';
 import { Employee } from '../access/models';
 import { Account } from '../accounts/models';
 import { Customer } from '../customers/models';
@@ -29,23 +28,6 @@ export type PromiseStatus = (typeof PROMISE_STATUSES)[number];
 
 export const FIELD_VISIT_PURPOSES = ['installation', 'collection', 'repair', 'repossession', 'kyc'] as const;
 export type FieldVisitPurpose = (typeof FIELD_VISIT_PURPOSES)[number];
-
-/** DECIMAL(p,s) read as a fixed-scale string on MySQL and SQLite alike. */
-function decimalColumn(
-  field: string,
-  precision: number,
-  scale: number,
-  options: { allowNull?: boolean } = {},
-): ModelAttributeColumnOptions<Model> {
-  return {
-    type: DataTypes.DECIMAL(precision, scale),
-    allowNull: options.allowNull ?? false,
-    get(this: Model) {
-      const raw = this.getDataValue(field as never) as unknown;
-      return raw === null || raw === undefined ? raw : new Decimal(raw as string).toFixed(scale);
-    },
-  };
-}
 
 export class CollectionCase extends Model<InferAttributes<CollectionCase>, InferCreationAttributes<CollectionCase>> {
   declare id: CreationOptional<number>;
@@ -123,9 +105,6 @@ export class FieldVisit extends Model<InferAttributes<FieldVisit>, InferCreation
   declare account?: NonAttribute<Account | null>;
   declare collectionCase?: NonAttribute<CollectionCase | null>;
 }
-
-const id = { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true } as const;
-const timestamps = { createdAt: DataTypes.DATE, updatedAt: DataTypes.DATE } as const;
 
 export function initCollectionsModels(sequelize: Sequelize): void {
   CollectionCase.init(

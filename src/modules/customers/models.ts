@@ -10,7 +10,7 @@ import {
   type NonAttribute,
   type Sequelize,
 } from 'sequelize';
-import { moneyColumn } from '../../platform/db/attributes';
+import { moneyColumn, idColumn as id, timestampColumns as timestamps } from '../../platform/db/attributes';
 import { Decimal, type MoneyString } from '../../platform/money';
 import { Employee } from '../access/models';
 import { CompanyRegion } from '../organisation/models';
@@ -218,9 +218,6 @@ export class BlacklistEntry extends Model<InferAttributes<BlacklistEntry>, Infer
   declare adder?: NonAttribute<Employee>;
   declare lifter?: NonAttribute<Employee | null>;
 }
-
-const id = { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true } as const;
-const timestamps = { createdAt: DataTypes.DATE, updatedAt: DataTypes.DATE } as const;
 
 export function initCustomersModels(sequelize: Sequelize): void {
   Customer.init(

@@ -7,6 +7,7 @@ import {
   type NonAttribute,
   type Sequelize,
 } from 'sequelize';
+import { idColumn as id, timestampColumns as timestamps } from '../../platform/db/attributes';
 import { Employee } from '../access/models';
 
 export const NETSUITE_SYNC_STATUSES = ['pending', 'success', 'failed'] as const;
@@ -137,9 +138,6 @@ export class DataImport extends Model<InferAttributes<DataImport>, InferCreation
   declare updatedAt: CreationOptional<Date>;
   declare uploader?: NonAttribute<Employee>;
 }
-
-const id = { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true } as const;
-const timestamps = { createdAt: DataTypes.DATE, updatedAt: DataTypes.DATE } as const;
 
 export function initIntegrationsModels(sequelize: Sequelize): void {
   NetsuiteSync.init(

@@ -7,7 +7,7 @@ import {
   type NonAttribute,
   type Sequelize,
 } from 'sequelize';
-import { moneyColumn } from '../../platform/db/attributes';
+import { moneyColumn, idColumn as id, timestampColumns as timestamps } from '../../platform/db/attributes';
 import type { MoneyString } from '../../platform/money';
 import { Employee } from '../access/models';
 import { Product } from '../catalogue/models';
@@ -154,9 +154,6 @@ export class StockTransferItem extends Model<
   declare product?: NonAttribute<Product>;
   declare device?: NonAttribute<Device | null>;
 }
-
-const id = { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true } as const;
-const timestamps = { createdAt: DataTypes.DATE, updatedAt: DataTypes.DATE } as const;
 
 export function initInventoryModels(sequelize: Sequelize): void {
   Supplier.init(

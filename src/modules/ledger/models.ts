@@ -7,7 +7,7 @@ import {
   type NonAttribute,
   type Sequelize,
 } from 'sequelize';
-import { moneyColumn } from '../../platform/db/attributes';
+import { moneyColumn, idColumn as id, timestampColumns as timestamps } from '../../platform/db/attributes';
 import { Decimal, type MoneyString } from '../../platform/money';
 import { Employee } from '../access/models';
 import { Account } from '../accounts/models';
@@ -129,9 +129,6 @@ export class JournalLine extends Model<InferAttributes<JournalLine>, InferCreati
   declare ledgerAccount?: NonAttribute<LedgerAccount>;
   declare account?: NonAttribute<Account | null>;
 }
-
-const id = { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true } as const;
-const timestamps = { createdAt: DataTypes.DATE, updatedAt: DataTypes.DATE } as const;
 
 function appendOnly(): never {
   throw new Error('journalLines are append-only: post a reversing entry instead of changing or deleting a line');

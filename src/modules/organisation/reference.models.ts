@@ -9,6 +9,7 @@ import {
   type NonAttribute,
   type Sequelize,
 } from 'sequelize';
+import { idColumn as id, timestampColumns as timestamps } from '../../platform/db/attributes';
 import { Decimal } from '../../platform/money';
 import { Employee } from '../access/models';
 import { CompanyRegion, Country } from './models';
@@ -94,8 +95,6 @@ export class NumberSequence extends Model<InferAttributes<NumberSequence>, Infer
   declare updatedAt: CreationOptional<Date>;
 }
 
-const id = { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true } as const;
-const timestamps = { createdAt: DataTypes.DATE, updatedAt: DataTypes.DATE } as const;
 const reference = {
   isActive: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: true },
   version: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },

@@ -7,7 +7,7 @@ import {
   type NonAttribute,
   type Sequelize,
 } from 'sequelize';
-import { moneyColumn } from '../../platform/db/attributes';
+import { moneyColumn, idColumn as id, timestampColumns as timestamps } from '../../platform/db/attributes';
 import { Decimal, type MoneyString } from '../../platform/money';
 import { Employee } from '../access/models';
 import { Account, AccountCharge, CreditDayEntry, InstallmentSchedule } from '../accounts/models';
@@ -252,8 +252,6 @@ export class Receipt extends Model<InferAttributes<Receipt>, InferCreationAttrib
   declare account?: NonAttribute<Account>;
 }
 
-const id = { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true } as const;
-
 /** DECIMAL(10,7) read as a 7-decimal string on MySQL and SQLite alike (SQLite would return a number). */
 function coordinateColumn(field: 'latitude' | 'longitude') {
   return {
@@ -265,7 +263,6 @@ function coordinateColumn(field: 'latitude' | 'longitude') {
     },
   };
 }
-const timestamps = { createdAt: DataTypes.DATE, updatedAt: DataTypes.DATE } as const;
 
 export function initPaymentsModels(sequelize: Sequelize): void {
   PaymentType.init(

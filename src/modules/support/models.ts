@@ -7,6 +7,7 @@ import {
   type NonAttribute,
   type Sequelize,
 } from 'sequelize';
+import { idColumn as id, timestampColumns as timestamps } from '../../platform/db/attributes';
 import { Employee } from '../access/models';
 import { Account } from '../accounts/models';
 import { WarrantyPolicy } from '../catalogue/models';
@@ -87,9 +88,6 @@ export class WarrantyClaim extends Model<InferAttributes<WarrantyClaim>, InferCr
   declare decider?: NonAttribute<Employee | null>;
   declare replacementDevice?: NonAttribute<Device | null>;
 }
-
-const id = { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true } as const;
-const timestamps = { createdAt: DataTypes.DATE, updatedAt: DataTypes.DATE } as const;
 
 export function initSupportModels(sequelize: Sequelize): void {
   SupportTicket.init(
