@@ -1,10 +1,11 @@
 import type { AppModule } from '../../platform/context';
 import { accountRoutes } from './accounts.routes';
 import { associateAccountsModels, initAccountsModels } from './models';
+import { chargeRoutes } from './charge.routes';
 
 export const accountsModule: AppModule = {
   name: 'accounts',
   initModels: initAccountsModels,
-  routes: accountRoutes,
+  routes: (ctx) => [...accountRoutes(ctx), ...chargeRoutes(ctx)],
   associate: associateAccountsModels,
 };
