@@ -1,0 +1,102 @@
+import Joi from 'joi';
+import type { AppContext } from '../../platform/context';
+import { paginationQuery, pagedResponseSchema } from '../../platform/http/pagination';
+import { defineRoute, type RouteSpec } from '../../platform/http/route';
+import { actorOf } from '../payments/maker-checker';
+import { WRITEOFF_STATUSES, type WriteoffStatus } from './models';
+import { WriteoffService, writeoffView } from './writeoff.service';
+
+const id = Joi.number().integer().positive();
+const idParams = Joi.object({ id: id.required() });
+
+export const writeoffSchema = Joi.object({
+  id: Joi.number().integer(),
+  accountId: Joi.number().integer(),
+  amount: Joi.string().description('Balance when requested; the balance written off once approved'),
+  reason: Joi.string(),
+  status: Joi.string().valid(...WRITEOFF_STATUSES),
+  requestedBy: Joi.number().integer(),
+  approvedBy: Joi.number().integer().allow(null),
+  decidedAt: Joi.string().allow(null),
+  rejectionReason: Joi.string().allow(null),
+  writeoffDate: Joi.string().allow(null),
+  journalEntryId: Joi.number().integer().allow(null),
+  createdAt: Joi.string(),
+});
+
+const decided = {
+  200: { description: 'Decided', schema: writeoffSchema },
+  403: { description: 'Missing permission, or the caller requested it (maker-checker)' },
+  404: { description: 'No such write-off in the caller\'s regions' },
+  409: { description: 'Already decided, or the account cannot be written off (e.g. closed)' },
+};
+
+export function writeoffRoutes(ctx: AppContext): RouteSpec[] {
+  const writeoffs = new WriteoffService(ctx.sequelize);
+  const tags = ['billing'];
+  return [
+    defineRoute<{ id: number }, unknown, { reason: string }>({
+      method: 'post',
+      path: '/accounts/:id/writeoff',
+      summary: 'Request the write-off of an account\'s outstanding balance (another employee approves it)',
+      tags,
+      access: { permission: 'writeoffs:request' },
+      params: idParams,
+      body: Joi.object({ reason: Joi.string().trim().min(3).max(2000).required() }),
+      responses: {
+        201: { description: 'The pending write-off', schema: writeoffSchema },
+        404: { description: 'No such account in the caller\'s regions' },
+        409: { description: 'Closed, already written off, nothing owed, or a write-off already pending' },
+      },
+      handler: async (req) => {
+        const w = await writeoffs.request(actorOf(req), req.valid.params.id, req.valid.body.reason);
+        return { status: 201, body: writeoffView(w), headers: { Location: `/api/v1/writeoffs/${w.id}` } };
+      },
+    }),
+    defineRoute<unknown, { status?: WriteoffStatus; accountId?: number; limit: number; cursor?: string }>({
+      method: 'get',
+      path: '/writeoffs',
+      summary: 'Write-offs, newest first (e.g. ?status=pending: the approval queue)',
+      tags,
+      access: { permission: 'accounts:read' },
+      query: Joi.object({ status: Joi.string().valid(...WRITEOFF_STATUSES), accountId: id, limit: paginationQuery.limit, cursor: paginationQuery.cursor }),
+      responses: { 200: { description: 'A page of write-offs', schema: pagedResponseSchema(writeoffSchema) } },
+      handler: async (req) => {
+        const page = await writeoffs.list(actorOf(req), req.valid.query);
+        return { body: { data: page.data.map(writeoffView), page: page.page } };
+      },
+    }),
+    defineRoute<{ id: number }>({
+      method: 'get',
+      path: '/writeoffs/:id',
+      summary: 'One write-off',
+      tags,
+      access: { permission: 'accounts:read' },
+      params: idParams,
+      responses: { 200: { description: 'The write-off', schema: writeoffSchema }, 404: { description: 'Not found' } },
+      handler: async (req) => ({ body: writeoffView(await writeoffs.get(actorOf(req), req.valid.params.id)) }),
+    }),
+    defineRoute<{ id: number }>({
+      method: 'post',
+      path: '/writeoffs/:id/approve',
+      summary: 'Approve a write-off: Dr 5200 bad-debt expense / Cr 1200 for the whole balance; the account becomes written_off',
+      description: 'Open instalments and charges become waived and the balance 0. Later payments post as recoveries (Cr 4500). The approver must not be the requester (403).',
+      tags,
+      access: { permission: 'writeoffs:approve' },
+      params: idParams,
+      responses: decided,
+      handler: async (req) => ({ body: writeoffView(await writeoffs.approve(actorOf(req), req.valid.params.id)) }),
+    }),
+    defineRoute<{ id: number }, unknown, { reason: string }>({
+      method: 'post',
+      path: '/writeoffs/:id/reject',
+      summary: 'Reject a write-off; nothing else changes',
+      tags,
+      access: { permission: 'writeoffs:approve' },
+      params: idParams,
+      body: Joi.object({ reason: Joi.string().trim().min(3).max(2000).required() }),
+      responses: decided,
+      handler: async (req) => ({ body: writeoffView(await writeoffs.reject(actorOf(req), req.valid.params.id, req.valid.body.reason)) }),
+    }),
+  ];
+}

@@ -1,0 +1,169 @@
+import { Op, type Sequelize, type WhereOptions } from 'sequelize';
+import { inRegionScope } from '../../platform/auth/principal';
+import { withTransaction } from '../../platform/db/transaction';
+import { decodeCursor, encodeCursor, type Paged } from '../../platform/http/pagination';
+import { problems } from '../../platform/http/problem';
+import { Decimal, toMoneyString } from '../../platform/money';
+import { canTransition, transition } from '../accounts/lifecycle';
+import { Account, AccountCharge, InstallmentSchedule } from '../accounts/models';
+import { SystemLog } from '../audit/models';
+import { SyncOutbox } from '../integrations/models';
+import { LEDGER } from '../ledger/chart';
+import { postEntry } from '../ledger/journal.service';
+import { refuseOwnRequest, type Actor } from '../payments/maker-checker';
+import { lockAccount, owedByItems, preparedAccount, settleAccount } from '../payments/settlement';
+import { Writeoff, type WriteoffStatus } from './models';
+
+export function writeoffView(w: Writeoff) {
+  return {
+    id: w.id,
+    accountId: w.accountId,
+    amount: w.amount,
+    reason: w.reason,
+    status: w.status,
+    requestedBy: w.requestedBy,
+    approvedBy: w.approvedBy,
+    decidedAt: w.decidedAt ? w.decidedAt.toISOString() : null,
+    rejectionReason: w.rejectionReason,
+    writeoffDate: w.writeoffDate,
+    journalEntryId: w.journalEntryId,
+    createdAt: w.createdAt.toISOString(),
+  };
+}
+
+/**
+ * Write-offs, maker-checker. Approval gives up the whole outstanding balance: Dr 5200 bad-debt
+ * expense / Cr 1200 loans receivable; open instalments and charges become waived, the balance 0,
+ * and the account written_off (from closed it is a 409). Money received later is a recovery
+ * (payment posting credits 4500). The amount requested is the balance then; the amount approved
+ * is the balance at approval, and the row keeps that one.
+ */
+export class WriteoffService {
+  constructor(private readonly sequelize: Sequelize) {}
+
+  private async visibleWriteoff(actor: Actor, id: number): Promise<Writeoff> {
+    const w = await Writeoff.findByPk(id, { include: [{ model: Account, as: 'account', attributes: ['id', 'regionId'] }] });
+    if (!w || !inRegionScope(actor.scope, w.account!.regionId)) throw problems.notFound('write-off');
+    return w;
+  }
+
+  async get(actor: Actor, id: number): Promise<Writeoff> {
+    return this.visibleWriteoff(actor, id);
+  }
+
+  async list(actor: Actor, q: { status?: WriteoffStatus; accountId?: number; limit: number; cursor?: string }): Promise<Paged<Writeoff>> {
+    const where: WhereOptions[] = [];
+    if (q.status) where.push({ status: q.status });
+    if (q.accountId) where.push({ accountId: q.accountId });
+    if (q.cursor) where.push({ id: { [Op.lt]: Number(decodeCursor(q.cursor, 1)[0]) } });
+    const rows = await Writeoff.findAll({
+      where: { [Op.and]: where },
+      include: [{ model: Account, as: 'account', attributes: ['id', 'regionId'], where: actor.scope.all ? undefined : { regionId: { [Op.in]: [...actor.scope.regionIds] } } }],
+      order: [['id', 'DESC']],
+      limit: q.limit + 1,
+    });
+    const more = rows.length > q.limit;
+    const data = rows.slice(0, q.limit);
+    return { data, page: { limit: q.limit, nextCursor: more ? encodeCursor([data.at(-1)!.id]) : null } };
+  }
+
+  private checkWritable(account: Account): void {
+    if (!canTransition(account.status, 'written_off')) {
+      throw problems.conflict(`An account that is ${account.status} cannot be written off.`, 'illegal-transition', { from: account.status, to: 'written_off' });
+    }
+    if (!new Decimal(account.balance).greaterThan(0)) throw problems.conflict('This account owes nothing; there is nothing to write off.', 'nothing-owed');
+  }
+
+  async request(actor: Actor, accountId: number, reason: string): Promise<Writeoff> {
+    const visible = await Account.findByPk(accountId, { attributes: ['id', 'regionId'] });
+    if (!visible || !inRegionScope(actor.scope, visible.regionId)) throw problems.notFound('account');
+    return withTransaction(this.sequelize, async (t) => {
+      const account = await lockAccount(accountId, t);
+      this.checkWritable(account);
+      const pending = await Writeoff.findOne({ where: { accountId, status: 'pending' }, attributes: ['id'], transaction: t });
+      if (pending) throw problems.conflict('A write-off of this account is already waiting for approval.', 'writeoff-pending', { writeoffId: pending.id });
+      const w = await Writeoff.create({ accountId, amount: account.balance, reason, requestedBy: actor.employeeId }, { transaction: t });
+      await SystemLog.create(
+        { userId: actor.employeeId, action: 'writeoff.request', entity: 'writeoffs', entityId: w.id, newValues: { accountId, amount: w.amount, reason } },
+        { transaction: t },
+      );
+      return w;
+    });
+  }
+
+  async approve(actor: Actor, id: number): Promise<Writeoff> {
+    const visible = await this.visibleWriteoff(actor, id);
+    refuseOwnRequest(visible.requestedBy, actor, 'write-off');
+    return withTransaction(this.sequelize, async (t) => {
+      const account = await lockAccount(visible.accountId, t);
+      const w = (await Writeoff.findByPk(id, { lock: t.LOCK.UPDATE, transaction: t }))!;
+      if (w.status !== 'pending') throw problems.conflict(`This write-off is already ${w.status}.`, 'already-decided', { status: w.status });
+      this.checkWritable(account);
+      const { calendar, payplan } = await preparedAccount(account, t);
+      const businessDate = calendar.businessDate;
+      const amount = new Decimal(account.balance);
+      const owed = await owedByItems(account.id, t);
+      if (!owed.equals(amount)) throw new Error(`account ${account.id}: balance ${amount.toFixed(2)} differs from what its items owe (${owed.toFixed(2)})`);
+
+      await InstallmentSchedule.update({ status: 'waived' }, { where: { accountId: account.id, status: { [Op.in]: ['pending', 'partial', 'overdue'] } }, transaction: t });
+      await AccountCharge.update({ status: 'waived' }, { where: { accountId: account.id, status: { [Op.in]: ['pending', 'partial'] } }, transaction: t });
+      account.balance = '0.00';
+      await transition(account, 'written_off', { by: actor.employeeId, businessDate, reason: `written off: ${w.reason}`.slice(0, 255) }, t);
+      await settleAccount(account, payplan, businessDate, { by: actor.employeeId, reason: 'write-off' }, t);
+      await account.save({ transaction: t });
+      const entry = await postEntry(
+        {
+          businessDate,
+          countryId: calendar.countryId,
+          description: `Write-off of ${account.accountNumber}`,
+          sourceType: 'writeoff',
+          sourceId: w.id,
+          accountId: account.id,
+          currency: calendar.currency,
+          createdBy: actor.employeeId,
+          lines: [
+            { ledger: LEDGER.badDebtExpense, debit: toMoneyString(amount) },
+            { ledger: LEDGER.loansReceivable, credit: toMoneyString(amount), accountId: account.id },
+          ],
+        },
+        t,
+      );
+      await w.update(
+        { status: 'approved', approvedBy: actor.employeeId, decidedAt: new Date(), amount: toMoneyString(amount), writeoffDate: businessDate, journalEntryId: entry.id },
+        { transaction: t },
+      );
+      await SyncOutbox.create(
+        {
+          aggregateType: 'account',
+          aggregateId: account.id,
+          eventType: 'account.written_off',
+          payload: { accountId: account.id, writeoffId: w.id, amount: toMoneyString(amount), journalEntryId: entry.id, businessDate },
+          target: 'netsuite',
+          availableAt: new Date(),
+        },
+        { transaction: t },
+      );
+      await SystemLog.create(
+        { userId: actor.employeeId, action: 'writeoff.approve', entity: 'writeoffs', entityId: w.id, oldValues: { status: 'pending' }, newValues: { status: 'approved', amount: toMoneyString(amount), journalEntryId: entry.id } },
+        { transaction: t },
+      );
+      return w;
+    });
+  }
+
+  async reject(actor: Actor, id: number, reason: string): Promise<Writeoff> {
+    const visible = await this.visibleWriteoff(actor, id);
+    refuseOwnRequest(visible.requestedBy, actor, 'write-off');
+    return withTransaction(this.sequelize, async (t) => {
+      await lockAccount(visible.accountId, t);
+      const w = (await Writeoff.findByPk(id, { lock: t.LOCK.UPDATE, transaction: t }))!;
+      if (w.status !== 'pending') throw problems.conflict(`This write-off is already ${w.status}.`, 'already-decided', { status: w.status });
+      await w.update({ status: 'rejected', approvedBy: actor.employeeId, decidedAt: new Date(), rejectionReason: reason }, { transaction: t });
+      await SystemLog.create(
+        { userId: actor.employeeId, action: 'writeoff.reject', entity: 'writeoffs', entityId: w.id, oldValues: { status: 'pending' }, newValues: { status: 'rejected', reason } },
+        { transaction: t },
+      );
+      return w;
+    });
+  }
+}
