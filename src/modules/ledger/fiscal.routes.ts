@@ -1,0 +1,67 @@
+import Joi from 'joi';
+import type { AppContext } from '../../platform/context';
+import { paginationQuery, pagedResponseSchema } from '../../platform/http/pagination';
+import { defineRoute, type RouteSpec } from '../../platform/http/route';
+import { FiscalService, fiscalPeriodView, type FiscalListQuery } from './fiscal.service';
+import { FISCAL_PERIOD_STATUSES } from './models';
+
+const calendarDate = Joi.string().pattern(/^\d{4}-\d{2}-\d{2}$/).message('must be a date YYYY-MM-DD');
+const idParams = Joi.object({ id: Joi.number().integer().positive().required() });
+
+export const fiscalPeriodSchema = Joi.object({
+  id: Joi.number().integer(),
+  name: Joi.string(),
+  startDate: Joi.string(),
+  endDate: Joi.string(),
+  status: Joi.string().valid(...FISCAL_PERIOD_STATUSES),
+  countryId: Joi.number().integer().allow(null).description('NULL: a global period, for every country'),
+  closedAt: Joi.string().allow(null),
+  closedBy: Joi.number().integer().allow(null),
+});
+
+export function fiscalRoutes(ctx: AppContext): RouteSpec[] {
+  const fiscal = new FiscalService(ctx.sequelize);
+  const tags = ['ledger'];
+  return [
+    defineRoute<unknown, FiscalListQuery>({
+      method: 'get',
+      path: '/fiscal-periods',
+      summary: 'Fiscal periods, oldest first',
+      tags,
+      access: { permission: 'fiscal:manage' },
+      query: Joi.object({
+        status: Joi.string().valid(...FISCAL_PERIOD_STATUSES),
+        countryId: Joi.alternatives(Joi.number().integer().positive(), Joi.string().valid('global')).description("A country's own periods, or 'global'"),
+        from: calendarDate.description('Periods ending on or after this date'),
+        to: calendarDate.description('Periods starting on or before this date'),
+        limit: paginationQuery.limit,
+        cursor: paginationQuery.cursor,
+      }),
+      responses: { 200: { description: 'A page of periods', schema: pagedResponseSchema(fiscalPeriodSchema) } },
+      handler: async (req) => {
+        const page = await fiscal.list(req.valid.query);
+        return { body: { data: page.data.map(fiscalPeriodView), page: page.page } };
+      },
+    }),
+    defineRoute<{ id: number }>({
+      method: 'post',
+      path: '/fiscal-periods/:id/close',
+      summary: 'Close a fiscal period: it takes no more postings',
+      tags,
+      access: { permission: 'fiscal:manage' },
+      params: idParams,
+      responses: { 200: { description: 'Closed', schema: fiscalPeriodSchema }, 404: { description: 'Not found' }, 409: { description: 'Already closed' } },
+      handler: async (req) => ({ body: fiscalPeriodView(await fiscal.close(req.valid.params.id, req.principal!.employeeId)) }),
+    }),
+    defineRoute<{ id: number }>({
+      method: 'post',
+      path: '/fiscal-periods/:id/reopen',
+      summary: 'Re-open a closed fiscal period',
+      tags,
+      access: { permission: 'fiscal:manage' },
+      params: idParams,
+      responses: { 200: { description: 'Open again', schema: fiscalPeriodSchema }, 404: { description: 'Not found' }, 409: { description: 'Already open' } },
+      handler: async (req) => ({ body: fiscalPeriodView(await fiscal.reopen(req.valid.params.id, req.principal!.employeeId)) }),
+    }),
+  ];
+}
