@@ -9,33 +9,11 @@
 // the payments migration adds its constraint.
 'use strict';
 const { id, timestamps, money, fk, enumOf } = require('./lib/columns');
+const { keepingSqliteIndexes } = require('./lib/guards');
 
 const ACCOUNT_STATUSES = ['pending', 'active', 'suspended', 'closed', 'written_off', 'repossessed'];
 const PAR_BUCKETS = ['current', '1-30', '31-60', '61-90', '90+'];
 const INSTALLMENT_STATUSES = ['pending', 'partial', 'paid', 'overdue', 'waived'];
-
-/**
- * queryInterface.addConstraint/removeConstraint on SQLite rebuild the table from its CREATE TABLE
- * text, which silently loses every index created with CREATE INDEX. Re-create them afterwards.
- * @param {import('sequelize').QueryInterface} queryInterface
- * @param {string} table
- * @param {() => Promise<unknown>} change
- */
-async function keepingSqliteIndexes(queryInterface, table, change) {
-  if (queryInterface.sequelize.getDialect() !== 'sqlite') {
-    await change();
-    return;
-  }
-  /** @type {{ sql: string }[]} */
-  const indexes = await queryInterface.sequelize.query(
-    "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
-    { replacements: [table], type: 'SELECT' },
-  );
-  await change();
-  for (const { sql } of indexes) {
-    await queryInterface.sequelize.query(sql.replace(/^CREATE (UNIQUE )?INDEX /i, 'CREATE $1INDEX IF NOT EXISTS '));
-  }
-}
 
 /** @type {import('sequelize-cli').Migration} */
 module.exports = {

@@ -5,46 +5,7 @@
 // entry, never by an edit, and the database itself refuses UPDATE and DELETE on journalLines.
 'use strict';
 const { id, timestamps, money, fk, enumOf } = require('./lib/columns');
-
-/** @typedef {import('sequelize').QueryInterface} QI */
-
-/** @param {QI} qi */
-function dialectOf(qi) {
-  const d = qi.sequelize.getDialect();
-  if (d === 'mysql' || d === 'mariadb') return 'mysql';
-  if (d === 'sqlite') return 'sqlite';
-  return 'other';
-}
-
-/**
- * A trigger that refuses a write. `when` is a condition over NEW/OLD written in SQL both MySQL and
- * SQLite understand (no condition: always refuse). The message must stay under 128 characters
- * (MySQL's MESSAGE_TEXT limit).
- * @param {QI} qi
- * @param {{ name: string, table: string, timing: 'BEFORE INSERT'|'BEFORE UPDATE'|'BEFORE DELETE', when?: string, message: string }} t
- */
-async function createGuard(qi, { name, table, timing, when, message }) {
-  const msg = message.replace(/'/g, "''");
-  const dialect = dialectOf(qi);
-  if (dialect === 'mysql') {
-    // One CREATE TRIGGER statement: no DELIMITER needed when sent through the driver.
-    const body = when
-      ? `BEGIN IF ${when} THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '${msg}'; END IF; END`
-      : `SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '${msg}'`;
-    await qi.sequelize.query(`CREATE TRIGGER \`${name}\` ${timing} ON \`${table}\` FOR EACH ROW ${body}`);
-  } else if (dialect === 'sqlite') {
-    await qi.sequelize.query(
-      `CREATE TRIGGER "${name}" ${timing} ON "${table}" FOR EACH ROW ${when ? `WHEN ${when} ` : ''}BEGIN SELECT RAISE(ABORT, '${msg}'); END`,
-    );
-  }
-}
-
-/** @param {QI} qi @param {string} name */
-async function dropGuard(qi, name) {
-  const dialect = dialectOf(qi);
-  if (dialect === 'mysql') await qi.sequelize.query(`DROP TRIGGER IF EXISTS \`${name}\``);
-  else if (dialect === 'sqlite') await qi.sequelize.query(`DROP TRIGGER IF EXISTS "${name}"`);
-}
+const { dialectOf, createGuard, dropGuard } = require('./lib/guards');
 
 /** @type {import('sequelize-cli').Migration} */
 module.exports = {

@@ -4,48 +4,7 @@
 // enforces too.
 'use strict';
 const { id, timestamps, money, fk, enumOf } = require('./lib/columns');
-
-/** @typedef {import('sequelize').QueryInterface} QI */
-
-/** @param {QI} qi */
-function dialectOf(qi) {
-  const d = qi.sequelize.getDialect();
-  if (d === 'mysql' || d === 'mariadb') return 'mysql';
-  if (d === 'sqlite') return 'sqlite';
-  return 'other';
-}
-
-/**
- * Maker-checker triggers: the approver must not be the requester. Messages stay under 128
- * characters (MySQL's MESSAGE_TEXT limit).
- * @param {QI} qi @param {string} table
- */
-async function createFourEyes(qi, table) {
-  const when = 'NEW.approvedBy IS NOT NULL AND NEW.approvedBy = NEW.requestedBy';
-  const msg = `${table}: approvedBy must be a different employee from requestedBy`;
-  for (const [suffix, timing] of [['insert', 'BEFORE INSERT'], ['update', 'BEFORE UPDATE']]) {
-    const name = `${table}_four_eyes_${suffix}`;
-    const dialect = dialectOf(qi);
-    if (dialect === 'mysql') {
-      await qi.sequelize.query(
-        `CREATE TRIGGER \`${name}\` ${timing} ON \`${table}\` FOR EACH ROW ` +
-          `BEGIN IF ${when} THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '${msg}'; END IF; END`,
-      );
-    } else if (dialect === 'sqlite') {
-      await qi.sequelize.query(`CREATE TRIGGER "${name}" ${timing} ON "${table}" FOR EACH ROW WHEN ${when} BEGIN SELECT RAISE(ABORT, '${msg}'); END`);
-    }
-  }
-}
-
-/** @param {QI} qi @param {string} table */
-async function dropFourEyes(qi, table) {
-  const dialect = dialectOf(qi);
-  for (const suffix of ['update', 'insert']) {
-    const name = `${table}_four_eyes_${suffix}`;
-    if (dialect === 'mysql') await qi.sequelize.query(`DROP TRIGGER IF EXISTS \`${name}\``);
-    else if (dialect === 'sqlite') await qi.sequelize.query(`DROP TRIGGER IF EXISTS "${name}"`);
-  }
-}
+const { createFourEyes, dropFourEyes } = require('./lib/guards');
 
 /** @type {import('sequelize-cli').Migration} */
 module.exports = {
@@ -151,8 +110,8 @@ module.exports = {
     });
     await queryInterface.addIndex('creditNotes', ['accountId'], { name: 'creditNotes_account' });
 
-    await createFourEyes(queryInterface, 'refunds');
-    await createFourEyes(queryInterface, 'writeoffs');
+    await createFourEyes(queryInterface, 'refunds', 'requestedBy', 'approvedBy');
+    await createFourEyes(queryInterface, 'writeoffs', 'requestedBy', 'approvedBy');
   },
 
   async down(queryInterface) {
