@@ -8,7 +8,7 @@ const { id, timestamps, fk, enumOf } = require('./lib/columns');
 
 const IDEMPOTENCY_STATUSES = ['in_progress', 'completed'];
 
-/** @param {typeof import('sequelize').Sequelize} Sequelize */
+/** @param {typeof import('sequelize')} Sequelize */
 const referenceColumns = (Sequelize) => ({
   isActive: { type: Sequelize.BOOLEAN, allowNull: false, defaultValue: true },
   version: { type: Sequelize.INTEGER, allowNull: false, defaultValue: 0 },

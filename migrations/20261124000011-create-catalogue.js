@@ -8,7 +8,7 @@ const { id, timestamps, money, fk, enumOf } = require('./lib/columns');
 
 const PAYPLAN_FREQUENCIES = ['daily', 'weekly', 'monthly'];
 
-/** @param {typeof import('sequelize').Sequelize} Sequelize */
+/** @param {typeof import('sequelize')} Sequelize */
 const referenceColumns = (Sequelize) => ({
   isActive: { type: Sequelize.BOOLEAN, allowNull: false, defaultValue: true },
   version: { type: Sequelize.INTEGER, allowNull: false, defaultValue: 0 },

@@ -2,6 +2,7 @@
 'use strict';
 const { QueryTypes } = require('sequelize');
 const { stamped } = require('./lib/env');
+/** @type {{ permissions: Record<string, string>, roles: Record<string, { description: string, grants: string[] }> }} */
 const catalog = require('../src/modules/access/permission-catalog.json');
 
 const DEPARTMENTS = [

@@ -4,7 +4,7 @@
 // when it was written.
 'use strict';
 
-/** @typedef {typeof import('sequelize').Sequelize} S */
+/** @typedef {typeof import('sequelize')} S The module sequelize-cli hands to migrations */
 /** @typedef {import('sequelize').ModelAttributeColumnOptions} Column */
 
 /** @param {S} Sequelize @returns {Column} */
