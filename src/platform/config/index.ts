@@ -18,7 +18,13 @@ export interface AppConfig {
   refreshTokenTtlDays: number;
   loginThrottle: { windowMinutes: number; maxFailuresPerAccount: number; maxFailuresPerIp: number };
   dataEncryptionKey: string;
+  /** Outgoing SMS: Africa's Talking, or 'log' (demo: marked sent and logged without the text). */
+  sms: SmsConfig;
 }
+
+export type SmsConfig =
+  | { provider: 'log' }
+  | { provider: 'africastalking'; baseUrl: string; username: string; apiKey: string; senderId?: string };
 
 // Fixed values for demo and development only; production must provide its own (see schema below).
 const DEV_JWT_SECRET = 'amt-development-only-secret-change-me-0123456789';
@@ -55,6 +61,11 @@ const schema = Joi.object({
     .hex()
     .length(64)
     .when(isProd, { is: 'production', then: Joi.required(), otherwise: Joi.optional().default(DEV_ENCRYPTION_KEY) }),
+  SMS_PROVIDER: Joi.string().valid('africastalking', 'log').default('log'),
+  AT_BASE_URL: Joi.string().uri({ scheme: ['http', 'https'] }).default('https://api.africastalking.com'),
+  AT_USERNAME: Joi.string().max(100).when('SMS_PROVIDER', { is: 'africastalking', then: Joi.required(), otherwise: Joi.allow('') }),
+  AT_API_KEY: Joi.string().min(8).max(200).when('SMS_PROVIDER', { is: 'africastalking', then: Joi.required(), otherwise: Joi.allow('') }),
+  AT_SENDER_ID: Joi.string().max(20).allow(''),
 }).unknown(true);
 
 export class ConfigError extends Error {
@@ -98,5 +109,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxFailuresPerIp: v.LOGIN_MAX_FAILURES_PER_IP,
     },
     dataEncryptionKey: v.DATA_ENCRYPTION_KEY,
+    sms:
+      v.SMS_PROVIDER === 'africastalking'
+        ? { provider: 'africastalking', baseUrl: String(v.AT_BASE_URL).replace(/\/+$/, ''), username: v.AT_USERNAME, apiKey: v.AT_API_KEY, senderId: v.AT_SENDER_ID || undefined }
+        : { provider: 'log' },
   });
 }
