@@ -1,3 +1,4 @@
+import cronParser from 'cron-parser';
 import Joi from 'joi';
 
 /** Everything the process reads from its environment, validated once at start. */
@@ -18,6 +19,8 @@ export interface AppConfig {
   refreshTokenTtlDays: number;
   loginThrottle: { windowMinutes: number; maxFailuresPerAccount: number; maxFailuresPerIp: number };
   dataEncryptionKey: string;
+  /** The nightly close: cron in each country's timezone, partitions per close, reminder lead days. */
+  nightlyClose: { cron: string; partitions: number; reminderDaysBeforeDue: number };
   /** Outgoing SMS: Africa's Talking, or 'log' (demo: marked sent and logged without the text). */
   sms: SmsConfig;
 }
@@ -66,6 +69,16 @@ const schema = Joi.object({
   AT_USERNAME: Joi.string().max(100).when('SMS_PROVIDER', { is: 'africastalking', then: Joi.required(), otherwise: Joi.allow('') }),
   AT_API_KEY: Joi.string().min(8).max(200).when('SMS_PROVIDER', { is: 'africastalking', then: Joi.required(), otherwise: Joi.allow('') }),
   AT_SENDER_ID: Joi.string().max(20).allow(''),
+  NIGHTLY_CLOSE_CRON: Joi.string()
+    .default('30 0 * * *')
+    .custom((value: string) => {
+      cronParser.parseExpression(value);
+      if (value.trim().split(/\s+/).length !== 5) throw new Error('five fields');
+      return value;
+    })
+    .message('must be a five-field cron expression, e.g. "30 0 * * *"'),
+  NIGHTLY_CLOSE_PARTITIONS: Joi.number().integer().min(1).max(64).default(4),
+  NIGHTLY_REMINDER_DAYS: Joi.number().integer().min(1).max(60).default(3),
 }).unknown(true);
 
 export class ConfigError extends Error {
@@ -109,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxFailuresPerIp: v.LOGIN_MAX_FAILURES_PER_IP,
     },
     dataEncryptionKey: v.DATA_ENCRYPTION_KEY,
+    nightlyClose: { cron: v.NIGHTLY_CLOSE_CRON, partitions: v.NIGHTLY_CLOSE_PARTITIONS, reminderDaysBeforeDue: v.NIGHTLY_REMINDER_DAYS },
     sms:
       v.SMS_PROVIDER === 'africastalking'
         ? { provider: 'africastalking', baseUrl: String(v.AT_BASE_URL).replace(/\/+$/, ''), username: v.AT_USERNAME, apiKey: v.AT_API_KEY, senderId: v.AT_SENDER_ID || undefined }

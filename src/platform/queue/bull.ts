@@ -1,7 +1,7 @@
 import Bull from 'bull';
 import IORedis, { type RedisOptions } from 'ioredis';
 import type { Logger } from '../logging/logger';
-import type { EnqueueOptions, JobDefinition, JobQueue } from './types';
+import { repeatsOf, type EnqueueOptions, type JobDefinition, type JobQueue } from './types';
 
 /** Redis options Bull needs on its blocking and subscriber connections. */
 export const BULL_REDIS_OPTIONS: RedisOptions = { maxRetriesPerRequest: null, enableReadyCheck: false };
@@ -73,14 +73,15 @@ export class BullQueue implements JobQueue {
       });
       q.on('failed', (job, err) => this.logger.error({ job: def.name, jobId: job.id, err }, 'job failed'));
       // A changed cron would otherwise leave its old repeatable job behind.
-      const wanted = new Map((def.repeat ?? []).map((r) => [r.key, r]));
+      const repeats = await repeatsOf(def);
+      const wanted = new Map(repeats.map((r) => [r.key, r]));
       for (const existing of await q.getRepeatableJobs()) {
         const r = existing.id ? wanted.get(existing.id) : undefined;
         if (!r || r.cron !== existing.cron || (r.tz ?? null) !== (existing.tz ?? null)) {
           await q.removeRepeatableByKey(existing.key);
         }
       }
-      for (const r of def.repeat ?? []) {
+      for (const r of repeats) {
         await q.add(r.data, { repeat: { cron: r.cron, tz: r.tz }, jobId: r.key });
       }
     }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import cronParser from 'cron-parser';
 import type { Logger } from '../logging/logger';
-import type { EnqueueOptions, JobDefinition, JobQueue } from './types';
+import { repeatsOf, type EnqueueOptions, type JobDefinition, type JobQueue } from './types';
 
 /** Demo-mode runner: the same handlers, in this process, with retries and cron schedules. */
 export class InProcessQueue implements JobQueue {
@@ -56,7 +56,7 @@ export class InProcessQueue implements JobQueue {
     if (this.started) return;
     this.started = true;
     for (const def of this.definitions.values()) {
-      for (const r of def.repeat ?? []) this.schedule(def.name, r.cron, r.tz, r.data, r.key);
+      for (const r of await repeatsOf(def)) this.schedule(def.name, r.cron, r.tz, r.data, r.key);
     }
   }
 

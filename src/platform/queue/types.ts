@@ -23,7 +23,13 @@ export interface JobDefinition<T = any> {
   /** First retry delay; doubles on each further attempt. */
   backoffMs?: number;
   concurrency?: number;
-  repeat?: RepeatSpec<T>[];
+  /** Schedules; a function when they come from the database (e.g. one per country), read when workers start. */
+  repeat?: RepeatSpec<T>[] | (() => Promise<RepeatSpec<T>[]>);
+}
+
+/** The schedules of a job definition, loading them when they are given as a function. */
+export async function repeatsOf<T>(def: JobDefinition<T>): Promise<RepeatSpec<T>[]> {
+  return typeof def.repeat === 'function' ? def.repeat() : (def.repeat ?? []);
 }
 
 export interface EnqueueOptions {
