@@ -1,4 +1,7 @@
 // Tests run TypeScript through tsx, against real MySQL/MariaDB and Redis (see test/support/hooks.ts).
+// Every run (npm test, or mocha on one file) is in a non-UTC zone, so date bugs show here first.
+process.env.TZ = process.env.TZ || 'Asia/Kolkata';
+
 module.exports = {
   'node-option': ['import=tsx'],
   spec: ['test/**/*.test.ts'],
