@@ -125,7 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     nightlyClose: { cron: v.NIGHTLY_CLOSE_CRON, partitions: v.NIGHTLY_CLOSE_PARTITIONS, reminderDaysBeforeDue: v.NIGHTLY_REMINDER_DAYS },
     sms:
       v.SMS_PROVIDER === 'africastalking'
-        ? { provider: 'africastalking', baseUrl: String(v.AT_BASE_URL).replace(/\/+$/, ''), username: v.AT_USERNAME, apiKey: v.AT_API_KEY, senderId: v.AT_SENDER_ID || undefined }
-        : { provider: 'log' },
+        ? { provider: 'africastalking' as const, baseUrl: String(v.AT_BASE_URL).replace(/\/+$/, ''), username: v.AT_USERNAME, apiKey: v.AT_API_KEY, senderId: v.AT_SENDER_ID || undefined }
+        : { provider: 'log' as const },
   });
 }
