@@ -1,0 +1,265 @@
+import { QueryTypes, type Transaction } from 'sequelize';
+import type { AppContext } from '../../platform/context';
+import { dataCrypto, type DataCrypto } from '../../platform/crypto';
+import type { Logger } from '../../platform/logging/logger';
+import { Decimal } from '../../platform/money';
+import type { JobQueue } from '../../platform/queue';
+import { Account, AccountDevice, CreditDayEntry } from '../accounts/models';
+import { Payplan, Product } from '../catalogue/models';
+import { Customer } from '../customers/models';
+import { requestSend } from '../notifications/jobs';
+import { enqueueNotification, NotificationError } from '../notifications/outbox';
+import { paymentEvents, type Effects, type PaymentPostedEvent, type PaymentReversedEvent } from '../payments/events';
+import type { Payment } from '../payments/models';
+import { DeviceToken } from './models';
+import { DAY_MS, DeviceTokenError, wholeSeconds, lockDevice, mintTokens, spacedToken, type MintedToken, type MintSpec } from './tokens';
+
+/** Credit-day entries that follow from payments: their sum is what payments have bought so far. */
+const PAYMENT_REASONS = ['payment', 'reversal'] as const;
+
+export interface CreditDeps {
+  crypto: DataCrypto;
+  logger: Logger;
+  queue?: JobQueue;
+}
+
+/** What POST /payments (and a reversal approval) report from this module. */
+export interface CreditEffects extends Effects {
+  /** Days this payment bought (negative: days a reversal took back). */
+  creditDays: number;
+  creditExpiresAt: string | null;
+  /** The token for the customer's device (null: none minted); with several devices, the first. */
+  token: string | null;
+  tokens: { deviceId: number; serialNumber: string; tokenType: string; value: number; token: string; tokenCount: number }[];
+  /** Devices that could not get a token (no key, unreadable key): the payment stands regardless. */
+  tokenErrors?: { deviceId: number; code: string; message: string }[];
+}
+
+/** Whole days from now until `expiry`, rounded up (a started day counts); 0 when expired. */
+export function remainingDays(expiry: Date | null, now: Date): number {
+  if (!expiry) return 0;
+  const ms = expiry.getTime() - now.getTime();
+  return ms <= 0 ? 0 : Math.ceil(ms / DAY_MS);
+}
+
+/**
+ * Payments buy days of device use. The rule is one invariant: the days granted for payments (the
+ * sum of creditDayEntries with reason payment or reversal) equal floor(total of the account's
+ * completed payments / payplan.dailyRate). So a remainder smaller than a day carries over to the
+ * next payment, a reversal takes back exactly what the books no longer support, and no float is
+ * ever involved (Decimal, integer division).
+ *
+ * Runs inside the payment's transaction with the account row locked (payments lock it first);
+ * each device row is then locked (SELECT ... FOR UPDATE, in id order) before a token is minted
+ * from its stored count, so counts strictly increase per device under concurrent payments.
+ */
+export class CreditService {
+  constructor(private readonly deps: CreditDeps) {}
+
+  /** floor(completed payments / dailyRate) minus the days already granted for payments. */
+  private async owedDays(account: Account, t: Transaction): Promise<number> {
+    const payplan = await Payplan.findByPk(account.payplanId, { attributes: ['id', 'dailyRate'], transaction: t });
+    const rate = new Decimal(payplan?.dailyRate ?? 0);
+    const sequelize = Account.sequelize!;
+    const [row] = await sequelize.query<{ paid: string | number | null; granted: string | number | null }>(
+      `SELECT
+         (SELECT COALESCE(SUM(amount), 0) FROM payments WHERE accountId = :id AND status = 'completed') AS paid,
+         (SELECT COALESCE(SUM(days), 0) FROM creditDayEntries WHERE accountId = :id AND reason IN (:reasons)) AS granted`,
+      { replacements: { id: account.id, reasons: [...PAYMENT_REASONS] }, type: QueryTypes.SELECT, transaction: t },
+    );
+    const granted = Number(row?.granted ?? 0);
+    if (rate.lessThanOrEqualTo(0)) return -granted; // no price per day: nothing is bought
+    const bought = new Decimal(String(row?.paid ?? 0)).dividedToIntegerBy(rate).toNumber();
+    return bought - granted;
+  }
+
+  private async activeDeviceIds(accountId: number, t: Transaction): Promise<number[]> {
+    const links = await AccountDevice.findAll({ where: { accountId, status: 'active' }, attributes: ['deviceId'], order: [['deviceId', 'ASC']], transaction: t });
+    return links.map((l) => l.deviceId);
+  }
+
+  /** Mints for every active device of the account, device rows locked in id order. */
+  private async mintForDevices(
+    deviceIds: number[],
+    spec: (deviceId: number, paygDisabled: boolean) => MintSpec | null,
+    t: Transaction,
+    errors: NonNullable<CreditEffects['tokenErrors']>,
+  ): Promise<MintedToken[]> {
+    const minted: MintedToken[] = [];
+    for (const id of deviceIds) {
+      const device = await lockDevice(id, t);
+      if (!device || !device.openpaygoSecretKey) continue; // not a PAYG device
+      const s = spec(id, device.paygDisabledAt !== null);
+      if (!s) continue;
+      try {
+        minted.push(...(await mintTokens(this.deps.crypto, device, s, t)));
+      } catch (err) {
+        // Refused before any write: the payment must stand even when a device cannot take a token.
+        if (!(err instanceof DeviceTokenError)) throw err;
+        errors.push({ deviceId: id, code: err.code, message: err.message });
+        this.deps.logger.error({ deviceId: id, code: err.code, field: err.field }, 'no token minted for a device');
+      }
+    }
+    return minted;
+  }
+
+  private async moveCredit(account: Account, days: number, reason: 'payment' | 'reversal', payment: Payment, by: number | null, now: Date, t: Transaction): Promise<Date | null> {
+    if (days === 0) return account.creditExpiresAt ?? null;
+    const current = account.creditExpiresAt ?? null;
+    const base = days > 0 ? Math.max(now.getTime(), current?.getTime() ?? 0) : (current ?? now).getTime();
+    const expiry = wholeSeconds(base + days * DAY_MS);
+    await CreditDayEntry.create({ accountId: account.id, days, reason, paymentId: payment.id, createdBy: by, creditExpiresAt: expiry }, { transaction: t });
+    await Account.update({ creditExpiresAt: expiry }, { where: { id: account.id }, transaction: t });
+    account.setDataValue('creditExpiresAt', expiry);
+    return expiry;
+  }
+
+  private effects(days: number, expiry: Date | null, minted: MintedToken[], errors: NonNullable<CreditEffects['tokenErrors']>): CreditEffects {
+    const tokens = minted.map((m) => ({ deviceId: m.deviceId, serialNumber: m.serialNumber, tokenType: m.tokenType, value: m.value, token: m.token, tokenCount: m.tokenCount }));
+    return {
+      creditDays: days,
+      creditExpiresAt: expiry ? expiry.toISOString() : null,
+      token: tokens[0]?.token ?? null,
+      tokens,
+      ...(errors.length ? { tokenErrors: errors } : {}),
+    };
+  }
+
+  async onPosted(event: PaymentPostedEvent, t: Transaction): Promise<CreditEffects> {
+    const { account, payment, paidOff } = event;
+    const now = new Date();
+    const errors: NonNullable<CreditEffects['tokenErrors']> = [];
+    // A closed account's devices are unlocked for good: money after payoff buys no days, and a
+    // time token would put the device back into pay-as-you-go mode.
+    if (account.status === 'closed' && !paidOff) return this.effects(0, account.creditExpiresAt ?? null, [], errors);
+
+    const days = Math.max(0, await this.owedDays(account, t));
+    const expiry = await this.moveCredit(account, days, 'payment', payment, payment.createdBy ?? null, now, t);
+    const deviceIds = await this.activeDeviceIds(account.id, t);
+    const base = { source: 'payment' as const, accountId: account.id, paymentId: payment.id, requestedBy: payment.createdBy ?? null };
+    const minted = await this.mintForDevices(
+      deviceIds,
+      () => (paidOff ? { ...base, type: 'DISABLE_PAYG', reason: 'account paid off' } : days > 0 ? { ...base, type: 'ADD_TIME', value: days } : null),
+      t,
+      errors,
+    );
+    if (minted.length) await this.notifyCustomer(account, payment, days, minted, paidOff, t);
+    return this.effects(days, expiry, minted, errors);
+  }
+
+  async onReversed(event: PaymentReversedEvent, t: Transaction): Promise<CreditEffects> {
+    const { account, payment, reversedBy } = event;
+    const now = new Date();
+    const errors: NonNullable<CreditEffects['tokenErrors']> = [];
+    // The reversed payment is no longer completed: what remains buys fewer days (never more here).
+    const days = Math.min(0, await this.owedDays(account, t));
+    const expiry = await this.moveCredit(account, days, 'reversal', payment, reversedBy, now, t);
+    if (account.status === 'closed') return this.effects(days, expiry, [], errors);
+
+    const disabledByPayment = new Set(
+      (await DeviceToken.findAll({ where: { paymentId: payment.id, tokenType: 'DISABLE_PAYG' }, attributes: ['deviceId'], transaction: t })).map((d) => d.deviceId),
+    );
+    const remaining = remainingDays(expiry, now);
+    const deviceIds = await this.activeDeviceIds(account.id, t);
+    const minted = await this.mintForDevices(
+      deviceIds,
+      (deviceId, paygDisabled) =>
+        days < 0 || disabledByPayment.has(deviceId) || paygDisabled
+          ? {
+              type: 'SET_TIME',
+              value: remaining,
+              source: 'reversal',
+              accountId: account.id,
+              paymentId: payment.id,
+              requestedBy: reversedBy,
+              reason: `payment ${payment.receiptNumber ?? payment.id} reversed`,
+            }
+          : null,
+      t,
+      errors,
+    );
+    return this.effects(days, expiry, minted, errors);
+  }
+
+  /** The token by SMS, in the customer's language, written with the payment (outbox). */
+  private async notifyCustomer(account: Account, payment: Payment, days: number, minted: MintedToken[], paidOff: boolean, t: Transaction): Promise<void> {
+    const customer = await Customer.findByPk(account.customerId, { attributes: ['id', 'firstName', 'phone', 'preferredLanguage'], transaction: t });
+    if (!customer?.phone) return;
+    const token =
+      minted.length === 1 || new Set(minted.map((m) => m.deviceId)).size === 1
+        ? minted.map((m) => spacedToken(m.token)).join(', ')
+        : minted.map((m) => `${m.serialNumber}: ${spacedToken(m.token)}`).join(', ');
+    try {
+      if (paidOff) {
+        const product = await Product.findByPk(account.productId, { attributes: ['id', 'name'], transaction: t });
+        await enqueueNotification(
+          {
+            customerId: customer.id,
+            accountId: account.id,
+            channel: 'sms',
+            recipient: customer.phone,
+            templateCode: 'account_paid_off',
+            language: customer.preferredLanguage,
+            variables: { customerName: customer.firstName, accountNumber: account.accountNumber, token, productName: product?.name ?? '' },
+            dedupeKey: `account_paid_off:${payment.id}`,
+          },
+          t,
+        );
+      } else {
+        await enqueueNotification(
+          {
+            customerId: customer.id,
+            accountId: account.id,
+            channel: 'sms',
+            recipient: customer.phone,
+            templateCode: 'payment_received',
+            language: customer.preferredLanguage,
+            variables: {
+              customerName: customer.firstName,
+              currency: payment.currency,
+              amount: payment.amount,
+              accountNumber: account.accountNumber,
+              token,
+              creditDays: days,
+              balance: account.balance,
+              // The receipt number is taken after the listeners run (it is the company-wide hot
+              // lock); the provider reference the customer paid with identifies it meanwhile.
+              receiptNumber: payment.receiptNumber ?? payment.transactionRef,
+            },
+            dedupeKey: `payment_received:${payment.id}`,
+          },
+          t,
+        );
+      }
+    } catch (err) {
+      // A missing template must not undo a payment; the token is in the API answer and on the device's list.
+      if (!(err instanceof NotificationError)) throw err;
+      this.deps.logger.error({ accountId: account.id, paymentId: payment.id, err: err.message }, 'token SMS not queued');
+      return;
+    }
+    const { queue, logger } = this.deps;
+    if (queue) t.afterCommit(() => void requestSend(queue).catch((e: Error) => logger.warn({ err: e.message }, 'could not ask for an SMS round')));
+  }
+}
+
+let deps: CreditDeps | undefined;
+let registered = false;
+
+/**
+ * Registers the credit listeners with payment events, once per process (idempotent); a later call
+ * only refreshes what they use (key, logger, queue). Called when the devices module starts.
+ */
+export function registerCreditListeners(ctx: Pick<AppContext, 'config' | 'logger'> & { queue?: JobQueue }): void {
+  deps = { crypto: dataCrypto(ctx.config.dataEncryptionKey), logger: ctx.logger, queue: ctx.queue };
+  if (registered) return;
+  registered = true;
+  paymentEvents.onPosted((event, t) => new CreditService(deps!).onPosted(event, t));
+  paymentEvents.onReversed((event, t) => new CreditService(deps!).onReversed(event, t));
+}
+
+/** For tests: swap what the registered listeners use (e.g. a capturing logger); returns the previous. */
+export function creditDependencies(next?: CreditDeps): CreditDeps | undefined {
+  const prev = deps;
+  if (next) deps = next;
+  return prev;
+}

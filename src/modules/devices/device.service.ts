@@ -1,0 +1,415 @@
+import { Op, UniqueConstraintError, literal, type Sequelize, type Transaction, type WhereOptions } from 'sequelize';
+import type { RegionScope } from '../../platform/auth/principal';
+import { inRegionScope } from '../../platform/auth/principal';
+import type { AppContext } from '../../platform/context';
+import { dataCrypto, type DataCrypto } from '../../platform/crypto';
+import { withTransaction } from '../../platform/db/transaction';
+import { decodeCursor, encodeCursor, type Paged } from '../../platform/http/pagination';
+import { problems, type FieldError } from '../../platform/http/problem';
+import type { Logger } from '../../platform/logging/logger';
+import type { JobQueue } from '../../platform/queue';
+import { Account, AccountDevice, CreditDayEntry } from '../accounts/models';
+import { SystemLog } from '../audit/models';
+import { Product } from '../catalogue/models';
+import { Customer } from '../customers/models';
+import { requestSend } from '../notifications/jobs';
+import { enqueueNotification, NotificationError } from '../notifications/outbox';
+import { calendarOfRegion } from '../organisation/business-date';
+import { Warehouse } from '../organisation/reference.models';
+import { remainingDays } from './credit.service';
+import { Device, DeviceEvent, DeviceModel, DeviceToken, type DeviceStatus, type DeviceTokenType } from './models';
+import { DAY_MS, DeviceTokenError, wholeSeconds, encryptDeviceKey, lockDevice, mintTokens, spacedToken, tokenView, type MintedToken } from './tokens';
+
+/** Who is acting, from the request. */
+export interface DeviceActor {
+  employeeId: number;
+  scope: RegionScope;
+  ipAddress?: string | null;
+  requestId?: string | null;
+}
+
+export interface RegisterDeviceInput {
+  serialNumber: string;
+  deviceModelId: number;
+  productId: number;
+  /** 32 hexadecimal characters; stored encrypted, never returned or logged. */
+  openpaygoSecretKey?: string;
+  startingCode?: number;
+  warehouseId?: number;
+  firmwareVersion?: string;
+  status?: Extract<DeviceStatus, 'stored' | 'shipped'>;
+}
+
+export interface DeviceListQuery {
+  status?: DeviceStatus;
+  serialNumber?: string;
+  accountId?: number;
+  limit: number;
+  cursor?: string;
+}
+
+/** Statuses a device can be handed to a customer from. */
+const ATTACHABLE: readonly DeviceStatus[] = ['stored', 'shipped'];
+/** Accounts a device can no longer be attached to. */
+const FINISHED_ACCOUNT: readonly string[] = ['closed', 'written_off', 'repossessed'];
+
+type ActiveLink = { accountId: number; accountNumber: string; regionId: number; accountStatus: string; linkId: number };
+
+/** The device as the API shows it: never the key (not even its ciphertext), never the starting code. */
+export function deviceView(d: Device, link: ActiveLink | null, model?: DeviceModel | null) {
+  return {
+    id: d.id,
+    serialNumber: d.serialNumber,
+    deviceModelId: d.deviceModelId,
+    ...(model ? { deviceModel: { id: model.id, code: model.code, name: model.name, tokenType: model.tokenType, restrictedDigitSet: model.restrictedDigitSet } } : {}),
+    productId: d.productId,
+    warehouseId: d.warehouseId,
+    status: d.status,
+    /** Takes OpenPAYGO tokens (has a key). Load devices with scope('withSecret') for this to be right. */
+    openpaygo: d.getDataValue('openpaygoSecretKey') != null,
+    tokenCount: d.tokenCount,
+    firmwareVersion: d.firmwareVersion,
+    activatedAt: d.activatedAt ? d.activatedAt.toISOString() : null,
+    paygDisabledAt: d.paygDisabledAt ? d.paygDisabledAt.toISOString() : null,
+    account: link ? { id: link.accountId, accountNumber: link.accountNumber, status: link.accountStatus } : null,
+    createdAt: d.createdAt.toISOString(),
+    updatedAt: d.updatedAt.toISOString(),
+  };
+}
+
+const ids = (values: readonly number[]) => values.map((v) => Number(v)).filter((v) => Number.isSafeInteger(v)).join(',') || 'NULL';
+
+/**
+ * Devices: registering units with their OpenPAYGO key (encrypted at rest), handing one to an
+ * account, and tokens minted by staff. Region scope: a device is in the region of the account it
+ * is attached to, else in the region of the warehouse holding it; a caller limited to regions sees
+ * only those (another region's device is a 404).
+ */
+export class DeviceService {
+  private readonly sequelize: Sequelize;
+  private readonly crypto: DataCrypto;
+  private readonly logger: Logger;
+  private readonly queue?: JobQueue;
+
+  constructor(ctx: Pick<AppContext, 'sequelize' | 'config' | 'logger'> & { queue?: JobQueue }) {
+    this.sequelize = ctx.sequelize;
+    this.crypto = dataCrypto(ctx.config.dataEncryptionKey);
+    this.logger = ctx.logger;
+    this.queue = ctx.queue;
+  }
+
+  // --- reading -------------------------------------------------------------------------------
+
+  private async activeLinks(deviceIds: number[], t?: Transaction): Promise<Map<number, ActiveLink>> {
+    if (!deviceIds.length) return new Map();
+    const links = await AccountDevice.findAll({
+      where: { deviceId: { [Op.in]: deviceIds }, status: 'active' },
+      include: [{ model: Account, as: 'account', attributes: ['id', 'accountNumber', 'regionId', 'status'] }],
+      transaction: t,
+    });
+    return new Map(
+      links.map((l) => [l.deviceId, { accountId: l.accountId, accountNumber: l.account!.accountNumber, regionId: l.account!.regionId, accountStatus: l.account!.status, linkId: l.id }]),
+    );
+  }
+
+  /** Where-clause limiting devices to the caller's regions (attached account, else holding warehouse). */
+  private scopeWhere(scope: RegionScope): WhereOptions {
+    if (scope.all) return {};
+    const regions = ids(scope.regionIds);
+    return {
+      [Op.or]: [
+        { id: { [Op.in]: literal(`(SELECT ad.deviceId FROM accountDevices ad JOIN accounts a ON a.id = ad.accountId WHERE ad.status = 'active' AND a.regionId IN (${regions}))`) } },
+        {
+          [Op.and]: [
+            literal(`NOT EXISTS (SELECT 1 FROM accountDevices ad2 WHERE ad2.deviceId = \`Device\`.\`id\` AND ad2.status = 'active')`),
+            { warehouseId: { [Op.in]: literal(`(SELECT w.id FROM warehouses w WHERE w.regionId IN (${regions}))`) } },
+          ],
+        },
+      ],
+    };
+  }
+
+  private async visible(scope: RegionScope, device: Device, link: ActiveLink | null): Promise<boolean> {
+    if (scope.all) return true;
+    if (link) return inRegionScope(scope, link.regionId);
+    if (device.warehouseId) {
+      const w = await Warehouse.findByPk(device.warehouseId, { attributes: ['id', 'regionId'] });
+      return !!w && inRegionScope(scope, w.regionId);
+    }
+    return false;
+  }
+
+  /** A device the caller may see, with its active link; 404 otherwise. */
+  private async visibleDevice(actor: DeviceActor, id: number): Promise<{ device: Device; link: ActiveLink | null }> {
+    const device = await Device.scope('withSecret').findByPk(id);
+    if (!device) throw problems.notFound('device');
+    const link = (await this.activeLinks([id])).get(id) ?? null;
+    if (!(await this.visible(actor.scope, device, link))) throw problems.notFound('device');
+    return { device, link };
+  }
+
+  async get(actor: DeviceActor, id: number) {
+    const { device, link } = await this.visibleDevice(actor, id);
+    const model = await DeviceModel.findByPk(device.deviceModelId);
+    return deviceView(device, link, model);
+  }
+
+  async list(actor: DeviceActor, q: DeviceListQuery): Promise<Paged<ReturnType<typeof deviceView>>> {
+    const where: WhereOptions[] = [this.scopeWhere(actor.scope)];
+    if (q.status) where.push({ status: q.status });
+    if (q.serialNumber) where.push({ serialNumber: q.serialNumber });
+    if (q.accountId) where.push({ id: { [Op.in]: literal(`(SELECT deviceId FROM accountDevices WHERE accountId = ${Number(q.accountId)} AND status = 'active')`) } });
+    if (q.cursor) where.push({ id: { [Op.lt]: Number(decodeCursor(q.cursor, 1)[0]) } });
+    const rows = await Device.scope('withSecret').findAll({ where: { [Op.and]: where }, order: [['id', 'DESC']], limit: q.limit + 1 });
+    const more = rows.length > q.limit;
+    const data = rows.slice(0, q.limit);
+    const links = await this.activeLinks(data.map((d) => d.id));
+    return {
+      data: data.map((d) => deviceView(d, links.get(d.id) ?? null)),
+      page: { limit: q.limit, nextCursor: more ? encodeCursor([data.at(-1)!.id]) : null },
+    };
+  }
+
+  async tokens(actor: DeviceActor, id: number, q: { limit: number; cursor?: string }): Promise<Paged<ReturnType<typeof tokenView>>> {
+    await this.visibleDevice(actor, id);
+    const where: WhereOptions[] = [{ deviceId: id }];
+    if (q.cursor) where.push({ tokenCount: { [Op.lt]: Number(decodeCursor(q.cursor, 1)[0]) } });
+    const rows = await DeviceToken.findAll({ where: { [Op.and]: where }, order: [['tokenCount', 'DESC']], limit: q.limit + 1 });
+    const more = rows.length > q.limit;
+    const data = rows.slice(0, q.limit);
+    return { data: data.map(tokenView), page: { limit: q.limit, nextCursor: more ? encodeCursor([data.at(-1)!.tokenCount]) : null } };
+  }
+
+  // --- registering ---------------------------------------------------------------------------
+
+  async register(actor: DeviceActor, input: RegisterDeviceInput) {
+    const errors: FieldError[] = [];
+    const [model, product, warehouse] = await Promise.all([
+      DeviceModel.findByPk(input.deviceModelId),
+      Product.findByPk(input.productId, { attributes: ['id'] }),
+      input.warehouseId ? Warehouse.findByPk(input.warehouseId, { attributes: ['id', 'regionId'] }) : Promise.resolve(null),
+    ]);
+    if (!model || !model.isActive) errors.push({ field: 'deviceModelId', in: 'body', message: 'no active device model with this id' });
+    if (!product) errors.push({ field: 'productId', in: 'body', message: 'no product with this id' });
+    if (input.warehouseId && (!warehouse || !inRegionScope(actor.scope, warehouse.regionId))) errors.push({ field: 'warehouseId', in: 'body', message: 'no warehouse with this id' });
+    if (model?.supportsOpenPaygo && !input.openpaygoSecretKey) errors.push({ field: 'openpaygoSecretKey', in: 'body', message: 'this device model takes OpenPAYGO tokens: its secret key is required' });
+    if (model && !model.supportsOpenPaygo && (input.openpaygoSecretKey || input.startingCode !== undefined)) {
+      errors.push({ field: 'openpaygoSecretKey', in: 'body', message: 'this device model does not take OpenPAYGO tokens' });
+    }
+    if (errors.length) throw problems.validation(errors, 'The device cannot be registered as given.');
+    if (!actor.scope.all && !input.warehouseId) {
+      // A device outside any warehouse is visible only to all-region staff: regional staff name their warehouse.
+      throw problems.validation([{ field: 'warehouseId', in: 'body', message: 'required for staff limited to regions' }]);
+    }
+
+    try {
+      const device = await withTransaction(this.sequelize, async (t) => {
+        const d = await Device.create(
+          {
+            serialNumber: input.serialNumber,
+            deviceModelId: input.deviceModelId,
+            productId: input.productId,
+            warehouseId: input.warehouseId ?? null,
+            status: input.status ?? 'stored',
+            openpaygoSecretKey: input.openpaygoSecretKey ? encryptDeviceKey(this.crypto, input.openpaygoSecretKey) : null,
+            startingCode: input.startingCode ?? null,
+            firmwareVersion: input.firmwareVersion ?? null,
+          },
+          { transaction: t },
+        );
+        await DeviceEvent.create({ deviceId: d.id, eventType: 'registered', payload: { status: d.status, warehouseId: d.warehouseId }, occurredAt: new Date(), createdBy: actor.employeeId }, { transaction: t });
+        await this.audit(actor, 'device.register', d.id, null, { serialNumber: d.serialNumber, deviceModelId: d.deviceModelId, productId: d.productId, warehouseId: d.warehouseId, openpaygo: !!input.openpaygoSecretKey }, t);
+        return d;
+      });
+      this.logger.info({ deviceId: device.id, serialNumber: device.serialNumber }, 'device registered');
+      const reloaded = (await Device.scope('withSecret').findByPk(device.id))!;
+      return deviceView(reloaded, null, model);
+    } catch (err) {
+      if (err instanceof UniqueConstraintError) {
+        throw problems.conflict(`A device with serial number ${input.serialNumber} already exists.`, 'duplicate', { fields: ['serialNumber'] });
+      }
+      throw err;
+    }
+  }
+
+  // --- attaching to an account ---------------------------------------------------------------
+
+  async attach(actor: DeviceActor, accountId: number, input: { deviceId?: number; serialNumber?: string; installationDate?: string }) {
+    const head = await Account.findByPk(accountId, { attributes: ['id', 'regionId'] });
+    if (!head || !inRegionScope(actor.scope, head.regionId)) throw problems.notFound('account');
+    const found = input.deviceId
+      ? await Device.findByPk(input.deviceId, { attributes: ['id', 'warehouseId'] })
+      : await Device.findOne({ where: { serialNumber: input.serialNumber! }, attributes: ['id', 'warehouseId'] });
+    const field = input.deviceId ? 'deviceId' : 'serialNumber';
+    if (!found) throw problems.validation([{ field, in: 'body', message: 'no such device' }]);
+    if (!actor.scope.all) {
+      const w = found.warehouseId ? await Warehouse.findByPk(found.warehouseId, { attributes: ['id', 'regionId'] }) : null;
+      if (!w || !inRegionScope(actor.scope, w.regionId)) throw problems.validation([{ field, in: 'body', message: 'no such device' }]);
+    }
+    const calendar = await calendarOfRegion(head.regionId);
+
+    const result = await withTransaction(this.sequelize, async (t) => {
+      // Lock order everywhere: the account, then its devices.
+      const account = (await Account.findByPk(accountId, { lock: t.LOCK.UPDATE, transaction: t }))!;
+      if (FINISHED_ACCOUNT.includes(account.status)) {
+        throw problems.conflict(`The account is ${account.status}; no device can be attached to it.`, 'account-not-open', { status: account.status });
+      }
+      const device = (await lockDevice(found.id, t))!;
+      const active = await AccountDevice.findOne({ where: { deviceId: device.id, status: 'active' }, transaction: t });
+      if (active) {
+        if (active.accountId === account.id) throw problems.conflict('This device is already attached to this account.', 'already-attached', { accountDeviceId: active.id });
+        throw problems.conflict('This device is attached to another account.', 'device-in-use');
+      }
+      if (!ATTACHABLE.includes(device.status)) {
+        throw problems.conflict(`A ${device.status} device cannot be handed to a customer (only stored or shipped ones).`, 'device-not-available', { status: device.status });
+      }
+      if (device.productId !== account.productId) {
+        throw problems.unprocessable('This device is not of the product the account financed.', 'product-mismatch', { deviceProductId: device.productId, accountProductId: account.productId });
+      }
+      const model = await DeviceModel.findByPk(device.deviceModelId, { attributes: ['id', 'code'], transaction: t });
+      const installationDate = input.installationDate ?? calendar.businessDate;
+      const previous = await AccountDevice.findOne({ where: { accountId: account.id, deviceId: device.id }, transaction: t });
+      const link = previous
+        ? await previous.update({ status: 'active', installationDate }, { transaction: t })
+        : await AccountDevice.create(
+            { accountId: account.id, deviceId: device.id, deviceSerial: device.serialNumber, deviceType: model?.code ?? null, status: 'active', installationDate },
+            { transaction: t },
+          );
+      const before = { status: device.status, warehouseId: device.warehouseId };
+      const now = new Date();
+      await Device.update({ status: 'activated', warehouseId: null, activatedAt: device.activatedAt ?? now }, { where: { id: device.id }, transaction: t });
+      Object.assign(device, { status: 'activated', warehouseId: null, activatedAt: device.activatedAt ?? now });
+      await DeviceEvent.create({ deviceId: device.id, eventType: 'activated', payload: { accountId: account.id, from: before }, occurredAt: now, createdBy: actor.employeeId }, { transaction: t });
+
+      // Credit already bought (e.g. the down payment before the unit was handed over) goes onto the device.
+      let minted: MintedToken[] = [];
+      const days = remainingDays(account.creditExpiresAt ?? null, now);
+      if (device.openpaygoSecretKey && days > 0) {
+        try {
+          minted = await mintTokens(
+            this.crypto,
+            device,
+            { type: 'SET_TIME', value: days, source: 'system', accountId: account.id, requestedBy: actor.employeeId, reason: 'attached to an account with credit' },
+            t,
+          );
+        } catch (err) {
+          if (!(err instanceof DeviceTokenError)) throw err;
+          this.logger.error({ deviceId: device.id, code: err.code }, 'no token minted on attach');
+        }
+      }
+      await this.audit(actor, 'device.attach', device.id, before, { accountId: account.id, accountDeviceId: link.id, status: 'activated', tokenIds: minted.map((m) => m.id) }, t);
+      return { link, device, account, minted };
+    });
+    const links = await this.activeLinks([result.device.id]);
+    return {
+      accountDevice: {
+        id: result.link.id,
+        accountId: result.link.accountId,
+        deviceId: result.link.deviceId,
+        deviceSerial: result.link.deviceSerial,
+        status: result.link.status,
+        installationDate: result.link.installationDate,
+      },
+      device: deviceView(result.device, links.get(result.device.id) ?? null),
+      token: result.minted[0] ? { tokenType: result.minted[0].tokenType, value: result.minted[0].value, token: result.minted[0].token, tokenCount: result.minted[0].tokenCount } : null,
+    };
+  }
+
+  // --- staff tokens --------------------------------------------------------------------------
+
+  /**
+   * A token minted by staff under the device lock (after the account's, when attached). ADD_TIME
+   * and SET_TIME move the account's credit (creditDayEntries reason 'manual'), so the server's
+   * view stays what the device will show; DISABLE_PAYG and COUNTER_SYNC do not.
+   */
+  async mintManual(actor: DeviceActor, deviceId: number, input: { type: DeviceTokenType; value?: number; reason: string }) {
+    const { link } = await this.visibleDevice(actor, deviceId);
+    const minted = await withTransaction(this.sequelize, async (t) => {
+      const account = link ? await Account.findByPk(link.accountId, { lock: t.LOCK.UPDATE, transaction: t }) : null;
+      const device = (await lockDevice(deviceId, t))!;
+      // The link may have changed since it was read: the device lock settles it.
+      const current = await AccountDevice.findOne({ where: { deviceId, status: 'active' }, attributes: ['accountId'], transaction: t });
+      if ((current?.accountId ?? null) !== (account?.id ?? null)) throw problems.conflict('The device was attached or detached meanwhile; try again.', 'device-changed');
+      let tokens: MintedToken[];
+      try {
+        tokens = await mintTokens(
+          this.crypto,
+          device,
+          { type: input.type, value: input.value ?? null, source: 'manual', accountId: account?.id ?? null, requestedBy: actor.employeeId, reason: input.reason },
+          t,
+        );
+      } catch (err) {
+        if (!(err instanceof DeviceTokenError)) throw err;
+        if (err.code === 'invalid-token-request' || err.code === 'too-many-days') {
+          throw problems.validation([{ field: err.field === 'value' ? 'value' : 'type', in: 'body', message: err.message }]);
+        }
+        throw problems.unprocessable(err.message, err.code);
+      }
+      if (account && (input.type === 'ADD_TIME' || input.type === 'SET_TIME')) {
+        const now = new Date();
+        const value = input.value ?? 0;
+        const before = account.creditExpiresAt ?? null;
+        const expiry = wholeSeconds(input.type === 'ADD_TIME' ? Math.max(now.getTime(), before?.getTime() ?? 0) + value * DAY_MS : now.getTime() + value * DAY_MS);
+        const delta = input.type === 'ADD_TIME' ? value : value - remainingDays(before, now);
+        await CreditDayEntry.create(
+          { accountId: account.id, deviceId, days: delta, reason: 'manual', note: input.reason, createdBy: actor.employeeId, creditExpiresAt: expiry },
+          { transaction: t },
+        );
+        await Account.update({ creditExpiresAt: expiry }, { where: { id: account.id }, transaction: t });
+      }
+      await this.audit(
+        actor,
+        'deviceToken.manual',
+        deviceId,
+        null,
+        { tokenIds: tokens.map((m) => m.id), type: input.type, value: input.value ?? null, tokenCount: tokens.at(-1)!.tokenCount, accountId: account?.id ?? null, reason: input.reason },
+        t,
+      );
+      return tokens;
+    });
+    const rows = await DeviceToken.findAll({ where: { id: { [Op.in]: minted.map((m) => m.id) } }, order: [['tokenCount', 'ASC']] });
+    return { tokens: rows.map(tokenView) };
+  }
+
+  /** Sends the device's last token to the customer again by SMS; mints nothing. */
+  async resend(actor: DeviceActor, deviceId: number, reason: string) {
+    const { device, link } = await this.visibleDevice(actor, deviceId);
+    if (!link) throw problems.unprocessable('This device is not attached to an account: there is no customer to send its token to.', 'not-attached');
+    const last = await DeviceToken.findOne({ where: { deviceId }, order: [['tokenCount', 'DESC']] });
+    if (!last) throw problems.unprocessable('No token was ever minted for this device.', 'no-token');
+    const account = (await Account.findByPk(link.accountId, { attributes: ['id', 'accountNumber', 'customerId'] }))!;
+    const customer = await Customer.findByPk(account.customerId, { attributes: ['id', 'firstName', 'phone', 'preferredLanguage'] });
+    if (!customer?.phone) throw problems.unprocessable('The customer has no phone number to send the token to.', 'no-phone');
+    const notification = await withTransaction(this.sequelize, async (t) => {
+      let queued;
+      try {
+        queued = await enqueueNotification(
+          {
+            customerId: customer.id,
+            accountId: account.id,
+            channel: 'sms',
+            recipient: customer.phone,
+            templateCode: 'token_resend',
+            language: customer.preferredLanguage,
+            variables: { customerName: customer.firstName, accountNumber: account.accountNumber, token: spacedToken(last.token) },
+          },
+          t,
+        );
+      } catch (err) {
+        if (err instanceof NotificationError) throw problems.unprocessable(`The token SMS cannot be built: ${err.message}.`, 'no-template');
+        throw err;
+      }
+      await this.audit(actor, 'deviceToken.resend', device.id, null, { tokenId: last.id, tokenCount: last.tokenCount, notificationId: queued.notification.id, accountId: account.id, reason }, t);
+      return queued.notification;
+    });
+    if (this.queue) await requestSend(this.queue).catch((e: Error) => this.logger.warn({ err: e.message }, 'could not ask for an SMS round'));
+    return { notificationId: notification.id, status: notification.status, tokenId: last.id, tokenCount: last.tokenCount, recipient: notification.recipient };
+  }
+
+  private async audit(actor: DeviceActor, action: string, deviceId: number, oldValues: Record<string, unknown> | null, newValues: Record<string, unknown>, t: Transaction) {
+    await SystemLog.create(
+      { userId: actor.employeeId, action, entity: 'devices', entityId: deviceId, oldValues, newValues, ipAddress: actor.ipAddress ?? null, requestId: actor.requestId ?? null },
+      { transaction: t },
+    );
+  }
+}

@@ -1,0 +1,144 @@
+import Joi from 'joi';
+import { regionScope } from '../../platform/auth/principal';
+import type { AppContext } from '../../platform/context';
+import { paginationQuery } from '../../platform/http/pagination';
+import { defineRoute, type ApiRequest, type RouteSpec } from '../../platform/http/route';
+import { DeviceService, type DeviceActor, type DeviceListQuery, type RegisterDeviceInput } from './device.service';
+import { DEVICE_STATUSES, DEVICE_TOKEN_TYPES, type DeviceTokenType } from './models';
+import { MAX_EXTENDED_VALUE, MAX_STARTING_CODE } from './openpaygo/token';
+
+const id = Joi.number().integer().positive();
+const idParams = Joi.object({ id: id.required() });
+const calendarDate = Joi.string().pattern(/^\d{4}-\d{2}-\d{2}$/).message('must be a date YYYY-MM-DD');
+const reason = Joi.string().trim().min(3).max(500).required().description('Why: kept in the system log');
+
+const deviceSchema = Joi.object({
+  id: Joi.number().integer(),
+  serialNumber: Joi.string(),
+  deviceModelId: Joi.number().integer(),
+  deviceModel: Joi.object(),
+  productId: Joi.number().integer(),
+  warehouseId: Joi.number().integer().allow(null),
+  status: Joi.string().valid(...DEVICE_STATUSES),
+  openpaygo: Joi.boolean().description('Takes OpenPAYGO tokens (a key is stored; the key itself is never shown)'),
+  tokenCount: Joi.number().integer().description('Count of the last token minted'),
+  firmwareVersion: Joi.string().allow(null),
+  activatedAt: Joi.string().allow(null),
+  paygDisabledAt: Joi.string().allow(null),
+  account: Joi.object({ id: Joi.number().integer(), accountNumber: Joi.string(), status: Joi.string() }).allow(null),
+  createdAt: Joi.string(),
+  updatedAt: Joi.string(),
+});
+
+function actor(req: ApiRequest): DeviceActor {
+  return { employeeId: req.principal!.employeeId, scope: regionScope(req.principal), ipAddress: req.ip ?? null, requestId: (req as { id?: unknown }).id ? String((req as { id?: unknown }).id) : null };
+}
+
+export function deviceRoutes(ctx: AppContext): RouteSpec[] {
+  const devices = new DeviceService(ctx);
+  const tags = ['devices'];
+  return [
+    defineRoute<unknown, unknown, RegisterDeviceInput>({
+      method: 'post',
+      path: '/devices',
+      summary: 'Register a device with its OpenPAYGO secret key (stored encrypted, never shown again)',
+      tags,
+      access: { permission: 'devices:write' },
+      body: Joi.object({
+        serialNumber: Joi.string().trim().min(1).max(100).required(),
+        deviceModelId: id.required(),
+        productId: id.required(),
+        openpaygoSecretKey: Joi.string().hex().length(32).description('16-byte key as 32 hexadecimal characters; required for OpenPAYGO models'),
+        startingCode: Joi.number().integer().min(0).max(MAX_STARTING_CODE).description('9-digit OpenPAYGO starting code; omit to derive it from the key'),
+        warehouseId: id,
+        firmwareVersion: Joi.string().max(50),
+        status: Joi.string().valid('stored', 'shipped'),
+      }),
+      responses: { 201: { description: 'Registered', schema: deviceSchema }, 409: { description: 'Serial number taken' } },
+      handler: async (req) => {
+        const device = await devices.register(actor(req), req.valid.body);
+        return { status: 201, body: device, headers: { Location: `/api/v1/devices/${device.id}` } };
+      },
+    }),
+    defineRoute<unknown, DeviceListQuery>({
+      method: 'get',
+      path: '/devices',
+      summary: 'Devices (newest first), within the caller\'s regions',
+      tags,
+      access: { permission: 'devices:read' },
+      query: Joi.object({
+        status: Joi.string().valid(...DEVICE_STATUSES),
+        serialNumber: Joi.string().max(100),
+        accountId: id,
+        limit: paginationQuery.limit,
+        cursor: paginationQuery.cursor,
+      }),
+      handler: async (req) => ({ body: await devices.list(actor(req), req.valid.query) }),
+    }),
+    defineRoute<{ id: number }>({
+      method: 'get',
+      path: '/devices/:id',
+      summary: 'A device and the account it is attached to',
+      tags,
+      access: { permission: 'devices:read' },
+      params: idParams,
+      responses: { 200: { description: 'The device', schema: deviceSchema } },
+      handler: async (req) => ({ body: await devices.get(actor(req), req.valid.params.id) }),
+    }),
+    defineRoute<{ id: number }, { limit: number; cursor?: string }>({
+      method: 'get',
+      path: '/devices/:id/tokens',
+      summary: 'Tokens minted for a device (latest count first)',
+      tags,
+      access: { permission: 'devices:read' },
+      params: idParams,
+      query: Joi.object({ limit: paginationQuery.limit, cursor: paginationQuery.cursor }),
+      handler: async (req) => ({ body: await devices.tokens(actor(req), req.valid.params.id, req.valid.query) }),
+    }),
+    defineRoute<{ id: number }, unknown, { type: DeviceTokenType; value?: number; reason: string }>({
+      method: 'post',
+      path: '/devices/:id/tokens',
+      summary: 'Mint a token by hand (support: add or set days, unlock for good, resynchronise the counter)',
+      description:
+        'ADD_TIME and SET_TIME take `value` (days; up to 995 on standard devices, more become several tokens) and move the account\'s credit; ' +
+        'DISABLE_PAYG and COUNTER_SYNC take no value. Minted under the device lock from its stored count; recorded in the system log with the reason.',
+      tags,
+      access: { permission: 'tokens:manual' },
+      params: idParams,
+      body: Joi.object({
+        type: Joi.string().valid(...DEVICE_TOKEN_TYPES).required(),
+        value: Joi.when('type', {
+          is: Joi.valid('ADD_TIME', 'SET_TIME'),
+          then: Joi.number().integer().min(0).max(MAX_EXTENDED_VALUE).required(),
+          otherwise: Joi.forbidden(),
+        }),
+        reason,
+      }),
+      responses: { 201: { description: 'The token(s) minted' }, 422: { description: 'The device takes no tokens' } },
+      handler: async (req) => ({ status: 201, body: await devices.mintManual(actor(req), req.valid.params.id, req.valid.body) }),
+    }),
+    defineRoute<{ id: number }, unknown, { reason: string }>({
+      method: 'post',
+      path: '/devices/:id/tokens/resend',
+      summary: 'Send the device\'s last token to the customer again by SMS (no new token)',
+      tags,
+      access: { permission: 'tokens:manual' },
+      params: idParams,
+      body: Joi.object({ reason }),
+      responses: { 202: { description: 'SMS queued' }, 422: { description: 'Not attached, no token yet, or no phone' } },
+      handler: async (req) => ({ status: 202, body: await devices.resend(actor(req), req.valid.params.id, req.valid.body.reason) }),
+    }),
+    defineRoute<{ id: number }, unknown, { deviceId?: number; serialNumber?: string; installationDate?: string }>({
+      method: 'post',
+      path: '/accounts/:id/devices',
+      summary: 'Hand a device to the customer of an account (the device must be stored or shipped, and on no other account)',
+      description: 'Credit the account already has (e.g. from its down payment) is put on the device at once with a SET_TIME token.',
+      tags,
+      access: { permission: 'devices:write' },
+      params: idParams,
+      body: Joi.object({ deviceId: id, serialNumber: Joi.string().max(100), installationDate: calendarDate }).xor('deviceId', 'serialNumber'),
+      responses: { 201: { description: 'Attached' }, 409: { description: 'Device not available or in use; account finished' }, 422: { description: 'Device of another product' } },
+      handler: async (req) => ({ status: 201, body: await devices.attach(actor(req), req.valid.params.id, req.valid.body) }),
+    }),
+  ];
+}

@@ -1,0 +1,177 @@
+import { Op, QueryTypes, type Sequelize } from 'sequelize';
+import type { SmsConfig } from '../../platform/config';
+import type { Logger } from '../../platform/logging/logger';
+import { Notification } from './models';
+import { AfricasTalkingSms } from './sms/africastalking';
+import { LogSmsProvider } from './sms/log';
+import { maskPhone, type SmsProvider, type SmsResult } from './sms/types';
+
+export interface DispatchOptions {
+  /** Rows claimed per round. */
+  batchSize?: number;
+  /** Sends in flight at once. */
+  concurrency?: number;
+  /** After this many attempts a message is failed for good. */
+  maxAttempts?: number;
+  /** First retry delay; doubles per attempt, capped at maxBackoffMs. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  /** A row left 'sending' longer than this (a worker died mid-send) is pending again. */
+  staleAfterMs?: number;
+}
+
+export interface DispatchFilter {
+  /** Only these notifications (operators re-driving one; tests). */
+  ids?: number[];
+}
+
+export interface DispatchReport {
+  claimed: number;
+  sent: number;
+  retried: number;
+  failed: number;
+}
+
+const DEFAULTS: Required<DispatchOptions> = {
+  batchSize: 50,
+  concurrency: 4,
+  maxAttempts: 5,
+  backoffMs: 60_000,
+  maxBackoffMs: 60 * 60_000,
+  staleAfterMs: 10 * 60_000,
+};
+
+export function smsProviderFor(config: SmsConfig, logger: Logger): SmsProvider {
+  if (config.provider === 'africastalking') {
+    return new AfricasTalkingSms({ baseUrl: config.baseUrl, username: config.username, apiKey: config.apiKey, senderId: config.senderId });
+  }
+  return new LogSmsProvider(logger);
+}
+
+/**
+ * Sends pending SMS notifications. Several workers may run it at once: each round claims rows
+ * (pending -> sending) so that no two workers send the same message. On MySQL/MariaDB the claim
+ * is `SELECT ... FOR UPDATE SKIP LOCKED` (raw SQL: Sequelize drops skipLocked on MySQL) and an
+ * UPDATE in one short transaction; elsewhere (SQLite, one writer) each row is claimed with a
+ * conditional UPDATE. Provider calls happen outside any transaction. Failures are retried with
+ * back-off (attempts, lastError, sendAfter) and fail for good after maxAttempts or a permanent
+ * refusal. Neither the message text nor the full number is ever logged.
+ */
+export class NotificationDispatcher {
+  private readonly o: Required<DispatchOptions>;
+
+  constructor(
+    private readonly sequelize: Sequelize,
+    private readonly provider: SmsProvider,
+    private readonly logger: Logger,
+    options: DispatchOptions = {},
+  ) {
+    this.o = { ...DEFAULTS, ...options };
+  }
+
+  /** Rounds until nothing is due (or `maxRounds`); returns the totals. */
+  async drain(filter: DispatchFilter = {}, maxRounds = 20): Promise<DispatchReport> {
+    const total: DispatchReport = { claimed: 0, sent: 0, retried: 0, failed: 0 };
+    await this.releaseStale();
+    for (let i = 0; i < maxRounds; i++) {
+      const r = await this.runOnce(filter);
+      total.claimed += r.claimed;
+      total.sent += r.sent;
+      total.retried += r.retried;
+      total.failed += r.failed;
+      if (r.claimed < this.o.batchSize) break;
+    }
+    return total;
+  }
+
+  /** One round: claim a batch, send it, record each outcome. */
+  async runOnce(filter: DispatchFilter = {}): Promise<DispatchReport> {
+    const rows = await this.claim(filter);
+    const report: DispatchReport = { claimed: rows.length, sent: 0, retried: 0, failed: 0 };
+    let next = 0;
+    const worker = async () => {
+      while (next < rows.length) {
+        const row = rows[next++]!;
+        const outcome = await this.sendOne(row);
+        report[outcome]++;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.o.concurrency, rows.length) }, worker));
+    return report;
+  }
+
+  /** Rows stuck in 'sending' (a worker died between claim and outcome) go back to pending. */
+  async releaseStale(): Promise<number> {
+    const [affected] = await Notification.update(
+      { status: 'pending' },
+      { where: { status: 'sending', channel: 'sms', updatedAt: { [Op.lt]: new Date(Date.now() - this.o.staleAfterMs) } } },
+    );
+    return affected;
+  }
+
+  private async claim(filter: DispatchFilter): Promise<Notification[]> {
+    if (filter.ids && filter.ids.length === 0) return [];
+    const now = new Date();
+    const idFilter = filter.ids ? ` AND id IN (${filter.ids.map((id) => Number(id)).join(',')})` : '';
+    let ids: number[];
+    const dialect = this.sequelize.getDialect();
+    if (dialect === 'mysql' || dialect === 'mariadb') {
+      ids = await this.sequelize.transaction(async (t) => {
+        const found = await this.sequelize.query<{ id: number }>(
+          `SELECT id FROM notifications WHERE status = 'pending' AND channel = 'sms' AND sendAfter <= ?${idFilter}
+           ORDER BY sendAfter, id LIMIT ? FOR UPDATE SKIP LOCKED`,
+          { replacements: [now, this.o.batchSize], type: QueryTypes.SELECT, transaction: t },
+        );
+        const claimed = found.map((r) => Number(r.id));
+        if (claimed.length) {
+          await Notification.update({ status: 'sending' }, { where: { id: { [Op.in]: claimed }, status: 'pending' }, transaction: t });
+        }
+        return claimed;
+      });
+    } else {
+      const candidates = await this.sequelize.query<{ id: number }>(
+        `SELECT id FROM notifications WHERE status = 'pending' AND channel = 'sms' AND sendAfter <= ?${idFilter} ORDER BY sendAfter, id LIMIT ?`,
+        { replacements: [now, this.o.batchSize], type: QueryTypes.SELECT },
+      );
+      ids = [];
+      for (const c of candidates) {
+        const [affected] = await Notification.update({ status: 'sending' }, { where: { id: c.id, status: 'pending' } });
+        if (affected === 1) ids.push(Number(c.id));
+      }
+    }
+    if (!ids.length) return [];
+    return Notification.findAll({ where: { id: { [Op.in]: ids } }, order: [['id', 'ASC']] });
+  }
+
+  private async sendOne(row: Notification): Promise<'sent' | 'retried' | 'failed'> {
+    let result: SmsResult;
+    try {
+      result = await this.provider.send({ to: row.recipient, message: row.body });
+    } catch (err) {
+      result = { ok: false, permanent: false, error: `provider error: ${(err as Error).name}` };
+    }
+    const attempts = row.attempts + 1;
+    const log = { notificationId: row.id, to: maskPhone(row.recipient), templateCode: row.templateCode, attempts, provider: this.provider.name };
+    if (result.ok) {
+      await Notification.update(
+        { status: 'sent', provider: this.provider.name, providerMessageId: result.messageId, attempts, lastError: null, sentAt: new Date() },
+        { where: { id: row.id, status: 'sending' } },
+      );
+      this.logger.debug(log, 'sms sent');
+      return 'sent';
+    }
+    if (result.permanent || attempts >= this.o.maxAttempts) {
+      await Notification.update({ status: 'failed', provider: this.provider.name, attempts, lastError: result.error }, { where: { id: row.id, status: 'sending' } });
+      this.logger.warn({ ...log, error: result.error }, 'sms failed for good');
+      return 'failed';
+    }
+    const backoff = Math.min(this.o.backoffMs * 2 ** (attempts - 1), this.o.maxBackoffMs);
+    const delay = Math.max(backoff, result.retryAfterMs ?? 0);
+    await Notification.update(
+      { status: 'pending', provider: this.provider.name, attempts, lastError: result.error, sendAfter: new Date(Date.now() + delay) },
+      { where: { id: row.id, status: 'sending' } },
+    );
+    this.logger.warn({ ...log, error: result.error, retryInMs: delay }, 'sms not sent; will retry');
+    return 'retried';
+  }
+}
