@@ -1,0 +1,250 @@
+import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
+import { addDays, isCalendarDate, localDate, type CalendarDate } from '../../platform/dates';
+import { withTransaction } from '../../platform/db/transaction';
+import { problems } from '../../platform/http/problem';
+import type { Logger } from '../../platform/logging/logger';
+import { snapshotPortfolio } from '../reporting/snapshots.service';
+import { affectedRows, closeStatements, dialectOf } from './close-day.sql';
+import { countryCloseSteps } from './close-steps';
+import type { JobRunError } from './models';
+import { sendReminders, type ReminderSender } from './reminders';
+
+/**
+ * The nightly close of one country. "Closing day C" ends business day C and opens C + 1:
+ *
+ *  0. the country's business date moves from C to N = C + 1 (first, under the country row lock,
+ *     so every payment from then on is posted on N and the payment path's own catch-up,
+ *     src/modules/accounts/nightly-step.ts, applies the step of N to any account the close has
+ *     not reached yet);
+ *  1. for every account of the country whose lastNightlyBusinessDate < N, in chunks by id range
+ *     (and, for Bull, partitions of id ranges that several workers run in parallel), the step
+ *     of business date N: (a) instalments due before N (so due on C or earlier) and not fully
+ *     paid become overdue, (b) DPD and PAR bucket as of N, (c) active accounts with DPD beyond
+ *     the plan's daysUntilSuspension are suspended (history dated N), (d) lastNightlyBusinessDate
+ *     = N. That is exactly what catchUpNightly(account, payplan, N) does for one account.
+ *  2. reminders for N (due in X days, first overdue day, suspension), at most one per account
+ *     per day (dedupeKey reminder:<accountId>:<N>);
+ *  3. the portfolio snapshot of day C (reportSnapshots.snapshotDate = C), and the steps other
+ *     modules register (close-steps.ts).
+ * Re-running the close of C (after N is open) changes nothing: the guard in every statement
+ * skips accounts already at N, reminders are deduplicated and snapshots are replaced by equal
+ * values. See docs/nightly-close.md.
+ */
+export interface CloseTarget {
+  countryId: number;
+  countryCode: string;
+  currency: string;
+  timezone: string;
+  /** The business day being closed (C). */
+  closedDate: CalendarDate;
+  /** The business day the close opens (N = C + 1): the step the accounts get. */
+  businessDate: CalendarDate;
+  regionIds: number[];
+}
+
+export interface PartitionRange {
+  index: number;
+  total: number;
+  fromId: number;
+  toId: number;
+}
+
+export type StepCounts = Record<string, number>;
+
+export interface StepResult {
+  counts: StepCounts;
+  /** Problems that did not stop the step (e.g. a reminder without a template), at most 50. */
+  errors: JobRunError[];
+}
+
+export interface CloseDayOptions {
+  /** Accounts per chunk (one transaction each). */
+  chunkSize?: number;
+  /** Days before a due date the reminder goes out (systemSettings reminders.daysBeforeDue overrides). */
+  reminderDaysBeforeDue?: number;
+  reminders?: ReminderSender;
+  logger?: Logger;
+  /** Called after each chunk commits (tests slow the close down with it). */
+  onChunk?(info: { range: PartitionRange; lo: number; hi: number; counts: StepCounts }): Promise<void>;
+}
+
+export class CloseDayError extends Error {}
+
+export function addCounts(into: StepCounts, more: StepCounts): StepCounts {
+  for (const [k, v] of Object.entries(more)) into[k] = (into[k] ?? 0) + v;
+  return into;
+}
+
+export class CloseDayService {
+  private readonly chunkSize: number;
+  constructor(
+    private readonly sequelize: Sequelize,
+    private readonly options: CloseDayOptions = {},
+  ) {
+    this.chunkSize = options.chunkSize ?? 2000;
+  }
+
+  /** The day a scheduled close should close now, or null when the business date is already today there. */
+  async dueForClose(countryId: number, now = new Date()): Promise<CalendarDate | null> {
+    const [c] = await this.sequelize.query<{ businessDate: string | null; timezone: string }>(
+      'SELECT businessDate, timezone FROM countries WHERE id = :countryId',
+      { replacements: { countryId }, type: QueryTypes.SELECT },
+    );
+    if (!c) throw new CloseDayError(`country ${countryId} not found`);
+    const today = localDate(now, c.timezone);
+    // Until its first close a country's business date follows its wall clock: yesterday is the day to close.
+    const open = c.businessDate ? dateOnly(c.businessDate) : addDays(today, -1);
+    return open < today ? open : null;
+  }
+
+  /**
+   * Step 0: checks the date and opens N = C + 1. `date` defaults to the country's business date.
+   * Closing C is allowed when the business date is C; when it is already C + 1 the call is a
+   * re-run (resuming or repeating that close). Any other date is refused.
+   */
+  async begin(countryId: number, date?: CalendarDate): Promise<{ target: CloseTarget; reRun: boolean }> {
+    if (date !== undefined && !isCalendarDate(date)) throw problems.validation([{ field: 'date', message: 'date must be YYYY-MM-DD' }]);
+    const { target, reRun } = await withTransaction(this.sequelize, async (t) => {
+      const [c] = await this.sequelize.query<{ id: number; code: string; currency: string; timezone: string; businessDate: string | null }>(
+        `SELECT id, code, currency, timezone, businessDate FROM countries WHERE id = :countryId ${dialectOf(this.sequelize).forUpdate}`,
+        { replacements: { countryId }, type: QueryTypes.SELECT, transaction: t },
+      );
+      if (!c) throw problems.notFound('country');
+      const current = c.businessDate ? dateOnly(c.businessDate) : localDate(new Date(), c.timezone);
+      const closed = date ?? current;
+      const next = addDays(closed, 1);
+      let reRun: boolean;
+      if (current === closed) {
+        await this.sequelize.query('UPDATE countries SET businessDate = :next, updatedAt = :now WHERE id = :countryId', {
+          replacements: { next, now: new Date(), countryId },
+          transaction: t,
+        });
+        reRun = false;
+      } else if (current === next) {
+        reRun = true;
+      } else {
+        throw problems.conflict(
+          `${c.code}'s business date is ${current}: close ${current}, or re-run the close of ${addDays(current, -1)}.`,
+          'close-day-date',
+          { businessDate: current },
+        );
+      }
+      const regions = await this.sequelize.query<{ id: number }>('SELECT id FROM companyRegions WHERE countryId = :countryId ORDER BY id', {
+        replacements: { countryId },
+        type: QueryTypes.SELECT,
+        transaction: t,
+      });
+      const target: CloseTarget = {
+        countryId: c.id,
+        countryCode: c.code,
+        currency: c.currency,
+        timezone: c.timezone,
+        closedDate: closed,
+        businessDate: next,
+        regionIds: regions.map((r) => Number(r.id)),
+      };
+      return { target, reRun };
+    });
+    this.options.logger?.info({ country: target.countryCode, closedDate: target.closedDate, reRun }, 'nightly close: business date opened');
+    return { target, reRun };
+  }
+
+  /** The target of a close already begun (partition and finalize jobs get it from their data). */
+  async targetOf(countryId: number, closedDate: CalendarDate): Promise<CloseTarget> {
+    const [c] = await this.sequelize.query<{ id: number; code: string; currency: string; timezone: string }>('SELECT id, code, currency, timezone FROM countries WHERE id = :countryId', {
+      replacements: { countryId },
+      type: QueryTypes.SELECT,
+    });
+    if (!c) throw new CloseDayError(`country ${countryId} not found`);
+    const regions = await this.sequelize.query<{ id: number }>('SELECT id FROM companyRegions WHERE countryId = :countryId ORDER BY id', {
+      replacements: { countryId },
+      type: QueryTypes.SELECT,
+    });
+    return { countryId: c.id, countryCode: c.code, currency: c.currency, timezone: c.timezone, closedDate, businessDate: addDays(closedDate, 1), regionIds: regions.map((r) => Number(r.id)) };
+  }
+
+  /** Splits the country's accounts into `total` id ranges of equal width (none when it has no accounts). */
+  async partitions(target: CloseTarget, total: number): Promise<PartitionRange[]> {
+    if (target.regionIds.length === 0) return [];
+    const [r] = await this.sequelize.query<{ lo: number | null; hi: number | null }>(
+      'SELECT MIN(id) AS lo, MAX(id) AS hi FROM accounts WHERE regionId IN (:regions)',
+      { replacements: { regions: target.regionIds }, type: QueryTypes.SELECT },
+    );
+    if (r?.lo === null || r?.lo === undefined || r.hi === null) return [];
+    const lo = Number(r.lo);
+    const hi = Number(r.hi);
+    const n = Math.max(1, Math.min(total, hi - lo + 1));
+    const width = Math.ceil((hi - lo + 1) / n);
+    const out: PartitionRange[] = [];
+    for (let i = 0; i < n; i++) {
+      const fromId = lo + i * width;
+      if (fromId > hi) break;
+      out.push({ index: i + 1, total: n, fromId, toId: Math.min(hi, fromId + width - 1) });
+    }
+    return out.map((p) => ({ ...p, total: out.length }));
+  }
+
+  /** Steps (a) to (e) for one id range: chunk by chunk, each chunk one transaction. */
+  async runPartition(target: CloseTarget, range: PartitionRange): Promise<StepResult> {
+    const counts: StepCounts = { chunks: 0, accounts: 0, overdueFlagged: 0, suspended: 0 };
+    if (target.regionIds.length === 0) return { counts, errors: [] };
+    const sql = closeStatements(dialectOf(this.sequelize));
+    for (let lo = range.fromId; lo <= range.toId; lo += this.chunkSize) {
+      const hi = Math.min(range.toId, lo + this.chunkSize - 1);
+      const chunk = await withTransaction(this.sequelize, async (t) => {
+        const replacements = { lo, hi, regions: target.regionIds, bd: target.businessDate, now: new Date() };
+        const run = async (statement: string) => affectedRows(await this.sequelize.query(statement, { replacements, transaction: t }));
+        const locked = await this.sequelize.query<{ id: number }>(sql.lock, { replacements, type: QueryTypes.SELECT, transaction: t });
+        if (locked.length === 0) return { chunks: 1, accounts: 0, overdueFlagged: 0, suspended: 0 };
+        const overdueFlagged = await run(sql.flagOverdue);
+        await run(sql.daysPastDue);
+        const histories = await run(sql.suspensionHistory);
+        const suspended = await run(sql.suspend);
+        if (histories !== suspended) throw new Error(`suspension rows disagree (${histories} histories, ${suspended} accounts) in ${lo}-${hi}`);
+        const accounts = await run(sql.finish);
+        return { chunks: 1, accounts, overdueFlagged, suspended };
+      });
+      addCounts(counts, chunk);
+      await this.options.onChunk?.({ range, lo, hi, counts: chunk });
+    }
+    const reminders = await sendReminders(this.sequelize, target, range, {
+      daysBeforeDue: await this.reminderDays(),
+      sender: this.options.reminders,
+      chunkSize: this.chunkSize,
+    });
+    return { counts: addCounts(counts, reminders.counts), errors: reminders.errors };
+  }
+
+  /** Step (f) and the steps other modules registered, for the whole country. */
+  async finish(target: CloseTarget): Promise<StepResult> {
+    const counts: StepCounts = {};
+    addCounts(counts, await snapshotPortfolio(this.sequelize, target));
+    for (const step of countryCloseSteps()) {
+      const out = await withTransaction(this.sequelize, (t: Transaction) => step.run({ countryId: target.countryId, closedDate: target.closedDate, businessDate: target.businessDate }, t));
+      for (const [k, v] of Object.entries(out ?? {})) counts[`${step.name}.${k}`] = v;
+    }
+    return { counts, errors: [] };
+  }
+
+  private async reminderDays(): Promise<number> {
+    const fallback = this.options.reminderDaysBeforeDue ?? 3;
+    const rows = await this.sequelize.query<{ value: unknown }>("SELECT value FROM systemSettings WHERE `key` = 'reminders.daysBeforeDue'", {
+      type: QueryTypes.SELECT,
+    });
+    const raw = rows[0]?.value;
+    let parsed = Number(raw);
+    if (typeof raw === 'string') {
+      try {
+        parsed = Number(JSON.parse(raw));
+      } catch {
+        parsed = Number(raw);
+      }
+    }
+    return Number.isInteger(parsed) && parsed > 0 && parsed <= 60 ? parsed : fallback;
+  }
+}
+
+/** DATEONLY columns read through raw queries may come back as Date or string depending on the driver. */
+export function dateOnly(value: string | Date): CalendarDate {
+  return typeof value === 'string' ? value.slice(0, 10) : value.toISOString().slice(0, 10);
+}

@@ -1,0 +1,98 @@
+import type { Sequelize } from 'sequelize';
+import { isMysql } from '../../platform/db/sequelize';
+
+/**
+ * The set-based statements of the nightly close, written once for MySQL/MariaDB and SQLite (demo).
+ * They implement, for many accounts at a time, exactly what src/modules/accounts/arrears.ts and
+ * nightly-step.ts do for one:
+ *  - an instalment is overdue when it is due before the business date and not fully paid
+ *    (status pending/partial -> overdue);
+ *  - DPD = business date - due date of the oldest instalment that is due before the business date
+ *    and still owes something (status pending/partial/overdue, amount > paidAmount); 0 without one;
+ *  - PAR bucket: 0 current, 1-30, 31-60, 61-90, above 90 '90+'.
+ * test/operations/arrears-sql.test.ts compares them with arrears.ts on random schedules.
+ *
+ * Every statement works on one chunk: accounts with ids in [:lo, :hi], in the country's regions
+ * (:regions), whose nightly step for the business date (:bd) has not run yet (the guard below).
+ * The guard is what makes a re-run (Bull is at-least-once) change nothing: the last statement of
+ * the chunk sets lastNightlyBusinessDate = :bd in the same transaction.
+ */
+export interface Dialect {
+  /** Whole days from a to b (b later: positive). */
+  daysBetween(a: string, b: string): string;
+  concat(...parts: string[]): string;
+  forUpdate: string;
+}
+
+export function dialectOf(sequelize: Sequelize): Dialect {
+  if (isMysql(sequelize)) {
+    return { daysBetween: (a, b) => `DATEDIFF(${b}, ${a})`, concat: (...p) => `CONCAT(${p.join(', ')})`, forUpdate: 'FOR UPDATE' };
+  }
+  return {
+    daysBetween: (a, b) => `CAST(julianday(${b}) - julianday(${a}) AS INTEGER)`,
+    concat: (...p) => p.join(' || '),
+    forUpdate: '',
+  };
+}
+
+/** Accounts of the chunk still waiting for the step of business date :bd. */
+export const CHUNK_ACCOUNTS = `id BETWEEN :lo AND :hi AND regionId IN (:regions)
+  AND (lastNightlyBusinessDate IS NULL OR lastNightlyBusinessDate < :bd)`;
+
+/** Instalments that count for DPD: due before :bd and owing something (arrears.ts outstanding > 0). */
+export const UNPAID_PAST_DUE = `i.status IN ('pending', 'partial', 'overdue') AND i.amount > i.paidAmount AND i.dueDate < :bd`;
+
+/** The PAR bucket of a DPD expression, as parBucket() in arrears.ts. */
+export function bucketSql(dpd: string): string {
+  return `CASE WHEN ${dpd} <= 0 THEN 'current' WHEN ${dpd} <= 30 THEN '1-30' WHEN ${dpd} <= 60 THEN '31-60' WHEN ${dpd} <= 90 THEN '61-90' ELSE '90+' END`;
+}
+
+export function closeStatements(d: Dialect) {
+  return {
+    /** Locks the chunk's waiting accounts first (the account row is always a money path's first lock). */
+    lock: `SELECT id FROM accounts WHERE ${CHUNK_ACCOUNTS} ORDER BY id ${d.forUpdate}`,
+
+    /** (a) Due before the business date and not fully paid: overdue. */
+    flagOverdue: `UPDATE installmentSchedules SET status = 'overdue', updatedAt = :now
+      WHERE accountId BETWEEN :lo AND :hi AND status IN ('pending', 'partial') AND dueDate < :bd
+        AND accountId IN (SELECT id FROM accounts WHERE ${CHUNK_ACCOUNTS})`,
+
+    /** (b) DPD from the oldest unpaid instalment due before the business date. */
+    daysPastDue: `UPDATE accounts SET daysPastDue = COALESCE((
+        SELECT ${d.daysBetween('MIN(i.dueDate)', ':bd')} FROM installmentSchedules i
+         WHERE i.accountId = accounts.id AND ${UNPAID_PAST_DUE}), 0)
+      WHERE ${CHUNK_ACCOUNTS}`,
+
+    /** (c) Active accounts past their plan's limit: the history row first, then the status. */
+    suspensionHistory: `INSERT INTO accountStatusHistories (accountId, previousStatus, newStatus, reason, changedBy, changedAt, businessDate, createdAt, updatedAt)
+      SELECT a.id, 'active', 'suspended',
+             ${d.concat(`'nightly close: DPD '`, 'a.daysPastDue', `' beyond the plan''s '`, 'p.daysUntilSuspension', `' days'`)},
+             NULL, :now, :bd, :now, :now
+        FROM accounts a JOIN payplans p ON p.id = a.payplanId
+       WHERE a.id BETWEEN :lo AND :hi AND a.regionId IN (:regions)
+         AND (a.lastNightlyBusinessDate IS NULL OR a.lastNightlyBusinessDate < :bd)
+         AND a.status = 'active' AND a.daysPastDue > p.daysUntilSuspension`,
+    suspend: `UPDATE accounts SET status = 'suspended'
+      WHERE ${CHUNK_ACCOUNTS} AND status = 'active'
+        AND daysPastDue > (SELECT p.daysUntilSuspension FROM payplans p WHERE p.id = accounts.payplanId)`,
+
+    /** (b) the bucket, and (d) the step is done for this business date. */
+    finish: `UPDATE accounts SET parBucket = ${bucketSql('daysPastDue')}, lastNightlyBusinessDate = :bd, updatedAt = :now
+      WHERE ${CHUNK_ACCOUNTS}`,
+  };
+}
+
+/**
+ * Affected rows of a raw UPDATE or INSERT through Sequelize, on both dialects: MySQL answers
+ * [header, header] for UPDATE and [insertId, affectedRows] for INSERT; SQLite [results, statement].
+ */
+export function affectedRows(result: unknown): number {
+  if (!Array.isArray(result)) return 0;
+  const [first, second] = result as [unknown, unknown];
+  if (typeof first === 'number' && typeof second === 'number') return second;
+  const header = first as { affectedRows?: number } | undefined;
+  if (header && typeof header === 'object' && typeof header.affectedRows === 'number') return header.affectedRows;
+  const statement = second as { changes?: number } | undefined;
+  if (statement && typeof statement === 'object' && typeof statement.changes === 'number') return statement.changes;
+  return typeof second === 'number' ? second : 0;
+}

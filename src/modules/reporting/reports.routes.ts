@@ -1,0 +1,55 @@
+import Joi from 'joi';
+import { regionScope } from '../../platform/auth/principal';
+import type { AppContext } from '../../platform/context';
+import { isCalendarDate } from '../../platform/dates';
+import { defineRoute, type RouteSpec } from '../../platform/http/route';
+import { portfolioCsv, portfolioReport } from './reports.service';
+
+const calendarDate = Joi.string()
+  .custom((v: string, helpers) => (isCalendarDate(v) ? v : helpers.error('any.invalid')))
+  .messages({ 'any.invalid': 'must be a date YYYY-MM-DD' });
+
+const portfolioQuery = Joi.object({
+  date: calendarDate.description('Snapshot date (the business day a nightly close closed); default the latest'),
+  regionId: Joi.number().integer().positive(),
+});
+
+const DESCRIPTION =
+  'Written by the nightly close for the day it closes: per region and per country (regionId null). PAR<N> = outstanding balance of live ' +
+  'accounts (active, suspended) with DPD > N over all their outstanding balance; collectionRate = cash collected month to date (down ' +
+  'payments excluded) over instalments due month to date. Region-scoped staff see their regions only. See docs/nightly-close.md.';
+
+export function reportRoutes(_ctx: AppContext): RouteSpec[] {
+  const tags = ['reports'];
+  return [
+    defineRoute<unknown, { date?: string; regionId?: number }>({
+      method: 'get',
+      path: '/reports/portfolio',
+      summary: 'Portfolio snapshot: accounts by status, outstanding, PAR1/30/60/90, collection rate',
+      description: DESCRIPTION,
+      tags,
+      access: { permission: 'reports:read' },
+      query: portfolioQuery,
+      responses: { 200: { description: 'Snapshot rows of the date' }, 404: { description: 'Region unknown or out of scope, or no snapshot of it' } },
+      handler: async (req) => ({ status: 200, body: await portfolioReport(regionScope(req.principal), req.valid.query) }),
+    }),
+    defineRoute<unknown, { date?: string; regionId?: number }>({
+      method: 'get',
+      path: '/reports/portfolio.csv',
+      summary: 'The portfolio snapshot as CSV',
+      description: DESCRIPTION,
+      tags,
+      access: { permission: 'reports:read' },
+      query: portfolioQuery,
+      responses: { 200: { description: 'CSV, one row per region and country total', contentType: 'text/csv' } },
+      handler: async (req, res) => {
+        const report = await portfolioReport(regionScope(req.principal), req.valid.query);
+        res
+          .status(200)
+          .setHeader('Content-Type', 'text/csv; charset=utf-8')
+          .setHeader('Content-Disposition', `attachment; filename="portfolio-${report.date ?? 'none'}.csv"`)
+          .send(portfolioCsv(report.data));
+      },
+    }),
+  ];
+}
