@@ -12,6 +12,8 @@ import { modules } from './modules';
 import { createPrincipalLoader } from './modules/access/principal-loader';
 import { PERMISSION_CODES } from './modules/access/permissions';
 import { SqlIdempotencyStore } from './modules/access/idempotency';
+import { ApiClient } from './modules/access/clients.models';
+import { createClientAuthenticator, type ClientDirectory } from './platform/http/client-auth';
 
 /** The composition root: one place that wires config, database, Redis, queue and modules. */
 export interface Runtime extends AppContext {
@@ -56,6 +58,18 @@ export async function createRuntime(config: AppConfig, options: { logger?: Logge
   };
 }
 
+/** API clients (machine callers) as the router's authenticator reads them. */
+const apiClients: ClientDirectory = {
+  async find(clientId) {
+    const c = await ApiClient.scope('withSecret').findOne({ where: { clientId } });
+    if (!c) return null;
+    return { id: c.id, clientId: c.clientId, name: c.name, credential: c.secretHash, allowedIps: c.allowedIps ?? null, scopes: c.scopes ?? [], isActive: c.isActive };
+  },
+  async touch(id) {
+    await ApiClient.update({ lastUsedAt: new Date() }, { where: { id } });
+  },
+};
+
 export function createApp(runtime: AppContext): Express {
   const passport = createPassport(runtime.config.jwt, createPrincipalLoader());
   const { sequelize, redis } = runtime;
@@ -65,6 +79,7 @@ export function createApp(runtime: AppContext): Express {
     passport,
     knownPermissions: PERMISSION_CODES,
     idempotency: new SqlIdempotencyStore(),
+    clients: createClientAuthenticator({ directory: apiClients, encryptionKey: runtime.config.dataEncryptionKey, logger: runtime.logger }),
     routes: modules.flatMap((m) => m.routes?.(runtime) ?? []),
     readiness: [
       { name: 'database', check: async () => void (await sequelize.query('SELECT 1')) },

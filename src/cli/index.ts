@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { configCommands } from './config.command';
 import { tokenCommands } from './token.command';
+import { clientCommands } from './clients.command';
 
 /**
  * `amt`: the operator's command line. Each domain adds its commands here; they call the same
@@ -9,6 +10,7 @@ import { tokenCommands } from './token.command';
 const program = new Command('amt').description('AMT operator commands').showHelpAfterError();
 configCommands(program);
 tokenCommands(program);
+clientCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);

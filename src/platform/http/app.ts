@@ -8,8 +8,9 @@ import type { AppConfig } from '../config';
 import type { Logger } from '../logging/logger';
 import { errorHandler, notFoundHandler } from './errors';
 import { buildOpenApiDocument } from './openapi';
-import type { RouteSpec } from './route';
+import type { ApiRequest, RouteSpec } from './route';
 import type { IdempotencyStore } from './idempotency';
+import type { ClientAuthenticator } from './client-auth';
 import { mountRoutes } from './router';
 
 export interface ReadinessCheck {
@@ -25,6 +26,8 @@ export interface HttpAppOptions {
   readiness: ReadinessCheck[];
   knownPermissions: ReadonlySet<string>;
   idempotency?: IdempotencyStore;
+  /** Verifies API clients on `{ client: scope }` routes (required when any route declares one). */
+  clients?: ClientAuthenticator;
   /** Extra routers mounted before the API 404 (e.g. Bull Board); each brings its own guard. */
   extraMounts?: { path: string; handler: express.RequestHandler | express.Router }[];
 }
@@ -35,6 +38,9 @@ export function createHttpApp(opts: HttpAppOptions): Express {
   for (const r of opts.routes) {
     if (r.access && 'permission' in r.access && !opts.knownPermissions.has(r.access.permission)) {
       throw new Error(`${r.method.toUpperCase()} ${r.path} declares unknown permission ${r.access.permission}`);
+    }
+    if (r.access && 'client' in r.access && !opts.knownPermissions.has(r.access.client)) {
+      throw new Error(`${r.method.toUpperCase()} ${r.path} declares unknown client scope ${r.access.client}`);
     }
   }
   const app = express();
@@ -59,7 +65,13 @@ export function createHttpApp(opts: HttpAppOptions): Express {
     }),
   );
   app.use(helmet({ contentSecurityPolicy: false }));
-  app.use(express.json({ limit: opts.config.bodyLimit, type: ['application/json', 'application/*+json'] }));
+  // The raw bytes are kept for API clients' HMAC signatures (computed over the body as sent).
+  const keepRaw = (req: unknown, _res: unknown, buf: Buffer) => {
+    (req as ApiRequest).rawBody = buf;
+  };
+  app.use(express.json({ limit: opts.config.bodyLimit, type: ['application/json', 'application/*+json'], verify: keepRaw }));
+  // CSV uploads (routes that declare consumes: ['text/csv']) arrive as a string body.
+  app.use(express.text({ limit: opts.config.bodyLimit, type: ['text/csv'], verify: keepRaw }));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -89,7 +101,7 @@ export function createHttpApp(opts: HttpAppOptions): Express {
   for (const m of opts.extraMounts ?? []) app.use(m.path, m.handler);
 
   const api = express.Router();
-  mountRoutes(api, opts.routes, { passport: opts.passport, logger: opts.logger, idempotency: opts.idempotency });
+  mountRoutes(api, opts.routes, { passport: opts.passport, logger: opts.logger, idempotency: opts.idempotency, clients: opts.clients });
   app.use('/api/v1', api);
 
   app.use(notFoundHandler);

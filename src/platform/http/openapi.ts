@@ -141,6 +141,12 @@ const problemSchema = {
   },
 };
 
+/** API clients prove themselves by a signature or, for providers that cannot sign, a shared secret. */
+const CLIENT_SECURITY = [
+  { clientId: [], clientSignature: [] },
+  { clientId: [], clientSecret: [] },
+];
+
 export function buildOpenApiDocument(routes: RouteSpec[], info: { title: string; version: string }): Schema {
   const paths: Record<string, Record<string, Schema>> = {};
   for (const r of routes) {
@@ -155,16 +161,21 @@ export function buildOpenApiDocument(routes: RouteSpec[], info: { title: string;
     }
     const problem = { content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
     if (r.params || r.query || r.body) responses['400'] = { description: 'Invalid input; the fields are named', ...problem };
-    if (r.access && !('public' in r.access)) responses['401'] = { description: 'No or invalid access token', ...problem };
+    const isClient = !!r.access && 'client' in r.access;
+    if (r.access && !('public' in r.access)) responses['401'] = { description: isClient ? 'No or invalid API client credentials' : 'No or invalid access token', ...problem };
     if (r.access && 'permission' in r.access) responses['403'] = { description: `Needs ${r.access.permission}`, ...problem };
+    if (r.access && 'client' in r.access) responses['403'] = { description: `Address not allowed for the client, or the client lacks scope ${r.access.client}`, ...problem };
+    const security = !r.access || 'public' in r.access ? [] : isClient ? CLIENT_SECURITY : [{ bearerAuth: [] }];
     (paths[openPath] ??= {})[r.method] = {
       summary: r.summary,
       ...(r.description ? { description: r.description } : {}),
       tags: r.tags ?? [],
       'x-access': describeAccess(r.access),
-      ...(r.access && !('public' in r.access) ? { security: [{ bearerAuth: [] }] } : { security: [] }),
+      security,
       parameters: [...parameters(r.params, 'path'), ...parameters(r.query, 'query'), ...parameters(r.headers, 'header')],
-      ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: joiToOpenApi(r.body) } } } } : {}),
+      ...(r.body
+        ? { requestBody: { required: true, content: Object.fromEntries((r.consumes ?? ['application/json']).map((t) => [t, { schema: joiToOpenApi(r.body!) }])) } }
+        : {}),
       responses,
     };
   }
@@ -173,7 +184,17 @@ export function buildOpenApiDocument(routes: RouteSpec[], info: { title: string;
     info,
     servers: [{ url: '/' }],
     components: {
-      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      securitySchemes: {
+        bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        clientId: { type: 'apiKey', in: 'header', name: 'X-Client-Id', description: 'API client id (machine callers)' },
+        clientSignature: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-Signature',
+          description: 'hex HMAC-SHA256 under the client secret of `<X-Timestamp>.<raw body>`; X-Timestamp (Unix seconds) within 5 minutes',
+        },
+        clientSecret: { type: 'apiKey', in: 'header', name: 'X-Client-Secret', description: 'shared secret, for providers that cannot sign' },
+      },
       schemas: { Problem: problemSchema },
     },
     paths,

@@ -8,12 +8,24 @@ import type { IdempotencyClaim } from './idempotency';
  * is refused (403) for every caller: deny by default.
  *  - { permission }: an authenticated employee whose role grants that permission code.
  *  - { authenticated: true }: any authenticated employee (e.g. /auth/me).
+ *  - { client: scope }: an API client (a machine, never an employee) proving itself by an HMAC
+ *    signature of the raw body or a shared secret, from an allowed address, granted `scope`
+ *    (see client-auth.ts). The handler finds it in `req.client`.
  *  - { public: true, why }: no caller identity (login, provider callbacks with their own checks).
  */
 export type Access =
   | { permission: string }
   | { authenticated: true }
+  | { client: string }
   | { public: true; why: string };
+
+/** The API client a `{ client }` route was called by. */
+export interface ClientPrincipal {
+  id: number;
+  clientId: string;
+  name: string;
+  scopes: ReadonlySet<string>;
+}
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -33,6 +45,10 @@ export interface ValidatedInput<P = any, Q = any, B = any, H = any> {
 export interface ApiRequest<P = any, Q = any, B = any, H = any> extends Request {
   valid: ValidatedInput<P, Q, B, H>;
   principal?: Principal;
+  /** Set on `{ client }` routes: the verified API client. */
+  client?: ClientPrincipal;
+  /** The request body exactly as received (captured by the body parsers; signatures are over it). */
+  rawBody?: Buffer;
   /** Present on `idempotent` routes: hand it to the service so the response commits with the change. */
   idempotency?: IdempotencyClaim;
 }
@@ -61,6 +77,11 @@ export interface RouteSpec<P = any, Q = any, B = any, H = any> {
    * response; another body is 422; a retry while the first runs is 409.
    */
   idempotent?: boolean;
+  /**
+   * Media types the body may be sent as; default JSON. Any other type is a 415. The app parses
+   * JSON and text/csv (as a string body); name only those.
+   */
+  consumes?: string[];
   /** Return the response, or write to `res` yourself (streams, CSV) and return nothing. */
   handler: (req: ApiRequest<P, Q, B, H>, res: Response) => Promise<ApiResult | void> | ApiResult | void;
 }
@@ -74,5 +95,6 @@ export function describeAccess(access: Access | undefined): string {
   if (!access) return 'nobody (no access declared)';
   if ('permission' in access) return `permission ${access.permission}`;
   if ('authenticated' in access) return 'any authenticated employee';
+  if ('client' in access) return `API client with scope ${access.client}`;
   return `public (${access.why})`;
 }

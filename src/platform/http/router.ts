@@ -5,8 +5,10 @@ import { describeAccess, type ApiRequest, type ApiResult, type RouteSpec } from 
 import { HttpProblem, problems } from './problem';
 import { requestHash, type IdempotencyStore } from './idempotency';
 import { validateInput } from './validate';
+import type { ClientAuthenticator } from './client-auth';
 
 const BODY_METHODS = new Set(['post', 'put', 'patch', 'delete']);
+const JSON_TYPES = ['application/json', 'application/*+json'];
 
 function hasBody(req: Request): boolean {
   const length = req.headers['content-length'];
@@ -17,14 +19,21 @@ function hasBody(req: Request): boolean {
  * Mounts declared routes: authenticate, authorise, validate, then the handler. The order is
  * deliberate: a caller learns nothing about input rules before proving who they are.
  */
-export function mountRoutes(router: Router, routes: RouteSpec[], deps: { passport: passport.PassportStatic; logger: Logger; idempotency?: IdempotencyStore }): void {
+export function mountRoutes(
+  router: Router,
+  routes: RouteSpec[],
+  deps: { passport: passport.PassportStatic; logger: Logger; idempotency?: IdempotencyStore; clients?: ClientAuthenticator },
+): void {
   for (const spec of routes) {
     const chain: express.RequestHandler[] = [];
     const access = spec.access;
 
-    if (!access || !('permission' in access || 'authenticated' in access || 'public' in access)) {
+    if (!access || !('permission' in access || 'authenticated' in access || 'client' in access || 'public' in access)) {
       deps.logger.error({ route: `${spec.method.toUpperCase()} ${spec.path}` }, 'route declares no access; it will refuse every caller');
       chain.push((_req, _res, next) => next(problems.forbidden('This route declares no permission and is closed to everyone.')));
+    } else if ('client' in access) {
+      if (!deps.clients) throw new Error(`${spec.method.toUpperCase()} ${spec.path} is for API clients but no client authenticator is configured`);
+      chain.push(authenticateClient(deps.clients, access.client));
     } else if (!('public' in access)) {
       chain.push(authenticate(deps.passport));
       if ('permission' in access) chain.push(requirePermission(access.permission));
@@ -32,8 +41,9 @@ export function mountRoutes(router: Router, routes: RouteSpec[], deps: { passpor
 
     chain.push(async (req: Request, res: Response) => {
       const r = req as ApiRequest;
-      if (BODY_METHODS.has(spec.method) && hasBody(req) && !req.is(['application/json', 'application/*+json'])) {
-        throw new HttpProblem(415, 'Send the request body as application/json.');
+      const types = spec.consumes ?? JSON_TYPES;
+      if (BODY_METHODS.has(spec.method) && hasBody(req) && !req.is(types)) {
+        throw new HttpProblem(415, `Send the request body as ${types.join(' or ')}.`);
       }
       r.valid = {
         params: spec.params ? validateInput(spec.params, req.params, 'params') : req.params,
@@ -86,7 +96,7 @@ async function runIdempotent(spec: RouteSpec, req: ApiRequest, res: Response, st
   if (!key || !IDEMPOTENCY_KEY.test(key)) {
     throw problems.validation([{ field: 'Idempotency-Key', in: 'headers', message: 'Idempotency-Key header is required: 8 to 255 letters, digits or ._:-' }]);
   }
-  const caller = req.principal ? `employee:${req.principal.employeeId}` : `ip:${req.ip}`;
+  const caller = req.principal ? `employee:${req.principal.employeeId}` : req.client ? `client:${req.client.id}` : `ip:${req.ip}`;
   const scope = `${spec.method.toUpperCase()} ${spec.path} ${caller}`.slice(0, 100);
   const claimed = await store.claim(scope, key, requestHash({ params: req.valid.params, body: req.valid.body ?? null }));
   if (claimed.kind === 'replay') {
@@ -122,6 +132,19 @@ export function authenticate(pp: passport.PassportStatic): express.RequestHandle
       (req as ApiRequest).principal = user as ApiRequest['principal'];
       next();
     })(req, res, next);
+  };
+}
+
+/** `{ client: scope }` routes: the caller must be an API client holding `scope` (401/403 otherwise). */
+export function authenticateClient(clients: ClientAuthenticator, scope: string): express.RequestHandler {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    clients.verify(req, scope).then(
+      (client) => {
+        (req as ApiRequest).client = client;
+        next();
+      },
+      (err: unknown) => next(err),
+    );
   };
 }
 
