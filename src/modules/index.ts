@@ -18,6 +18,7 @@ import { operationsModule } from './operations';
 import { reportingModule } from './reporting';
 import { auditModule } from './audit';
 import { referenceDataModule } from './reference-data';
+import { mobileMoneyModule } from './mobile-money';
 
 /** Every domain module, in the order their models are initialised. */
 export const modules: AppModule[] = [
@@ -40,4 +41,5 @@ export const modules: AppModule[] = [
   reportingModule,
   auditModule,
   referenceDataModule,
+  mobileMoneyModule,
 ];
