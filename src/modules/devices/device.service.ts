@@ -340,6 +340,7 @@ export class DeviceService {
         );
       } catch (err) {
         if (!(err instanceof DeviceTokenError)) throw err;
+        if (err.field === 'count') throw problems.unprocessable(`The device's token counter is exhausted: ${err.message}`, 'token-counter-exhausted');
         if (err.code === 'invalid-token-request' || err.code === 'too-many-days') {
           throw problems.validation([{ field: err.field === 'value' ? 'value' : 'type', in: 'body', message: err.message }]);
         }

@@ -111,7 +111,9 @@ export class NotificationDispatcher {
 
   private async claim(filter: DispatchFilter): Promise<Notification[]> {
     if (filter.ids && filter.ids.length === 0) return [];
-    const now = new Date();
+    // DATETIME columns hold UTC (Sequelize's timezone); a Date in raw replacements would be written
+    // in the process's local time, so the instant goes in as a UTC string.
+    const now = new Date().toISOString().slice(0, 19).replace('T', ' ');
     const idFilter = filter.ids ? ` AND id IN (${filter.ids.map((id) => Number(id)).join(',')})` : '';
     let ids: number[];
     const dialect = this.sequelize.getDialect();
