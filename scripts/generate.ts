@@ -5,17 +5,19 @@
  *
  * Regions, agents (employees with the agent role, and their employeeRegions), customers, a small
  * catalogue (products, payplans, pricing, device models: created when absent, reused after),
- * devices, accounts with a mix of statuses and activation dates over the last 18 months, their
- * instalment schedules (about 12 rows per account, down payment included), and the payment
- * history behind them (payments, allocations, receipts, status history, write-offs) with
- * balances, DPD and PAR buckets consistent with the paid instalments. The core is
- * scripts/volume/generator.ts (generateVolume), which benchmarks can call with their own Sequelize.
+ * devices (OpenPAYGO keys sealed with DATA_ENCRYPTION_KEY), accounts with a mix of statuses and
+ * activation dates over the last 18 months, their instalment schedules (about 12 rows per
+ * account, down payment included), and the payment history behind them (payments, allocations,
+ * receipts, credit days, status history, write-offs) with balances, DPD and PAR buckets
+ * consistent with the paid instalments. The core is scripts/volume/generator.ts (generateVolume),
+ * which benchmarks can call with their own Sequelize.
  *
  * Run it on a database nobody else is writing to (ids are assigned here). Refuses NODE_ENV=production
  * unless --force. The same --seed, --batch, --writers, --as-of and database state give the same data.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
+import { loadConfig } from '../src/platform/config';
 import { createSequelize } from '../src/platform/db/sequelize';
 import { isCalendarDate } from '../src/platform/dates';
 import { checkVolumeConsistency, generateVolume } from './volume/generator';
@@ -56,6 +58,8 @@ async function main(): Promise<void> {
     console.error('Set DATABASE_URL (mysql://user:pass@host:3306/db) to the migrated and seeded database to fill.');
     process.exit(2);
   }
+  // Devices get OpenPAYGO keys sealed with the app's own key (DATA_ENCRYPTION_KEY, or its development default).
+  const { dataEncryptionKey } = loadConfig(process.env);
   const sequelize = createSequelize({ databaseUrl: process.env.DATABASE_URL, sqlitePath: process.env.SQLITE_PATH });
   const where = process.env.DATABASE_URL ? new URL(process.env.DATABASE_URL).pathname.slice(1) : process.env.SQLITE_PATH;
   console.log(`Generating ${opts.accounts.toLocaleString('en')} accounts into ${where} (seed ${opts.seed}, ${opts.batch} accounts per transaction)`);
@@ -73,7 +77,16 @@ async function main(): Promise<void> {
   try {
     const report = await generateVolume(
       sequelize,
-      { accounts: opts.accounts, seed: opts.seed, batch: opts.batch, writers: opts.writers, country: opts.country, asOf: opts.asOf, months: opts.months },
+      {
+        accounts: opts.accounts,
+        seed: opts.seed,
+        batch: opts.batch,
+        writers: opts.writers,
+        country: opts.country,
+        asOf: opts.asOf,
+        months: opts.months,
+        dataEncryptionKey,
+      },
       (p) => {
         const secs = p.elapsedMs / 1000;
         bar.update(p.accountsDone, { rows: p.rowsWritten.toLocaleString('en'), rate: secs > 0 ? Math.round(p.rowsWritten / secs).toLocaleString('en') : 0, elapsed: secs.toFixed(1) });

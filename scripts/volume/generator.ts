@@ -12,21 +12,28 @@
  * - each instalment's paidAmount is the sum of the allocations to it; paid means fully paid, with
  *   paidDate the business date of the payment that completed it;
  * - each payment's amount is the sum of its allocations (payments are allocated oldest first,
- *   as the posting service does with the default order);
+ *   as the posting service does with the default order), and each has a receipt;
  * - each account's balance is what its schedule still owes (waived rows owe nothing), its DPD and
  *   PAR bucket follow the app's own definitions (src/modules/accounts/arrears.ts) as of the
  *   business date, and its status follows: pending until the down payment, closed when paid off,
  *   suspended past the plan's days until suspension, written off (schedule waived, with an
- *   approved write-off) or repossessed (device back in stock) for some long-defaulted ones;
- * - account and receipt numbers come from numberSequences, which are advanced past them.
- * Not generated: journal entries, mobile-money callbacks, cash collections, device tokens and
- * customers' encrypted national ids (they need the app's keys); see docs in scripts/generate.ts.
+ *   approved write-off) or repossessed (device back in stock) for some long-defaulted ones, with
+ *   the status history that led there;
+ * - credit days follow CreditService: one creditDayEntries row per payment that bought days, their
+ *   sum floor(total paid / dailyRate), and the account's creditExpiresAt the last entry's;
+ * - account and receipt numbers come from numberSequences, which are advanced past them;
+ * - with a data encryption key, devices carry OpenPAYGO keys sealed as the app seals them.
+ * Not generated: journal entries, mobile-money callbacks, cash collections, device tokens (the
+ * devices' tokenCount is set as if one token per payment had been issued), and customers'
+ * national ids (their encryption and normalisation belong to the customers module).
  */
+import { createCipheriv } from 'node:crypto';
 import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import { addMonths, localDate, type CalendarDate } from '../../src/platform/dates';
 import { parBucket } from '../../src/modules/accounts/arrears';
 import type { InstallmentStatus } from '../../src/modules/accounts/models';
 import { buildSchedule, type Frequency } from '../../src/modules/accounts/schedule';
+import { DEVICE_KEY_CONTEXT } from '../../src/modules/devices/tokens';
 import { Random } from './random';
 import { cents, maxId, TableWriter, type SqlValue } from './sql';
 
@@ -46,6 +53,12 @@ export interface VolumeOptions {
   writers?: number;
   /** When given, milliseconds spent writing each table are added to it (summed over concurrent writers). */
   timings?: Record<string, number>;
+  /**
+   * The app's data encryption key (64 hex characters). When given, every device gets an
+   * OpenPAYGO key encrypted as the app stores it, so payments on generated accounts mint tokens;
+   * without it devices have no key and the app treats them as not pay-as-you-go.
+   */
+  dataEncryptionKey?: string;
 }
 
 export interface VolumeProgress {
@@ -186,11 +199,45 @@ interface Ctx {
   country: { id: number; code: string; currency: string; phoneCode: string };
   holidays: Set<number>;
   stamp: string;
+  /** Seals device keys; its own random stream, so keys never change the rest of the data. */
+  sealKey?: () => string;
+}
+
+/**
+ * A random OpenPAYGO key (32 hex characters) sealed as src/platform/crypto.ts writes it
+ * (`v1:<iv>:<tag>:<ciphertext>`, AES-256-GCM, AAD = the column). The IV comes from the seeded
+ * stream instead of the system's random source, so the same seed gives the same rows.
+ */
+function deviceKeySealer(dataKeyHex: string, rnd: Random): () => string {
+  if (!/^[0-9a-fA-F]{64}$/.test(dataKeyHex)) throw new Error('the data encryption key must be 64 hexadecimal characters');
+  const key = Buffer.from(dataKeyHex, 'hex');
+  const bytes = (n: number) => {
+    const b = Buffer.alloc(n);
+    for (let i = 0; i < n; i++) b[i] = Math.floor(rnd.next() * 256);
+    return b;
+  };
+  return () => {
+    const plaintext = bytes(16).toString('hex');
+    const iv = bytes(12);
+    const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
+    cipher.setAAD(Buffer.from(DEVICE_KEY_CONTEXT, 'utf8'));
+    const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    return ['v1', iv.toString('base64'), cipher.getAuthTag().toString('base64'), body.toString('base64')].join(':');
+  };
 }
 
 /** 'YYYY-MM-DD HH:MM:SS' (UTC, as DATETIME stores it) of a local time of day on a day. */
 function instant(ctx: Ctx, day: number, minuteOfDay: number): string {
-  const total = day * 1440 + minuteOfDay - ctx.offsetMin;
+  return formatUtcMinutes(utcMinutes(ctx, day, minuteOfDay));
+}
+
+/** Minutes since 1970-01-01T00:00Z of a local time of day on a day. */
+function utcMinutes(ctx: Ctx, day: number, minuteOfDay: number): number {
+  return day * 1440 + minuteOfDay - ctx.offsetMin;
+}
+
+/** 'YYYY-MM-DD HH:MM:SS' of minutes since the epoch (UTC). */
+function formatUtcMinutes(total: number): string {
   const d = Math.floor(total / 1440);
   const m = total - d * 1440;
   const h = (m / 60) | 0;
@@ -224,13 +271,30 @@ async function ensureByKey(ctx: Ctx, table: string, key: string, wanted: Record<
   return found;
 }
 
-interface Catalogue {
-  plans: (PlanDef & { id: number })[];
-  products: (ProductDef & { id: number; deviceModelId: number; typeId: number })[];
-  /** `${productCode}:${planCode}` -> pricing */
-  pricing: Map<string, { price: number; down: number; amounts: number[] }>;
+/** A product on a plan: what an account is sold as. */
+interface Offer {
+  plan: PlanDef;
+  planId: number;
+  /** Schedule amounts in cents, down payment first (the app's own arithmetic, remainder on the last). */
+  amounts: number[];
+  price: number;
+  /** Price of one credit day, in cents (payplans.dailyRate): payments buy floor(total paid / rate) days. */
+  dailyRate: number;
 }
 
+interface Catalogue {
+  products: (ProductDef & { id: number; deviceModelId: number; typeId: number })[];
+  /** `${productCode}:${planCode}` */
+  offers: Map<string, Offer>;
+}
+
+const PERIOD_DAYS: Record<Frequency, number> = { monthly: 30, weekly: 7, daily: 1 };
+
+/**
+ * The generated catalogue: products, their device models, and one payplan per product and plan
+ * shape (a plan's dailyRate only makes sense for the price it was set for), with pricing.
+ * Created when absent, reused (with whatever prices they now carry) when present.
+ */
 async function ensureCatalogue(ctx: Ctx): Promise<Catalogue> {
   const cc = ctx.country.code;
   const st = ctx.stamp;
@@ -244,37 +308,6 @@ async function ensureCatalogue(ctx: Ctx): Promise<Catalogue> {
       types.set(p.typeCode, made.get(p.typeCode)!);
     }
   }
-  const planIds = await ensureByKey(
-    ctx,
-    'payplans',
-    'code',
-    PLANS.map((p) => {
-      // Plan-level defaults describe the plan's typical sale (the 80W kit).
-      const ref = PRODUCTS[0];
-      const price = Math.round((ref.creditPrice * p.factor) / 10) * 10;
-      const down = Math.round((price * ref.downShare) / 100) * 100;
-      const each = Math.floor(((price - down) * 100) / p.duration);
-      const periodDays = p.frequency === 'monthly' ? 30 : p.frequency === 'weekly' ? 7 : 1;
-      return {
-        name: `${p.name} (${cc})`,
-        code: `GEN-${cc}-${p.code}`,
-        description: `Generated plan: down payment, then ${p.duration} ${p.frequency} instalments`,
-        duration: p.duration,
-        interestRate: '0.00',
-        downPayment: cents(down * 100),
-        installmentAmount: cents(each),
-        frequency: p.frequency,
-        gracePeriodDays: p.gracePeriodDays,
-        daysUntilSuspension: p.daysUntilSuspension,
-        dailyRate: cents(Math.round(each / periodDays)),
-        countryId: ctx.country.id,
-        isActive: true,
-        version: 0,
-        createdAt: st,
-        updatedAt: st,
-      };
-    }),
-  );
   const productIds = await ensureByKey(
     ctx,
     'products',
@@ -311,10 +344,56 @@ async function ensureCatalogue(ctx: Ctx): Promise<Catalogue> {
       updatedAt: st,
     })),
   );
-  const plans = PLANS.map((p) => ({ ...p, id: planIds.get(`GEN-${cc}-${p.code}`)! }));
   const products = PRODUCTS.map((p) => ({ ...p, id: productIds.get(`GEN-${p.code}`)!, deviceModelId: modelIds.get(`GEN-DM-${p.code}`)!, typeId: types.get(p.typeCode)! }));
 
-  const pricing = new Map<string, { price: number; down: number; amounts: number[] }>();
+  // Intended prices; plans and pricing already in the database keep theirs.
+  const planCode = (prod: ProductDef, plan: PlanDef) => `GEN-${cc}-${prod.code}-${plan.code}`;
+  const intended = new Map<string, { price: string; down: string; each: string; dailyRate: string }>();
+  for (const prod of PRODUCTS) {
+    for (const plan of PLANS) {
+      if (!prod.plans.includes(plan.code)) continue;
+      const price = Math.round((prod.creditPrice * plan.factor) / 10) * 10;
+      const down = Math.round((price * prod.downShare) / 100) * 100;
+      const s = buildSchedule({ price: String(price), downPayment: String(down), installments: plan.duration, frequency: plan.frequency, interestRate: '0', startDate: '2026-01-01' });
+      const each = Math.round(Number(s.rows[1].amount) * 100);
+      intended.set(planCode(prod, plan), { price: s.totalPrice, down: s.rows[0].amount, each: s.rows[1].amount, dailyRate: cents(Math.floor(each / PERIOD_DAYS[plan.frequency])) });
+    }
+  }
+  const planIds = await ensureByKey(
+    ctx,
+    'payplans',
+    'code',
+    PRODUCTS.flatMap((prod) =>
+      PLANS.filter((plan) => prod.plans.includes(plan.code)).map((plan) => {
+        const i = intended.get(planCode(prod, plan))!;
+        return {
+          name: `${prod.name}: ${plan.name} (${cc})`,
+          code: planCode(prod, plan),
+          description: `Generated plan: down payment, then ${plan.duration} ${plan.frequency} instalments`,
+          duration: plan.duration,
+          interestRate: '0.00',
+          downPayment: i.down,
+          installmentAmount: i.each,
+          frequency: plan.frequency,
+          gracePeriodDays: plan.gracePeriodDays,
+          daysUntilSuspension: plan.daysUntilSuspension,
+          dailyRate: i.dailyRate,
+          countryId: ctx.country.id,
+          isActive: true,
+          version: 0,
+          createdAt: st,
+          updatedAt: st,
+        };
+      }),
+    ),
+  );
+  const ids = [...planIds.values()];
+  const planRows = await select<{ id: number; duration: number; frequency: Frequency; interestRate: string; dailyRate: string; daysUntilSuspension: number }>(
+    ctx,
+    `SELECT id, duration, frequency, interestRate, dailyRate, daysUntilSuspension FROM payplans WHERE id IN (${ids.map(() => '?').join(',')})`,
+    ids,
+  );
+  const planById = new Map(planRows.map((r) => [Number(r.id), r]));
   const existing = await select<{ productId: number; payplanId: number; price: string; downPayment: string }>(
     ctx,
     `SELECT productId, payplanId, price, downPayment FROM productPayplanPricing WHERE productId IN (${products.map(() => '?').join(',')})`,
@@ -322,21 +401,31 @@ async function ensureCatalogue(ctx: Ctx): Promise<Catalogue> {
   );
   const have = new Map(existing.map((e) => [`${e.productId}:${e.payplanId}`, e]));
   const newPricing = new TableWriter('productPayplanPricing', ['productId', 'payplanId', 'price', 'downPayment', 'installmentAmount', 'isActive', 'version', 'createdAt', 'updatedAt']);
+  const offers = new Map<string, Offer>();
   for (const prod of products) {
-    for (const plan of plans) {
+    for (const plan of PLANS) {
       if (!prod.plans.includes(plan.code)) continue;
-      const row = have.get(`${prod.id}:${plan.id}`);
-      const price = row ? String(row.price) : cents(Math.round((prod.creditPrice * plan.factor) / 10) * 1000);
-      const down = row ? String(row.downPayment) : cents(Math.round((Number(price) * prod.downShare) / 100) * 10000);
-      // The app's own schedule arithmetic: equal instalments, remainder on the last.
-      const s = buildSchedule({ price, downPayment: down, installments: plan.duration, frequency: plan.frequency, interestRate: '0', startDate: '2026-01-01' });
+      const planId = planIds.get(planCode(prod, plan))!;
+      const stored = planById.get(planId)!;
+      const row = have.get(`${prod.id}:${planId}`);
+      const i = intended.get(planCode(prod, plan))!;
+      const price = row ? String(row.price) : i.price;
+      const down = row ? String(row.downPayment) : i.down;
+      // As AccountService.open builds it, from the plan as stored.
+      const s = buildSchedule({ price, downPayment: down, installments: Number(stored.duration), frequency: stored.frequency, interestRate: String(stored.interestRate ?? '0'), startDate: '2026-01-01' });
       const amounts = s.rows.map((r) => Math.round(Number(r.amount) * 100));
-      pricing.set(`${prod.code}:${plan.code}`, { price: Math.round(Number(s.totalPrice) * 100), down: amounts[0], amounts });
-      if (!row) newPricing.add([prod.id, plan.id, price, down, s.rows[1].amount, true, 0, st, st]);
+      offers.set(`${prod.code}:${plan.code}`, {
+        plan: { ...plan, duration: Number(stored.duration), frequency: stored.frequency, daysUntilSuspension: Number(stored.daysUntilSuspension) },
+        planId,
+        amounts,
+        price: Math.round(Number(s.totalPrice) * 100),
+        dailyRate: Math.round(Number(stored.dailyRate) * 100),
+      });
+      if (!row) newPricing.add([prod.id, planId, price, down, s.rows[1].amount, true, 0, st, st]);
     }
   }
   if (newPricing.pending) await ctx.sequelize.transaction(async (t) => void (await newPricing.flush(ctx.sequelize, t)));
-  return { plans, products, pricing };
+  return { products, offers };
 }
 
 interface Staff {
@@ -503,7 +592,7 @@ async function advance(ctx: Ctx, name: SequenceName, to: number, t: Transaction)
 
 const TABLES: [string, string[]][] = [
   ['customers', ['id', 'firstName', 'lastName', 'email', 'phone', 'dateOfBirth', 'gender', 'kycStatus', 'regionId', 'agentId', 'referredBy', 'preferredLanguage', 'createdAt', 'updatedAt']],
-  ['devices', ['id', 'serialNumber', 'deviceModelId', 'productId', 'warehouseId', 'status', 'startingCode', 'tokenCount', 'firmwareVersion', 'activatedAt', 'paygDisabledAt', 'createdAt', 'updatedAt']],
+  ['devices', ['id', 'serialNumber', 'deviceModelId', 'productId', 'warehouseId', 'status', 'openpaygoSecretKey', 'startingCode', 'tokenCount', 'firmwareVersion', 'activatedAt', 'paygDisabledAt', 'createdAt', 'updatedAt']],
   [
     'accounts',
     ['id', 'accountNumber', 'customerId', 'productId', 'payplanId', 'regionId', 'agentId', 'status', 'activationDate', 'expiryDate', 'totalPrice', 'downPaymentAmount', 'financedAmount', 'balance', 'creditBalance', 'daysPastDue', 'parBucket', 'creditExpiresAt', 'lastNightlyBusinessDate', 'closedAt', 'createdAt', 'updatedAt'],
@@ -516,6 +605,7 @@ const TABLES: [string, string[]][] = [
   ],
   ['paymentAllocations', ['id', 'paymentId', 'allocationType', 'installmentScheduleId', 'amount', 'createdAt', 'updatedAt']],
   ['receipts', ['id', 'receiptNumber', 'paymentId', 'accountId', 'amount', 'issuedAt', 'channel', 'sentTo', 'createdAt', 'updatedAt']],
+  ['creditDayEntries', ['id', 'accountId', 'days', 'reason', 'paymentId', 'createdBy', 'creditExpiresAt', 'createdAt', 'updatedAt']],
   ['accountStatusHistories', ['id', 'accountId', 'previousStatus', 'newStatus', 'reason', 'changedBy', 'changedAt', 'businessDate', 'createdAt', 'updatedAt']],
   ['writeoffs', ['id', 'accountId', 'amount', 'reason', 'status', 'requestedBy', 'approvedBy', 'decidedAt', 'writeoffDate', 'createdAt', 'updatedAt']],
 ];
@@ -570,6 +660,7 @@ interface Ids {
   receipt: number;
   history: number;
   writeoff: number;
+  credit: number;
 }
 
 const TRANSACTION_REF_SPACE = 36 ** 9;
@@ -582,8 +673,18 @@ function mobileRef(prefix: string, paymentId: number): string {
 
 interface Payment {
   day: number;
+  /** Local minute of the day it was paid. */
+  minute: number;
   amount: number;
+  kind: PaymentKind;
 }
+
+type PaymentKind = 'mpesa' | 'cash' | 'airtel';
+const PAYMENT_KINDS: [PaymentKind, number][] = [
+  ['mpesa', 0.75],
+  ['cash', 0.17],
+  ['airtel', 0.08],
+];
 
 /**
  * One account and everything that hangs off it, appended to the batch. The simulation works in
@@ -600,10 +701,11 @@ function generateAccount(
   months: number,
 ): void {
   const { rnd } = ctx;
-  const plan = rnd.weighted(cat.plans.map((p) => [p, p.weight] as const));
-  const eligible = cat.products.filter((p) => p.plans.includes(plan.code));
+  const shape = rnd.weighted(PLANS.map((p) => [p, p.weight] as const));
+  const eligible = cat.products.filter((p) => p.plans.includes(shape.code));
   const product = rnd.weighted(eligible.map((p) => [p, p.weight] as const));
-  const pricing = cat.pricing.get(`${product.code}:${plan.code}`)!;
+  const offer = cat.offers.get(`${product.code}:${shape.code}`)!;
+  const plan = offer.plan;
   // Customer: mostly new; some come back for a second product (in their own region).
   const pool = batch.customerPool;
   const previous = pool > 50 && rnd.chance(0.08) ? customers[rnd.int(0, pool - 1)] : undefined;
@@ -660,13 +762,13 @@ function generateAccount(
     while (ctx.holidays.has(d)) d++;
     due[i] = d;
   }
-  const amt = pricing.amounts;
+  const amt = offer.amounts;
 
   // Payments, by the customer's habits, never after the business date.
   const payments: Payment[] = [];
   const profile: Profile = pending ? 'good' : rnd.weighted(PROFILES);
   if (activationDay !== null) {
-    payments.push({ day: activationDay, amount: amt[0] });
+    payments.push({ day: activationDay, minute: 0, amount: amt[0], kind: 'mpesa' });
     const stopAt = profile === 'bad' ? rnd.int(1, n) : n + 1;
     const payoffAt = profile === 'payoff' ? rnd.int(Math.ceil(n / 3), n) : -1;
     const daily = plan.frequency === 'daily';
@@ -681,14 +783,14 @@ function generateAccount(
       if (i === payoffAt) {
         let rest = carry;
         for (let k = i; k <= n; k++) rest += amt[k];
-        payments.push({ day, amount: rest });
+        payments.push({ day, minute: 0, amount: rest, kind: 'mpesa' });
         break;
       }
       let amount = amt[i] + carry;
       carry = 0;
       if (i === stopAt) {
         // A defaulter's last payment is often short; then nothing more.
-        if (rnd.chance(0.5)) payments.push({ day, amount: Math.max(100, Math.round(amount * (0.2 + 0.6 * rnd.next()))) });
+        if (rnd.chance(0.5)) payments.push({ day, minute: 0, amount: Math.max(100, Math.round(amount * (0.2 + 0.6 * rnd.next()))), kind: 'mpesa' });
         break;
       }
       if (profile !== 'good' && rnd.chance(0.1)) {
@@ -696,9 +798,31 @@ function generateAccount(
         carry = amount - part;
         amount = part;
       }
-      payments.push({ day, amount });
+      payments.push({ day, minute: 0, amount, kind: 'mpesa' });
     }
-    payments.sort((a, b) => a.day - b.day);
+    for (const p of payments) {
+      p.minute = rnd.int(7 * 60, 21 * 60);
+      p.kind = rnd.weighted(PAYMENT_KINDS);
+    }
+    payments.sort((a, b) => a.day - b.day || a.minute - b.minute);
+  }
+
+  // Days of device use bought, by CreditService's rule: the days granted for payments always
+  // equal floor(total paid / dailyRate); each grant extends the expiry from max(now, expiry).
+  const credit: { payment: number; days: number; expiresAt: number }[] = [];
+  let creditExpiresAt: number | null = null;
+  {
+    let paidSoFar = 0;
+    let granted = 0;
+    for (const [pi, p] of payments.entries()) {
+      paidSoFar += p.amount;
+      const days = offer.dailyRate > 0 ? Math.floor(paidSoFar / offer.dailyRate) - granted : 0;
+      if (days <= 0) continue;
+      const at = utcMinutes(ctx, p.day, p.minute);
+      creditExpiresAt = Math.max(at, creditExpiresAt ?? 0) + days * 1440;
+      granted += days;
+      credit.push({ payment: pi, days, expiresAt: creditExpiresAt });
+    }
   }
 
   // Allocation, oldest instalment first.
@@ -784,15 +908,15 @@ function generateAccount(
 
   // Rows.
   const accountStamp = instant(ctx, ctx.asOfDay, 2 * 60);
-  const totalPrice = pricing.price;
-  const creditExpires = (status === 'active' || status === 'suspended') && firstOpen >= 0 ? instant(ctx, due[firstOpen], 0) : null;
+  const totalPrice = offer.price;
+  const creditExpires = creditExpiresAt === null ? null : formatUtcMinutes(creditExpiresAt);
   const closedAt = closedDay !== null ? instant(ctx, closedDay, rnd.int(9 * 60, 18 * 60)) : null;
   batch.add('accounts', [
     accountId,
     batch.number('account'),
     customerId,
     product.id,
-    plan.id,
+    offer.planId,
     region.id,
     agentId,
     status,
@@ -823,6 +947,7 @@ function generateAccount(
     product.id,
     status === 'repossessed' ? region.warehouseId : null,
     deviceStatus,
+    ctx.sealKey?.() ?? null,
     rnd.int(100_000_000, 999_999_999),
     payments.length,
     rnd.pick(['1.4.2', '1.5.0', '2.0.1']),
@@ -864,9 +989,9 @@ function generateAccount(
   for (const p of payments) {
     const paymentId = ++ids.payment;
     paymentIds.push(paymentId);
-    const at = instant(ctx, p.day, rnd.int(7 * 60, 21 * 60));
+    const at = instant(ctx, p.day, p.minute);
     paymentAt.push(at);
-    const kind = rnd.weighted([['mpesa', 0.75], ['cash', 0.17], ['airtel', 0.08]] as const);
+    const kind = p.kind;
     const typeId = payTypes[kind];
     const ref = kind === 'mpesa' ? mobileRef('S', paymentId) : kind === 'airtel' ? mobileRef('A', paymentId) : `CASH-${paymentId}`;
     const receipt = batch.number('receipt');
@@ -894,6 +1019,11 @@ function generateAccount(
   for (const [pi, row, c] of allocations) {
     batch.add('paymentAllocations', [++ids.allocation, paymentIds[pi], 'installment', firstInstallmentId + row, cents(c), paymentAt[pi], paymentAt[pi]]);
   }
+  for (const c of credit) {
+    const p = payments[c.payment];
+    const by = p.kind === 'cash' ? agentId : null;
+    batch.add('creditDayEntries', [++ids.credit, accountId, c.days, 'payment', paymentIds[c.payment], by, formatUtcMinutes(c.expiresAt), paymentAt[c.payment], paymentAt[c.payment]]);
+  }
   for (const [from, to, reason, day, by] of history) {
     const at = day === startDay ? openedAt : instant(ctx, day, 21 * 60 + 30);
     batch.add('accountStatusHistories', [++ids.history, accountId, from, to, reason, by, at, dateOfDay(day), at, at]);
@@ -910,7 +1040,7 @@ function generateStockDevice(ctx: Ctx, cat: Catalogue, staff: Staff, ids: Ids, b
   const region = ctx.rnd.pick(staff.regions);
   const deviceId = ++ids.device;
   const at = instant(ctx, ctx.asOfDay - ctx.rnd.int(0, 120), 10 * 60);
-  batch.add('devices', [deviceId, `${product.serialPrefix}${String(deviceId).padStart(9, '0')}`, product.deviceModelId, product.id, region.warehouseId, 'stored', ctx.rnd.int(100_000_000, 999_999_999), 0, '2.0.1', null, null, at, at]);
+  batch.add('devices', [deviceId, `${product.serialPrefix}${String(deviceId).padStart(9, '0')}`, product.deviceModelId, product.id, region.warehouseId, 'stored', ctx.sealKey?.() ?? null, ctx.rnd.int(100_000_000, 999_999_999), 0, '2.0.1', null, null, at, at]);
 }
 
 /** Fills the database; see the file comment. */
@@ -943,6 +1073,7 @@ export async function generateVolume(sequelize: Sequelize, options: VolumeOption
     stamp: '',
   };
   ctx.stamp = instant(ctx, asOfDay, 1 * 60);
+  if (options.dataEncryptionKey) ctx.sealKey = deviceKeySealer(options.dataEncryptionKey, new Random(seed ^ 0x6b657973));
 
   const cat = await ensureCatalogue(ctx);
   const staff = await ensureStaff(ctx, options.accounts);
@@ -958,6 +1089,7 @@ export async function generateVolume(sequelize: Sequelize, options: VolumeOption
     receipt: await maxId(sequelize, 'receipts'),
     history: await maxId(sequelize, 'accountStatusHistories'),
     writeoff: await maxId(sequelize, 'writeoffs'),
+    credit: await maxId(sequelize, 'creditDayEntries'),
   };
   const firstAccount = ids.account + 1;
   const sequences = { account: await openSequence(ctx, 'account'), receipt: await openSequence(ctx, 'receipt') };
@@ -1008,7 +1140,20 @@ export async function generateVolume(sequelize: Sequelize, options: VolumeOption
  */
 export async function checkVolumeConsistency(sequelize: Sequelize, accountIds?: [number, number]): Promise<string[]> {
   const range = accountIds ? { lo: accountIds[0], hi: accountIds[1] } : { lo: 0, hi: Number.MAX_SAFE_INTEGER };
+  const floor = (x: string) => (['mysql', 'mariadb'].includes(sequelize.getDialect()) ? `FLOOR(${x})` : `CAST(${x} AS INTEGER)`);
   const checks: [string, string][] = [
+    [
+      'accounts whose credit days for payments are not floor(total paid / dailyRate)',
+      `SELECT COUNT(*) AS n FROM accounts a JOIN payplans pp ON pp.id = a.payplanId
+         LEFT JOIN (SELECT accountId, SUM(amount) AS paid FROM payments WHERE status = 'completed' AND accountId BETWEEN :lo AND :hi GROUP BY accountId) p ON p.accountId = a.id
+         LEFT JOIN (SELECT accountId, SUM(days) AS days FROM creditDayEntries WHERE reason IN ('payment', 'reversal') AND accountId BETWEEN :lo AND :hi GROUP BY accountId) c ON c.accountId = a.id
+       WHERE a.id BETWEEN :lo AND :hi AND pp.dailyRate > 0 AND COALESCE(c.days, 0) <> ${floor('COALESCE(p.paid, 0) / pp.dailyRate + 0.0000001')}`,
+    ],
+    [
+      "accounts whose creditExpiresAt is not their last credit entry's",
+      `SELECT COUNT(*) AS n FROM accounts a LEFT JOIN (SELECT accountId, MAX(creditExpiresAt) AS e FROM creditDayEntries WHERE accountId BETWEEN :lo AND :hi GROUP BY accountId) c
+         ON c.accountId = a.id WHERE a.id BETWEEN :lo AND :hi AND (a.creditExpiresAt <> c.e OR (a.creditExpiresAt IS NULL) <> (c.e IS NULL))`,
+    ],
     [
       'accounts whose balance is not what their schedule still owes',
       `SELECT COUNT(*) AS n FROM accounts a JOIN (SELECT accountId, SUM(CASE WHEN status = 'waived' THEN 0 ELSE amount - paidAmount END) AS owed

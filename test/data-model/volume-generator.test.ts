@@ -4,6 +4,8 @@ import { expect } from 'chai';
 import mysql from 'mysql2/promise';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import { daysPastDue, installmentStatus, outstanding, parBucket, type InstallmentState } from '../../src/modules/accounts/arrears';
+import { DEVICE_KEY_CONTEXT } from '../../src/modules/devices/tokens';
+import { dataCrypto } from '../../src/platform/crypto';
 import { createSequelize } from '../../src/platform/db/sequelize';
 import { addMonths } from '../../src/platform/dates';
 import { Decimal } from '../../src/platform/money';
@@ -35,7 +37,8 @@ async function checksums(db: Sequelize): Promise<Record<string, string>> {
   return Object.fromEntries(rows.map((r) => [r.Table.split('.').pop()!, String(r.Checksum)]));
 }
 
-const OPTIONS: VolumeOptions = { accounts: 400, seed: 11, batch: 90, writers: 2, asOf: '2026-06-30' };
+const DATA_KEY = 'ab'.repeat(32);
+const OPTIONS: VolumeOptions = { accounts: 400, seed: 11, batch: 90, writers: 2, asOf: '2026-06-30', dataEncryptionKey: DATA_KEY };
 
 describe('data model: volume generator (scripts/volume/generator.ts)', function () {
   this.timeout(240000);
@@ -125,6 +128,15 @@ describe('data model: volume generator (scripts/volume/generator.ts)', function 
       replacements: [OPTIONS.asOf, `${OPTIONS.asOf} 23:59:59`],
     });
     expect(Number(late.n)).to.equal(0);
+  });
+
+  it("gives every device an OpenPAYGO key the app can decrypt, and a serial of its own", async () => {
+    const devices = await db.query<{ serialNumber: string; openpaygoSecretKey: string | null; status: string }>('SELECT serialNumber, openpaygoSecretKey, status FROM devices', { type: QueryTypes.SELECT });
+    expect(devices.length).to.be.at.least(OPTIONS.accounts);
+    const crypto = dataCrypto(DATA_KEY);
+    for (const d of devices) expect(crypto.decrypt(d.openpaygoSecretKey!, DEVICE_KEY_CONTEXT)).to.match(/^[0-9a-f]{32}$/);
+    expect(new Set(devices.map((d) => d.serialNumber)).size).to.equal(devices.length);
+    expect(new Set(devices.map((d) => d.status))).to.include.members(['activated', 'stored']);
   });
 
   it('moves numberSequences past the account and receipt numbers it used, and a second run appends', async () => {
