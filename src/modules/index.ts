@@ -19,6 +19,7 @@ import { reportingModule } from './reporting';
 import { auditModule } from './audit';
 import { referenceDataModule } from './reference-data';
 import { mobileMoneyModule } from './mobile-money';
+import { cashModule } from './cash';
 
 /** Every domain module, in the order their models are initialised. */
 export const modules: AppModule[] = [
@@ -42,4 +43,5 @@ export const modules: AppModule[] = [
   auditModule,
   referenceDataModule,
   mobileMoneyModule,
+  cashModule,
 ];

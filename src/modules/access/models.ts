@@ -64,6 +64,8 @@ export class Employee extends Model<InferAttributes<Employee>, InferCreationAttr
   declare supervisorId: CreationOptional<number | null>;
   declare isActive: CreationOptional<boolean>;
   declare lastLoginAt: CreationOptional<Date | null>;
+  /** Most cash the employee may carry before collections and sales are refused; null = system default. */
+  declare cashLimit: CreationOptional<string | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
   declare deletedAt: CreationOptional<Date | null>;
@@ -170,6 +172,7 @@ export function initAccessModels(sequelize: Sequelize): void {
       supervisorId: { type: DataTypes.INTEGER, allowNull: true },
       isActive: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: true },
       lastLoginAt: { type: DataTypes.DATE, allowNull: true },
+      cashLimit: { type: DataTypes.DECIMAL(14, 2), allowNull: true },
       ...timestamps,
       deletedAt: { type: DataTypes.DATE, allowNull: true },
     },

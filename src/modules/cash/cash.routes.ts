@@ -1,0 +1,183 @@
+import Joi from 'joi';
+import type { AppContext } from '../../platform/context';
+import { defineRoute, type RouteSpec } from '../../platform/http/route';
+import { problems } from '../../platform/http/problem';
+import { moneyString } from '../payments/payments.routes';
+import { AGENT_REMITTANCE_STATUSES } from '../payments/models';
+import { actorOf, CashService, REMITTANCE_METHODS, remittanceView, type RemittanceMethod } from './cash.service';
+
+const id = Joi.number().integer().positive();
+const idParams = Joi.object({ id: id.required() });
+
+const remittanceSchema = Joi.object({
+  id: Joi.number().integer(),
+  agentId: Joi.number().integer(),
+  amount: Joi.string(),
+  method: Joi.string(),
+  reference: Joi.string().allow(null),
+  remittedAt: Joi.string(),
+  status: Joi.string().valid(...AGENT_REMITTANCE_STATUSES),
+  confirmedBy: Joi.number().integer().allow(null),
+  confirmedAt: Joi.string().allow(null),
+  notes: Joi.string().allow(null),
+  collectionIds: Joi.array().items(Joi.number().integer()),
+  createdAt: Joi.string(),
+});
+
+const limitProblem = { description: 'Missing permission, or the agent carries cash at or above the limit (type .../cash-limit-exceeded: remit first)' };
+
+interface CollectBody {
+  clientCollectionId: string;
+  accountId: number;
+  amount: string;
+  collectedAt: string;
+  latitude?: number;
+  longitude?: number;
+}
+
+interface RemitBody {
+  amount: string;
+  method: RemittanceMethod;
+  reference?: string;
+  remittedAt?: string;
+  notes?: string;
+  collectionIds?: number[];
+}
+
+export function cashRoutes(ctx: AppContext): RouteSpec[] {
+  const cash = new CashService(ctx.sequelize);
+  const tags = ['cash'];
+  const decided = {
+    200: { description: 'Decided', schema: remittanceSchema },
+    403: { description: 'Missing permission, or it is the caller\'s own remittance (four eyes)' },
+    404: { description: 'No such remittance of an agent in the caller\'s regions' },
+    409: { description: 'Already decided' },
+  };
+  return [
+    defineRoute<unknown, unknown, CollectBody>({
+      method: 'post',
+      path: '/cash-collections',
+      summary: 'Record cash an agent took from a customer (posted at once; the receipt and token come back)',
+      description:
+        'clientCollectionId is a UUID the phone makes once per collection: a retry with it (after a lost answer, or days later from an offline phone) ' +
+        'answers the first result (200, Idempotent-Replayed: true) and never posts twice; used for another account or amount it is a 422. The payment ' +
+        'is CASH on the account (Dr 1120 agent cash in transit), transactionRef = clientCollectionId. An agent whose cash balance is at or above their ' +
+        'limit is refused (403 cash-limit-exceeded) until a remittance is confirmed.',
+      tags,
+      access: { permission: 'cash:collect' },
+      body: Joi.object({
+        clientCollectionId: Joi.string().guid().required(),
+        accountId: id.required(),
+        amount: moneyString.required(),
+        collectedAt: Joi.string().isoDate().required(),
+        latitude: Joi.number().min(-90).max(90),
+        longitude: Joi.number().min(-180).max(180),
+      }).and('latitude', 'longitude'),
+      responses: {
+        201: { description: 'Collected and posted: the collection, payment, receipt, allocations and device tokens' },
+        200: { description: 'A retry: the first result' },
+        403: limitProblem,
+        404: { description: 'No such account in the agent\'s regions' },
+        409: { description: 'clientCollectionId belongs to another agent' },
+        422: { description: 'clientCollectionId already used for another account or amount' },
+      },
+      handler: async (req) => {
+        const b = req.valid.body;
+        const collectedAt = new Date(b.collectedAt);
+        if (collectedAt.getTime() > Date.now() + 5 * 60_000) {
+          throw problems.validation([{ field: 'collectedAt', in: 'body', message: 'collectedAt is in the future' }]);
+        }
+        const { replayed, body } = await cash.collect(actorOf(req.principal), {
+          clientCollectionId: b.clientCollectionId.toLowerCase(),
+          accountId: b.accountId,
+          amount: b.amount,
+          collectedAt,
+          latitude: b.latitude === undefined ? null : b.latitude.toFixed(7),
+          longitude: b.longitude === undefined ? null : b.longitude.toFixed(7),
+        });
+        return {
+          status: replayed ? 200 : 201,
+          body,
+          headers: { Location: `/api/v1/cash-collections/${body.collection.id}`, ...(replayed ? { 'Idempotent-Replayed': 'true' } : {}) },
+        };
+      },
+    }),
+    defineRoute<{ id: number }>({
+      method: 'get',
+      path: '/cash-collections/:id',
+      summary: 'One cash collection with its receipt (the agent\'s own, or any in a supervisor\'s regions)',
+      tags,
+      access: { permission: 'cash:collect' },
+      params: idParams,
+      responses: { 200: { description: 'The collection, payment and receipt' }, 404: { description: 'Not found (or not visible)' } },
+      handler: async (req) => ({ body: await cash.getCollection(actorOf(req.principal), req.valid.params.id) }),
+    }),
+    defineRoute<{ id: number }>({
+      method: 'get',
+      path: '/agents/:id/cash',
+      summary: 'An agent\'s cash: balance (collected, not yet in a confirmed remittance), limit, open collections, pending remittances',
+      description: 'The agent may see their own; employees with cash:remit:confirm may see agents who share one of their regions (all with regions:all); anyone else gets 404.',
+      tags,
+      access: { authenticated: true },
+      params: idParams,
+      responses: { 200: { description: 'The agent\'s cash position' }, 404: { description: 'No such agent visible to the caller' } },
+      handler: async (req) => ({ body: await cash.agentCash(actorOf(req.principal), req.valid.params.id) }),
+    }),
+    defineRoute<unknown, unknown, RemitBody>({
+      method: 'post',
+      path: '/agent-remittances',
+      summary: 'Hand in collected cash (Idempotency-Key required); someone else confirms it',
+      description:
+        'Takes the collections given in collectionIds, or by default every collection the agent holds outside a pending remittance; their sum must ' +
+        'equal amount (422 remittance-amount-mismatch, with the expected amount). They stay in the agent\'s balance until the remittance is confirmed.',
+      tags,
+      access: { permission: 'cash:collect' },
+      idempotent: true,
+      body: Joi.object({
+        amount: moneyString.required(),
+        method: Joi.string().valid(...REMITTANCE_METHODS).required(),
+        reference: Joi.string().trim().max(100),
+        remittedAt: Joi.string().isoDate(),
+        notes: Joi.string().trim().max(2000),
+        collectionIds: Joi.array().items(id).min(1).max(1000).unique(),
+      }),
+      responses: { 201: { description: 'The pending remittance', schema: remittanceSchema }, 422: { description: 'Nothing to remit, or the amount does not add up' } },
+      handler: async (req) => {
+        const b = req.valid.body;
+        const r = await cash.remit(actorOf(req.principal), { ...b, remittedAt: b.remittedAt ? new Date(b.remittedAt) : undefined });
+        return { status: 201, body: remittanceView(r), headers: { Location: `/api/v1/agent-remittances/${r.id}` } };
+      },
+    }),
+    defineRoute<{ id: number }>({
+      method: 'get',
+      path: '/agent-remittances/:id',
+      summary: 'One remittance (the agent\'s own, or an agent in the caller\'s regions with cash:remit:confirm)',
+      tags,
+      access: { authenticated: true },
+      params: idParams,
+      responses: { 200: { description: 'The remittance', schema: remittanceSchema }, 404: { description: 'Not found (or not visible)' } },
+      handler: async (req) => ({ body: remittanceView(await cash.getRemittance(actorOf(req.principal), req.valid.params.id)) }),
+    }),
+    defineRoute<{ id: number }>({
+      method: 'post',
+      path: '/agent-remittances/:id/confirm',
+      summary: 'Confirm the cash arrived: Dr 1110 cash on hand (1130 bank deposit, 1100 mobile money) / Cr 1120; the collections are remitted',
+      tags,
+      access: { permission: 'cash:remit:confirm' },
+      params: idParams,
+      responses: decided,
+      handler: async (req) => ({ body: remittanceView(await cash.confirm(actorOf(req.principal), req.valid.params.id)) }),
+    }),
+    defineRoute<{ id: number }, unknown, { reason: string }>({
+      method: 'post',
+      path: '/agent-remittances/:id/reject',
+      summary: 'Reject a remittance (the cash did not arrive as declared); the collections count against the agent again',
+      tags,
+      access: { permission: 'cash:remit:confirm' },
+      params: idParams,
+      body: Joi.object({ reason: Joi.string().trim().min(3).max(2000).required() }),
+      responses: decided,
+      handler: async (req) => ({ body: remittanceView(await cash.reject(actorOf(req.principal), req.valid.params.id, req.valid.body.reason)) }),
+    }),
+  ];
+}
