@@ -7,7 +7,7 @@ import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
 import { EmployeeRegion } from '../access/models';
 import { SystemLog } from '../audit/models';
-import type { LedgerCode } from '../ledger/chart';
+import { LEDGER } from '../ledger/chart';
 import { postEntry } from '../ledger/journal.service';
 import { calendarOfCountry, type CountryCalendar } from '../organisation/business-date';
 import {
@@ -21,9 +21,9 @@ import {
 
 /** Ledger accounts of commissions (seeders/20261124000150-reference-ledger-accounts.js). */
 export const COMMISSION_LEDGER = {
-  expense: '5300' as LedgerCode,
-  payable: '2500' as LedgerCode,
-  bank: '1130' as LedgerCode,
+  expense: LEDGER.commissionExpense,
+  payable: LEDGER.commissionPayable,
+  bank: LEDGER.bank,
 } as const;
 
 /** Lets a caller see other employees' commission: the agents of their own regions. */

@@ -8,12 +8,14 @@ export const LEDGER = {
   customerCreditBalances: '2100',
   suspense: '2200',
   refundsPayable: '2400',
+  commissionPayable: '2500',
   salesRevenue: '4100',
   interestIncome: '4200',
   feeIncome: '4300',
   penaltyIncome: '4400',
   recoveries: '4500',
   badDebtExpense: '5200',
+  commissionExpense: '5300',
 } as const;
 
 export type LedgerCode = (typeof LEDGER)[keyof typeof LEDGER];
