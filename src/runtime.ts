@@ -12,6 +12,7 @@ import { modules } from './modules';
 import { createPrincipalLoader } from './modules/access/principal-loader';
 import { PERMISSION_CODES } from './modules/access/permissions';
 import { SqlIdempotencyStore } from './modules/access/idempotency';
+import { boardMount } from './modules/operations/board';
 import { ApiClient } from './modules/access/clients.models';
 import { createClientAuthenticator, type ClientDirectory } from './platform/http/client-auth';
 
@@ -81,6 +82,8 @@ export function createApp(runtime: AppContext): Express {
     idempotency: new SqlIdempotencyStore(),
     clients: createClientAuthenticator({ directory: apiClients, encryptionKey: runtime.config.dataEncryptionKey, logger: runtime.logger }),
     routes: modules.flatMap((m) => m.routes?.(runtime) ?? []),
+    // Bull Board at /admin/queues (ops:jobs; a 404 note in demo mode).
+    extraMounts: [boardMount(runtime)],
     readiness: [
       { name: 'database', check: async () => void (await sequelize.query('SELECT 1')) },
       ...(redis

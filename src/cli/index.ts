@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { configCommands } from './config.command';
 import { tokenCommands } from './token.command';
+import { closeDayCommands } from './close-day.command';
+import { jobsCommands } from './jobs.command';
 import { clientCommands } from './clients.command';
 
 /**
@@ -10,6 +12,8 @@ import { clientCommands } from './clients.command';
 const program = new Command('amt').description('AMT operator commands').showHelpAfterError();
 configCommands(program);
 tokenCommands(program);
+closeDayCommands(program);
+jobsCommands(program);
 clientCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
