@@ -61,7 +61,8 @@ export async function closeDaySchedules(ctx: AppContext): Promise<RepeatSpec<Clo
     { replacements: { active: true }, type: QueryTypes.SELECT },
   );
   return countries.map((c) => ({
-    key: `nightly-close:${c.code}`,
+    // No colon: Bull splits repeat keys on it.
+    key: `nightly-close-${c.code}`,
     cron: ctx.config.nightlyClose.cron,
     tz: c.timezone,
     data: { countryId: Number(c.id), scheduled: true },
