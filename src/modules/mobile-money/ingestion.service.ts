@@ -8,6 +8,7 @@ import { LEDGER } from '../ledger/chart';
 import { postEntry } from '../ledger/journal.service';
 import { calendarOfCountry, calendarOfRegion, type CountryCalendar } from '../organisation/business-date';
 import { MobileMoneyTransaction, UnmatchedPayment } from '../payments/models';
+import { paymentEvents } from '../payments/events';
 import { PaymentPostingService } from '../payments/posting.service';
 import { countryByCode, PROVIDERS, type ProviderCode } from './providers';
 
@@ -142,6 +143,8 @@ export class MobileMoneyService {
       const row = await MobileMoneyTransaction.findByPk(id, { lock: t.LOCK.UPDATE, transaction: t });
       if (!row) throw new Error(`mobile-money transaction ${id} not found`);
       if (row.status !== 'received') return row;
+      // Found without a lock, then locked by primary key: a locking read of a reference that
+      // matches nothing would gap-lock the account-number index against new accounts.
       const match = await matchReference(row.billRefNumber, t);
       if (match.kind === 'none') {
         await this.suspend(row, match.reason, null, t);
@@ -153,11 +156,14 @@ export class MobileMoneyService {
         await this.suspend(row, refusal, account, t);
         return row;
       }
-      const calendar = await calendarOfRegion(account.regionId, t);
-      if (row.currency && row.currency !== calendar.currency) {
-        await this.suspend(row, `paid in ${row.currency}; the account is in ${calendar.currency}`, account, t);
+      const currency = await regionCurrency(account.regionId, t);
+      if (row.currency && row.currency !== currency) {
+        await this.suspend(row, `paid in ${row.currency}; the account is in ${currency}`, account, t);
         return row;
       }
+      // The row is marked posted by the payment-posted listener below, before the posting takes
+      // the company-wide receipt number (whose lock every payment queues on until commit).
+      linkOnPosting(t, row);
       const posted = await this.posting.postLocked(
         account,
         new Decimal(row.amount),
@@ -173,7 +179,7 @@ export class MobileMoneyService {
         },
         t,
       );
-      await row.update({ status: 'posted', paymentId: posted.payment.id, accountId: account.id, errorMessage: null }, { transaction: t });
+      if (row.paymentId !== posted.payment.id) throw new Error(`mobile-money transaction ${row.id} was not linked to payment ${posted.payment.id}`);
       return row;
     });
   }
@@ -241,9 +247,43 @@ export async function suspenseCalendar(row: MobileMoneyTransaction, regionId: nu
   return calendarOfCountry(country.id, t);
 }
 
+const linking = new WeakMap<Transaction, MobileMoneyTransaction>();
+
+/**
+ * Marks `row` posted (with the payment's id) inside the posting's own transaction, when the
+ * payment is posted: callers (ingestion, matching from suspense) register the row just before
+ * posting. A listener on every posted payment, doing nothing for payments not registered here.
+ */
+export function linkOnPosting(t: Transaction, row: MobileMoneyTransaction): void {
+  linking.set(t, row);
+}
+
+paymentEvents.onPosted(async ({ payment, account }, t) => {
+  const row = linking.get(t);
+  if (!row) return;
+  linking.delete(t);
+  await row.update({ status: 'posted', paymentId: payment.id, accountId: account.id, errorMessage: row.status === 'unmatched' ? row.errorMessage : null }, { transaction: t });
+});
+
+const currencies = new Map<number, string>();
+/** The currency of a region's country (cached: a region never changes country, nor a country its currency). */
+async function regionCurrency(regionId: number, t: Transaction): Promise<string> {
+  let c = currencies.get(regionId);
+  if (c === undefined) {
+    c = (await calendarOfRegion(regionId, t)).currency;
+    currencies.set(regionId, c);
+  }
+  return c;
+}
+
+/** A reference as customers type it, trimmed and without spaces. */
+export function normaliseReference(reference: string | null | undefined): string {
+  return (reference ?? '').replace(/\s+/g, '');
+}
+
 /** The account a reference names: an account number, else the serial of a device actively linked to one account. */
 export async function matchReference(reference: string | null | undefined, transaction?: Transaction): Promise<MatchResult> {
-  const ref = (reference ?? '').replace(/\s+/g, '');
+  const ref = normaliseReference(reference);
   if (!ref) return { kind: 'none', reason: 'no account reference' };
   if (ref.length > 100) return { kind: 'none', reason: 'account reference too long' };
   const account = await Account.findOne({ where: { accountNumber: ref }, attributes: ['id'], transaction });

@@ -12,7 +12,7 @@ import { JournalEntry } from '../ledger/models';
 import { calendarOfRegion } from '../organisation/business-date';
 import { MobileMoneyTransaction, UnmatchedPayment, type UnmatchedPaymentStatus } from '../payments/models';
 import { PaymentPostingService, type PostedPayment } from '../payments/posting.service';
-import { suspenseCalendar } from './ingestion.service';
+import { linkOnPosting, suspenseCalendar } from './ingestion.service';
 import { PROVIDERS, type ProviderCode } from './providers';
 
 export interface Resolver {
@@ -94,6 +94,7 @@ export class UnmatchedService {
       if (mm.currency && mm.currency !== calendar.currency) {
         throw problems.unprocessable(`The money is in ${mm.currency}; account ${account.accountNumber} is in ${calendar.currency}.`, 'currency-mismatch');
       }
+      linkOnPosting(t, mm);
       const posted = await this.posting.postLocked(
         account,
         new Decimal(u.amount),
@@ -115,7 +116,7 @@ export class UnmatchedService {
         { status: 'matched', accountId: account.id, paymentId: posted.payment.id, resolvedBy: by.employeeId, resolvedAt, resolutionNote: note ?? null },
         { transaction: t },
       );
-      await mm.update({ status: 'posted', accountId: account.id, paymentId: posted.payment.id, errorMessage: `matched from suspense by employee ${by.employeeId}` }, { transaction: t });
+      if (mm.paymentId !== posted.payment.id) throw new Error(`mobile-money transaction ${mm.id} was not linked to payment ${posted.payment.id}`);
       await SystemLog.create(
         { userId: by.employeeId, action: 'unmatched_payment.match', entity: 'unmatchedPayments', entityId: u.id, oldValues: { status: 'open' }, newValues: { status: 'matched', accountId: account.id, paymentId: posted.payment.id } },
         { transaction: t },
