@@ -16,10 +16,10 @@ import net from 'node:net';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import mysql from 'mysql2/promise';
 import { Agent, request } from 'undici';
 import { recreateDatabase, sequelizeCli } from '../test/support/database';
 import { round, runClosedLoop } from './lib/stats';
+import { rawCeiling } from './lib/raw-ceiling';
 import { loadConfig } from '../src/platform/config';
 import { createRuntime } from '../src/runtime';
 import { AccountService } from '../src/modules/accounts/account.service';
@@ -97,40 +97,6 @@ async function seedAccounts(): Promise<{ raw: number[]; api: number[]; adminEmai
   return { raw: ids.filter((_, i) => i % 2 === 0), api: ids.filter((_, i) => i % 2 === 1), adminEmail: 'admin@amt.local' };
 }
 
-async function rawCeiling(accountIds: number[]) {
-  const pool = mysql.createPool({ uri: BASE, connectionLimit: CONCURRENCY });
-  const [[ledger]] = (await pool.query("SELECT (SELECT id FROM ledgerAccounts WHERE code='1100') AS cash, (SELECT id FROM ledgerAccounts WHERE code='1200') AS recv, (SELECT id FROM fiscalPeriods WHERE countryId IS NULL AND CURDATE() BETWEEN startDate AND endDate) AS period")) as unknown as [{ cash: number; recv: number; period: number }[]];
-  const result = await runClosedLoop(CONCURRENCY, PAYMENTS, async (i) => {
-    const accountId = accountIds[i % accountIds.length]!;
-    const conn = await pool.getConnection();
-    try {
-      await conn.beginTransaction();
-      await conn.query('SELECT id, balance FROM accounts WHERE id = ? FOR UPDATE', [accountId]);
-      const [pay] = (await conn.query(
-        "INSERT INTO payments (accountId, amount, currency, paymentTypeId, channel, transactionRef, paymentDate, businessDate, status, regionId, createdAt, updatedAt) SELECT ?, '10.00', 'KES', 1, 'mobile_money', ?, NOW(), CURDATE(), 'completed', regionId, NOW(), NOW() FROM accounts WHERE id = ?",
-        [accountId, `RAW-${i}`, accountId],
-      )) as unknown as [{ insertId: number }];
-      await conn.query("UPDATE accounts SET balance = balance - 10.00, updatedAt = NOW() WHERE id = ?", [accountId]);
-      const [entry] = (await conn.query(
-        "INSERT INTO journalEntries (entryNumber, businessDate, fiscalPeriodId, description, sourceType, sourceId, accountId, currency, createdAt, updatedAt) VALUES (?, CURDATE(), ?, 'raw', 'payment', ?, ?, 'KES', NOW(), NOW())",
-        [`RAW-${i}`, ledger!.period, pay.insertId, accountId],
-      )) as unknown as [{ insertId: number }];
-      await conn.query(
-        "INSERT INTO journalLines (journalEntryId, ledgerAccountId, accountId, debit, credit, createdAt, updatedAt) VALUES (?, ?, NULL, '10.00', '0.00', NOW(), NOW()), (?, ?, ?, '0.00', '10.00', NOW(), NOW())",
-        [entry.insertId, ledger!.cash, entry.insertId, ledger!.recv, accountId],
-      );
-      await conn.commit();
-    } catch (err) {
-      await conn.rollback();
-      throw err;
-    } finally {
-      conn.release();
-    }
-  });
-  await pool.end();
-  return result;
-}
-
 async function apiPath(accountIds: number[], port: number, total = PAYMENTS) {
   const run = randomUUID().slice(0, 8);
   const dispatcher = new Agent({ connections: CONCURRENCY, keepAliveTimeout: 30_000 });
@@ -168,7 +134,7 @@ async function main() {
   sequelizeCli(['db:seed:all'], env);
   const accounts = await seedAccounts();
 
-  const raw = await rawCeiling(accounts.raw);
+  const raw = await rawCeiling({ url: BASE, concurrency: CONCURRENCY, total: PAYMENTS, accountIds: accounts.raw });
   log(`raw ceiling (mysql2): ${round(raw.tps)} payments/s, p50 ${round(raw.p50Ms, 2)} ms, p99 ${round(raw.p99Ms, 2)} ms, errors ${raw.errors}`);
 
   const port = await freePort();

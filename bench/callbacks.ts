@@ -1,0 +1,195 @@
+/**
+ * bench:callbacks: M-Pesa confirmation callbacks end to end, against the database's own ceiling.
+ *
+ *  (a) raw ceiling: exactly bench:payments' (bench/lib/raw-ceiling.ts): mysql2, 32 connections,
+ *      per payment BEGIN, lock the account, insert payment, update balance, journal entry with two
+ *      lines, COMMIT.
+ *  (b) the real API in its own process: 32 concurrent Daraja-shaped confirmations, each signed by
+ *      an API client (HMAC-SHA256 of the body), each stored raw, matched to its account by
+ *      BillRefNumber, posted (allocation, ledger, receipt, outbox) and, through the payment events,
+ *      buying credit days and minting an OpenPAYGO token for the account's device.
+ * Both run on the same freshly migrated database (accounts split in two identical sets; the API
+ * set has a device attached to every account). The last line is one JSON object.
+ *
+ *   npm run bench:callbacks -- [--callbacks 4000] [--accounts 1000] [--concurrency 32] [--no-devices]
+ * (--no-devices: accounts without devices, to see what token minting costs)
+ */
+import { randomBytes } from 'node:crypto';
+import { QueryTypes } from 'sequelize';
+import { Agent, request } from 'undici';
+import { recreateDatabase, sequelizeCli } from '../test/support/database';
+import { rawCeiling } from './lib/raw-ceiling';
+import { freePort, startApi } from './lib/api-process';
+import { round, runClosedLoop } from './lib/stats';
+import { createApiClient } from '../src/cli/clients.command';
+import { loadConfig } from '../src/platform/config';
+import { signBody } from '../src/platform/http/client-auth';
+import { createRuntime } from '../src/runtime';
+import { Employee } from '../src/modules/access/models';
+import { AccountService } from '../src/modules/accounts/account.service';
+import { Account } from '../src/modules/accounts/models';
+import { Payplan, Product, ProductPayplanPricing, ProductType } from '../src/modules/catalogue/models';
+import { Customer } from '../src/modules/customers/models';
+import { DeviceService } from '../src/modules/devices/device.service';
+import { DeviceModel } from '../src/modules/devices/models';
+import { CompanyRegion, Country } from '../src/modules/organisation/models';
+
+const args = process.argv.slice(2);
+const arg = (name: string, dflt: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const CALLBACKS = arg('callbacks', 4000);
+const ACCOUNTS = arg('accounts', 1000);
+const CONCURRENCY = arg('concurrency', 32);
+const BASE = process.env.BENCH_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306/amt_bench_callbacks';
+const REDIS = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/12';
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
+const DEVICES = !args.includes('--no-devices');
+const AMOUNT = '100.00'; // 2 days at the bench plan's 50.00 a day: every callback mints a token
+
+const log = (s: string) => process.stdout.write(`${s}\n`);
+const benchConfig = () => loadConfig({ ...process.env, NODE_ENV: 'test', DATABASE_URL: BASE, LOG_LEVEL: 'silent', REDIS_URL: undefined });
+
+interface Seeded {
+  raw: number[];
+  api: { id: number; accountNumber: string }[];
+  client: { clientId: string; secret: string };
+}
+
+/** A market, a plan, 2 x ACCOUNTS accounts through the real services; a device on each of the API half; an API client. */
+async function seed(): Promise<Seeded> {
+  const config = benchConfig();
+  const rt = await createRuntime(config, { role: 'bench' });
+  const country = (await Country.findOne({ where: { code: 'KE' } }))!;
+  const region = await CompanyRegion.create({ name: 'Bench region', code: 'BENCH', countryId: country.id });
+  const type = (await ProductType.findOne())!;
+  const product = await Product.create({ name: 'Bench kit', code: 'BENCH-KIT', price: '1000000.00', productTypeId: type.id });
+  const payplan = await Payplan.create({ name: 'Bench weekly', code: 'BENCH-W', duration: 52, downPayment: '0.00', installmentAmount: '0.00', frequency: 'weekly', daysUntilSuspension: 30, dailyRate: '50.00', interestRate: '0.00' });
+  await ProductPayplanPricing.create({ productId: product.id, payplanId: payplan.id, price: '1000000.00', downPayment: '0.00', installmentAmount: '0.00' });
+  const model = await DeviceModel.create({ manufacturer: 'Bench', name: 'Bench lamp', code: 'BENCH-LAMP', tokenType: 'standard', supportsOpenPaygo: true });
+  const admin = (await Employee.findOne({ where: { email: 'admin@amt.local' } }))!;
+  const actor = { employeeId: admin.id, scope: { all: true as const } };
+  const accounts = new AccountService(rt.sequelize);
+  const devices = new DeviceService({ sequelize: rt.sequelize, config, logger: rt.logger });
+  const all: { id: number; accountNumber: string }[] = [];
+  for (let i = 0; i < ACCOUNTS * 2; i += 50) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(50, ACCOUNTS * 2 - i) }, async (_, k) => {
+        const c = await Customer.create({ firstName: 'Bench', lastName: 'Customer', phone: '+254700000000', regionId: region.id });
+        const a = await accounts.open({ customerId: c.id, productId: product.id, payplanId: payplan.id }, { all: true }, null);
+        if (DEVICES && (i + k) % 2 === 1) {
+          const d = await devices.register(actor, {
+            serialNumber: `BENCH-${i + k}-${randomBytes(3).toString('hex')}`,
+            deviceModelId: model.id,
+            productId: product.id,
+            openpaygoSecretKey: randomBytes(16).toString('hex'),
+            startingCode: 100_000_000 + Math.floor(Math.random() * 800_000_000),
+          });
+          await devices.attach(actor, a.id, { deviceId: d.id });
+        }
+        return { id: a.id, accountNumber: a.accountNumber };
+      }),
+    );
+    all.push(...batch);
+    if (all.length % 500 === 0 || all.length === ACCOUNTS * 2) log(`seeding accounts ${all.length}/${ACCOUNTS * 2}`);
+  }
+  await Account.update({ status: 'active' }, { where: { id: all.map((a) => a.id) } });
+  const { client, secret } = await createApiClient({ name: 'Bench Daraja', scopes: ['mobile-money:callback'], allowedIps: ['127.0.0.1', '::1'] }, config.dataEncryptionKey);
+  await rt.close();
+  return { raw: all.filter((_, i) => i % 2 === 0).map((a) => a.id), api: all.filter((_, i) => i % 2 === 1), client: { clientId: client.clientId, secret } };
+}
+
+/** 'YYYYMMDDHHmmss' in East Africa Time. */
+const darajaTime = (d: Date) => new Date(d.getTime() + 3 * 3600_000).toISOString().slice(0, 19).replace(/[-T:]/g, '');
+
+async function callbacks(seeded: Seeded, port: number, total: number, tag: string) {
+  const dispatcher = new Agent({ connections: CONCURRENCY, keepAliveTimeout: 30_000 });
+  const url = `http://127.0.0.1:${port}/api/v1/mobile-money/mpesa/confirmation`;
+  let failures = 0;
+  const result = await runClosedLoop(CONCURRENCY, total, async (i) => {
+    const account = seeded.api[i % seeded.api.length]!;
+    const body = JSON.stringify({
+      TransactionType: 'Pay Bill',
+      TransID: `${tag}${i.toString(36).toUpperCase().padStart(6, '0')}`,
+      TransTime: darajaTime(new Date()),
+      TransAmount: AMOUNT,
+      BusinessShortCode: '600638',
+      BillRefNumber: account.accountNumber,
+      InvoiceNumber: '',
+      OrgAccountBalance: '',
+      ThirdPartyTransID: '',
+      MSISDN: '254708374149',
+      FirstName: 'John',
+      MiddleName: '',
+      LastName: 'Doe',
+    });
+    const ts = Math.floor(Date.now() / 1000);
+    const res = await request(url, {
+      method: 'POST',
+      dispatcher,
+      headers: { 'content-type': 'application/json', 'x-client-id': seeded.client.clientId, 'x-timestamp': String(ts), 'x-signature': signBody(seeded.client.secret, ts, body) },
+      body,
+    });
+    const text = await res.body.text();
+    if (res.statusCode !== 200 || !text.includes('"ResultCode":0')) {
+      failures++;
+      throw new Error(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
+    }
+  });
+  await dispatcher.close();
+  return { ...result, failures };
+}
+
+/** What the run left in the database: every callback stored once, posted once, one token each. */
+async function outcome(tag: string) {
+  const rt = await createRuntime(benchConfig(), { role: 'bench' });
+  const [row] = await rt.sequelize.query<{ stored: number; posted: number; payments: number; tokens: number }>(
+    `SELECT COUNT(*) AS stored, SUM(m.status = 'posted') AS posted, COUNT(p.id) AS payments,
+       (SELECT COUNT(*) FROM deviceTokens t JOIN mobileMoneyTransactions m2 ON m2.paymentId = t.paymentId WHERE m2.transactionId LIKE :tag) AS tokens
+     FROM mobileMoneyTransactions m LEFT JOIN payments p ON p.id = m.paymentId WHERE m.transactionId LIKE :tag`,
+    { replacements: { tag: `${tag}%` }, type: QueryTypes.SELECT },
+  );
+  await rt.close();
+  return { stored: Number(row!.stored), posted: Number(row!.posted), payments: Number(row!.payments), tokens: Number(row!.tokens) };
+}
+
+async function main() {
+  log(`bench:callbacks: ${CALLBACKS} M-Pesa confirmations (raw ceiling: ${CALLBACKS} payments), ${CONCURRENCY} concurrent, over ${ACCOUNTS} accounts each (API log level ${LOG_LEVEL})`);
+  await recreateDatabase(BASE);
+  const env = { PATH: process.env.PATH, NODE_ENV: 'test', DATABASE_URL: BASE };
+  sequelizeCli(['db:migrate'], env);
+  sequelizeCli(['db:seed:all'], env);
+  const seeded = await seed();
+
+  const raw = await rawCeiling({ url: BASE, concurrency: CONCURRENCY, total: CALLBACKS, accountIds: seeded.raw });
+  log(`raw ceiling (mysql2): ${round(raw.tps)} payments/s, p50 ${round(raw.p50Ms, 2)} ms, p99 ${round(raw.p99Ms, 2)} ms, errors ${raw.errors}`);
+
+  const port = await freePort();
+  const api = await startApi(port, {
+    NODE_ENV: 'development',
+    DATABASE_URL: BASE,
+    REDIS_URL: REDIS,
+    LOG_LEVEL,
+    DB_POOL_MAX: '32',
+    QUEUE_PREFIX: 'amt-bench-callbacks',
+    DATA_ENCRYPTION_KEY: benchConfig().dataEncryptionKey,
+  });
+  try {
+    await callbacks(seeded, port, Math.min(300, CALLBACKS), 'WARM').catch(() => undefined); // JIT, pools, caches
+    const full = await callbacks(seeded, port, CALLBACKS, 'BNCH');
+    log(`M-Pesa callbacks:      ${round(full.tps)} callbacks/s, p50 ${round(full.p50Ms, 2)} ms, p99 ${round(full.p99Ms, 2)} ms, errors ${full.errors}`);
+    const done = await outcome('BNCH');
+    log(`stored ${done.stored}, posted ${done.posted}, payments ${done.payments}, tokens ${done.tokens} (expected ${CALLBACKS} each)`);
+    const ratio = full.tps / raw.tps;
+    log(`ratio callbacks/raw: ${round(ratio * 100, 1)}%, callback p99 ${round(full.p99Ms, 1)} ms`);
+    log(JSON.stringify({ rawTps: round(raw.tps), callbacksPerSec: round(full.tps), ratio: round(ratio, 3), p99Ms: round(full.p99Ms, 2) }));
+  } finally {
+    api.kill('SIGTERM');
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
