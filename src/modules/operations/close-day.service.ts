@@ -193,12 +193,12 @@ export class CloseDayService {
       const hi = Math.min(range.toId, lo + this.chunkSize - 1);
       const chunk = await withTransaction(this.sequelize, async (t) => {
         const replacements = { lo, hi, regions: target.regionIds, bd: target.businessDate, now: new Date() };
-        const run = async (statement: string) => affectedRows(await this.sequelize.query(statement, { replacements, transaction: t }));
+        const run = async (statement: string, type = QueryTypes.BULKUPDATE) => affectedRows(await this.sequelize.query(statement, { replacements, type, transaction: t }));
         const locked = await this.sequelize.query<{ id: number }>(sql.lock, { replacements, type: QueryTypes.SELECT, transaction: t });
         if (locked.length === 0) return { chunks: 1, accounts: 0, overdueFlagged: 0, suspended: 0 };
         const overdueFlagged = await run(sql.flagOverdue);
         await run(sql.daysPastDue);
-        const histories = await run(sql.suspensionHistory);
+        const histories = await run(sql.suspensionHistory, QueryTypes.INSERT);
         const suspended = await run(sql.suspend);
         if (histories !== suspended) throw new Error(`suspension rows disagree (${histories} histories, ${suspended} accounts) in ${lo}-${hi}`);
         const accounts = await run(sql.finish);

@@ -83,16 +83,11 @@ export function closeStatements(d: Dialect) {
 }
 
 /**
- * Affected rows of a raw UPDATE or INSERT through Sequelize, on both dialects: MySQL answers
- * [header, header] for UPDATE and [insertId, affectedRows] for INSERT; SQLite [results, statement].
+ * Affected rows of a raw statement run with QueryTypes.BULKUPDATE (a number) or QueryTypes.INSERT
+ * ([insertId, affectedRows]), the same on MySQL and SQLite.
  */
 export function affectedRows(result: unknown): number {
-  if (!Array.isArray(result)) return 0;
-  const [first, second] = result as [unknown, unknown];
-  if (typeof first === 'number' && typeof second === 'number') return second;
-  const header = first as { affectedRows?: number } | undefined;
-  if (header && typeof header === 'object' && typeof header.affectedRows === 'number') return header.affectedRows;
-  const statement = second as { changes?: number } | undefined;
-  if (statement && typeof statement === 'object' && typeof statement.changes === 'number') return statement.changes;
-  return typeof second === 'number' ? second : 0;
+  if (typeof result === 'number') return result;
+  if (Array.isArray(result) && typeof result[1] === 'number') return result[1];
+  throw new Error(`unexpected result of a write statement: ${JSON.stringify(result)}`);
 }
