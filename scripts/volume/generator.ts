@@ -1161,14 +1161,14 @@ export async function checkVolumeConsistency(sequelize: Sequelize, accountIds?: 
     ],
     [
       'instalments whose paidAmount is not the sum of their allocations',
-      `SELECT COUNT(*) AS n FROM installmentSchedules i LEFT JOIN (SELECT installmentScheduleId AS id, SUM(amount) AS paid FROM paymentAllocations
-         WHERE installmentScheduleId IS NOT NULL AND reversedAt IS NULL GROUP BY installmentScheduleId) p ON p.id = i.id
-       WHERE i.accountId BETWEEN :lo AND :hi AND ABS(i.paidAmount - COALESCE(p.paid, 0)) > 0.001`,
+      `SELECT COUNT(*) AS n FROM (SELECT i.id, i.paidAmount, COALESCE(SUM(pa.amount), 0) AS paid FROM installmentSchedules i
+         LEFT JOIN paymentAllocations pa ON pa.installmentScheduleId = i.id AND pa.reversedAt IS NULL
+         WHERE i.accountId BETWEEN :lo AND :hi GROUP BY i.id, i.paidAmount) x WHERE ABS(x.paidAmount - x.paid) > 0.001`,
     ],
     [
       'payments whose amount is not the sum of their allocations',
-      `SELECT COUNT(*) AS n FROM payments p LEFT JOIN (SELECT paymentId, SUM(amount) AS s FROM paymentAllocations GROUP BY paymentId) a ON a.paymentId = p.id
-       WHERE p.accountId BETWEEN :lo AND :hi AND p.status = 'completed' AND ABS(p.amount - COALESCE(a.s, 0)) > 0.001`,
+      `SELECT COUNT(*) AS n FROM (SELECT p.id, p.amount, COALESCE(SUM(pa.amount), 0) AS s FROM payments p LEFT JOIN paymentAllocations pa ON pa.paymentId = p.id
+         WHERE p.accountId BETWEEN :lo AND :hi AND p.status = 'completed' GROUP BY p.id, p.amount) x WHERE ABS(x.amount - x.s) > 0.001`,
     ],
     [
       'instalments marked paid but not fully paid, or fully paid but not marked paid',
