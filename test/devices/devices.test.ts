@@ -11,7 +11,7 @@ import { DEVICE_KEY_CONTEXT } from '../../src/modules/devices/tokens';
 import { Warehouse } from '../../src/modules/organisation/reference.models';
 import { dataCrypto } from '../../src/platform/crypto';
 import { REDACT_PATHS } from '../../src/platform/logging/logger';
-import { loginAs, testRuntime } from '../support/app';
+import { api, loginAs, testRuntime } from '../support/app';
 import { createMarket, openAccount, type Market } from '../support/lending';
 import { call, loginWithPermissions, pay } from '../lending/support';
 import { accountWithDevice, createDeviceModel, decodeOnDevice, registerDevice } from './support';
@@ -236,6 +236,24 @@ describe('devices: registering, attaching, reading', () => {
       expect((await call('get', `/devices/${device.id}/tokens`, finance)).status).to.equal(403);
       expect((await call('get', '/devices?status=lost', admin)).status).to.equal(400);
     });
+  });
+
+  it('OpenAPI documents every device route with its permission, and the register body without echoing a key', async () => {
+    const doc = (await (await api()).get('/openapi.json').expect(200)).body as { paths: Record<string, Record<string, { requestBody?: unknown; 'x-access'?: string }>> };
+    const routes = [
+      ['/devices', 'post', 'devices:write'],
+      ['/devices', 'get', 'devices:read'],
+      ['/devices/{id}', 'get', 'devices:read'],
+      ['/devices/{id}/tokens', 'get', 'devices:read'],
+      ['/devices/{id}/tokens', 'post', 'tokens:manual'],
+      ['/devices/{id}/tokens/resend', 'post', 'tokens:manual'],
+      ['/accounts/{id}/devices', 'post', 'devices:write'],
+    ] as const;
+    for (const [path, method, permission] of routes) {
+      expect(doc.paths[`/api/v1${path}`]?.[method]?.['x-access'], `${method} ${path}`).to.equal(`permission ${permission}`);
+    }
+    const register = JSON.stringify(doc.paths['/api/v1/devices']!.post!.requestBody);
+    expect(register).to.contain('openpaygoSecretKey');
   });
 
   it('the secret key never reaches a log line, an event, the system log or an API answer, whatever happens to the device', async () => {

@@ -131,10 +131,13 @@ export class NotificationDispatcher {
         return claimed;
       });
     } else {
-      const candidates = await this.sequelize.query<{ id: number }>(
-        `SELECT id FROM notifications WHERE status = 'pending' AND channel = 'sms' AND sendAfter <= ?${idFilter} ORDER BY sendAfter, id LIMIT ?`,
-        { replacements: [now, this.o.batchSize], type: QueryTypes.SELECT },
-      );
+      // One writer (SQLite, demo): the ORM formats the instant as this dialect stores it.
+      const candidates = await Notification.findAll({
+        where: { status: 'pending', channel: 'sms', sendAfter: { [Op.lte]: new Date() }, ...(filter.ids ? { id: { [Op.in]: filter.ids } } : {}) },
+        attributes: ['id'],
+        order: [['sendAfter', 'ASC'], ['id', 'ASC']],
+        limit: this.o.batchSize,
+      });
       ids = [];
       for (const c of candidates) {
         const [affected] = await Notification.update({ status: 'sending' }, { where: { id: c.id, status: 'pending' } });
