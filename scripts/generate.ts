@@ -20,7 +20,7 @@ import cliProgress from 'cli-progress';
 import { loadConfig } from '../src/platform/config';
 import { createSequelize } from '../src/platform/db/sequelize';
 import { isCalendarDate } from '../src/platform/dates';
-import { checkVolumeConsistency, generateVolume } from './volume/generator';
+import { checkForeignKeys, checkVolumeConsistency, generateVolume } from './volume/generator';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -45,12 +45,13 @@ const program = new Command()
   .option('--months <n>', 'spread activation dates over this many months', positiveInt, 18)
   .option('--no-verify', 'skip the consistency check after generating')
   .option('--verify-all', 'check every generated account (default: the last 5,000)')
+  .option('--fk-checks', 'keep MySQL foreign-key checks on while loading (slower; references are verified afterwards either way)')
   .option('--force', 'run even when NODE_ENV=production')
   .showHelpAfterError();
 
 async function main(): Promise<void> {
   program.parse();
-  const opts = program.opts<{ accounts: number; seed: number; batch: number; writers: number; country: string; asOf?: string; months: number; verify: boolean; verifyAll?: boolean; force?: boolean }>();
+  const opts = program.opts<{ accounts: number; seed: number; batch: number; writers: number; country: string; asOf?: string; months: number; verify: boolean; verifyAll?: boolean; fkChecks?: boolean; force?: boolean }>();
   if (process.env.NODE_ENV === 'production' && !opts.force) {
     console.error('Refusing to generate data with NODE_ENV=production (pass --force if you really mean it).');
     process.exit(2);
@@ -87,6 +88,7 @@ async function main(): Promise<void> {
         asOf: opts.asOf,
         months: opts.months,
         dataEncryptionKey,
+        foreignKeyChecks: !!opts.fkChecks,
       },
       (p) => {
         const secs = p.elapsedMs / 1000;
@@ -104,8 +106,13 @@ async function main(): Promise<void> {
       const t0 = Date.now();
       const [first, last] = report.accountIds;
       const range: [number, number] = opts.verifyAll ? [first, last] : [Math.max(first, last - 4999), last];
-      const problems = await checkVolumeConsistency(sequelize, range);
-      const what = `accounts ${range[0]}..${range[1]}: balances, allocations, instalment states, credit days`;
+      // The same share of every table's rows (the newest) for the foreign keys.
+      const share = (range[1] - range[0] + 1) / (last - first + 1);
+      const idRanges = Object.fromEntries(
+        Object.entries(report.idRanges).map(([t, [lo, hi]]) => [t, [Math.max(lo, hi - Math.ceil((hi - lo + 1) * share) + 1), hi] as [number, number]]),
+      );
+      const problems = [...(await checkVolumeConsistency(sequelize, range)), ...(await checkForeignKeys(sequelize, idRanges))];
+      const what = `accounts ${range[0]}..${range[1]}: balances, allocations, instalment states, credit days, foreign keys`;
       if (problems.length) {
         console.error(`Consistency check FAILED (${what}):\n  ${problems.join('\n  ')}`);
         process.exitCode = 1;

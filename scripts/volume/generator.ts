@@ -59,6 +59,12 @@ export interface VolumeOptions {
    * without it devices have no key and the app treats them as not pay-as-you-go.
    */
   dataEncryptionKey?: string;
+  /**
+   * MySQL checks every foreign key row by row unless this is false; the generator assigns all ids
+   * itself, so it loads with the checks off by default (as a dump restore does) and
+   * checkForeignKeys verifies the references afterwards.
+   */
+  foreignKeyChecks?: boolean;
 }
 
 export interface VolumeProgress {
@@ -77,6 +83,8 @@ export interface VolumeReport {
   elapsedMs: number;
   /** Ids of the first and last account created. */
   accountIds: [number, number];
+  /** First and last id written per table. */
+  idRanges: Record<string, [number, number]>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -632,21 +640,45 @@ class Batch {
 
 }
 
-async function flushBatch(ctx: Ctx, batch: Batch, to: Record<SequenceName, number>, timings?: Record<string, number>): Promise<Record<string, number>> {
+async function flushBatch(ctx: Ctx, batch: Batch, to: Record<SequenceName, number>, options: Pick<VolumeOptions, 'timings' | 'foreignKeyChecks'>): Promise<Record<string, number>> {
+  const relaxed = ctx.mysql && !(options.foreignKeyChecks ?? false);
   return ctx.sequelize.transaction(async (t) => {
-    const counts: Record<string, number> = {};
-    for (const [table, w] of batch.writers) {
-      if (!w.pending) continue;
-      const t0 = Date.now();
-      counts[table] = await w.flush(ctx.sequelize, t);
-      if (timings) timings[table] = (timings[table] ?? 0) + Date.now() - t0;
+    // Like mysqldump's output, the batch loads without per-row foreign-key lookups; the ids are
+    // assigned here and checkVolumeConsistency verifies every reference afterwards.
+    if (relaxed) await ctx.sequelize.query('SET SESSION foreign_key_checks = 0', { transaction: t });
+    try {
+      const counts: Record<string, number> = {};
+      for (const [table, w] of batch.writers) {
+        if (!w.pending) continue;
+        const t0 = Date.now();
+        counts[table] = await w.flush(ctx.sequelize, t);
+        if (options.timings) options.timings[table] = (options.timings[table] ?? 0) + Date.now() - t0;
+      }
+      // Last, so concurrent batches wait on the sequence rows only for the moment before commit.
+      await advance(ctx, 'account', to.account, t);
+      await advance(ctx, 'receipt', to.receipt, t);
+      return counts;
+    } finally {
+      // The connection goes back to a pool others use.
+      if (relaxed) await ctx.sequelize.query('SET SESSION foreign_key_checks = 1', { transaction: t });
     }
-    // Last, so concurrent batches wait on the sequence rows only for the moment before commit.
-    await advance(ctx, 'account', to.account, t);
-    await advance(ctx, 'receipt', to.receipt, t);
-    return counts;
   });
 }
+
+/** The table each id counter numbers. */
+const ID_TABLES = {
+  customer: 'customers',
+  device: 'devices',
+  account: 'accounts',
+  accountDevice: 'accountDevices',
+  installment: 'installmentSchedules',
+  payment: 'payments',
+  allocation: 'paymentAllocations',
+  receipt: 'receipts',
+  history: 'accountStatusHistories',
+  writeoff: 'writeoffs',
+  credit: 'creditDayEntries',
+} as const;
 
 /** The last id used per table; every row gets its id here, so concurrent batches never change the data. */
 interface Ids {
@@ -1078,19 +1110,9 @@ export async function generateVolume(sequelize: Sequelize, options: VolumeOption
   const cat = await ensureCatalogue(ctx);
   const staff = await ensureStaff(ctx, options.accounts);
   const payTypes = await paymentTypeIds(ctx);
-  const ids: Ids = {
-    customer: await maxId(sequelize, 'customers'),
-    device: await maxId(sequelize, 'devices'),
-    account: await maxId(sequelize, 'accounts'),
-    accountDevice: await maxId(sequelize, 'accountDevices'),
-    installment: await maxId(sequelize, 'installmentSchedules'),
-    payment: await maxId(sequelize, 'payments'),
-    allocation: await maxId(sequelize, 'paymentAllocations'),
-    receipt: await maxId(sequelize, 'receipts'),
-    history: await maxId(sequelize, 'accountStatusHistories'),
-    writeoff: await maxId(sequelize, 'writeoffs'),
-    credit: await maxId(sequelize, 'creditDayEntries'),
-  };
+  const ids = {} as Ids;
+  for (const [key, table] of Object.entries(ID_TABLES)) ids[key as keyof Ids] = await maxId(sequelize, table);
+  const startIds = { ...ids };
   const firstAccount = ids.account + 1;
   const sequences = { account: await openSequence(ctx, 'account'), receipt: await openSequence(ctx, 'receipt') };
   const customers: { id: number; regionIndex: number; phone: string }[] = [];
@@ -1118,7 +1140,7 @@ export async function generateVolume(sequelize: Sequelize, options: VolumeOption
       if (i % 100 === 99) await new Promise((r) => setImmediate(r));
     }
     if (inFlight.length >= writers) await inFlight.shift();
-    const writing = flushBatch(ctx, batch, { account: sequences.account.next, receipt: sequences.receipt.next }, options.timings).then((counts) => {
+    const writing = flushBatch(ctx, batch, { account: sequences.account.next, receipt: sequences.receipt.next }, options).then((counts) => {
       for (const [t, c] of Object.entries(counts)) {
         rows[t] = (rows[t] ?? 0) + c;
         totalRows += c;
@@ -1131,7 +1153,12 @@ export async function generateVolume(sequelize: Sequelize, options: VolumeOption
     inFlight.push(writing);
   }
   await Promise.all(inFlight);
-  return { seed, asOf, accounts: options.accounts, rows, totalRows, elapsedMs: Date.now() - started, accountIds: [firstAccount, ids.account] };
+  const idRanges: Record<string, [number, number]> = {};
+  for (const [key, table] of Object.entries(ID_TABLES)) {
+    const k = key as keyof Ids;
+    if (ids[k] > startIds[k]) idRanges[table] = [startIds[k] + 1, ids[k]];
+  }
+  return { seed, asOf, accounts: options.accounts, rows, totalRows, elapsedMs: Date.now() - started, accountIds: [firstAccount, ids.account], idRanges };
 }
 
 /**
@@ -1196,3 +1223,35 @@ export async function checkVolumeConsistency(sequelize: Sequelize, accountIds?: 
   return problems;
 }
 
+
+/**
+ * Every foreign key of the rows written (per table, ids within the ranges given): returns one
+ * line per foreign key with dangling references (empty when all resolve). On SQLite the load
+ * enforces foreign keys itself, and PRAGMA foreign_key_check covers the whole database.
+ */
+export async function checkForeignKeys(sequelize: Sequelize, idRanges: Record<string, [number, number]>): Promise<string[]> {
+  const problems: string[] = [];
+  if (sequelize.getDialect() === 'sqlite') {
+    const rows = await sequelize.query<{ table: string; parent: string }>('PRAGMA foreign_key_check', { type: QueryTypes.SELECT });
+    for (const r of rows) problems.push(`${r.table}: a row points at a missing ${r.parent} row`);
+    return problems;
+  }
+  const tables = Object.keys(idRanges);
+  if (!tables.length) return problems;
+  const fks = await sequelize.query<{ t: string; c: string; rt: string; rc: string }>(
+    `SELECT TABLE_NAME AS t, COLUMN_NAME AS c, REFERENCED_TABLE_NAME AS rt, REFERENCED_COLUMN_NAME AS rc FROM information_schema.KEY_COLUMN_USAGE
+      WHERE TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME IS NOT NULL AND TABLE_NAME IN (:tables) ORDER BY TABLE_NAME, COLUMN_NAME`,
+    { type: QueryTypes.SELECT, replacements: { tables } },
+  );
+  for (const fk of fks) {
+    const [lo, hi] = idRanges[fk.t];
+    const [row] = await sequelize.query<{ n: number | string }>(
+      `SELECT COUNT(*) AS n FROM \`${fk.t}\` x LEFT JOIN \`${fk.rt}\` r ON r.\`${fk.rc}\` = x.\`${fk.c}\`
+        WHERE x.id BETWEEN :lo AND :hi AND x.\`${fk.c}\` IS NOT NULL AND r.\`${fk.rc}\` IS NULL`,
+      { type: QueryTypes.SELECT, replacements: { lo, hi } },
+    );
+    const n = Number(row?.n ?? 0);
+    if (n > 0) problems.push(`${n} ${fk.t}.${fk.c} values point at no ${fk.rt} row`);
+  }
+  return problems;
+}

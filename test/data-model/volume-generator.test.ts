@@ -9,7 +9,7 @@ import { dataCrypto } from '../../src/platform/crypto';
 import { createSequelize } from '../../src/platform/db/sequelize';
 import { addMonths } from '../../src/platform/dates';
 import { Decimal } from '../../src/platform/money';
-import { checkVolumeConsistency, generateVolume, type VolumeOptions, type VolumeReport } from '../../scripts/volume/generator';
+import { checkForeignKeys, checkVolumeConsistency, generateVolume, type VolumeOptions, type VolumeReport } from '../../scripts/volume/generator';
 import { recreateDatabase, sequelizeCli } from '../support/database';
 import { TEST_DATABASE_URL, testEnv } from '../support/env';
 
@@ -73,6 +73,26 @@ describe('data model: volume generator (scripts/volume/generator.ts)', function 
 
   it('keeps balances, allocations and instalment states consistent', async () => {
     expect(await checkVolumeConsistency(db, report.accountIds)).to.deep.equal([]);
+  });
+
+  it('writes no reference that does not resolve, though it loads without per-row foreign-key checks', async () => {
+    expect(Object.keys(report.idRanges)).to.include.members(['accounts', 'installmentSchedules', 'payments', 'paymentAllocations', 'creditDayEntries']);
+    expect(await checkForeignKeys(db, report.idRanges)).to.deep.equal([]);
+    // And the check does find a dangling reference.
+    const [lo] = report.idRanges.paymentAllocations;
+    const [{ paymentId }] = await db.query<{ paymentId: number }>('SELECT paymentId FROM paymentAllocations WHERE id = ?', { type: QueryTypes.SELECT, replacements: [lo] });
+    const setPayment = (value: number) =>
+      db.transaction(async (transaction) => {
+        await db.query('SET SESSION foreign_key_checks = 0', { transaction });
+        await db.query('UPDATE paymentAllocations SET paymentId = ? WHERE id = ?', { replacements: [value, lo], transaction });
+        await db.query('SET SESSION foreign_key_checks = 1', { transaction });
+      });
+    await setPayment(999999999);
+    try {
+      expect(await checkForeignKeys(db, report.idRanges)).to.deep.equal(['1 paymentAllocations.paymentId values point at no payments row']);
+    } finally {
+      await setPayment(paymentId);
+    }
   });
 
   it("derives each account's instalment states, DPD, PAR bucket, balance and status by the app's own rules", async () => {
