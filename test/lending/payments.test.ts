@@ -5,7 +5,7 @@ import { FiscalPeriod } from '../../src/modules/ledger/models';
 import { Payment } from '../../src/modules/payments/models';
 import { Decimal } from '../../src/platform/money';
 import { api, loginAs } from '../support/app';
-import { createMarket, expectBooksBalanced, openAccount, type Market } from '../support/lending';
+import { createCustomer, createMarket, createPlan, expectBooksBalanced, openAccount, type Market } from '../support/lending';
 
 describe('lending core: accounts and payments', () => {
   let market: Market;
@@ -29,7 +29,6 @@ describe('lending core: accounts and payments', () => {
 
   it('opening an account builds its schedule, books the receivable and waits for the down payment', async () => {
     const { token: agentToken } = await loginAs('back_office');
-    const { createPlan, createCustomer } = await import('../support/lending');
     const { product, payplan } = await createPlan({ price: '12000.00', downPayment: '2000.00', duration: 4, frequency: 'monthly', interestRate: '5.00' });
     const customer = await createCustomer(market.region.id);
     const res = await (await api())
