@@ -1,13 +1,13 @@
-import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
+import { QueryTypes, Transaction, type Sequelize } from 'sequelize';
 import { addDays, isCalendarDate, localDate, type CalendarDate } from '../../platform/dates';
 import { withTransaction } from '../../platform/db/transaction';
 import { problems } from '../../platform/http/problem';
 import type { Logger } from '../../platform/logging/logger';
 import { snapshotPortfolio } from '../reporting/snapshots.service';
-import { affectedRows, closeStatements, dialectOf } from './close-day.sql';
+import { affectedRows, closeStatements, dialectOf, FLAG_BATCH } from './close-day.sql';
 import { countryCloseSteps } from './close-steps';
 import type { JobRunError } from './models';
-import { sendReminders, type ReminderSender } from './reminders';
+import { sendReminders, type ReminderWriter } from './reminders';
 
 /**
  * The nightly close of one country. "Closing day C" ends business day C and opens C + 1:
@@ -62,7 +62,8 @@ export interface CloseDayOptions {
   chunkSize?: number;
   /** Days before a due date the reminder goes out (systemSettings reminders.daysBeforeDue overrides). */
   reminderDaysBeforeDue?: number;
-  reminders?: ReminderSender;
+  /** How a chunk's reminders are written (default: the outbox, in bulk). */
+  reminders?: ReminderWriter;
   logger?: Logger;
   /** Called after each chunk commits (tests slow the close down with it). */
   onChunk?(info: { range: PartitionRange; lo: number; hi: number; counts: StepCounts }): Promise<void>;
@@ -184,44 +185,75 @@ export class CloseDayService {
     return out.map((p) => ({ ...p, total: out.length }));
   }
 
-  /** Steps (a) to (e) for one id range: chunk by chunk, each chunk one transaction. */
+  /**
+   * Steps (a) to (e) for one id range: the overdue flags in batches, then chunk by chunk (each
+   * chunk one transaction, its waiting accounts locked first) DPD, suspensions and the business
+   * date, then the reminders.
+   */
   async runPartition(target: CloseTarget, range: PartitionRange): Promise<StepResult> {
     const counts: StepCounts = { chunks: 0, accounts: 0, overdueFlagged: 0, suspended: 0 };
     if (target.regionIds.length === 0) return { counts, errors: [] };
-    const sql = closeStatements(dialectOf(this.sequelize));
+    const dialect = dialectOf(this.sequelize);
+    const sql = closeStatements(dialect);
+    const base = { regions: target.regionIds, bd: target.businessDate };
+
+    // Durations per step go into the counts too (jobRuns.counts): where a slow night spent its time.
+    let started = Date.now();
+    // (a) Read committed: the batch does not hold read locks on the accounts it filters by.
+    for (;;) {
+      const flagged = await withTransaction(
+        this.sequelize,
+        async (t) =>
+          affectedRows(
+            await this.sequelize.query(sql.flagOverdue, { replacements: { ...base, lo: range.fromId, hi: range.toId, now: new Date() }, type: QueryTypes.BULKUPDATE, transaction: t }),
+          ),
+        { isolationLevel: dialect.mysql ? Transaction.ISOLATION_LEVELS.READ_COMMITTED : undefined },
+      );
+      counts.overdueFlagged! += flagged;
+      if (!dialect.mysql || flagged < FLAG_BATCH) break;
+    }
+    counts.flagMs = Date.now() - started;
+    started = Date.now();
+
     for (let lo = range.fromId; lo <= range.toId; lo += this.chunkSize) {
       const hi = Math.min(range.toId, lo + this.chunkSize - 1);
       const chunk = await withTransaction(this.sequelize, async (t) => {
-        const replacements = { lo, hi, regions: target.regionIds, bd: target.businessDate, now: new Date() };
+        const replacements = { ...base, lo, hi, now: new Date() };
         const run = async (statement: string, type = QueryTypes.BULKUPDATE) => affectedRows(await this.sequelize.query(statement, { replacements, type, transaction: t }));
         const locked = await this.sequelize.query<{ id: number }>(sql.lock, { replacements, type: QueryTypes.SELECT, transaction: t });
-        if (locked.length === 0) return { chunks: 1, accounts: 0, overdueFlagged: 0, suspended: 0 };
-        const overdueFlagged = await run(sql.flagOverdue);
+        if (locked.length === 0) return { chunks: 1, accounts: 0, suspended: 0 };
         await run(sql.daysPastDue);
         const histories = await run(sql.suspensionHistory, QueryTypes.INSERT);
         const suspended = await run(sql.suspend);
         if (histories !== suspended) throw new Error(`suspension rows disagree (${histories} histories, ${suspended} accounts) in ${lo}-${hi}`);
         const accounts = await run(sql.finish);
-        return { chunks: 1, accounts, overdueFlagged, suspended };
+        return { chunks: 1, accounts, suspended };
       });
       addCounts(counts, chunk);
       await this.options.onChunk?.({ range, lo, hi, counts: chunk });
     }
+    counts.accountsMs = Date.now() - started;
+    started = Date.now();
     const reminders = await sendReminders(this.sequelize, target, range, {
       daysBeforeDue: await this.reminderDays(),
-      sender: this.options.reminders,
+      writer: this.options.reminders,
       chunkSize: this.chunkSize,
     });
+    counts.remindersMs = Date.now() - started;
     return { counts: addCounts(counts, reminders.counts), errors: reminders.errors };
   }
 
   /** Step (f) and the steps other modules registered, for the whole country. */
   async finish(target: CloseTarget): Promise<StepResult> {
     const counts: StepCounts = {};
+    let started = Date.now();
     addCounts(counts, await snapshotPortfolio(this.sequelize, target));
+    counts.snapshotsMs = Date.now() - started;
     for (const step of countryCloseSteps()) {
-      const out = await withTransaction(this.sequelize, (t: Transaction) => step.run({ countryId: target.countryId, closedDate: target.closedDate, businessDate: target.businessDate }, t));
+      started = Date.now();
+      const out = await withTransaction(this.sequelize, (t) => step.run({ countryId: target.countryId, closedDate: target.closedDate, businessDate: target.businessDate }, t));
       for (const [k, v] of Object.entries(out ?? {})) counts[`${step.name}.${k}`] = v;
+      counts[`${step.name}.ms`] = Date.now() - started;
     }
     return { counts, errors: [] };
   }

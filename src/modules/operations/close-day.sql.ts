@@ -18,6 +18,7 @@ import { isMysql } from '../../platform/db/sequelize';
  * the chunk sets lastNightlyBusinessDate = :bd in the same transaction.
  */
 export interface Dialect {
+  mysql: boolean;
   /** Whole days from a to b (b later: positive). */
   daysBetween(a: string, b: string): string;
   concat(...parts: string[]): string;
@@ -26,14 +27,18 @@ export interface Dialect {
 
 export function dialectOf(sequelize: Sequelize): Dialect {
   if (isMysql(sequelize)) {
-    return { daysBetween: (a, b) => `DATEDIFF(${b}, ${a})`, concat: (...p) => `CONCAT(${p.join(', ')})`, forUpdate: 'FOR UPDATE' };
+    return { mysql: true, daysBetween: (a, b) => `DATEDIFF(${b}, ${a})`, concat: (...p) => `CONCAT(${p.join(', ')})`, forUpdate: 'FOR UPDATE' };
   }
   return {
+    mysql: false,
     daysBetween: (a, b) => `CAST(julianday(${b}) - julianday(${a}) AS INTEGER)`,
     concat: (...p) => p.join(' || '),
     forUpdate: '',
   };
 }
+
+/** Rows the overdue flag changes per statement (MySQL; SQLite, the demo, does it in one). */
+export const FLAG_BATCH = 5000;
 
 /** Accounts of the chunk still waiting for the step of business date :bd. */
 export const CHUNK_ACCOUNTS = `id BETWEEN :lo AND :hi AND regionId IN (:regions)
@@ -52,16 +57,31 @@ export function closeStatements(d: Dialect) {
     /** Locks the chunk's waiting accounts first (the account row is always a money path's first lock). */
     lock: `SELECT id FROM accounts WHERE ${CHUNK_ACCOUNTS} ORDER BY id ${d.forUpdate}`,
 
-    /** (a) Due before the business date and not fully paid: overdue. */
+    /**
+     * (a) Due before the business date and not fully paid: overdue. Run per partition before its
+     * chunks, in batches: it reads the (status, dueDate) index, so only the instalments that fell
+     * due since the last close, not every instalment of every account. It needs no guard: at
+     * business date :bd such an instalment is overdue whoever looks at it (the payment path's
+     * catch-up flags the same ones).
+     */
     flagOverdue: `UPDATE installmentSchedules SET status = 'overdue', updatedAt = :now
-      WHERE accountId BETWEEN :lo AND :hi AND status IN ('pending', 'partial') AND dueDate < :bd
-        AND accountId IN (SELECT id FROM accounts WHERE ${CHUNK_ACCOUNTS})`,
+      WHERE status IN ('pending', 'partial') AND dueDate < :bd AND accountId BETWEEN :lo AND :hi
+        AND accountId IN (SELECT id FROM accounts WHERE id BETWEEN :lo AND :hi AND regionId IN (:regions))
+      ${d.mysql ? `LIMIT ${FLAG_BATCH}` : ''}`,
 
     /** (b) DPD from the oldest unpaid instalment due before the business date. */
-    daysPastDue: `UPDATE accounts SET daysPastDue = COALESCE((
-        SELECT ${d.daysBetween('MIN(i.dueDate)', ':bd')} FROM installmentSchedules i
-         WHERE i.accountId = accounts.id AND ${UNPAID_PAST_DUE}), 0)
-      WHERE ${CHUNK_ACCOUNTS}`,
+    daysPastDue: d.mysql
+      ? // One pass over the chunk's instalments (a derived table), not one lookup per account.
+        `UPDATE accounts a LEFT JOIN (
+            SELECT i.accountId, MIN(i.dueDate) AS oldest FROM installmentSchedules i
+             WHERE i.accountId BETWEEN :lo AND :hi AND ${UNPAID_PAST_DUE} GROUP BY i.accountId) o ON o.accountId = a.id
+            SET a.daysPastDue = COALESCE(${d.daysBetween('o.oldest', ':bd')}, 0)
+          WHERE a.id BETWEEN :lo AND :hi AND a.regionId IN (:regions)
+            AND (a.lastNightlyBusinessDate IS NULL OR a.lastNightlyBusinessDate < :bd)`
+      : `UPDATE accounts SET daysPastDue = COALESCE((
+            SELECT ${d.daysBetween('MIN(i.dueDate)', ':bd')} FROM installmentSchedules i
+             WHERE i.accountId = accounts.id AND ${UNPAID_PAST_DUE}), 0)
+          WHERE ${CHUNK_ACCOUNTS}`,
 
     /** (c) Active accounts past their plan's limit: the history row first, then the status. */
     suspensionHistory: `INSERT INTO accountStatusHistories (accountId, previousStatus, newStatus, reason, changedBy, changedAt, businessDate, createdAt, updatedAt)

@@ -1,8 +1,9 @@
-import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
+import { Op, QueryTypes, type CreationAttributes, type Sequelize, type Transaction } from 'sequelize';
 import { addDays, type CalendarDate } from '../../platform/dates';
 import { withTransaction } from '../../platform/db/transaction';
 import { toMoneyString } from '../../platform/money';
-import { enqueueNotification, NotificationError, type EnqueueNotificationInput } from '../notifications/outbox';
+import { Notification, type NotificationTemplate } from '../notifications/models';
+import { findTemplate, NotificationError, renderTemplate, type EnqueueNotificationInput } from '../notifications/outbox';
 import type { JobRunError } from './models';
 import { UNPAID_PAST_DUE } from './close-day.sql';
 
@@ -12,12 +13,80 @@ import { UNPAID_PAST_DUE } from './close-day.sql';
  *   3. account_suspended  the account was suspended on N (by the close or by a payment's catch-up)
  *   2. overdue_first_day  an instalment due on C = N - 1 is unpaid: N is its first overdue day
  *   1. reminder_due       an instalment falls due on N + daysBeforeDue
- * in the customer's language (the outbox falls back to English), with dedupeKey
- * reminder:<accountId>:<N>: a re-run (or a second worker) writes nothing new. Candidates are read
- * from the data for the whole id range, not from what this run changed, so an account the
- * payment path caught up before the close reached it gets its reminder too.
+ * for active and suspended accounts, in the customer's language (English when the template has
+ * none in it), with dedupeKey reminder:<accountId>:<N>: a re-run (or a second worker) writes
+ * nothing new. Candidates are read from the data for the whole id range, not from what this run
+ * changed, so an account the payment path caught up before the close reached it gets its
+ * reminder too, and a run that died between its chunks and its reminders loses none.
+ *
+ * The rows are the outbox's (src/modules/notifications/outbox.ts): a pending notification
+ * rendered with its findTemplate and renderTemplate, as enqueueNotification writes it, but a chunk
+ * at a time: the existing dedupe keys in one query and the new rows in one multi-row INSERT
+ * (which ignores a key a concurrent run wrote meanwhile), not three queries per reminder.
  */
-export type ReminderSender = (input: EnqueueNotificationInput, transaction: Transaction) => Promise<{ created: boolean }>;
+export interface ReminderWrite {
+  created: number;
+  existing: number;
+  failed: number;
+  errors: JobRunError[];
+}
+
+/** Writes a chunk's reminders in the caller's transaction. */
+export type ReminderWriter = (inputs: EnqueueNotificationInput[], transaction: Transaction) => Promise<ReminderWrite>;
+
+const MAX_ERRORS = 50;
+
+/** enqueueNotification's rows for many inputs: one query for existing keys, one INSERT. */
+export function bulkOutboxWriter(): ReminderWriter {
+  const templates = new Map<string, NotificationTemplate>();
+  const template = async (code: string, language: string, t: Transaction) => {
+    const key = `${code}|${language}`;
+    let found = templates.get(key);
+    if (!found) {
+      found = await findTemplate(code, language, 'sms', t);
+      templates.set(key, found);
+    }
+    return found;
+  };
+  return async (inputs, t) => {
+    const out: ReminderWrite = { created: 0, existing: 0, failed: 0, errors: [] };
+    const keys = inputs.map((i) => i.dedupeKey).filter((k): k is string => !!k);
+    const existing = new Set(
+      keys.length ? (await Notification.findAll({ where: { dedupeKey: { [Op.in]: keys } }, attributes: ['dedupeKey'], transaction: t })).map((n) => n.dedupeKey) : [],
+    );
+    const rows: CreationAttributes<Notification>[] = [];
+    for (const input of inputs) {
+      if (input.dedupeKey && existing.has(input.dedupeKey)) {
+        out.existing++;
+        continue;
+      }
+      try {
+        const tpl = await template(input.templateCode, input.language, t);
+        rows.push({
+          customerId: input.customerId ?? null,
+          accountId: input.accountId ?? null,
+          employeeId: input.employeeId ?? null,
+          channel: input.channel,
+          recipient: input.recipient,
+          templateCode: input.templateCode,
+          subject: tpl.subject ? renderTemplate(tpl.subject, input.variables) : null,
+          body: renderTemplate(tpl.body, input.variables),
+          status: 'pending',
+          sendAfter: input.sendAfter ?? new Date(),
+          dedupeKey: input.dedupeKey ?? null,
+        });
+      } catch (err) {
+        // A missing template is an operator's fix, not a reason to fail the close: counted and listed.
+        if (!(err instanceof NotificationError)) throw err;
+        out.failed++;
+        if (out.errors.length < MAX_ERRORS) out.errors.push({ message: err.message, accountId: input.accountId ?? null, step: 'reminders' });
+      }
+    }
+    if (rows.length) await Notification.bulkCreate(rows, { ignoreDuplicates: true, transaction: t });
+    out.created = rows.length;
+    return out;
+  };
+}
 
 export interface ReminderTarget {
   countryId: number;
@@ -31,7 +100,7 @@ export interface ReminderTarget {
 interface Candidate {
   accountId: number;
   priority: number;
-  dueDate: string | null;
+  dueDate: string | Date | null;
   amount: string | null;
   accountNumber: string;
   customerId: number;
@@ -56,93 +125,85 @@ export interface ReminderResult {
   errors: JobRunError[];
 }
 
+/** The reminder candidates of one id range: one row per reason, most urgent first per account. */
+const CANDIDATES = `
+  SELECT x.accountId, x.priority, x.dueDate, x.amount, a.accountNumber, a.customerId, a.daysPastDue, a.status,
+         c.firstName, c.phone, c.preferredLanguage
+    FROM (
+      SELECT s.id AS accountId, 3 AS priority, NULL AS dueDate,
+             (SELECT SUM(i.amount - i.paidAmount) FROM installmentSchedules i WHERE i.accountId = s.id AND ${UNPAID_PAST_DUE}) AS amount
+        FROM accounts s
+       WHERE s.id BETWEEN :lo AND :hi AND s.status = 'suspended'
+         AND EXISTS (SELECT 1 FROM accountStatusHistories h
+                      WHERE h.accountId = s.id AND h.changedAt >= :since AND h.newStatus = 'suspended' AND h.businessDate = :bd)
+      UNION ALL
+      SELECT i.accountId, 2 AS priority, i.dueDate, i.amount - i.paidAmount AS amount
+        FROM installmentSchedules i
+       WHERE i.dueDate = :closed AND i.status IN ('pending', 'partial', 'overdue') AND i.amount > i.paidAmount AND i.accountId BETWEEN :lo AND :hi
+      UNION ALL
+      SELECT i.accountId, 1 AS priority, i.dueDate, i.amount - i.paidAmount AS amount
+        FROM installmentSchedules i
+       WHERE i.dueDate = :soon AND i.status IN ('pending', 'partial') AND i.amount > i.paidAmount AND i.accountId BETWEEN :lo AND :hi
+    ) x
+    JOIN accounts a ON a.id = x.accountId
+    JOIN customers c ON c.id = a.customerId
+   WHERE a.regionId IN (:regions) AND a.status IN ('active', 'suspended')
+   ORDER BY x.accountId, x.priority DESC, x.dueDate`;
+
 export async function sendReminders(
   sequelize: Sequelize,
   target: ReminderTarget,
   range: { fromId: number; toId: number },
-  options: { daysBeforeDue: number; chunkSize: number; sender?: ReminderSender },
+  options: { daysBeforeDue: number; chunkSize: number; writer?: ReminderWriter },
 ): Promise<ReminderResult> {
   const result: ReminderResult = { counts: { reminders: 0, remindersExisting: 0, reminderErrors: 0 }, errors: [] };
   if (target.regionIds.length === 0) return result;
-  const send: ReminderSender = options.sender ?? ((input, t) => enqueueNotification(input, t));
+  const write = options.writer ?? bulkOutboxWriter();
   const sendAfter = localInstant(target.businessDate, REMINDER_LOCAL_HOUR, target.timezone);
   const soon = addDays(target.businessDate, options.daysBeforeDue);
+  // A history dated N is written once N is open, so never before day C began anywhere (UTC - 2
+  // days covers every timezone and clock skew): lets the index on (accountId, changedAt) skip the rest.
+  const since = new Date(Date.parse(`${target.closedDate}T00:00:00Z`) - 2 * 86_400_000);
   for (let lo = range.fromId; lo <= range.toId; lo += options.chunkSize) {
     const hi = Math.min(range.toId, lo + options.chunkSize - 1);
-    const rows = await sequelize.query<Candidate>(
-      `SELECT x.accountId, x.priority, x.dueDate, x.amount, a.accountNumber, a.customerId, a.daysPastDue, a.status,
-              c.firstName, c.phone, c.preferredLanguage
-         FROM (
-           SELECT h.accountId, 3 AS priority, NULL AS dueDate,
-                  (SELECT SUM(i.amount - i.paidAmount) FROM installmentSchedules i WHERE i.accountId = h.accountId AND ${UNPAID_PAST_DUE}) AS amount
-             FROM accountStatusHistories h
-            WHERE h.accountId BETWEEN :lo AND :hi AND h.newStatus = 'suspended' AND h.businessDate = :bd
-           UNION ALL
-           SELECT i.accountId, 2 AS priority, i.dueDate, i.amount - i.paidAmount AS amount
-             FROM installmentSchedules i
-            WHERE i.accountId BETWEEN :lo AND :hi AND i.dueDate = :closed
-              AND i.status IN ('pending', 'partial', 'overdue') AND i.amount > i.paidAmount
-           UNION ALL
-           SELECT i.accountId, 1 AS priority, i.dueDate, i.amount - i.paidAmount AS amount
-             FROM installmentSchedules i
-            WHERE i.accountId BETWEEN :lo AND :hi AND i.dueDate = :soon
-              AND i.status IN ('pending', 'partial') AND i.amount > i.paidAmount
-         ) x
-         JOIN accounts a ON a.id = x.accountId
-         JOIN customers c ON c.id = a.customerId
-        WHERE a.regionId IN (:regions) AND a.status IN ('active', 'suspended')
-        ORDER BY x.accountId, x.priority DESC, x.dueDate`,
-      {
-        replacements: { lo, hi, bd: target.businessDate, closed: target.closedDate, soon, regions: target.regionIds },
-        type: QueryTypes.SELECT,
-      },
-    );
-    const chosen: Candidate[] = [];
-    for (const r of rows) {
-      const last = chosen.at(-1);
-      if (last && Number(last.accountId) === Number(r.accountId)) continue;
-      // A suspension reminder only while the account is still suspended (a payment may have re-activated it).
-      if (Number(r.priority) === 3 && r.status !== 'suspended') continue;
-      chosen.push(r);
-    }
-    if (chosen.length === 0) continue;
-    await withTransaction(sequelize, async (t) => {
-      for (const r of chosen) {
-        const priority = Number(r.priority);
-        const templateCode = TEMPLATE_BY_PRIORITY[priority]!;
-        const variables: Record<string, string | number> = {
-          customerName: r.firstName,
-          currency: target.currency,
-          amount: toMoneyString(r.amount ?? 0),
-          accountNumber: r.accountNumber,
-        };
-        if (priority === 1) Object.assign(variables, { daysBefore: options.daysBeforeDue, dueDate: dateText(r.dueDate) });
-        if (priority === 2) variables.dueDate = dateText(r.dueDate);
-        if (priority === 3) variables.daysPastDue = Number(r.daysPastDue);
-        try {
-          const out = await send(
-            {
-              customerId: Number(r.customerId),
-              accountId: Number(r.accountId),
-              channel: 'sms',
-              recipient: r.phone,
-              templateCode,
-              language: r.preferredLanguage || 'en',
-              variables,
-              dedupeKey: reminderDedupeKey(Number(r.accountId), target.businessDate),
-              sendAfter,
-            },
-            t,
-          );
-          result.counts[out.created ? 'reminders' : 'remindersExisting']! += 1;
-        } catch (err) {
-          // A missing template is an operator's fix, not a reason to fail the close: counted and listed.
-          if (!(err instanceof NotificationError)) throw err;
-          result.counts.reminderErrors! += 1;
-          if (result.errors.length < 50) result.errors.push({ message: err.message, accountId: Number(r.accountId), step: 'reminders' });
-        }
-      }
+    const rows = await sequelize.query<Candidate>(CANDIDATES, {
+      replacements: { lo, hi, bd: target.businessDate, closed: target.closedDate, soon, since, regions: target.regionIds },
+      type: QueryTypes.SELECT,
     });
+    const inputs: EnqueueNotificationInput[] = [];
+    let last: number | undefined;
+    for (const r of rows) {
+      const accountId = Number(r.accountId);
+      if (accountId === last) continue;
+      last = accountId;
+      const priority = Number(r.priority);
+      const variables: Record<string, string | number> = {
+        customerName: r.firstName,
+        currency: target.currency,
+        amount: toMoneyString(r.amount ?? 0),
+        accountNumber: r.accountNumber,
+      };
+      if (priority === 1) Object.assign(variables, { daysBefore: options.daysBeforeDue, dueDate: dateText(r.dueDate) });
+      if (priority === 2) variables.dueDate = dateText(r.dueDate);
+      if (priority === 3) variables.daysPastDue = Number(r.daysPastDue);
+      inputs.push({
+        customerId: Number(r.customerId),
+        accountId,
+        channel: 'sms',
+        recipient: r.phone,
+        templateCode: TEMPLATE_BY_PRIORITY[priority]!,
+        language: r.preferredLanguage || 'en',
+        variables,
+        dedupeKey: reminderDedupeKey(accountId, target.businessDate),
+        sendAfter,
+      });
+    }
+    if (inputs.length === 0) continue;
+    const written = await withTransaction(sequelize, (t) => write(inputs, t));
+    result.counts.reminders! += written.created;
+    result.counts.remindersExisting! += written.existing;
+    result.counts.reminderErrors! += written.failed;
+    result.errors.push(...written.errors.slice(0, MAX_ERRORS - result.errors.length));
   }
   return result;
 }
