@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { closeDayInline } from '../../src/modules/operations/close-day.jobs';
+import { ReportSnapshot } from '../../src/modules/reporting/models';
 import { api, loginAs, testRuntime } from '../support/app';
 import { createRegion } from '../support/app';
 import type { Market } from '../support/lending';
@@ -64,6 +65,25 @@ describe('reports: portfolio snapshots of the nightly close', () => {
     const res = await (await api()).get('/api/v1/reports/portfolio').query({ date: CLOSED, regionId: m.region.id }).set('Authorization', `Bearer ${finance}`).expect(200);
     expect(res.body.data).to.have.length(1);
     expect(res.body.data[0]).to.include({ outstandingBalance: '5140.00', collected: '810.00' });
+  });
+
+  it('month to date adds each day to the previous snapshot, and equals reading the whole month', async () => {
+    const m = await freshMarket();
+    const crafted = await craftPortfolio(m);
+    const rt = await testRuntime();
+    await closeDayInline(rt, m.country.id, CLOSED);
+    await payNow(crafted[1]!.account.id, '300.00'); // on 2026-11-21: the overdue instalment
+    const day = await closeDayInline(rt, m.country.id, '2026-11-21');
+    expect(day.counts.snapshots).to.equal(2);
+    const read = async () =>
+      (await (await api()).get('/api/v1/reports/portfolio').query({ date: '2026-11-21', regionId: m.region.id }).set('Authorization', `Bearer ${finance}`).expect(200)).body.data[0];
+    const incremental = await read();
+    expect(incremental).to.include({ collected: '1010.00', due: '2070.00', collectionRate: '0.4879', periodFrom: '2026-11-01', periodTo: '2026-11-21' });
+    // Without the previous day's snapshots the close reads the whole month: the same figures.
+    await ReportSnapshot.destroy({ where: { countryId: m.country.id, snapshotDate: CLOSED } });
+    const again = await closeDayInline(rt, m.country.id, '2026-11-21');
+    expect(again.counts).to.include({ snapshots: 0, snapshotsUnchanged: 2 });
+    expect(await read()).to.deep.equal(incremental);
   });
 
   it('region-scoped staff see their regions only; another region is a 404', async () => {

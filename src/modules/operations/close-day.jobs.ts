@@ -103,6 +103,7 @@ export function closeDayJobs(ctx: AppContext, options: CloseDayJobOptions = {}):
           async (run) => {
             if (!date) return { value: { closed: false }, counts: { partitions: 0, closed: 0, reRun: 0 } };
             const { target, reRun } = await service.begin(data.countryId, date);
+            const flags = await service.flagOverdue(target);
             const ranges = await service.partitions(target, data.partitions ?? ctx.config.nightlyClose.partitions);
             for (const r of ranges) {
               const p: PartitionJobData = { ...r, countryId: target.countryId, closedDate: target.closedDate, runId: run.id, scheduled: data.scheduled };
@@ -113,7 +114,10 @@ export function closeDayJobs(ctx: AppContext, options: CloseDayJobOptions = {}):
               await ctx.queue.enqueue(CLOSE_FINALIZE_JOB, f, { jobId: `close-${run.id}-final` });
             }
             job.logger.info({ country: target.countryCode, closedDate: target.closedDate, partitions: ranges.length, reRun }, 'nightly close started');
-            return { value: { closed: true, runId: run.id, closedDate: target.closedDate, partitions: ranges.length }, counts: { partitions: ranges.length, closed: 1, reRun: reRun ? 1 : 0 } };
+            return {
+              value: { closed: true, runId: run.id, closedDate: target.closedDate, partitions: ranges.length },
+              counts: { partitions: ranges.length, closed: 1, reRun: reRun ? 1 : 0, ...flags },
+            };
           },
         );
       },
@@ -190,17 +194,19 @@ export async function closeDayInline(
   const service = new CloseDayService(ctx.sequelize, { reminderDaysBeforeDue: ctx.config.nightlyClose.reminderDaysBeforeDue, logger: ctx.logger, ...options });
   let begun: { target: CloseTarget; reRun: boolean } | undefined;
   let ranges: PartitionRange[] = [];
+  let flags: StepCounts = {};
   const runId = await recordRun(
     { jobName: RUN_NAMES.coordinator, countryId, businessDate: date ?? null, partition: `inline:${randomUUID().slice(0, 8)}` },
     async (run) => {
       begun = await service.begin(countryId, date);
+      flags = await service.flagOverdue(begun.target);
       ranges = await service.partitions(begun.target, options.partitions ?? ctx.config.nightlyClose.partitions);
       if (!date) await run.update({ businessDate: begun.target.closedDate });
-      return { value: run.id, counts: { partitions: ranges.length, closed: 1, reRun: begun.reRun ? 1 : 0 } };
+      return { value: run.id, counts: { partitions: ranges.length, closed: 1, reRun: begun.reRun ? 1 : 0, ...flags } };
     },
   );
   const { target, reRun } = begun!;
-  const counts: StepCounts = {};
+  const counts: StepCounts = { ...flags };
   const errors: JobRunError[] = [];
   for (const range of ranges) {
     const r = await recordRun(

@@ -186,35 +186,45 @@ export class CloseDayService {
   }
 
   /**
-   * Steps (a) to (e) for one id range: the overdue flags in batches, then chunk by chunk (each
-   * chunk one transaction, its waiting accounts locked first) DPD, suspensions and the business
-   * date, then the reminders.
+   * Step (a) for the whole country, in batches of FLAG_BATCH rows (read committed: a batch takes
+   * no read locks on the accounts it filters by). The coordinator runs it before the partitions.
    */
-  async runPartition(target: CloseTarget, range: PartitionRange): Promise<StepResult> {
-    const counts: StepCounts = { chunks: 0, accounts: 0, overdueFlagged: 0, suspended: 0 };
-    if (target.regionIds.length === 0) return { counts, errors: [] };
+  async flagOverdue(target: CloseTarget): Promise<StepCounts> {
+    const started = Date.now();
+    let overdueFlagged = 0;
+    if (target.regionIds.length === 0) return { overdueFlagged, flagMs: 0 };
     const dialect = dialectOf(this.sequelize);
-    const sql = closeStatements(dialect);
-    const base = { regions: target.regionIds, bd: target.businessDate };
-
-    // Durations per step go into the counts too (jobRuns.counts): where a slow night spent its time.
-    let started = Date.now();
-    // (a) Read committed: the batch does not hold read locks on the accounts it filters by.
+    const { flagOverdue } = closeStatements(dialect);
     for (;;) {
       const flagged = await withTransaction(
         this.sequelize,
         async (t) =>
           affectedRows(
-            await this.sequelize.query(sql.flagOverdue, { replacements: { ...base, lo: range.fromId, hi: range.toId, now: new Date() }, type: QueryTypes.BULKUPDATE, transaction: t }),
+            await this.sequelize.query(flagOverdue, {
+              replacements: { regions: target.regionIds, bd: target.businessDate, now: new Date() },
+              type: QueryTypes.BULKUPDATE,
+              transaction: t,
+            }),
           ),
         { isolationLevel: dialect.mysql ? Transaction.ISOLATION_LEVELS.READ_COMMITTED : undefined },
       );
-      counts.overdueFlagged! += flagged;
+      overdueFlagged += flagged;
       if (!dialect.mysql || flagged < FLAG_BATCH) break;
     }
-    counts.flagMs = Date.now() - started;
-    started = Date.now();
+    return { overdueFlagged, flagMs: Date.now() - started };
+  }
 
+  /**
+   * Steps (b) to (e) for one id range: chunk by chunk (each chunk one transaction, its waiting
+   * accounts locked first) DPD, suspensions and the business date, then the reminders. Durations
+   * per step go into the counts too (jobRuns.counts: where a slow night spent its time).
+   */
+  async runPartition(target: CloseTarget, range: PartitionRange): Promise<StepResult> {
+    const counts: StepCounts = { chunks: 0, accounts: 0, suspended: 0 };
+    if (target.regionIds.length === 0) return { counts, errors: [] };
+    const sql = closeStatements(dialectOf(this.sequelize));
+    const base = { regions: target.regionIds, bd: target.businessDate };
+    let started = Date.now();
     for (let lo = range.fromId; lo <= range.toId; lo += this.chunkSize) {
       const hi = Math.min(range.toId, lo + this.chunkSize - 1);
       const chunk = await withTransaction(this.sequelize, async (t) => {

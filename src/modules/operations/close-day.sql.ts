@@ -58,15 +58,15 @@ export function closeStatements(d: Dialect) {
     lock: `SELECT id FROM accounts WHERE ${CHUNK_ACCOUNTS} ORDER BY id ${d.forUpdate}`,
 
     /**
-     * (a) Due before the business date and not fully paid: overdue. Run per partition before its
-     * chunks, in batches: it reads the (status, dueDate) index, so only the instalments that fell
-     * due since the last close, not every instalment of every account. It needs no guard: at
-     * business date :bd such an instalment is overdue whoever looks at it (the payment path's
-     * catch-up flags the same ones).
+     * (a) Due before the business date and not fully paid: overdue. Once per close for the whole
+     * country, before the partitions, in batches: it reads the (status, dueDate) index, so only
+     * the instalments that fell due since the last close, not every instalment of every account.
+     * It needs no guard: at business date :bd such an instalment is overdue whoever looks at it
+     * (the payment path's catch-up flags the same ones).
      */
     flagOverdue: `UPDATE installmentSchedules SET status = 'overdue', updatedAt = :now
-      WHERE status IN ('pending', 'partial') AND dueDate < :bd AND accountId BETWEEN :lo AND :hi
-        AND accountId IN (SELECT id FROM accounts WHERE id BETWEEN :lo AND :hi AND regionId IN (:regions))
+      WHERE status IN ('pending', 'partial') AND dueDate < :bd
+        AND accountId IN (SELECT id FROM accounts WHERE regionId IN (:regions))
       ${d.mysql ? `LIMIT ${FLAG_BATCH}` : ''}`,
 
     /** (b) DPD from the oldest unpaid instalment due before the business date. */

@@ -1,5 +1,5 @@
 import { Op, QueryTypes, type Sequelize } from 'sequelize';
-import type { CalendarDate } from '../../platform/dates';
+import { addDays, type CalendarDate } from '../../platform/dates';
 import { dialectOf } from '../operations/close-day.sql';
 import { withTransaction } from '../../platform/db/transaction';
 import { Decimal, toMoneyString } from '../../platform/money';
@@ -19,7 +19,9 @@ import { ReportSnapshot } from './models';
  *  - collectionRate: over the period = the first day of C's month to C (month to date), cash
  *    collected (completed payments with a business date in the period, minus what they paid
  *    on down payments, instalment 0) over the instalments due in the period (installmentNumber
- *    > 0, not waived); null when nothing fell due. Refunds are not netted off.
+ *    > 0, not waived); null when nothing fell due. Refunds are not netted off. Month to date is
+ *    the sum of each day's figures as that day's close saw them (previous snapshot + day C), so
+ *    a payment reversed on a later day still counts on the day it was collected.
  */
 export interface SnapshotTarget {
   countryId: number;
@@ -51,17 +53,70 @@ export function periodOf(closedDate: CalendarDate): { from: CalendarDate; to: Ca
   return { from: `${closedDate.slice(0, 8)}01`, to: closedDate };
 }
 
-/** Reads the figures of every region of the country (set-based: a few GROUP BY queries). */
-async function regionFigures(sequelize: Sequelize, target: SnapshotTarget): Promise<Map<number, RegionFigures>> {
-  const byRegion = new Map<number, RegionFigures>(target.regionIds.map((id) => [id, emptyFigures()]));
+/** Cash collected (down payments excluded) and instalments due, per region, over [from, to]. */
+async function collections(sequelize: Sequelize, regions: number[], from: CalendarDate, to: CalendarDate): Promise<Map<number, { collected: Decimal; due: Decimal }>> {
+  const out = new Map<number, { collected: Decimal; due: Decimal }>(regions.map((id) => [id, { collected: new Decimal(0), due: new Decimal(0) }]));
+  const replacements = { regions, from, to };
+  const collected = await sequelize.query<{ regionId: number; amount: string | null }>(
+    `SELECT regionId, SUM(amount) AS amount FROM payments
+      WHERE regionId IN (:regions) AND businessDate BETWEEN :from AND :to AND status = 'completed' GROUP BY regionId`,
+    { replacements, type: QueryTypes.SELECT },
+  );
+  for (const r of collected) out.get(Number(r.regionId))!.collected = new Decimal(String(r.amount ?? 0));
+  const downPayments = await sequelize.query<{ regionId: number; amount: string | null }>(
+    `SELECT p.regionId, SUM(pa.amount) AS amount
+       FROM payments p
+       JOIN paymentAllocations pa ON pa.paymentId = p.id AND pa.allocationType = 'installment' AND pa.reversedAt IS NULL
+       JOIN installmentSchedules i ON i.id = pa.installmentScheduleId AND i.installmentNumber = 0
+      WHERE p.regionId IN (:regions) AND p.businessDate BETWEEN :from AND :to AND p.status = 'completed'
+      GROUP BY p.regionId`,
+    { replacements, type: QueryTypes.SELECT },
+  );
+  for (const r of downPayments) {
+    const f = out.get(Number(r.regionId))!;
+    f.collected = f.collected.minus(String(r.amount ?? 0));
+  }
+  const due = await sequelize.query<{ regionId: number; amount: string | null }>(
+    `SELECT a.regionId, SUM(i.amount) AS amount
+       FROM installmentSchedules i JOIN accounts a ON a.id = i.accountId
+      WHERE i.status IN ('pending', 'partial', 'paid', 'overdue') AND i.dueDate BETWEEN :from AND :to
+        AND i.installmentNumber > 0 AND a.regionId IN (:regions)
+      GROUP BY a.regionId`,
+    { replacements, type: QueryTypes.SELECT },
+  );
+  for (const r of due) out.get(Number(r.regionId))!.due = new Decimal(String(r.amount ?? 0));
+  return out;
+}
+
+/** metrics.collected / metrics.due of the previous day's snapshots, when every region has one. */
+async function previousMonthToDate(regions: number[], previousDay: CalendarDate): Promise<Map<number, { collected: Decimal; due: Decimal }> | undefined> {
+  const rows = await ReportSnapshot.findAll({ where: { snapshotDate: previousDay, regionId: { [Op.in]: regions } }, attributes: ['regionId', 'metrics'] });
+  const out = new Map<number, { collected: Decimal; due: Decimal }>();
+  for (const r of rows) {
+    const m = (typeof r.metrics === 'string' ? safeParse(r.metrics) : r.metrics) as Record<string, unknown> | null;
+    if (typeof m?.collected !== 'string' || typeof m?.due !== 'string' || m.periodFrom !== `${previousDay.slice(0, 8)}01`) return undefined;
+    out.set(Number(r.regionId), { collected: new Decimal(m.collected), due: new Decimal(m.due) });
+  }
+  return out.size === regions.length ? out : undefined;
+}
+
+/**
+ * Reads the figures of every region of the country (set-based: a few GROUP BY queries). The
+ * month-to-date collection figures are the previous day's snapshot plus day C's own (payments
+ * and instalments of that one day), so a close reads one day of payments, not a month; the first
+ * day of a month, or a day without the previous day's snapshots, reads the whole period.
+ */
+async function regionFigures(sequelize: Sequelize, target: SnapshotTarget): Promise<Map<number, RegionFigures & { dayCollected: Decimal; dayDue: Decimal }>> {
+  const byRegion = new Map<number, RegionFigures & { dayCollected: Decimal; dayDue: Decimal }>(
+    target.regionIds.map((id) => [id, { ...emptyFigures(), dayCollected: new Decimal(0), dayDue: new Decimal(0) }]),
+  );
   if (target.regionIds.length === 0) return byRegion;
   const { from, to } = periodOf(target.closedDate);
-  const replacements = { regions: target.regionIds, from, to };
   const parColumns = PAR_THRESHOLDS.map((n) => `SUM(CASE WHEN daysPastDue > ${n} THEN balance ELSE 0 END) AS par${n}`).join(', ');
   const accounts = await sequelize.query<Record<string, string | number | null>>(
     `SELECT regionId, status, COUNT(*) AS n, SUM(balance) AS balance, ${parColumns}
        FROM accounts WHERE regionId IN (:regions) GROUP BY regionId, status`,
-    { replacements, type: QueryTypes.SELECT },
+    { replacements: { regions: target.regionIds }, type: QueryTypes.SELECT },
   );
   for (const r of accounts) {
     const f = byRegion.get(Number(r.regionId))!;
@@ -71,34 +126,22 @@ async function regionFigures(sequelize: Sequelize, target: SnapshotTarget): Prom
     f.outstanding = f.outstanding.plus(String(r.balance ?? 0));
     for (const n of PAR_THRESHOLDS) f.par[n] = f.par[n].plus(String(r[`par${n}`] ?? 0));
   }
-  const collected = await sequelize.query<{ regionId: number; amount: string | null }>(
-    `SELECT regionId, SUM(amount) AS amount FROM payments
-      WHERE regionId IN (:regions) AND status = 'completed' AND businessDate BETWEEN :from AND :to GROUP BY regionId`,
-    { replacements, type: QueryTypes.SELECT },
-  );
-  for (const r of collected) byRegion.get(Number(r.regionId))!.collected = new Decimal(String(r.amount ?? 0));
-  const downPayments = await sequelize.query<{ regionId: number; amount: string | null }>(
-    `SELECT p.regionId, SUM(pa.amount) AS amount
-       FROM payments p
-       JOIN paymentAllocations pa ON pa.paymentId = p.id AND pa.allocationType = 'installment' AND pa.reversedAt IS NULL
-       JOIN installmentSchedules i ON i.id = pa.installmentScheduleId AND i.installmentNumber = 0
-      WHERE p.regionId IN (:regions) AND p.status = 'completed' AND p.businessDate BETWEEN :from AND :to
-      GROUP BY p.regionId`,
-    { replacements, type: QueryTypes.SELECT },
-  );
-  for (const r of downPayments) {
-    const f = byRegion.get(Number(r.regionId))!;
-    f.collected = f.collected.minus(String(r.amount ?? 0));
+  const day = await collections(sequelize, target.regionIds, to, to);
+  const previous = from < to ? await previousMonthToDate(target.regionIds, addDays(to, -1)) : undefined;
+  const month = from === to ? day : previous ? undefined : await collections(sequelize, target.regionIds, from, to);
+  for (const [regionId, f] of byRegion) {
+    const d = day.get(regionId)!;
+    f.dayCollected = d.collected;
+    f.dayDue = d.due;
+    if (month) {
+      f.collected = month.get(regionId)!.collected;
+      f.due = month.get(regionId)!.due;
+    } else {
+      const p = previous!.get(regionId)!;
+      f.collected = p.collected.plus(d.collected);
+      f.due = p.due.plus(d.due);
+    }
   }
-  const due = await sequelize.query<{ regionId: number; amount: string | null }>(
-    `SELECT a.regionId, SUM(i.amount) AS amount
-       FROM installmentSchedules i JOIN accounts a ON a.id = i.accountId
-      WHERE a.regionId IN (:regions) AND i.installmentNumber > 0
-        AND i.status IN ('pending', 'partial', 'paid', 'overdue') AND i.dueDate BETWEEN :from AND :to
-      GROUP BY a.regionId`,
-    { replacements, type: QueryTypes.SELECT },
-  );
-  for (const r of due) byRegion.get(Number(r.regionId))!.due = new Decimal(String(r.amount ?? 0));
   return byRegion;
 }
 
@@ -113,7 +156,7 @@ interface SnapshotValues {
   metrics: Record<string, unknown>;
 }
 
-function valuesOf(f: RegionFigures, closedDate: CalendarDate): SnapshotValues {
+function valuesOf(f: RegionFigures & { dayCollected: Decimal; dayDue: Decimal }, closedDate: CalendarDate): SnapshotValues {
   const period = periodOf(closedDate);
   const accounts = Object.values(f.accountsByStatus).reduce((a, b) => a + b, 0);
   return {
@@ -128,6 +171,8 @@ function valuesOf(f: RegionFigures, closedDate: CalendarDate): SnapshotValues {
       accounts,
       collected: toMoneyString(f.collected),
       due: toMoneyString(f.due),
+      dayCollected: toMoneyString(f.dayCollected),
+      dayDue: toMoneyString(f.dayDue),
       parBalances: Object.fromEntries(PAR_THRESHOLDS.map((n) => [`par${n}`, toMoneyString(f.par[n])])),
       periodFrom: period.from,
       periodTo: period.to,
@@ -177,8 +222,10 @@ function sameValues(row: ReportSnapshot, v: SnapshotValues): boolean {
  */
 export async function snapshotPortfolio(sequelize: Sequelize, target: SnapshotTarget): Promise<Record<string, number>> {
   const figures = await regionFigures(sequelize, target);
-  const total = emptyFigures();
+  const total = { ...emptyFigures(), dayCollected: new Decimal(0), dayDue: new Decimal(0) };
   for (const f of figures.values()) {
+    total.dayCollected = total.dayCollected.plus(f.dayCollected);
+    total.dayDue = total.dayDue.plus(f.dayDue);
     for (const [s, n] of Object.entries(f.accountsByStatus)) total.accountsByStatus[s] = (total.accountsByStatus[s] ?? 0) + n;
     total.outstanding = total.outstanding.plus(f.outstanding);
     for (const n of PAR_THRESHOLDS) total.par[n] = total.par[n].plus(f.par[n]);
