@@ -2,6 +2,7 @@ import Joi from 'joi';
 import { regionScope } from '../../platform/auth/principal';
 import type { AppContext } from '../../platform/context';
 import { defineRoute, type RouteSpec } from '../../platform/http/route';
+import { assertCashBelowLimit } from '../cash/cash-limit';
 import { AccountService, accountView } from './account.service';
 
 const id = Joi.number().integer().positive();
@@ -49,6 +50,8 @@ export function accountRoutes(ctx: AppContext): RouteSpec[] {
       }),
       responses: { 201: { description: 'The new account, pending its down payment', schema: accountSchema } },
       handler: async (req) => {
+        // An agent holding more cash than their limit sells nothing until they remit.
+        await assertCashBelowLimit(ctx.sequelize, req.principal!.employeeId);
         const account = await accounts.open(req.valid.body, regionScope(req.principal), req.principal!.employeeId);
         return { status: 201, body: accountView(account), headers: { Location: `/api/v1/accounts/${account.id}` } };
       },
