@@ -1,15 +1,17 @@
 /**
  * bench:overdue: how close the real nightly close comes to the database's own ceiling.
  *
- *  1. A bench database is migrated, seeded and filled by the volume generator
- *     (scripts/volume/generator.ts) with --accounts accounts (about 12 instalments each) as of
+ *  1. A bench database is migrated, seeded and filled by the volume generator (scripts/generate.ts,
+ *     in its own process) with --accounts accounts (about 12 instalments each) as of
  *     2026-11-13; Kenya's business date is then set to 2026-11-20, so the close of that day has a
  *     week of instalments to flag and every account's DPD to recompute as of 2026-11-21.
  *  2. The database is copied (mysqldump | mysql) to a second, identical one.
  *  3. (a) raw ceiling, on the copy: two hand-written set-based statements, one UPDATE flagging the
  *     instalments, one UPDATE ... JOIN (GROUP BY) setting DPD and PAR bucket.
  *     (b) the real close (closeDayInline: the service the queued jobs run, chunk after chunk, with
- *     suspensions, histories, reminders and snapshots), on the original.
+ *     suspensions, histories, reminders, snapshots and the commissions step), on the original,
+ *     after writing the previous day's snapshots (untimed: as every night, month to date is the
+ *     previous snapshot plus one day).
  *  4. Both results are compared row by row across the two databases (instalment statuses, DPD,
  *     PAR buckets); the process's RSS is sampled during (b).
  * The last line is one JSON object with the figures.
@@ -28,6 +30,8 @@ import { createLogger } from '../src/platform/logging/logger';
 import { bucketSql } from '../src/modules/operations/close-day.sql';
 import { closeDayInline } from '../src/modules/operations/close-day.jobs';
 import { createRuntime } from '../src/runtime';
+import { snapshotPortfolio } from '../src/modules/reporting/snapshots.service';
+import { addDays } from '../src/platform/dates';
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: number) => {
@@ -144,6 +148,11 @@ async function main(): Promise<void> {
   // 3b. The real close on the original.
   const rt = await createRuntime(loadConfig(env), { role: 'bench', logger: createLogger('silent') });
   const ke = await one<{ id: number }>(rt.sequelize, "SELECT id FROM countries WHERE code = 'KE'");
+  // Yesterday's close left its snapshots (month to date is then that plus one day, as every night).
+  started = Date.now();
+  const regionIds = (await rt.sequelize.query<{ id: number }>('SELECT id FROM companyRegions WHERE countryId = :c', { replacements: { c: ke.id }, type: QueryTypes.SELECT })).map((r) => Number(r.id));
+  await snapshotPortfolio(rt.sequelize, { countryId: Number(ke.id), closedDate: addDays(CLOSED, -1), regionIds });
+  log(`setup: the snapshots of ${addDays(CLOSED, -1)} (the previous close's), ${((Date.now() - started) / 1000).toFixed(1)} s`);
   // --profile: where (b) spends its time, by statement (first words of the SQL).
   const profile = new Map<string, { n: number; ms: number }>();
   const sequelizeOptions = (rt.sequelize as unknown as { options: { benchmark?: boolean; logging?: unknown } }).options;

@@ -16,12 +16,13 @@ import { sendReminders, type ReminderWriter } from './reminders';
  *     so every payment from then on is posted on N and the payment path's own catch-up,
  *     src/modules/accounts/nightly-step.ts, applies the step of N to any account the close has
  *     not reached yet);
- *  1. for every account of the country whose lastNightlyBusinessDate < N, in chunks by id range
- *     (and, for Bull, partitions of id ranges that several workers run in parallel), the step
- *     of business date N: (a) instalments due before N (so due on C or earlier) and not fully
- *     paid become overdue, (b) DPD and PAR bucket as of N, (c) active accounts with DPD beyond
- *     the plan's daysUntilSuspension are suspended (history dated N), (d) lastNightlyBusinessDate
- *     = N. That is exactly what catchUpNightly(account, payplan, N) does for one account.
+ *  1. the step of business date N, exactly what catchUpNightly(account, payplan, N) does for one
+ *     account: (a) instalments of the country due before N (so due on C or earlier) and not
+ *     fully paid become overdue (once, for the whole country); then for every account whose
+ *     lastNightlyBusinessDate < N, in chunks by id range (and, on Bull, partitions of id ranges
+ *     that several workers run in parallel): (b) DPD and PAR bucket as of N, (c) active accounts
+ *     with DPD beyond the plan's daysUntilSuspension are suspended (history dated N), (d)
+ *     lastNightlyBusinessDate = N.
  *  2. reminders for N (due in X days, first overdue day, suspension), at most one per account
  *     per day (dedupeKey reminder:<accountId>:<N>);
  *  3. the portfolio snapshot of day C (reportSnapshots.snapshotDate = C), and the steps other

@@ -38,7 +38,7 @@ export function dialectOf(sequelize: Sequelize): Dialect {
 }
 
 /** Rows the overdue flag changes per statement (MySQL; SQLite, the demo, does it in one). */
-export const FLAG_BATCH = 5000;
+export const FLAG_BATCH = 20_000;
 
 /** Accounts of the chunk still waiting for the step of business date :bd. */
 export const CHUNK_ACCOUNTS = `id BETWEEN :lo AND :hi AND regionId IN (:regions)

@@ -35,6 +35,8 @@ export interface ReminderWrite {
 export type ReminderWriter = (inputs: EnqueueNotificationInput[], transaction: Transaction) => Promise<ReminderWrite>;
 
 const MAX_ERRORS = 50;
+/** Accounts whose reminder candidates one query reads. */
+const READ_RANGE = 25_000;
 
 /** enqueueNotification's rows for many inputs: one query for existing keys, one INSERT. */
 export function bulkOutboxWriter(): ReminderWriter {
@@ -164,8 +166,12 @@ export async function sendReminders(
   // A history dated N is written once N is open, so never before day C began anywhere (UTC - 2
   // days covers every timezone and clock skew): lets the index on (accountId, changedAt) skip the rest.
   const since = new Date(Date.parse(`${target.closedDate}T00:00:00Z`) - 2 * 86_400_000);
-  for (let lo = range.fromId; lo <= range.toId; lo += options.chunkSize) {
-    const hi = Math.min(range.toId, lo + options.chunkSize - 1);
+  // The instalment branches read the (status, dueDate) index for the whole table and keep the
+  // range's rows, so the candidates are read in wide account ranges (few queries; the rows are only
+  // the accounts with a reminder, a few percent), and written a chunk at a time.
+  const step = Math.max(options.chunkSize, READ_RANGE);
+  for (let lo = range.fromId; lo <= range.toId; lo += step) {
+    const hi = Math.min(range.toId, lo + step - 1);
     const rows = await sequelize.query<Candidate>(CANDIDATES, {
       replacements: { lo, hi, bd: target.businessDate, closed: target.closedDate, soon, since, regions: target.regionIds },
       type: QueryTypes.SELECT,
@@ -198,12 +204,14 @@ export async function sendReminders(
         sendAfter,
       });
     }
-    if (inputs.length === 0) continue;
-    const written = await withTransaction(sequelize, (t) => write(inputs, t));
-    result.counts.reminders! += written.created;
-    result.counts.remindersExisting! += written.existing;
-    result.counts.reminderErrors! += written.failed;
-    result.errors.push(...written.errors.slice(0, MAX_ERRORS - result.errors.length));
+    for (let i = 0; i < inputs.length; i += options.chunkSize) {
+      const slice = inputs.slice(i, i + options.chunkSize);
+      const written = await withTransaction(sequelize, (t) => write(slice, t));
+      result.counts.reminders! += written.created;
+      result.counts.remindersExisting! += written.existing;
+      result.counts.reminderErrors! += written.failed;
+      result.errors.push(...written.errors.slice(0, MAX_ERRORS - result.errors.length));
+    }
   }
   return result;
 }
