@@ -11,14 +11,15 @@ import { BullQueue } from '../../src/platform/queue/bull';
 import { InProcessQueue } from '../../src/platform/queue/in-process';
 import { testRuntime } from '../support/app';
 import { TEST_REDIS_URL } from '../support/env';
-import { createMarket, openAccount } from '../support/lending';
+import { openAccount } from '../support/lending';
+import { freshMarket } from './support';
 
 describe('nightly close: schedules', function () {
   this.timeout(60_000);
 
   it('the worker schedules one close per country at NIGHTLY_CLOSE_CRON in its timezone, and a changed cron replaces it', async () => {
     const rt = await testRuntime();
-    const market = await createMarket({ timezone: 'Africa/Lagos' });
+    const market = await freshMarket({ timezone: 'Africa/Lagos' });
     const prefix = `amt-test-sched-${randomUUID().slice(0, 8)}`;
     const repeats = async (cron: string) => {
       const queue = new BullQueue(TEST_REDIS_URL, prefix, createLogger('silent'));
@@ -36,7 +37,7 @@ describe('nightly close: schedules', function () {
   it('a scheduled close (demo: in-process) closes every day the country is behind, one after the other', async () => {
     const rt = await testRuntime();
     const today = localDate(new Date(), 'Africa/Nairobi');
-    const market = await createMarket({ businessDate: addDays(today, -3) });
+    const market = await freshMarket({ businessDate: addDays(today, -3) });
     await openAccount(market, { startDate: addDays(today, -10), frequency: 'daily', duration: 20, price: '2000.00', downPayment: '100.00', daysUntilSuspension: 30 });
     const queue = new InProcessQueue(createLogger('silent'));
     for (const job of closeDayJobs({ ...rt, queue }, { backoffMs: 10 })) queue.register({ ...job, repeat: undefined });
@@ -61,7 +62,7 @@ describe('nightly close: schedules', function () {
   it('the day a schedule closes follows the country clock: yesterday there, until the business date is today', async () => {
     const rt = await testRuntime();
     const service = new CloseDayService(rt.sequelize);
-    const market = await createMarket({ businessDate: '2026-11-20', timezone: 'Africa/Nairobi' });
+    const market = await freshMarket({ businessDate: '2026-11-20', timezone: 'Africa/Nairobi' });
     // 00:30 in Nairobi on the 21st is 21:30 UTC on the 20th.
     expect(await service.dueForClose(market.country.id, new Date('2026-11-20T21:30:00Z'))).to.equal('2026-11-20');
     expect(await service.dueForClose(market.country.id, new Date('2026-11-20T20:30:00Z'))).to.equal(null);

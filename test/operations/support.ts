@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { QueryTypes } from 'sequelize';
+import { QueryTypes, UniqueConstraintError } from 'sequelize';
 import { Account, AccountStatusHistory, InstallmentSchedule } from '../../src/modules/accounts/models';
 import { Customer } from '../../src/modules/customers/models';
 import { Notification } from '../../src/modules/notifications/models';
 import { PaymentPostingService } from '../../src/modules/payments/posting.service';
 import { ReportSnapshot } from '../../src/modules/reporting/models';
-import { Country } from '../../src/modules/organisation/models';
+import { setBusinessDate } from '../../src/modules/organisation/business-date';
+import { CompanyRegion, Country } from '../../src/modules/organisation/models';
 import { testRuntime } from '../support/app';
-import { createMarket, openAccount, type Market, type PlanOptions } from '../support/lending';
+import { openAccount, type Market, type PlanOptions } from '../support/lending';
 
 /** Helpers of the nightly-close tests: a crafted portfolio with known outcomes, and table snapshots. */
 export const CLOSED = '2026-11-20';
@@ -107,8 +108,31 @@ export async function marketTables(market: Market) {
   };
 }
 
-export async function freshMarket(): Promise<Market> {
-  return createMarket({ businessDate: CLOSED });
+/**
+ * A market of its own, as createMarket makes, with a country code from a namespace of its own
+ * ('Z' + two letters, which createMarket's Q..Y codes never use), retried on a collision: these
+ * tests make many markets, and must not make another file's createMarket collide.
+ */
+export async function freshMarket(options: { businessDate?: string; timezone?: string } = {}): Promise<Market> {
+  await testRuntime();
+  const letter = () => String.fromCharCode(65 + Math.floor(Math.random() * 26));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const tag = randomUUID().slice(0, 6);
+      const country = await Country.create({
+        name: `Closeland ${tag}`,
+        code: `Z${letter()}${letter()}`,
+        currency: 'KES',
+        phoneCode: '+999',
+        timezone: options.timezone ?? 'Africa/Nairobi',
+        businessDate: options.businessDate ?? CLOSED,
+      });
+      const region = await CompanyRegion.create({ name: `Region ${tag}`, code: `RG-${tag}`, countryId: country.id });
+      return { country, region, setDate: (date) => setBusinessDate(country.id, date) };
+    } catch (err) {
+      if (!(err instanceof UniqueConstraintError) || attempt >= 20) throw err;
+    }
+  }
 }
 
 export async function businessDateOf(market: Market): Promise<string | null> {
