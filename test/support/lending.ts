@@ -26,13 +26,13 @@ export async function createMarket(options: { timezone?: string; businessDate?: 
   const tag = randomUUID().slice(0, 6);
   const country = await Country.create({
     name: `Testland ${tag}`,
-    code: `${String.fromCharCode(81 + (marketSeq % 9))}${tag.slice(0, 2)}`.toUpperCase().slice(0, 3),
+    // Q00..QZZ: unique within a run (the test database is new every run); seeded codes are 2 letters.
+    code: `Q${(marketSeq++).toString(36).toUpperCase().padStart(2, '0')}`,
     currency: options.currency ?? 'KES',
     phoneCode: '+999',
     timezone: options.timezone ?? 'Africa/Nairobi',
     businessDate: options.businessDate ?? '2026-11-20',
   });
-  marketSeq++;
   const region = await CompanyRegion.create({ name: `Region ${tag}`, code: `RG-${tag}`, countryId: country.id });
   return { country, region, setDate: (date) => setBusinessDate(country.id, date) };
 }
