@@ -4,12 +4,11 @@ import {
   type CreationOptional,
   type InferAttributes,
   type InferCreationAttributes,
-  type ModelAttributeColumnOptions,
   type NonAttribute,
   type Sequelize,
 } from 'sequelize';
-import { moneyColumn } from '../../platform/db/attributes';
-import { Decimal, type MoneyString } from '../../platform/money';
+import { moneyColumn, decimalColumn } from '../../platform/db/attributes';
+import type { MoneyString } from '../../platform/money';
 import { Employee } from '../access/models';
 import { Account } from '../accounts/models';
 import { Product } from '../catalogue/models';
@@ -36,24 +35,6 @@ export interface CommissionStage {
   afterMonths: number;
   /** Paid only if the account is not in default when the stage falls due. */
   requiresNotDefaulted?: boolean;
-}
-
-/** DECIMAL(p,s) read as a fixed-scale string on MySQL and SQLite alike. */
-function decimalColumn(
-  field: string,
-  precision: number,
-  scale: number,
-  options: { allowNull?: boolean; defaultValue?: string } = {},
-): ModelAttributeColumnOptions<Model> {
-  return {
-    type: DataTypes.DECIMAL(precision, scale),
-    allowNull: options.allowNull ?? false,
-    ...(options.defaultValue !== undefined ? { defaultValue: options.defaultValue } : {}),
-    get(this: Model) {
-      const raw = this.getDataValue(field as never) as unknown;
-      return raw === null || raw === undefined ? raw : new Decimal(raw as string).toFixed(scale);
-    },
-  };
 }
 
 export class CommissionPlan extends Model<InferAttributes<CommissionPlan>, InferCreationAttributes<CommissionPlan>> {

@@ -4,26 +4,15 @@ import {
   type CreationOptional,
   type InferAttributes,
   type InferCreationAttributes,
-  type ModelAttributeColumnOptions,
   type NonAttribute,
   type Sequelize,
 } from 'sequelize';
-import { moneyColumn } from '../../platform/db/attributes';
-import { Decimal, type MoneyString } from '../../platform/money';
+import { moneyColumn, decimalColumn } from '../../platform/db/attributes';
+import type { MoneyString } from '../../platform/money';
 import { CompanyRegion, Country } from '../organisation/models';
 
 /** A DECIMAL(7,4) ratio (0.1250 = 12.5 %), read as a four-decimal string on MySQL and SQLite alike. */
-function ratioColumn(field: string, options: { allowNull?: boolean; defaultValue?: string } = {}): ModelAttributeColumnOptions<Model> {
-  return {
-    type: DataTypes.DECIMAL(7, 4),
-    allowNull: options.allowNull ?? false,
-    ...(options.defaultValue !== undefined ? { defaultValue: options.defaultValue } : {}),
-    get(this: Model) {
-      const raw = this.getDataValue(field as never) as unknown;
-      return raw === null || raw === undefined ? raw : new Decimal(raw as string).toFixed(4);
-    },
-  };
-}
+const ratioColumn = (field: string, options: { allowNull?: boolean; defaultValue?: string } = {}) => decimalColumn(field, 7, 4, options);
 
 /** Daily portfolio figures per region (regionId null: a country or company total). */
 export class ReportSnapshot extends Model<InferAttributes<ReportSnapshot>, InferCreationAttributes<ReportSnapshot>> {
