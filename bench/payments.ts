@@ -11,14 +11,11 @@
  *
  *   npm run bench:payments -- [--payments 4000] [--accounts 1000] [--concurrency 32]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import { recreateDatabase, sequelizeCli } from '../test/support/database';
 import { round, runClosedLoop } from './lib/stats';
+import { freePort, startApi } from './lib/api-process';
 import { rawCeiling } from './lib/raw-ceiling';
 import { loadConfig } from '../src/platform/config';
 import { createRuntime } from '../src/runtime';
@@ -38,38 +35,9 @@ const ACCOUNTS = arg('accounts', 1000);
 const CONCURRENCY = arg('concurrency', 32);
 const BASE = process.env.BENCH_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306/amt_bench';
 const REDIS = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/11';
-const ROOT = path.resolve(__dirname, '..');
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
 
 const log = (s: string) => process.stdout.write(`${s}\n`);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function startApi(port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import=tsx', 'src/server.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, NODE_ENV: 'development', PORT: String(port), DATABASE_URL: BASE, REDIS_URL: REDIS, LOG_LEVEL, DB_POOL_MAX: '32', QUEUE_PREFIX: 'amt-bench' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  for (let i = 0; i < 200; i++) {
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/readyz`);
-      if (r.ok) return child;
-    } catch {
-      /* starting */
-    }
-    await sleep(100);
-  }
-  child.kill('SIGKILL');
-  throw new Error('API did not become ready');
-}
 
 /** Seeds a market, a plan and 2 x ACCOUNTS active accounts through the real services. */
 async function seedAccounts(): Promise<{ raw: number[]; api: number[]; adminEmail: string }> {
@@ -138,7 +106,7 @@ async function main() {
   log(`raw ceiling (mysql2): ${round(raw.tps)} payments/s, p50 ${round(raw.p50Ms, 2)} ms, p99 ${round(raw.p99Ms, 2)} ms, errors ${raw.errors}`);
 
   const port = await freePort();
-  const api = await startApi(port);
+  const api = await startApi(port, { NODE_ENV: 'development', DATABASE_URL: BASE, REDIS_URL: REDIS, LOG_LEVEL, DB_POOL_MAX: '32', QUEUE_PREFIX: 'amt-bench' });
   try {
     // warm-up: JIT, pools, caches
     await apiPath(accounts.api, port, Math.min(300, PAYMENTS)).catch(() => undefined);
