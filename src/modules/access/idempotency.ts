@@ -1,4 +1,5 @@
-import { UniqueConstraintError, type Transaction } from 'sequelize';
+import { QueryTypes, UniqueConstraintError, type Transaction } from 'sequelize';
+import { Sql } from '../../platform/db/sql';
 import type { ClaimResult, IdempotencyClaim, IdempotencyStore } from '../../platform/http/idempotency';
 import { problems } from '../../platform/http/problem';
 import { IdempotencyKey } from './clients.models';
@@ -12,12 +13,19 @@ class Claim implements IdempotencyClaim {
   constructor(private readonly id: number) {}
 
   async complete(status: number, body: unknown, transaction?: Transaction): Promise<void> {
-    await IdempotencyKey.update(
-      { status: 'completed', responseStatus: status, responseBody: (body ?? null) as never },
-      { where: { id: this.id }, transaction },
-    );
-    if (transaction) transaction.afterCommit(() => void (this.completed = true));
-    else this.completed = true;
+    if (transaction) {
+      // Inside the business transaction (every payment): one plain statement.
+      await new Sql(IdempotencyKey.sequelize!).write(transaction, "UPDATE idempotencyKeys SET status = 'completed', responseStatus = ?, responseBody = ?, updatedAt = ? WHERE id = ?", [
+        status,
+        JSON.stringify(body ?? null),
+        new Date(),
+        this.id,
+      ]);
+      transaction.afterCommit(() => void (this.completed = true));
+      return;
+    }
+    await IdempotencyKey.update({ status: 'completed', responseStatus: status, responseBody: (body ?? null) as never }, { where: { id: this.id } });
+    this.completed = true;
   }
 
   async release(): Promise<void> {
@@ -29,8 +37,12 @@ class Claim implements IdempotencyClaim {
 export class SqlIdempotencyStore implements IdempotencyStore {
   async claim(scope: string, key: string, requestHash: string): Promise<ClaimResult> {
     try {
-      const row = await IdempotencyKey.create({ scope, idempotencyKey: key, requestHash, status: 'in_progress', expiresAt: new Date(Date.now() + RETENTION_MS) });
-      return { kind: 'claimed', claim: new Claim(row.id) };
+      const now = new Date();
+      const [id] = (await IdempotencyKey.sequelize!.query(
+        "INSERT INTO idempotencyKeys (scope, idempotencyKey, requestHash, status, expiresAt, createdAt, updatedAt) VALUES (?, ?, ?, 'in_progress', ?, ?, ?)",
+        { replacements: [scope, key, requestHash, new Date(now.getTime() + RETENTION_MS), now, now], type: QueryTypes.INSERT },
+      )) as unknown as [number, number];
+      return { kind: 'claimed', claim: new Claim(Number(id)) };
     } catch (err) {
       if (!(err instanceof UniqueConstraintError)) throw err;
     }

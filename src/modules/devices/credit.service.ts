@@ -1,11 +1,13 @@
-import { QueryTypes, type Transaction } from 'sequelize';
+import type { Transaction } from 'sequelize';
+import { placeholders, Sql } from '../../platform/db/sql';
 import type { AppContext } from '../../platform/context';
 import { dataCrypto, type DataCrypto } from '../../platform/crypto';
 import type { Logger } from '../../platform/logging/logger';
 import { Decimal } from '../../platform/money';
 import type { JobQueue } from '../../platform/queue';
-import { Account, AccountDevice, CreditDayEntry } from '../accounts/models';
-import { Payplan, Product } from '../catalogue/models';
+import { Account } from '../accounts/models';
+import { Product } from '../catalogue/models';
+import { payplanTerms } from '../catalogue/payplan-terms';
 import { Customer } from '../customers/models';
 import { requestSend } from '../notifications/jobs';
 import { enqueueNotification, NotificationError } from '../notifications/outbox';
@@ -56,26 +58,31 @@ export function remainingDays(expiry: Date | null, now: Date): number {
 export class CreditService {
   constructor(private readonly deps: CreditDeps) {}
 
-  /** floor(completed payments / dailyRate) minus the days already granted for payments. */
-  private async owedDays(account: Account, t: Transaction): Promise<number> {
-    const payplan = await Payplan.findByPk(account.payplanId, { attributes: ['id', 'dailyRate'], transaction: t });
-    const rate = new Decimal(payplan?.dailyRate ?? 0);
-    const sequelize = Account.sequelize!;
-    const [row] = await sequelize.query<{ paid: string | number | null; granted: string | number | null }>(
+  /**
+   * floor(completed payments / dailyRate) minus the days already granted for payments, and the
+   * account's active devices (in id order), in one statement: this runs on every payment.
+   */
+  private async owedDaysAndDevices(account: Account, t: Transaction): Promise<{ owed: number; deviceIds: number[] }> {
+    const { dailyRate } = await payplanTerms(account.payplanId, t);
+    const sql = new Sql(Account.sequelize!);
+    const [row] = await sql.rows<{ paid: string | number | null; granted: string | number | null; devices: string | null }>(
+      t,
       `SELECT
-         (SELECT COALESCE(SUM(amount), 0) FROM payments WHERE accountId = :id AND status = 'completed') AS paid,
-         (SELECT COALESCE(SUM(days), 0) FROM creditDayEntries WHERE accountId = :id AND reason IN (:reasons)) AS granted`,
-      { replacements: { id: account.id, reasons: [...PAYMENT_REASONS] }, type: QueryTypes.SELECT, transaction: t },
+         (SELECT COALESCE(SUM(amount), 0) FROM payments WHERE accountId = ? AND status = 'completed') AS paid,
+         (SELECT COALESCE(SUM(days), 0) FROM creditDayEntries WHERE accountId = ? AND reason IN (${PAYMENT_REASONS.map(() => '?').join(', ')})) AS granted,
+         (SELECT GROUP_CONCAT(deviceId) FROM accountDevices WHERE accountId = ? AND status = 'active') AS devices`,
+      [account.id, account.id, ...PAYMENT_REASONS, account.id],
     );
+    const deviceIds = String(row?.devices ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map(Number)
+      .sort((a, b) => a - b);
     const granted = Number(row?.granted ?? 0);
-    if (rate.lessThanOrEqualTo(0)) return -granted; // no price per day: nothing is bought
+    const rate = new Decimal(dailyRate ?? 0);
+    if (rate.lessThanOrEqualTo(0)) return { owed: -granted, deviceIds }; // no price per day: nothing is bought
     const bought = new Decimal(String(row?.paid ?? 0)).dividedToIntegerBy(rate).toNumber();
-    return bought - granted;
-  }
-
-  private async activeDeviceIds(accountId: number, t: Transaction): Promise<number[]> {
-    const links = await AccountDevice.findAll({ where: { accountId, status: 'active' }, attributes: ['deviceId'], order: [['deviceId', 'ASC']], transaction: t });
-    return links.map((l) => l.deviceId);
+    return { owed: bought - granted, deviceIds };
   }
 
   /** Mints for every active device of the account, device rows locked in id order. */
@@ -108,8 +115,18 @@ export class CreditService {
     const current = account.creditExpiresAt ?? null;
     const base = days > 0 ? Math.max(now.getTime(), current?.getTime() ?? 0) : (current ?? now).getTime();
     const expiry = wholeSeconds(base + days * DAY_MS);
-    await CreditDayEntry.create({ accountId: account.id, days, reason, paymentId: payment.id, createdBy: by, creditExpiresAt: expiry }, { transaction: t });
-    await Account.update({ creditExpiresAt: expiry }, { where: { id: account.id }, transaction: t });
+    const sql = new Sql(Account.sequelize!);
+    await sql.write(t, `INSERT INTO creditDayEntries (accountId, days, reason, paymentId, createdBy, creditExpiresAt, createdAt, updatedAt) VALUES ${placeholders(1, 8)}`, [
+      account.id,
+      days,
+      reason,
+      payment.id,
+      by,
+      expiry,
+      now,
+      now,
+    ]);
+    await sql.write(t, 'UPDATE accounts SET creditExpiresAt = ? WHERE id = ?', [expiry, account.id]);
     account.setDataValue('creditExpiresAt', expiry);
     return expiry;
   }
@@ -133,9 +150,9 @@ export class CreditService {
     // time token would put the device back into pay-as-you-go mode.
     if (account.status === 'closed' && !paidOff) return this.effects(0, account.creditExpiresAt ?? null, [], errors);
 
-    const days = Math.max(0, await this.owedDays(account, t));
+    const { owed, deviceIds } = await this.owedDaysAndDevices(account, t);
+    const days = Math.max(0, owed);
     const expiry = await this.moveCredit(account, days, 'payment', payment, payment.createdBy ?? null, now, t);
-    const deviceIds = await this.activeDeviceIds(account.id, t);
     const base = { source: 'payment' as const, accountId: account.id, paymentId: payment.id, requestedBy: payment.createdBy ?? null };
     const minted = await this.mintForDevices(
       deviceIds,
@@ -152,7 +169,8 @@ export class CreditService {
     const now = new Date();
     const errors: NonNullable<CreditEffects['tokenErrors']> = [];
     // The reversed payment is no longer completed: what remains buys fewer days (never more here).
-    const days = Math.min(0, await this.owedDays(account, t));
+    const { owed, deviceIds } = await this.owedDaysAndDevices(account, t);
+    const days = Math.min(0, owed);
     const expiry = await this.moveCredit(account, days, 'reversal', payment, reversedBy, now, t);
     if (account.status === 'closed') return this.effects(days, expiry, [], errors);
 
@@ -160,7 +178,6 @@ export class CreditService {
       (await DeviceToken.findAll({ where: { paymentId: payment.id, tokenType: 'DISABLE_PAYG' }, attributes: ['deviceId'], transaction: t })).map((d) => d.deviceId),
     );
     const remaining = remainingDays(expiry, now);
-    const deviceIds = await this.activeDeviceIds(account.id, t);
     const minted = await this.mintForDevices(
       deviceIds,
       (deviceId, paygDisabled) =>

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DatabaseError, Op, type Transaction } from 'sequelize';
+import { placeholders, Sql } from '../../platform/db/sql';
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
 import type { LedgerCode } from './chart';
@@ -101,39 +102,43 @@ export async function postEntry(spec: EntrySpec, transaction: Transaction): Prom
   }
   const period = await openPeriod(spec.businessDate, spec.countryId, transaction);
   const resolved = await Promise.all(lines.map(async (l) => ({ ...l, ledgerAccountId: await ledgerId(l.ledger, transaction) })));
-  const entry = await JournalEntry.create(
-    {
-      entryNumber: entryNumber(spec.businessDate),
-      businessDate: spec.businessDate,
-      fiscalPeriodId: period.id,
-      description: spec.description.slice(0, 255),
-      sourceType: spec.sourceType,
-      sourceId: spec.sourceId ?? null,
-      accountId: spec.accountId ?? null,
-      reversalOfId: spec.reversalOfId ?? null,
-      currency: spec.currency,
-      createdBy: spec.createdBy ?? null,
-    },
-    { transaction },
-  ).catch((err: unknown) => {
-    if (err instanceof DatabaseError && /fiscal period is closed/.test(err.message)) {
-      forgetFiscalPeriods();
-      throw closedPeriod(period.name);
-    }
-    throw err;
-  });
-  await JournalLine.bulkCreate(
-    resolved.map((l) => ({
-      journalEntryId: entry.id,
-      ledgerAccountId: l.ledgerAccountId,
-      accountId: l.accountId ?? null,
-      debit: toMoneyString(l.debit ?? 0),
-      credit: toMoneyString(l.credit ?? 0),
-      memo: l.memo ?? null,
-    })),
-    { transaction },
+  const sql = new Sql(JournalEntry.sequelize!);
+  const now = new Date();
+  const values = {
+    entryNumber: entryNumber(spec.businessDate),
+    businessDate: spec.businessDate,
+    fiscalPeriodId: period.id,
+    description: spec.description.slice(0, 255),
+    sourceType: spec.sourceType,
+    sourceId: spec.sourceId ?? null,
+    accountId: spec.accountId ?? null,
+    reversalOfId: spec.reversalOfId ?? null,
+    currency: spec.currency,
+    createdBy: spec.createdBy ?? null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  // Plain statements: every payment posts an entry.
+  const { insertId } = await sql
+    .write(
+      transaction,
+      `INSERT INTO journalEntries (entryNumber, businessDate, fiscalPeriodId, description, sourceType, sourceId, accountId, reversalOfId, currency, createdBy, createdAt, updatedAt)
+       VALUES ${placeholders(1, 12)}`,
+      Object.values(values),
+    )
+    .catch((err: unknown) => {
+      if (err instanceof DatabaseError && /fiscal period is closed/.test(err.message)) {
+        forgetFiscalPeriods();
+        throw closedPeriod(period.name);
+      }
+      throw err;
+    });
+  await sql.write(
+    transaction,
+    `INSERT INTO journalLines (journalEntryId, ledgerAccountId, accountId, debit, credit, memo, createdAt, updatedAt) VALUES ${placeholders(resolved.length, 8)}`,
+    resolved.flatMap((l) => [insertId, l.ledgerAccountId, l.accountId ?? null, toMoneyString(l.debit ?? 0), toMoneyString(l.credit ?? 0), l.memo ?? null, now, now]),
   );
-  return entry;
+  return JournalEntry.build({ id: insertId, ...values }, { isNewRecord: false, raw: true });
 }
 
 /** A reversing entry: the same lines with debit and credit swapped, linked to the original. */

@@ -34,6 +34,26 @@ export async function calendarOfRegion(regionId: number, transaction?: Transacti
   return calendarOfCountry(countryId, transaction);
 }
 
+const STATIC_TTL_MS = 30_000;
+const countryStatics = new Map<number, { value: Omit<CountryCalendar, 'businessDate'>; expires: number }>();
+
+/**
+ * A region's calendar when the caller has just read the business date itself (the payment path
+ * reads it in the same statement that locks the account): code, currency and timezone are
+ * reference data, cached briefly; the business date is never cached.
+ */
+export async function calendarWithBusinessDate(regionId: number, businessDate: CalendarDate | null, transaction?: Transaction): Promise<CountryCalendar> {
+  const countryId = regionCountry.get(regionId);
+  const hit = countryId === undefined ? undefined : countryStatics.get(countryId);
+  if (hit && hit.expires > Date.now()) {
+    return { ...hit.value, businessDate: businessDate ?? localDate(new Date(), hit.value.timezone) };
+  }
+  const fresh = await calendarOfRegion(regionId, transaction);
+  const { businessDate: _read, ...value } = fresh;
+  countryStatics.set(fresh.countryId, { value, expires: Date.now() + STATIC_TTL_MS });
+  return { ...value, businessDate: businessDate ?? localDate(new Date(), value.timezone) };
+}
+
 /** Sets a country's business date (the nightly close, and tests that move time). */
 export async function setBusinessDate(countryId: number, date: CalendarDate, transaction?: Transaction): Promise<void> {
   await Country.update({ businessDate: date }, { where: { id: countryId }, transaction });

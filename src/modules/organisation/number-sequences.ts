@@ -1,4 +1,5 @@
-import { QueryTypes, type Transaction } from 'sequelize';
+import type { Transaction } from 'sequelize';
+import { Sql } from '../../platform/db/sql';
 import { isMysql } from '../../platform/db/sequelize';
 import { NumberSequence } from './reference.models';
 
@@ -19,12 +20,8 @@ export async function nextNumber(name: string, transaction: Transaction): Promis
   const sequelize = NumberSequence.sequelize!;
   if (isMysql(sequelize)) {
     // One round trip: the UPDATE locks the row and hands back the value it took as insertId.
-    const [header] = (await sequelize.query('UPDATE numberSequences SET nextValue = LAST_INSERT_ID(nextValue) + 1, updatedAt = NOW() WHERE name = ?', {
-      replacements: [name],
-      type: QueryTypes.RAW,
-      transaction,
-    })) as unknown as [{ affectedRows: number; insertId: number }];
-    if (header.affectedRows === 1) return format(name, Number(header.insertId), transaction);
+    const header = await new Sql(sequelize).write(transaction, 'UPDATE numberSequences SET nextValue = LAST_INSERT_ID(nextValue) + 1, updatedAt = NOW() WHERE name = ?', [name]);
+    if (header.affectedRows === 1) return format(name, header.insertId, transaction);
   }
   let seq = await NumberSequence.findOne({ where: { name }, lock: transaction.LOCK.UPDATE, transaction });
   if (!seq) {

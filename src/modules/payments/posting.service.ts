@@ -1,21 +1,21 @@
-import { Op, type Sequelize, type Transaction } from 'sequelize';
+import type { CreationAttributes, Sequelize, Transaction } from 'sequelize';
 import { inRegionScope, type RegionScope } from '../../platform/auth/principal';
+import { placeholders, Sql } from '../../platform/db/sql';
 import { withTransaction } from '../../platform/db/transaction';
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
 import { daysPastDue, parBucket, outstanding } from '../accounts/arrears';
 import { transition } from '../accounts/lifecycle';
-import { Account, AccountCharge, InstallmentSchedule } from '../accounts/models';
+import { Account, type AccountChargeStatus, type InstallmentSchedule } from '../accounts/models';
 import { catchUpNightly } from '../accounts/nightly-step';
-import { Payplan } from '../catalogue/models';
+import { payplanTerms, type PayplanTerms } from '../catalogue/payplan-terms';
 import { LEDGER, type LedgerCode } from '../ledger/chart';
 import { postEntry, type LineSpec } from '../ledger/journal.service';
-import { SyncOutbox } from '../integrations/models';
-import { calendarOfRegion, type CountryCalendar } from '../organisation/business-date';
+import { calendarOfRegion, calendarWithBusinessDate, type CountryCalendar } from '../organisation/business-date';
 import { nextNumber } from '../organisation/number-sequences';
 import { allocate, isAllocationOrder, type OpenItem } from './allocation';
 import { paymentEvents, type Effects } from './events';
-import { Payment, PaymentAllocation, PaymentType, Receipt, type PaymentChannel } from './models';
+import { Payment, PaymentType, type PaymentChannel } from './models';
 import { chargeAfter, installmentAfter } from './settlement';
 
 export interface PostPaymentInput {
@@ -57,21 +57,8 @@ const CHANNEL_LEDGER: Record<PaymentChannel, LedgerCode> = {
 
 export interface PostingContext {
   calendar: CountryCalendar;
-  payplan: Pick<Payplan, 'daysUntilSuspension' | 'allocationOrder'>;
+  payplan: PayplanTerms;
   typeId: number;
-}
-
-const PAYPLAN_TTL_MS = 30_000;
-const payplans = new Map<number, { terms: PostingContext['payplan']; expires: number }>();
-/** A payplan's terms, cached briefly (reference data; a change applies within PAYPLAN_TTL_MS). */
-async function payplanTerms(id: number, transaction?: Transaction): Promise<PostingContext['payplan']> {
-  const hit = payplans.get(id);
-  if (hit && hit.expires > Date.now()) return hit.terms;
-  const p = await Payplan.findByPk(id, { attributes: ['id', 'daysUntilSuspension', 'allocationOrder'], transaction });
-  if (!p) throw new Error(`payplan ${id} not found`);
-  const terms = { daysUntilSuspension: p.daysUntilSuspension, allocationOrder: p.allocationOrder };
-  payplans.set(id, { terms, expires: Date.now() + PAYPLAN_TTL_MS });
-  return terms;
 }
 
 const paymentTypes = new Map<string, number>();
@@ -86,6 +73,15 @@ async function paymentTypeId(code: string, transaction?: Transaction): Promise<n
   return id;
 }
 
+type OpenInstallment = Pick<InstallmentSchedule, 'id' | 'installmentNumber' | 'dueDate' | 'amount' | 'paidAmount' | 'status' | 'paidDate'>;
+interface OpenCharge {
+  id: number;
+  dueDate: string;
+  amount: string;
+  paidAmount: string;
+  status: AccountChargeStatus;
+}
+
 /**
  * Posts a payment to an account: the heart of AMT. In one transaction, with the account row
  * locked: bring the account up to its business date, allocate the money in the payplan's order,
@@ -93,20 +89,34 @@ async function paymentTypeId(code: string, transaction?: Transaction): Promise<n
  * receipt, the journal entry and an outbox event. A deadlock retries the whole transaction.
  */
 export class PaymentPostingService {
-  constructor(private readonly sequelize: Sequelize) {}
+  private readonly sql: Sql;
+  constructor(private readonly sequelize: Sequelize) {
+    this.sql = new Sql(sequelize);
+  }
 
   async post(input: PostPaymentInput, hooks: PostingHooks = {}): Promise<PostedPayment> {
     const amount = new Decimal(input.amount);
     if (amount.lessThanOrEqualTo(0) || amount.decimalPlaces() > 2) {
       throw problems.validation([{ field: 'amount', in: 'body', message: 'amount must be a positive amount with at most 2 decimals' }]);
     }
-    // Reference lookups happen before the transaction, so the account lock is held only for the write.
-    const head = await Account.findByPk(input.accountId, { attributes: ['id', 'regionId', 'payplanId'] });
-    if (!head || (input.scope && !inRegionScope(input.scope, head.regionId))) throw problems.notFound('account');
-    const context = await this.context(head, input.paymentTypeCode);
     return withTransaction(this.sequelize, async (t) => {
-      const account = await Account.findByPk(input.accountId, { lock: t.LOCK.UPDATE, transaction: t });
-      const posted = await this.postLocked(account!, amount, input, t, context);
+      // One statement locks the account and reads its country's business date (the subquery
+      // takes no lock: the nightly close may move the date meanwhile, never under a payment).
+      const [row] = await this.sql.rows<Record<string, unknown> & { businessDateNow: string | null }>(
+        t,
+        `SELECT a.*, (SELECT c.businessDate FROM companyRegions r JOIN countries c ON c.id = r.countryId WHERE r.id = a.regionId) AS businessDateNow
+           FROM accounts a WHERE a.id = ?${this.sql.forUpdate}`,
+        [input.accountId],
+      );
+      if (!row || (input.scope && !inRegionScope(input.scope, Number(row.regionId)))) throw problems.notFound('account');
+      const { businessDateNow, ...columns } = row;
+      const account = Account.build(columns as unknown as CreationAttributes<Account>, { isNewRecord: false, raw: true });
+      const [calendar, payplan, typeId] = await Promise.all([
+        calendarWithBusinessDate(account.regionId, businessDateNow, t),
+        payplanTerms(account.payplanId, t),
+        paymentTypeId(input.paymentTypeCode, t),
+      ]);
+      const posted = await this.postLocked(account, amount, input, t, { calendar, payplan, typeId });
       await hooks.beforeCommit?.(posted, t);
       return posted;
     });
@@ -121,12 +131,16 @@ export class PaymentPostingService {
     return { calendar, payplan, typeId };
   }
 
-  /** The posting itself, for callers that already hold the account lock in their own transaction. */
+  /**
+   * The posting itself, for callers that already hold the account lock in their own transaction.
+   * Plain statements (src/platform/db/sql.ts), one round trip each: this runs for every payment.
+   */
   async postLocked(account: Account, amount: Decimal, input: PostPaymentInput, t: Transaction, context?: PostingContext): Promise<PostedPayment> {
     const { calendar, payplan, typeId } = context ?? (await this.context(account, input.paymentTypeCode, t));
     const businessDate = calendar.businessDate;
     await catchUpNightly(account, payplan, businessDate, t);
     const wasOpen = account.status !== 'closed';
+    const now = new Date();
 
     const allocationRows: PostedPayment['allocations'] = [];
     const creditLines: LineSpec[] = [];
@@ -134,14 +148,7 @@ export class PaymentPostingService {
       // Money on a written-off account is a recovery: it no longer settles the (zeroed) schedule.
       creditLines.push({ ledger: LEDGER.recoveries, credit: toMoneyString(amount), accountId: account.id });
     } else {
-      const [installments, charges] = await Promise.all([
-        InstallmentSchedule.findAll({
-          where: { accountId: account.id, status: { [Op.in]: ['pending', 'partial', 'overdue'] } },
-          order: [['installmentNumber', 'ASC']],
-          transaction: t,
-        }),
-        AccountCharge.findAll({ where: { accountId: account.id, status: { [Op.in]: ['pending', 'partial'] } }, order: [['id', 'ASC']], transaction: t }),
-      ]);
+      const { installments, charges } = await this.openItems(account.id, t);
       const items: OpenItem[] = [
         ...charges.map((c) => ({ kind: 'charge' as const, id: c.id, dueDate: c.dueDate, outstanding: new Decimal(c.amount).minus(c.paidAmount), order: c.id })),
         ...installments.map((i) => ({ kind: 'installment' as const, id: i.id, dueDate: i.dueDate, outstanding: outstanding(i), order: i.installmentNumber })),
@@ -158,11 +165,17 @@ export class PaymentPostingService {
         if (a.kind === 'installment') {
           const i = byId.get(a.id)!;
           const after = installmentAfter(i, a.amount, businessDate);
-          await InstallmentSchedule.update(after, { where: { id: i.id }, transaction: t });
+          await this.sql.write(t, 'UPDATE installmentSchedules SET paidAmount = ?, status = ?, paidDate = ?, updatedAt = ? WHERE id = ?', [
+            after.paidAmount,
+            after.status,
+            after.paidDate,
+            now,
+            i.id,
+          ]);
           Object.assign(i, after);
         } else {
-          const c = chargeById.get(a.id)!;
-          await AccountCharge.update(chargeAfter(c, a.amount), { where: { id: c.id }, transaction: t });
+          const after = chargeAfter(chargeById.get(a.id)!, a.amount);
+          await this.sql.write(t, 'UPDATE accountCharges SET paidAmount = ?, status = ?, updatedAt = ? WHERE id = ?', [after.paidAmount, after.status, now, a.id]);
         }
       }
       if (settled.greaterThan(0)) creditLines.push({ ledger: LEDGER.loansReceivable, credit: toMoneyString(settled), accountId: account.id });
@@ -176,43 +189,52 @@ export class PaymentPostingService {
       account.parBucket = parBucket(account.daysPastDue);
       await this.settleStatus(account, installments, businessDate, input.createdBy ?? null, t);
     }
-    await account.save({ transaction: t });
+    await this.sql.write(
+      t,
+      `UPDATE accounts SET balance = ?, creditBalance = ?, daysPastDue = ?, parBucket = ?, status = ?, activationDate = ?, closedAt = ?,
+              lastNightlyBusinessDate = ?, updatedAt = ? WHERE id = ?`,
+      [account.balance, account.creditBalance, account.daysPastDue, account.parBucket, account.status, account.activationDate ?? null, account.closedAt ?? null, account.lastNightlyBusinessDate ?? null, now, account.id],
+    );
+    account.setDataValue('updatedAt', now);
 
-    const payment = await Payment.create(
-      {
-        accountId: account.id,
-        amount: toMoneyString(amount),
-        currency: calendar.currency,
-        paymentTypeId: typeId,
-        channel: input.channel,
-        transactionRef: input.transactionRef,
-        paymentDate: input.paymentDate ?? new Date(),
-        businessDate,
-        status: 'completed',
-        completedAt: new Date(),
-        paymentMethod: input.paymentMethod ?? null,
-        regionId: account.regionId,
-        createdBy: input.createdBy ?? null,
-      },
-      { transaction: t },
+    const values = {
+      accountId: account.id,
+      amount: toMoneyString(amount),
+      currency: calendar.currency,
+      paymentTypeId: typeId,
+      channel: input.channel,
+      transactionRef: input.transactionRef,
+      paymentDate: input.paymentDate ?? now,
+      businessDate,
+      status: 'completed' as const,
+      completedAt: now,
+      paymentMethod: input.paymentMethod ?? null,
+      regionId: account.regionId,
+      createdBy: input.createdBy ?? null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const { insertId: paymentId } = await this.sql.write(
+      t,
+      `INSERT INTO payments (accountId, amount, currency, paymentTypeId, channel, transactionRef, paymentDate, businessDate, status, completedAt, paymentMethod, regionId, createdBy, createdAt, updatedAt)
+       VALUES ${placeholders(1, 15)}`,
+      Object.values(values),
     );
-    await PaymentAllocation.bulkCreate(
-      allocationRows.map((a) => ({
-        paymentId: payment.id,
-        allocationType: a.kind,
-        installmentScheduleId: a.kind === 'installment' ? a.id : null,
-        accountChargeId: a.kind === 'charge' ? a.id : null,
-        amount: a.amount,
-      })),
-      { transaction: t },
-    );
+    const payment = Payment.build({ id: paymentId, ...values, receiptNumber: null }, { isNewRecord: false, raw: true });
+    if (allocationRows.length > 0) {
+      await this.sql.write(
+        t,
+        `INSERT INTO paymentAllocations (paymentId, allocationType, installmentScheduleId, accountChargeId, amount, createdAt, updatedAt) VALUES ${placeholders(allocationRows.length, 7)}`,
+        allocationRows.flatMap((a) => [paymentId, a.kind, a.kind === 'installment' ? a.id : null, a.kind === 'charge' ? a.id : null, a.amount, now, now]),
+      );
+    }
     const entry = await postEntry(
       {
         businessDate,
         countryId: calendar.countryId,
         description: `Payment ${input.transactionRef} on ${account.accountNumber}`,
         sourceType: 'payment',
-        sourceId: payment.id,
+        sourceId: paymentId,
         accountId: account.id,
         currency: calendar.currency,
         createdBy: input.createdBy ?? null,
@@ -220,32 +242,55 @@ export class PaymentPostingService {
       },
       t,
     );
-    await SyncOutbox.create(
-      {
-        aggregateType: 'payment',
-        aggregateId: payment.id,
-        eventType: 'payment.completed',
-        payload: { paymentId: payment.id, accountId: account.id, amount: toMoneyString(amount), businessDate },
-        target: 'netsuite',
-        availableAt: new Date(),
-      },
-      { transaction: t },
+    await this.sql.write(
+      t,
+      `INSERT INTO syncOutbox (aggregateType, aggregateId, eventType, payload, target, status, attempts, availableAt, createdAt, updatedAt) VALUES ${placeholders(1, 10)}`,
+      ['payment', paymentId, 'payment.completed', JSON.stringify({ paymentId, accountId: account.id, amount: toMoneyString(amount), businessDate }), 'netsuite', 'pending', 0, now, now, now],
     );
     const effects = await paymentEvents.emitPosted({ payment, account, businessDate, paidOff: wasOpen && account.status === 'closed' }, t);
     // The gapless receipt number comes last: its row stays locked until commit, and every
     // payment in the company queues on it, so it is held for as few statements as possible.
     const receiptNumber = await nextNumber('receipt', t);
-    await Payment.update({ receiptNumber }, { where: { id: payment.id }, transaction: t });
-    await Receipt.create(
-      { receiptNumber, paymentId: payment.id, accountId: account.id, amount: toMoneyString(amount), issuedAt: new Date(), channel: 'sms' },
-      { transaction: t },
-    );
-    payment.receiptNumber = receiptNumber;
+    await this.sql.write(t, 'UPDATE payments SET receiptNumber = ? WHERE id = ?', [receiptNumber, paymentId]);
+    await this.sql.write(t, `INSERT INTO receipts (receiptNumber, paymentId, accountId, amount, issuedAt, channel, createdAt, updatedAt) VALUES ${placeholders(1, 8)}`, [
+      receiptNumber,
+      paymentId,
+      account.id,
+      toMoneyString(amount),
+      now,
+      'sms',
+      now,
+      now,
+    ]);
+    payment.setDataValue('receiptNumber', receiptNumber);
     return { payment, account, allocations: allocationRows, receiptNumber, journalEntryId: entry.id, effects };
   }
 
+  /** What the account still owes, instalments and charges, in one statement. */
+  private async openItems(accountId: number, t: Transaction): Promise<{ installments: OpenInstallment[]; charges: OpenCharge[] }> {
+    const rows = await this.sql.rows<OpenInstallment & { kind: 'installment' | 'charge' }>(
+      t,
+      `SELECT 'installment' AS kind, id, installmentNumber, dueDate, amount, paidAmount, status, paidDate
+         FROM installmentSchedules WHERE accountId = ? AND status IN ('pending', 'partial', 'overdue')
+       UNION ALL
+       SELECT 'charge' AS kind, id, 0 AS installmentNumber, dueDate, amount, paidAmount, status, NULL AS paidDate
+         FROM accountCharges WHERE accountId = ? AND status IN ('pending', 'partial')`,
+      [accountId, accountId],
+    );
+    const installments: OpenInstallment[] = [];
+    const charges: OpenCharge[] = [];
+    for (const r of rows) {
+      const item = { ...r, id: Number(r.id), installmentNumber: Number(r.installmentNumber) };
+      if (r.kind === 'installment') installments.push(item);
+      else charges.push(item as OpenCharge);
+    }
+    installments.sort((a, b) => a.installmentNumber - b.installmentNumber);
+    charges.sort((a, b) => a.id - b.id);
+    return { installments, charges };
+  }
+
   /** pending -> active on the down payment; suspended -> active when caught up; -> closed when paid off. */
-  private async settleStatus(account: Account, installments: InstallmentSchedule[], businessDate: string, by: number | null, t: Transaction) {
+  private async settleStatus(account: Account, installments: OpenInstallment[], businessDate: string, by: number | null, t: Transaction) {
     const ctx = { by, businessDate };
     if (account.status === 'pending') {
       const down = installments.find((i) => i.installmentNumber === 0);

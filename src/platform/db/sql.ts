@@ -1,0 +1,75 @@
+import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
+import { isMysql } from './sequelize';
+
+/**
+ * Plain SQL on a transaction's own connection, for the hot money paths (payment posting): one
+ * statement, one round trip, no model instances. On MySQL it goes straight to the mysql2
+ * connection Sequelize opened for the transaction, which keeps Sequelize's settings (UTC
+ * timezone, DATE as 'YYYY-MM-DD', DECIMAL as strings); elsewhere (SQLite, the demo) through
+ * sequelize.query. Values are always bound with `?`, never concatenated into the text.
+ */
+export type SqlValue = string | number | Date | null;
+
+export interface WriteResult {
+  insertId: number;
+  affectedRows: number;
+}
+
+interface Mysql2Connection {
+  query(options: { sql: string; values: SqlValue[] }, cb: (err: Error | null, result: unknown) => void): void;
+}
+
+function mysqlConnection(t: Transaction): Mysql2Connection | undefined {
+  const conn = (t as unknown as { connection?: Mysql2Connection }).connection;
+  return conn && typeof conn.query === 'function' ? conn : undefined;
+}
+
+type QueryClass = new (connection: unknown, sequelize: Sequelize, options: object) => { formatError(err: Error, stack?: string): Error };
+
+/** mysql2 errors become the same Sequelize errors (UniqueConstraintError, DatabaseError, ...) models throw. */
+function runOnConnection<T>(sequelize: Sequelize, conn: Mysql2Connection, sql: string, values: SqlValue[]): Promise<T> {
+  return new Promise((resolve, reject) =>
+    conn.query({ sql, values }, (err, result) => {
+      if (!err) return resolve(result as T);
+      const Query = (sequelize as unknown as { dialect: { Query: QueryClass } }).dialect.Query;
+      const wrapped = new Query(conn, sequelize, {}).formatError(Object.assign(err, { sql }), err.stack);
+      reject(wrapped);
+    }),
+  );
+}
+
+export class Sql {
+  private readonly mysql: boolean;
+  constructor(private readonly sequelize: Sequelize) {
+    this.mysql = isMysql(sequelize);
+  }
+
+  /** Rows of a SELECT, as plain objects. */
+  async rows<T extends object>(t: Transaction, sql: string, values: SqlValue[] = []): Promise<T[]> {
+    const conn = this.mysql ? mysqlConnection(t) : undefined;
+    if (conn) return runOnConnection<T[]>(this.sequelize, conn, sql, values);
+    return this.sequelize.query<T>(sql, { replacements: values, type: QueryTypes.SELECT, transaction: t });
+  }
+
+  /** An INSERT, UPDATE or DELETE: the new row's id (inserts) and the rows it changed. */
+  async write(t: Transaction, sql: string, values: SqlValue[] = []): Promise<WriteResult> {
+    const conn = this.mysql ? mysqlConnection(t) : undefined;
+    if (conn) {
+      const r = await runOnConnection<{ insertId: number; affectedRows: number }>(this.sequelize, conn, sql, values);
+      return { insertId: Number(r.insertId), affectedRows: r.affectedRows };
+    }
+    const [, meta] = (await this.sequelize.query(sql, { replacements: values, type: QueryTypes.RAW, transaction: t })) as [unknown, { lastID?: number; changes?: number }];
+    return { insertId: Number(meta?.lastID ?? 0), affectedRows: Number(meta?.changes ?? 0) };
+  }
+
+  /** `FOR UPDATE` where the dialect has row locks (SQLite serialises writers instead). */
+  get forUpdate(): string {
+    return this.mysql ? ' FOR UPDATE' : '';
+  }
+}
+
+/** `(?, ?, ?), (?, ?, ?)`: placeholders for a multi-row INSERT of `rows` rows of `width` values. */
+export function placeholders(rows: number, width: number): string {
+  const row = `(${Array.from({ length: width }, () => '?').join(', ')})`;
+  return Array.from({ length: rows }, () => row).join(', ');
+}
