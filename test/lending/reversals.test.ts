@@ -61,18 +61,49 @@ describe('lending: payment reversals (maker-checker)', () => {
 
   it('re-opens a closed account and takes the overpayment back from the credit balance', async () => {
     const account = await openAccount(market, { price: '500.00', downPayment: '100.00', duration: 2, startDate: '2026-11-20' });
+    expect((await pay(checker, account.id, '100.00')).body.account.status).to.equal('active');
     const before = await accountState(account.id);
-    const paid = await pay(checker, account.id, '650.00');
+    const paid = await pay(checker, account.id, '550.00');
     expect(paid.body.account).to.include({ status: 'closed', creditBalance: '150.00', balance: '0.00' });
 
     const approved = await reverse(paid.body.payment.id);
     expect(approved.status).to.equal(200);
     const after = await accountState(account.id);
     expect(after.installments).to.deep.equal(before.installments);
-    expect(after.account).to.include({ balance: '500.00', creditBalance: '0.00', status: 'active', daysPastDue: 0 });
+    expect(after.account).to.include({ balance: '400.00', creditBalance: '0.00', status: 'active', daysPastDue: 0 });
     const history = await AccountStatusHistory.findAll({ where: { accountId: account.id }, order: [['id', 'ASC']] });
     expect(history.map((h) => `${h.previousStatus ?? ''}->${h.newStatus}`)).to.deep.equal(['->pending', 'pending->active', 'active->closed', 'closed->active']);
     await expectBooksBalanced([account.id]);
+  });
+
+  it('reversing the down payment that activated the account makes it pending again, with its history', async () => {
+    const account = await openAccount(market, { price: '1000.00', downPayment: '100.00', duration: 3, frequency: 'weekly', startDate: '2026-11-20' });
+    const before = await accountState(account.id);
+    const down = await pay(checker, account.id, '100.00');
+    expect(down.body.account).to.include({ status: 'active', activationDate: '2026-11-20' });
+
+    expect((await reverse(down.body.payment.id)).status).to.equal(200);
+    expect(await accountState(account.id)).to.deep.equal(before);
+    const view = await call('get', `/accounts/${account.id}`, checker);
+    expect(view.body).to.include({ status: 'pending', activationDate: null });
+    const history = await AccountStatusHistory.findAll({ where: { accountId: account.id }, order: [['id', 'ASC']] });
+    expect(history.map((h) => `${h.previousStatus ?? ''}->${h.newStatus}`)).to.deep.equal(['->pending', 'pending->active', 'active->pending']);
+    expect(history.at(-1)!.reason).to.match(/down payment is owed again/);
+
+    // Paying the down payment again activates it again; a paid-off account whose only payment is
+    // reversed goes straight back to pending.
+    expect((await pay(checker, account.id, '100.00')).body.account).to.include({ status: 'active', activationDate: '2026-11-20' });
+    await expectBooksBalanced([account.id]);
+    await expectBalanceMatchesItems(account.id);
+
+    const other = await openAccount(market, { price: '500.00', downPayment: '100.00', duration: 2, startDate: '2026-11-20' });
+    const all = await pay(checker, other.id, '500.00');
+    expect(all.body.account.status).to.equal('closed');
+    expect((await reverse(all.body.payment.id)).status).to.equal(200);
+    const otherHistory = await AccountStatusHistory.findAll({ where: { accountId: other.id }, order: [['id', 'ASC']] });
+    expect(otherHistory.map((h) => `${h.previousStatus ?? ''}->${h.newStatus}`)).to.deep.equal(['->pending', 'pending->active', 'active->closed', 'closed->pending']);
+    expect((await accountState(other.id)).account).to.include({ status: 'pending', balance: '500.00' });
+    await expectBooksBalanced([other.id]);
   });
 
   it('a reversal that brings arrears back suspends the account again', async () => {

@@ -3,15 +3,15 @@ import { problems } from '../../platform/http/problem';
 import { Account, AccountStatusHistory, type AccountStatus } from './models';
 
 /**
- * The account state machine. pending -> active once the down payment is paid; active <->
- * suspended on arrears; closed when paid off (re-opened only when a reversal brings a balance
+ * The account state machine. pending -> active once the down payment is paid (back to pending
+ * when a reversal or refund takes that down payment back); active <-> suspended on arrears; closed when paid off (re-opened only when a reversal brings a balance
  * back); written_off and repossessed end the contract.
  */
 export const TRANSITIONS: Readonly<Record<AccountStatus, readonly AccountStatus[]>> = {
   pending: ['active', 'closed', 'written_off'],
-  active: ['suspended', 'closed', 'written_off', 'repossessed'],
-  suspended: ['active', 'closed', 'written_off', 'repossessed'],
-  closed: ['active'],
+  active: ['suspended', 'closed', 'written_off', 'repossessed', 'pending'],
+  suspended: ['active', 'closed', 'written_off', 'repossessed', 'pending'],
+  closed: ['active', 'pending'],
   written_off: [],
   repossessed: ['written_off'],
 };

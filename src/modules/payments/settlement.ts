@@ -143,13 +143,20 @@ export async function settleAccount(
 ): Promise<void> {
   const open = await InstallmentSchedule.findAll({
     where: { accountId: account.id, status: { [Op.in]: ['pending', 'partial', 'overdue'] } },
-    attributes: ['dueDate', 'amount', 'paidAmount', 'status'],
+    attributes: ['installmentNumber', 'dueDate', 'amount', 'paidAmount', 'status'],
     transaction: t,
   });
   account.daysPastDue = daysPastDue(open, businessDate);
   account.parBucket = parBucket(account.daysPastDue);
   const owes = new Decimal(account.balance).greaterThan(0);
   const tx = { by: ctx.by, businessDate };
+  // The down payment owed again (its payment was reversed or refunded): the account is not activated.
+  const downPaymentOwed = open.some((i) => i.installmentNumber === 0);
+  if (downPaymentOwed && (account.status === 'active' || account.status === 'suspended' || (account.status === 'closed' && owes))) {
+    await transition(account, 'pending', { ...tx, reason: `${ctx.reason}: the down payment is owed again` }, t);
+    account.activationDate = null;
+    account.closedAt = null;
+  }
   if (account.status === 'closed' && owes) await transition(account, 'active', { ...tx, reason: `${ctx.reason}: a balance is owed again` }, t);
   if ((account.status === 'active' || account.status === 'suspended') && !owes) {
     await transition(account, 'closed', { ...tx, reason: `${ctx.reason}: nothing owed` }, t);
