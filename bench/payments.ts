@@ -3,6 +3,8 @@
  *
  *  (a) raw ceiling: mysql2 directly, 32 connections; per payment: BEGIN, lock the account row,
  *      insert the payment, update the balance, insert a journal entry with two lines, COMMIT.
+ *  (a') the same database statements the API path runs for one payment (17 round trips), mysql2
+ *      directly: no HTTP, no application code. Printed for diagnosis: it bounds (b) on this machine.
  *  (b) the real API in its own process (as deployed): 32 concurrent HTTP clients, authenticated,
  *      each POST /api/v1/payments with an Idempotency-Key, doing allocation, ledger, receipt and
  *      outbox.
@@ -17,6 +19,7 @@ import { recreateDatabase, sequelizeCli } from '../test/support/database';
 import { round, runClosedLoop } from './lib/stats';
 import { freePort, startApi } from './lib/api-process';
 import { rawCeiling } from './lib/raw-ceiling';
+import { statementCeiling } from './lib/statement-ceiling';
 import { loadConfig } from '../src/platform/config';
 import { createRuntime } from '../src/runtime';
 import { AccountService } from '../src/modules/accounts/account.service';
@@ -104,6 +107,11 @@ async function main() {
 
   const raw = await rawCeiling({ url: BASE, concurrency: CONCURRENCY, total: PAYMENTS, accountIds: accounts.raw });
   log(`raw ceiling (mysql2): ${round(raw.tps)} payments/s, p50 ${round(raw.p50Ms, 2)} ms, p99 ${round(raw.p99Ms, 2)} ms, errors ${raw.errors}`);
+  const statements = await statementCeiling({ url: BASE, concurrency: CONCURRENCY, total: PAYMENTS, accountIds: accounts.raw, refPrefix: `STMT-${randomUUID().slice(0, 8)}` });
+  log(
+    `the API path's 17 statements, mysql2 directly (no HTTP, no app code): ${round(statements.tps)} payments/s, p50 ${round(statements.p50Ms, 2)} ms, p99 ${round(statements.p99Ms, 2)} ms, ` +
+      `errors ${statements.errors} (${round((statements.tps / raw.tps) * 100, 1)}% of raw: the most the API can reach here)`,
+  );
 
   const port = await freePort();
   const api = await startApi(port, { NODE_ENV: 'development', DATABASE_URL: BASE, REDIS_URL: REDIS, LOG_LEVEL, DB_POOL_MAX: '32', QUEUE_PREFIX: 'amt-bench' });
