@@ -1,4 +1,4 @@
-import { Op, QueryTypes, type CreationAttributes, type Sequelize, type Transaction } from 'sequelize';
+import { QueryTypes, type CreationAttributes, type QueryOptions, type Sequelize, type Transaction } from 'sequelize';
 import { addDays, type CalendarDate } from '../../platform/dates';
 import { withTransaction } from '../../platform/db/transaction';
 import { toMoneyString } from '../../platform/money';
@@ -22,7 +22,8 @@ import { UNPAID_PAST_DUE } from './close-day.sql';
  * The rows are the outbox's (src/modules/notifications/outbox.ts): a pending notification
  * rendered with its findTemplate and renderTemplate, as enqueueNotification writes it, but a chunk
  * at a time: the existing dedupe keys in one query and the new rows in one multi-row INSERT
- * (which ignores a key a concurrent run wrote meanwhile), not three queries per reminder.
+ * (which ignores a key a concurrent run wrote meanwhile; raw rows, no model instance each), not
+ * three queries per reminder.
  */
 export interface ReminderWrite {
   created: number;
@@ -53,10 +54,20 @@ export function bulkOutboxWriter(): ReminderWriter {
   return async (inputs, t) => {
     const out: ReminderWrite = { created: 0, existing: 0, failed: 0, errors: [] };
     const keys = inputs.map((i) => i.dedupeKey).filter((k): k is string => !!k);
+    const sequelize = Notification.sequelize!;
     const existing = new Set(
-      keys.length ? (await Notification.findAll({ where: { dedupeKey: { [Op.in]: keys } }, attributes: ['dedupeKey'], transaction: t })).map((n) => n.dedupeKey) : [],
+      keys.length
+        ? (
+            await sequelize.query<{ dedupeKey: string }>('SELECT dedupeKey FROM notifications WHERE dedupeKey IN (:keys)', {
+              replacements: { keys },
+              type: QueryTypes.SELECT,
+              transaction: t,
+            })
+          ).map((n) => n.dedupeKey)
+        : [],
     );
-    const rows: CreationAttributes<Notification>[] = [];
+    const now = new Date();
+    const rows: (CreationAttributes<Notification> & { attempts: number; createdAt: Date; updatedAt: Date })[] = [];
     for (const input of inputs) {
       if (input.dedupeKey && existing.has(input.dedupeKey)) {
         out.existing++;
@@ -76,6 +87,9 @@ export function bulkOutboxWriter(): ReminderWriter {
           status: 'pending',
           sendAfter: input.sendAfter ?? new Date(),
           dedupeKey: input.dedupeKey ?? null,
+          attempts: 0,
+          createdAt: now,
+          updatedAt: now,
         });
       } catch (err) {
         // A missing template is an operator's fix, not a reason to fail the close: counted and listed.
@@ -84,7 +98,10 @@ export function bulkOutboxWriter(): ReminderWriter {
         if (out.errors.length < MAX_ERRORS) out.errors.push({ message: err.message, accountId: input.accountId ?? null, step: 'reminders' });
       }
     }
-    if (rows.length) await Notification.bulkCreate(rows, { ignoreDuplicates: true, transaction: t });
+    // The table's own INSERT (no model instance per row), the model's attributes for the values'
+    // formats; a key a concurrent run wrote meanwhile is ignored.
+    const insert: QueryOptions & { ignoreDuplicates: boolean } = { ignoreDuplicates: true, transaction: t };
+    if (rows.length) await sequelize.getQueryInterface().bulkInsert('notifications', rows, insert, Notification.getAttributes());
     out.created = rows.length;
     return out;
   };
