@@ -167,6 +167,41 @@ describe('devices: payments buy credit days and OpenPAYGO tokens', () => {
     expect(decodeOnDevice(device, approved.body.token, 2)).to.include({ status: 'VALID', type: 'SET_TIME', value: 0 });
   });
 
+  it('an approved refund takes back the days the refunded money bought (reason refund) and mints SET_TIME; a rejected one changes nothing', async () => {
+    const { account, device } = await accountWithDevice(market, admin, PLAN);
+    const first = await pay(admin, account.id, '1000.00'); // 20 days
+    const second = await pay(admin, account.id, '500.00'); // 10 days
+    const refundOf = (amount: string) =>
+      call('post', '/refunds', maker, { paymentId: second.body.payment.id, amount, reason: 'customer paid twice', method: 'mobile_money', destination: '+254711000000' });
+
+    const rejected = await refundOf('120.00');
+    expect((await call('post', `/refunds/${rejected.body.id}/reject`, checker, { reason: 'no proof' })).status).to.equal(200);
+    expect(Number(await CreditDayEntry.sum('days', { where: { accountId: account.id } }))).to.equal(30);
+
+    const requested = await refundOf('120.00'); // 1380 kept -> 27 days: 3 go, the 30 left carry over
+    expect(requested.status, JSON.stringify(requested.body)).to.equal(201);
+    const approved = await call('post', `/refunds/${requested.body.id}/approve`, checker);
+    expect(approved.status, JSON.stringify(approved.body)).to.equal(200);
+    expect(approved.body).to.include({ status: 'approved', creditDays: -3 });
+    expect(approved.body.tokens).to.have.length(1);
+    expect(approved.body.tokens[0]).to.include({ tokenType: 'SET_TIME', value: 27, tokenCount: 5 });
+    expect(decodeOnDevice(device, approved.body.token, 4)).to.deep.equal({ status: 'VALID', type: 'SET_TIME', value: 27, count: 5, extended: false });
+
+    const entries = await CreditDayEntry.findAll({ where: { accountId: account.id }, order: [['id', 'ASC']] });
+    expect(entries.map((e) => [e.reason, e.days, e.paymentId])).to.deep.equal([
+      ['payment', 20, first.body.payment.id],
+      ['payment', 10, second.body.payment.id],
+      ['refund', -3, second.body.payment.id],
+    ]);
+    expect((await tokensOf(device.id)).at(-1)).to.include({ source: 'refund', paymentId: second.body.payment.id });
+
+    // The rule holds from here on: 1380 + 20 = 1400 kept buys 28 days, one more.
+    const next = await pay(admin, account.id, '20.00');
+    expect(next.body.creditDays).to.equal(1);
+    expect(next.body.tokens[0]).to.include({ tokenType: 'ADD_TIME', value: 1, tokenCount: 6 });
+    await expectBooksBalanced([account.id]);
+  });
+
   it('accounts without devices still get their days; devices without OpenPAYGO get no token', async () => {
     const bare = await openAccount(market, PLAN);
     const res = await pay(admin, bare.id, '1000.00');

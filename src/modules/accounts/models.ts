@@ -44,7 +44,7 @@ export type AccountUpgradeStatus = (typeof ACCOUNT_UPGRADE_STATUSES)[number];
 export const REPOSSESSION_STATUSES = ['scheduled', 'completed', 'cancelled'] as const;
 export type RepossessionStatus = (typeof REPOSSESSION_STATUSES)[number];
 
-export const CREDIT_DAY_REASONS = ['payment', 'grant', 'reversal', 'removal', 'manual'] as const;
+export const CREDIT_DAY_REASONS = ['payment', 'grant', 'reversal', 'removal', 'manual', 'refund'] as const;
 export type CreditDayReason = (typeof CREDIT_DAY_REASONS)[number];
 
 export class Account extends Model<InferAttributes<Account>, InferCreationAttributes<Account>> {

@@ -96,12 +96,16 @@ export function refundRoutes(ctx: AppContext): RouteSpec[] {
       description:
         'In one transaction with the account locked: the amount comes first from the account\'s credit balance, the rest by taking back the payment\'s ' +
         'instalment and charge allocations newest first (the customer owes that again; a closed account re-opens). For a recovery on a written-off ' +
-        'account the rest reduces recoveries (Dr 4500). The approver must not be the requester (403).',
+        'account the rest reduces recoveries (Dr 4500). Credit days the refunded money had bought are taken back, with a SET_TIME token for each ' +
+        'device (creditDays, tokens in the answer). The approver must not be the requester (403).',
       tags,
       access: { permission: 'refunds:approve' },
       params: idParams,
       responses: decided,
-      handler: async (req) => ({ body: refundView(await refunds.approve(actorOf(req), req.valid.params.id)) }),
+      handler: async (req) => {
+        const { refund, effects } = await refunds.approve(actorOf(req), req.valid.params.id);
+        return { body: { ...refundView(refund), ...effects } };
+      },
     }),
     defineRoute<{ id: number }, unknown, { reason: string }>({
       method: 'post',

@@ -9,6 +9,7 @@ import { SystemLog } from '../audit/models';
 import { SyncOutbox } from '../integrations/models';
 import { LEDGER, type LedgerCode } from '../ledger/chart';
 import { postEntry, type LineSpec } from '../ledger/journal.service';
+import { paymentEvents, type Effects } from '../payments/events';
 import { Payment, PaymentAllocation, PaymentReversal } from '../payments/models';
 import { refuseOwnRequest, type Actor } from '../payments/maker-checker';
 import { lockAccount, preparedAccount, settleAccount, unapplyAllocations } from '../payments/settlement';
@@ -145,7 +146,7 @@ export class RefundService {
     });
   }
 
-  async approve(actor: Actor, id: number): Promise<Refund> {
+  async approve(actor: Actor, id: number): Promise<{ refund: Refund; effects: Effects }> {
     const visible = await this.visibleRefund(actor, id);
     refuseOwnRequest(visible.requestedBy, actor, 'refund');
     if (!visible.paymentId) throw problems.conflict('This refund is not of a payment; it is decided where it was raised.', 'not-a-payment-refund');
@@ -205,6 +206,9 @@ export class RefundService {
         t,
       );
       await refund.update({ status: 'approved', approvedBy: actor.employeeId, decidedAt: new Date(), journalEntryId: entry.id }, { transaction: t });
+      // Other domains take back what the money given back had bought (devices: credit days and a
+      // token); after the status change, so the refund counts as given back.
+      const effects = await paymentEvents.emitRefunded({ payment, account, businessDate, refundId: refund.id, refundedBy: actor.employeeId }, t);
       await SyncOutbox.create(
         {
           aggregateType: 'refund',
@@ -220,7 +224,7 @@ export class RefundService {
         { userId: actor.employeeId, action: 'refund.approve', entity: 'refunds', entityId: refund.id, oldValues: { status: 'pending' }, newValues: { status: 'approved', journalEntryId: entry.id } },
         { transaction: t },
       );
-      return refund;
+      return { refund, effects };
     });
   }
 

@@ -11,13 +11,13 @@ import { payplanTerms } from '../catalogue/payplan-terms';
 import { Customer } from '../customers/models';
 import { requestSend } from '../notifications/jobs';
 import { enqueueNotification, NotificationError } from '../notifications/outbox';
-import { paymentEvents, type Effects, type PaymentPostedEvent, type PaymentReversedEvent } from '../payments/events';
+import { paymentEvents, type Effects, type PaymentPostedEvent, type PaymentRefundedEvent, type PaymentReversedEvent } from '../payments/events';
 import type { Payment } from '../payments/models';
 import { DeviceToken } from './models';
 import { DAY_MS, DeviceTokenError, wholeSeconds, lockDevice, mintTokens, spacedToken, type MintedToken, type MintSpec } from './tokens';
 
-/** Credit-day entries that follow from payments: their sum is what payments have bought so far. */
-const PAYMENT_REASONS = ['payment', 'reversal'] as const;
+/** Credit-day entries that follow from payments (and refunds of them): their sum is what the money kept has bought so far. */
+const PAYMENT_REASONS = ['payment', 'reversal', 'refund'] as const;
 
 export interface CreditDeps {
   crypto: DataCrypto;
@@ -46,10 +46,11 @@ export function remainingDays(expiry: Date | null, now: Date): number {
 
 /**
  * Payments buy days of device use. The rule is one invariant: the days granted for payments (the
- * sum of creditDayEntries with reason payment or reversal) equal floor(total of the account's
- * completed payments / payplan.dailyRate). So a remainder smaller than a day carries over to the
- * next payment, a reversal takes back exactly what the books no longer support, and no float is
- * ever involved (Decimal, integer division).
+ * sum of creditDayEntries with reason payment, reversal or refund) equal floor((total of the
+ * account's completed payments - what approved refunds gave back of them) / payplan.dailyRate).
+ * So a remainder smaller than a day carries over to the next payment, a reversal or a refund takes
+ * back exactly what the books no longer support, and no float is ever involved (Decimal, integer
+ * division).
  *
  * Runs inside the payment's transaction with the account row locked (payments lock it first);
  * each device row is then locked (SELECT ... FOR UPDATE, in id order) before a token is minted
@@ -68,10 +69,11 @@ export class CreditService {
     const [row] = await sql.rows<{ paid: string | number | null; granted: string | number | null; devices: string | null }>(
       t,
       `SELECT
-         (SELECT COALESCE(SUM(amount), 0) FROM payments WHERE accountId = ? AND status = 'completed') AS paid,
+         (SELECT COALESCE(SUM(amount), 0) FROM payments WHERE accountId = ? AND status = 'completed')
+           - (SELECT COALESCE(SUM(amount), 0) FROM refunds WHERE accountId = ? AND paymentId IS NOT NULL AND status IN ('approved', 'completed')) AS paid,
          (SELECT COALESCE(SUM(days), 0) FROM creditDayEntries WHERE accountId = ? AND reason IN (${PAYMENT_REASONS.map(() => '?').join(', ')})) AS granted,
          (SELECT GROUP_CONCAT(deviceId) FROM accountDevices WHERE accountId = ? AND status = 'active') AS devices`,
-      [account.id, account.id, ...PAYMENT_REASONS, account.id],
+      [account.id, account.id, account.id, ...PAYMENT_REASONS, account.id],
     );
     const deviceIds = String(row?.devices ?? '')
       .split(',')
@@ -110,7 +112,7 @@ export class CreditService {
     return minted;
   }
 
-  private async moveCredit(account: Account, days: number, reason: 'payment' | 'reversal', payment: Payment, by: number | null, now: Date, t: Transaction): Promise<Date | null> {
+  private async moveCredit(account: Account, days: number, reason: 'payment' | 'reversal' | 'refund', payment: Payment, by: number | null, now: Date, t: Transaction): Promise<Date | null> {
     if (days === 0) return account.creditExpiresAt ?? null;
     const current = account.creditExpiresAt ?? null;
     const base = days > 0 ? Math.max(now.getTime(), current?.getTime() ?? 0) : (current ?? now).getTime();
@@ -166,31 +168,46 @@ export class CreditService {
 
   async onReversed(event: PaymentReversedEvent, t: Transaction): Promise<CreditEffects> {
     const { account, payment, reversedBy } = event;
+    // The reversed payment is no longer completed: what remains buys fewer days (never more here).
+    const disabledByPayment = async () =>
+      new Set((await DeviceToken.findAll({ where: { paymentId: payment.id, tokenType: 'DISABLE_PAYG' }, attributes: ['deviceId'], transaction: t })).map((d) => d.deviceId));
+    return this.takeBack(account, payment, reversedBy, 'reversal', `payment ${payment.receiptNumber ?? payment.id} reversed`, disabledByPayment, t);
+  }
+
+  /** Money given back no longer buys days: the refunded amount leaves the sum the rule counts. */
+  async onRefunded(event: PaymentRefundedEvent, t: Transaction): Promise<CreditEffects> {
+    const { account, payment, refundId, refundedBy } = event;
+    return this.takeBack(account, payment, refundedBy, 'refund', `refund ${refundId} of payment ${payment.receiptNumber ?? payment.id}`, async () => new Set(), t);
+  }
+
+  /**
+   * Days the account no longer has paid for are taken back (creditDayEntries, negative) and each
+   * device gets a SET_TIME token with what remains; a device that payoff had unlocked goes back
+   * under pay-as-you-go. Nothing is minted while the account stays closed.
+   */
+  private async takeBack(
+    account: Account,
+    payment: Payment,
+    by: number | null,
+    source: 'reversal' | 'refund',
+    reason: string,
+    disabledByPayment: () => Promise<Set<number>>,
+    t: Transaction,
+  ): Promise<CreditEffects> {
     const now = new Date();
     const errors: NonNullable<CreditEffects['tokenErrors']> = [];
-    // The reversed payment is no longer completed: what remains buys fewer days (never more here).
     const { owed, deviceIds } = await this.owedDaysAndDevices(account, t);
     const days = Math.min(0, owed);
-    const expiry = await this.moveCredit(account, days, 'reversal', payment, reversedBy, now, t);
+    const expiry = await this.moveCredit(account, days, source, payment, by, now, t);
     if (account.status === 'closed') return this.effects(days, expiry, [], errors);
 
-    const disabledByPayment = new Set(
-      (await DeviceToken.findAll({ where: { paymentId: payment.id, tokenType: 'DISABLE_PAYG' }, attributes: ['deviceId'], transaction: t })).map((d) => d.deviceId),
-    );
+    const unlockedByPayment = await disabledByPayment();
     const remaining = remainingDays(expiry, now);
     const minted = await this.mintForDevices(
       deviceIds,
       (deviceId, paygDisabled) =>
-        days < 0 || disabledByPayment.has(deviceId) || paygDisabled
-          ? {
-              type: 'SET_TIME',
-              value: remaining,
-              source: 'reversal',
-              accountId: account.id,
-              paymentId: payment.id,
-              requestedBy: reversedBy,
-              reason: `payment ${payment.receiptNumber ?? payment.id} reversed`,
-            }
+        days < 0 || unlockedByPayment.has(deviceId) || paygDisabled
+          ? { type: 'SET_TIME', value: remaining, source, accountId: account.id, paymentId: payment.id, requestedBy: by, reason }
           : null,
       t,
       errors,
@@ -272,6 +289,7 @@ export function registerCreditListeners(ctx: Pick<AppContext, 'config' | 'logger
   registered = true;
   paymentEvents.onPosted((event, t) => new CreditService(deps!).onPosted(event, t));
   paymentEvents.onReversed((event, t) => new CreditService(deps!).onReversed(event, t));
+  paymentEvents.onRefunded((event, t) => new CreditService(deps!).onRefunded(event, t));
 }
 
 /** For tests: swap what the registered listeners use (e.g. a capturing logger); returns the previous. */

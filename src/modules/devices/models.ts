@@ -22,7 +22,7 @@ export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
 export const DEVICE_TOKEN_TYPES = ['ADD_TIME', 'SET_TIME', 'DISABLE_PAYG', 'COUNTER_SYNC'] as const;
 export type DeviceTokenType = (typeof DEVICE_TOKEN_TYPES)[number];
 
-export const DEVICE_TOKEN_SOURCES = ['payment', 'manual', 'resend', 'reversal', 'system'] as const;
+export const DEVICE_TOKEN_SOURCES = ['payment', 'manual', 'resend', 'reversal', 'system', 'refund'] as const;
 export type DeviceTokenSource = (typeof DEVICE_TOKEN_SOURCES)[number];
 
 export class DeviceModel extends Model<InferAttributes<DeviceModel>, InferCreationAttributes<DeviceModel>> {
