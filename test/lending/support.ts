@@ -12,7 +12,7 @@ import { api, loginAs, testRuntime } from '../support/app';
  */
 export type Client = Awaited<ReturnType<typeof api>>;
 
-export async function call(method: 'get' | 'post', path: string, token: string | undefined, body?: object, headers: Record<string, string> = {}) {
+export async function call(method: 'get' | 'post' | 'patch', path: string, token: string | undefined, body?: object, headers: Record<string, string> = {}) {
   const client = await api();
   let req = client[method](`/api/v1${path}`);
   if (token) req = req.set('Authorization', `Bearer ${token}`);

@@ -1,0 +1,218 @@
+import { Op, UniqueConstraintError, type Sequelize, type WhereOptions } from 'sequelize';
+import { inRegionScope, type RegionScope } from '../../platform/auth/principal';
+import type { DataCrypto } from '../../platform/crypto';
+import { withTransaction } from '../../platform/db/transaction';
+import { decodeCursor, encodeCursor, type Paged } from '../../platform/http/pagination';
+import { problems } from '../../platform/http/problem';
+import { SystemLog } from '../audit/models';
+import { CompanyRegion } from '../organisation/models';
+import { BlacklistEntry, Customer, CustomerAddress, KycCheck, type Gender, type KycDecision, type KycStatus } from './models';
+
+/** The AES-GCM context national IDs are encrypted under: a ciphertext moved to another column fails to decrypt. */
+const NATIONAL_ID_CONTEXT = 'customers.nationalId';
+
+export interface CustomerActor {
+  employeeId: number;
+  scope: RegionScope;
+  /** customers:kyc: may see full national IDs and decide KYC. */
+  kyc: boolean;
+}
+
+export interface OnboardInput {
+  firstName: string;
+  lastName: string;
+  phone: string;
+  email?: string;
+  nationalId?: string;
+  dateOfBirth?: string;
+  gender?: Gender;
+  regionId: number;
+  agentId?: number;
+  preferredLanguage?: string;
+  referredBy?: number;
+  address?: { addressLine: string; landmark?: string; city?: string; district?: string; latitude?: string; longitude?: string };
+}
+
+export type CustomerPatch = Partial<Pick<OnboardInput, 'firstName' | 'lastName' | 'phone' | 'email' | 'nationalId' | 'dateOfBirth' | 'gender' | 'preferredLanguage' | 'agentId'>>;
+
+export interface CustomerQuery {
+  limit: number;
+  cursor?: string;
+  phone?: string;
+  nationalId?: string;
+  kycStatus?: KycStatus;
+  regionId?: number;
+  q?: string;
+}
+
+/** National IDs are compared and indexed as written on the card, without spaces or case. */
+export function normaliseNationalId(value: string): string {
+  return value.replace(/[\s-]+/g, '').toUpperCase();
+}
+
+/** Customers: onboarding by field agents, KYC decisions by back office, region-scoped reads. */
+export class CustomerService {
+  constructor(
+    private readonly sequelize: Sequelize,
+    private readonly crypto: DataCrypto,
+  ) {}
+
+  view(c: Customer, actor: CustomerActor) {
+    return {
+      id: c.id,
+      firstName: c.firstName,
+      lastName: c.lastName,
+      phone: c.phone,
+      email: c.email,
+      // The full number only for those who verify it; everyone else sees its last characters.
+      nationalId: c.nationalId ? (actor.kyc ? this.nationalIdOf(c) : masked(this.nationalIdOf(c))) : null,
+      dateOfBirth: c.dateOfBirth,
+      gender: c.gender,
+      kycStatus: c.kycStatus,
+      regionId: c.regionId,
+      agentId: c.agentId,
+      referredBy: c.referredBy,
+      preferredLanguage: c.preferredLanguage,
+      createdAt: c.createdAt.toISOString(),
+    };
+  }
+
+  private nationalIdOf(c: Customer): string {
+    return this.crypto.decrypt(c.nationalId!, NATIONAL_ID_CONTEXT);
+  }
+
+  private async visible(actor: CustomerActor, id: number): Promise<Customer> {
+    const customer = await Customer.findByPk(id);
+    if (!customer || !inRegionScope(actor.scope, customer.regionId)) throw problems.notFound('customer');
+    return customer;
+  }
+
+  async get(actor: CustomerActor, id: number): Promise<Customer> {
+    return this.visible(actor, id);
+  }
+
+  /** Refuses a blacklisted phone or national ID (422), and a national ID already on file (409). */
+  private async screen(phone: string | undefined, nationalIdHash: string | null, exceptId?: number): Promise<void> {
+    const match: WhereOptions[] = [];
+    if (phone) match.push({ phone });
+    if (nationalIdHash) match.push({ nationalIdHash });
+    if (match.length === 0) return;
+    const listed = await BlacklistEntry.findOne({ where: { isActive: true, [Op.or]: match }, attributes: ['id'] });
+    if (listed) throw problems.unprocessable('This phone number or national ID is on the blacklist.', 'customer-blacklisted');
+    if (nationalIdHash) {
+      const same = await Customer.findOne({ where: { nationalIdHash, ...(exceptId ? { id: { [Op.ne]: exceptId } } : {}) }, attributes: ['id'] });
+      if (same) throw problems.conflict('A customer with this national ID is already on file.', 'customer-exists', { customerId: same.id });
+    }
+  }
+
+  async onboard(actor: CustomerActor, input: OnboardInput): Promise<Customer> {
+    if (!inRegionScope(actor.scope, input.regionId) || !(await CompanyRegion.findByPk(input.regionId, { attributes: ['id'] }))) throw problems.notFound('region');
+    if (input.referredBy !== undefined) {
+      const referrer = await Customer.findByPk(input.referredBy, { attributes: ['id'] });
+      if (!referrer) throw problems.validation([{ field: 'referredBy', in: 'body', message: 'no such customer' }]);
+    }
+    const nationalId = input.nationalId ? normaliseNationalId(input.nationalId) : undefined;
+    const nationalIdHash = nationalId ? this.crypto.blindIndex(nationalId) : null;
+    await this.screen(input.phone, nationalIdHash);
+    try {
+      return await withTransaction(this.sequelize, async (t) => {
+        const customer = await Customer.create(
+          {
+            firstName: input.firstName,
+            lastName: input.lastName,
+            phone: input.phone,
+            email: input.email ?? null,
+            nationalId: nationalId ? this.crypto.encrypt(nationalId, NATIONAL_ID_CONTEXT) : null,
+            nationalIdHash,
+            dateOfBirth: input.dateOfBirth ?? null,
+            gender: input.gender ?? null,
+            regionId: input.regionId,
+            agentId: input.agentId ?? actor.employeeId,
+            referredBy: input.referredBy ?? null,
+            preferredLanguage: input.preferredLanguage ?? 'en',
+          },
+          { transaction: t },
+        );
+        if (input.address) await CustomerAddress.create({ customerId: customer.id, isPrimary: true, ...input.address }, { transaction: t });
+        // The audit row names what was set, never the national ID itself.
+        await SystemLog.create(
+          { userId: actor.employeeId, action: 'customer.onboard', entity: 'customers', entityId: customer.id, newValues: { regionId: customer.regionId, nationalId: nationalId ? 'set' : null } },
+          { transaction: t },
+        );
+        return customer;
+      });
+    } catch (err) {
+      if (err instanceof UniqueConstraintError) throw problems.conflict('A customer with this e-mail address is already on file.', 'customer-exists');
+      throw err;
+    }
+  }
+
+  async update(actor: CustomerActor, id: number, patch: CustomerPatch): Promise<Customer> {
+    const customer = await this.visible(actor, id);
+    const nationalId = patch.nationalId ? normaliseNationalId(patch.nationalId) : undefined;
+    const nationalIdHash = nationalId ? this.crypto.blindIndex(nationalId) : null;
+    await this.screen(patch.phone !== customer.phone ? patch.phone : undefined, nationalIdHash !== customer.nationalIdHash ? nationalIdHash : null, customer.id);
+    const { nationalId: _plain, ...rest } = patch;
+    const changes: Partial<Customer> = { ...rest };
+    // A new national ID has not been checked: KYC starts again.
+    if (nationalId && nationalIdHash !== customer.nationalIdHash) {
+      Object.assign(changes, { nationalId: this.crypto.encrypt(nationalId, NATIONAL_ID_CONTEXT), nationalIdHash, kycStatus: 'pending' });
+    }
+    try {
+      return await withTransaction(this.sequelize, async (t) => {
+        await customer.update(changes, { transaction: t });
+        const fields = Object.keys(changes).filter((k) => k !== 'nationalIdHash');
+        await SystemLog.create(
+          { userId: actor.employeeId, action: 'customer.update', entity: 'customers', entityId: customer.id, newValues: { fields } },
+          { transaction: t },
+        );
+        return customer;
+      });
+    } catch (err) {
+      if (err instanceof UniqueConstraintError) throw problems.conflict('A customer with this e-mail address is already on file.', 'customer-exists');
+      throw err;
+    }
+  }
+
+  /** Back office verifies or rejects; whoever onboarded the customer may not (four eyes). */
+  async decideKyc(actor: CustomerActor, id: number, decision: KycDecision, reason?: string): Promise<{ customer: Customer; check: KycCheck }> {
+    const customer = await this.visible(actor, id);
+    if (customer.agentId === actor.employeeId) {
+      throw problems.forbidden('You onboarded this customer; another employee must decide the KYC (maker-checker).', 'four-eyes');
+    }
+    if (decision === 'verified' && !customer.nationalId) {
+      throw problems.unprocessable('A customer without a national ID on file cannot be verified.', 'national-id-missing');
+    }
+    if (decision === 'rejected' && !reason) throw problems.validation([{ field: 'reason', in: 'body', message: 'a rejection needs a reason' }]);
+    return withTransaction(this.sequelize, async (t) => {
+      const check = await KycCheck.create({ customerId: customer.id, decision, reason: reason ?? null, checkedBy: actor.employeeId, checkedAt: new Date() }, { transaction: t });
+      const before = customer.kycStatus;
+      await customer.update({ kycStatus: decision }, { transaction: t });
+      await SystemLog.create(
+        { userId: actor.employeeId, action: 'customer.kyc', entity: 'customers', entityId: customer.id, oldValues: { kycStatus: before }, newValues: { kycStatus: decision, kycCheckId: check.id } },
+        { transaction: t },
+      );
+      return { customer, check };
+    });
+  }
+
+  async list(actor: CustomerActor, q: CustomerQuery): Promise<Paged<Customer>> {
+    const where: WhereOptions[] = [];
+    if (!actor.scope.all) where.push({ regionId: { [Op.in]: [...actor.scope.regionIds] } });
+    if (q.regionId) where.push({ regionId: q.regionId });
+    if (q.kycStatus) where.push({ kycStatus: q.kycStatus });
+    if (q.phone) where.push({ phone: q.phone });
+    // Found through its blind index: the stored number is encrypted and cannot be searched.
+    if (q.nationalId) where.push({ nationalIdHash: this.crypto.blindIndex(normaliseNationalId(q.nationalId)) });
+    if (q.q) where.push({ [Op.or]: [{ lastName: { [Op.startsWith]: q.q } }, { firstName: { [Op.startsWith]: q.q } }] });
+    if (q.cursor) where.push({ id: { [Op.lt]: Number(decodeCursor(q.cursor, 1)[0]) } });
+    const rows = await Customer.findAll({ where: { [Op.and]: where }, order: [['id', 'DESC']], limit: q.limit + 1 });
+    const more = rows.length > q.limit;
+    const data = rows.slice(0, q.limit);
+    return { data, page: { limit: q.limit, nextCursor: more ? encodeCursor([data.at(-1)!.id]) : null } };
+  }
+}
+
+function masked(value: string): string {
+  return value.length <= 4 ? '*'.repeat(value.length) : `${'*'.repeat(value.length - 4)}${value.slice(-4)}`;
+}

@@ -1,0 +1,166 @@
+import Joi from 'joi';
+import { regionScope } from '../../platform/auth/principal';
+import type { AppContext } from '../../platform/context';
+import { dataCrypto } from '../../platform/crypto';
+import { pagedResponseSchema, paginationQuery } from '../../platform/http/pagination';
+import { defineRoute, type ApiRequest, type RouteSpec } from '../../platform/http/route';
+import { CustomerService, type CustomerActor, type CustomerPatch, type CustomerQuery, type OnboardInput } from './customer.service';
+import { GENDERS, KYC_DECISIONS, KYC_STATUSES, type KycDecision } from './models';
+
+const id = Joi.number().integer().positive();
+const idParams = Joi.object({ id: id.required() });
+const phone = Joi.string().pattern(/^\+[1-9]\d{6,14}$/).message('must be an E.164 phone number, e.g. +254712345678');
+const nationalId = Joi.string().trim().min(4).max(40).pattern(/^[A-Za-z0-9 -]+$/).message('must be letters, digits, spaces or dashes');
+const calendarDate = Joi.string().pattern(/^\d{4}-\d{2}-\d{2}$/).message('must be a date YYYY-MM-DD');
+const language = Joi.string().valid('en', 'sw', 'fr');
+
+const customerSchema = Joi.object({
+  id: Joi.number().integer(),
+  firstName: Joi.string(),
+  lastName: Joi.string(),
+  phone: Joi.string(),
+  email: Joi.string().allow(null),
+  nationalId: Joi.string().allow(null).description('In full for holders of customers:kyc; otherwise masked but for its last 4 characters'),
+  dateOfBirth: Joi.string().allow(null),
+  gender: Joi.string().allow(null),
+  kycStatus: Joi.string().valid(...KYC_STATUSES),
+  regionId: Joi.number().integer(),
+  agentId: Joi.number().integer().allow(null),
+  referredBy: Joi.number().integer().allow(null),
+  preferredLanguage: Joi.string(),
+  createdAt: Joi.string(),
+});
+
+function actorOf(req: ApiRequest): CustomerActor {
+  const p = req.principal!;
+  return { employeeId: p.employeeId, scope: regionScope(p), kyc: p.permissions.has('customers:kyc') };
+}
+
+export function customerRoutes(ctx: AppContext): RouteSpec[] {
+  const customers = new CustomerService(ctx.sequelize, dataCrypto(ctx.config.dataEncryptionKey));
+  const tags = ['customers'];
+  return [
+    defineRoute<unknown, unknown, OnboardInput>({
+      method: 'post',
+      path: '/customers',
+      summary: 'Onboard a customer (KYC pending until back office decides)',
+      description:
+        'The national ID is stored encrypted (AES-GCM) with a keyed blind index for search; a national ID already on file is a 409 naming the ' +
+        'customer, a blacklisted phone or national ID a 422. The agent defaults to the caller.',
+      tags,
+      access: { permission: 'customers:write' },
+      body: Joi.object({
+        firstName: Joi.string().trim().min(1).max(100).required(),
+        lastName: Joi.string().trim().min(1).max(100).required(),
+        phone: phone.required(),
+        email: Joi.string().email().max(255),
+        nationalId,
+        dateOfBirth: calendarDate,
+        gender: Joi.string().valid(...GENDERS),
+        regionId: id.required(),
+        agentId: id,
+        referredBy: id,
+        preferredLanguage: language,
+        address: Joi.object({
+          addressLine: Joi.string().trim().min(1).max(255).required(),
+          landmark: Joi.string().max(255),
+          city: Joi.string().max(100),
+          district: Joi.string().max(100),
+          latitude: Joi.string().pattern(/^-?\d{1,2}(\.\d{1,7})?$/).message('must be a latitude with up to 7 decimals'),
+          longitude: Joi.string().pattern(/^-?\d{1,3}(\.\d{1,7})?$/).message('must be a longitude with up to 7 decimals'),
+        }),
+      }),
+      responses: {
+        201: { description: 'The new customer', schema: customerSchema },
+        409: { description: 'A customer with this national ID (or e-mail) is already on file' },
+        422: { description: 'Blacklisted phone or national ID' },
+      },
+      handler: async (req) => {
+        const actor = actorOf(req);
+        const customer = await customers.onboard(actor, req.valid.body);
+        return { status: 201, body: customers.view(customer, actor), headers: { Location: `/api/v1/customers/${customer.id}` } };
+      },
+    }),
+    defineRoute<unknown, CustomerQuery>({
+      method: 'get',
+      path: '/customers',
+      summary: 'Customers in the caller\'s regions, newest first; find one by phone or national ID',
+      tags,
+      access: { permission: 'customers:read' },
+      query: Joi.object({
+        limit: paginationQuery.limit,
+        cursor: paginationQuery.cursor,
+        phone,
+        nationalId,
+        kycStatus: Joi.string().valid(...KYC_STATUSES),
+        regionId: id,
+        q: Joi.string().trim().min(2).max(100).description('First or last name starting with this'),
+      }),
+      responses: { 200: { description: 'A page of customers', schema: pagedResponseSchema(customerSchema) } },
+      handler: async (req) => {
+        const actor = actorOf(req);
+        const page = await customers.list(actor, req.valid.query);
+        return { body: { data: page.data.map((c) => customers.view(c, actor)), page: page.page } };
+      },
+    }),
+    defineRoute<{ id: number }>({
+      method: 'get',
+      path: '/customers/:id',
+      summary: 'One customer',
+      tags,
+      access: { permission: 'customers:read' },
+      params: idParams,
+      responses: { 200: { description: 'The customer', schema: customerSchema }, 404: { description: 'No such customer in the caller\'s regions' } },
+      handler: async (req) => {
+        const actor = actorOf(req);
+        return { body: customers.view(await customers.get(actor, req.valid.params.id), actor) };
+      },
+    }),
+    defineRoute<{ id: number }, unknown, CustomerPatch>({
+      method: 'patch',
+      path: '/customers/:id',
+      summary: 'Correct a customer\'s details (a new national ID sends KYC back to pending)',
+      tags,
+      access: { permission: 'customers:write' },
+      params: idParams,
+      body: Joi.object({
+        firstName: Joi.string().trim().min(1).max(100),
+        lastName: Joi.string().trim().min(1).max(100),
+        phone,
+        email: Joi.string().email().max(255),
+        nationalId,
+        dateOfBirth: calendarDate,
+        gender: Joi.string().valid(...GENDERS),
+        preferredLanguage: language,
+        agentId: id,
+      }).min(1),
+      responses: { 200: { description: 'The customer', schema: customerSchema } },
+      handler: async (req) => {
+        const actor = actorOf(req);
+        return { body: customers.view(await customers.update(actor, req.valid.params.id, req.valid.body), actor) };
+      },
+    }),
+    defineRoute<{ id: number }, unknown, { decision: KycDecision; reason?: string }>({
+      method: 'post',
+      path: '/customers/:id/kyc',
+      summary: 'Verify or reject a customer\'s KYC (not by the customer\'s own agent)',
+      tags,
+      access: { permission: 'customers:kyc' },
+      params: idParams,
+      body: Joi.object({
+        decision: Joi.string().valid(...KYC_DECISIONS).required(),
+        reason: Joi.string().trim().min(3).max(2000),
+      }),
+      responses: {
+        200: { description: 'The customer with its new KYC status, and the check recorded', schema: customerSchema },
+        403: { description: 'Missing permission, or the caller is the customer\'s agent (maker-checker)' },
+        422: { description: 'Verifying a customer without a national ID' },
+      },
+      handler: async (req) => {
+        const actor = actorOf(req);
+        const { customer, check } = await customers.decideKyc(actor, req.valid.params.id, req.valid.body.decision, req.valid.body.reason);
+        return { body: { ...customers.view(customer, actor), kycCheck: { id: check.id, decision: check.decision, reason: check.reason, checkedBy: check.checkedBy, checkedAt: check.checkedAt.toISOString() } } };
+      },
+    }),
+  ];
+}
