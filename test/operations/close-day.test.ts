@@ -14,7 +14,9 @@ describe('nightly close: one country, one business day', () => {
     const since = new Date(Date.now() - 1000);
     const summary = await closeDayInline(rt, market.country.id, CLOSED, { partitions: 2, chunkSize: 3 });
     expect(summary).to.include({ closedDate: CLOSED, businessDate: NEXT, reRun: false, partitions: 2 });
-    expect(summary.counts).to.include({ accounts: crafted.length, suspended: 1, overdueFlagged: 8, reminders: 5 });
+    // 5: what fell due on the closed day; instalments due earlier were flagged when their
+    // (backdated) accounts were opened, which applies the nightly steps they missed.
+    expect(summary.counts).to.include({ accounts: crafted.length, suspended: 1, overdueFlagged: 5, reminders: 5 });
     for (const c of crafted) expect(await outcome(c, since), c.name).to.deep.equal(c.expect);
     expect(await businessDateOf(market)).to.equal(NEXT);
 

@@ -16,6 +16,7 @@ import { Holiday } from '../organisation/reference.models';
 import { Payment } from '../payments/models';
 import { paymentView } from '../payments/views';
 import { Account, AccountStatusHistory, InstallmentSchedule } from './models';
+import { catchUpNightly } from './nightly-step';
 import { buildSchedule } from './schedule';
 
 export interface OpenAccountInput {
@@ -78,7 +79,9 @@ export class AccountService {
           balance: schedule.totalPrice,
           creditBalance: '0.00',
           expiryDate: schedule.rows.at(-1)!.dueDate,
-          lastNightlyBusinessDate: calendar.businessDate,
+          // A sale entered after the fact (start date before the business date) has not had the
+          // nightly steps of the days in between: they are applied below, as a payment would.
+          lastNightlyBusinessDate: startDate < calendar.businessDate ? null : calendar.businessDate,
         },
         { transaction: t },
       );
@@ -86,6 +89,10 @@ export class AccountService {
         schedule.rows.map((r) => ({ accountId: account.id, installmentNumber: r.installmentNumber, dueDate: r.dueDate, amount: r.amount })),
         { transaction: t },
       );
+      if (account.lastNightlyBusinessDate === null) {
+        await catchUpNightly(account, payplan, calendar.businessDate, t);
+        await account.save({ transaction: t });
+      }
       await AccountStatusHistory.create(
         { accountId: account.id, previousStatus: null, newStatus: 'pending', reason: 'account opened', changedBy: by, changedAt: new Date(), businessDate: calendar.businessDate },
         { transaction: t },
