@@ -1,7 +1,8 @@
-import { Op, type Sequelize } from 'sequelize';
+import { Op, type Sequelize, type WhereOptions } from 'sequelize';
 import { inRegionScope, type RegionScope } from '../../platform/auth/principal';
 import type { CalendarDate } from '../../platform/dates';
 import { withTransaction } from '../../platform/db/transaction';
+import { decodeCursor, encodeCursor, type Paged } from '../../platform/http/pagination';
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString } from '../../platform/money';
 import { Payplan, ProductPayplanPricing } from '../catalogue/models';
@@ -15,7 +16,7 @@ import { nextNumber } from '../organisation/number-sequences';
 import { Holiday } from '../organisation/reference.models';
 import { Payment } from '../payments/models';
 import { paymentView } from '../payments/views';
-import { Account, AccountStatusHistory, InstallmentSchedule } from './models';
+import { Account, AccountStatusHistory, InstallmentSchedule, type AccountStatus, type ParBucket } from './models';
 import { catchUpNightly } from './nightly-step';
 import { buildSchedule } from './schedule';
 
@@ -31,6 +32,17 @@ export interface OpenAccountInput {
 }
 
 /** Accounts: opening a financing contract, and the views back office and agents read. */
+export interface AccountQuery {
+  limit: number;
+  cursor?: string;
+  status?: AccountStatus;
+  parBucket?: ParBucket;
+  regionId?: number;
+  customerId?: number;
+  agentId?: number;
+  minDaysPastDue?: number;
+}
+
 export class AccountService {
   constructor(private readonly sequelize: Sequelize) {}
 
@@ -122,6 +134,23 @@ export class AccountService {
       );
       return account;
     });
+  }
+
+  /** Accounts in the caller's regions, newest first, for back office and collections worklists. */
+  async list(scope: RegionScope, q: AccountQuery): Promise<Paged<Account>> {
+    const where: WhereOptions[] = [];
+    if (!scope.all) where.push({ regionId: { [Op.in]: [...scope.regionIds] } });
+    if (q.regionId) where.push({ regionId: q.regionId });
+    if (q.status) where.push({ status: q.status });
+    if (q.parBucket) where.push({ parBucket: q.parBucket });
+    if (q.customerId) where.push({ customerId: q.customerId });
+    if (q.agentId) where.push({ agentId: q.agentId });
+    if (q.minDaysPastDue !== undefined) where.push({ daysPastDue: { [Op.gte]: q.minDaysPastDue } });
+    if (q.cursor) where.push({ id: { [Op.lt]: Number(decodeCursor(q.cursor, 1)[0]) } });
+    const rows = await Account.findAll({ where: { [Op.and]: where }, order: [['id', 'DESC']], limit: q.limit + 1 });
+    const more = rows.length > q.limit;
+    const data = rows.slice(0, q.limit);
+    return { data, page: { limit: q.limit, nextCursor: more ? encodeCursor([data.at(-1)!.id]) : null } };
   }
 
   /** An account the caller may see, or 404 (another region's account is not disclosed). */

@@ -3,7 +3,9 @@ import { regionScope } from '../../platform/auth/principal';
 import type { AppContext } from '../../platform/context';
 import { defineRoute, type RouteSpec } from '../../platform/http/route';
 import { assertCashBelowLimit } from '../cash/cash-limit';
-import { AccountService, accountView } from './account.service';
+import { pagedResponseSchema, paginationQuery } from '../../platform/http/pagination';
+import { AccountService, accountView, type AccountQuery } from './account.service';
+import { ACCOUNT_STATUSES, PAR_BUCKETS } from './models';
 
 const id = Joi.number().integer().positive();
 const idParams = Joi.object({ id: id.required() });
@@ -17,7 +19,7 @@ export const accountSchema = Joi.object({
   payplanId: Joi.number().integer(),
   regionId: Joi.number().integer(),
   agentId: Joi.number().integer().allow(null),
-  status: Joi.string().valid('pending', 'active', 'suspended', 'closed', 'written_off', 'repossessed'),
+  status: Joi.string().valid(...ACCOUNT_STATUSES),
   activationDate: Joi.string().allow(null),
   expiryDate: Joi.string().allow(null),
   totalPrice: Joi.string(),
@@ -54,6 +56,28 @@ export function accountRoutes(ctx: AppContext): RouteSpec[] {
         await assertCashBelowLimit(ctx.sequelize, req.principal!.employeeId);
         const account = await accounts.open(req.valid.body, regionScope(req.principal), req.principal!.employeeId);
         return { status: 201, body: accountView(account), headers: { Location: `/api/v1/accounts/${account.id}` } };
+      },
+    }),
+    defineRoute<unknown, AccountQuery>({
+      method: 'get',
+      path: '/accounts',
+      summary: 'Accounts in the caller\'s regions, newest first; filter by status, PAR bucket, DPD, customer or agent',
+      tags,
+      access: { permission: 'accounts:read' },
+      query: Joi.object({
+        limit: paginationQuery.limit,
+        cursor: paginationQuery.cursor,
+        status: Joi.string().valid(...ACCOUNT_STATUSES),
+        parBucket: Joi.string().valid(...PAR_BUCKETS),
+        minDaysPastDue: Joi.number().integer().min(0),
+        regionId: id,
+        customerId: id,
+        agentId: id,
+      }),
+      responses: { 200: { description: 'A page of accounts', schema: pagedResponseSchema(accountSchema) } },
+      handler: async (req) => {
+        const page = await accounts.list(regionScope(req.principal), req.valid.query);
+        return { body: { data: page.data.map(accountView), page: page.page } };
       },
     }),
     defineRoute<{ id: number }>({
