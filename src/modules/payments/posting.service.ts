@@ -110,7 +110,7 @@ export class PaymentPostingService {
       );
       if (!row || (input.scope && !inRegionScope(input.scope, Number(row.regionId)))) throw problems.notFound('account');
       const { businessDateNow, ...columns } = row;
-      const account = Account.build(columns as unknown as CreationAttributes<Account>, { isNewRecord: false, raw: true });
+      const account = Account.build(this.sql.instants(Account, columns) as unknown as CreationAttributes<Account>, { isNewRecord: false, raw: true });
       const [calendar, payplan, typeId] = await Promise.all([
         calendarWithBusinessDate(account.regionId, businessDateNow, t),
         payplanTerms(account.payplanId, t),

@@ -1,4 +1,4 @@
-import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
+import { DataTypes, QueryTypes, type Model, type ModelStatic, type Sequelize, type Transaction } from 'sequelize';
 import { isMysql } from './sequelize';
 
 /**
@@ -60,6 +60,23 @@ export class Sql {
     }
     const [, meta] = (await this.sequelize.query(sql, { replacements: values, type: QueryTypes.RAW, transaction: t })) as [unknown, { lastID?: number; changes?: number }];
     return { insertId: Number(meta?.lastID ?? 0), affectedRows: Number(meta?.changes ?? 0) };
+  }
+
+  /**
+   * A row read with `rows`, with its instants (DATE columns of `model`) as Dates, as a model
+   * instance built from it expects: mysql2 returns Dates already (the row is returned as is);
+   * SQLite (the demo) returns text in UTC ('2026-11-24 14:02:48.685 +00:00'). DATEONLY stays text.
+   */
+  instants<T extends object>(model: ModelStatic<Model>, row: T): T {
+    if (this.mysql) return row;
+    const out: Record<string, unknown> = { ...(row as Record<string, unknown>) };
+    for (const [name, attribute] of Object.entries(model.getAttributes())) {
+      const value = out[name];
+      if (typeof value === 'string' && attribute.type instanceof DataTypes.DATE) {
+        out[name] = new Date(/[+Z]/.test(value.slice(10)) ? value : `${value} +00:00`);
+      }
+    }
+    return out as T;
   }
 
   /** `FOR UPDATE` where the dialect has row locks (SQLite serialises writers instead). */
