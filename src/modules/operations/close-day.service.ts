@@ -72,6 +72,9 @@ export interface CloseDayOptions {
 
 export class CloseDayError extends Error {}
 
+/** Read a chunk's instalments by id range when the range holds at most this many ids per instalment. */
+const DENSE_ID_RANGE = 4;
+
 export function addCounts(into: StepCounts, more: StepCounts): StepCounts {
   for (const [k, v] of Object.entries(more)) into[k] = (into[k] ?? 0) + v;
   return into;
@@ -233,7 +236,7 @@ export class CloseDayService {
         const run = async (statement: string, type = QueryTypes.BULKUPDATE) => affectedRows(await this.sequelize.query(statement, { replacements, type, transaction: t }));
         const locked = await this.sequelize.query<{ id: number }>(sql.lock, { replacements, type: QueryTypes.SELECT, transaction: t });
         if (locked.length === 0) return { chunks: 1, accounts: 0, suspended: 0 };
-        await run(sql.daysPastDue);
+        await this.daysPastDue(sql, replacements, t);
         const histories = await run(sql.suspensionHistory, QueryTypes.INSERT);
         const suspended = await run(sql.suspend);
         if (histories !== suspended) throw new Error(`suspension rows disagree (${histories} histories, ${suspended} accounts) in ${lo}-${hi}`);
@@ -252,6 +255,23 @@ export class CloseDayService {
     });
     counts.remindersMs = Date.now() - started;
     return { counts: addCounts(counts, reminders.counts), errors: reminders.errors };
+  }
+
+  /** Step (b) for a locked chunk: by instalment id range where that range is dense (MySQL), else by account. */
+  private async daysPastDue(sql: ReturnType<typeof closeStatements>, replacements: Record<string, unknown>, t: Transaction): Promise<void> {
+    if (sql.daysPastDueByIdRange) {
+      const [r] = await this.sequelize.query<{ ilo: number | null; ihi: number | null; n: number | string }>(sql.installmentIdRange, {
+        replacements,
+        type: QueryTypes.SELECT,
+        transaction: t,
+      });
+      const n = Number(r?.n ?? 0);
+      if (r?.ilo != null && r.ihi != null && Number(r.ihi) - Number(r.ilo) + 1 <= DENSE_ID_RANGE * n) {
+        await this.sequelize.query(sql.daysPastDueByIdRange, { replacements: { ...replacements, ilo: r.ilo, ihi: r.ihi }, type: QueryTypes.BULKUPDATE, transaction: t });
+        return;
+      }
+    }
+    await this.sequelize.query(sql.daysPastDue, { replacements, type: QueryTypes.BULKUPDATE, transaction: t });
   }
 
   /** Step (f) and the steps other modules registered, for the whole country. */

@@ -83,6 +83,24 @@ export function closeStatements(d: Dialect) {
              WHERE i.accountId = accounts.id AND ${UNPAID_PAST_DUE}), 0)
           WHERE ${CHUNK_ACCOUNTS}`,
 
+    /**
+     * (b) on MySQL when the chunk's instalments lie in a dense id range (they are written together
+     * when an account opens): the same statement, reading that range of the clustered index in
+     * order instead of looking each account's instalments up one by one (about twice as fast).
+     * :ilo/:ihi are the chunk's MIN/MAX instalment ids, read after its accounts are locked, so the
+     * extra condition never leaves out an instalment of a waiting account.
+     */
+    daysPastDueByIdRange: d.mysql
+      ? `UPDATE accounts a LEFT JOIN (
+            SELECT i.accountId, MIN(i.dueDate) AS oldest FROM installmentSchedules i FORCE INDEX (PRIMARY)
+             WHERE i.id BETWEEN :ilo AND :ihi AND i.accountId BETWEEN :lo AND :hi AND ${UNPAID_PAST_DUE} GROUP BY i.accountId) o ON o.accountId = a.id
+            SET a.daysPastDue = COALESCE(${d.daysBetween('o.oldest', ':bd')}, 0)
+          WHERE a.id BETWEEN :lo AND :hi AND a.regionId IN (:regions)
+            AND (a.lastNightlyBusinessDate IS NULL OR a.lastNightlyBusinessDate < :bd)`
+      : null,
+    /** The chunk's instalment id range, and how many instalments it holds. */
+    installmentIdRange: `SELECT MIN(id) AS ilo, MAX(id) AS ihi, COUNT(*) AS n FROM installmentSchedules WHERE accountId BETWEEN :lo AND :hi`,
+
     /** (c) Active accounts past their plan's limit: the history row first, then the status. */
     suspensionHistory: `INSERT INTO accountStatusHistories (accountId, previousStatus, newStatus, reason, changedBy, changedAt, businessDate, createdAt, updatedAt)
       SELECT a.id, 'active', 'suspended',
