@@ -2,7 +2,7 @@ import { Op, type Sequelize, type WhereOptions } from 'sequelize';
 import { inRegionScope, type RegionScope } from '../../platform/auth/principal';
 import type { CalendarDate } from '../../platform/dates';
 import { withTransaction } from '../../platform/db/transaction';
-import { decodeCursor, encodeCursor, type Paged } from '../../platform/http/pagination';
+import { decodeCursor, type Paged, pageOf } from '../../platform/http/pagination';
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString } from '../../platform/money';
 import { Payplan, ProductPayplanPricing } from '../catalogue/models';
@@ -148,9 +148,7 @@ export class AccountService {
     if (q.minDaysPastDue !== undefined) where.push({ daysPastDue: { [Op.gte]: q.minDaysPastDue } });
     if (q.cursor) where.push({ id: { [Op.lt]: Number(decodeCursor(q.cursor, 1)[0]) } });
     const rows = await Account.findAll({ where: { [Op.and]: where }, order: [['id', 'DESC']], limit: q.limit + 1 });
-    const more = rows.length > q.limit;
-    const data = rows.slice(0, q.limit);
-    return { data, page: { limit: q.limit, nextCursor: more ? encodeCursor([data.at(-1)!.id]) : null } };
+    return pageOf(rows, q.limit, (last) => [last.id]);
   }
 
   /** An account the caller may see, or 404 (another region's account is not disclosed). */

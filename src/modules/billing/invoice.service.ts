@@ -2,7 +2,7 @@ import { Op, QueryTypes, UniqueConstraintError, type Sequelize, type Transaction
 import { inRegionScope } from '../../platform/auth/principal';
 import { addDays, addMonths, type CalendarDate } from '../../platform/dates';
 import { withTransaction } from '../../platform/db/transaction';
-import { decodeCursor, encodeCursor, type Paged } from '../../platform/http/pagination';
+import { decodeCursor, type Paged, pageOf } from '../../platform/http/pagination';
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
 import { Account, AccountCharge, InstallmentSchedule } from '../accounts/models';
@@ -91,9 +91,7 @@ export class InvoiceService {
       order: [['id', 'DESC']],
       limit: q.limit + 1,
     });
-    const more = rows.length > q.limit;
-    const data = rows.slice(0, q.limit);
-    return { data, page: { limit: q.limit, nextCursor: more ? encodeCursor([data.at(-1)!.id]) : null } };
+    return pageOf(rows, q.limit, (last) => [last.id]);
   }
 
   /** The statement of `period` ('YYYY-MM'): the existing one, or a new one (created: true). */

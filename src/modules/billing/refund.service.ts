@@ -1,7 +1,7 @@
 import { Op, type Sequelize, type Transaction, type WhereOptions } from 'sequelize';
 import { inRegionScope } from '../../platform/auth/principal';
 import { withTransaction } from '../../platform/db/transaction';
-import { decodeCursor, encodeCursor, type Paged } from '../../platform/http/pagination';
+import { decodeCursor, type Paged, pageOf } from '../../platform/http/pagination';
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
 import { Account } from '../accounts/models';
@@ -85,9 +85,7 @@ export class RefundService {
       order: [['id', 'DESC']],
       limit: q.limit + 1,
     });
-    const more = rows.length > q.limit;
-    const data = rows.slice(0, q.limit);
-    return { data, page: { limit: q.limit, nextCursor: more ? encodeCursor([data.at(-1)!.id]) : null } };
+    return pageOf(rows, q.limit, (last) => [last.id]);
   }
 
   /** What refunds already hold of a payment (pending ones included when asking). */

@@ -2,7 +2,7 @@ import { DatabaseError, Op, QueryTypes, UniqueConstraintError, type Sequelize, t
 import { ALL_REGIONS_PERMISSION, regionScope, type Principal, type RegionScope } from '../../platform/auth/principal';
 import { addDays, addMonths, type CalendarDate } from '../../platform/dates';
 import { withTransaction } from '../../platform/db/transaction';
-import { decodeCursor, encodeCursor, type Paged } from '../../platform/http/pagination';
+import { decodeCursor, type Paged, pageOf } from '../../platform/http/pagination';
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
 import { EmployeeRegion } from '../access/models';
@@ -124,9 +124,7 @@ export function periodEnd(period: string): CalendarDate {
 const FOUR_EYES_TRIGGER = /approvedBy must differ/;
 
 function page<T extends { id: number }>(rows: T[], limit: number): Paged<T> {
-  const more = rows.length > limit;
-  const data = rows.slice(0, limit);
-  return { data, page: { limit, nextCursor: more ? encodeCursor([data.at(-1)!.id]) : null } };
+  return pageOf(rows, limit, (last) => [last.id]);
 }
 
 function sum(v: string | number | null | undefined): Decimal {

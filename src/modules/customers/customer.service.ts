@@ -2,7 +2,7 @@ import { Op, UniqueConstraintError, type Sequelize, type WhereOptions } from 'se
 import { inRegionScope, type RegionScope } from '../../platform/auth/principal';
 import type { DataCrypto } from '../../platform/crypto';
 import { withTransaction } from '../../platform/db/transaction';
-import { decodeCursor, encodeCursor, type Paged } from '../../platform/http/pagination';
+import { decodeCursor, type Paged, pageOf } from '../../platform/http/pagination';
 import { problems } from '../../platform/http/problem';
 import { SystemLog } from '../audit/models';
 import { CompanyRegion } from '../organisation/models';
@@ -207,9 +207,7 @@ export class CustomerService {
     if (q.q) where.push({ [Op.or]: [{ lastName: { [Op.startsWith]: q.q } }, { firstName: { [Op.startsWith]: q.q } }] });
     if (q.cursor) where.push({ id: { [Op.lt]: Number(decodeCursor(q.cursor, 1)[0]) } });
     const rows = await Customer.findAll({ where: { [Op.and]: where }, order: [['id', 'DESC']], limit: q.limit + 1 });
-    const more = rows.length > q.limit;
-    const data = rows.slice(0, q.limit);
-    return { data, page: { limit: q.limit, nextCursor: more ? encodeCursor([data.at(-1)!.id]) : null } };
+    return pageOf(rows, q.limit, (last) => [last.id]);
   }
 }
 

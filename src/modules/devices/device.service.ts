@@ -4,7 +4,7 @@ import { inRegionScope } from '../../platform/auth/principal';
 import type { AppContext } from '../../platform/context';
 import { dataCrypto, type DataCrypto } from '../../platform/crypto';
 import { withTransaction } from '../../platform/db/transaction';
-import { decodeCursor, encodeCursor, type Paged } from '../../platform/http/pagination';
+import { decodeCursor, type Paged, pageOf } from '../../platform/http/pagination';
 import { problems, type FieldError } from '../../platform/http/problem';
 import type { Logger } from '../../platform/logging/logger';
 import type { JobQueue } from '../../platform/queue';
@@ -161,13 +161,9 @@ export class DeviceService {
     if (q.accountId) where.push({ id: { [Op.in]: literal(`(SELECT deviceId FROM accountDevices WHERE accountId = ${Number(q.accountId)} AND status = 'active')`) } });
     if (q.cursor) where.push({ id: { [Op.lt]: Number(decodeCursor(q.cursor, 1)[0]) } });
     const rows = await Device.scope('withSecret').findAll({ where: { [Op.and]: where }, order: [['id', 'DESC']], limit: q.limit + 1 });
-    const more = rows.length > q.limit;
-    const data = rows.slice(0, q.limit);
-    const links = await this.activeLinks(data.map((d) => d.id));
-    return {
-      data: data.map((d) => deviceView(d, links.get(d.id) ?? null)),
-      page: { limit: q.limit, nextCursor: more ? encodeCursor([data.at(-1)!.id]) : null },
-    };
+    const page = pageOf(rows, q.limit, (last) => [last.id]);
+    const links = await this.activeLinks(page.data.map((d) => d.id));
+    return { data: page.data.map((d) => deviceView(d, links.get(d.id) ?? null)), page: page.page };
   }
 
   async tokens(actor: DeviceActor, id: number, q: { limit: number; cursor?: string }): Promise<Paged<ReturnType<typeof tokenView>>> {
@@ -175,9 +171,8 @@ export class DeviceService {
     const where: WhereOptions[] = [{ deviceId: id }];
     if (q.cursor) where.push({ tokenCount: { [Op.lt]: Number(decodeCursor(q.cursor, 1)[0]) } });
     const rows = await DeviceToken.findAll({ where: { [Op.and]: where }, order: [['tokenCount', 'DESC']], limit: q.limit + 1 });
-    const more = rows.length > q.limit;
-    const data = rows.slice(0, q.limit);
-    return { data: data.map(tokenView), page: { limit: q.limit, nextCursor: more ? encodeCursor([data.at(-1)!.tokenCount]) : null } };
+    const page = pageOf(rows, q.limit, (last) => [last.tokenCount]);
+    return { data: page.data.map(tokenView), page: page.page };
   }
 
   // --- registering ---------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import { Op, type Sequelize, type WhereOptions } from 'sequelize';
 import { withTransaction } from '../../platform/db/transaction';
-import { decodeCursor, encodeCursor, type Paged } from '../../platform/http/pagination';
+import { decodeCursor, type Paged, pageOf } from '../../platform/http/pagination';
 import { problems } from '../../platform/http/problem';
 import { SystemLog } from '../audit/models';
 import { forgetFiscalPeriods } from './journal.service';
@@ -49,10 +49,7 @@ export class FiscalService {
       where.push({ [Op.or]: [{ startDate: { [Op.gt]: startDate } }, { startDate, id: { [Op.gt]: id } }] });
     }
     const rows = await FiscalPeriod.findAll({ where: { [Op.and]: where }, order: [['startDate', 'ASC'], ['id', 'ASC']], limit: q.limit + 1 });
-    const more = rows.length > q.limit;
-    const data = rows.slice(0, q.limit);
-    const last = data.at(-1);
-    return { data, page: { limit: q.limit, nextCursor: more && last ? encodeCursor([last.startDate, last.id]) : null } };
+    return pageOf(rows, q.limit, (last) => [last.startDate, last.id]);
   }
 
   async close(id: number, by: number): Promise<FiscalPeriod> {

@@ -2,7 +2,7 @@ import { Op, type Sequelize, type Transaction, type WhereOptions } from 'sequeli
 import { inRegionScope } from '../../platform/auth/principal';
 import { withTransaction } from '../../platform/db/transaction';
 import { problems } from '../../platform/http/problem';
-import { decodeCursor, encodeCursor, type Paged } from '../../platform/http/pagination';
+import { decodeCursor, type Paged, pageOf } from '../../platform/http/pagination';
 import { Decimal, toMoneyString } from '../../platform/money';
 import { SystemLog } from '../audit/models';
 import { Refund } from '../billing/models';
@@ -69,9 +69,7 @@ export class ReversalService {
       order: [['id', 'DESC']],
       limit: q.limit + 1,
     });
-    const more = rows.length > q.limit;
-    const data = rows.slice(0, q.limit);
-    return { data, page: { limit: q.limit, nextCursor: more ? encodeCursor([data.at(-1)!.id]) : null } };
+    return pageOf(rows, q.limit, (last) => [last.id]);
   }
 
   async request(actor: Actor, paymentId: number, reason: string): Promise<PaymentReversal> {

@@ -36,6 +36,16 @@ export function pagedResponseSchema(item: Joi.Schema): Joi.ObjectSchema {
   });
 }
 
+/**
+ * A page from the `limit + 1` rows a list read in its order (the extra row only says there is a
+ * next page); the cursor carries the last row's sort values.
+ */
+export function pageOf<T>(rows: T[], limit: number, cursorOf: (last: T) => unknown[]): Paged<T> {
+  const data = rows.slice(0, limit);
+  const last = data.at(-1);
+  return { data, page: { limit, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(cursorOf(last)) : null } };
+}
+
 /** Cursor = base64url JSON of the last row's sort values; opaque to clients. */
 export function encodeCursor(values: unknown[]): string {
   return Buffer.from(JSON.stringify(values), 'utf8').toString('base64url');
