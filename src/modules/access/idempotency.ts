@@ -1,5 +1,5 @@
 import { QueryTypes, UniqueConstraintError, type Transaction } from 'sequelize';
-import { Sql } from '../../platform/db/sql';
+import { sqlOf } from '../../platform/db/sql';
 import type { ClaimResult, IdempotencyClaim, IdempotencyStore } from '../../platform/http/idempotency';
 import { problems } from '../../platform/http/problem';
 import { IdempotencyKey } from './clients.models';
@@ -15,7 +15,7 @@ class Claim implements IdempotencyClaim {
   async complete(status: number, body: unknown, transaction?: Transaction): Promise<void> {
     if (transaction) {
       // Inside the business transaction (every payment): one plain statement.
-      await new Sql(IdempotencyKey.sequelize!).write(transaction, "UPDATE idempotencyKeys SET status = 'completed', responseStatus = ?, responseBody = ?, updatedAt = ? WHERE id = ?", [
+      await sqlOf(IdempotencyKey.sequelize!).write(transaction, "UPDATE idempotencyKeys SET status = 'completed', responseStatus = ?, responseBody = ?, updatedAt = ? WHERE id = ?", [
         status,
         JSON.stringify(body ?? null),
         new Date(),

@@ -1,5 +1,5 @@
 import type { Transaction } from 'sequelize';
-import { placeholders, Sql } from '../../platform/db/sql';
+import { placeholders, sqlOf } from '../../platform/db/sql';
 import type { AppContext } from '../../platform/context';
 import { dataCrypto, type DataCrypto } from '../../platform/crypto';
 import type { Logger } from '../../platform/logging/logger';
@@ -65,7 +65,7 @@ export class CreditService {
    */
   private async owedDaysAndDevices(account: Account, t: Transaction): Promise<{ owed: number; deviceIds: number[] }> {
     const { dailyRate } = await payplanTerms(account.payplanId, t);
-    const sql = new Sql(Account.sequelize!);
+    const sql = sqlOf(Account.sequelize!);
     const [row] = await sql.rows<{ paid: string | number | null; granted: string | number | null; devices: string | null }>(
       t,
       `SELECT
@@ -117,7 +117,7 @@ export class CreditService {
     const current = account.creditExpiresAt ?? null;
     const base = days > 0 ? Math.max(now.getTime(), current?.getTime() ?? 0) : (current ?? now).getTime();
     const expiry = wholeSeconds(base + days * DAY_MS);
-    const sql = new Sql(Account.sequelize!);
+    const sql = sqlOf(Account.sequelize!);
     await sql.write(t, `INSERT INTO creditDayEntries (accountId, days, reason, paymentId, createdBy, creditExpiresAt, createdAt, updatedAt) VALUES ${placeholders(1, 8)}`, [
       account.id,
       days,

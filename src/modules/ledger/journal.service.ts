@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DatabaseError, Op, type Transaction } from 'sequelize';
-import { placeholders, Sql } from '../../platform/db/sql';
+import { placeholders, sqlOf } from '../../platform/db/sql';
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
 import type { LedgerCode } from './chart';
@@ -102,7 +102,7 @@ export async function postEntry(spec: EntrySpec, transaction: Transaction): Prom
   }
   const period = await openPeriod(spec.businessDate, spec.countryId, transaction);
   const resolved = await Promise.all(lines.map(async (l) => ({ ...l, ledgerAccountId: await ledgerId(l.ledger, transaction) })));
-  const sql = new Sql(JournalEntry.sequelize!);
+  const sql = sqlOf(JournalEntry.sequelize!);
   const now = new Date();
   const values = {
     entryNumber: entryNumber(spec.businessDate),

@@ -1,6 +1,6 @@
 import type { CreationAttributes, Sequelize, Transaction } from 'sequelize';
 import { inRegionScope, type RegionScope } from '../../platform/auth/principal';
-import { placeholders, Sql } from '../../platform/db/sql';
+import { placeholders, sqlOf, type Sql } from '../../platform/db/sql';
 import { withTransaction } from '../../platform/db/transaction';
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
@@ -91,7 +91,7 @@ interface OpenCharge {
 export class PaymentPostingService {
   private readonly sql: Sql;
   constructor(private readonly sequelize: Sequelize) {
-    this.sql = new Sql(sequelize);
+    this.sql = sqlOf(sequelize);
   }
 
   async post(input: PostPaymentInput, hooks: PostingHooks = {}): Promise<PostedPayment> {

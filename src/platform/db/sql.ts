@@ -85,6 +85,14 @@ export class Sql {
   }
 }
 
+const instances = new WeakMap<Sequelize, Sql>();
+/** The Sql of a Sequelize instance (one per instance: it only remembers the dialect). */
+export function sqlOf(sequelize: Sequelize): Sql {
+  let sql = instances.get(sequelize);
+  if (!sql) instances.set(sequelize, (sql = new Sql(sequelize)));
+  return sql;
+}
+
 /** `(?, ?, ?), (?, ?, ?)`: placeholders for a multi-row INSERT of `rows` rows of `width` values. */
 export function placeholders(rows: number, width: number): string {
   const row = `(${Array.from({ length: width }, () => '?').join(', ')})`;
