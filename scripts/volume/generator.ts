@@ -34,7 +34,7 @@ import { parBucket } from '../../src/modules/accounts/arrears';
 import type { InstallmentStatus } from '../../src/modules/accounts/models';
 import { buildSchedule, type Frequency } from '../../src/modules/accounts/schedule';
 import { DEVICE_KEY_CONTEXT } from '../../src/modules/devices/tokens';
-import { Random } from './random';
+import { Random } from '../../src/platform/random';
 import { cents, maxId, TableWriter, type SqlValue } from './sql';
 
 export interface VolumeOptions {

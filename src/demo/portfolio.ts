@@ -19,6 +19,7 @@ import { closeDayInline } from '../modules/operations/close-day.jobs';
 import { setBusinessDate } from '../modules/organisation/business-date';
 import { CompanyRegion, Country } from '../modules/organisation/models';
 import { PaymentPostingService } from '../modules/payments/posting.service';
+import { Random } from '../platform/random';
 
 /**
  * DEMO DATA (demo mode only): a small portfolio for someone trying the API after `npm start`.
@@ -125,18 +126,6 @@ const CUSTOMERS: DemoCustomer[] = [
   { first: 'Karisa', last: 'Kenga', gender: 'male', region: 'KE-CST', town: 'Mariakani', kyc: 'verified', accounts: [['sunWeekly', 'pending']] },
 ];
 
-/** mulberry32: a small seeded generator, so the portfolio is the same on every first start. */
-function seeded(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)) };
-}
 
 interface Plan {
   customer: Customer;
@@ -180,7 +169,7 @@ export async function loadDemoPortfolio(ctx: Pick<AppContext, 'config' | 'sequel
     return { loaded: false, reason: 'the database already has accounts' };
   }
   const started = Date.now();
-  const rng = seeded(SEED);
+  const rng = new Random(SEED); // seeded: the portfolio is the same on every first start
 
   const ke = await Country.findOne({ where: { code: 'KE' } });
   const regions = await CompanyRegion.findAll({ where: { code: ['KE-NAI', 'KE-CST'] } });
@@ -275,7 +264,7 @@ export async function loadDemoPortfolio(ctx: Pick<AppContext, 'config' | 'sequel
 }
 
 /** What a customer of this profile pays on this day (nothing: undefined). */
-async function amountPaidOn(p: Plan, day: CalendarDate, rng: ReturnType<typeof seeded>): Promise<Decimal | undefined> {
+async function amountPaidOn(p: Plan, day: CalendarDate, rng: Random): Promise<Decimal | undefined> {
   const account = (await Account.findByPk(p.account!.id, { attributes: ['id', 'status', 'balance'] }))!;
   if (account.status === 'closed' || new Decimal(account.balance).lessThanOrEqualTo(0)) return undefined;
   const open = await InstallmentSchedule.findAll({
@@ -306,7 +295,7 @@ async function amountPaidOn(p: Plan, day: CalendarDate, rng: ReturnType<typeof s
 
 /** An M-Pesa-like transaction code (10 characters), unique per payment type as payments require. */
 const usedCodes = new Set<string>();
-function mpesaCode(rng: ReturnType<typeof seeded>): string {
+function mpesaCode(rng: Random): string {
   const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZ0123456789';
   for (;;) {
     let code = 'TK';

@@ -7,22 +7,16 @@ import { Decimal } from '../../src/platform/money';
 import { loginAs } from '../support/app';
 import { createMarket, expectBooksBalanced, openAccount, type Market } from '../support/lending';
 import { accountState, call, expectBalanceMatchesItems, pay } from './support';
+import { Random } from '../../src/platform/random';
 
-/** mulberry32: a small seeded generator, so a failing sequence can be replayed with PROPERTY_SEED. */
+/** The seeded generator (src/platform/random.ts), so a failing sequence can be replayed with PROPERTY_SEED. */
 function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Random(seed);
   return {
-    next,
-    int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)),
-    pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!,
-    money: (lo: number, hi: number) => new Decimal(lo + Math.floor(next() * (hi - lo) * 100) / 100).toFixed(2),
+    next: () => r.next(),
+    int: (lo: number, hi: number) => r.int(lo, hi),
+    pick: <T>(xs: readonly T[]): T => r.pick(xs),
+    money: (lo: number, hi: number) => new Decimal(lo + Math.floor(r.next() * (hi - lo) * 100) / 100).toFixed(2),
   };
 }
 
