@@ -6,7 +6,8 @@ import { daysPastDue, installmentStatus, outstanding, parBucket } from '../accou
 import { transition } from '../accounts/lifecycle';
 import { Account, AccountCharge, InstallmentSchedule, type AccountChargeStatus, type InstallmentStatus } from '../accounts/models';
 import { catchUpNightly } from '../accounts/nightly-step';
-import { Payplan } from '../catalogue/models';
+import type { Payplan } from '../catalogue/models';
+import { payplanTerms, type PayplanTerms } from '../catalogue/payplan-terms';
 import { calendarOfRegion, type CountryCalendar } from '../organisation/business-date';
 import { PaymentAllocation } from './models';
 
@@ -178,9 +179,8 @@ export async function lockAccount(accountId: number, t: Transaction): Promise<Ac
  * For a locked account: its country's calendar and its payplan, with the nightly step it missed
  * applied first (as payment posting does), so DPD and overdue flags are those of today.
  */
-export async function preparedAccount(account: Account, t: Transaction): Promise<{ calendar: CountryCalendar; payplan: Payplan }> {
-  const calendar = await calendarOfRegion(account.regionId, t);
-  const payplan = (await Payplan.findByPk(account.payplanId, { attributes: ['id', 'daysUntilSuspension', 'allocationOrder'], transaction: t }))!;
+export async function preparedAccount(account: Account, t: Transaction): Promise<{ calendar: CountryCalendar; payplan: PayplanTerms }> {
+  const [calendar, payplan] = await Promise.all([calendarOfRegion(account.regionId, t), payplanTerms(account.payplanId, t)]);
   await catchUpNightly(account, payplan, calendar.businessDate, t);
   return { calendar, payplan };
 }
