@@ -331,7 +331,7 @@ export function initAccountsModels(sequelize: Sequelize): void {
       modelName: 'InstallmentSchedule',
       indexes: [
         { name: 'installmentSchedules_account_number', fields: ['accountId', 'installmentNumber'], unique: true },
-        { name: 'installmentSchedules_status_due', fields: ['status', 'dueDate'] },
+        { name: 'installmentSchedules_status_due_account', fields: ['status', 'dueDate', 'accountId'] },
       ],
     },
   );

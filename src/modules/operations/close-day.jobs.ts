@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { QueryTypes } from 'sequelize';
 import type { AppContext } from '../../platform/context';
+import { isMysql } from '../../platform/db/sequelize';
 import type { CalendarDate } from '../../platform/dates';
 import type { JobDefinition, RepeatSpec } from '../../platform/queue';
 import { addCounts, CloseDayService, type CloseDayOptions, type CloseTarget, type PartitionRange, type StepCounts } from './close-day.service';
@@ -80,7 +81,7 @@ async function partitionsDone(ctx: AppContext, runId: number): Promise<number> {
 /**
  * The nightly close on the job queue: a coordinator per country and day (opens the next business
  * date, splits the accounts into id-range partitions, enqueues them), partition jobs that any
- * worker takes (accounts and reminders), and a finalize job enqueued by the last partition to
+ * worker takes (overdue flags, accounts and reminders), and a finalize job enqueued by the last partition to
  * finish (snapshots and other modules' steps). Every handler is safe to run again.
  */
 export function closeDayJobs(ctx: AppContext, options: CloseDayJobOptions = {}): JobDefinition[] {
@@ -103,7 +104,6 @@ export function closeDayJobs(ctx: AppContext, options: CloseDayJobOptions = {}):
           async (run) => {
             if (!date) return { value: { closed: false }, counts: { partitions: 0, closed: 0, reRun: 0 } };
             const { target, reRun } = await service.begin(data.countryId, date);
-            const flags = await service.flagOverdue(target);
             const ranges = await service.partitions(target, data.partitions ?? ctx.config.nightlyClose.partitions);
             for (const r of ranges) {
               const p: PartitionJobData = { ...r, countryId: target.countryId, closedDate: target.closedDate, runId: run.id, scheduled: data.scheduled };
@@ -116,7 +116,7 @@ export function closeDayJobs(ctx: AppContext, options: CloseDayJobOptions = {}):
             job.logger.info({ country: target.countryCode, closedDate: target.closedDate, partitions: ranges.length, reRun }, 'nightly close started');
             return {
               value: { closed: true, runId: run.id, closedDate: target.closedDate, partitions: ranges.length },
-              counts: { partitions: ranges.length, closed: 1, reRun: reRun ? 1 : 0, ...flags },
+              counts: { partitions: ranges.length, closed: 1, reRun: reRun ? 1 : 0 },
             };
           },
         );
@@ -126,7 +126,7 @@ export function closeDayJobs(ctx: AppContext, options: CloseDayJobOptions = {}):
       name: CLOSE_PARTITION_JOB,
       attempts,
       backoffMs: options.backoffMs ?? 10_000,
-      concurrency: options.partitionConcurrency ?? 1,
+      concurrency: options.partitionConcurrency ?? ctx.config.nightlyClose.concurrency,
       handler: async (data: PartitionJobData, job) => {
         const target = await service.targetOf(data.countryId, data.closedDate);
         const range: PartitionRange = { index: data.index, total: data.total, fromId: data.fromId, toId: data.toId };
@@ -182,33 +182,32 @@ export interface CloseSummary {
 }
 
 /**
- * The whole close in this process, partition after partition (`amt close-day`, tests, the bench):
- * the same service and the same jobRuns rows as the queued close.
+ * The whole close in this process (`amt close-day`, tests, the bench, the demo): the same service
+ * and the same jobRuns rows as the queued close, NIGHTLY_CLOSE_CONCURRENCY partitions at a time.
  */
 export async function closeDayInline(
   ctx: Pick<AppContext, 'sequelize' | 'config' | 'logger'>,
   countryId: number,
   date?: CalendarDate,
-  options: CloseDayOptions & { partitions?: number } = {},
+  options: CloseDayOptions & { partitions?: number; concurrency?: number } = {},
 ): Promise<CloseSummary> {
   const service = new CloseDayService(ctx.sequelize, { reminderDaysBeforeDue: ctx.config.nightlyClose.reminderDaysBeforeDue, logger: ctx.logger, ...options });
   let begun: { target: CloseTarget; reRun: boolean } | undefined;
   let ranges: PartitionRange[] = [];
-  let flags: StepCounts = {};
   const runId = await recordRun(
     { jobName: RUN_NAMES.coordinator, countryId, businessDate: date ?? null, partition: `inline:${randomUUID().slice(0, 8)}` },
     async (run) => {
       begun = await service.begin(countryId, date);
-      flags = await service.flagOverdue(begun.target);
       ranges = await service.partitions(begun.target, options.partitions ?? ctx.config.nightlyClose.partitions);
       if (!date) await run.update({ businessDate: begun.target.closedDate });
-      return { value: run.id, counts: { partitions: ranges.length, closed: 1, reRun: begun.reRun ? 1 : 0, ...flags } };
+      return { value: run.id, counts: { partitions: ranges.length, closed: 1, reRun: begun.reRun ? 1 : 0 } };
     },
   );
   const { target, reRun } = begun!;
-  const counts: StepCounts = { ...flags };
+  const counts: StepCounts = {};
   const errors: JobRunError[] = [];
-  for (const range of ranges) {
+  // Partitions side by side, as several workers would take them (SQLite, the demo, has one writer).
+  const runPartition = async (range: PartitionRange) => {
     const r = await recordRun(
       { jobName: RUN_NAMES.partition, countryId, businessDate: target.closedDate, partition: partitionLabel(runId, range) },
       async () => {
@@ -218,7 +217,16 @@ export async function closeDayInline(
     );
     addCounts(counts, r.counts);
     errors.push(...r.errors);
-  }
+  };
+  const concurrency = isMysql(ctx.sequelize) ? (options.concurrency ?? ctx.config.nightlyClose.concurrency) : 1;
+  const waiting = [...ranges];
+  const lanes = await Promise.allSettled(
+    Array.from({ length: Math.min(concurrency, waiting.length) }, async () => {
+      for (let range = waiting.shift(); range; range = waiting.shift()) await runPartition(range);
+    }),
+  );
+  // A failed partition stops its lane; the others finish theirs first (a re-run resumes the rest).
+  for (const lane of lanes) if (lane.status === 'rejected') throw lane.reason;
   const f = await recordRun({ jobName: RUN_NAMES.finalize, countryId, businessDate: target.closedDate, partition: `r${runId} final` }, async () => {
     const out = await service.finish(target);
     return { value: out, counts: out.counts, errors: out.errors };

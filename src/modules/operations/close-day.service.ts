@@ -72,9 +72,6 @@ export interface CloseDayOptions {
 
 export class CloseDayError extends Error {}
 
-/** Read a chunk's instalments by id range when the range holds at most this many ids per instalment. */
-const DENSE_ID_RANGE = 4;
-
 export function addCounts(into: StepCounts, more: StepCounts): StepCounts {
   for (const [k, v] of Object.entries(more)) into[k] = (into[k] ?? 0) + v;
   return into;
@@ -86,7 +83,7 @@ export class CloseDayService {
     private readonly sequelize: Sequelize,
     private readonly options: CloseDayOptions = {},
   ) {
-    this.chunkSize = options.chunkSize ?? 2000;
+    this.chunkSize = options.chunkSize ?? 10_000;
   }
 
   /** The day a scheduled close should close now, or null when the business date is already today there. */
@@ -190,10 +187,10 @@ export class CloseDayService {
   }
 
   /**
-   * Step (a) for the whole country, in batches of FLAG_BATCH rows (read committed: a batch takes
-   * no read locks on the accounts it filters by). The coordinator runs it before the partitions.
+   * Step (a) for one id range, in batches of FLAG_BATCH rows (read committed: a batch takes no
+   * read locks on the accounts it filters by).
    */
-  async flagOverdue(target: CloseTarget): Promise<StepCounts> {
+  async flagOverdue(target: CloseTarget, range: Pick<PartitionRange, 'fromId' | 'toId'>): Promise<StepCounts> {
     const started = Date.now();
     let overdueFlagged = 0;
     if (target.regionIds.length === 0) return { overdueFlagged, flagMs: 0 };
@@ -205,7 +202,7 @@ export class CloseDayService {
         async (t) =>
           affectedRows(
             await this.sequelize.query(flagOverdue, {
-              replacements: { regions: target.regionIds, bd: target.businessDate, now: new Date() },
+              replacements: { regions: target.regionIds, bd: target.businessDate, now: new Date(), fromId: range.fromId, toId: range.toId },
               type: QueryTypes.BULKUPDATE,
               transaction: t,
             }),
@@ -219,30 +216,39 @@ export class CloseDayService {
   }
 
   /**
-   * Steps (b) to (e) for one id range: chunk by chunk (each chunk one transaction, its waiting
-   * accounts locked first) DPD, suspensions and the business date, then the reminders. Durations
+   * Steps (a) to (e) for one id range: the overdue flags, then chunk by chunk (each chunk one
+   * transaction, its waiting accounts locked first) DPD, suspensions and the business date, then
+   * the reminders. Durations
    * per step go into the counts too (jobRuns.counts: where a slow night spent its time).
    */
   async runPartition(target: CloseTarget, range: PartitionRange): Promise<StepResult> {
     const counts: StepCounts = { chunks: 0, accounts: 0, suspended: 0 };
     if (target.regionIds.length === 0) return { counts, errors: [] };
-    const sql = closeStatements(dialectOf(this.sequelize));
+    addCounts(counts, await this.flagOverdue(target, range));
+    const dialect = dialectOf(this.sequelize);
+    const sql = closeStatements(dialect);
     const base = { regions: target.regionIds, bd: target.businessDate };
     let started = Date.now();
     for (let lo = range.fromId; lo <= range.toId; lo += this.chunkSize) {
       const hi = Math.min(range.toId, lo + this.chunkSize - 1);
-      const chunk = await withTransaction(this.sequelize, async (t) => {
-        const replacements = { ...base, lo, hi, now: new Date() };
-        const run = async (statement: string, type = QueryTypes.BULKUPDATE) => affectedRows(await this.sequelize.query(statement, { replacements, type, transaction: t }));
-        const locked = await this.sequelize.query<{ id: number }>(sql.lock, { replacements, type: QueryTypes.SELECT, transaction: t });
-        if (locked.length === 0) return { chunks: 1, accounts: 0, suspended: 0 };
-        await this.daysPastDue(sql, replacements, t);
-        const histories = await run(sql.suspensionHistory, QueryTypes.INSERT);
-        const suspended = await run(sql.suspend);
-        if (histories !== suspended) throw new Error(`suspension rows disagree (${histories} histories, ${suspended} accounts) in ${lo}-${hi}`);
-        const accounts = await run(sql.finish);
-        return { chunks: 1, accounts, suspended };
-      });
+      const chunk = await withTransaction(
+        this.sequelize,
+        async (t) => {
+          const replacements = { ...base, lo, hi, now: new Date() };
+          const locked = await this.sequelize.query<{ id: number; status: string }>(sql.lock, { replacements, type: QueryTypes.SELECT, transaction: t });
+          if (locked.length === 0) return { chunks: 1, accounts: 0, suspended: 0 };
+          const accounts = affectedRows(await this.sequelize.query(sql.settle, { replacements, type: QueryTypes.BULKUPDATE, transaction: t }));
+          const active = locked.filter((a) => a.status === 'active').map((a) => Number(a.id));
+          const suspended = active.length
+            ? affectedRows(await this.sequelize.query(sql.suspensionHistory, { replacements: { ...replacements, active }, type: QueryTypes.INSERT, transaction: t }))
+            : 0;
+          return { chunks: 1, accounts, suspended };
+        },
+        // Read committed: the settle's read of the instalment index takes no locks, so chunks of
+        // other partitions running at the same time never wait on each other (their accounts are
+        // locked and no writer changes their instalments without that lock).
+        { isolationLevel: dialect.mysql ? Transaction.ISOLATION_LEVELS.READ_COMMITTED : undefined },
+      );
       addCounts(counts, chunk);
       await this.options.onChunk?.({ range, lo, hi, counts: chunk });
     }
@@ -255,23 +261,6 @@ export class CloseDayService {
     });
     counts.remindersMs = Date.now() - started;
     return { counts: addCounts(counts, reminders.counts), errors: reminders.errors };
-  }
-
-  /** Step (b) for a locked chunk: by instalment id range where that range is dense (MySQL), else by account. */
-  private async daysPastDue(sql: ReturnType<typeof closeStatements>, replacements: Record<string, unknown>, t: Transaction): Promise<void> {
-    if (sql.daysPastDueByIdRange) {
-      const [r] = await this.sequelize.query<{ ilo: number | null; ihi: number | null; n: number | string }>(sql.installmentIdRange, {
-        replacements,
-        type: QueryTypes.SELECT,
-        transaction: t,
-      });
-      const n = Number(r?.n ?? 0);
-      if (r?.ilo != null && r.ihi != null && Number(r.ihi) - Number(r.ilo) + 1 <= DENSE_ID_RANGE * n) {
-        await this.sequelize.query(sql.daysPastDueByIdRange, { replacements: { ...replacements, ilo: r.ilo, ihi: r.ihi }, type: QueryTypes.BULKUPDATE, transaction: t });
-        return;
-      }
-    }
-    await this.sequelize.query(sql.daysPastDue, { replacements, type: QueryTypes.BULKUPDATE, transaction: t });
   }
 
   /** Step (f) and the steps other modules registered, for the whole country. */

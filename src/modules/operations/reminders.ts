@@ -1,11 +1,11 @@
-import { QueryTypes, type CreationAttributes, type QueryOptions, type Sequelize, type Transaction } from 'sequelize';
+import { QueryTypes, type CreationAttributes, type Sequelize, type Transaction } from 'sequelize';
 import { addDays, type CalendarDate } from '../../platform/dates';
 import { withTransaction } from '../../platform/db/transaction';
 import { toMoneyString } from '../../platform/money';
 import { Notification, type NotificationTemplate } from '../notifications/models';
 import { findTemplate, NotificationError, renderTemplate, type EnqueueNotificationInput } from '../notifications/outbox';
 import type { JobRunError } from './models';
-import { UNPAID_PAST_DUE } from './close-day.sql';
+import { affectedRows, UNPAID_PAST_DUE } from './close-day.sql';
 
 /**
  * Step (e) of the nightly close: customer reminders for business date N, through the
@@ -21,9 +21,8 @@ import { UNPAID_PAST_DUE } from './close-day.sql';
  *
  * The rows are the outbox's (src/modules/notifications/outbox.ts): a pending notification
  * rendered with its findTemplate and renderTemplate, as enqueueNotification writes it, but a chunk
- * at a time: the existing dedupe keys in one query and the new rows in one multi-row INSERT
- * (which ignores a key a concurrent run wrote meanwhile; raw rows, no model instance each), not
- * three queries per reminder.
+ * at a time: one multi-row INSERT that ignores the dedupe keys already written (by an earlier run
+ * or a concurrent one; raw rows, no model instance each), not three queries per reminder.
  */
 export interface ReminderWrite {
   created: number;
@@ -39,7 +38,7 @@ const MAX_ERRORS = 50;
 /** Accounts whose reminder candidates one query reads. */
 const READ_RANGE = 25_000;
 
-/** enqueueNotification's rows for many inputs: one query for existing keys, one INSERT. */
+/** enqueueNotification's rows for many inputs: one INSERT that skips the dedupe keys already written. */
 export function bulkOutboxWriter(): ReminderWriter {
   const templates = new Map<string, NotificationTemplate>();
   const template = async (code: string, language: string, t: Transaction) => {
@@ -53,26 +52,10 @@ export function bulkOutboxWriter(): ReminderWriter {
   };
   return async (inputs, t) => {
     const out: ReminderWrite = { created: 0, existing: 0, failed: 0, errors: [] };
-    const keys = inputs.map((i) => i.dedupeKey).filter((k): k is string => !!k);
     const sequelize = Notification.sequelize!;
-    const existing = new Set(
-      keys.length
-        ? (
-            await sequelize.query<{ dedupeKey: string }>('SELECT dedupeKey FROM notifications WHERE dedupeKey IN (:keys)', {
-              replacements: { keys },
-              type: QueryTypes.SELECT,
-              transaction: t,
-            })
-          ).map((n) => n.dedupeKey)
-        : [],
-    );
     const now = new Date();
     const rows: (CreationAttributes<Notification> & { attempts: number; createdAt: Date; updatedAt: Date })[] = [];
     for (const input of inputs) {
-      if (input.dedupeKey && existing.has(input.dedupeKey)) {
-        out.existing++;
-        continue;
-      }
       try {
         const tpl = await template(input.templateCode, input.language, t);
         rows.push({
@@ -98,11 +81,16 @@ export function bulkOutboxWriter(): ReminderWriter {
         if (out.errors.length < MAX_ERRORS) out.errors.push({ message: err.message, accountId: input.accountId ?? null, step: 'reminders' });
       }
     }
+    if (rows.length === 0) return out;
     // The table's own INSERT (no model instance per row), the model's attributes for the values'
-    // formats; a key a concurrent run wrote meanwhile is ignored.
-    const insert: QueryOptions & { ignoreDuplicates: boolean } = { ignoreDuplicates: true, transaction: t };
-    if (rows.length) await sequelize.getQueryInterface().bulkInsert('notifications', rows, insert, Notification.getAttributes());
-    out.created = rows.length;
+    // formats. A dedupe key already there (a re-run, or a concurrent one) is ignored by the
+    // database: what was written is the statement's affected rows, the rest existed.
+    const insert = sequelize.getQueryInterface().queryGenerator as unknown as {
+      bulkInsertQuery(table: string, rows: object[], options: { ignoreDuplicates: boolean }, attributes: object): string;
+    };
+    const sql = insert.bulkInsertQuery('notifications', rows, { ignoreDuplicates: true }, Notification.getAttributes());
+    out.created = affectedRows(await sequelize.query(sql, { type: QueryTypes.INSERT, transaction: t }));
+    out.existing = rows.length - out.created;
     return out;
   };
 }

@@ -113,9 +113,12 @@ async function regionFigures(sequelize: Sequelize, target: SnapshotTarget): Prom
   if (target.regionIds.length === 0) return byRegion;
   const { from, to } = periodOf(target.closedDate);
   const parColumns = PAR_THRESHOLDS.map((n) => `SUM(CASE WHEN daysPastDue > ${n} THEN balance ELSE 0 END) AS par${n}`).join(', ');
+  // Every account of the country is read: in id order (one pass over the table) rather than
+  // through the (regionId, status) index, which would fetch each row on its own (3x slower).
+  const wholeTable = dialectOf(sequelize).mysql ? 'IGNORE INDEX (accounts_region_status)' : '';
   const accounts = await sequelize.query<Record<string, string | number | null>>(
     `SELECT regionId, status, COUNT(*) AS n, SUM(balance) AS balance, ${parColumns}
-       FROM accounts WHERE regionId IN (:regions) GROUP BY regionId, status`,
+       FROM accounts ${wholeTable} WHERE regionId IN (:regions) GROUP BY regionId, status`,
     { replacements: { regions: target.regionIds }, type: QueryTypes.SELECT },
   );
   for (const r of accounts) {

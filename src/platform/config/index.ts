@@ -19,8 +19,11 @@ export interface AppConfig {
   refreshTokenTtlDays: number;
   loginThrottle: { windowMinutes: number; maxFailuresPerAccount: number; maxFailuresPerIp: number };
   dataEncryptionKey: string;
-  /** The nightly close: cron in each country's timezone, partitions per close, reminder lead days. */
-  nightlyClose: { cron: string; partitions: number; reminderDaysBeforeDue: number };
+  /**
+   * The nightly close: cron in each country's timezone, partitions per close, partitions one
+   * process works on at once (a worker, or a close run by hand), reminder lead days.
+   */
+  nightlyClose: { cron: string; partitions: number; concurrency: number; reminderDaysBeforeDue: number };
   /** Outgoing SMS: Africa's Talking, or 'log' (demo: marked sent and logged without the text). */
   sms: SmsConfig;
 }
@@ -78,6 +81,7 @@ const schema = Joi.object({
     })
     .message('must be a five-field cron expression, e.g. "30 0 * * *"'),
   NIGHTLY_CLOSE_PARTITIONS: Joi.number().integer().min(1).max(64).default(4),
+  NIGHTLY_CLOSE_CONCURRENCY: Joi.number().integer().min(1).max(16).default(2),
   NIGHTLY_REMINDER_DAYS: Joi.number().integer().min(1).max(60).default(3),
 }).unknown(true);
 
@@ -122,7 +126,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxFailuresPerIp: v.LOGIN_MAX_FAILURES_PER_IP,
     },
     dataEncryptionKey: v.DATA_ENCRYPTION_KEY,
-    nightlyClose: { cron: v.NIGHTLY_CLOSE_CRON, partitions: v.NIGHTLY_CLOSE_PARTITIONS, reminderDaysBeforeDue: v.NIGHTLY_REMINDER_DAYS },
+    nightlyClose: {
+      cron: v.NIGHTLY_CLOSE_CRON,
+      partitions: v.NIGHTLY_CLOSE_PARTITIONS,
+      concurrency: v.NIGHTLY_CLOSE_CONCURRENCY,
+      reminderDaysBeforeDue: v.NIGHTLY_REMINDER_DAYS,
+    },
     sms:
       v.SMS_PROVIDER === 'africastalking'
         ? { provider: 'africastalking' as const, baseUrl: String(v.AT_BASE_URL).replace(/\/+$/, ''), username: v.AT_USERNAME, apiKey: v.AT_API_KEY, senderId: v.AT_SENDER_ID || undefined }
