@@ -82,4 +82,24 @@ describe('nightly close: SQL matches arrears.ts on random schedules', () => {
       { numRuns: 8 },
     );
   });
+
+  it('the database refuses an unpaid status on an instalment that owes nothing (the close reads DPD from the status alone)', async () => {
+    await testRuntime();
+    const market = await freshMarket();
+    const account = await openAccount(market, { startDate: CLOSED });
+    const first = (await InstallmentSchedule.findOne({ where: { accountId: account.id }, order: [['installmentNumber', 'DESC']] }))!;
+    for (const status of ['pending', 'partial', 'overdue'] as const) {
+      let refused: unknown;
+      try {
+        await InstallmentSchedule.update({ status, paidAmount: first.amount }, { where: { id: first.id } });
+      } catch (err) {
+        refused = err;
+      }
+      expect(refused, status).to.be.instanceOf(Error);
+      expect(String((refused as Error).message)).to.match(/installmentSchedules_unpaid_owes/);
+    }
+    await InstallmentSchedule.update({ status: 'paid', paidAmount: first.amount }, { where: { id: first.id } });
+    const after = (await InstallmentSchedule.findByPk(first.id))!;
+    expect({ status: after.status, paidAmount: after.paidAmount }).to.deep.equal({ status: 'paid', paidAmount: first.amount });
+  });
 });

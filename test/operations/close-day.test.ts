@@ -45,6 +45,8 @@ describe('nightly close: one country, one business day', () => {
     const again = await closeDayInline(rt, market.country.id, CLOSED, { partitions: 2, chunkSize: 5 });
     expect(again.reRun).to.equal(true);
     expect(again.counts).to.include({ accounts: 0, suspended: 0, overdueFlagged: 0, reminders: 0, snapshots: 0 });
+    // The same five reminders are due again and the database turns each down by its dedupe key.
+    expect(again.counts.remindersExisting).to.equal(5);
     expect(await marketTables(market)).to.deep.equal(before);
   });
 
