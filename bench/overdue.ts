@@ -201,7 +201,7 @@ async function main(): Promise<void> {
   const coreSeconds = ((c.flagMs ?? 0) + (c.accountsMs ?? 0)) / 1000;
   log(`(b) close-day job: ${jobSeconds.toFixed(2)} s, ${JSON.stringify(c)}`);
   log(
-    `    of which flags + DPD/suspensions/business date (what (a) covers): ${coreSeconds.toFixed(2)} s (ratio ${(coreSeconds / rawSeconds).toFixed(2)}); ` +
+    `    step times summed over the ${CONCURRENCY} partition lanes: flags + DPD/suspensions/business date (what (a) covers) ${coreSeconds.toFixed(2)} s; ` +
       `reminders ${((c.remindersMs ?? 0) / 1000).toFixed(2)} s, snapshots ${((c.snapshotsMs ?? 0) / 1000).toFixed(2)} s, commissions ${((c['commissions.ms'] ?? 0) / 1000).toFixed(2)} s`,
   );
   if (PROFILE) {

@@ -218,8 +218,8 @@ export class CloseDayService {
   /**
    * Steps (a) to (e) for one id range: the overdue flags, then chunk by chunk (each chunk one
    * transaction, its waiting accounts locked first) DPD, suspensions and the business date, then
-   * the reminders. Durations
-   * per step go into the counts too (jobRuns.counts: where a slow night spent its time).
+   * the reminders. Durations per step go into the counts too (jobRuns.counts: where a slow night
+   * spent its time).
    */
   async runPartition(target: CloseTarget, range: PartitionRange): Promise<StepResult> {
     const counts: StepCounts = { chunks: 0, accounts: 0, suspended: 0 };
