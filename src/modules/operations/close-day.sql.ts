@@ -105,7 +105,7 @@ export function closeStatements(d: Dialect) {
              WHERE ${UNPAID_PAST_DUE_BY_STATUS} AND i.accountId BETWEEN :lo AND :hi GROUP BY i.accountId) o ON o.accountId = a.id
           SET a.daysPastDue = ${dpdOf(d, 'o.oldest')},
               a.parBucket = ${bucketSql(dpdOf(d, 'o.oldest'))},
-              a.status = CASE WHEN a.status = 'active' AND ${dpdOf(d, 'o.oldest')} > ${SUSPENSION_LIMIT('a')} THEN 'suspended' ELSE a.status END,
+              a.status = CASE WHEN a.status = 'active' AND o.oldest IS NOT NULL AND ${dpdOf(d, 'o.oldest')} > ${SUSPENSION_LIMIT('a')} THEN 'suspended' ELSE a.status END,
               a.lastNightlyBusinessDate = :bd, a.updatedAt = :now
         WHERE a.id BETWEEN :lo AND :hi AND a.regionId IN (:regions)
           AND (a.lastNightlyBusinessDate IS NULL OR a.lastNightlyBusinessDate < :bd)`

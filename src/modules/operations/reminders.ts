@@ -6,6 +6,7 @@ import { Notification, type NotificationTemplate } from '../notifications/models
 import { findTemplate, NotificationError, renderTemplate, type EnqueueNotificationInput } from '../notifications/outbox';
 import type { JobRunError } from './models';
 import { affectedRows, UNPAID_PAST_DUE } from './close-day.sql';
+import { isMysql } from '../../platform/db/sequelize';
 
 /**
  * Step (e) of the nightly close: customer reminders for business date N, through the
@@ -35,6 +36,8 @@ export interface ReminderWrite {
 export type ReminderWriter = (inputs: EnqueueNotificationInput[], transaction: Transaction) => Promise<ReminderWrite>;
 
 const MAX_ERRORS = 50;
+/** The outbox columns a reminder sets, in the order of the values below. */
+const OUTBOX_COLUMNS = ['customerId', 'accountId', 'employeeId', 'channel', 'recipient', 'templateCode', 'subject', 'body', 'status', 'sendAfter', 'dedupeKey', 'attempts', 'createdAt', 'updatedAt'];
 /** Accounts whose reminder candidates one query reads. */
 const READ_RANGE = 25_000;
 
@@ -54,7 +57,7 @@ export function bulkOutboxWriter(): ReminderWriter {
     const out: ReminderWrite = { created: 0, existing: 0, failed: 0, errors: [] };
     const sequelize = Notification.sequelize!;
     const now = new Date();
-    const rows: (CreationAttributes<Notification> & { attempts: number; createdAt: Date; updatedAt: Date })[] = [];
+    const rows: (CreationAttributes<Notification> & { sendAfter: Date; attempts: number; createdAt: Date; updatedAt: Date })[] = [];
     for (const input of inputs) {
       try {
         const tpl = await template(input.templateCode, input.language, t);
@@ -82,13 +85,24 @@ export function bulkOutboxWriter(): ReminderWriter {
       }
     }
     if (rows.length === 0) return out;
-    // The table's own INSERT (no model instance per row), the model's attributes for the values'
-    // formats. A dedupe key already there (a re-run, or a concurrent one) is ignored by the
-    // database: what was written is the statement's affected rows, the rest existed.
-    const insert = sequelize.getQueryInterface().queryGenerator as unknown as {
-      bulkInsertQuery(table: string, rows: object[], options: { ignoreDuplicates: boolean }, attributes: object): string;
+    // One multi-row INSERT that the database tells to skip a dedupe key already there (a re-run,
+    // or a concurrent one): what was written is its affected rows, the rest existed. The values
+    // are escaped by Sequelize's own escape, each date once (every row shares a few), not through
+    // the query generator's per-attribute path (a third of the step's time for 8,000 rows).
+    const dates = new Map<number, string>();
+    const date = (d: Date) => {
+      let sql = dates.get(d.getTime());
+      if (sql === undefined) dates.set(d.getTime(), (sql = sequelize.escape(d)));
+      return sql;
     };
-    const sql = insert.bulkInsertQuery('notifications', rows, { ignoreDuplicates: true }, Notification.getAttributes());
+    const value = (v: string | number | null | undefined) => (v === null || v === undefined ? 'NULL' : typeof v === 'number' ? String(v) : sequelize.escape(v));
+    const tuples = rows.map(
+      (r) =>
+        `(${value(r.customerId)},${value(r.accountId)},${value(r.employeeId)},${value(r.channel)},${value(r.recipient)},${value(r.templateCode)},` +
+        `${value(r.subject)},${value(r.body)},${value(r.status)},${date(r.sendAfter)},${value(r.dedupeKey)},${r.attempts},${date(r.createdAt)},${date(r.updatedAt)})`,
+    );
+    const ignore = isMysql(sequelize) ? 'INSERT IGNORE INTO' : 'INSERT OR IGNORE INTO';
+    const sql = `${ignore} notifications (${OUTBOX_COLUMNS.join(', ')}) VALUES ${tuples.join(',')}`;
     out.created = affectedRows(await sequelize.query(sql, { type: QueryTypes.INSERT, transaction: t }));
     out.existing = rows.length - out.created;
     return out;
