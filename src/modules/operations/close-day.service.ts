@@ -4,7 +4,7 @@ import { withTransaction } from '../../platform/db/transaction';
 import { problems } from '../../platform/http/problem';
 import type { Logger } from '../../platform/logging/logger';
 import { snapshotPortfolio } from '../reporting/snapshots.service';
-import { affectedRows, closeStatements, dialectOf, FLAG_BATCH } from './close-day.sql';
+import { affectedRows, closeStatements, dialectOf } from './close-day.sql';
 import { countryCloseSteps } from './close-steps';
 import type { JobRunError } from './models';
 import { sendReminders, type ReminderWriter } from './reminders';
@@ -210,7 +210,8 @@ export class CloseDayService {
         { isolationLevel: dialect.mysql ? Transaction.ISOLATION_LEVELS.READ_COMMITTED : undefined },
       );
       overdueFlagged += flagged;
-      if (!dialect.mysql || flagged < FLAG_BATCH) break;
+      // A batch may flag fewer than it picked (paid in between), so only an empty one ends it.
+      if (!dialect.mysql || flagged === 0) break;
     }
     return { overdueFlagged, flagMs: Date.now() - started };
   }
