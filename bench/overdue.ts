@@ -4,32 +4,36 @@
  *  1. A bench database is migrated, seeded and filled by the volume generator (scripts/generate.ts,
  *     in its own process) with --accounts accounts (about 12 instalments each) as of
  *     2026-11-13; Kenya's business date is then set to 2026-11-20, so the close of that day has a
- *     week of instalments to flag and every account's DPD to recompute as of 2026-11-21.
- *  2. The database is copied (mysqldump | mysql) to a second, identical one.
- *  3. (a) raw ceiling, on the copy: two hand-written set-based statements, one UPDATE flagging the
- *     instalments, one UPDATE ... JOIN (GROUP BY) setting DPD and PAR bucket.
+ *     week of instalments to flag and every account's DPD to recompute as of 2026-11-21. The
+ *     previous day's snapshots are written (as every night, month to date is the previous
+ *     snapshot plus one day).
+ *  2. The database is copied (mysqldump | mysql) to a second one, left untouched: the pristine
+ *     portfolio.
+ *  3. --rounds times (default 3), each on the first database, restored to the pristine one before
+ *     each timed run (every table whose CHECKSUM TABLE differs is brought back row by row, and the
+ *     checksums must then all be equal):
+ *     (a) raw ceiling: two hand-written set-based statements, one UPDATE flagging the
+ *     instalments, one UPDATE ... JOIN (GROUP BY) setting DPD and PAR bucket;
  *     (b) the real close (closeDayInline: the service the queued jobs run, chunk after chunk, with
- *     suspensions, histories, reminders, snapshots and the commissions step), on the original,
- *     after writing the previous day's snapshots (untimed: as every night, month to date is the
- *     previous snapshot plus one day).
- *  4. Both results are compared row by row across the two databases (instalment statuses, DPD,
- *     PAR buckets); the process's RSS is sampled during (b).
- * The last line is one JSON object with the figures.
+ *     suspensions, histories, reminders, snapshots and the commissions step); its flags, DPD and
+ *     buckets are compared row by row with (a)'s and its counts with the first round's; the
+ *     process's RSS is sampled during it.
+ *  4. The figures are the medians of the rounds. The last line is one JSON object with them.
  *
- * Fairness: the data is bigger than a small buffer pool, so which database was read last decides
- * much of a run's time. Each database is warmed with the same reads (warm() below: instalments,
- * their (status, dueDate) index, accounts) right before its own timed run, (a) and (b) alike.
+ * Fairness: both runs start from the same state of the server. Before each, the restore's purge is
+ * waited for, the database's dirty pages are written out (FLUSH TABLES ... FOR EXPORT) and the same
+ * reads warm the buffer pool (settle() below: instalments, their index, accounts), so neither pays
+ * for the other's (or the restore's) writes. The server's settings are not changed.
  *
- *   npm run bench:overdue -- [--accounts 100000] [--seed 7] [--partitions 4] [--concurrency 2] [--chunk 10000]
+ *   npm run bench:overdue -- [--accounts 100000] [--seed 7] [--rounds 3] [--partitions 4] [--concurrency 2] [--chunk 10000] [--profile]
  *
  * BENCH_OVERDUE_DATABASE_URL (default mysql://root@127.0.0.1:3306/amt_bench_overdue) names the
- * first database; the copy is the same name with _copy. Both are dropped and recreated.
+ * first database; the pristine copy is the same name with _copy. Both are dropped and recreated.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import { recreateDatabase, sequelizeCli } from '../test/support/database';
 import { loadConfig } from '../src/platform/config';
-import { createSequelize } from '../src/platform/db/sequelize';
 import { createLogger } from '../src/platform/logging/logger';
 import { bucketSql } from '../src/modules/operations/close-day.sql';
 import { closeDayInline } from '../src/modules/operations/close-day.jobs';
@@ -46,6 +50,7 @@ const arg = (name: string, dflt: number) => {
 };
 const ACCOUNTS = arg('accounts', 100_000);
 const SEED = arg('seed', 7);
+const ROUNDS = arg('rounds', 3);
 const PARTITIONS = arg('partitions', 4);
 const CONCURRENCY = arg('concurrency', 2);
 const CHUNK = arg('chunk', 10_000);
@@ -89,8 +94,83 @@ async function one<T extends object>(s: Sequelize, sql: string, replacements: Re
   return row!;
 }
 
-/** The same reads on either database right before its timed run (see the header). */
-async function warm(s: Sequelize): Promise<void> {
+/** Runs SQL in one mysql client session (SET and FLUSH ... FOR EXPORT are per session). */
+function mysqlSession(url: string, sql: string): string {
+  const out = spawnSync('mysql', [...mysqlArgs(url), '--batch', '--skip-column-names', dbName(url)], { input: sql, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (out.status !== 0) throw new Error(`mysql exited with ${out.status}: ${out.stderr}`);
+  return out.stdout;
+}
+
+interface TableInfo {
+  name: string;
+  key: string[];
+  columns: string[];
+}
+
+async function tablesOf(s: Sequelize, db: string): Promise<TableInfo[]> {
+  const cols = await s.query<{ t: string; c: string; k: number }>(
+    `SELECT c.TABLE_NAME AS t, c.COLUMN_NAME AS c, (k.COLUMN_NAME IS NOT NULL) AS k
+       FROM information_schema.COLUMNS c
+       JOIN information_schema.TABLES tb ON tb.TABLE_SCHEMA = c.TABLE_SCHEMA AND tb.TABLE_NAME = c.TABLE_NAME AND tb.TABLE_TYPE = 'BASE TABLE'
+       LEFT JOIN information_schema.KEY_COLUMN_USAGE k
+         ON k.TABLE_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME AND k.COLUMN_NAME = c.COLUMN_NAME AND k.CONSTRAINT_NAME = 'PRIMARY'
+      WHERE c.TABLE_SCHEMA = :db ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION`,
+    { replacements: { db }, type: QueryTypes.SELECT },
+  );
+  const byName = new Map<string, TableInfo>();
+  for (const r of cols) {
+    const t = byName.get(r.t) ?? { name: r.t, key: [], columns: [] };
+    t.columns.push(r.c);
+    if (Number(r.k)) t.key.push(r.c);
+    byName.set(r.t, t);
+  }
+  return [...byName.values()];
+}
+
+async function checksums(s: Sequelize, db: string, tables: TableInfo[]): Promise<Map<string, string>> {
+  const rows = await s.query<{ Table: string; Checksum: string | number | null }>(`CHECKSUM TABLE ${tables.map((t) => `\`${db}\`.\`${t.name}\``).join(', ')}`, { type: QueryTypes.SELECT });
+  return new Map(rows.map((r) => [r.Table.slice(db.length + 1), String(r.Checksum)]));
+}
+
+/**
+ * Brings every table of `to` whose checksum differs from `from`'s back to `from`'s rows (by
+ * primary key: rows deleted, changed and added), then checks that all checksums are equal.
+ */
+async function restore(s: Sequelize, from: string, toUrl: string, tables: TableInfo[]): Promise<string[]> {
+  const to = dbName(toUrl);
+  const [a, b] = await Promise.all([checksums(s, from, tables), checksums(s, to, tables)]);
+  const differ = tables.filter((t) => a.get(t.name) !== b.get(t.name));
+  if (differ.length === 0) return [];
+  const q = (c: string) => `\`${c}\``;
+  const sql = ['SET FOREIGN_KEY_CHECKS = 0;'];
+  for (const t of differ) {
+    if (t.key.length === 0) throw new Error(`${t.name} has no primary key to restore it by`);
+    const on = t.key.map((k) => `x.${q(k)} = y.${q(k)}`).join(' AND ');
+    const src = `\`${from}\`.${q(t.name)}`;
+    sql.push(`DELETE x FROM ${q(t.name)} x LEFT JOIN ${src} y ON ${on} WHERE y.${q(t.key[0]!)} IS NULL;`);
+    const rest = t.columns.filter((c) => !t.key.includes(c));
+    if (rest.length) {
+      sql.push(
+        `UPDATE ${q(t.name)} x JOIN ${src} y ON ${on} SET ${rest.map((c) => `x.${q(c)} = y.${q(c)}`).join(', ')} WHERE NOT (${rest.map((c) => `x.${q(c)} <=> y.${q(c)}`).join(' AND ')});`,
+      );
+    }
+    sql.push(`INSERT INTO ${q(t.name)} (${t.columns.map(q).join(', ')}) SELECT ${t.columns.map((c) => `y.${q(c)}`).join(', ')} FROM ${src} y LEFT JOIN ${q(t.name)} x ON ${on} WHERE x.${q(t.key[0]!)} IS NULL;`);
+  }
+  mysqlSession(toUrl, sql.join('\n'));
+  const after = await checksums(s, to, differ);
+  const still = differ.filter((t) => after.get(t.name) !== a.get(t.name)).map((t) => t.name);
+  if (still.length) throw new Error(`restore left ${still.join(', ')} different from ${from}`);
+  return differ.map((t) => t.name);
+}
+
+/** The same starting state for either timed run (see the header). */
+async function settle(s: Sequelize, url: string, tables: TableInfo[]): Promise<void> {
+  for (let i = 0; i < 240; i++) {
+    const { n } = await one<{ n: number }>(s, "SELECT `count` AS n FROM information_schema.INNODB_METRICS WHERE NAME = 'trx_rseg_history_len'");
+    if (Number(n) < 1000) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  mysqlSession(url, `FLUSH TABLES ${tables.map((t) => `\`${t.name}\``).join(', ')} FOR EXPORT; UNLOCK TABLES;`);
   await s.query('SELECT SUM(amount), SUM(paidAmount), MAX(dueDate) FROM installmentSchedules', { type: QueryTypes.SELECT });
   await s.query(
     "SELECT COUNT(*), MIN(dueDate) FROM installmentSchedules FORCE INDEX (installmentSchedules_status_due_account) WHERE status IN ('pending', 'partial', 'overdue')",
@@ -99,8 +179,14 @@ async function warm(s: Sequelize): Promise<void> {
   await s.query('SELECT SUM(balance), SUM(daysPastDue), MAX(lastNightlyBusinessDate) FROM accounts', { type: QueryTypes.SELECT });
 }
 
+const median = (xs: number[]) => {
+  const v = [...xs].sort((p, q) => p - q);
+  return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+};
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
 async function main(): Promise<void> {
-  log(`bench:overdue: ${ACCOUNTS.toLocaleString('en')} accounts, seed ${SEED}, ${PARTITIONS} partitions of ${CHUNK}-account chunks, ${CONCURRENCY} at a time`);
+  log(`bench:overdue: ${ACCOUNTS.toLocaleString('en')} accounts, seed ${SEED}, ${ROUNDS} rounds, ${PARTITIONS} partitions of ${CHUNK}-account chunks, ${CONCURRENCY} at a time`);
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test', DATABASE_URL: URL_A, LOG_LEVEL: 'silent' };
   delete env.REDIS_URL;
 
@@ -123,125 +209,137 @@ async function main(): Promise<void> {
       else reject(new Error(`the generator exited with ${code}:\n${out.slice(-2000)}`));
     });
   });
-  const gen = createSequelize({ databaseUrl: URL_A });
+  const rt = await createRuntime(loadConfig(env), { role: 'bench', logger: createLogger('silent') });
+  const db = rt.sequelize;
   // A week without a close: the close of CLOSED flags what fell due since AS_OF.
-  await gen.query("UPDATE countries SET businessDate = :d WHERE code = 'KE'", { replacements: { d: CLOSED } });
-  const { installments } = await one<{ installments: number }>(gen, 'SELECT COUNT(*) AS installments FROM installmentSchedules');
-  const { accountCount } = await one<{ accountCount: number }>(gen, 'SELECT COUNT(*) AS accountCount FROM accounts');
+  await db.query("UPDATE countries SET businessDate = :d WHERE code = 'KE'", { replacements: { d: CLOSED } });
+  const { installments } = await one<{ installments: number }>(db, 'SELECT COUNT(*) AS installments FROM installmentSchedules');
+  const { accountCount } = await one<{ accountCount: number }>(db, 'SELECT COUNT(*) AS accountCount FROM accounts');
   log(`generated ${Number(accountCount).toLocaleString('en')} accounts, ${Number(installments).toLocaleString('en')} instalments in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const ke = await one<{ id: number }>(db, "SELECT id FROM countries WHERE code = 'KE'");
+  started = Date.now();
+  const regionIds = (await db.query<{ id: number }>('SELECT id FROM companyRegions WHERE countryId = :c', { replacements: { c: ke.id }, type: QueryTypes.SELECT })).map((r) => Number(r.id));
+  await snapshotPortfolio(db, { countryId: Number(ke.id), closedDate: addDays(CLOSED, -1), regionIds });
+  log(`setup: the snapshots of ${addDays(CLOSED, -1)} (the previous close's), ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
-  // 2. Copy.
+  // 2. The pristine copy.
   started = Date.now();
   await copyDatabase(URL_A, URL_B);
   log(`copied ${dbName(URL_A)} to ${dbName(URL_B)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  const copy = createSequelize({ databaseUrl: URL_B });
-
-  // 3a. Raw ceiling on the copy: two statements.
-  await warm(copy);
-  started = Date.now();
-  const [, flagged] = (await copy.query(
-    `UPDATE installmentSchedules SET status = 'overdue', updatedAt = NOW() WHERE status IN ('pending', 'partial') AND dueDate < :bd`,
-    { replacements: { bd: NEXT } },
-  )) as [unknown, unknown];
-  const rawFlagSeconds = (Date.now() - started) / 1000;
-  await copy.query(
-    `UPDATE accounts a LEFT JOIN (
-        SELECT accountId, MIN(dueDate) AS oldest FROM installmentSchedules
-         WHERE status IN ('pending', 'partial', 'overdue') AND amount > paidAmount AND dueDate < :bd GROUP BY accountId) o ON o.accountId = a.id
-        SET a.daysPastDue = COALESCE(DATEDIFF(:bd, o.oldest), 0),
-            a.parBucket = ${bucketSql('COALESCE(DATEDIFF(:bd, o.oldest), 0)')}`,
-    { replacements: { bd: NEXT } },
-  );
-  const rawSeconds = (Date.now() - started) / 1000;
-  log(
-    `(a) raw ceiling, 2 statements: ${rawSeconds.toFixed(2)} s (flags ${rawFlagSeconds.toFixed(2)} s, ${Number((flagged as { affectedRows?: number })?.affectedRows ?? 0).toLocaleString('en')} instalments; DPD and bucket ${(rawSeconds - rawFlagSeconds).toFixed(2)} s)`,
-  );
-
-  // 3b. The real close on the original.
-  const rt = await createRuntime(loadConfig(env), { role: 'bench', logger: createLogger('silent') });
-  const ke = await one<{ id: number }>(rt.sequelize, "SELECT id FROM countries WHERE code = 'KE'");
-  // Yesterday's close left its snapshots (month to date is then that plus one day, as every night).
-  started = Date.now();
-  const regionIds = (await rt.sequelize.query<{ id: number }>('SELECT id FROM companyRegions WHERE countryId = :c', { replacements: { c: ke.id }, type: QueryTypes.SELECT })).map((r) => Number(r.id));
-  await snapshotPortfolio(rt.sequelize, { countryId: Number(ke.id), closedDate: addDays(CLOSED, -1), regionIds });
-  log(`setup: the snapshots of ${addDays(CLOSED, -1)} (the previous close's), ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  await warm(rt.sequelize); // before the profile starts: its reads are not (b)'s
-  // --profile: where (b) spends its time, by statement (first words of the SQL).
-  const profile = new Map<string, { n: number; ms: number }>();
-  const sequelizeOptions = (rt.sequelize as unknown as { options: { benchmark?: boolean; logging?: unknown } }).options;
-  if (PROFILE) {
-    sequelizeOptions.benchmark = true;
-    sequelizeOptions.logging = (sql: string, ms?: number) => {
-      const key = sql.replace(/^Executed \([^)]*\): /, '').replace(/\s+/g, ' ').slice(0, 70);
-      const p = profile.get(key) ?? { n: 0, ms: 0 };
-      p.n++;
-      p.ms += ms ?? 0;
-      profile.set(key, p);
-    };
-  }
-  let peakRss = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 25);
-  let done = 0;
-  const marks = [25_000, 50_000, 100_000, 200_000, 400_000].filter((m) => m <= ACCOUNTS);
-  const rssAt: Record<string, number> = {};
-  started = Date.now();
-  const summary = await closeDayInline(rt, Number(ke.id), CLOSED, {
-    partitions: PARTITIONS,
-    concurrency: CONCURRENCY,
-    chunkSize: CHUNK,
-    onChunk: async ({ counts }) => {
-      done += counts.accounts ?? 0;
-      while (marks.length && done >= marks[0]!) rssAt[String(marks.shift())] = mb(process.memoryUsage().rss);
-    },
-  });
-  const jobSeconds = (Date.now() - started) / 1000;
-  clearInterval(sampler);
-  peakRss = Math.max(peakRss, process.memoryUsage().rss);
-  const c = summary.counts;
-  const coreSeconds = ((c.flagMs ?? 0) + (c.accountsMs ?? 0)) / 1000;
-  log(`(b) close-day job: ${jobSeconds.toFixed(2)} s, ${JSON.stringify(c)}`);
-  log(
-    `    step times summed over the ${CONCURRENCY} partition lanes: flags + DPD/suspensions/business date (what (a) covers) ${coreSeconds.toFixed(2)} s; ` +
-      `reminders ${((c.remindersMs ?? 0) / 1000).toFixed(2)} s, snapshots ${((c.snapshotsMs ?? 0) / 1000).toFixed(2)} s, commissions ${((c['commissions.ms'] ?? 0) / 1000).toFixed(2)} s`,
-  );
-  if (PROFILE) {
-    sequelizeOptions.logging = false;
-    for (const [k, v] of [...profile.entries()].sort((x, y) => y[1].ms - x[1].ms).slice(0, 15)) log(`    ${String(Math.round(v.ms)).padStart(7)} ms ${String(v.n).padStart(6)}x  ${k}`);
-  }
-  log(`    RSS by accounts closed: ${Object.entries(rssAt).map(([k, v]) => `${Number(k).toLocaleString('en')}: ${v} MB`).join(', ') || '-'}; peak ${mb(peakRss)} MB`);
-
-  // 4. Same flags and DPD on both.
   const a = dbName(URL_A);
   const b = dbName(URL_B);
-  const { statuses } = await one<{ statuses: number }>(
-    rt.sequelize,
-    `SELECT COUNT(*) AS statuses FROM \`${a}\`.installmentSchedules x JOIN \`${b}\`.installmentSchedules y ON y.id = x.id WHERE x.status <> y.status`,
-  );
-  const { dpd } = await one<{ dpd: number }>(
-    rt.sequelize,
-    `SELECT COUNT(*) AS dpd FROM \`${a}\`.accounts x JOIN \`${b}\`.accounts y ON y.id = x.id WHERE x.daysPastDue <> y.daysPastDue OR x.parBucket <> y.parBucket`,
-  );
-  const { accounts } = await one<{ accounts: number }>(rt.sequelize, `SELECT COUNT(*) AS accounts FROM \`${a}\`.accounts x JOIN \`${b}\`.accounts y ON y.id = x.id`);
-  log(`compared ${Number(accounts).toLocaleString('en')} accounts: ${statuses} instalment statuses and ${dpd} DPD/bucket values differ`);
-  const ratio = Math.round((jobSeconds / rawSeconds) * 100) / 100;
-  log(`ratio job / raw: ${ratio} (target <= 1.5)`);
+  const tables = await tablesOf(db, a);
+  const reset = async () => {
+    const t0 = Date.now();
+    const restored = await restore(db, b, URL_A, tables);
+    await settle(db, URL_A, tables);
+    return `restored ${restored.join(', ') || 'nothing'} and settled in ${((Date.now() - t0) / 1000).toFixed(1)} s`;
+  };
+
+  // 3. Rounds.
+  const raws: number[] = [];
+  const jobs: number[] = [];
+  let peakRss = process.memoryUsage().rss;
+  let firstCounts: string | undefined;
+  let mismatch = false;
+  const sequelizeOptions = (db as unknown as { options: { benchmark?: boolean; logging?: unknown } }).options;
+  for (let round = 1; round <= ROUNDS; round++) {
+    const last = round === ROUNDS;
+    // (a) raw ceiling: two statements.
+    log(`round ${round}: ${await reset()}`);
+    started = Date.now();
+    const [, flagged] = (await db.query(
+      `UPDATE installmentSchedules SET status = 'overdue', updatedAt = NOW() WHERE status IN ('pending', 'partial') AND dueDate < :bd`,
+      { replacements: { bd: NEXT } },
+    )) as [unknown, unknown];
+    const rawFlagSeconds = (Date.now() - started) / 1000;
+    await db.query(
+      `UPDATE accounts a LEFT JOIN (
+          SELECT accountId, MIN(dueDate) AS oldest FROM installmentSchedules
+           WHERE status IN ('pending', 'partial', 'overdue') AND amount > paidAmount AND dueDate < :bd GROUP BY accountId) o ON o.accountId = a.id
+          SET a.daysPastDue = COALESCE(DATEDIFF(:bd, o.oldest), 0),
+              a.parBucket = ${bucketSql('COALESCE(DATEDIFF(:bd, o.oldest), 0)')}`,
+      { replacements: { bd: NEXT } },
+    );
+    const rawSeconds = (Date.now() - started) / 1000;
+    raws.push(rawSeconds);
+    log(
+      `  (a) raw ceiling, 2 statements: ${rawSeconds.toFixed(2)} s (flags ${rawFlagSeconds.toFixed(2)} s, ${Number((flagged as { affectedRows?: number })?.affectedRows ?? 0).toLocaleString('en')} instalments; DPD and bucket ${(rawSeconds - rawFlagSeconds).toFixed(2)} s)`,
+    );
+    // (a)'s result, to compare (b)'s with row by row (kept beside the pristine copy's tables).
+    await db.query(`DROP TABLE IF EXISTS \`${b}\`.benchRawInstallments, \`${b}\`.benchRawAccounts`);
+    await db.query(`CREATE TABLE \`${b}\`.benchRawInstallments (PRIMARY KEY (id)) SELECT id, status FROM installmentSchedules`);
+    await db.query(`CREATE TABLE \`${b}\`.benchRawAccounts (PRIMARY KEY (id)) SELECT id, daysPastDue, parBucket FROM accounts`);
+
+    // (b) the real close.
+    log(`  ${await reset()}`);
+    const profile = new Map<string, { n: number; ms: number }>();
+    if (PROFILE && last) {
+      sequelizeOptions.benchmark = true;
+      sequelizeOptions.logging = (sql: string, ms?: number) => {
+        const key = sql.replace(/^Executed \([^)]*\): /, '').replace(/\s+/g, ' ').slice(0, 70);
+        const p = profile.get(key) ?? { n: 0, ms: 0 };
+        p.n++;
+        p.ms += ms ?? 0;
+        profile.set(key, p);
+      };
+    }
+    let done = 0;
+    const marks = [25_000, 50_000, 100_000, 200_000, 400_000].filter((m) => m <= ACCOUNTS);
+    const rssAt: Record<string, number> = {};
+    let runPeak = process.memoryUsage().rss;
+    const sampler = setInterval(() => (runPeak = Math.max(runPeak, process.memoryUsage().rss)), 25);
+    started = Date.now();
+    const summary = await closeDayInline(rt, Number(ke.id), CLOSED, {
+      partitions: PARTITIONS,
+      concurrency: CONCURRENCY,
+      chunkSize: CHUNK,
+      onChunk: async ({ counts }) => {
+        done += counts.accounts ?? 0;
+        while (marks.length && done >= marks[0]!) rssAt[String(marks.shift())] = mb(process.memoryUsage().rss);
+      },
+    });
+    const jobSeconds = (Date.now() - started) / 1000;
+    clearInterval(sampler);
+    runPeak = Math.max(runPeak, process.memoryUsage().rss);
+    peakRss = Math.max(peakRss, runPeak);
+    jobs.push(jobSeconds);
+    sequelizeOptions.logging = false;
+    sequelizeOptions.benchmark = false;
+    const c = summary.counts;
+    log(`  (b) close-day job: ${jobSeconds.toFixed(2)} s, ${JSON.stringify(c)}`);
+    log(
+      `      step times summed over the ${CONCURRENCY} partition lanes: flags + DPD/suspensions/business date (what (a) covers) ${(((c.flagMs ?? 0) + (c.accountsMs ?? 0)) / 1000).toFixed(2)} s; ` +
+        `reminders ${((c.remindersMs ?? 0) / 1000).toFixed(2)} s, snapshots ${((c.snapshotsMs ?? 0) / 1000).toFixed(2)} s, commissions ${((c['commissions.ms'] ?? 0) / 1000).toFixed(2)} s`,
+    );
+    for (const [k, v] of [...profile.entries()].sort((x, y) => y[1].ms - x[1].ms).slice(0, 15)) log(`      ${String(Math.round(v.ms)).padStart(7)} ms ${String(v.n).padStart(6)}x  ${k}`);
+    log(`      RSS by accounts closed: ${Object.entries(rssAt).map(([k, v]) => `${Number(k).toLocaleString('en')}: ${v} MB`).join(', ') || '-'}; peak ${mb(runPeak)} MB`);
+
+    // Same flags and DPD as (a), and the same counts as the first round (the restore left nothing behind).
+    const { statuses } = await one<{ statuses: number }>(db, `SELECT COUNT(*) AS statuses FROM installmentSchedules x JOIN \`${b}\`.benchRawInstallments y ON y.id = x.id WHERE x.status <> y.status`);
+    const { dpd } = await one<{ dpd: number }>(
+      db,
+      `SELECT COUNT(*) AS dpd FROM accounts x JOIN \`${b}\`.benchRawAccounts y ON y.id = x.id WHERE x.daysPastDue <> y.daysPastDue OR x.parBucket <> y.parBucket`,
+    );
+    const { compared } = await one<{ compared: number }>(db, `SELECT COUNT(*) AS compared FROM accounts x JOIN \`${b}\`.benchRawAccounts y ON y.id = x.id`);
+    const counts = JSON.stringify(Object.fromEntries(Object.entries(c).filter(([k]) => !/ms$/i.test(k))));
+    firstCounts ??= counts;
+    log(`      compared ${Number(compared).toLocaleString('en')} accounts with (a): ${statuses} instalment statuses and ${dpd} DPD/bucket values differ${counts === firstCounts ? '' : `; counts differ from round 1's: ${counts}`}`);
+    if (Number(statuses) !== 0 || Number(dpd) !== 0 || counts !== firstCounts) mismatch = true;
+  }
+  await db.query(`DROP TABLE IF EXISTS \`${b}\`.benchRawInstallments, \`${b}\`.benchRawAccounts`);
   await rt.close();
-  await gen.close();
-  await copy.close();
-  if (Number(statuses) !== 0 || Number(dpd) !== 0) {
-    log('MISMATCH between the raw statements and the close');
+
+  const rawSeconds = round2(median(raws));
+  const jobSeconds = round2(median(jobs));
+  const ratio = round2(median(jobs) / median(raws));
+  log(`(a) ${raws.map((x) => x.toFixed(2)).join(', ')} s; (b) ${jobs.map((x) => x.toFixed(2)).join(', ')} s; per round ${jobs.map((j, i) => (j / raws[i]!).toFixed(2)).join(', ')}`);
+  log(`ratio job / raw (medians): ${ratio} (target <= 1.5)`);
+  if (mismatch) {
+    log('MISMATCH between the raw statements and the close, or between rounds');
     process.exitCode = 1;
   }
-  log(
-    JSON.stringify({
-      accounts: Number(accountCount),
-      installments: Number(installments),
-      rawSeconds: Math.round(rawSeconds * 100) / 100,
-      jobSeconds: Math.round(jobSeconds * 100) / 100,
-      ratio,
-      peakRssMb: mb(peakRss),
-    }),
-  );
+  log(JSON.stringify({ accounts: Number(accountCount), installments: Number(installments), rawSeconds, jobSeconds, ratio, peakRssMb: mb(peakRss) }));
 }
 
 main().catch((err) => {
