@@ -22,7 +22,7 @@
  *
  * Fairness: both runs start from the same state of the server. Before each, the restore's purge is
  * waited for, the database's dirty pages are written out (FLUSH TABLES ... FOR EXPORT) and the same
- * reads warm the buffer pool (settle() below: instalments, their index, accounts), so neither pays
+ * reads warm the buffer pool (quiesce() below: instalments, their index, accounts), so neither pays
  * for the other's (or the restore's) writes. The server's settings are not changed.
  *
  *   npm run bench:overdue -- [--accounts 100000] [--seed 7] [--rounds 3] [--partitions 4] [--concurrency 2] [--chunk 10000] [--profile]
@@ -164,7 +164,7 @@ async function restore(s: Sequelize, from: string, toUrl: string, tables: TableI
 }
 
 /** The same starting state for either timed run (see the header). */
-async function settle(s: Sequelize, url: string, tables: TableInfo[]): Promise<void> {
+async function quiesce(s: Sequelize, url: string, tables: TableInfo[]): Promise<void> {
   for (let i = 0; i < 240; i++) {
     const { n } = await one<{ n: number }>(s, "SELECT `count` AS n FROM information_schema.INNODB_METRICS WHERE NAME = 'trx_rseg_history_len'");
     if (Number(n) < 1000) break;
@@ -232,7 +232,7 @@ async function main(): Promise<void> {
   const reset = async () => {
     const t0 = Date.now();
     const restored = await restore(db, b, URL_A, tables);
-    await settle(db, URL_A, tables);
+    await quiesce(db, URL_A, tables);
     return `restored ${restored.join(', ') || 'nothing'} and settled in ${((Date.now() - t0) / 1000).toFixed(1)} s`;
   };
 
