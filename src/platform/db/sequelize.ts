@@ -8,6 +8,27 @@ const { connectionOptions } = require('../../../config/database.cjs') as {
   connectionOptions(env: NodeJS.ProcessEnv): Options & { url?: string };
 };
 
+/**
+ * Every MySQL/MariaDB connection runs at READ COMMITTED. Under InnoDB's default REPEATABLE READ
+ * the first plain SELECT of a transaction fixes its snapshot, so a read before the row lock made
+ * every later plain read see data from before the lock (concurrent M-Pesa callbacks all settled
+ * the same instalment from paidAmount 0). At READ COMMITTED each statement reads what is
+ * committed when it runs, so reads after a lock are fresh whatever ran before it. Set once per
+ * connection (not per transaction: no extra round trip), on every connection the pool opens.
+ */
+export const MYSQL_ISOLATION = 'READ COMMITTED';
+
+interface CallbackConnection {
+  query(sql: string, cb: (err: Error | null) => void): void;
+}
+
+function setIsolation(connection: unknown): Promise<void> {
+  const conn = connection as CallbackConnection;
+  return new Promise((resolve, reject) =>
+    conn.query(`SET SESSION TRANSACTION ISOLATION LEVEL ${MYSQL_ISOLATION}`, (err) => (err ? reject(err) : resolve())),
+  );
+}
+
 /** Builds the Sequelize instance from the same settings sequelize-cli uses (config/database.cjs). */
 export function createSequelize(config: Pick<AppConfig, 'databaseUrl' | 'sqlitePath'>, extra: Options = {}): Sequelize {
   const { url, ...options } = connectionOptions({
@@ -19,7 +40,9 @@ export function createSequelize(config: Pick<AppConfig, 'databaseUrl' | 'sqliteP
     fs.mkdirSync(path.dirname(options.storage), { recursive: true });
   }
   const merged: Options = { ...options, ...extra };
-  return url ? new Sequelize(url, merged) : new Sequelize(merged);
+  const sequelize = url ? new Sequelize(url, merged) : new Sequelize(merged);
+  if (isMysql(sequelize)) sequelize.addHook('afterConnect', (connection) => setIsolation(connection));
+  return sequelize;
 }
 
 export function isMysql(sequelize: Sequelize): boolean {
