@@ -4,7 +4,9 @@ process.env.TZ = process.env.TZ || 'Asia/Kolkata';
 
 module.exports = {
   'node-option': ['import=tsx'],
-  spec: ['test/**/*.test.ts'],
+  // Mocha adds files named on the command line to `spec` instead of replacing it, so one file
+  // (or a comma-separated few) is run with TEST_SPEC=test/x/y.test.ts npm test.
+  spec: process.env.TEST_SPEC ? process.env.TEST_SPEC.split(',') : ['test/**/*.test.ts'],
   require: ['test/support/hooks.ts'],
   timeout: 30000,
   exit: true,

@@ -14,11 +14,11 @@
  * installmentStatus() in src/modules/accounts/arrears.ts always sets it. The close relies on it
  * to find the unpaid past-due instalments from the index alone, without reading each row's
  * amounts. (SQLite, the demo, keeps reading them.)
- * @type {import('sequelize-cli').Migration}
  */
 const CHECK = 'installmentSchedules_unpaid_owes';
 const isMysql = (/** @type {import('sequelize').QueryInterface} */ queryInterface) => ['mysql', 'mariadb'].includes(queryInterface.sequelize.getDialect());
 
+/** @type {import('sequelize-cli').Migration} */
 module.exports = {
   async up(queryInterface) {
     await queryInterface.addIndex('installmentSchedules', ['status', 'dueDate', 'accountId'], { name: 'installmentSchedules_status_due_account' });
