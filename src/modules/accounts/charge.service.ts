@@ -68,7 +68,7 @@ export class ChargeService {
     return withTransaction(this.sequelize, async (t) => {
       const account = await lockAccount(accountId, t);
       if (!CHARGEABLE.includes(account.status)) {
-        throw problems.conflict(`No charge can be raised on an account that is ${account.status}.`, 'account-not-chargeable', { status: account.status });
+        throw problems.conflict(`No charge can be raised on an account that is ${account.status}.`, 'account-not-chargeable', { currentStatus: account.status });
       }
       const { calendar, payplan } = await preparedAccount(account, t);
       const businessDate = calendar.businessDate;
@@ -128,7 +128,7 @@ export class ChargeService {
       const charge = await AccountCharge.findOne({ where: { id: chargeId, accountId }, transaction: t });
       if (!charge) throw problems.notFound('charge');
       if (charge.status !== 'pending' && charge.status !== 'partial') {
-        throw problems.conflict(`A charge that is ${charge.status} cannot be waived.`, 'charge-not-open', { status: charge.status });
+        throw problems.conflict(`A charge that is ${charge.status} cannot be waived.`, 'charge-not-open', { currentStatus: charge.status });
       }
       const { calendar, payplan } = await preparedAccount(account, t);
       const businessDate = calendar.businessDate;

@@ -100,7 +100,7 @@ export class RefundService {
 
   private async checkRefundable(payment: Payment, amount: Decimal, already: Decimal, t: Transaction): Promise<void> {
     if (payment.status !== 'completed') {
-      throw problems.conflict(`Only a completed payment can be refunded; this one is ${payment.status}.`, 'payment-not-completed', { status: payment.status });
+      throw problems.conflict(`Only a completed payment can be refunded; this one is ${payment.status}.`, 'payment-not-completed', { currentStatus: payment.status });
     }
     const reversal = await PaymentReversal.findOne({ where: { paymentId: payment.id, status: 'pending' }, attributes: ['id'], transaction: t });
     if (reversal) throw problems.conflict('A reversal of this payment is waiting for approval; decide it first.', 'reversal-pending', { reversalId: reversal.id });
@@ -151,7 +151,7 @@ export class RefundService {
     return withTransaction(this.sequelize, async (t) => {
       const account = await lockAccount(visible.accountId!, t);
       const refund = (await Refund.findByPk(id, { lock: t.LOCK.UPDATE, transaction: t }))!;
-      if (refund.status !== 'pending') throw problems.conflict(`This refund is already ${refund.status}.`, 'already-decided', { status: refund.status });
+      if (refund.status !== 'pending') throw problems.conflict(`This refund is already ${refund.status}.`, 'already-decided', { currentStatus: refund.status });
       const payment = (await Payment.findByPk(refund.paymentId!, { transaction: t }))!;
       const amount = new Decimal(refund.amount);
       await this.checkRefundable(payment, amount, await this.refunded(payment.id, ['approved', 'completed'], t, refund.id), t);
@@ -232,7 +232,7 @@ export class RefundService {
     return withTransaction(this.sequelize, async (t) => {
       await lockAccount(visible.accountId!, t);
       const refund = (await Refund.findByPk(id, { lock: t.LOCK.UPDATE, transaction: t }))!;
-      if (refund.status !== 'pending') throw problems.conflict(`This refund is already ${refund.status}.`, 'already-decided', { status: refund.status });
+      if (refund.status !== 'pending') throw problems.conflict(`This refund is already ${refund.status}.`, 'already-decided', { currentStatus: refund.status });
       await refund.update({ status: 'rejected', approvedBy: actor.employeeId, decidedAt: new Date(), rejectionReason: reason }, { transaction: t });
       await SystemLog.create(
         { userId: actor.employeeId, action: 'refund.reject', entity: 'refunds', entityId: refund.id, oldValues: { status: 'pending' }, newValues: { status: 'rejected', reason } },
@@ -248,7 +248,7 @@ export class RefundService {
     return withTransaction(this.sequelize, async (t) => {
       const account = await lockAccount(visible.accountId!, t);
       const refund = (await Refund.findByPk(id, { lock: t.LOCK.UPDATE, transaction: t }))!;
-      if (refund.status !== 'approved') throw problems.conflict(`Only an approved refund can be paid out; this one is ${refund.status}.`, 'refund-not-approved', { status: refund.status });
+      if (refund.status !== 'approved') throw problems.conflict(`Only an approved refund can be paid out; this one is ${refund.status}.`, 'refund-not-approved', { currentStatus: refund.status });
       const calendar = await calendarOfRegion(account.regionId, t);
       const entry = await postEntry(
         {

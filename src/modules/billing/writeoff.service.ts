@@ -95,7 +95,7 @@ export class WriteoffService {
     return withTransaction(this.sequelize, async (t) => {
       const account = await lockAccount(visible.accountId, t);
       const w = (await Writeoff.findByPk(id, { lock: t.LOCK.UPDATE, transaction: t }))!;
-      if (w.status !== 'pending') throw problems.conflict(`This write-off is already ${w.status}.`, 'already-decided', { status: w.status });
+      if (w.status !== 'pending') throw problems.conflict(`This write-off is already ${w.status}.`, 'already-decided', { currentStatus: w.status });
       this.checkWritable(account);
       const { calendar, payplan } = await preparedAccount(account, t);
       const businessDate = calendar.businessDate;
@@ -155,7 +155,7 @@ export class WriteoffService {
     return withTransaction(this.sequelize, async (t) => {
       await lockAccount(visible.accountId, t);
       const w = (await Writeoff.findByPk(id, { lock: t.LOCK.UPDATE, transaction: t }))!;
-      if (w.status !== 'pending') throw problems.conflict(`This write-off is already ${w.status}.`, 'already-decided', { status: w.status });
+      if (w.status !== 'pending') throw problems.conflict(`This write-off is already ${w.status}.`, 'already-decided', { currentStatus: w.status });
       await w.update({ status: 'rejected', approvedBy: actor.employeeId, decidedAt: new Date(), rejectionReason: reason }, { transaction: t });
       await SystemLog.create(
         { userId: actor.employeeId, action: 'writeoff.reject', entity: 'writeoffs', entityId: w.id, oldValues: { status: 'pending' }, newValues: { status: 'rejected', reason } },

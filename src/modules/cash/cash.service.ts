@@ -287,7 +287,7 @@ export class CashService {
     const visible = await this.decidable(actor, id);
     return withTransaction(this.sequelize, async (t) => {
       const r = (await AgentRemittance.findByPk(visible.id, { lock: t.LOCK.UPDATE, transaction: t }))!;
-      if (r.status !== 'pending') throw problems.conflict(`This remittance is already ${r.status}.`, 'already-decided', { status: r.status });
+      if (r.status !== 'pending') throw problems.conflict(`This remittance is already ${r.status}.`, 'already-decided', { currentStatus: r.status });
       const collections = await CashCollection.findAll({ where: { agentRemittanceId: r.id }, lock: t.LOCK.UPDATE, transaction: t, order: [['id', 'ASC']] });
       const first = await Account.findByPk(collections[0]!.accountId, { attributes: ['id', 'regionId'], transaction: t });
       const calendar = await calendarOfRegion(first!.regionId, t);
@@ -323,7 +323,7 @@ export class CashService {
     const visible = await this.decidable(actor, id);
     return withTransaction(this.sequelize, async (t) => {
       const r = (await AgentRemittance.findByPk(visible.id, { lock: t.LOCK.UPDATE, transaction: t }))!;
-      if (r.status !== 'pending') throw problems.conflict(`This remittance is already ${r.status}.`, 'already-decided', { status: r.status });
+      if (r.status !== 'pending') throw problems.conflict(`This remittance is already ${r.status}.`, 'already-decided', { currentStatus: r.status });
       await CashCollection.update({ agentRemittanceId: null }, { where: { agentRemittanceId: r.id }, transaction: t });
       await r.update({ status: 'rejected', confirmedBy: actor.employeeId, confirmedAt: new Date(), notes: [r.notes, `rejected: ${reason}`].filter(Boolean).join('\n') }, { transaction: t });
       await SystemLog.create(

@@ -309,7 +309,7 @@ export class CommissionPayoutService {
 
   private async lockPending(id: number, status: CommissionPaymentStatus, t: Transaction): Promise<CommissionPayment> {
     const p = (await CommissionPayment.findByPk(id, { lock: t.LOCK.UPDATE, transaction: t }))!;
-    if (p.status !== status) throw problems.conflict(`This commission payment is ${p.status}.`, 'commission-payment-state', { status: p.status });
+    if (p.status !== status) throw problems.conflict(`This commission payment is ${p.status}.`, 'commission-payment-state', { currentStatus: p.status });
     return p;
   }
 

@@ -247,7 +247,7 @@ export class DeviceService {
       // Lock order everywhere: the account, then its devices.
       const account = (await Account.findByPk(accountId, { lock: t.LOCK.UPDATE, transaction: t }))!;
       if (FINISHED_ACCOUNT.includes(account.status)) {
-        throw problems.conflict(`The account is ${account.status}; no device can be attached to it.`, 'account-not-open', { status: account.status });
+        throw problems.conflict(`The account is ${account.status}; no device can be attached to it.`, 'account-not-open', { currentStatus: account.status });
       }
       const device = (await lockDevice(found.id, t))!;
       const active = await AccountDevice.findOne({ where: { deviceId: device.id, status: 'active' }, transaction: t });
@@ -256,7 +256,7 @@ export class DeviceService {
         throw problems.conflict('This device is attached to another account.', 'device-in-use');
       }
       if (!ATTACHABLE.includes(device.status)) {
-        throw problems.conflict(`A ${device.status} device cannot be handed to a customer (only stored or shipped ones).`, 'device-not-available', { status: device.status });
+        throw problems.conflict(`A ${device.status} device cannot be handed to a customer (only stored or shipped ones).`, 'device-not-available', { currentStatus: device.status });
       }
       if (device.productId !== account.productId) {
         throw problems.unprocessable('This device is not of the product the account financed.', 'product-mismatch', { deviceProductId: device.productId, accountProductId: account.productId });

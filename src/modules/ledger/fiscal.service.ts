@@ -64,7 +64,7 @@ export class FiscalService {
     const changed = await withTransaction(this.sequelize, async (t) => {
       const period = await FiscalPeriod.findByPk(id, { lock: t.LOCK.UPDATE, transaction: t });
       if (!period) throw problems.notFound('fiscal period');
-      if (period.status === to) throw problems.conflict(`The fiscal period ${period.name} is already ${to}.`, `fiscal-period-${to}`, { status: period.status });
+      if (period.status === to) throw problems.conflict(`The fiscal period ${period.name} is already ${to}.`, `fiscal-period-${to}`, { currentStatus: period.status });
       const before = { status: period.status, closedAt: period.closedAt, closedBy: period.closedBy };
       await period.update(to === 'closed' ? { status: 'closed', closedAt: new Date(), closedBy: by } : { status: 'open', closedAt: null, closedBy: null }, { transaction: t });
       await SystemLog.create(

@@ -84,7 +84,7 @@ export class UnmatchedService {
     return withTransaction(this.sequelize, async (t) => {
       const u = await UnmatchedPayment.findByPk(id, { lock: t.LOCK.UPDATE, transaction: t });
       if (!u) throw problems.notFound('unmatched payment');
-      if (u.status !== 'open') throw problems.conflict(`This payment is already ${u.status}.`, 'already-resolved', { status: u.status });
+      if (u.status !== 'open') throw problems.conflict(`This payment is already ${u.status}.`, 'already-resolved', { currentStatus: u.status });
       const mm = u.mobileMoneyTransactionId ? await MobileMoneyTransaction.findByPk(u.mobileMoneyTransactionId, { lock: t.LOCK.UPDATE, transaction: t }) : null;
       if (!mm) throw problems.conflict('This unmatched payment is not a mobile-money transaction; it is resolved where it was raised.', 'not-mobile-money');
       const account = (await Account.findByPk(accountId, { lock: t.LOCK.UPDATE, transaction: t }))!;
@@ -129,7 +129,7 @@ export class UnmatchedService {
     return withTransaction(this.sequelize, async (t) => {
       const u = await UnmatchedPayment.findByPk(id, { lock: t.LOCK.UPDATE, transaction: t });
       if (!u) throw problems.notFound('unmatched payment');
-      if (u.status !== 'open') throw problems.conflict(`This payment is already ${u.status}.`, 'already-resolved', { status: u.status });
+      if (u.status !== 'open') throw problems.conflict(`This payment is already ${u.status}.`, 'already-resolved', { currentStatus: u.status });
       const mm = u.mobileMoneyTransactionId ? await MobileMoneyTransaction.findByPk(u.mobileMoneyTransactionId, { lock: t.LOCK.UPDATE, transaction: t }) : null;
       if (!mm) throw problems.conflict('This unmatched payment is not a mobile-money transaction; it is resolved where it was raised.', 'not-mobile-money');
       // Back out of the country and currency it was suspended in.

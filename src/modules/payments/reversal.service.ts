@@ -91,7 +91,7 @@ export class ReversalService {
 
   private async checkReversible(payment: Payment, t: Transaction): Promise<void> {
     if (payment.status !== 'completed') {
-      throw problems.conflict(`Only a completed payment can be reversed; this one is ${payment.status}.`, 'payment-not-completed', { status: payment.status });
+      throw problems.conflict(`Only a completed payment can be reversed; this one is ${payment.status}.`, 'payment-not-completed', { currentStatus: payment.status });
     }
     const refunds = await Refund.count({ where: { paymentId: payment.id, status: { [Op.in]: [...LIVE_REFUND_STATUSES] } }, transaction: t });
     if (refunds > 0) throw problems.conflict('Part of this payment is refunded or being refunded; it can no longer be reversed.', 'payment-refunded');
@@ -103,7 +103,7 @@ export class ReversalService {
     return withTransaction(this.sequelize, async (t) => {
       const account = await lockAccount(visible.payment!.accountId, t);
       const reversal = (await PaymentReversal.findByPk(id, { lock: t.LOCK.UPDATE, transaction: t }))!;
-      if (reversal.status !== 'pending') throw problems.conflict(`This reversal is already ${reversal.status}.`, 'already-decided', { status: reversal.status });
+      if (reversal.status !== 'pending') throw problems.conflict(`This reversal is already ${reversal.status}.`, 'already-decided', { currentStatus: reversal.status });
       const payment = (await Payment.findByPk(reversal.paymentId, { transaction: t }))!;
       await this.checkReversible(payment, t);
       const { calendar, payplan } = await preparedAccount(account, t);
@@ -182,7 +182,7 @@ export class ReversalService {
     return withTransaction(this.sequelize, async (t) => {
       await lockAccount(visible.payment!.accountId, t);
       const reversal = (await PaymentReversal.findByPk(id, { lock: t.LOCK.UPDATE, transaction: t }))!;
-      if (reversal.status !== 'pending') throw problems.conflict(`This reversal is already ${reversal.status}.`, 'already-decided', { status: reversal.status });
+      if (reversal.status !== 'pending') throw problems.conflict(`This reversal is already ${reversal.status}.`, 'already-decided', { currentStatus: reversal.status });
       await reversal.update({ status: 'rejected', approvedBy: actor.employeeId, decidedAt: new Date() }, { transaction: t });
       await SystemLog.create(
         { userId: actor.employeeId, action: 'paymentReversal.reject', entity: 'paymentReversals', entityId: reversal.id, oldValues: { status: 'pending' }, newValues: { status: 'rejected', reason: reason ?? null } },

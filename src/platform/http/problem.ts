@@ -51,6 +51,9 @@ const SLUGS: Record<number, string> = {
   503: 'unavailable',
 };
 
+/** Members RFC 9457 defines; an extension may not reuse their names. */
+const STANDARD_MEMBERS = new Set(['type', 'title', 'status', 'detail', 'instance']);
+
 export const PROBLEM_BASE = 'https://amt.example/problems/';
 
 export class HttpProblem extends Error {
@@ -76,14 +79,19 @@ export class HttpProblem extends Error {
     this.headers = options.headers ?? {};
   }
 
+  /**
+   * The RFC 9457 body. Extensions come first so that none can override a standard member:
+   * `status` is always the HTTP status, whatever a caller put in its extensions.
+   */
   toBody(instance?: string): ProblemBody {
+    const extensions = Object.fromEntries(Object.entries(this.extensions).filter(([k]) => !STANDARD_MEMBERS.has(k)));
     return {
+      ...extensions,
       type: this.type,
       title: this.title,
       status: this.status,
       ...(this.detail ? { detail: this.detail } : {}),
       ...(instance ? { instance } : {}),
-      ...this.extensions,
     };
   }
 }

@@ -1,14 +1,21 @@
 import type Joi from 'joi';
 import { problems, type FieldError } from './problem';
+import { findUnsafeInput } from './schemas';
 
 export type InputLocation = 'params' | 'query' | 'body' | 'headers';
 
 /**
  * Validates one part of a request. Unknown fields are refused, never silently dropped. Path and
  * query values arrive as strings so they are converted; JSON bodies are checked as sent, so a
- * number sent as a string is a 400, not a guess.
+ * number sent as a string is a 400, not a guess. Prototype keys (`__proto__`, which Joi would
+ * silently drop), NUL bytes and unpaired surrogates are refused before the schema runs.
  */
 export function validateInput<T>(schema: Joi.Schema, value: unknown, location: InputLocation): T {
+  // Prototype keys, NUL bytes and lone surrogates are refused here, for every field of every route.
+  const unsafe = location === 'headers' ? [] : findUnsafeInput(value);
+  if (unsafe.length) {
+    throw problems.validation(unsafe.map((u) => ({ field: u.field || location, in: location, message: u.message, type: 'any.invalid' })));
+  }
   const { value: out, error } = schema.validate(value ?? {}, {
     abortEarly: false,
     convert: location !== 'body',
