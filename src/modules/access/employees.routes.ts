@@ -2,6 +2,7 @@ import Joi from 'joi';
 import { regionScope } from '../../platform/auth/principal';
 import { pagedResponseSchema, paginationQuery } from '../../platform/http/pagination';
 import { defineRoute, type RouteSpec } from '../../platform/http/route';
+import { idField } from '../../platform/http/schemas';
 import { EmployeeService } from './employees.service';
 
 const employee = Joi.object({
@@ -31,7 +32,7 @@ export function employeeRoutes(): RouteSpec[] {
       query: Joi.object({
         limit: paginationQuery.limit,
         cursor: paginationQuery.cursor,
-        roleId: Joi.number().integer().positive(),
+        roleId: idField(),
         isActive: Joi.boolean(),
       }),
       responses: { 200: { description: 'A page of employees', schema: pagedResponseSchema(employee) } },
@@ -43,7 +44,7 @@ export function employeeRoutes(): RouteSpec[] {
       summary: 'One employee',
       tags,
       access: { permission: 'employees:read' },
-      params: Joi.object({ id: Joi.number().integer().positive().required() }),
+      params: Joi.object({ id: idField().required() }),
       responses: { 200: { description: 'The employee', schema: employee } },
       handler: async (req) => ({ body: await service.get(regionScope(req.principal), req.valid.params.id) }),
     }),

@@ -2,14 +2,15 @@ import Joi from 'joi';
 import { regionScope } from '../../platform/auth/principal';
 import type { AppContext } from '../../platform/context';
 import { defineRoute, type RouteSpec } from '../../platform/http/route';
+import { dateOnlyField, idField } from '../../platform/http/schemas';
 import { assertCashBelowLimit } from '../cash/cash-limit';
 import { pagedResponseSchema, paginationQuery } from '../../platform/http/pagination';
 import { AccountService, accountView, type AccountQuery } from './account.service';
 import { ACCOUNT_STATUSES, PAR_BUCKETS } from './models';
 
-const id = Joi.number().integer().positive();
+const id = idField();
 const idParams = Joi.object({ id: id.required() });
-const calendarDate = Joi.string().pattern(/^\d{4}-\d{2}-\d{2}$/).message('must be a date YYYY-MM-DD');
+const calendarDate = dateOnlyField();
 
 export const accountSchema = Joi.object({
   id: Joi.number().integer(),

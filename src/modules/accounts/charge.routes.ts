@@ -1,15 +1,15 @@
 import Joi from 'joi';
 import type { AppContext } from '../../platform/context';
 import { defineRoute, type RouteSpec } from '../../platform/http/route';
+import { dateOnlyField, idField, paymentAmountField } from '../../platform/http/schemas';
 import { actorOf } from '../payments/maker-checker';
-import { moneyString } from '../payments/payments.routes';
 import { accountView } from './account.service';
 import { accountSchema } from './accounts.routes';
 import { ChargeService, chargeView, type RaiseChargeInput } from './charge.service';
 import { ACCOUNT_CHARGE_STATUSES, ACCOUNT_CHARGE_TYPES } from './models';
 
-const id = Joi.number().integer().positive();
-const calendarDate = Joi.string().pattern(/^\d{4}-\d{2}-\d{2}$/).message('must be a date YYYY-MM-DD');
+const id = idField();
+const calendarDate = dateOnlyField();
 
 export const chargeSchema = Joi.object({
   id: Joi.number().integer(),
@@ -53,7 +53,7 @@ export function chargeRoutes(ctx: AppContext): RouteSpec[] {
       params: Joi.object({ id: id.required() }),
       body: Joi.object({
         chargeType: Joi.string().valid(...ACCOUNT_CHARGE_TYPES).required(),
-        amount: moneyString.required(),
+        amount: paymentAmountField().required(),
         description: Joi.string().trim().min(1).max(255).required(),
         dueDate: calendarDate.description('Defaults to the business date'),
       }),

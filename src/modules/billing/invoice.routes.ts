@@ -2,11 +2,12 @@ import Joi from 'joi';
 import type { AppContext } from '../../platform/context';
 import { paginationQuery, pagedResponseSchema } from '../../platform/http/pagination';
 import { defineRoute, type RouteSpec } from '../../platform/http/route';
+import { idField } from '../../platform/http/schemas';
 import { actorOf } from '../payments/maker-checker';
 import { InvoiceService, invoiceView } from './invoice.service';
 import { INVOICE_LINE_TYPES, INVOICE_STATUSES } from './models';
 
-const id = Joi.number().integer().positive();
+const id = idField();
 
 const lineSchema = Joi.object({
   id: Joi.number().integer(),

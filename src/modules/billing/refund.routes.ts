@@ -2,12 +2,12 @@ import Joi from 'joi';
 import type { AppContext } from '../../platform/context';
 import { paginationQuery, pagedResponseSchema } from '../../platform/http/pagination';
 import { defineRoute, type RouteSpec } from '../../platform/http/route';
+import { idField, paymentAmountField } from '../../platform/http/schemas';
 import { actorOf } from '../payments/maker-checker';
-import { moneyString } from '../payments/payments.routes';
 import { REFUND_METHODS, REFUND_STATUSES, type RefundStatus } from './models';
 import { RefundService, refundView, type RefundRequest } from './refund.service';
 
-const id = Joi.number().integer().positive();
+const id = idField();
 const idParams = Joi.object({ id: id.required() });
 
 export const refundSchema = Joi.object({
@@ -50,7 +50,7 @@ export function refundRoutes(ctx: AppContext): RouteSpec[] {
       access: { permission: 'refunds:request' },
       body: Joi.object({
         paymentId: id.required(),
-        amount: moneyString.required(),
+        amount: paymentAmountField().required(),
         reason: Joi.string().trim().min(3).max(2000).required(),
         method: Joi.string().valid(...REFUND_METHODS).required(),
         destination: Joi.string().trim().max(100).description('Phone number or bank account the money goes to'),

@@ -2,11 +2,12 @@ import Joi from 'joi';
 import type { AppContext } from '../../platform/context';
 import { paginationQuery, pagedResponseSchema } from '../../platform/http/pagination';
 import { defineRoute, type RouteSpec } from '../../platform/http/route';
+import { idField } from '../../platform/http/schemas';
 import { actorOf } from '../payments/maker-checker';
 import { WRITEOFF_STATUSES, type WriteoffStatus } from './models';
 import { WriteoffService, writeoffView } from './writeoff.service';
 
-const id = Joi.number().integer().positive();
+const id = idField();
 const idParams = Joi.object({ id: id.required() });
 
 export const writeoffSchema = Joi.object({

@@ -1,12 +1,12 @@
 import Joi from 'joi';
 import type { AppContext } from '../../platform/context';
 import { defineRoute, type RouteSpec } from '../../platform/http/route';
+import { idField, pastInstantField, paymentAmountField } from '../../platform/http/schemas';
 import { problems } from '../../platform/http/problem';
-import { moneyString } from '../payments/payments.routes';
 import { AGENT_REMITTANCE_STATUSES } from '../payments/models';
 import { actorOf, CashService, REMITTANCE_METHODS, remittanceView, type RemittanceMethod } from './cash.service';
 
-const id = Joi.number().integer().positive();
+const id = idField();
 const idParams = Joi.object({ id: id.required() });
 
 const remittanceSchema = Joi.object({
@@ -68,8 +68,8 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
       body: Joi.object({
         clientCollectionId: Joi.string().guid().required(),
         accountId: id.required(),
-        amount: moneyString.required(),
-        collectedAt: Joi.string().isoDate().required(),
+        amount: paymentAmountField().required(),
+        collectedAt: pastInstantField().required(),
         latitude: Joi.number().min(-90).max(90),
         longitude: Joi.number().min(-180).max(180),
       }).and('latitude', 'longitude'),
@@ -134,10 +134,10 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
       access: { permission: 'cash:collect' },
       idempotent: true,
       body: Joi.object({
-        amount: moneyString.required(),
+        amount: paymentAmountField().required(),
         method: Joi.string().valid(...REMITTANCE_METHODS).required(),
         reference: Joi.string().trim().max(100),
-        remittedAt: Joi.string().isoDate(),
+        remittedAt: pastInstantField(),
         notes: Joi.string().trim().max(2000),
         collectionIds: Joi.array().items(id).min(1).max(1000).unique(),
       }),

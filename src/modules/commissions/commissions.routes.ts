@@ -2,10 +2,11 @@ import Joi from 'joi';
 import type { AppContext } from '../../platform/context';
 import { paginationQuery, pagedResponseSchema } from '../../platform/http/pagination';
 import { defineRoute, type ApiRequest, type RouteSpec } from '../../platform/http/route';
+import { idField } from '../../platform/http/schemas';
 import { COMMISSION_ENTRY_STATUSES, COMMISSION_EVENTS, COMMISSION_PAYMENT_STATUSES, type CommissionEntryStatus, type CommissionEvent, type CommissionPaymentStatus } from './models';
 import { commissionActor, commissionPaymentView, CommissionPayoutService, entryView } from './payout.service';
 
-const id = Joi.number().integer().positive();
+const id = idField();
 const idParams = Joi.object({ id: id.required() });
 const period = Joi.string()
   .pattern(/^\d{4}-(0[1-9]|1[0-2])$/)

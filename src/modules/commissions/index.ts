@@ -1,4 +1,5 @@
 import Joi from 'joi';
+import { idField } from '../../platform/http/schemas';
 import type { AppContext, AppModule } from '../../platform/context';
 import { isCalendarDate } from '../../platform/dates';
 import type { JobDefinition } from '../../platform/queue';
@@ -19,7 +20,7 @@ export interface CommissionsNightlyJob {
 }
 
 const jobData = Joi.object<CommissionsNightlyJob>({
-  countryId: Joi.number().integer().positive().required(),
+  countryId: idField().required(),
   businessDate: Joi.string().custom((v: string, helpers) => (isCalendarDate(v) ? v : helpers.error('any.invalid'))).required(),
 });
 

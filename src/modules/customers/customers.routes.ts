@@ -4,14 +4,15 @@ import type { AppContext } from '../../platform/context';
 import { dataCrypto } from '../../platform/crypto';
 import { pagedResponseSchema, paginationQuery } from '../../platform/http/pagination';
 import { defineRoute, type ApiRequest, type RouteSpec } from '../../platform/http/route';
+import { dateOnlyField, idField } from '../../platform/http/schemas';
 import { CustomerService, type CustomerActor, type CustomerPatch, type CustomerQuery, type OnboardInput } from './customer.service';
 import { GENDERS, KYC_DECISIONS, KYC_STATUSES, type KycDecision } from './models';
 
-const id = Joi.number().integer().positive();
+const id = idField();
 const idParams = Joi.object({ id: id.required() });
 const phone = Joi.string().pattern(/^\+[1-9]\d{6,14}$/).message('must be an E.164 phone number, e.g. +254712345678');
 const nationalId = Joi.string().trim().min(4).max(40).pattern(/^[A-Za-z0-9 -]+$/).message('must be letters, digits, spaces or dashes');
-const calendarDate = Joi.string().pattern(/^\d{4}-\d{2}-\d{2}$/).message('must be a date YYYY-MM-DD');
+const calendarDate = dateOnlyField();
 const language = Joi.string().valid('en', 'sw', 'fr');
 
 const customerSchema = Joi.object({

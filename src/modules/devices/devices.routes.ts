@@ -3,13 +3,14 @@ import { regionScope } from '../../platform/auth/principal';
 import type { AppContext } from '../../platform/context';
 import { paginationQuery } from '../../platform/http/pagination';
 import { defineRoute, type ApiRequest, type RouteSpec } from '../../platform/http/route';
+import { dateOnlyField, idField } from '../../platform/http/schemas';
 import { DeviceService, type DeviceActor, type DeviceListQuery, type RegisterDeviceInput } from './device.service';
 import { DEVICE_STATUSES, DEVICE_TOKEN_TYPES, type DeviceTokenType } from './models';
 import { MAX_EXTENDED_VALUE, MAX_STARTING_CODE } from './openpaygo/token';
 
-const id = Joi.number().integer().positive();
+const id = idField();
 const idParams = Joi.object({ id: id.required() });
-const calendarDate = Joi.string().pattern(/^\d{4}-\d{2}-\d{2}$/).message('must be a date YYYY-MM-DD');
+const calendarDate = dateOnlyField();
 const reason = Joi.string().trim().min(3).max(500).required().description('Why: kept in the system log');
 
 const deviceSchema = Joi.object({

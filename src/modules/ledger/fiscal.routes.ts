@@ -2,11 +2,12 @@ import Joi from 'joi';
 import type { AppContext } from '../../platform/context';
 import { paginationQuery, pagedResponseSchema } from '../../platform/http/pagination';
 import { defineRoute, type RouteSpec } from '../../platform/http/route';
+import { dateOnlyField, idField } from '../../platform/http/schemas';
 import { FiscalService, fiscalPeriodView, type FiscalListQuery } from './fiscal.service';
 import { FISCAL_PERIOD_STATUSES } from './models';
 
-const calendarDate = Joi.string().pattern(/^\d{4}-\d{2}-\d{2}$/).message('must be a date YYYY-MM-DD');
-const idParams = Joi.object({ id: Joi.number().integer().positive().required() });
+const calendarDate = dateOnlyField();
+const idParams = Joi.object({ id: idField().required() });
 
 export const fiscalPeriodSchema = Joi.object({
   id: Joi.number().integer(),
@@ -31,7 +32,7 @@ export function fiscalRoutes(ctx: AppContext): RouteSpec[] {
       access: { permission: 'fiscal:manage' },
       query: Joi.object({
         status: Joi.string().valid(...FISCAL_PERIOD_STATUSES),
-        countryId: Joi.alternatives(Joi.number().integer().positive(), Joi.string().valid('global')).description("A country's own periods, or 'global'"),
+        countryId: Joi.alternatives(idField(), Joi.string().valid('global')).description("A country's own periods, or 'global'"),
         from: calendarDate.description('Periods ending on or after this date'),
         to: calendarDate.description('Periods starting on or before this date'),
         limit: paginationQuery.limit,

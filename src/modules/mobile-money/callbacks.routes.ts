@@ -1,6 +1,7 @@
 import Joi from 'joi';
 import type { AppContext } from '../../platform/context';
 import { defineRoute, type RouteSpec } from '../../platform/http/route';
+import { MAX_PAYMENT_AMOUNT, instantField, paymentAmountField } from '../../platform/http/schemas';
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString } from '../../platform/money';
 import { acceptsPayments, MobileMoneyService, transactionView, type IncomingTransaction } from './ingestion.service';
@@ -48,7 +49,7 @@ export interface C2BBody {
 /** A Daraja amount as money, or null when it is not a positive amount with at most 2 decimals. */
 function darajaAmount(value: string | number): string | null {
   const text = typeof value === 'number' ? (Number.isFinite(value) ? new Decimal(value).toString() : '') : value.trim();
-  if (!MONEY.test(text) || new Decimal(text).lessThanOrEqualTo(0)) return null;
+  if (!MONEY.test(text) || new Decimal(text).lessThanOrEqualTo(0) || new Decimal(text).greaterThan(MAX_PAYMENT_AMOUNT)) return null;
   return toMoneyString(text);
 }
 
@@ -78,7 +79,7 @@ export function callbackRoutes(ctx: AppContext): RouteSpec[] {
       summary: 'M-Pesa C2B validation (Daraja ValidationURL): may this payment be taken?',
       description:
         'Answers Daraja\'s shape: {"ResultCode":0,"ResultDesc":"Accepted"}, or ResultCode "C2B00012" (invalid account number: no account or device with that ' +
-        'reference, or its account is closed or repossessed) or "C2B00013" (invalid amount: not a positive amount with at most 2 decimals). Stores nothing.',
+        'reference, or its account is closed or repossessed) or "C2B00013" (invalid amount: not a positive amount with at most 2 decimals, or above the maximum per payment). Stores nothing.',
       tags,
       access,
       body: Joi.object(c2bFields),
@@ -105,7 +106,7 @@ export function callbackRoutes(ctx: AppContext): RouteSpec[] {
       handler: async (req) => {
         const b = req.valid.body;
         const amount = darajaAmount(b.TransAmount);
-        if (!amount) throw problems.validation([{ field: 'TransAmount', in: 'body', message: 'TransAmount must be a positive amount with at most 2 decimals' }]);
+        if (!amount) throw problems.validation([{ field: 'TransAmount', in: 'body', message: `TransAmount must be a positive amount with at most 2 decimals, at most ${MAX_PAYMENT_AMOUNT}` }]);
         const transTime = parseProviderTime(b.TransTime!, PROVIDERS.mpesa.utcOffset);
         if (!transTime) throw problems.validation([{ field: 'TransTime', in: 'body', message: "TransTime is not a valid 'YYYYMMDDHHmmss' time" }]);
         const msisdn = b.MSISDN && /^\+?\d{6,15}$/.test(b.MSISDN) ? b.MSISDN.replace(/^\+/, '') : null;
@@ -140,13 +141,13 @@ export function callbackRoutes(ctx: AppContext): RouteSpec[] {
       params: Joi.object({ provider: Joi.string().valid(...PROVIDER_CODES).required() }),
       body: Joi.object({
         transactionId: Joi.string().pattern(/^[A-Za-z0-9._-]{1,100}$/).required(),
-        amount: Joi.string().pattern(MONEY).message('amount must be like 1500 or 1500.50').required(),
+        amount: paymentAmountField().required(),
         currency: Joi.string().pattern(/^[A-Z]{3}$/).required(),
         country: Joi.string().pattern(/^[A-Z0-9]{2,3}$/),
         accountReference: Joi.string().max(100).allow('').required(),
         msisdn: Joi.string().pattern(/^\+?\d{6,15}$/),
         payerName: Joi.string().max(255),
-        transactionTime: Joi.string().isoDate().required(),
+        transactionTime: instantField().required(),
         transactionType: Joi.string().max(50),
       }),
       responses: {

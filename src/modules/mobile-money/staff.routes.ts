@@ -4,6 +4,7 @@ import { regionScope } from '../../platform/auth/principal';
 import type { AppContext } from '../../platform/context';
 import { decodeCursor, encodeCursor, paginationQuery, pagedResponseSchema } from '../../platform/http/pagination';
 import { defineRoute, type ApiRequest, type RouteSpec } from '../../platform/http/route';
+import { idField, instantField } from '../../platform/http/schemas';
 import { accountView } from '../accounts/account.service';
 import { MOBILE_MONEY_STATUSES, MobileMoneyTransaction, UNMATCHED_PAYMENT_STATUSES, type MobileMoneyStatus, type UnmatchedPaymentStatus } from '../payments/models';
 import { paymentView } from '../payments/views';
@@ -12,7 +13,7 @@ import { PROVIDER_CODES, providerOf, type ProviderCode } from './providers';
 import { ReconciliationService, REVIEW_MARK } from './reconciliation.service';
 import { UnmatchedService, unmatchedView, type Resolver } from './unmatched.service';
 
-const id = Joi.number().integer().positive();
+const id = idField();
 const idParams = Joi.object({ id: id.required() });
 
 const unmatchedSchema = Joi.object({
@@ -117,8 +118,8 @@ export function staffRoutes(ctx: AppContext): RouteSpec[] {
       consumes: ['text/csv'],
       params: Joi.object({ provider: Joi.string().valid(...PROVIDER_CODES).required() }),
       query: Joi.object({
-        from: Joi.string().isoDate(),
-        to: Joi.string().isoDate(),
+        from: instantField(),
+        to: instantField(),
         country: Joi.string().pattern(/^[A-Z0-9]{2,3}$/),
         fileName: Joi.string().max(255),
       }),

@@ -2,14 +2,13 @@ import Joi from 'joi';
 import { inRegionScope, regionScope } from '../../platform/auth/principal';
 import type { AppContext } from '../../platform/context';
 import { defineRoute, type RouteSpec } from '../../platform/http/route';
+import { idField, pastInstantField, paymentAmountField } from '../../platform/http/schemas';
 import { problems } from '../../platform/http/problem';
 import { accountView } from '../accounts/account.service';
 import { Account } from '../accounts/models';
 import { Payment, PAYMENT_CHANNELS, type PaymentChannel } from './models';
 import { PaymentPostingService, type PostedPayment } from './posting.service';
 import { paymentView } from './views';
-
-export const moneyString = Joi.string().pattern(/^\d{1,12}(\.\d{1,2})?$/).message('must be an amount like 1500 or 1500.50');
 
 interface PostPaymentBody {
   accountId?: number;
@@ -46,13 +45,13 @@ export function paymentRoutes(ctx: AppContext): RouteSpec[] {
       access: { permission: 'payments:write' },
       idempotent: true,
       body: Joi.object({
-        accountId: Joi.number().integer().positive(),
+        accountId: idField(),
         accountNumber: Joi.string().max(50),
-        amount: moneyString.required(),
+        amount: paymentAmountField().required(),
         paymentType: Joi.string().max(20).required().description('Payment type code, e.g. MPESA, CASH, BANK'),
         channel: Joi.string().valid(...PAYMENT_CHANNELS).required(),
         transactionRef: Joi.string().max(100).required(),
-        paymentDate: Joi.string().isoDate(),
+        paymentDate: pastInstantField().description('When the money was received; not in the future'),
       }).xor('accountId', 'accountNumber'),
       responses: { 201: { description: 'Posted' } },
       handler: async (req) => {
@@ -86,7 +85,7 @@ export function paymentRoutes(ctx: AppContext): RouteSpec[] {
       summary: 'One payment with its allocations',
       tags,
       access: { permission: 'payments:read' },
-      params: Joi.object({ id: Joi.number().integer().positive().required() }),
+      params: Joi.object({ id: idField().required() }),
       handler: async (req) => {
         const payment = await Payment.findByPk(req.valid.params.id, { include: [{ association: 'allocations' }] });
         if (!payment || !inRegionScope(regionScope(req.principal), payment.regionId)) throw problems.notFound('payment');

@@ -2,11 +2,12 @@ import Joi from 'joi';
 import type { AppContext } from '../../platform/context';
 import { paginationQuery, pagedResponseSchema } from '../../platform/http/pagination';
 import { defineRoute, type RouteSpec } from '../../platform/http/route';
+import { idField } from '../../platform/http/schemas';
 import { PAYMENT_REVERSAL_STATUSES, type PaymentReversalStatus } from './models';
 import { actorOf } from './maker-checker';
 import { ReversalService, reversalView } from './reversal.service';
 
-const id = Joi.number().integer().positive();
+const id = idField();
 const idParams = Joi.object({ id: id.required() });
 
 export const reversalSchema = Joi.object({

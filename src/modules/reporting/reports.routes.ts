@@ -1,17 +1,15 @@
 import Joi from 'joi';
 import { regionScope } from '../../platform/auth/principal';
 import type { AppContext } from '../../platform/context';
-import { isCalendarDate } from '../../platform/dates';
 import { defineRoute, type RouteSpec } from '../../platform/http/route';
+import { dateOnlyField, idField } from '../../platform/http/schemas';
 import { portfolioCsv, portfolioReport } from './reports.service';
 
-const calendarDate = Joi.string()
-  .custom((v: string, helpers) => (isCalendarDate(v) ? v : helpers.error('any.invalid')))
-  .messages({ 'any.invalid': 'must be a date YYYY-MM-DD' });
+const calendarDate = dateOnlyField();
 
 const portfolioQuery = Joi.object({
   date: calendarDate.description('Snapshot date (the business day a nightly close closed); default the latest'),
-  regionId: Joi.number().integer().positive(),
+  regionId: idField(),
 });
 
 const DESCRIPTION =

@@ -1,4 +1,5 @@
 import Joi from 'joi';
+import { dateOnlyField, idField } from '../../../platform/http/schemas';
 
 /**
  * Field rules shared by the reference resources. Bodies are JSON and checked as sent (no type
@@ -22,17 +23,8 @@ export const code = (max = 50) =>
     .pattern(/^[A-Za-z0-9][A-Za-z0-9._-]*$/)
     .messages({ 'string.pattern.base': '{#label} may hold letters, digits, ".", "_" and "-" only' });
 export const text = (max = 5000) => Joi.string().max(max);
-export const id = () => Joi.number().integer().positive().max(2147483647);
-export const dateOnly = () =>
-  Joi.string()
-    .pattern(/^\d{4}-\d{2}-\d{2}$/)
-    .custom((value: string, helpers) => {
-      const d = new Date(`${value}T00:00:00Z`);
-      return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value
-        ? value
-        : helpers.message({ custom: '{#label} is not a calendar date' });
-    })
-    .messages({ 'string.pattern.base': '{#label} must be a date YYYY-MM-DD' });
+export const id = () => idField();
+export const dateOnly = () => dateOnlyField();
 export const currency = () =>
   Joi.string()
     .pattern(/^[A-Z]{3}$/)
