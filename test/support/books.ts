@@ -13,6 +13,9 @@ import { expectBooksBalanced } from './lending';
  *  - every instalment's and charge's paidAmount = the sum of its live allocations (reversedAt NULL);
  *  - allocations = paid: a reversed payment has no live allocation left; a completed payment with
  *    nothing refunded settles exactly its amount (or nothing: a recovery on a written-off account);
+ *  - every shilling is somewhere: completed payments less what refunds gave back = what items
+ *    hold paid + the credit balance + recoveries (payments that settled nothing, on a written-off
+ *    account);
  *  - nothing is negative.
  * `context` names the round or step in failure messages.
  */
@@ -50,14 +53,17 @@ export async function expectAccountBooks(accountId: number, context = ''): Promi
   }
   expect(new Decimal(account!.balance).toFixed(2), at('balance = what open instalments and charges owe')).to.equal(owed.toFixed(2));
 
-  const payments = await sequelize.query<{ id: number; amount: string; status: string; live: string | null; refunded: string | null }>(
+  const payments = await sequelize.query<{ id: number; amount: string; status: string; live: string | null; refunded: string | null; everAllocated: number | string }>(
     `SELECT p.id, p.amount, p.status,
             (SELECT SUM(pa.amount) FROM paymentAllocations pa WHERE pa.paymentId = p.id AND pa.reversedAt IS NULL) AS live,
-            (SELECT SUM(r.amount) FROM refunds r WHERE r.paymentId = p.id AND r.status IN ('approved', 'completed')) AS refunded
+            (SELECT SUM(r.amount) FROM refunds r WHERE r.paymentId = p.id AND r.status IN ('approved', 'completed')) AS refunded,
+            (SELECT COUNT(*) FROM paymentAllocations pa WHERE pa.paymentId = p.id) AS everAllocated
        FROM payments p WHERE p.accountId = ?`,
     { replacements: [accountId], type: QueryTypes.SELECT },
   );
+  let received = new Decimal(0);
   for (const p of payments) {
+    if (p.status === 'completed') received = received.plus(p.amount).minus(p.refunded ?? 0);
     const live = new Decimal(p.live ?? 0);
     if (p.status === 'reversed') {
       expect(live.toFixed(2), at(`reversed payment ${p.id} has no live allocation`)).to.equal('0.00');
@@ -67,4 +73,10 @@ export async function expectAccountBooks(accountId: number, context = ''): Promi
       expect(live.greaterThan(p.amount), at(`payment ${p.id} allocates no more than its amount`)).to.equal(false);
     }
   }
+  let held = new Decimal(account!.creditBalance);
+  for (const i of items) held = held.plus(i.paidAmount);
+  for (const p of payments) {
+    if (p.status === 'completed' && Number(p.everAllocated) === 0) held = held.plus(p.amount).minus(p.refunded ?? 0);
+  }
+  expect(held.toFixed(2), at('money received (less refunds) = paid on items + credit balance + recoveries')).to.equal(received.toFixed(2));
 }
