@@ -33,7 +33,8 @@ export async function createRuntime(config: AppConfig, options: { logger?: Logge
     : undefined;
   redis?.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
 
-  const queue = createQueue(config, logger);
+  // Only the worker catches up missed schedules (a nightly close lost with Redis's data).
+  const queue = createQueue(config, logger, { catchUp: options.role === 'worker' });
   const ctx: AppContext = { config, sequelize, logger, queue, redis };
   for (const m of modules) for (const job of m.jobs?.(ctx) ?? []) queue.register(job);
 
@@ -88,6 +89,7 @@ export function createApp(runtime: AppContext): Express {
       { name: 'database', check: async () => void (await sequelize.query('SELECT 1')) },
       ...(redis
         ? [
+    readinessTimeoutMs: runtime.config.readinessTimeoutMs,
             {
               name: 'redis',
               check: async () => {

@@ -116,10 +116,18 @@ describe('devices: tokens by staff (manual mint, resend)', () => {
       expect(log).to.include({ userId: backOfficeId });
       expect(log!.newValues).to.include({ reason: 'customer deleted the SMS', tokenCount: 2, notificationId: sms.id });
 
-      // A language without templates falls back to English; resending twice sends twice.
+      // While that SMS still waits to go out, a resend (a client retrying) joins it: one SMS, one audit line.
+      const retried = await call('post', `/devices/${device.id}/tokens/resend`, backOffice, { reason: 'customer deleted the SMS' });
+      expect(retried.status).to.equal(202);
+      expect(retried.body.notificationId).to.equal(sms.id);
+      expect(await SystemLog.count({ where: { action: 'deviceToken.resend', entityId: device.id } })).to.equal(1);
+
+      // Once it has gone out, resending sends again; a language without templates falls back to English.
+      await sms.update({ status: 'sent', sentAt: new Date() });
       await Customer.update({ preferredLanguage: 'pt' }, { where: { id: account.customerId } });
       const again = await call('post', `/devices/${device.id}/tokens/resend`, backOffice, { reason: 'asked again' });
       expect(again.status).to.equal(202);
+      expect(again.body.notificationId).to.not.equal(sms.id);
       expect((await Notification.findByPk(again.body.notificationId))!.body).to.match(/^Dear Wanjiku, your token for account/);
     });
 

@@ -8,11 +8,13 @@ import { decodeCursor, type Paged, pageOf } from '../../platform/http/pagination
 import { problems, type FieldError } from '../../platform/http/problem';
 import type { Logger } from '../../platform/logging/logger';
 import type { JobQueue } from '../../platform/queue';
+import { redisUnavailable } from '../../platform/queue/unavailable';
 import { Account, AccountDevice, CreditDayEntry } from '../accounts/models';
 import { SystemLog } from '../audit/models';
 import { Product } from '../catalogue/models';
 import { Customer } from '../customers/models';
 import { requestSend } from '../notifications/jobs';
+import { Notification } from '../notifications/models';
 import { enqueueNotification, NotificationError } from '../notifications/outbox';
 import { calendarOfRegion } from '../organisation/business-date';
 import { Warehouse } from '../organisation/reference.models';
@@ -367,16 +369,27 @@ export class DeviceService {
     return { tokens: rows.map(tokenView) };
   }
 
-  /** Sends the device's last token to the customer again by SMS; mints nothing. */
+  /**
+   * Sends the device's last token to the customer again by SMS; mints nothing. A resend of the
+   * same token while an earlier one is still waiting to go out joins it (one SMS, not two): so a
+   * client retrying after a 503 (the job queue did not answer after the SMS was committed) never
+   * sends the customer the same token twice.
+   */
   async resend(actor: DeviceActor, deviceId: number, reason: string) {
     const { device, link } = await this.visibleDevice(actor, deviceId);
     if (!link) throw problems.unprocessable('This device is not attached to an account: there is no customer to send its token to.', 'not-attached');
-    const last = await DeviceToken.findOne({ where: { deviceId }, order: [['tokenCount', 'DESC']] });
-    if (!last) throw problems.unprocessable('No token was ever minted for this device.', 'no-token');
     const account = (await Account.findByPk(link.accountId, { attributes: ['id', 'accountNumber', 'customerId'] }))!;
     const customer = await Customer.findByPk(account.customerId, { attributes: ['id', 'firstName', 'phone', 'preferredLanguage'] });
     if (!customer?.phone) throw problems.unprocessable('The customer has no phone number to send the token to.', 'no-phone');
-    const notification = await withTransaction(this.sequelize, async (t) => {
+    const { notification, last } = await withTransaction(this.sequelize, async (t) => {
+      // The device lock first: resends (and mints) of one device queue here, so two cannot both miss the pending one.
+      await lockDevice(device.id, t);
+      const last = await DeviceToken.findOne({ where: { deviceId }, order: [['tokenCount', 'DESC']], transaction: t });
+      if (!last) throw problems.unprocessable('No token was ever minted for this device.', 'no-token');
+      const keyPrefix = `token-resend:${last.id}:`;
+      const earlier = await Notification.findAll({ where: { dedupeKey: { [Op.like]: `${keyPrefix}%` } }, attributes: ['id', 'status', 'recipient', 'dedupeKey'], transaction: t });
+      const waiting = earlier.find((n) => n.status === 'pending' || n.status === 'sending');
+      if (waiting) return { notification: waiting, last };
       let queued;
       try {
         queued = await enqueueNotification(
@@ -388,6 +401,7 @@ export class DeviceService {
             templateCode: 'token_resend',
             language: customer.preferredLanguage,
             variables: { customerName: customer.firstName, accountNumber: account.accountNumber, token: spacedToken(last.token) },
+            dedupeKey: `${keyPrefix}${earlier.length + 1}`,
           },
           t,
         );
@@ -396,9 +410,19 @@ export class DeviceService {
         throw err;
       }
       await this.audit(actor, 'deviceToken.resend', device.id, null, { tokenId: last.id, tokenCount: last.tokenCount, notificationId: queued.notification.id, accountId: account.id, reason }, t);
-      return queued.notification;
+      return { notification: queued.notification, last };
     });
-    if (this.queue) await requestSend(this.queue).catch((e: Error) => this.logger.warn({ err: e.message }, 'could not ask for an SMS round'));
+    if (this.queue) {
+      try {
+        await requestSend(this.queue);
+      } catch (err) {
+        // Committed: the minute's send round delivers it once the queue is back; a retry joins this SMS.
+        this.logger.warn({ err: (err as Error).message, notificationId: notification.id }, 'could not ask for an SMS round');
+        throw redisUnavailable(
+          `The SMS (notification ${notification.id}) is saved and goes out once the job queue (Redis) answers again; retrying will not send it twice.`,
+        );
+      }
+    }
     return { notificationId: notification.id, status: notification.status, tokenId: last.id, tokenCount: last.tokenCount, recipient: notification.recipient };
   }
 

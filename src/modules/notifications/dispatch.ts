@@ -1,5 +1,6 @@
 import { Op, QueryTypes, type Sequelize } from 'sequelize';
 import type { SmsConfig } from '../../platform/config';
+import { withTransaction } from '../../platform/db/transaction';
 import type { Logger } from '../../platform/logging/logger';
 import { Notification } from './models';
 import { AfricasTalkingSms } from './sms/africastalking';
@@ -52,7 +53,10 @@ export function smsProviderFor(config: SmsConfig, logger: Logger): SmsProvider {
  * Sends pending SMS notifications. Several workers may run it at once: each round claims rows
  * (pending -> sending) so that no two workers send the same message. On MySQL/MariaDB the claim
  * is `SELECT ... FOR UPDATE SKIP LOCKED` (raw SQL: Sequelize drops skipLocked on MySQL) and an
- * UPDATE in one short transaction; elsewhere (SQLite, one writer) each row is claimed with a
+ * UPDATE by primary key of exactly the rows it locked, in one short transaction (at READ COMMITTED,
+ * so no gap locks stand in the way of payments inserting new notifications). Should the database
+ * still pick the claim or an outcome as a deadlock victim, withTransaction runs it again quietly
+ * rather than failing the round; elsewhere (SQLite, one writer) each row is claimed with a
  * conditional UPDATE. Provider calls happen outside any transaction. Failures are retried with
  * back-off (attempts, lastError, sendAfter) and fail for good after maxAttempts or a permanent
  * refusal. Neither the message text nor the full number is ever logged.
@@ -102,11 +106,11 @@ export class NotificationDispatcher {
 
   /** Rows stuck in 'sending' (a worker died between claim and outcome) go back to pending. */
   async releaseStale(): Promise<number> {
-    const [affected] = await Notification.update(
-      { status: 'pending' },
-      { where: { status: 'sending', channel: 'sms', updatedAt: { [Op.lt]: new Date(Date.now() - this.o.staleAfterMs) } } },
-    );
-    return affected;
+    const before = new Date(Date.now() - this.o.staleAfterMs);
+    return withTransaction(this.sequelize, async (transaction) => {
+      const [affected] = await Notification.update({ status: 'pending' }, { where: { status: 'sending', channel: 'sms', updatedAt: { [Op.lt]: before } }, transaction });
+      return affected;
+    });
   }
 
   private async claim(filter: DispatchFilter): Promise<Notification[]> {
@@ -118,7 +122,7 @@ export class NotificationDispatcher {
     let ids: number[];
     const dialect = this.sequelize.getDialect();
     if (dialect === 'mysql' || dialect === 'mariadb') {
-      ids = await this.sequelize.transaction(async (t) => {
+      ids = await withTransaction(this.sequelize, async (t) => {
         const found = await this.sequelize.query<{ id: number }>(
           `SELECT id FROM notifications WHERE status = 'pending' AND channel = 'sms' AND sendAfter <= ?${idFilter}
            ORDER BY sendAfter, id LIMIT ? FOR UPDATE SKIP LOCKED`,
@@ -126,7 +130,12 @@ export class NotificationDispatcher {
         );
         const claimed = found.map((r) => Number(r.id));
         if (claimed.length) {
-          await Notification.update({ status: 'sending' }, { where: { id: { [Op.in]: claimed }, status: 'pending' }, transaction: t });
+          // By primary key only: a condition on status could make MariaDB walk the (status, sendAfter)
+          // index and wait on rows that payments are inserting, the lock order that deadlocked.
+          await this.sequelize.query(`UPDATE notifications SET status = 'sending', updatedAt = ? WHERE id IN (${claimed.join(',')})`, {
+            replacements: [now],
+            transaction: t,
+          });
         }
         return claimed;
       });
@@ -148,6 +157,11 @@ export class NotificationDispatcher {
     return Notification.findAll({ where: { id: { [Op.in]: ids } }, order: [['id', 'ASC']] });
   }
 
+  /** An outcome by primary key; retried on deadlock like any write. */
+  private async record(id: number, values: Partial<Notification>): Promise<void> {
+    await withTransaction(this.sequelize, (transaction) => Notification.update(values, { where: { id, status: 'sending' }, transaction }));
+  }
+
   private async sendOne(row: Notification): Promise<'sent' | 'retried' | 'failed'> {
     let result: SmsResult;
     try {
@@ -158,24 +172,18 @@ export class NotificationDispatcher {
     const attempts = row.attempts + 1;
     const log = { notificationId: row.id, to: maskPhone(row.recipient), templateCode: row.templateCode, attempts, provider: this.provider.name };
     if (result.ok) {
-      await Notification.update(
-        { status: 'sent', provider: this.provider.name, providerMessageId: result.messageId, attempts, lastError: null, sentAt: new Date() },
-        { where: { id: row.id, status: 'sending' } },
-      );
+      await this.record(row.id, { status: 'sent', provider: this.provider.name, providerMessageId: result.messageId, attempts, lastError: null, sentAt: new Date() });
       this.logger.debug(log, 'sms sent');
       return 'sent';
     }
     if (result.permanent || attempts >= this.o.maxAttempts) {
-      await Notification.update({ status: 'failed', provider: this.provider.name, attempts, lastError: result.error }, { where: { id: row.id, status: 'sending' } });
+      await this.record(row.id, { status: 'failed', provider: this.provider.name, attempts, lastError: result.error });
       this.logger.warn({ ...log, error: result.error }, 'sms failed for good');
       return 'failed';
     }
     const backoff = Math.min(this.o.backoffMs * 2 ** (attempts - 1), this.o.maxBackoffMs);
     const delay = Math.max(backoff, result.retryAfterMs ?? 0);
-    await Notification.update(
-      { status: 'pending', provider: this.provider.name, attempts, lastError: result.error, sendAfter: new Date(Date.now() + delay) },
-      { where: { id: row.id, status: 'sending' } },
-    );
+    await this.record(row.id, { status: 'pending', provider: this.provider.name, attempts, lastError: result.error, sendAfter: new Date(Date.now() + delay) });
     this.logger.warn({ ...log, error: result.error, retryInMs: delay }, 'sms not sent; will retry');
     return 'retried';
   }

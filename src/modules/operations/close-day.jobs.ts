@@ -1,10 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
+import cronParser from 'cron-parser';
 import { QueryTypes } from 'sequelize';
 import type { AppContext } from '../../platform/context';
 import { isMysql } from '../../platform/db/sequelize';
-import type { CalendarDate } from '../../platform/dates';
+import { localDate, type CalendarDate } from '../../platform/dates';
 import type { JobDefinition, RepeatSpec } from '../../platform/queue';
-import { addCounts, CloseDayService, type CloseDayOptions, type CloseTarget, type PartitionRange, type StepCounts } from './close-day.service';
+import { addCounts, CloseDayService, dateOnly, type CloseDayOptions, type CloseTarget, type PartitionRange, type StepCounts } from './close-day.service';
 import { recordRun } from './job-runs';
 import type { JobRunError } from './models';
 
@@ -70,6 +71,40 @@ export async function closeDaySchedules(ctx: AppContext): Promise<RepeatSpec<Clo
   }));
 }
 
+/**
+ * Closes the schedule missed: countries whose business date is behind the day the last cron run
+ * (NIGHTLY_CLOSE_CRON in the country's timezone) would have opened, because Redis lost the
+ * repeatable job or no worker ran at that hour. A country with close work still queued or running
+ * is left alone (that work ends by enqueueing the next day itself). The job id names the country
+ * and its business date, so checking again every minute adds nothing; the close it starts is the
+ * scheduled one (it carries on day by day until the country is caught up).
+ */
+export async function missedCloses(
+  ctx: Pick<AppContext, 'sequelize' | 'config'>,
+  inFlight: (name: string) => Promise<unknown[]>,
+  now = new Date(),
+): Promise<Array<{ data: CloseDayJobData; jobId: string }>> {
+  const countries = await ctx.sequelize.query<{ id: number; timezone: string; businessDate: string | null }>(
+    'SELECT id, timezone, businessDate FROM countries WHERE isActive = :active ORDER BY id',
+    { replacements: { active: true }, type: QueryTypes.SELECT },
+  );
+  const busy = new Set<number>();
+  for (const name of [CLOSE_DAY_JOB, CLOSE_PARTITION_JOB, CLOSE_FINALIZE_JOB]) {
+    for (const d of await inFlight(name)) busy.add(Number((d as { countryId?: number }).countryId));
+  }
+  const missed: Array<{ data: CloseDayJobData; jobId: string }> = [];
+  for (const c of countries) {
+    // A country never closed has missed nothing (its first scheduled close starts it).
+    if (!c.businessDate || busy.has(Number(c.id))) continue;
+    const lastRun = cronParser.parseExpression(ctx.config.nightlyClose.cron, { tz: c.timezone, currentDate: now }).prev().toDate();
+    const businessDate = dateOnly(c.businessDate);
+    if (businessDate < localDate(lastRun, c.timezone)) {
+      missed.push({ data: { countryId: Number(c.id), scheduled: true }, jobId: `close-catchup-${c.id}-${businessDate}` });
+    }
+  }
+  return missed;
+}
+
 async function partitionsDone(ctx: AppContext, runId: number): Promise<number> {
   const [r] = await ctx.sequelize.query<{ n: number }>(
     "SELECT COUNT(DISTINCT `partition`) AS n FROM jobRuns WHERE jobName = :name AND status = 'succeeded' AND `partition` LIKE :label",
@@ -97,6 +132,7 @@ export function closeDayJobs(ctx: AppContext, options: CloseDayJobOptions = {}):
       attempts,
       backoffMs: options.backoffMs ?? 30_000,
       repeat: () => closeDaySchedules(ctx),
+      catchUp: (inFlight) => missedCloses(ctx, inFlight),
       handler: async (data: CloseDayJobData, job) => {
         const date = data.date ?? (await service.dueForClose(data.countryId));
         return recordRun<{ closed: boolean; runId?: number; closedDate?: CalendarDate; partitions?: number }>(

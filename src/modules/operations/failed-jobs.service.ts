@@ -54,6 +54,11 @@ export class FailedJobsService {
     return this.queues().map((q) => q.name);
   }
 
+  /** A Redis call within the queue's bound: a frozen or lost Redis is a 503 naming it, not a hung request. */
+  private redis<T>(work: Promise<T>): Promise<T> {
+    return this.jobQueue instanceof BullQueue ? this.jobQueue.bounded(work) : work;
+  }
+
   private queueNamed(name: string): Bull.Queue {
     const q = this.queues().find((x) => x.name === name);
     if (!q) throw problems.notFound('queue');
@@ -79,7 +84,7 @@ export class FailedJobsService {
     for (const q of queues) {
       const want = options.limit - data.length;
       // One more than needed tells whether this queue has more.
-      const jobs = (await q.getFailed(start, start + want)).filter(Boolean);
+      const jobs = (await this.redis(q.getFailed(start, start + want))).filter(Boolean);
       data.push(...jobs.slice(0, want).map((j) => failedJobView(q.name, j)));
       if (jobs.length > want) {
         nextCursor = encodeCursor([q.name, start + want]);
@@ -89,7 +94,7 @@ export class FailedJobsService {
       if (data.length >= options.limit) {
         const rest = queues.slice(queues.indexOf(q) + 1);
         for (const r of rest) {
-          if ((await r.getFailedCount()) > 0) {
+          if ((await this.redis(r.getFailedCount())) > 0) {
             nextCursor = encodeCursor([r.name, 0]);
             break;
           }
@@ -104,11 +109,11 @@ export class FailedJobsService {
   async retry(queueName: string, id: string): Promise<FailedJobView & { state: string }> {
     if (!this.available) throw problems.notFound('job');
     const q = this.queueNamed(queueName);
-    const job = await q.getJob(id);
+    const job = await this.redis(q.getJob(id));
     if (!job) throw problems.notFound('job');
-    const state = await job.getState();
+    const state = await this.redis(job.getState());
     if (state !== 'failed') throw problems.conflict(`Job ${id} of ${queueName} is ${state}, not failed: only failed jobs can be retried.`, 'job-not-failed', { state });
-    await job.retry();
+    await this.redis(job.retry());
     return { ...failedJobView(queueName, job), state: 'waiting' };
   }
 }

@@ -32,6 +32,12 @@ export type SmsConfig =
   | { provider: 'log' }
   | { provider: 'africastalking'; baseUrl: string; username: string; apiKey: string; senderId?: string };
 
+  /** How long /readyz waits for each dependency before calling it unavailable. */
+  readinessTimeoutMs: number;
+  /** How long a request waits for Redis (enqueue, failed-jobs list) before answering 503. */
+  redisTimeoutMs: number;
+  /** How often a worker checks that its repeatable jobs are still in Redis (and re-registers them). */
+  scheduleCheckMs: number;
 // Fixed values for demo and development only; production must provide its own (see schema below).
 const DEV_JWT_SECRET = 'amt-development-only-secret-change-me-0123456789';
 const DEV_ENCRYPTION_KEY = '00'.repeat(32);
@@ -91,6 +97,9 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+  READINESS_TIMEOUT_MS: Joi.number().integer().min(50).max(60_000).default(1500),
+  REDIS_TIMEOUT_MS: Joi.number().integer().min(50).max(60_000).default(2000),
+  SCHEDULE_CHECK_MS: Joi.number().integer().min(1000).max(3_600_000).default(60_000),
 
 /** Validates the environment; throws ConfigError naming every wrong or missing variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -138,3 +147,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         : { provider: 'log' as const },
   });
 }
+    readinessTimeoutMs: v.READINESS_TIMEOUT_MS,
+    redisTimeoutMs: v.REDIS_TIMEOUT_MS,
+    scheduleCheckMs: v.SCHEDULE_CHECK_MS,

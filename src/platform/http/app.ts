@@ -18,12 +18,17 @@ export interface ReadinessCheck {
   check(): Promise<void>;
 }
 
+/** How long /readyz waits for one dependency when the options do not say (READINESS_TIMEOUT_MS). */
+const READINESS_TIMEOUT_MS = 1500;
+
 export interface HttpAppOptions {
   config: Pick<AppConfig, 'bodyLimit' | 'trustProxy'>;
   logger: Logger;
   passport: passport.PassportStatic;
   routes: RouteSpec[];
   readiness: ReadinessCheck[];
+  /** A dependency that has not answered in this long is unavailable (a frozen Redis must not hang /readyz). */
+  readinessTimeoutMs?: number;
   knownPermissions: ReadonlySet<string>;
   idempotency?: IdempotencyStore;
   /** Verifies API clients on `{ client: scope }` routes (required when any route declares one). */
@@ -77,18 +82,29 @@ export function createHttpApp(opts: HttpAppOptions): Express {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
+    const bound = opts.readinessTimeoutMs ?? READINESS_TIMEOUT_MS;
     const results = await Promise.all(
       opts.readiness.map(async (c) => {
+        let timer: NodeJS.Timeout | undefined;
+        // A check that hangs (connections open, no answers) counts as down after `bound`.
+        const timedOut = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('timed out')), bound);
+        });
+        const check = c.check();
+        check.catch(() => undefined);
         try {
-          await c.check();
+          await Promise.race([check, timedOut]);
           return [c.name, 'ok'] as const;
         } catch {
           return [c.name, 'unavailable'] as const;
+        } finally {
+          clearTimeout(timer);
         }
       }),
     );
     const checks = Object.fromEntries(results);
     const ready = results.every(([, s]) => s === 'ok');
+    if (!ready) res.set('Retry-After', '5');
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', checks });
   });
 

@@ -2,9 +2,22 @@ import Bull from 'bull';
 import IORedis, { type RedisOptions } from 'ioredis';
 import type { Logger } from '../logging/logger';
 import { repeatsOf, type EnqueueOptions, type JobDefinition, type JobQueue } from './types';
+import { withinBound } from './unavailable';
 
 /** Redis options Bull needs on its blocking and subscriber connections. */
 export const BULL_REDIS_OPTIONS: RedisOptions = { maxRetriesPerRequest: null, enableReadyCheck: false };
+
+export interface BullQueueOptions {
+  /** How long a producer (a request) waits for Redis before `enqueue` throws a 503. Default 2000. */
+  timeoutMs?: number;
+  /**
+   * A consumer (`startWorkers`) re-checks its repeatable jobs this often, and whenever its Redis
+   * connection is ready again, and registers any that are missing. Default 60000.
+   */
+  scheduleCheckMs?: number;
+  /** Also run the definitions' `catchUp` with each check (the real worker; off in tests by default). */
+  catchUp?: boolean;
+}
 
 /** Bull-backed queues: the API only produces; `npm run worker` consumes and schedules. */
 export class BullQueue implements JobQueue {
@@ -14,12 +27,25 @@ export class BullQueue implements JobQueue {
   private client?: IORedis;
   private subscriber?: IORedis;
   private readonly blocking: IORedis[] = [];
+  readonly timeoutMs: number;
+  private scheduleTimer?: NodeJS.Timeout;
+  private checking?: Promise<void>;
+  private checkAgain = false;
+  private closing = false;
 
   constructor(
     private readonly redisUrl: string,
     private readonly prefix: string,
     private readonly logger: Logger,
-  ) {}
+    private readonly options: BullQueueOptions = {},
+  ) {
+    this.timeoutMs = options.timeoutMs ?? 2000;
+  }
+
+  /** `work` (a Redis call) within this queue's timeout, else a 503 problem naming Redis. */
+  bounded<T>(work: Promise<T>): Promise<T> {
+    return withinBound(work, this.timeoutMs);
+  }
 
   register<T>(definition: JobDefinition<T>): void {
     this.definitions.set(definition.name, definition as JobDefinition);
@@ -60,7 +86,8 @@ export class BullQueue implements JobQueue {
   }
 
   async enqueue<T>(name: string, data: T, options: EnqueueOptions = {}): Promise<string> {
-    const job = await this.queue(name).add(data, { jobId: options.jobId, delay: options.delayMs });
+    // Bull's connection queues commands while Redis is away or frozen: bounded, a 503 (dependency redis).
+    const job = await this.bounded(this.queue(name).add(data, { jobId: options.jobId, delay: options.delayMs }));
     return String(job.id);
   }
 
@@ -72,22 +99,98 @@ export class BullQueue implements JobQueue {
         return def.handler(job.data, { jobId: String(job.id), attempt: job.attemptsMade + 1, logger });
       });
       q.on('failed', (job, err) => this.logger.error({ job: def.name, jobId: job.id, err }, 'job failed'));
-      // A changed cron would otherwise leave its old repeatable job behind.
+    }
+    await this.registerSchedules({ pruneChanged: true });
+    await this.runCatchUp();
+    // Redis can lose its data (restarted without persistence, flushed, failed over): the repeatable
+    // jobs go with it and nothing would run again until a restart. So check on every reconnect and
+    // every scheduleCheckMs, and put back what is missing (registering again is a no-op in Bull).
+    this.client?.on('ready', () => this.checkSchedules('redis reconnected'));
+    this.scheduleTimer = setInterval(() => this.checkSchedules('periodic'), this.options.scheduleCheckMs ?? 60_000);
+    this.scheduleTimer.unref();
+  }
+
+  /** One check at a time; a request during a check runs once more after it. Never throws. */
+  checkSchedules(reason: string): Promise<void> {
+    if (this.closing) return Promise.resolve();
+    if (this.checking) {
+      this.checkAgain = true;
+      return this.checking;
+    }
+    this.checking = (async () => {
+      do {
+        this.checkAgain = false;
+        try {
+          const restored = await this.registerSchedules({ pruneChanged: false });
+          if (restored.length) this.logger.warn({ reason, restored }, 'repeatable jobs were missing from Redis; registered again');
+          await this.runCatchUp();
+        } catch (err) {
+          // Redis or the database is still away: the next reconnect or tick tries again.
+          this.logger.warn({ reason, err: (err as Error).message }, 'could not check the job schedules');
+        }
+      } while (this.checkAgain && !this.closing);
+    })().finally(() => {
+      this.checking = undefined;
+    });
+    return this.checking;
+  }
+
+  /**
+   * Registers every definition's repeatable jobs; returns the keys that were missing. At start
+   * (`pruneChanged`) a schedule whose cron or timezone changed is replaced rather than kept too.
+   */
+  private async registerSchedules({ pruneChanged }: { pruneChanged: boolean }): Promise<string[]> {
+    const restored: string[] = [];
+    for (const def of this.definitions.values()) {
+      if (!def.repeat) continue;
+      const q = this.queue(def.name);
       const repeats = await repeatsOf(def);
       const wanted = new Map(repeats.map((r) => [r.key, r]));
-      for (const existing of await q.getRepeatableJobs()) {
+      const present = new Set<string>();
+      for (const existing of await this.bounded(q.getRepeatableJobs())) {
         const r = existing.id ? wanted.get(existing.id) : undefined;
         if (!r || r.cron !== existing.cron || (r.tz ?? null) !== (existing.tz ?? null)) {
-          await q.removeRepeatableByKey(existing.key);
+          if (pruneChanged) await this.bounded(q.removeRepeatableByKey(existing.key));
+        } else {
+          present.add(r.key);
         }
       }
       for (const r of repeats) {
-        await q.add(r.data, { repeat: { cron: r.cron, tz: r.tz }, jobId: r.key });
+        if (!present.has(r.key)) restored.push(r.key);
+        // Same repeat key and the same next run's job id: adding an existing schedule duplicates nothing.
+        if (pruneChanged || !present.has(r.key)) await this.bounded(q.add(r.data, { repeat: { cron: r.cron, tz: r.tz }, jobId: r.key }));
+      }
+    }
+    return pruneChanged ? [] : restored;
+  }
+
+  /** Enqueues what the definitions' `catchUp` say was missed (deduplicated by their job ids). */
+  private async runCatchUp(): Promise<void> {
+    if (!this.options.catchUp) return;
+    for (const def of this.definitions.values()) {
+      if (!def.repeat || !def.catchUp) continue;
+      for (const c of await def.catchUp((name) => this.inFlight(name))) {
+        const job = await this.bounded(this.queue(def.name).add(c.data, { jobId: c.jobId }));
+        this.logger.warn({ job: def.name, jobId: job.id }, 'missed schedule caught up');
       }
     }
   }
 
+  /**
+   * The data of jobs of `name` still to run (waiting, active, or delayed for a retry), not counting
+   * the next run of a repeatable job that has not started yet.
+   */
+  async inFlight<T = unknown>(name: string): Promise<T[]> {
+    const q = this.queue(name);
+    const running = await this.bounded(q.getJobs(['waiting', 'active']));
+    const delayed = await this.bounded(q.getJobs(['delayed']));
+    const retrying = delayed.filter((j) => j && !(j.opts.repeat && j.attemptsMade === 0));
+    return [...running, ...retrying].filter(Boolean).map((j) => j.data as T);
+  }
+
   async close(): Promise<void> {
+    this.closing = true;
+    if (this.scheduleTimer) clearInterval(this.scheduleTimer);
     // Queue.close() waits for the jobs this process is running to finish.
     await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
     for (const c of [this.client, this.subscriber, ...this.blocking]) c?.disconnect();

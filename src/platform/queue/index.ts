@@ -6,6 +6,12 @@ import type { JobQueue } from './types';
 
 export * from './types';
 
-export function createQueue(config: Pick<AppConfig, 'redisUrl' | 'queuePrefix'>, logger: Logger): JobQueue {
-  return config.redisUrl ? new BullQueue(config.redisUrl, config.queuePrefix, logger) : new InProcessQueue(logger);
+export function createQueue(
+  config: Pick<AppConfig, 'redisUrl' | 'queuePrefix'> & Partial<Pick<AppConfig, 'redisTimeoutMs' | 'scheduleCheckMs'>>,
+  logger: Logger,
+  options: { catchUp?: boolean } = {},
+): JobQueue {
+  return config.redisUrl
+    ? new BullQueue(config.redisUrl, config.queuePrefix, logger, { timeoutMs: config.redisTimeoutMs, scheduleCheckMs: config.scheduleCheckMs, catchUp: options.catchUp })
+    : new InProcessQueue(logger);
 }

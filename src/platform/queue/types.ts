@@ -25,6 +25,13 @@ export interface JobDefinition<T = any> {
   concurrency?: number;
   /** Schedules; a function when they come from the database (e.g. one per country), read when workers start. */
   repeat?: RepeatSpec<T>[] | (() => Promise<RepeatSpec<T>[]>);
+  /**
+   * Runs a schedule missed while no worker could (Redis lost its repeatable jobs, or was away at
+   * the hour): jobs to enqueue now, with job ids that make a repeated check a no-op. Consulted
+   * with the schedules (only for a definition that has `repeat`), so it must be safe to call often.
+   * `inFlight(name)` gives the data of that queue's jobs still to run (not a schedule's next run).
+   */
+  catchUp?: (inFlight: (name: string) => Promise<unknown[]>) => Promise<Array<{ data: T; jobId: string }>>;
 }
 
 /** The schedules of a job definition, loading them when they are given as a function. */
