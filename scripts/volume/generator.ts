@@ -905,6 +905,7 @@ function generateAccount(
   let writeoffAmount = 0;
   if (activationDay === null) {
     status = 'pending';
+    dpd = 0; // no loan before the down payment: no arrears (arrears.ts carriesArrears)
   } else {
     history.push(['pending', 'active', 'down payment received', activationDay, null]);
     status = 'active';

@@ -7,31 +7,43 @@ describe('accounts: the list back office and collections work from', () => {
   let market: Market;
   let elsewhere: Market;
   let admin: string;
-  let ids: { late: number; current: number; active: number; far: number };
+  let ids: { late: number; lateDown: number; current: number; active: number; far: number };
   before(async () => {
     market = await createMarket({ businessDate: '2026-11-20' });
     elsewhere = await createMarket({ businessDate: '2026-11-20' });
     ({ token: admin } = await loginAs('admin'));
-    const late = await openAccount(market, { price: '1000.00', downPayment: '100.00', duration: 4, startDate: '2026-10-16' }); // 35 days late
+    // Down payment paid today on a sale of 2026-10-09: active, instalment 1 (due 2026-10-16) 35 days late.
+    const late = await openAccount(market, { price: '1000.00', downPayment: '100.00', duration: 4, startDate: '2026-10-09' });
+    expect((await pay(admin, late.id, '100.00')).status).to.equal(201);
+    // Down payment 35 days late: pending, no loan yet, so no DPD or PAR bucket (it shows as its overdue instalment 0).
+    const lateDown = await openAccount(market, { price: '1000.00', downPayment: '100.00', duration: 4, startDate: '2026-10-16' });
     const current = await openAccount(market, { price: '1000.00', downPayment: '100.00', duration: 4, startDate: '2026-11-20' });
     const active = await openAccount(market, { price: '1000.00', downPayment: '100.00', duration: 4, startDate: '2026-11-20' });
     expect((await pay(admin, active.id, '100.00')).status).to.equal(201);
     const far = await openAccount(elsewhere, { startDate: '2026-11-20' });
-    ids = { late: late.id, current: current.id, active: active.id, far: far.id };
+    ids = { late: late.id, lateDown: lateDown.id, current: current.id, active: active.id, far: far.id };
   });
 
   it('filters by status, PAR bucket and DPD; newest first; region-scoped for field staff', async () => {
     const inRegion = await call('get', `/accounts?regionId=${market.region.id}&limit=200`, admin);
     expect(inRegion.status).to.equal(200);
-    expect(inRegion.body.data.map((a: { id: number }) => a.id)).to.deep.equal([ids.active, ids.current, ids.late]);
+    expect(inRegion.body.data.map((a: { id: number }) => a.id)).to.deep.equal([ids.active, ids.current, ids.lateDown, ids.late]);
 
     const late = await call('get', `/accounts?regionId=${market.region.id}&minDaysPastDue=30`, admin);
     expect(late.body.data.map((a: { id: number }) => a.id)).to.deep.equal([ids.late]);
-    expect(late.body.data[0]).to.include({ daysPastDue: 35, parBucket: '31-60', status: 'pending' });
+    expect(late.body.data[0]).to.include({ daysPastDue: 35, parBucket: '31-60', status: 'active' });
+    const anyLate = await call('get', `/accounts?regionId=${market.region.id}&minDaysPastDue=1`, admin);
+    expect(anyLate.body.data.map((a: { id: number }) => a.id)).to.deep.equal([ids.late]);
     const bucket = await call('get', `/accounts?regionId=${market.region.id}&parBucket=31-60`, admin);
     expect(bucket.body.data.map((a: { id: number }) => a.id)).to.deep.equal([ids.late]);
     const active = await call('get', `/accounts?regionId=${market.region.id}&status=active`, admin);
-    expect(active.body.data.map((a: { id: number }) => a.id)).to.deep.equal([ids.active]);
+    expect(active.body.data.map((a: { id: number }) => a.id)).to.deep.equal([ids.active, ids.late]);
+    // The late down payment: a pending account with DPD 0, found by status and its overdue instalment 0.
+    const pending = await call('get', `/accounts?regionId=${market.region.id}&status=pending`, admin);
+    expect(pending.body.data.map((a: { id: number }) => a.id)).to.deep.equal([ids.current, ids.lateDown]);
+    expect(pending.body.data[1]).to.include({ daysPastDue: 0, parBucket: 'current' });
+    const detail = await call('get', `/accounts/${ids.lateDown}`, admin);
+    expect(detail.body.schedule[0]).to.include({ installmentNumber: 0, dueDate: '2026-10-16', status: 'overdue' });
 
     const { token: agent } = await loginAs('agent', { regionIds: [market.region.id] });
     const mine = await call('get', '/accounts?limit=200', agent);
@@ -45,7 +57,7 @@ describe('accounts: the list back office and collections work from', () => {
     expect(first.body.data).to.have.length(2);
     expect(first.body.page.nextCursor).to.be.a('string');
     const rest = await call('get', `/accounts?regionId=${market.region.id}&limit=2&cursor=${first.body.page.nextCursor}`, admin);
-    expect(rest.body.data.map((a: { id: number }) => a.id)).to.deep.equal([ids.late]);
+    expect(rest.body.data.map((a: { id: number }) => a.id)).to.deep.equal([ids.lateDown, ids.late]);
     expect(rest.body.page.nextCursor).to.equal(null);
   });
 

@@ -20,13 +20,19 @@ describe('schedule generation', () => {
         (price, downPct, installments, frequency, interestRate, startDate) => {
           const downPayment = new Decimal(price).times(downPct).dividedBy(100).toDecimalPlaces(2, Decimal.ROUND_DOWN).toFixed(2);
           const s = buildSchedule({ price, downPayment, installments, frequency, interestRate, startDate });
-          const after = s.rows.slice(1).reduce((a, r) => a.plus(r.amount), new Decimal(0));
+          // A zero down payment has no row 0 (a 0.00 "unpaid" line would owe nothing); otherwise row 0 is it.
+          const zeroDown = new Decimal(downPayment).isZero();
+          const instalments = s.rows.filter((r) => r.installmentNumber > 0);
+          expect(s.rows).to.have.length(installments + (zeroDown ? 0 : 1));
+          expect(s.rows.map((r) => r.installmentNumber)).to.deep.equal(Array.from({ length: s.rows.length }, (_, k) => k + (zeroDown ? 1 : 0)));
+          expect(s.downPayment).to.equal(downPayment);
+          if (!zeroDown) expect(s.rows[0]!.amount).to.equal(downPayment);
+          const after = instalments.reduce((a, r) => a.plus(r.amount), new Decimal(0));
           expect(after.toFixed(2)).to.equal(s.financedAmount);
-          expect(new Decimal(s.rows[0]!.amount).plus(after).toFixed(2)).to.equal(s.totalPrice);
-          expect(s.rows).to.have.length(installments + 1);
+          expect(new Decimal(s.downPayment).plus(after).toFixed(2)).to.equal(s.totalPrice);
           // equal instalments, the last absorbing the remainder: never negative, never off by more than n cents
-          const first = new Decimal(s.rows[1]!.amount);
-          for (const r of s.rows.slice(1, -1)) expect(r.amount).to.equal(first.toFixed(2));
+          const first = new Decimal(instalments[0]!.amount);
+          for (const r of instalments.slice(0, -1)) expect(r.amount).to.equal(first.toFixed(2));
           const last = new Decimal(s.rows.at(-1)!.amount);
           expect(last.greaterThanOrEqualTo(first)).to.equal(true);
           expect(last.minus(first).lessThan(new Decimal(installments).dividedBy(100))).to.equal(true);
@@ -53,7 +59,7 @@ describe('schedule generation', () => {
   });
 
   it('monthly plans are month-end safe: 31 Jan + 1 month is the end of February', () => {
-    const s = buildSchedule({ price: '1200.00', downPayment: '0.00', installments: 4, frequency: 'monthly', interestRate: '0', startDate: '2027-01-31' });
+    const s = buildSchedule({ price: '1200.00', downPayment: '100.00', installments: 4, frequency: 'monthly', interestRate: '0', startDate: '2027-01-31' });
     expect(s.rows.map((r) => r.dueDate)).to.deep.equal(['2027-01-31', '2027-02-28', '2027-03-31', '2027-04-30', '2027-05-31']);
     expect(addMonths('2028-01-31', 1)).to.equal('2028-02-29');
   });
@@ -70,7 +76,18 @@ describe('schedule generation', () => {
       price: '300.00', downPayment: '0.00', installments: 3, frequency: 'daily', interestRate: '0', startDate: '2026-12-23',
       holidays: new Set(['2026-12-25', '2026-12-26']),
     });
-    expect(s.rows.map((r) => r.dueDate)).to.deep.equal(['2026-12-23', '2026-12-24', '2026-12-27', '2026-12-27']);
+    expect(s.rows.map((r) => r.dueDate)).to.deep.equal(['2026-12-24', '2026-12-27', '2026-12-27']);
+  });
+
+  it('a zero-down plan has no down-payment row: the first row is instalment 1, and the rows sum to the price', () => {
+    const s = buildSchedule({ price: '900.00', downPayment: '0.00', installments: 3, frequency: 'weekly', interestRate: '10', startDate: '2026-11-20' });
+    expect(s.downPayment).to.equal('0.00');
+    expect(s.rows.map((r) => [r.installmentNumber, r.dueDate, r.amount])).to.deep.equal([
+      [1, '2026-11-27', '330.00'],
+      [2, '2026-12-04', '330.00'],
+      [3, '2026-12-11', '330.00'],
+    ]);
+    expect(s.totalPrice).to.equal('990.00');
   });
 
   it('refuses impossible plans', () => {

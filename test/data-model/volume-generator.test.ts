@@ -3,7 +3,8 @@ import path from 'node:path';
 import { expect } from 'chai';
 import mysql from 'mysql2/promise';
 import { QueryTypes, type Sequelize } from 'sequelize';
-import { daysPastDue, installmentStatus, outstanding, parBucket, type InstallmentState } from '../../src/modules/accounts/arrears';
+import { accountDaysPastDue, installmentStatus, outstanding, parBucket, type InstallmentState } from '../../src/modules/accounts/arrears';
+import type { AccountStatus } from '../../src/modules/accounts/models';
 import { DEVICE_KEY_CONTEXT } from '../../src/modules/devices/tokens';
 import { dataCrypto } from '../../src/platform/crypto';
 import { createSequelize } from '../../src/platform/db/sequelize';
@@ -120,7 +121,7 @@ describe('data model: volume generator (scripts/volume/generator.ts)', function 
       for (const i of schedule) {
         if (i.status !== 'waived' && installmentStatus(i, asOf) !== i.status) problems.push(`account ${a.id}: instalment due ${i.dueDate} is ${i.status}, the app says ${installmentStatus(i, asOf)}`);
       }
-      const dpd = daysPastDue(schedule, asOf);
+      const dpd = accountDaysPastDue(a.status as AccountStatus, schedule, asOf);
       if (dpd !== Number(a.daysPastDue)) problems.push(`account ${a.id}: DPD ${a.daysPastDue}, the app says ${dpd}`);
       if (parBucket(dpd) !== a.parBucket) problems.push(`account ${a.id}: PAR ${a.parBucket}, the app says ${parBucket(dpd)}`);
       const owed = schedule.reduce((s, i) => s.plus(outstanding(i)), new Decimal(0));

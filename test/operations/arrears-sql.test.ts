@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { QueryTypes } from 'sequelize';
-import { daysPastDue, installmentStatus, parBucket } from '../../src/modules/accounts/arrears';
-import { Account, InstallmentSchedule, type InstallmentStatus } from '../../src/modules/accounts/models';
+import { accountDaysPastDue, installmentStatus, parBucket } from '../../src/modules/accounts/arrears';
+import { Account, InstallmentSchedule, type AccountStatus, type InstallmentStatus } from '../../src/modules/accounts/models';
 import { CloseDayService } from '../../src/modules/operations/close-day.service';
 import { addDays } from '../../src/platform/dates';
 import { toMoneyString } from '../../src/platform/money';
@@ -45,41 +45,48 @@ describe('nightly close: SQL matches arrears.ts on random schedules', () => {
     const target = await service.targetOf(market.country.id, CLOSED);
 
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.array(installment, { minLength: 1, maxLength: 9 }), { minLength: ids.length, maxLength: ids.length }), async (schedules) => {
-        await rt.sequelize.query('DELETE FROM installmentSchedules WHERE accountId IN (:ids)', { replacements: { ids } });
-        await Account.update({ lastNightlyBusinessDate: null, status: 'pending', daysPastDue: 999, parBucket: '90+' }, { where: { id: ids } });
-        const before = new Map<number, { n: number; dueDate: string; amount: string; paidAmount: string; status: InstallmentStatus }[]>();
-        const rows = schedules.flatMap((schedule, k) => {
-          const list = schedule.map((r: RandomInstallment, n) => {
-            const dueDate = addDays(NEXT, r.dueOffset);
-            const amount = toMoneyString(r.amountCents / 100);
-            const paidCents = r.paid === 'none' ? 0 : r.paid === 'all' ? r.amountCents : Math.min(r.partCents, Math.max(r.amountCents - 1, 0));
-            const paidAmount = toMoneyString(paidCents / 100);
-            const status: InstallmentStatus = r.waived ? 'waived' : installmentStatus({ dueDate, amount, paidAmount }, addDays(NEXT, -r.staleBy));
-            return { n, dueDate, amount, paidAmount, status };
+      fc.asyncProperty(
+        fc.array(fc.array(installment, { minLength: 1, maxLength: 9 }), { minLength: ids.length, maxLength: ids.length }),
+        // pending (down payment unpaid) carries no arrears; active and suspended do.
+        fc.array(fc.constantFrom<AccountStatus>('pending', 'active', 'suspended'), { minLength: ids.length, maxLength: ids.length }),
+        async (schedules, accountStatuses) => {
+          await rt.sequelize.query('DELETE FROM installmentSchedules WHERE accountId IN (:ids)', { replacements: { ids } });
+          for (const status of new Set(accountStatuses)) {
+            await Account.update({ lastNightlyBusinessDate: null, status, daysPastDue: 999, parBucket: '90+' }, { where: { id: ids.filter((_, k) => accountStatuses[k] === status) } });
+          }
+          const before = new Map<number, { n: number; dueDate: string; amount: string; paidAmount: string; status: InstallmentStatus }[]>();
+          const rows = schedules.flatMap((schedule, k) => {
+            const list = schedule.map((r: RandomInstallment, n) => {
+              const dueDate = addDays(NEXT, r.dueOffset);
+              const amount = toMoneyString(r.amountCents / 100);
+              const paidCents = r.paid === 'none' ? 0 : r.paid === 'all' ? r.amountCents : Math.min(r.partCents, Math.max(r.amountCents - 1, 0));
+              const paidAmount = toMoneyString(paidCents / 100);
+              const status: InstallmentStatus = r.waived ? 'waived' : installmentStatus({ dueDate, amount, paidAmount }, addDays(NEXT, -r.staleBy));
+              return { n, dueDate, amount, paidAmount, status };
+            });
+            before.set(ids[k]!, list);
+            return list.map((i) => ({ accountId: ids[k]!, installmentNumber: i.n, dueDate: i.dueDate, amount: i.amount, paidAmount: i.paidAmount, status: i.status }));
           });
-          before.set(ids[k]!, list);
-          return list.map((i) => ({ accountId: ids[k]!, installmentNumber: i.n, dueDate: i.dueDate, amount: i.amount, paidAmount: i.paidAmount, status: i.status }));
-        });
-        await InstallmentSchedule.bulkCreate(rows);
+          await InstallmentSchedule.bulkCreate(rows);
 
-        await service.runPartition(target, { index: 1, total: 1, fromId: Math.min(...ids), toId: Math.max(...ids) });
+          await service.runPartition(target, { index: 1, total: 1, fromId: Math.min(...ids), toId: Math.max(...ids) });
 
-        const after = await rt.sequelize.query<{ id: number; daysPastDue: number; parBucket: string; lastNightlyBusinessDate: string }>(
-          'SELECT id, daysPastDue, parBucket, lastNightlyBusinessDate FROM accounts WHERE id IN (:ids)',
-          { replacements: { ids }, type: QueryTypes.SELECT },
-        );
-        const statuses = await InstallmentSchedule.findAll({ where: { accountId: ids }, order: [['accountId', 'ASC'], ['installmentNumber', 'ASC']] });
-        for (const a of after) {
-          const list = before.get(Number(a.id))!;
-          const dpd = daysPastDue(list, NEXT);
-          expect({ dpd: a.daysPastDue, bucket: a.parBucket, date: a.lastNightlyBusinessDate }, `account ${a.id}: ${JSON.stringify(list)}`).to.deep.equal({ dpd, bucket: parBucket(dpd), date: NEXT });
-          const got = statuses.filter((s) => s.accountId === Number(a.id)).map((s) => s.status);
-          const want = list.map((i) => (i.status === 'waived' ? 'waived' : installmentStatus(i, NEXT)));
-          expect(got, `statuses of account ${a.id}: ${JSON.stringify(list)}`).to.deep.equal(want);
-        }
-      }),
-      { numRuns: 8 },
+          const after = await rt.sequelize.query<{ id: number; daysPastDue: number; parBucket: string; lastNightlyBusinessDate: string }>(
+            'SELECT id, daysPastDue, parBucket, lastNightlyBusinessDate FROM accounts WHERE id IN (:ids)',
+            { replacements: { ids }, type: QueryTypes.SELECT },
+          );
+          const statuses = await InstallmentSchedule.findAll({ where: { accountId: ids }, order: [['accountId', 'ASC'], ['installmentNumber', 'ASC']] });
+          for (const a of after) {
+            const list = before.get(Number(a.id))!;
+            const dpd = accountDaysPastDue(accountStatuses[ids.indexOf(Number(a.id))]!, list, NEXT);
+            expect({ dpd: a.daysPastDue, bucket: a.parBucket, date: a.lastNightlyBusinessDate }, `account ${a.id}: ${JSON.stringify(list)}`).to.deep.equal({ dpd, bucket: parBucket(dpd), date: NEXT });
+            const got = statuses.filter((s) => s.accountId === Number(a.id)).map((s) => s.status);
+            const want = list.map((i) => (i.status === 'waived' ? 'waived' : installmentStatus(i, NEXT)));
+            expect(got, `statuses of account ${a.id}: ${JSON.stringify(list)}`).to.deep.equal(want);
+          }
+        },
+      ),
+      { numRuns: 10 },
     );
   });
 

@@ -66,8 +66,9 @@ export async function craftPortfolio(market: Market): Promise<Crafted[]> {
     account: before,
     expect: { statuses: ['paid', ...Array<string>(8).fill('overdue'), 'pending', 'pending'], dpd: 50, bucket: '31-60', status: 'suspended', newHistories: [], reminder: 'overdue_first_day' },
   });
-  // Never activated: flagged and aged like any account, never suspended (only active accounts are), no reminders.
-  await add('pending', { startDate: '2026-11-13' }, null, { statuses: ['overdue', 'overdue', 'pending', 'pending'], dpd: 8, bucket: '1-30', status: 'pending', newHistories: [], reminder: null });
+  // Never activated: its instalments are flagged like any account's (the late down payment is its overdue
+  // instalment 0), but no loan has started: DPD 0, current (arrears.ts carriesArrears), never suspended, no reminders.
+  await add('pending', { startDate: '2026-11-13' }, null, { statuses: ['overdue', 'overdue', 'pending', 'pending'], dpd: 0, bucket: 'current', status: 'pending', newHistories: [], reminder: null });
   // Next instalment due three days after the new business date: the due reminder.
   await add('due-in-3-days', { startDate: '2026-11-17' }, '100.00', { statuses: ['paid', 'pending', 'pending', 'pending'], dpd: 0, bucket: 'current', status: 'active', newHistories: [], reminder: 'reminder_due' });
   // Paid off: nothing to do.

@@ -6,6 +6,7 @@ import { decodeCursor, type Paged, pageOf } from '../../platform/http/pagination
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString } from '../../platform/money';
 import { Payplan, ProductPayplanPricing } from '../catalogue/models';
+import { accrue } from '../commissions/accrual.service';
 import { Customer } from '../customers/models';
 import { SyncOutbox } from '../integrations/models';
 import { LEDGER } from '../ledger/chart';
@@ -24,7 +25,7 @@ export interface OpenAccountInput {
   customerId: number;
   productId: number;
   payplanId: number;
-  /** Defaults to the customer's region. */
+  /** The customer's region (the default); any other is refused (422 naming regionId). */
   regionId?: number;
   agentId?: number | null;
   /** Sale date in the country's calendar; defaults to the country's business date. */
@@ -48,13 +49,23 @@ export class AccountService {
 
   /**
    * Opens an account from a product and payplan: prices it, builds its schedule (down payment
-   * first), and books the receivable. The account is pending until the down payment is paid.
+   * first), and books the receivable. The account is pending until the down payment is paid; on a
+   * zero-down plan there is no down payment to wait for (no instalment 0), so it is active from
+   * its opening, activated on its sale date, and its agent earns the sale commission then.
+   *
+   * The account lives in its customer's region: region scoping, the portfolio reports and the
+   * collections worklists all assume an account and its customer are seen by the same staff.
    */
   async open(input: OpenAccountInput, scope: RegionScope, by: number | null): Promise<Account> {
     const customer = await Customer.findByPk(input.customerId, { attributes: ['id', 'regionId'] });
     if (!customer || !inRegionScope(scope, customer.regionId)) throw problems.notFound('customer');
-    const regionId = input.regionId ?? customer.regionId;
-    if (!inRegionScope(scope, regionId)) throw problems.notFound('region');
+    if (input.regionId !== undefined && input.regionId !== customer.regionId) {
+      // 422, not 400: the value is well-formed, it contradicts the stored customer.
+      throw problems.unprocessable("An account is opened in its customer's region.", 'region-mismatch', {
+        errors: [{ field: 'regionId', in: 'body', message: `must be the customer's region (${customer.regionId}) or left out` }],
+      });
+    }
+    const regionId = customer.regionId;
     const [pricing, payplan] = await Promise.all([
       ProductPayplanPricing.findOne({ where: { productId: input.productId, payplanId: input.payplanId, isActive: true } }),
       Payplan.findByPk(input.payplanId),
@@ -75,6 +86,7 @@ export class AccountService {
       holidays: new Set(holidays.map((h) => h.date)),
     });
 
+    const zeroDown = new Decimal(schedule.downPayment).isZero();
     return withTransaction(this.sequelize, async (t) => {
       const account = await Account.create(
         {
@@ -84,9 +96,10 @@ export class AccountService {
           payplanId: input.payplanId,
           regionId,
           agentId: input.agentId ?? by,
-          status: 'pending',
+          status: zeroDown ? 'active' : 'pending',
+          activationDate: zeroDown ? startDate : null,
           totalPrice: schedule.totalPrice,
-          downPaymentAmount: schedule.rows[0]!.amount,
+          downPaymentAmount: schedule.downPayment,
           financedAmount: schedule.financedAmount,
           balance: schedule.totalPrice,
           creditBalance: '0.00',
@@ -101,14 +114,23 @@ export class AccountService {
         schedule.rows.map((r) => ({ accountId: account.id, installmentNumber: r.installmentNumber, dueDate: r.dueDate, amount: r.amount })),
         { transaction: t },
       );
+      await AccountStatusHistory.create(
+        {
+          accountId: account.id,
+          previousStatus: null,
+          newStatus: account.status,
+          reason: zeroDown ? 'account opened with no down payment' : 'account opened',
+          changedBy: by,
+          changedAt: new Date(),
+          businessDate: calendar.businessDate,
+        },
+        { transaction: t },
+      );
+      // After the opening's history: a back-dated zero-down sale may be suspended by it.
       if (account.lastNightlyBusinessDate === null) {
         await catchUpNightly(account, payplan, calendar.businessDate, t);
         await account.save({ transaction: t });
       }
-      await AccountStatusHistory.create(
-        { accountId: account.id, previousStatus: null, newStatus: 'pending', reason: 'account opened', changedBy: by, changedAt: new Date(), businessDate: calendar.businessDate },
-        { transaction: t },
-      );
       const price = new Decimal(schedule.totalPrice).minus(schedule.interest);
       await postEntry(
         {
@@ -128,6 +150,13 @@ export class AccountService {
         },
         t,
       );
+      if (zeroDown && account.agentId) {
+        // A down payment's commission events come with the payment that completes it; here none will.
+        await accrue(
+          [{ eventType: 'sale', employeeId: account.agentId, accountId: account.id, productId: account.productId, regionId, sourceType: 'account', sourceId: account.id, eventDate: calendar.businessDate, base: account.totalPrice }],
+          t,
+        );
+      }
       await SyncOutbox.create(
         { aggregateType: 'account', aggregateId: account.id, eventType: 'account.opened', payload: { accountId: account.id, accountNumber: account.accountNumber }, target: 'salesforce', availableAt: new Date() },
         { transaction: t },

@@ -1,6 +1,6 @@
 import { daysBetween, type CalendarDate } from '../../platform/dates';
 import { Decimal } from '../../platform/money';
-import type { InstallmentStatus, ParBucket } from './models';
+import type { AccountStatus, InstallmentStatus, ParBucket } from './models';
 
 /** The one definition of DPD, PAR buckets and instalment status, used by payments and the nightly close. */
 export interface InstallmentState {
@@ -22,6 +22,21 @@ export function daysPastDue(installments: InstallmentState[], businessDate: Cale
     if (i.dueDate < businessDate && outstanding(i).greaterThan(0) && (!oldest || i.dueDate < oldest)) oldest = i.dueDate;
   }
   return oldest ? daysBetween(oldest, businessDate) : 0;
+}
+
+/**
+ * Whether an account carries arrears (DPD, a PAR bucket other than current): every status but
+ * pending. A pending account's down payment is unpaid, so the loan has not started (no device
+ * credit, not in the portfolio PAR counts): DPD 0, bucket current. A late down payment shows as
+ * the account's overdue instalment 0 on a pending account (docs/nightly-close.md).
+ */
+export function carriesArrears(status: AccountStatus): boolean {
+  return status !== 'pending';
+}
+
+/** An account's DPD: daysPastDue() of its schedule, 0 while it is pending (carriesArrears). */
+export function accountDaysPastDue(status: AccountStatus, installments: InstallmentState[], businessDate: CalendarDate): number {
+  return carriesArrears(status) ? daysPastDue(installments, businessDate) : 0;
 }
 
 export function parBucket(dpd: number): ParBucket {

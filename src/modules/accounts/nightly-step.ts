@@ -1,7 +1,7 @@
 import { Op, type Transaction } from 'sequelize';
 import type { CalendarDate } from '../../platform/dates';
 import type { Payplan } from '../catalogue/models';
-import { daysPastDue, parBucket } from './arrears';
+import { accountDaysPastDue, parBucket } from './arrears';
 import { transition } from './lifecycle';
 import { Account, InstallmentSchedule } from './models';
 
@@ -9,7 +9,8 @@ import { Account, InstallmentSchedule } from './models';
  * The nightly close's work for one account, applied to a locked account whose last close is
  * older than the business date (a payment at 00:05 must see what the close would have done).
  * The set-based nightly job computes exactly the same: instalments due before the business date
- * and not fully paid become overdue; DPD and PAR bucket follow; past the plan's limit, suspended.
+ * and not fully paid become overdue; DPD and PAR bucket follow (0 and current while the account is
+ * pending: carriesArrears); past the plan's limit, suspended.
  */
 export async function catchUpNightly(
   account: Account,
@@ -27,7 +28,7 @@ export async function catchUpNightly(
     attributes: ['dueDate', 'amount', 'paidAmount', 'status'],
     transaction,
   });
-  const dpd = daysPastDue(open, businessDate);
+  const dpd = accountDaysPastDue(account.status, open, businessDate);
   account.daysPastDue = dpd;
   account.parBucket = parBucket(dpd);
   account.lastNightlyBusinessDate = businessDate;

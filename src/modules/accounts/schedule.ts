@@ -19,13 +19,15 @@ export interface ScheduleInput {
 }
 
 export interface ScheduledInstallment {
-  /** 0 is the down payment. */
+  /** 0 is the down payment (no row 0 when the plan asks for none). */
   installmentNumber: number;
   dueDate: CalendarDate;
   amount: MoneyString;
 }
 
 export interface Schedule {
+  /** The down payment (0.00 on a zero-down plan, which has no instalment 0). */
+  downPayment: MoneyString;
   principal: MoneyString;
   interest: MoneyString;
   /** What the instalments after the down payment add up to: principal + interest. */
@@ -54,6 +56,9 @@ function offHolidays(date: CalendarDate, holidays: ReadonlySet<CalendarDate>): C
 /**
  * The repayment schedule of an account: the down payment, then equal instalments whose rounding
  * remainder lands on the last one, so the instalments sum exactly to the financed amount.
+ * A zero-down plan has no down-payment row at all: a 0.00 line would be an "unpaid" instalment
+ * that owes nothing (the CHECK installmentSchedules_unpaid_owes refuses it), and there is nothing
+ * to wait for, so such an account is active from its opening (AccountService.open).
  */
 export function buildSchedule(input: ScheduleInput): Schedule {
   const price = new Decimal(input.price);
@@ -67,9 +72,9 @@ export function buildSchedule(input: ScheduleInput): Schedule {
   const last = financed.minus(each.times(input.installments - 1));
   const holidays = input.holidays ?? new Set<CalendarDate>();
 
-  const rows: ScheduledInstallment[] = [
-    { installmentNumber: 0, dueDate: offHolidays(input.startDate, holidays), amount: toMoneyString(down) },
-  ];
+  const rows: ScheduledInstallment[] = down.isZero()
+    ? []
+    : [{ installmentNumber: 0, dueDate: offHolidays(input.startDate, holidays), amount: toMoneyString(down) }];
   for (let n = 1; n <= input.installments; n++) {
     rows.push({
       installmentNumber: n,
@@ -78,6 +83,7 @@ export function buildSchedule(input: ScheduleInput): Schedule {
     });
   }
   return {
+    downPayment: toMoneyString(down),
     principal: toMoneyString(principal),
     interest: toMoneyString(interest),
     financedAmount: toMoneyString(financed),

@@ -20,7 +20,8 @@ import { sendReminders, type ReminderWriter } from './reminders';
  *     account: (a) instalments of the country due before N (so due on C or earlier) and not
  *     fully paid become overdue (once, for the whole country); then for every account whose
  *     lastNightlyBusinessDate < N, in chunks by id range (and, on Bull, partitions of id ranges
- *     that several workers run in parallel): (b) DPD and PAR bucket as of N, (c) active accounts
+ *     that several workers run in parallel): (b) DPD and PAR bucket as of N (0 and current for a
+ *     pending account: no loan before its down payment, arrears.ts carriesArrears), (c) active accounts
  *     with DPD beyond the plan's daysUntilSuspension are suspended (history dated N), (d)
  *     lastNightlyBusinessDate = N.
  *  2. reminders for N (due in X days, first overdue day, suspension), at most one per account

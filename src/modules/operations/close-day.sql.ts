@@ -9,7 +9,9 @@ import { isMysql } from '../../platform/db/sequelize';
  *    (status pending/partial -> overdue);
  *  - DPD = business date - due date of the oldest instalment that is due before the business date
  *    and still owes something (status pending/partial/overdue, amount > paidAmount); 0 without one;
- *  - PAR bucket: 0 current, 1-30, 31-60, 61-90, above 90 '90+'.
+ *  - PAR bucket: 0 current, 1-30, 31-60, 61-90, above 90 '90+';
+ *  - a pending account (down payment unpaid: no loan yet) carries no arrears: DPD 0, current
+ *    (carriesArrears); its instalments are flagged like any other.
  * test/operations/arrears-sql.test.ts compares them with arrears.ts on random schedules.
  *
  * Every statement works on one chunk: accounts with ids in [:lo, :hi], in the country's regions
@@ -63,6 +65,14 @@ function dpdOf(d: Dialect, oldest: string): string {
   return `COALESCE(${d.daysBetween(oldest, ':bd')}, 0)`;
 }
 
+/**
+ * The account's DPD (accountDaysPastDue in arrears.ts): dpdOf, 0 while pending. The settle
+ * changes status only from active, so a pending account is pending before and after it.
+ */
+export function accountDpdSql(status: string, dpd: string): string {
+  return `CASE WHEN ${status} = 'pending' THEN 0 ELSE ${dpd} END`;
+}
+
 export function closeStatements(d: Dialect) {
   /** The chunk's oldest unpaid due date per account (SQLite: per account, correlated). */
   const oldestSqlite = `(SELECT MIN(i.dueDate) FROM installmentSchedules i WHERE i.accountId = accounts.id AND ${UNPAID_PAST_DUE})`;
@@ -99,7 +109,7 @@ export function closeStatements(d: Dialect) {
           AND accountId IN (SELECT id FROM accounts WHERE regionId IN (:regions))`,
 
     /**
-     * (b) DPD and PAR bucket, (c) suspension of active accounts beyond their plan's limit and
+     * (b) DPD and PAR bucket (none while pending), (c) suspension of active accounts beyond their plan's limit and
      * (d) the step is done: one write of each waiting account of the chunk. On MySQL the oldest
      * unpaid due dates come from the (status, dueDate, accountId) index alone: the CHECK
      * installmentSchedules_unpaid_owes makes the status say what amount > paidAmount says, so no
@@ -113,14 +123,14 @@ export function closeStatements(d: Dialect) {
         `UPDATE accounts a LEFT JOIN (
             SELECT i.accountId, MIN(i.dueDate) AS oldest FROM installmentSchedules i FORCE INDEX (installmentSchedules_status_due_account)
              WHERE ${UNPAID_PAST_DUE_BY_STATUS} AND i.accountId BETWEEN :lo AND :hi GROUP BY i.accountId) o ON o.accountId = a.id
-          SET a.daysPastDue = ${dpdOf(d, 'o.oldest')},
-              a.parBucket = ${bucketSql(dpdOf(d, 'o.oldest'))},
+          SET a.daysPastDue = ${accountDpdSql('a.status', dpdOf(d, 'o.oldest'))},
+              a.parBucket = ${bucketSql(accountDpdSql('a.status', dpdOf(d, 'o.oldest')))},
               a.status = CASE WHEN a.status = 'active' AND o.oldest IS NOT NULL AND ${dpdOf(d, 'o.oldest')} > ${SUSPENSION_LIMIT('a')} THEN 'suspended' ELSE a.status END,
               a.lastNightlyBusinessDate = :bd, a.updatedAt = :now
         WHERE a.id BETWEEN :lo AND :hi AND a.regionId IN (:regions)
           AND (a.lastNightlyBusinessDate IS NULL OR a.lastNightlyBusinessDate < :bd)`
-      : `UPDATE accounts SET daysPastDue = ${dpdOf(d, oldestSqlite)},
-              parBucket = ${bucketSql(dpdOf(d, oldestSqlite))},
+      : `UPDATE accounts SET daysPastDue = ${accountDpdSql('status', dpdOf(d, oldestSqlite))},
+              parBucket = ${bucketSql(accountDpdSql('status', dpdOf(d, oldestSqlite)))},
               status = CASE WHEN status = 'active'
                              AND ${dpdOf(d, oldestSqlite)} > ${SUSPENSION_LIMIT('accounts')}
                             THEN 'suspended' ELSE status END,

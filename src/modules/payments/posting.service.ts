@@ -4,7 +4,7 @@ import { placeholders, sqlOf, type Sql } from '../../platform/db/sql';
 import { withTransaction } from '../../platform/db/transaction';
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
-import { daysPastDue, parBucket, outstanding } from '../accounts/arrears';
+import { carriesArrears, daysPastDue, parBucket, outstanding } from '../accounts/arrears';
 import { transition } from '../accounts/lifecycle';
 import { Account, type AccountChargeStatus, type InstallmentSchedule } from '../accounts/models';
 import { catchUpNightly } from '../accounts/nightly-step';
@@ -188,6 +188,11 @@ export class PaymentPostingService {
       account.daysPastDue = daysPastDue(installments, businessDate);
       account.parBucket = parBucket(account.daysPastDue);
       await this.settleStatus(account, installments, businessDate, input.createdBy ?? null, t);
+      // A down payment still short: no loan yet, so no arrears (arrears.ts carriesArrears).
+      if (!carriesArrears(account.status)) {
+        account.daysPastDue = 0;
+        account.parBucket = parBucket(0);
+      }
     }
     await this.sql.write(
       t,

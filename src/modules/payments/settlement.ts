@@ -2,7 +2,7 @@ import { Op, type Transaction } from 'sequelize';
 import type { CalendarDate } from '../../platform/dates';
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
-import { daysPastDue, installmentStatus, outstanding, parBucket } from '../accounts/arrears';
+import { carriesArrears, daysPastDue, installmentStatus, outstanding, parBucket } from '../accounts/arrears';
 import { transition } from '../accounts/lifecycle';
 import { Account, AccountCharge, InstallmentSchedule, type AccountChargeStatus, type InstallmentStatus } from '../accounts/models';
 import { catchUpNightly } from '../accounts/nightly-step';
@@ -166,6 +166,11 @@ export async function settleAccount(
     await transition(account, 'suspended', { ...tx, reason: `${ctx.reason}: DPD ${account.daysPastDue} beyond the plan's ${payplan.daysUntilSuspension} days` }, t);
   }
   if (account.status === 'suspended' && account.daysPastDue === 0) await transition(account, 'active', { ...tx, reason: `${ctx.reason}: arrears cleared` }, t);
+  // Back to (or still) pending: no loan yet, so no arrears (arrears.ts carriesArrears).
+  if (!carriesArrears(account.status)) {
+    account.daysPastDue = 0;
+    account.parBucket = parBucket(0);
+  }
 }
 
 /** Locks an account row for a money change: always the first lock a money transaction takes. */
