@@ -34,10 +34,15 @@ function connectionOptions(env = process.env) {
         connectTimeout: Number(env.DB_CONNECT_TIMEOUT_MS || 5000),
         multipleStatements: false,
       },
+      // During an outage a request waits at most `acquire` for a connection, then answers 503
+      // (src/platform/db/unavailable.ts): a few seconds, not the 30 s that left clients hanging.
+      // A dead pooled connection is never handed out again: Sequelize destroys it on a connection
+      // error and validates each one (socket not destroyed, no fatal error) before lending it, so
+      // the pool refills by itself when the database is back.
       pool: {
         max: Number(env.DB_POOL_MAX || 20),
         min: 0,
-        acquire: Number(env.DB_POOL_ACQUIRE_MS || 30000),
+        acquire: Number(env.DB_POOL_ACQUIRE_MS || 5000),
         idle: 10000,
       },
     };

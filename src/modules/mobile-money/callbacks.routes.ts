@@ -4,6 +4,9 @@ import { defineRoute, type RouteSpec } from '../../platform/http/route';
 import { MAX_PAYMENT_AMOUNT, instantField, paymentAmountField } from '../../platform/http/schemas';
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString } from '../../platform/money';
+import { isDatabaseUnavailable } from '../../platform/db/unavailable';
+import type { Logger } from '../../platform/logging/logger';
+import type { MobileMoneyTransaction } from '../payments/models';
 import { acceptsPayments, MobileMoneyService, transactionView, type IncomingTransaction } from './ingestion.service';
 import { countryByCode, parseProviderTime, PROVIDER_CODES, PROVIDERS, providerOf, type ProviderCode } from './providers';
 
@@ -68,6 +71,32 @@ export interface GenericCallbackBody {
   transactionType?: string;
 }
 
+/**
+ * Store, then process, answering as the gateway needs during a database outage.
+ *
+ * Daraja treats its ConfirmationURL call as delivered only on an HTTP 200 acknowledgement
+ * ({"ResultCode":0}); an error status, a timeout or no answer leaves it undelivered, and Safaricom
+ * may send it again (its retries are best effort, not a promise: a callback still missing later is
+ * recovered from the M-Pesa statement upload, which goes through the same idempotent store). So:
+ *  - the callback could not be stored (database down): the error reaches the error handler, which
+ *    answers 503 problem+json with Retry-After, never a 200 and never a 500, so it is not
+ *    acknowledged and may come again;
+ *  - it was stored but processing hit the outage: it is ours now, so acknowledge it; the row stays
+ *    `received` and the re-drive job (or the next copy of the callback) posts it, once, under its
+ *    row lock.
+ */
+async function storeThenProcess(service: MobileMoneyService, tx: IncomingTransaction, logger: Logger): Promise<MobileMoneyTransaction> {
+  const { row } = await service.store(tx);
+  if (row.status !== 'received') return row;
+  try {
+    return await service.processSafely(row.id);
+  } catch (err) {
+    if (!isDatabaseUnavailable(err)) throw err;
+    logger.warn({ provider: tx.provider, mobileMoneyTransactionId: row.id }, 'mobile-money transaction stored; processing left to re-drive (database unavailable)');
+    return row;
+  }
+}
+
 export function callbackRoutes(ctx: AppContext): RouteSpec[] {
   const service = new MobileMoneyService(ctx.sequelize, ctx.logger);
   const tags = ['mobile-money'];
@@ -98,7 +127,8 @@ export function callbackRoutes(ctx: AppContext): RouteSpec[] {
       description:
         'Stores the callback raw (once per TransID: a repeat, sequential or concurrent, posts nothing more and gets the same answer), then matches ' +
         'BillRefNumber to an account number or the serial of a device linked to an account and posts the payment (MPESA, transactionRef = TransID); ' +
-        'a payment it cannot match waits in suspense (GET /unmatched-payments). TransTime is East Africa Time. Always {"ResultCode":0,"ResultDesc":"Accepted"} once stored.',
+        'a payment it cannot match waits in suspense (GET /unmatched-payments). TransTime is East Africa Time. Always {"ResultCode":0,"ResultDesc":"Accepted"} once stored; ' +
+        'when it cannot be stored (database unavailable) a 503 problem+json with Retry-After, so it is not acknowledged and may be sent again.',
       tags,
       access,
       body: Joi.object({ ...c2bFields, TransID: c2bFields.TransID.required(), TransTime: c2bFields.TransTime.required() }),
@@ -123,7 +153,7 @@ export function callbackRoutes(ctx: AppContext): RouteSpec[] {
           transTime,
           rawPayload: b as unknown as Record<string, unknown>,
         };
-        await service.ingest(tx);
+        await storeThenProcess(service, tx, ctx.logger);
         return { body: accepted };
       },
     }),
@@ -165,7 +195,7 @@ export function callbackRoutes(ctx: AppContext): RouteSpec[] {
         const country = b.country ?? provider.country;
         if (!country) throw problems.validation([{ field: 'country', in: 'body', message: `country is required for ${provider.code}` }]);
         if (!(await countryByCode(country))) throw problems.validation([{ field: 'country', in: 'body', message: `unknown country ${country}` }]);
-        const { transaction } = await service.ingest({
+        const transaction = await storeThenProcess(service, {
           provider: provider.code,
           transactionId: b.transactionId,
           transactionType: b.transactionType ?? null,
@@ -176,7 +206,7 @@ export function callbackRoutes(ctx: AppContext): RouteSpec[] {
           payerName: b.payerName ?? null,
           transTime,
           rawPayload: { ...b, country },
-        });
+        }, ctx.logger);
         return { body: { accepted: true, transaction: transactionView(transaction) } };
       },
     }),

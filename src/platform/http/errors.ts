@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { UniqueConstraintError, ForeignKeyConstraintError, OptimisticLockError } from 'sequelize';
 import type { Logger } from '../logging/logger';
+import { DATABASE_RETRY_AFTER_SECONDS, databaseFailureKind, isDatabaseUnavailable } from '../db/unavailable';
 import { HttpProblem, problems } from './problem';
 
 /** Unknown path under the API: a problem+json 404, not Express's HTML page. */
@@ -40,6 +41,14 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       problem = problems.conflict('The record is referenced by, or refers to, a record that does not allow this change.', 'reference-conflict');
     } else if (err instanceof OptimisticLockError) {
       problem = problems.preconditionFailed('The record was changed by someone else; reload it and try again.');
+    } else if (isDatabaseUnavailable(err)) {
+      // An outage or overload, not a bug: 503 + Retry-After so clients (and M-Pesa) try again.
+      const requestId = (req as { id?: unknown }).id;
+      logger.warn({ requestId, dependency: 'database', failure: databaseFailureKind(err) }, 'database unavailable');
+      problem = new HttpProblem(503, 'The database is unavailable at the moment; retry the same request (with the same Idempotency-Key) shortly.', {
+        extensions: { dependency: 'database' },
+        headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
+      });
     } else {
       const requestId = (req as { id?: unknown }).id;
       logger.error({ err, requestId }, 'unhandled error');
