@@ -7,31 +7,14 @@ import { assertCashBelowLimit } from '../cash/cash-limit';
 import { pagedResponseSchema, paginationQuery } from '../../platform/http/pagination';
 import { AccountService, accountView, type AccountQuery } from './account.service';
 import { ACCOUNT_STATUSES, PAR_BUCKETS } from './models';
+import { accountDetailSchema, accountLedgerEntrySchema, accountSchema } from './accounts.responses';
+import { paymentSchema } from '../payments/payments.responses';
 
 const id = idField();
 const idParams = Joi.object({ id: id.required() });
 const calendarDate = dateOnlyField();
 
-export const accountSchema = Joi.object({
-  id: Joi.number().integer(),
-  accountNumber: Joi.string(),
-  customerId: Joi.number().integer(),
-  productId: Joi.number().integer(),
-  payplanId: Joi.number().integer(),
-  regionId: Joi.number().integer(),
-  agentId: Joi.number().integer().allow(null),
-  status: Joi.string().valid(...ACCOUNT_STATUSES),
-  activationDate: Joi.string().allow(null),
-  expiryDate: Joi.string().allow(null),
-  totalPrice: Joi.string(),
-  downPaymentAmount: Joi.string(),
-  financedAmount: Joi.string(),
-  balance: Joi.string().description('Outstanding instalments and charges'),
-  creditBalance: Joi.string().description('Overpayment held for the customer'),
-  daysPastDue: Joi.number().integer(),
-  parBucket: Joi.string(),
-  creditExpiresAt: Joi.string().allow(null),
-});
+export { accountSchema };
 
 export function accountRoutes(ctx: AppContext): RouteSpec[] {
   const accounts = new AccountService(ctx.sequelize);
@@ -88,12 +71,13 @@ export function accountRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'accounts:read' },
       params: idParams,
-      responses: { 200: { description: 'The account' } },
+      responses: { 200: { description: 'The account with its schedule and status history', schema: accountDetailSchema }, 404: { description: 'No such account in the caller\'s regions' } },
       handler: async (req) => ({ body: await accounts.detail(regionScope(req.principal), req.valid.params.id) }),
     }),
     defineRoute<{ id: number }>({
       method: 'get',
       path: '/accounts/:id/payments',
+      responses: { 200: { description: 'A page of the account\'s payments', schema: pagedResponseSchema(paymentSchema) }, 404: { description: 'No such account in the caller\'s regions' } },
       summary: 'Payments of an account',
       tags,
       access: { permission: 'payments:read' },
@@ -103,6 +87,7 @@ export function accountRoutes(ctx: AppContext): RouteSpec[] {
     defineRoute<{ id: number }>({
       method: 'get',
       path: '/accounts/:id/ledger',
+      responses: { 200: { description: 'A page of the account\'s journal entries', schema: pagedResponseSchema(accountLedgerEntrySchema) }, 404: { description: 'No such account in the caller\'s regions' } },
       summary: 'Journal entries of an account, with their lines',
       tags,
       access: { permission: 'ledger:read' },

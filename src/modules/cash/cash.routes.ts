@@ -5,6 +5,7 @@ import { idField, pastInstantField, paymentAmountField } from '../../platform/ht
 import { problems } from '../../platform/http/problem';
 import { AGENT_REMITTANCE_STATUSES } from '../payments/models';
 import { actorOf, CashService, REMITTANCE_METHODS, remittanceView, type RemittanceMethod } from './cash.service';
+import { cashCollectionResultSchema, cashPositionKeys } from './cash.responses';
 
 const id = idField();
 const idParams = Joi.object({ id: id.required() });
@@ -74,8 +75,8 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
         longitude: Joi.number().min(-180).max(180),
       }).and('latitude', 'longitude'),
       responses: {
-        201: { description: 'Collected and posted: the collection, payment, receipt, allocations and device tokens' },
-        200: { description: 'A retry: the first result' },
+        201: { description: 'Collected and posted: the collection, payment, receipt, allocations and device tokens', schema: cashCollectionResultSchema },
+        200: { description: 'A retry: the first result (Idempotent-Replayed: true)', schema: cashCollectionResultSchema },
         403: limitProblem,
         404: { description: 'No such account in the agent\'s regions' },
         409: { description: 'clientCollectionId belongs to another agent' },
@@ -109,7 +110,7 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'cash:collect' },
       params: idParams,
-      responses: { 200: { description: 'The collection, payment and receipt' }, 404: { description: 'Not found (or not visible)' } },
+      responses: { 200: { description: 'The collection, payment and receipt', schema: cashCollectionResultSchema }, 404: { description: 'Not found (or not visible)' } },
       handler: async (req) => ({ body: await cash.getCollection(actorOf(req.principal), req.valid.params.id) }),
     }),
     defineRoute<{ id: number }>({
@@ -120,7 +121,10 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { authenticated: true },
       params: idParams,
-      responses: { 200: { description: 'The agent\'s cash position' }, 404: { description: 'No such agent visible to the caller' } },
+      responses: {
+        200: { description: 'The agent\'s cash position, open collections and pending remittances', schema: Joi.object({ ...cashPositionKeys, pendingRemittances: Joi.array().items(remittanceSchema).required() }) },
+        404: { description: 'No such agent visible to the caller' },
+      },
       handler: async (req) => ({ body: await cash.agentCash(actorOf(req.principal), req.valid.params.id) }),
     }),
     defineRoute<unknown, unknown, RemitBody>({

@@ -1,35 +1,18 @@
 import Joi from 'joi';
 import { regionScope } from '../../platform/auth/principal';
 import type { AppContext } from '../../platform/context';
-import { paginationQuery } from '../../platform/http/pagination';
+import { pagedResponseSchema, paginationQuery } from '../../platform/http/pagination';
 import { defineRoute, type ApiRequest, type RouteSpec } from '../../platform/http/route';
 import { dateOnlyField, idField } from '../../platform/http/schemas';
 import { DeviceService, type DeviceActor, type DeviceListQuery, type RegisterDeviceInput } from './device.service';
 import { DEVICE_STATUSES, DEVICE_TOKEN_TYPES, type DeviceTokenType } from './models';
 import { MAX_EXTENDED_VALUE, MAX_STARTING_CODE } from './openpaygo/token';
+import { deviceAttachedSchema, deviceSchema, deviceTokenSchema, mintedTokensSchema, tokenResendSchema } from './devices.responses';
 
 const id = idField();
 const idParams = Joi.object({ id: id.required() });
 const calendarDate = dateOnlyField();
 const reason = Joi.string().trim().min(3).max(500).required().description('Why: kept in the system log');
-
-const deviceSchema = Joi.object({
-  id: Joi.number().integer(),
-  serialNumber: Joi.string(),
-  deviceModelId: Joi.number().integer(),
-  deviceModel: Joi.object(),
-  productId: Joi.number().integer(),
-  warehouseId: Joi.number().integer().allow(null),
-  status: Joi.string().valid(...DEVICE_STATUSES),
-  openpaygo: Joi.boolean().description('Takes OpenPAYGO tokens (a key is stored; the key itself is never shown)'),
-  tokenCount: Joi.number().integer().description('Count of the last token minted'),
-  firmwareVersion: Joi.string().allow(null),
-  activatedAt: Joi.string().allow(null),
-  paygDisabledAt: Joi.string().allow(null),
-  account: Joi.object({ id: Joi.number().integer(), accountNumber: Joi.string(), status: Joi.string() }).allow(null),
-  createdAt: Joi.string(),
-  updatedAt: Joi.string(),
-});
 
 function actor(req: ApiRequest): DeviceActor {
   return { employeeId: req.principal!.employeeId, scope: regionScope(req.principal), ipAddress: req.ip ?? null, requestId: (req as { id?: unknown }).id ? String((req as { id?: unknown }).id) : null };
@@ -65,6 +48,7 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
       method: 'get',
       path: '/devices',
       summary: 'Devices (newest first), within the caller\'s regions',
+      responses: { 200: { description: 'A page of devices', schema: pagedResponseSchema(deviceSchema) } },
       tags,
       access: { permission: 'devices:read' },
       query: Joi.object({
@@ -90,6 +74,7 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
       method: 'get',
       path: '/devices/:id/tokens',
       summary: 'Tokens minted for a device (latest count first)',
+      responses: { 200: { description: 'A page of the device\'s tokens', schema: pagedResponseSchema(deviceTokenSchema) }, 404: { description: 'No such device in the caller\'s regions' } },
       tags,
       access: { permission: 'devices:read' },
       params: idParams,
@@ -115,7 +100,7 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
         }),
         reason,
       }),
-      responses: { 201: { description: 'The token(s) minted' }, 422: { description: 'The device takes no tokens' } },
+      responses: { 201: { description: 'The token(s) minted', schema: mintedTokensSchema }, 404: { description: 'No such device in the caller\'s regions' }, 422: { description: 'The device takes no tokens' } },
       handler: async (req) => ({ status: 201, body: await devices.mintManual(actor(req), req.valid.params.id, req.valid.body) }),
     }),
     defineRoute<{ id: number }, unknown, { reason: string }>({
@@ -126,7 +111,7 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
       access: { permission: 'tokens:manual' },
       params: idParams,
       body: Joi.object({ reason }),
-      responses: { 202: { description: 'SMS queued' }, 422: { description: 'Not attached, no token yet, or no phone' } },
+      responses: { 202: { description: 'SMS queued', schema: tokenResendSchema }, 404: { description: 'No such device in the caller\'s regions' }, 422: { description: 'Not attached, no token yet, or no phone' } },
       handler: async (req) => ({ status: 202, body: await devices.resend(actor(req), req.valid.params.id, req.valid.body.reason) }),
     }),
     defineRoute<{ id: number }, unknown, { deviceId?: number; serialNumber?: string; installationDate?: string }>({
@@ -138,7 +123,7 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
       access: { permission: 'devices:write' },
       params: idParams,
       body: Joi.object({ deviceId: id, serialNumber: Joi.string().max(100), installationDate: calendarDate }).xor('deviceId', 'serialNumber'),
-      responses: { 201: { description: 'Attached' }, 409: { description: 'Device not available or in use; account finished' }, 422: { description: 'Device of another product' } },
+      responses: { 201: { description: 'Attached: the link, the device and its first token', schema: deviceAttachedSchema }, 409: { description: 'Device not available or in use; account finished' }, 422: { description: 'Device of another product' } },
       handler: async (req) => ({ status: 201, body: await devices.attach(actor(req), req.valid.params.id, req.valid.body) }),
     }),
   ];

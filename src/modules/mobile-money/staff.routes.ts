@@ -12,6 +12,8 @@ import { transactionView } from './ingestion.service';
 import { PROVIDER_CODES, providerOf, type ProviderCode } from './providers';
 import { ReconciliationService, REVIEW_MARK } from './reconciliation.service';
 import { UnmatchedService, unmatchedView, type Resolver } from './unmatched.service';
+import { mobileMoneyTransactionSchema, reconciliationReportSchema } from './mobile-money.responses';
+import { postedPaymentKeys } from '../payments/payments.responses';
 
 const id = idField();
 const idParams = Joi.object({ id: id.required() });
@@ -81,7 +83,11 @@ export function staffRoutes(ctx: AppContext): RouteSpec[] {
       access: { permission: 'unmatched:resolve' },
       params: idParams,
       body: Joi.object({ accountId: id.required(), note: Joi.string().trim().max(2000) }),
-      responses: { 200: { description: 'Matched: the unmatched payment, the payment and the account' }, ...resolved, 422: { description: 'Currency differs' } },
+      responses: {
+        200: { description: 'Matched: the unmatched payment, the payment, its allocations, the account and the device token(s)', schema: unmatchedSchema.keys(postedPaymentKeys) },
+        ...resolved,
+        422: { description: 'Currency differs' },
+      },
       handler: async (req) => {
         const { unmatched: u, posted } = await unmatched.match(resolverOf(req), req.valid.params.id, req.valid.body.accountId, req.valid.body.note);
         return {
@@ -124,7 +130,7 @@ export function staffRoutes(ctx: AppContext): RouteSpec[] {
         fileName: Joi.string().max(255),
       }),
       body: Joi.string().min(1).required(),
-      responses: { 200: { description: 'The reconciliation report' } },
+      responses: { 200: { description: 'The reconciliation report', schema: reconciliationReportSchema } },
       handler: async (req) => {
         const q = req.valid.query;
         const report = await reconciliation.reconcile(providerOf(req.valid.params.provider), req.valid.body, {
@@ -150,7 +156,7 @@ export function staffRoutes(ctx: AppContext): RouteSpec[] {
         limit: paginationQuery.limit,
         cursor: paginationQuery.cursor,
       }),
-      responses: { 200: { description: 'A page of transactions' } },
+      responses: { 200: { description: 'A page of transactions', schema: pagedResponseSchema(mobileMoneyTransactionSchema) } },
       handler: async (req) => {
         const q = req.valid.query;
         const where: WhereOptions<MobileMoneyTransaction> = {};

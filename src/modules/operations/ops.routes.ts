@@ -1,9 +1,10 @@
 import Joi from 'joi';
 import type { AppContext } from '../../platform/context';
-import { paginationQuery } from '../../platform/http/pagination';
+import { pagedResponseSchema, paginationQuery } from '../../platform/http/pagination';
 import { defineRoute, type RouteSpec } from '../../platform/http/route';
 import { BOARD_PATH, BOARD_PERMISSION, BOARD_SESSION_SECONDS, boardCookie, signBoardSession } from './board';
 import { FailedJobsService } from './failed-jobs.service';
+import { boardSessionSchema, failedJobSchema, retriedJobSchema } from './ops.responses';
 
 const queueName = Joi.string().max(100).pattern(/^[A-Za-z0-9._:-]+$/);
 
@@ -20,7 +21,7 @@ export function opsRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'ops:jobs' },
       query: Joi.object({ queue: queueName, limit: paginationQuery.limit, cursor: paginationQuery.cursor }),
-      responses: { 200: { description: 'Failed jobs' }, 404: { description: 'Unknown queue' } },
+      responses: { 200: { description: 'A page of failed jobs', schema: pagedResponseSchema(failedJobSchema) }, 404: { description: 'Unknown queue' } },
       handler: async (req) => ({ status: 200, body: await failed.list(req.valid.query) }),
     }),
     defineRoute<{ queue: string; id: string }>({
@@ -30,7 +31,7 @@ export function opsRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'ops:jobs' },
       params: Joi.object({ queue: queueName.required(), id: Joi.string().max(200).pattern(/^[A-Za-z0-9._:-]+$/).required() }),
-      responses: { 202: { description: 'Queued again' }, 404: { description: 'Unknown queue or job' }, 409: { description: 'The job is not in the failed set' } },
+      responses: { 202: { description: 'Queued again', schema: retriedJobSchema }, 404: { description: 'Unknown queue or job' }, 409: { description: 'The job is not in the failed set' } },
       handler: async (req) => ({ status: 202, body: await failed.retry(req.valid.params.queue, req.valid.params.id) }),
     }),
     defineRoute({
@@ -40,7 +41,7 @@ export function opsRoutes(ctx: AppContext): RouteSpec[] {
       description: `Sets the HttpOnly cookie amt_board (Path=${BOARD_PATH}, ${BOARD_SESSION_SECONDS} s, SameSite=Strict).`,
       tags,
       access: { permission: BOARD_PERMISSION },
-      responses: { 200: { description: 'Cookie set' } },
+      responses: { 200: { description: 'Cookie set (Set-Cookie: amt_board)', schema: boardSessionSchema } },
       handler: async (req) => ({
         status: 200,
         body: { path: BOARD_PATH, expiresAt: new Date(Date.now() + BOARD_SESSION_SECONDS * 1000).toISOString(), queues: ctx.queue.mode === 'bull' },

@@ -9,6 +9,7 @@ import { Account } from '../accounts/models';
 import { Payment, PAYMENT_CHANNELS, type PaymentChannel } from './models';
 import { PaymentPostingService, type PostedPayment } from './posting.service';
 import { paymentView } from './views';
+import { paymentDetailSchema, postedPaymentSchema } from './payments.responses';
 
 interface PostPaymentBody {
   accountId?: number;
@@ -53,7 +54,11 @@ export function paymentRoutes(ctx: AppContext): RouteSpec[] {
         transactionRef: Joi.string().max(100).required(),
         paymentDate: pastInstantField().description('When the money was received; not in the future'),
       }).xor('accountId', 'accountNumber'),
-      responses: { 201: { description: 'Posted' } },
+      responses: {
+        201: { description: 'Posted: the payment, its allocations, the account after it, the journal entry and the device token(s)', schema: postedPaymentSchema },
+        404: { description: 'No such account in the caller\'s regions' },
+        409: { description: 'This transactionRef was already used for this payment type, or a request with this Idempotency-Key is still running' },
+      },
       handler: async (req) => {
         const body = req.valid.body;
         const scope = regionScope(req.principal);
@@ -83,6 +88,7 @@ export function paymentRoutes(ctx: AppContext): RouteSpec[] {
       method: 'get',
       path: '/payments/:id',
       summary: 'One payment with its allocations',
+      responses: { 200: { description: 'The payment with every allocation, reversed ones included', schema: paymentDetailSchema }, 404: { description: 'No such payment in the caller\'s regions' } },
       tags,
       access: { permission: 'payments:read' },
       params: Joi.object({ id: idField().required() }),

@@ -4,6 +4,7 @@ import type { AppContext } from '../../platform/context';
 import { defineRoute, type RouteSpec } from '../../platform/http/route';
 import { dateOnlyField, idField } from '../../platform/http/schemas';
 import { portfolioCsv, portfolioReport } from './reports.service';
+import { portfolioCsvSchema, portfolioReportSchema } from './reports.responses';
 
 const calendarDate = dateOnlyField();
 
@@ -28,7 +29,7 @@ export function reportRoutes(_ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'reports:read' },
       query: portfolioQuery,
-      responses: { 200: { description: 'Snapshot rows of the date' }, 404: { description: 'Region unknown or out of scope, or no snapshot of it' } },
+      responses: { 200: { description: 'Snapshot rows of the date (date null, no rows: no snapshot yet)', schema: portfolioReportSchema }, 404: { description: 'Region unknown or out of scope, or no snapshot of it' } },
       handler: async (req) => ({ status: 200, body: await portfolioReport(regionScope(req.principal), req.valid.query) }),
     }),
     defineRoute<unknown, { date?: string; regionId?: number }>({
@@ -39,7 +40,7 @@ export function reportRoutes(_ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'reports:read' },
       query: portfolioQuery,
-      responses: { 200: { description: 'CSV, one row per region and country total', contentType: 'text/csv' } },
+      responses: { 200: { description: 'CSV, one row per region and country total', contentType: 'text/csv', schema: portfolioCsvSchema } },
       handler: async (req, res) => {
         const report = await portfolioReport(regionScope(req.principal), req.valid.query);
         res

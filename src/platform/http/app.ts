@@ -109,7 +109,7 @@ export function createHttpApp(opts: HttpAppOptions): Express {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', checks });
   });
 
-  const document = buildOpenApiDocument(opts.routes, { title: 'AMT API', version: '1' });
+  const document = buildOpenApiDocument(opts.routes);
   app.get('/openapi.json', (_req, res) => {
     res.json(document);
   });

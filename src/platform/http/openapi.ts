@@ -7,6 +7,17 @@ import { describeAccess, type RouteSpec } from './route';
  */
 type Schema = Record<string, unknown>;
 
+/** The document's info; the app and scripts/openapi.ts (npm run lint:openapi) both use it. */
+export const API_INFO = {
+  title: 'AMT API',
+  version: '1',
+  description: 'Pay-as-you-go asset financing: customers, accounts, payments, devices and their tokens. Errors are RFC 9457 problem+json.',
+  license: { name: 'UNLICENSED (proprietary)' },
+};
+
+/** What the router accepts as an Idempotency-Key (router.ts refuses anything else with a 400). */
+export const IDEMPOTENCY_KEY_PATTERN = '^[A-Za-z0-9._:-]{8,255}$';
+
 interface JoiDescription {
   type: string;
   flags?: Record<string, any>;
@@ -96,7 +107,11 @@ function convert(d: JoiDescription): Schema {
   if (d.allow?.length) {
     const values = d.allow.filter((v) => v !== null && typeof v !== 'object');
     if (values.length && flags.only) out.enum = values;
-    if (d.allow.includes(null)) out.nullable = true;
+    // OpenAPI 3.0 ties nullable to a type; a schema without one (any) already admits null.
+    if (d.allow.includes(null)) {
+      if (out.type) out.nullable = true;
+      else if (Array.isArray(out.oneOf)) out.oneOf = (out.oneOf as Schema[]).map((o) => (o.type ? { ...o, nullable: true } : o));
+    }
   }
   return out;
 }
@@ -124,11 +139,12 @@ function parameters(schema: Joi.ObjectSchema | undefined, where: 'path' | 'query
 
 const problemSchema = {
   type: 'object',
+  description: 'RFC 9457 problem details. `status` is always the HTTP status code; other facts are extension members (e.g. currentStatus).',
   required: ['type', 'title', 'status'],
   properties: {
     type: { type: 'string', format: 'uri' },
     title: { type: 'string' },
-    status: { type: 'integer' },
+    status: { type: 'integer', minimum: 400, maximum: 599, description: 'The HTTP status code of the response' },
     detail: { type: 'string' },
     instance: { type: 'string' },
     errors: {
@@ -147,32 +163,84 @@ const CLIENT_SECURITY = [
   { clientId: [], clientSecret: [] },
 ];
 
-export function buildOpenApiDocument(routes: RouteSpec[], info: { title: string; version: string }): Schema {
+/**
+ * A stable, unique operationId from the method and the path: GET /accounts/:id/ledger is
+ * getAccountsByIdLedger, POST /ops/jobs/:queue/:id/retry is postOpsJobsByQueueByIdRetry.
+ */
+export function operationIdOf(method: string, expressPath: string): string {
+  const words = expressPath
+    .split(/[/.]/)
+    .filter(Boolean)
+    .flatMap((segment) => (segment.startsWith(':') ? ['by', ...segment.slice(1).split(/[^A-Za-z0-9]+/)] : segment.split(/[^A-Za-z0-9]+/)))
+    .filter(Boolean);
+  return method.toLowerCase() + words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
+}
+
+const PROBLEM = { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } };
+
+const RETRY_AFTER = { schema: { type: 'integer', minimum: 1 }, description: 'Seconds to wait before retrying' };
+
+function problemResponse(description: string, headers?: Record<string, Schema>): Schema {
+  return { description, ...(headers ? { headers } : {}), content: PROBLEM };
+}
+
+export function buildOpenApiDocument(routes: RouteSpec[], info: Schema = API_INFO): Schema {
   const paths: Record<string, Record<string, Schema>> = {};
   for (const r of routes) {
     const { path } = toOpenApiPath(r.path);
     const openPath = '/api/v1' + path;
     const responses: Record<string, Schema> = {};
     for (const [status, spec] of Object.entries(r.responses ?? { 200: { description: 'OK' } })) {
+      const failure = Number(status) >= 400;
       responses[status] = {
         description: spec.description,
-        ...(spec.schema ? { content: { [spec.contentType ?? 'application/json']: { schema: joiToOpenApi(spec.schema) } } } : {}),
+        ...(spec.schema
+          ? { content: { [spec.contentType ?? (failure ? 'application/problem+json' : 'application/json')]: { schema: joiToOpenApi(spec.schema) } } }
+          : failure
+            ? { content: PROBLEM }
+            : {}),
       };
     }
-    const problem = { content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
-    if (r.params || r.query || r.body) responses['400'] = { description: 'Invalid input; the fields are named', ...problem };
+    if (r.idempotent) {
+      // The router's own answers on idempotent routes, unless the route describes them itself.
+      for (const code of Object.keys(responses).filter((c) => c.startsWith('2'))) {
+        responses[code] = { ...responses[code], headers: { 'Idempotent-Replayed': { schema: { type: 'string', enum: ['true'] }, description: 'Present on a replay of the first response' } } };
+      }
+      responses['409'] ??= problemResponse('A request with this Idempotency-Key is still being processed; retry later');
+      responses['422'] ??= problemResponse('This Idempotency-Key was used with another request body');
+    }
+    const problem = { content: PROBLEM };
+    if (r.params || r.query || r.body || r.idempotent) responses['400'] = { description: 'Invalid input; the fields are named', ...problem };
     const isClient = !!r.access && 'client' in r.access;
     if (r.access && !('public' in r.access)) responses['401'] = { description: isClient ? 'No or invalid API client credentials' : 'No or invalid access token', ...problem };
     if (r.access && 'permission' in r.access) responses['403'] = { description: `Needs ${r.access.permission}`, ...problem };
     if (r.access && 'client' in r.access) responses['403'] = { description: `Address not allowed for the client, or the client lacks scope ${r.access.client}`, ...problem };
+    if (r.body) responses['415'] ??= problemResponse(`The body is not ${(r.consumes ?? ['application/json']).join(' or ')}`);
+    responses['503'] ??= problemResponse('A dependency (database, Redis) is unavailable; retry after Retry-After', { 'Retry-After': RETRY_AFTER });
     const security = !r.access || 'public' in r.access ? [] : isClient ? CLIENT_SECURITY : [{ bearerAuth: [] }];
+    const idempotencyKey = {
+      name: 'Idempotency-Key',
+      in: 'header',
+      required: true,
+      description:
+        'Makes a retry safe: the same key with the same body replays the first response (Idempotent-Replayed: true); with another body it is a 422; ' +
+        'while the first request runs, a 409. Use a new key (e.g. a UUID) per intended operation.',
+      schema: { type: 'string', minLength: 8, maxLength: 255, pattern: IDEMPOTENCY_KEY_PATTERN },
+      example: '7f9c2d1e-5b8a-4c3f-9e2d-1a2b3c4d5e6f',
+    };
     (paths[openPath] ??= {})[r.method] = {
+      operationId: operationIdOf(r.method, r.path),
       summary: r.summary,
       ...(r.description ? { description: r.description } : {}),
       tags: r.tags ?? [],
       'x-access': describeAccess(r.access),
       security,
-      parameters: [...parameters(r.params, 'path'), ...parameters(r.query, 'query'), ...parameters(r.headers, 'header')],
+      parameters: [
+        ...parameters(r.params, 'path'),
+        ...parameters(r.query, 'query'),
+        ...parameters(r.headers, 'header'),
+        ...(r.idempotent ? [idempotencyKey] : []),
+      ],
       ...(r.body
         ? { requestBody: { required: true, content: Object.fromEntries((r.consumes ?? ['application/json']).map((t) => [t, { schema: joiToOpenApi(r.body!) }])) } }
         : {}),
