@@ -80,7 +80,11 @@ export function createApp(runtime: AppContext): Express {
     logger: runtime.logger,
     passport,
     knownPermissions: PERMISSION_CODES,
-    idempotency: new SqlIdempotencyStore(),
+    idempotency: new SqlIdempotencyStore({
+      leaseMs: runtime.config.idempotency.leaseSeconds * 1000,
+      retentionMs: runtime.config.idempotency.retentionHours * 3600_000,
+      logger: runtime.logger,
+    }),
     clients: createClientAuthenticator({ directory: apiClients, encryptionKey: runtime.config.dataEncryptionKey, logger: runtime.logger }),
     routes: modules.flatMap((m) => m.routes?.(runtime) ?? []),
     // Bull Board at /admin/queues (ops:jobs; a 404 note in demo mode).

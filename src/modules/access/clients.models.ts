@@ -43,6 +43,11 @@ export class IdempotencyKey extends Model<InferAttributes<IdempotencyKey>, Infer
   declare status: CreationOptional<IdempotencyStatus>;
   declare responseStatus: CreationOptional<number | null>;
   declare responseBody: CreationOptional<unknown>;
+  /** The fencing token of the request that holds the claim (a retry that takes it over writes its own). */
+  declare ownerToken: CreationOptional<string | null>;
+  /** Until when the holder may still commit; after it a retry may take the claim over. */
+  declare leaseExpiresAt: CreationOptional<Date | null>;
+  /** Retention: the purge job deletes the key after this. */
   declare expiresAt: Date;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
@@ -78,6 +83,8 @@ export function initAccessClientModels(sequelize: Sequelize): void {
       status: { type: DataTypes.ENUM(...IDEMPOTENCY_STATUSES), allowNull: false, defaultValue: 'in_progress' },
       responseStatus: { type: DataTypes.INTEGER, allowNull: true },
       responseBody: { type: DataTypes.JSON, allowNull: true },
+      ownerToken: { type: DataTypes.CHAR(36), allowNull: true },
+      leaseExpiresAt: { type: DataTypes.DATE, allowNull: true },
       expiresAt: { type: DataTypes.DATE, allowNull: false },
       ...timestamps,
     },

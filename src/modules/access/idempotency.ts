@@ -1,61 +1,196 @@
-import { QueryTypes, UniqueConstraintError, type Transaction } from 'sequelize';
+import { randomUUID } from 'node:crypto';
+import { Op, UniqueConstraintError, type Transaction, type WhereOptions } from 'sequelize';
+import { isMysql } from '../../platform/db/sequelize';
 import { sqlOf } from '../../platform/db/sql';
 import type { ClaimResult, IdempotencyClaim, IdempotencyStore } from '../../platform/http/idempotency';
-import { problems } from '../../platform/http/problem';
+import { HttpProblem, problems } from '../../platform/http/problem';
+import type { Logger } from '../../platform/logging/logger';
+import type { JobDefinition } from '../../platform/queue';
 import { IdempotencyKey } from './clients.models';
 
-const RETENTION_MS = 24 * 3600_000;
-/** A claim still in progress after this long belongs to a request that died; a retry may take it over. */
-const STALE_MS = 60_000;
+export interface IdempotencyOptions {
+  /** How long a claim holds (IDEMPOTENCY_LEASE_SECONDS): after it a retry may take the key over. */
+  leaseMs?: number;
+  /** How long an answered key is kept for replay (IDEMPOTENCY_RETENTION_HOURS). */
+  retentionMs?: number;
+  /** The clock (tests move it). Every host must keep its clock in step (NTP): leases are compared with it. */
+  now?: () => Date;
+  logger?: Logger;
+}
+
+const DEFAULT_LEASE_MS = 60_000;
+const DEFAULT_RETENTION_MS = 24 * 3600_000;
+
+/** The key was taken over by a retry after this request's lease ran out: this request must not commit. */
+export function leaseLost(): HttpProblem {
+  return problems.conflict(
+    'This request outlived its claim on the Idempotency-Key and a retry has taken it over; nothing was changed by this request.',
+    'idempotency-lease-lost',
+  );
+}
+
+/**
+ * An instant for a plain-SQL statement: mysql2 writes a Date in UTC (the connection's zone); on
+ * SQLite (the demo) the text the models store ('YYYY-MM-DD HH:MM:SS.SSS +00:00'), so comparisons
+ * with stored values hold whatever the process's zone.
+ */
+function sqlInstant(d: Date): Date | string {
+  return isMysql(IdempotencyKey.sequelize!) ? d : `${d.toISOString().replace('T', ' ').replace('Z', '')} +00:00`;
+}
 
 class Claim implements IdempotencyClaim {
   completed = false;
-  constructor(private readonly id: number) {}
+  constructor(
+    private readonly store: SqlIdempotencyStore,
+    private readonly id: number,
+    /** The fencing token: every write this claim makes is conditional on it still being on the row. */
+    private readonly ownerToken: string,
+  ) {}
 
   async complete(status: number, body: unknown, transaction?: Transaction): Promise<void> {
+    const now = this.store.now();
+    const expiresAt = new Date(now.getTime() + this.store.retentionMs);
     if (transaction) {
-      // Inside the business transaction (every payment): one plain statement.
-      await sqlOf(IdempotencyKey.sequelize!).write(transaction, "UPDATE idempotencyKeys SET status = 'completed', responseStatus = ?, responseBody = ?, updatedAt = ? WHERE id = ?", [
-        status,
-        JSON.stringify(body ?? null),
-        new Date(),
-        this.id,
-      ]);
+      // Inside the business transaction (every payment), fenced: only while this request still
+      // owns the claim and its lease has not run out. Otherwise a retry owns (or may own) the key,
+      // so this transaction must roll back: both may never commit. The row lock this UPDATE takes
+      // also makes a concurrent take-over wait for our COMMIT and then find the key completed.
+      const r = await sqlOf(IdempotencyKey.sequelize!).write(
+        transaction,
+        "UPDATE idempotencyKeys SET status = 'completed', responseStatus = ?, responseBody = ?, expiresAt = ?, updatedAt = ? WHERE id = ? AND ownerToken = ? AND status = 'in_progress' AND leaseExpiresAt > ?",
+        [status, JSON.stringify(body ?? null), sqlInstant(expiresAt), sqlInstant(now), this.id, this.ownerToken, sqlInstant(now)],
+      );
+      if (r.affectedRows !== 1) throw leaseLost();
       transaction.afterCommit(() => void (this.completed = true));
       return;
     }
-    await IdempotencyKey.update({ status: 'completed', responseStatus: status, responseBody: (body ?? null) as never }, { where: { id: this.id } });
+    // After the work (if any) has committed on its own, or for a stored client error: record the
+    // answer if the key is still ours, lease or not (nobody else has it; the answer is true).
+    const [n] = await IdempotencyKey.update(
+      { status: 'completed', responseStatus: status, responseBody: (body ?? null) as never, expiresAt },
+      { where: { id: this.id, ownerToken: this.ownerToken, status: 'in_progress' } },
+    );
+    if (n !== 1) this.store.logger?.warn({ idempotencyKeyId: this.id, status }, 'idempotency claim was taken over before its answer was stored');
     this.completed = true;
   }
 
   async release(): Promise<void> {
-    await IdempotencyKey.destroy({ where: { id: this.id, status: 'in_progress' } });
+    // Only our own, unanswered claim: never a retry's, never a stored answer.
+    await IdempotencyKey.destroy({ where: { id: this.id, ownerToken: this.ownerToken, status: 'in_progress' } });
   }
 }
 
-/** Idempotency keys in the idempotencyKeys table; the unique (scope, key) index settles races. */
+/**
+ * Idempotency keys in the idempotencyKeys table; the unique (scope, key) index settles races.
+ * A claim is a lease with a fencing token: a retry takes over an unanswered key only once the
+ * lease of the request that claimed it has run out (that request died: a crash, a kill, a lost
+ * database connection), and the first request can then no longer store its answer, so it cannot
+ * commit. Answered keys are kept for `retentionMs` after the answer, then purged.
+ */
 export class SqlIdempotencyStore implements IdempotencyStore {
-  async claim(scope: string, key: string, requestHash: string): Promise<ClaimResult> {
+  readonly leaseMs: number;
+  readonly retentionMs: number;
+  readonly now: () => Date;
+  readonly logger?: Logger;
+
+  constructor(options: IdempotencyOptions = {}) {
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+    this.now = options.now ?? (() => new Date());
+    this.logger = options.logger;
+  }
+
+  async claim(scope: string, key: string, requestHash: string, attempt = 1): Promise<ClaimResult> {
+    const now = this.now();
+    const ownerToken = randomUUID();
+    const leaseExpiresAt = new Date(now.getTime() + this.leaseMs);
     try {
-      const now = new Date();
-      const [id] = (await IdempotencyKey.sequelize!.query(
-        "INSERT INTO idempotencyKeys (scope, idempotencyKey, requestHash, status, expiresAt, createdAt, updatedAt) VALUES (?, ?, ?, 'in_progress', ?, ?, ?)",
-        { replacements: [scope, key, requestHash, new Date(now.getTime() + RETENTION_MS), now, now], type: QueryTypes.INSERT },
-      )) as unknown as [number, number];
-      return { kind: 'claimed', claim: new Claim(Number(id)) };
+      // Through the model (one INSERT): it writes instants in UTC, where raw replacements would
+      // format a Date in the process's local zone.
+      const row = await IdempotencyKey.create(
+        { scope, idempotencyKey: key, requestHash, status: 'in_progress', ownerToken, leaseExpiresAt, expiresAt: new Date(now.getTime() + this.retentionMs), createdAt: now, updatedAt: now },
+        { silent: true },
+      );
+      return { kind: 'claimed', claim: new Claim(this, row.id, ownerToken) };
     } catch (err) {
       if (!(err instanceof UniqueConstraintError)) throw err;
     }
     const existing = await IdempotencyKey.findOne({ where: { scope, idempotencyKey: key } });
-    if (!existing) return this.claim(scope, key, requestHash); // released in between: try again
+    if (!existing) {
+      // Released (or purged) in between: claim it afresh; a key that keeps vanishing is a conflict.
+      if (attempt < 3) return this.claim(scope, key, requestHash, attempt + 1);
+      throw problems.conflict('A request with this Idempotency-Key is still being processed.', 'idempotency-in-progress');
+    }
     if (existing.requestHash !== requestHash) {
       throw problems.unprocessable('This Idempotency-Key was already used with a different request.', 'idempotency-key-reused');
     }
     if (existing.status === 'completed') return { kind: 'replay', status: existing.responseStatus ?? 200, body: existing.responseBody };
-    if (Date.now() - existing.updatedAt.getTime() > STALE_MS) {
-      const [taken] = await IdempotencyKey.update({ updatedAt: new Date() }, { where: { id: existing.id, status: 'in_progress', updatedAt: existing.updatedAt } });
-      if (taken === 1) return { kind: 'claimed', claim: new Claim(existing.id) };
+
+    const expired: WhereOptions = { [Op.or]: [{ leaseExpiresAt: null }, { leaseExpiresAt: { [Op.lte]: now } }] };
+    if (!existing.leaseExpiresAt || existing.leaseExpiresAt.getTime() <= now.getTime()) {
+      // The request holding the key died (its lease ran out): take the key over with a new token.
+      // The conditions are re-checked by the UPDATE itself, so of two retries only one wins, and a
+      // first request committing its answer right now makes this wait, then match nothing.
+      const [taken] = await IdempotencyKey.update(
+        { ownerToken, leaseExpiresAt },
+        { where: { id: existing.id, status: 'in_progress', ...expired } },
+      );
+      if (taken === 1) {
+        this.logger?.info({ idempotencyKeyId: existing.id }, 'idempotency key taken over from a request whose lease ran out');
+        return { kind: 'claimed', claim: new Claim(this, existing.id, ownerToken) };
+      }
+      // Answered or taken over meanwhile: look again.
+      if (attempt < 3) return this.claim(scope, key, requestHash, attempt + 1);
     }
-    throw problems.conflict('A request with this Idempotency-Key is still being processed.', 'idempotency-in-progress');
+    const waitSeconds = Math.max(1, Math.ceil(((existing.leaseExpiresAt?.getTime() ?? 0) - now.getTime()) / 1000));
+    throw new HttpProblem(409, 'A request with this Idempotency-Key is still being processed.', {
+      type: 'idempotency-in-progress',
+      headers: { 'Retry-After': String(waitSeconds) },
+    });
   }
+}
+
+/**
+ * Deletes keys past their retention in batches: answered ones, and unanswered ones whose request
+ * is long dead (retention passed and lease run out). A live claim is never touched. Safe to run
+ * twice or concurrently: each DELETE re-checks the conditions, a row already gone is skipped.
+ */
+export async function purgeExpiredIdempotencyKeys(
+  options: { now?: Date; batchSize?: number; maxBatches?: number } = {},
+): Promise<{ deleted: number; batches: number }> {
+  const now = options.now ?? new Date();
+  const batchSize = options.batchSize ?? 1000;
+  const maxBatches = options.maxBatches ?? 1000;
+  const where: WhereOptions = {
+    expiresAt: { [Op.lte]: now },
+    [Op.or]: [{ status: 'completed' }, { leaseExpiresAt: null }, { leaseExpiresAt: { [Op.lte]: now } }],
+  };
+  let deleted = 0;
+  let batches = 0;
+  while (batches < maxBatches) {
+    const ids = (await IdempotencyKey.findAll({ attributes: ['id'], where, order: [['expiresAt', 'ASC']], limit: batchSize, raw: true })).map((r) => r.id);
+    if (ids.length === 0) break;
+    batches++;
+    deleted += await IdempotencyKey.destroy({ where: { [Op.and]: [{ id: ids }, where] } });
+    if (ids.length < batchSize) break;
+  }
+  return { deleted, batches };
+}
+
+export const IDEMPOTENCY_PURGE_JOB = 'access.idempotency-purge';
+
+/** The purge, every 15 minutes (a worker, or in-process in the demo). */
+export function idempotencyJobs(): JobDefinition[] {
+  return [
+    {
+      name: IDEMPOTENCY_PURGE_JOB,
+      attempts: 1,
+      handler: async (data: { batchSize?: number }, job) => {
+        const result = await purgeExpiredIdempotencyKeys({ batchSize: data.batchSize });
+        if (result.deleted) job.logger.info(result, 'expired idempotency keys purged');
+        return result;
+      },
+      repeat: [{ key: 'idempotency-purge', cron: '*/15 * * * *', data: { batchSize: 1000 } }],
+    },
+  ];
 }

@@ -1,6 +1,7 @@
 import type { AppModule } from '../../platform/context';
 import { authRoutes } from './auth.routes';
 import { employeeRoutes } from './employees.routes';
+import { idempotencyJobs } from './idempotency';
 import { associateAccessModels, initAccessModels } from './models';
 
 export const accessModule: AppModule = {
@@ -8,4 +9,6 @@ export const accessModule: AppModule = {
   initModels: initAccessModels,
   associate: associateAccessModels,
   routes: (ctx) => [...authRoutes(ctx), ...employeeRoutes()],
+  // Purges Idempotency-Keys past their retention.
+  jobs: () => idempotencyJobs(),
 };

@@ -14,6 +14,12 @@ export interface AppConfig {
   bodyLimit: string;
   trustProxy: boolean;
   shutdownTimeoutMs: number;
+  /**
+   * Idempotency keys: how long a request's claim on its key lasts (a retry may take over a claim
+   * whose lease has run out; the first request can then no longer commit), and how long an
+   * answered key is kept for replay before the purge job deletes it.
+   */
+  idempotency: { leaseSeconds: number; retentionHours: number };
   queuePrefix: string;
   jwt: { secret: string; issuer: string; audience: string; accessTtlSeconds: number };
   refreshTokenTtlDays: number;
@@ -58,6 +64,8 @@ const schema = Joi.object({
   BODY_LIMIT: Joi.string().pattern(/^\d+(b|kb|mb)$/i).default('1mb'),
   TRUST_PROXY: Joi.boolean().default(false),
   SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(0).default(10000),
+  IDEMPOTENCY_LEASE_SECONDS: Joi.number().integer().min(1).max(3600).default(60),
+  IDEMPOTENCY_RETENTION_HOURS: Joi.number().integer().min(1).max(24 * 90).default(24),
   QUEUE_PREFIX: Joi.string().pattern(/^[a-z0-9:_-]+$/i).default('amt'),
   JWT_SECRET: Joi.string()
     .min(32)
@@ -121,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     bodyLimit: v.BODY_LIMIT,
     trustProxy: v.TRUST_PROXY,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+    idempotency: { leaseSeconds: v.IDEMPOTENCY_LEASE_SECONDS, retentionHours: v.IDEMPOTENCY_RETENTION_HOURS },
     queuePrefix: v.QUEUE_PREFIX,
     jwt: {
       secret: v.JWT_SECRET,

@@ -2,14 +2,20 @@ import { createHash } from 'node:crypto';
 import type { Transaction } from 'sequelize';
 
 /**
- * Idempotency-Key support for routes that change money. The first request with a key claims it;
- * a repeat with the same body replays the stored response; with another body it is a 422; while
- * the first is still running it is a 409.
+ * Idempotency-Key support for routes that change money. The first request with a key claims it
+ * for a lease; a repeat with the same body replays the stored response; with another body it is a
+ * 422; while the first is still running (its lease not run out) it is a 409 with Retry-After. A
+ * request that died without answering (crash, kill, lost database) leaves a claim a retry takes
+ * over once its lease has run out.
  */
 export interface IdempotencyClaim {
-  /** Store the response inside the caller's business transaction, so both commit or neither. */
+  /**
+   * Store the response. With `transaction` (the business transaction), both commit or neither, and
+   * only while the claim is still this request's: if a retry took the key over it throws (a 409),
+   * so the transaction rolls back.
+   */
   complete(status: number, body: unknown, transaction?: Transaction): Promise<void>;
-  /** Forget the claim (the request failed in a way a retry may fix). */
+  /** Forget the claim (the request failed in a way a retry may fix); never touches a retry's claim. */
   release(): Promise<void>;
   readonly completed: boolean;
 }

@@ -60,7 +60,7 @@ export function mountRoutes(
         throw problems.validation([{ field: 'body', message: 'this operation takes no request body' }]);
       }
       if (spec.idempotent) {
-        await runIdempotent(spec, r, res, deps.idempotency);
+        await runIdempotent(spec, r, res, deps.idempotency, deps.logger);
         return;
       }
       const result = await spec.handler(r, res);
@@ -90,7 +90,7 @@ const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,255}$/;
  * and otherwise runs the handler, storing its response. Client errors are stored too (the same
  * request would fail the same way); unexpected failures release the key so a retry can run.
  */
-async function runIdempotent(spec: RouteSpec, req: ApiRequest, res: Response, store: IdempotencyStore | undefined): Promise<void> {
+async function runIdempotent(spec: RouteSpec, req: ApiRequest, res: Response, store: IdempotencyStore | undefined, logger: Logger): Promise<void> {
   if (!store) throw new Error(`${spec.path} is idempotent but no idempotency store is configured`);
   const key = req.get('idempotency-key');
   if (!key || !IDEMPOTENCY_KEY.test(key)) {
@@ -113,7 +113,9 @@ async function runIdempotent(spec: RouteSpec, req: ApiRequest, res: Response, st
     if (err instanceof HttpProblem && err.status >= 400 && err.status < 500 && err.status !== 409 && err.status !== 429) {
       await claim.complete(err.status, err.toBody(req.originalUrl));
     } else {
-      await claim.release();
+      // Free the key for a retry. If even that fails (the database is gone), the claim's lease
+      // runs out and a retry takes the key over then; the request's own error is what we answer.
+      await claim.release().catch((releaseErr: unknown) => logger.warn({ err: releaseErr }, 'could not release an idempotency claim; its lease will free it'));
     }
     throw err;
   }

@@ -1,0 +1,88 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
+import { testEnv } from './env';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+/** A port the OS picked (listen on 0), free again for the child to take. */
+function osPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+export interface ApiProcess {
+  child: ChildProcess;
+  url: string;
+  /** Resolves with the exit code (null if killed by a signal) and the signal. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderr(): string;
+}
+
+/** The real API (`src/server.ts`) in its own process on the test database; resolves once it answers. */
+export async function startApiProcess(env: Record<string, string> = {}): Promise<ApiProcess> {
+  const port = await osPort();
+  const child = spawn(process.execPath, ['--import=tsx', 'src/server.ts'], {
+    cwd: ROOT,
+    env: testEnv({ PORT: String(port), ...env }),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error(`API exited with ${child.exitCode}: ${err}`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return { child, url, exited, stderr: () => err };
+    } catch {
+      /* starting */
+    }
+    await sleep(100);
+  }
+  child.kill('SIGKILL');
+  throw new Error(`API did not start: ${err}`);
+}
+
+export async function stopApiProcess(api: ApiProcess | undefined): Promise<void> {
+  if (!api || api.child.exitCode !== null || api.child.signalCode !== null) return;
+  api.child.kill('SIGKILL');
+  await api.exited;
+}
+
+/** Holds an account's row lock from the test's own connection, as a long transaction would. */
+export async function holdAccountLock(sequelize: Sequelize, accountId: number): Promise<{ transaction: Transaction; threadId: number }> {
+  const transaction = await sequelize.transaction();
+  await sequelize.query('SELECT id FROM accounts WHERE id = ? FOR UPDATE', { replacements: [accountId], transaction, type: QueryTypes.SELECT });
+  const [{ id }] = await sequelize.query<{ id: number }>('SELECT CONNECTION_ID() AS id', { transaction, type: QueryTypes.SELECT });
+  return { transaction, threadId: Number(id) };
+}
+
+/** Open transactions on this database other than `exceptThreadId`'s, and how many wait for a lock. */
+export async function otherTransactions(sequelize: Sequelize, exceptThreadId: number): Promise<{ open: number; waiting: number }> {
+  const [row] = await sequelize.query<{ open: number; waiting: number }>(
+    `SELECT COUNT(*) AS open, COALESCE(SUM(t.trx_state = 'LOCK WAIT'), 0) AS waiting
+       FROM information_schema.INNODB_TRX t JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
+      WHERE p.DB = DATABASE() AND t.trx_mysql_thread_id <> ? AND t.trx_mysql_thread_id <> CONNECTION_ID()`,
+    { replacements: [exceptThreadId], type: QueryTypes.SELECT },
+  );
+  return { open: Number(row!.open), waiting: Number(row!.waiting) };
+}
+
+/** Polls until `probe` is truthy (a state, not a time: the deadline only stops a hung test). */
+export async function until<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 60_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
