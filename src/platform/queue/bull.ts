@@ -1,7 +1,7 @@
 import Bull from 'bull';
 import IORedis, { type RedisOptions } from 'ioredis';
 import type { Logger } from '../logging/logger';
-import { repeatsOf, type EnqueueOptions, type JobDefinition, type JobQueue } from './types';
+import { repeatsOf, type EnqueueOptions, type JobDefinition, type JobQueue, type RepeatSpec } from './types';
 import { withinBound } from './unavailable';
 
 /** Redis options Bull needs on its blocking and subscriber connections. */
@@ -17,6 +17,11 @@ export interface BullQueueOptions {
   scheduleCheckMs?: number;
   /** Also run the definitions' `catchUp` with each check (the real worker; off in tests by default). */
   catchUp?: boolean;
+}
+
+/** The key Bull files a repeatable job under (repeatable.js getRepeatKey, unnamed job, no end date). */
+function bullRepeatKey(r: RepeatSpec<unknown>): string {
+  return `__default__:${r.key}::${r.tz ?? ''}:${r.cron}`;
 }
 
 /** Bull-backed queues: the API only produces; `npm run worker` consumes and schedules. */
@@ -145,15 +150,13 @@ export class BullQueue implements JobQueue {
       if (!def.repeat) continue;
       const q = this.queue(def.name);
       const repeats = await repeatsOf(def);
-      const wanted = new Map(repeats.map((r) => [r.key, r]));
+      // Compared by Bull's whole repeat key (job id, timezone, cron): its parsed `id` stops at a colon.
+      const wanted = new Map(repeats.map((r) => [bullRepeatKey(r), r]));
       const present = new Set<string>();
       for (const existing of await this.bounded(q.getRepeatableJobs())) {
-        const r = existing.id ? wanted.get(existing.id) : undefined;
-        if (!r || r.cron !== existing.cron || (r.tz ?? null) !== (existing.tz ?? null)) {
-          if (pruneChanged) await this.bounded(q.removeRepeatableByKey(existing.key));
-        } else {
-          present.add(r.key);
-        }
+        const r = wanted.get(existing.key);
+        if (r) present.add(r.key);
+        else if (pruneChanged) await this.bounded(q.removeRepeatableByKey(existing.key));
       }
       for (const r of repeats) {
         if (!present.has(r.key)) restored.push(r.key);
@@ -171,7 +174,7 @@ export class BullQueue implements JobQueue {
       if (!def.repeat || !def.catchUp) continue;
       for (const c of await def.catchUp((name) => this.inFlight(name))) {
         const job = await this.bounded(this.queue(def.name).add(c.data, { jobId: c.jobId }));
-        this.logger.warn({ job: def.name, jobId: job.id }, 'missed schedule caught up');
+        this.logger.info({ job: def.name, jobId: job.id }, 'missed schedule: caught up (a no-op when that job id is already queued or done)');
       }
     }
   }
