@@ -89,11 +89,11 @@ export function createApp(runtime: AppContext): Express {
     routes: modules.flatMap((m) => m.routes?.(runtime) ?? []),
     // Bull Board at /admin/queues (ops:jobs; a 404 note in demo mode).
     extraMounts: [boardMount(runtime)],
+    readinessTimeoutMs: runtime.config.readinessTimeoutMs,
     readiness: [
       { name: 'database', check: async () => void (await sequelize.query('SELECT 1')) },
       ...(redis
         ? [
-    readinessTimeoutMs: runtime.config.readinessTimeoutMs,
             {
               name: 'redis',
               check: async () => {

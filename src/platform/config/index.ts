@@ -32,18 +32,18 @@ export interface AppConfig {
   nightlyClose: { cron: string; partitions: number; concurrency: number; reminderDaysBeforeDue: number };
   /** Outgoing SMS: Africa's Talking, or 'log' (demo: marked sent and logged without the text). */
   sms: SmsConfig;
-}
-
-export type SmsConfig =
-  | { provider: 'log' }
-  | { provider: 'africastalking'; baseUrl: string; username: string; apiKey: string; senderId?: string };
-
   /** How long /readyz waits for each dependency before calling it unavailable. */
   readinessTimeoutMs: number;
   /** How long a request waits for Redis (enqueue, failed-jobs list) before answering 503. */
   redisTimeoutMs: number;
   /** How often a worker checks that its repeatable jobs are still in Redis (and re-registers them). */
   scheduleCheckMs: number;
+}
+
+export type SmsConfig =
+  | { provider: 'log' }
+  | { provider: 'africastalking'; baseUrl: string; username: string; apiKey: string; senderId?: string };
+
 // Fixed values for demo and development only; production must provide its own (see schema below).
 const DEV_JWT_SECRET = 'amt-development-only-secret-change-me-0123456789';
 const DEV_ENCRYPTION_KEY = '00'.repeat(32);
@@ -97,6 +97,9 @@ const schema = Joi.object({
   NIGHTLY_CLOSE_PARTITIONS: Joi.number().integer().min(1).max(64).default(4),
   NIGHTLY_CLOSE_CONCURRENCY: Joi.number().integer().min(1).max(16).default(2),
   NIGHTLY_REMINDER_DAYS: Joi.number().integer().min(1).max(60).default(3),
+  READINESS_TIMEOUT_MS: Joi.number().integer().min(50).max(60_000).default(1500),
+  REDIS_TIMEOUT_MS: Joi.number().integer().min(50).max(60_000).default(2000),
+  SCHEDULE_CHECK_MS: Joi.number().integer().min(1000).max(3_600_000).default(60_000),
 }).unknown(true);
 
 export class ConfigError extends Error {
@@ -105,9 +108,6 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
-  READINESS_TIMEOUT_MS: Joi.number().integer().min(50).max(60_000).default(1500),
-  REDIS_TIMEOUT_MS: Joi.number().integer().min(50).max(60_000).default(2000),
-  SCHEDULE_CHECK_MS: Joi.number().integer().min(1000).max(3_600_000).default(60_000),
 
 /** Validates the environment; throws ConfigError naming every wrong or missing variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -154,8 +154,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       v.SMS_PROVIDER === 'africastalking'
         ? { provider: 'africastalking' as const, baseUrl: String(v.AT_BASE_URL).replace(/\/+$/, ''), username: v.AT_USERNAME, apiKey: v.AT_API_KEY, senderId: v.AT_SENDER_ID || undefined }
         : { provider: 'log' as const },
-  });
-}
     readinessTimeoutMs: v.READINESS_TIMEOUT_MS,
     redisTimeoutMs: v.REDIS_TIMEOUT_MS,
     scheduleCheckMs: v.SCHEDULE_CHECK_MS,
+  });
+}
