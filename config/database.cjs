@@ -51,6 +51,9 @@ function connectionOptions(env = process.env) {
     ...common,
     dialect: 'sqlite',
     storage: env.SQLITE_PATH || DEFAULT_SQLITE_PATH,
+    // One writer at a time (src/platform/db/sqlite.ts): a transaction takes SQLite's write lock at
+    // BEGIN, rather than failing with SQLITE_BUSY when it first writes after reading.
+    transactionType: 'IMMEDIATE',
     pool: { max: 1, min: 0, idle: 10000 },
   };
 }

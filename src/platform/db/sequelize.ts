@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Sequelize, type Options } from 'sequelize';
 import type { AppConfig } from '../config';
+import { serialiseSqliteWrites } from './sqlite';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { connectionOptions } = require('../../../config/database.cjs') as {
@@ -88,6 +89,7 @@ export function createSequelize(
   }
   const merged: Options = { ...options, ...extra };
   const sequelize = url ? new Sequelize(url, merged) : new Sequelize(merged);
+  if (merged.dialect === 'sqlite' && merged.storage !== ':memory:') serialiseSqliteWrites(sequelize);
   if (isMysql(sequelize)) {
     sequelize.addHook('afterConnect', (connection) => {
       boundStatements(connection, queryTimeoutMs);

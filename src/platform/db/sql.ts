@@ -58,6 +58,12 @@ export class Sql {
       const r = await runOnConnection<{ insertId: number; affectedRows: number }>(this.sequelize, conn, sql, values);
       return { insertId: Number(r.insertId), affectedRows: r.affectedRows };
     }
+    if (!/^\s*insert\b/i.test(sql)) {
+      // SQLite reports the rows an UPDATE or DELETE changed only when Sequelize runs it as a bulk
+      // write (as RAW it reads rows and `changes` is missing, so every fenced update looked lost).
+      const changes = await this.sequelize.query(sql, { replacements: values, type: QueryTypes.BULKUPDATE, transaction: t });
+      return { insertId: 0, affectedRows: Number(changes ?? 0) };
+    }
     const [, meta] = (await this.sequelize.query(sql, { replacements: values, type: QueryTypes.RAW, transaction: t })) as [unknown, { lastID?: number; changes?: number }];
     return { insertId: Number(meta?.lastID ?? 0), affectedRows: Number(meta?.changes ?? 0) };
   }

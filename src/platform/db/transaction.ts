@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Sequelize, Transaction } from 'sequelize';
+import { isWriterLockTimeout } from './sqlite';
 
 const RETRYABLE_MYSQL = new Set([1213 /* ER_LOCK_DEADLOCK */, 1205 /* ER_LOCK_WAIT_TIMEOUT */]);
 
@@ -8,7 +9,9 @@ export function isRetryableTxError(err: unknown): boolean {
   const cause = e?.parent ?? e?.original;
   if (!cause) return false;
   if (cause.errno !== undefined && RETRYABLE_MYSQL.has(cause.errno)) return true;
-  return cause.code === 'SQLITE_BUSY';
+  // SQLite busy from another process is worth another try; the writer lock's own timeout is not
+  // (that request already waited its turn in full: src/platform/db/sqlite.ts).
+  return cause.code === 'SQLITE_BUSY' && !isWriterLockTimeout(err);
 }
 
 export interface TxOptions {

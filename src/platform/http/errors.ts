@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { UniqueConstraintError, ForeignKeyConstraintError, OptimisticLockError } from 'sequelize';
 import type { Logger } from '../logging/logger';
 import { DATABASE_RETRY_AFTER_SECONDS, databaseFailureKind, isDatabaseUnavailable } from '../db/unavailable';
+import { isSqliteBusy } from '../db/sqlite';
 import { HttpProblem, problems } from './problem';
 
 /** Unknown path under the API: a problem+json 404, not Express's HTML page. */
@@ -46,6 +47,13 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       const requestId = (req as { id?: unknown }).id;
       logger.warn({ requestId, dependency: 'database', failure: databaseFailureKind(err) }, 'database unavailable');
       problem = new HttpProblem(503, 'The database is unavailable at the moment; retry the same request (with the same Idempotency-Key) shortly.', {
+        extensions: { dependency: 'database' },
+        headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
+      });
+    } else if (isSqliteBusy(err)) {
+      // The embedded SQLite (demo) had no writer turn free within SQLITE_BUSY_TIMEOUT_MS: overload, not a bug.
+      logger.warn({ requestId: (req as { id?: unknown }).id, dependency: 'database', failure: 'SQLITE_BUSY' }, 'database busy');
+      problem = new HttpProblem(503, 'The database is busy at the moment; retry the same request (with the same Idempotency-Key) shortly.', {
         extensions: { dependency: 'database' },
         headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
       });
