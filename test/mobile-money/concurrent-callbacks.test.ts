@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { QueryTypes, Transaction } from 'sequelize';
-import { Account, InstallmentSchedule } from '../../src/modules/accounts/models';
+import { Account, AccountDevice, InstallmentSchedule } from '../../src/modules/accounts/models';
 import { MobileMoneyTransaction, Payment } from '../../src/modules/payments/models';
 import { isMysql } from '../../src/platform/db/sequelize';
 import { Decimal } from '../../src/platform/money';
@@ -113,5 +114,43 @@ describe('mobile money: different confirmations racing on one account', () => {
     expect((await Account.findByPk(account.id))!.balance).to.equal('1300.00');
     await expectAccountBooks(account.id);
   });
-});
 
+  it('a device moved to another account while its callback waits for the lock: the money follows the device (matched again under the lock)', async function () {
+    this.timeout(90_000);
+    const { sequelize } = await testRuntime();
+    const { account: first, device } = await accountWithDevice(market, adminToken, { price: '1000.00', downPayment: '100.00', duration: 3, startDate: '2026-11-20' });
+    const second = await openAccount(market, { price: '1000.00', downPayment: '100.00', duration: 3, startDate: '2026-11-20' });
+    const [{ db }] = await sequelize.query<{ db: string }>('SELECT DATABASE() AS db', { type: QueryTypes.SELECT });
+    const waitingOnLocks = async () =>
+      (
+        await sequelize.query<{ n: number }>(
+          `SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX x JOIN information_schema.PROCESSLIST p ON p.ID = x.trx_mysql_thread_id
+            WHERE x.trx_state = 'LOCK WAIT' AND p.DB = ?`,
+          { replacements: [db], type: QueryTypes.SELECT },
+        )
+      )[0]!.n;
+
+    // Someone holds the first account; the callback matches the serial to it, then waits for its lock.
+    const holder = await sequelize.transaction();
+    await Account.findByPk(first.id, { lock: holder.LOCK.UPDATE, transaction: holder });
+    const body = c2bBody({ billRef: device.serialNumber, amount: '100.00' });
+    const answer = sendAs(daraja, CONFIRM, body);
+    // Polled (not slept on): on a loaded machine the request may take a while to get there.
+    for (let i = 0; Number(await waitingOnLocks()) === 0; i++) {
+      expect(i, 'the callback reached the account lock').to.be.below(1200);
+      await sleep(25);
+    }
+    // Meanwhile the device is moved to the second account, and the holder lets go.
+    await AccountDevice.update({ status: 'inactive' }, { where: { accountId: first.id, deviceId: device.id }, transaction: holder });
+    await AccountDevice.create({ accountId: second.id, deviceId: device.id, deviceSerial: device.serialNumber, status: 'active' }, { transaction: holder });
+    await holder.commit();
+
+    expect((await answer).status).to.equal(200);
+    const mm = (await MobileMoneyTransaction.findOne({ where: { transactionId: body.TransID } }))!;
+    expect({ status: mm.status, accountId: mm.accountId }).to.deep.equal({ status: 'posted', accountId: second.id });
+    expect(await Payment.count({ where: { accountId: first.id } })).to.equal(0);
+    expect((await Account.findByPk(second.id))!.status).to.equal('active');
+    await expectAccountBooks(first.id);
+    await expectAccountBooks(second.id);
+  });
+});

@@ -29,7 +29,7 @@ export interface IncomingTransaction {
   rawPayload: Record<string, unknown>;
 }
 
-export type MatchResult = { kind: 'account'; accountId: number } | { kind: 'none'; reason: string };
+export type MatchResult = { kind: 'account'; accountId: number; by: 'accountNumber' | 'deviceSerial' } | { kind: 'none'; reason: string };
 
 /** Account statuses that take no money automatically: the payment waits in suspense for staff. */
 const REFUSING_STATUSES: Record<string, string> = {
@@ -143,14 +143,12 @@ export class MobileMoneyService {
       const row = await MobileMoneyTransaction.findByPk(id, { lock: t.LOCK.UPDATE, transaction: t });
       if (!row) throw new Error(`mobile-money transaction ${id} not found`);
       if (row.status !== 'received') return row;
-      // Found without a lock, then locked by primary key: a locking read of a reference that
-      // matches nothing would gap-lock the account-number index against new accounts.
-      const match = await matchReference(row.billRefNumber, t);
-      if (match.kind === 'none') {
-        await this.suspend(row, match.reason, null, t);
+      const matched = await lockMatchedAccount(row.billRefNumber, t);
+      if (matched.kind === 'none') {
+        await this.suspend(row, matched.reason, null, t);
         return row;
       }
-      const account = (await Account.findByPk(match.accountId, { lock: t.LOCK.UPDATE, transaction: t }))!;
+      const { account } = matched;
       const refusal = REFUSING_STATUSES[account.status];
       if (refusal) {
         await this.suspend(row, refusal, account, t);
@@ -287,13 +285,37 @@ export async function matchReference(reference: string | null | undefined, trans
   if (!ref) return { kind: 'none', reason: 'no account reference' };
   if (ref.length > 100) return { kind: 'none', reason: 'account reference too long' };
   const account = await Account.findOne({ where: { accountNumber: ref }, attributes: ['id'], transaction });
-  if (account) return { kind: 'account', accountId: account.id };
+  if (account) return { kind: 'account', accountId: account.id, by: 'accountNumber' };
   const device = await Device.findOne({ where: { serialNumber: ref }, attributes: ['id'], transaction });
   if (!device) return { kind: 'none', reason: `no account or device ${ref}` };
   const links = await AccountDevice.findAll({ where: { deviceId: device.id, status: 'active' }, attributes: ['accountId'], limit: 2, transaction });
   if (links.length === 0) return { kind: 'none', reason: `device ${ref} is not linked to an account` };
   if (links.length > 1) return { kind: 'none', reason: `device ${ref} is linked to more than one account` };
-  return { kind: 'account', accountId: links[0]!.accountId };
+  return { kind: 'account', accountId: links[0]!.accountId, by: 'deviceSerial' };
+}
+
+/**
+ * The account a reference names, locked. It is found without a lock, then locked by primary key
+ * (a locking read of a reference that matches nothing would gap-lock the account-number index
+ * against new accounts). An account number never changes, but a device can be moved to another
+ * account between the plain read and the lock, so a device match is read again under the lock
+ * (fresh at READ COMMITTED) and followed if it moved: the decision is the one made under the lock.
+ */
+export async function lockMatchedAccount(
+  reference: string | null | undefined,
+  t: Transaction,
+): Promise<{ kind: 'account'; account: Account } | { kind: 'none'; reason: string }> {
+  let match = await matchReference(reference, t);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (match.kind === 'none') return match;
+    const account = await Account.findByPk(match.accountId, { lock: t.LOCK.UPDATE, transaction: t });
+    if (!account) return { kind: 'none', reason: `account ${match.accountId} not found` };
+    if (match.by === 'accountNumber') return { kind: 'account', account };
+    const again = await matchReference(reference, t);
+    if (again.kind === 'account' && again.accountId === match.accountId) return { kind: 'account', account };
+    match = again;
+  }
+  return { kind: 'none', reason: `device ${normaliseReference(reference)} kept moving between accounts while the payment was posted` };
 }
 
 /** Whether a reference would be taken (M-Pesa validation): a matching account that takes money. */
