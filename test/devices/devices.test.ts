@@ -150,7 +150,7 @@ describe('devices: registering, attaching, reading', () => {
       await Device.update({ status: 'in_repair' }, { where: { id: broken.id } });
       const repair = await call('post', `/accounts/${second.id}/devices`, admin, { deviceId: broken.id });
       expect(repair.status).to.equal(409);
-      expect(repair.body).to.include({ status: 'in_repair' });
+      expect(repair.body).to.include({ status: 409, currentStatus: 'in_repair' });
 
       const wrongProduct = await registerDevice(admin, (await openAccount(market, PLAN)).productId);
       const mismatch = await call('post', `/accounts/${second.id}/devices`, admin, { deviceId: wrongProduct.id });

@@ -2,7 +2,7 @@ import { Op, type Sequelize, type WhereOptions } from 'sequelize';
 import { inRegionScope, type RegionScope } from '../../platform/auth/principal';
 import type { CalendarDate } from '../../platform/dates';
 import { withTransaction } from '../../platform/db/transaction';
-import { decodeCursor, type Paged, pageOf } from '../../platform/http/pagination';
+import { decodeIdCursor, type Paged, pageOf } from '../../platform/http/pagination';
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString } from '../../platform/money';
 import { Payplan, ProductPayplanPricing } from '../catalogue/models';
@@ -20,6 +20,12 @@ import { paymentView } from '../payments/views';
 import { Account, AccountStatusHistory, InstallmentSchedule, type AccountStatus, type ParBucket } from './models';
 import { catchUpNightly } from './nightly-step';
 import { buildSchedule } from './schedule';
+
+/** limit and cursor of an account's own lists (payments, ledger). */
+export interface AccountPageQuery {
+  limit: number;
+  cursor?: string;
+}
 
 export interface OpenAccountInput {
   customerId: number;
@@ -175,7 +181,7 @@ export class AccountService {
     if (q.customerId) where.push({ customerId: q.customerId });
     if (q.agentId) where.push({ agentId: q.agentId });
     if (q.minDaysPastDue !== undefined) where.push({ daysPastDue: { [Op.gte]: q.minDaysPastDue } });
-    if (q.cursor) where.push({ id: { [Op.lt]: Number(decodeCursor(q.cursor, 1)[0]) } });
+    if (q.cursor) where.push({ id: { [Op.lt]: decodeIdCursor(q.cursor) } });
     const rows = await Account.findAll({ where: { [Op.and]: where }, order: [['id', 'DESC']], limit: q.limit + 1 });
     return pageOf(rows, q.limit, (last) => [last.id]);
   }
@@ -208,20 +214,42 @@ export class AccountService {
     };
   }
 
-  async payments(scope: RegionScope, id: number) {
+  /** An account's payments, oldest first, a page at a time (keyset on id). */
+  async payments(scope: RegionScope, id: number, q: AccountPageQuery) {
     await this.visible(scope, id);
-    const rows = await Payment.findAll({ where: { accountId: id }, order: [['id', 'ASC']] });
-    return rows.map(paymentView);
+    const rows = await Payment.findAll({
+      where: { accountId: id, ...(q.cursor ? { id: { [Op.gt]: decodeIdCursor(q.cursor) } } : {}) },
+      order: [['id', 'ASC']],
+      limit: q.limit + 1,
+    });
+    const page = pageOf(rows, q.limit, (last) => [last.id]);
+    return { data: page.data.map(paymentView), page: page.page };
   }
 
-  async ledger(scope: RegionScope, id: number) {
+  /** An account's journal entries with their lines, oldest first, a page at a time. */
+  async ledger(scope: RegionScope, id: number, q: AccountPageQuery) {
     await this.visible(scope, id);
-    const entries = await JournalEntry.findAll({
-      where: { accountId: id },
-      include: [{ model: JournalLine, as: 'lines', include: [{ model: LedgerAccount, as: 'ledgerAccount', attributes: ['code', 'name'] }] }],
-      order: [['id', 'ASC']],
-    });
-    return entries.map((e) => ({
+    // Entries first, then their lines: a LIMIT on a query joined to its lines would cut entries short.
+    const page = pageOf(
+      await JournalEntry.findAll({
+        where: { accountId: id, ...(q.cursor ? { id: { [Op.gt]: decodeIdCursor(q.cursor) } } : {}) },
+        order: [['id', 'ASC']],
+        limit: q.limit + 1,
+      }),
+      q.limit,
+      (last) => [last.id],
+    );
+    const lines = page.data.length
+      ? await JournalLine.findAll({
+          where: { journalEntryId: page.data.map((e) => e.id) },
+          include: [{ model: LedgerAccount, as: 'ledgerAccount', attributes: ['code', 'name'] }],
+          order: [['id', 'ASC']],
+        })
+      : [];
+    const linesOf = new Map<number, JournalLine[]>();
+    for (const l of lines) linesOf.set(l.journalEntryId, [...(linesOf.get(l.journalEntryId) ?? []), l]);
+    for (const e of page.data) e.lines = linesOf.get(e.id) ?? [];
+    return { data: page.data.map((e) => ({
       id: e.id,
       entryNumber: e.entryNumber,
       businessDate: e.businessDate,
@@ -230,7 +258,7 @@ export class AccountService {
       sourceId: e.sourceId,
       reversalOfId: e.reversalOfId,
       lines: (e.lines ?? []).map((l) => ({ ledger: l.ledgerAccount!.code, ledgerName: l.ledgerAccount!.name, debit: l.debit, credit: l.credit, accountId: l.accountId })),
-    }));
+    })), page: page.page };
   }
 }
 

@@ -4,8 +4,8 @@ import type { AppContext } from '../../platform/context';
 import { defineRoute, type RouteSpec } from '../../platform/http/route';
 import { dateOnlyField, idField } from '../../platform/http/schemas';
 import { assertCashBelowLimit } from '../cash/cash-limit';
-import { pagedResponseSchema, paginationQuery } from '../../platform/http/pagination';
-import { AccountService, accountView, type AccountQuery } from './account.service';
+import { cursorPaginationQuery, pagedResponseSchema, paginationQuery } from '../../platform/http/pagination';
+import { AccountService, accountView, type AccountPageQuery, type AccountQuery } from './account.service';
 import { ACCOUNT_STATUSES, PAR_BUCKETS } from './models';
 import { accountDetailSchema, accountLedgerEntrySchema, accountSchema } from './accounts.responses';
 import { paymentSchema } from '../payments/payments.responses';
@@ -74,25 +74,27 @@ export function accountRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 200: { description: 'The account with its schedule and status history', schema: accountDetailSchema }, 404: { description: 'No such account in the caller\'s regions' } },
       handler: async (req) => ({ body: await accounts.detail(regionScope(req.principal), req.valid.params.id) }),
     }),
-    defineRoute<{ id: number }>({
+    defineRoute<{ id: number }, AccountPageQuery>({
       method: 'get',
       path: '/accounts/:id/payments',
       responses: { 200: { description: 'A page of the account\'s payments', schema: pagedResponseSchema(paymentSchema) }, 404: { description: 'No such account in the caller\'s regions' } },
-      summary: 'Payments of an account',
+      summary: 'Payments of an account, oldest first, a page at a time',
       tags,
       access: { permission: 'payments:read' },
       params: idParams,
-      handler: async (req) => ({ body: { data: await accounts.payments(regionScope(req.principal), req.valid.params.id) } }),
+      query: Joi.object(cursorPaginationQuery),
+      handler: async (req) => ({ body: await accounts.payments(regionScope(req.principal), req.valid.params.id, req.valid.query) }),
     }),
-    defineRoute<{ id: number }>({
+    defineRoute<{ id: number }, AccountPageQuery>({
       method: 'get',
       path: '/accounts/:id/ledger',
       responses: { 200: { description: 'A page of the account\'s journal entries', schema: pagedResponseSchema(accountLedgerEntrySchema) }, 404: { description: 'No such account in the caller\'s regions' } },
-      summary: 'Journal entries of an account, with their lines',
+      summary: 'Journal entries of an account, with their lines, oldest first, a page at a time',
       tags,
       access: { permission: 'ledger:read' },
       params: idParams,
-      handler: async (req) => ({ body: { data: await accounts.ledger(regionScope(req.principal), req.valid.params.id) } }),
+      query: Joi.object(cursorPaginationQuery),
+      handler: async (req) => ({ body: await accounts.ledger(regionScope(req.principal), req.valid.params.id, req.valid.query) }),
     }),
   ];
 }

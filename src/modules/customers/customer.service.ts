@@ -106,7 +106,11 @@ export class CustomerService {
   }
 
   async onboard(actor: CustomerActor, input: OnboardInput): Promise<Customer> {
-    if (!inRegionScope(actor.scope, input.regionId) || !(await CompanyRegion.findByPk(input.regionId, { attributes: ['id'] }))) throw problems.notFound('region');
+    // Another region's customer is not the caller's business (404); a region that does not exist is bad input.
+    if (!inRegionScope(actor.scope, input.regionId)) throw problems.notFound('region');
+    if (!(await CompanyRegion.findByPk(input.regionId, { attributes: ['id'] }))) {
+      throw problems.validation([{ field: 'regionId', in: 'body', message: 'regionId names no region' }]);
+    }
     if (input.referredBy !== undefined) {
       const referrer = await Customer.findByPk(input.referredBy, { attributes: ['id'] });
       if (!referrer) throw problems.validation([{ field: 'referredBy', in: 'body', message: 'no such customer' }]);

@@ -11,6 +11,19 @@ import { PaymentPostingService, type PostedPayment } from './posting.service';
 import { paymentView } from './views';
 import { paymentDetailSchema, postedPaymentSchema } from './payments.responses';
 
+/**
+ * The channel each seeded payment type moves money through: an M-Pesa payment posted as cash
+ * would debit the wrong ledger. Types added later through /payment-types are not bound.
+ */
+const CHANNEL_OF_PAYMENT_TYPE: Record<string, PaymentChannel> = {
+  MPESA: 'mobile_money',
+  AIRTEL: 'mobile_money',
+  MTN: 'mobile_money',
+  CASH: 'cash',
+  BANK: 'bank',
+  ADJUSTMENT: 'adjustment',
+};
+
 interface PostPaymentBody {
   accountId?: number;
   accountNumber?: string;
@@ -49,7 +62,18 @@ export function paymentRoutes(ctx: AppContext): RouteSpec[] {
         accountId: idField(),
         accountNumber: Joi.string().max(50),
         amount: paymentAmountField().required(),
-        paymentType: Joi.string().max(20).required().description('Payment type code, e.g. MPESA, CASH, BANK'),
+        paymentType: Joi.string()
+          .max(20)
+          .required()
+          .custom((code: string, helpers) => {
+            const channel = (helpers.state.ancestors[0] as { channel?: unknown }).channel;
+            const expected = CHANNEL_OF_PAYMENT_TYPE[code.toUpperCase()];
+            // A channel that is not one at all is the channel field's own error, not this one.
+            return expected && (PAYMENT_CHANNELS as readonly unknown[]).includes(channel) && channel !== expected
+              ? helpers.message({ custom: `{#label} ${code} is paid through the ${expected} channel, not ${channel}` })
+              : code;
+          })
+          .description('Payment type code, e.g. MPESA, CASH, BANK; the seeded types must come through their own channel'),
         channel: Joi.string().valid(...PAYMENT_CHANNELS).required(),
         transactionRef: Joi.string().max(100).required(),
         paymentDate: pastInstantField().description('When the money was received; not in the future'),

@@ -4,6 +4,7 @@ import type { Logger } from '../logging/logger';
 import { DATABASE_RETRY_AFTER_SECONDS, databaseFailureKind, isDatabaseUnavailable } from '../db/unavailable';
 import { isSqliteBusy } from '../db/sqlite';
 import { HttpProblem, problems } from './problem';
+import { missingReferenceProblem } from './validate';
 
 /** Unknown path under the API: a problem+json 404, not Express's HTML page. */
 export const notFoundHandler: RequestHandler = (req, _res, next) => {
@@ -39,7 +40,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
         errors: (err.errors ?? []).map((e) => ({ field: e.path ?? 'unknown', message: `${e.path} is already taken` })),
       });
     } else if (err instanceof ForeignKeyConstraintError) {
-      problem = problems.conflict('The record is referenced by, or refers to, a record that does not allow this change.', 'reference-conflict');
+      problem =
+        missingReferenceProblem(err) ??
+        problems.conflict('The record is referenced by, or refers to, a record that does not allow this change.', 'reference-conflict');
     } else if (err instanceof OptimisticLockError) {
       problem = problems.preconditionFailed('The record was changed by someone else; reload it and try again.');
     } else if (isDatabaseUnavailable(err)) {

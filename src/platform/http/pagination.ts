@@ -1,5 +1,6 @@
 import Joi from 'joi';
 import { problems } from './problem';
+import { MAX_ID } from './schemas';
 
 /**
  * The one way the API pages through lists. Lists take `limit` and either an opaque `cursor`
@@ -58,5 +59,18 @@ export function decodeCursor(cursor: string, expectedLength: number): unknown[] 
   } catch {
     // fall through to the 400 below
   }
+  throw problems.validation([{ field: 'cursor', message: 'cursor is not valid for this list' }]);
+}
+
+/** The query of a list paged by `limit` and `cursor` only. */
+export const cursorPaginationQuery = { limit: paginationQuery.limit, cursor: paginationQuery.cursor };
+
+/**
+ * The row id a one-value cursor carries. A cursor is opaque but client-supplied: anything but
+ * an id the columns can hold is a 400, never NaN in SQL.
+ */
+export function decodeIdCursor(cursor: string): number {
+  const [value] = decodeCursor(cursor, 1);
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0 && value <= MAX_ID) return value;
   throw problems.validation([{ field: 'cursor', message: 'cursor is not valid for this list' }]);
 }

@@ -1,5 +1,5 @@
 import type Joi from 'joi';
-import { problems, type FieldError } from './problem';
+import { problems, type FieldError, type HttpProblem } from './problem';
 import { findUnsafeInput } from './schemas';
 
 export type InputLocation = 'params' | 'query' | 'body' | 'headers';
@@ -33,4 +33,21 @@ export function validateInput<T>(schema: Joi.Schema, value: unknown, location: I
     throw problems.validation(errors);
   }
   return out as T;
+}
+
+/**
+ * A write that names a row that does not exist (MySQL/MariaDB errno 1452, Sequelize reltype
+ * 'child': "cannot add or update a child row") is bad input: a 400 naming the foreign-key
+ * column, which is the body field of the same name. The transaction has rolled back, so nothing
+ * was written. A row still referenced by others (reltype 'parent') stays a 409.
+ */
+export function missingReferenceProblem(err: { reltype?: string; fields?: unknown; table?: unknown }): HttpProblem | undefined {
+  if (err.reltype !== 'child') return undefined;
+  const fields = Array.isArray(err.fields) ? err.fields.filter((f): f is string => typeof f === 'string') : [];
+  if (fields.length === 0) return undefined;
+  const what = typeof err.table === 'string' ? err.table : 'record';
+  return problems.validation(
+    fields.map((field) => ({ field, in: 'body', message: `${field} names no existing ${what} row`, type: 'any.invalid' })),
+    'The request refers to a record that does not exist.',
+  );
 }
