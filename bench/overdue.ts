@@ -13,7 +13,8 @@
  *     each timed run (every table whose CHECKSUM TABLE differs is brought back row by row, and the
  *     checksums must then all be equal):
  *     (a) raw ceiling: two hand-written set-based statements, one UPDATE flagging the
- *     instalments, one UPDATE ... JOIN (GROUP BY) setting DPD and PAR bucket;
+ *     instalments, one UPDATE ... JOIN (GROUP BY) setting DPD and PAR bucket (0 and current for
+ *     pending accounts, as the close);
  *     (b) the real close (closeDayInline: the service the queued jobs run, chunk after chunk, with
  *     suspensions, histories, reminders, snapshots and the commissions step); its flags, DPD and
  *     buckets are compared row by row with (a)'s and its counts with the first round's; the
@@ -25,37 +26,33 @@
  * reads warm the buffer pool (quiesce() below: instalments, their index, accounts), so neither pays
  * for the other's (or the restore's) writes. The server's settings are not changed.
  *
- *   npm run bench:overdue -- [--accounts 100000] [--seed 7] [--rounds 3] [--partitions 4] [--concurrency 2] [--chunk 10000] [--profile]
+ *   npm run bench:overdue -- [--accounts 100000] [--seed 7] [--rounds 3] [--partitions 4] [--concurrency 2] [--chunk 10000] [--profile] [--smoke]
+ * (--smoke: 200 accounts, 1 round, 2 partitions of 50-account chunks, on amt_bench_smoke_overdue)
  *
  * BENCH_OVERDUE_DATABASE_URL (default mysql://root@127.0.0.1:3306/amt_bench_overdue) names the
  * first database; the pristine copy is the same name with _copy. Both are dropped and recreated.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { QueryTypes, type Sequelize } from 'sequelize';
-import { recreateDatabase, sequelizeCli } from '../test/support/database';
+import { copyDatabase, dbName, freshBenchDatabase, mysqlArgs } from './lib/database';
+import { SMOKE, sizeArg } from './lib/smoke';
 import { loadConfig } from '../src/platform/config';
 import { createLogger } from '../src/platform/logging/logger';
-import { bucketSql } from '../src/modules/operations/close-day.sql';
+import { accountDpdSql, bucketSql } from '../src/modules/operations/close-day.sql';
 import { closeDayInline } from '../src/modules/operations/close-day.jobs';
 import { createRuntime } from '../src/runtime';
 import { snapshotPortfolio } from '../src/modules/reporting/snapshots.service';
 import { addDays } from '../src/platform/dates';
 
 const args = process.argv.slice(2);
-const arg = (name: string, dflt: number) => {
-  const i = args.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(args[i + 1]) : dflt;
-  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive whole number`);
-  return v;
-};
-const ACCOUNTS = arg('accounts', 100_000);
-const SEED = arg('seed', 7);
-const ROUNDS = arg('rounds', 3);
-const PARTITIONS = arg('partitions', 4);
-const CONCURRENCY = arg('concurrency', 2);
-const CHUNK = arg('chunk', 10_000);
+const ACCOUNTS = sizeArg('accounts', 100_000, 200);
+const SEED = sizeArg('seed', 7, 7);
+const ROUNDS = sizeArg('rounds', 3, 1);
+const PARTITIONS = sizeArg('partitions', 4, 2);
+const CONCURRENCY = sizeArg('concurrency', 2, 2);
+const CHUNK = sizeArg('chunk', 10_000, 50);
 const PROFILE = args.includes('--profile');
-const URL_A = process.env.BENCH_OVERDUE_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306/amt_bench_overdue';
+const URL_A = process.env.BENCH_OVERDUE_DATABASE_URL ?? `mysql://root@127.0.0.1:3306/${SMOKE ? 'amt_bench_smoke_overdue' : 'amt_bench_overdue'}`;
 const URL_B = URL_A.replace(/\/([^/?]+)(\?|$)/, '/$1_copy$2');
 const AS_OF = '2026-11-13';
 const CLOSED = '2026-11-20';
@@ -63,32 +60,6 @@ const NEXT = '2026-11-21';
 
 const log = (s: string) => process.stdout.write(`${s}\n`);
 const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
-const dbName = (url: string) => new URL(url).pathname.slice(1);
-
-function mysqlArgs(url: string): string[] {
-  const u = new URL(url);
-  return [`--host=${u.hostname}`, `--port=${u.port || '3306'}`, `--user=${decodeURIComponent(u.username)}`, ...(u.password ? [`--password=${decodeURIComponent(u.password)}`] : [])];
-}
-
-/** mysqldump A | mysql B: the copy has the same tables, keys, foreign keys and triggers. */
-async function copyDatabase(from: string, to: string): Promise<void> {
-  await recreateDatabase(to);
-  await new Promise<void>((resolve, reject) => {
-    const dump = spawn('mysqldump', [...mysqlArgs(from), '--single-transaction', '--triggers', '--skip-lock-tables', dbName(from)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const load = spawn('mysql', [...mysqlArgs(to), dbName(to)], { stdio: ['pipe', 'inherit', 'inherit'] });
-    dump.stdout.pipe(load.stdin);
-    let failed = false;
-    const fail = (what: string) => (code: number | null) => {
-      if (code !== 0 && !failed) {
-        failed = true;
-        reject(new Error(`${what} exited with ${code}`));
-      }
-    };
-    dump.on('exit', fail('mysqldump'));
-    load.on('exit', (code) => (code === 0 ? !failed && resolve() : fail('mysql')(code)));
-  });
-}
-
 async function one<T extends object>(s: Sequelize, sql: string, replacements: Record<string, unknown> = {}): Promise<T> {
   const [row] = await s.query<T>(sql, { replacements, type: QueryTypes.SELECT });
   return row!;
@@ -191,9 +162,7 @@ async function main(): Promise<void> {
   delete env.REDIS_URL;
 
   // 1. Generate (the generator's own command, in its own process: this one's memory is the close's).
-  await recreateDatabase(URL_A);
-  sequelizeCli(['db:migrate'], env);
-  sequelizeCli(['db:seed:all'], env);
+  await freshBenchDatabase(URL_A, env);
   let started = Date.now();
   await new Promise<void>((resolve, reject) => {
     const child = spawn(process.execPath, ['--import=tsx', 'scripts/generate.ts', '--accounts', String(ACCOUNTS), '--seed', String(SEED), '--as-of', AS_OF, '--country', 'KE'], {
@@ -241,6 +210,7 @@ async function main(): Promise<void> {
   const jobs: number[] = [];
   let peakRss = process.memoryUsage().rss;
   let firstCounts: string | undefined;
+  let closedAccounts = 0;
   let mismatch = false;
   const sequelizeOptions = (db as unknown as { options: { benchmark?: boolean; logging?: unknown } }).options;
   for (let round = 1; round <= ROUNDS; round++) {
@@ -257,8 +227,8 @@ async function main(): Promise<void> {
       `UPDATE accounts a LEFT JOIN (
           SELECT accountId, MIN(dueDate) AS oldest FROM installmentSchedules
            WHERE status IN ('pending', 'partial', 'overdue') AND amount > paidAmount AND dueDate < :bd GROUP BY accountId) o ON o.accountId = a.id
-          SET a.daysPastDue = COALESCE(DATEDIFF(:bd, o.oldest), 0),
-              a.parBucket = ${bucketSql('COALESCE(DATEDIFF(:bd, o.oldest), 0)')}`,
+          SET a.daysPastDue = ${accountDpdSql('a.status', 'COALESCE(DATEDIFF(:bd, o.oldest), 0)')},
+              a.parBucket = ${bucketSql(accountDpdSql('a.status', 'COALESCE(DATEDIFF(:bd, o.oldest), 0)'))}`,
       { replacements: { bd: NEXT } },
     );
     const rawSeconds = (Date.now() - started) / 1000;
@@ -307,6 +277,7 @@ async function main(): Promise<void> {
     sequelizeOptions.logging = false;
     sequelizeOptions.benchmark = false;
     const c = summary.counts;
+    closedAccounts = c.accounts ?? 0;
     log(`  (b) close-day job: ${jobSeconds.toFixed(2)} s, ${JSON.stringify(c)}`);
     log(
       `      step times summed over the ${CONCURRENCY} partition lanes: flags + DPD/suspensions/business date (what (a) covers) ${(((c.flagMs ?? 0) + (c.accountsMs ?? 0)) / 1000).toFixed(2)} s; ` +
@@ -339,7 +310,7 @@ async function main(): Promise<void> {
     log('MISMATCH between the raw statements and the close, or between rounds');
     process.exitCode = 1;
   }
-  log(JSON.stringify({ accounts: Number(accountCount), installments: Number(installments), rawSeconds, jobSeconds, ratio, peakRssMb: mb(peakRss) }));
+  log(JSON.stringify({ accounts: Number(accountCount), installments: Number(installments), closedAccounts, rawSeconds, jobSeconds, ratio, peakRssMb: mb(peakRss), mismatch }));
 }
 
 main().catch((err) => {

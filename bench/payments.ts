@@ -9,13 +9,17 @@
  *      each POST /api/v1/payments with an Idempotency-Key, doing allocation, ledger, receipt and
  *      outbox.
  * Both run on the same freshly migrated database (accounts split in two identical sets) and the
- * last line is one JSON object with the figures.
+ * last line is one JSON object with the figures. The accounts are sold on a zero-down plan through
+ * AccountService.open, so they open active (no instalment 0): the bench exercises that path.
  *
- *   npm run bench:payments -- [--payments 4000] [--accounts 1000] [--concurrency 32]
+ *   npm run bench:payments -- [--payments 4000] [--accounts 1000] [--concurrency 32] [--smoke]
+ * (--smoke: 20 payments over 4 accounts, 4 concurrent, on amt_bench_smoke_payments; fails on any error)
  */
 import { randomUUID } from 'node:crypto';
+import { Op, QueryTypes } from 'sequelize';
 import { Agent, request } from 'undici';
-import { recreateDatabase, sequelizeCli } from '../test/support/database';
+import { freshBenchDatabase } from './lib/database';
+import { SMOKE, sizeArg } from './lib/smoke';
 import { round, runClosedLoop } from './lib/stats';
 import { freePort, startApi } from './lib/api-process';
 import { rawCeiling } from './lib/raw-ceiling';
@@ -28,21 +32,17 @@ import { Payplan, Product, ProductPayplanPricing, ProductType } from '../src/mod
 import { Customer } from '../src/modules/customers/models';
 import { CompanyRegion, Country } from '../src/modules/organisation/models';
 
-const args = process.argv.slice(2);
-const arg = (name: string, dflt: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const PAYMENTS = arg('payments', 4000);
-const ACCOUNTS = arg('accounts', 1000);
-const CONCURRENCY = arg('concurrency', 32);
-const BASE = process.env.BENCH_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306/amt_bench';
+const PAYMENTS = sizeArg('payments', 4000, 20);
+const ACCOUNTS = sizeArg('accounts', 1000, 4);
+const CONCURRENCY = sizeArg('concurrency', 32, 4);
+const WARM_UP = Math.min(SMOKE ? 4 : 300, PAYMENTS);
+const BASE = process.env.BENCH_DATABASE_URL ?? `mysql://root@127.0.0.1:3306/${SMOKE ? 'amt_bench_smoke_payments' : 'amt_bench'}`;
 const REDIS = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/11';
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
 
 const log = (s: string) => process.stdout.write(`${s}\n`);
 
-/** Seeds a market, a plan and 2 x ACCOUNTS active accounts through the real services. */
+/** Seeds a market, a zero-down plan and 2 x ACCOUNTS accounts through the real services (active from their opening). */
 async function seedAccounts(): Promise<{ raw: number[]; api: number[]; adminEmail: string }> {
   const rt = await createRuntime(loadConfig({ ...process.env, NODE_ENV: 'test', DATABASE_URL: BASE, LOG_LEVEL: 'silent', REDIS_URL: undefined }), { role: 'bench' });
   const country = (await Country.findOne({ where: { code: 'KE' } }))!;
@@ -63,7 +63,8 @@ async function seedAccounts(): Promise<{ raw: number[]; api: number[]; adminEmai
     ids.push(...batch);
     if (ids.length % 500 === 0 || ids.length === ACCOUNTS * 2) log(`seeding accounts ${ids.length}/${ACCOUNTS * 2}`);
   }
-  await Account.update({ status: 'active' }, { where: { id: ids } });
+  const notActive = await Account.count({ where: { id: ids, status: { [Op.ne]: 'active' } } });
+  if (notActive > 0) throw new Error(`${notActive} zero-down accounts did not open active`);
   await rt.close();
   return { raw: ids.filter((_, i) => i % 2 === 0), api: ids.filter((_, i) => i % 2 === 1), adminEmail: 'admin@amt.local' };
 }
@@ -97,12 +98,21 @@ async function apiPath(accountIds: number[], port: number, total = PAYMENTS) {
   return { ...result, failures };
 }
 
+/** Payments the API path left in the database (transactionRef API-<run>-*), and unbalanced journal entries. */
+async function apiOutcome(): Promise<{ posted: number; unbalanced: number }> {
+  const rt = await createRuntime(loadConfig({ ...process.env, NODE_ENV: 'test', DATABASE_URL: BASE, LOG_LEVEL: 'silent', REDIS_URL: undefined }), { role: 'bench' });
+  const [row] = await rt.sequelize.query<{ posted: number; unbalanced: number }>(
+    `SELECT (SELECT COUNT(*) FROM payments WHERE transactionRef LIKE 'API-%' AND status = 'completed') AS posted,
+            (SELECT COUNT(*) FROM (SELECT l.journalEntryId FROM journalLines l GROUP BY l.journalEntryId HAVING SUM(l.debit) <> SUM(l.credit)) u) AS unbalanced`,
+    { type: QueryTypes.SELECT },
+  );
+  await rt.close();
+  return { posted: Number(row!.posted), unbalanced: Number(row!.unbalanced) };
+}
+
 async function main() {
   log(`bench:payments: ${PAYMENTS} payments per path, ${CONCURRENCY} concurrent, over ${ACCOUNTS} accounts each (API log level ${LOG_LEVEL})`);
-  await recreateDatabase(BASE);
-  const env = { PATH: process.env.PATH, NODE_ENV: 'test', DATABASE_URL: BASE };
-  sequelizeCli(['db:migrate'], env);
-  sequelizeCli(['db:seed:all'], env);
+  await freshBenchDatabase(BASE);
   const accounts = await seedAccounts();
 
   const raw = await rawCeiling({ url: BASE, concurrency: CONCURRENCY, total: PAYMENTS, accountIds: accounts.raw });
@@ -114,15 +124,35 @@ async function main() {
   );
 
   const port = await freePort();
-  const api = await startApi(port, { NODE_ENV: 'development', DATABASE_URL: BASE, REDIS_URL: REDIS, LOG_LEVEL, DB_POOL_MAX: '32', QUEUE_PREFIX: 'amt-bench' });
+  const api = await startApi(port, { NODE_ENV: 'development', DATABASE_URL: BASE, REDIS_URL: REDIS, LOG_LEVEL, DB_POOL_MAX: '32', QUEUE_PREFIX: SMOKE ? 'amt-bench-smoke' : 'amt-bench' });
   try {
     // warm-up: JIT, pools, caches
-    await apiPath(accounts.api, port, Math.min(300, PAYMENTS)).catch(() => undefined);
+    const warm = await apiPath(accounts.api, port, WARM_UP).catch(() => undefined);
     const full = await apiPath(accounts.api, port);
     log(`full API path:         ${round(full.tps)} payments/s, p50 ${round(full.p50Ms, 2)} ms, p99 ${round(full.p99Ms, 2)} ms, errors ${full.errors}`);
     const ratio = full.tps / raw.tps;
     log(`ratio API/raw: ${round(ratio * 100, 1)}% (target >= 40%), API p99 ${round(full.p99Ms, 1)} ms (target < 100 ms)`);
-    log(JSON.stringify({ rawTps: round(raw.tps), apiTps: round(full.tps), ratio: round(ratio, 3), apiP50Ms: round(full.p50Ms, 2), apiP99Ms: round(full.p99Ms, 2) }));
+    const done = await apiOutcome();
+    const expected = PAYMENTS + WARM_UP - (warm?.errors ?? WARM_UP) - full.errors;
+    log(`posted by the API path: ${done.posted} (expected ${expected}), unbalanced journal entries: ${done.unbalanced}`);
+    log(
+      JSON.stringify({
+        payments: PAYMENTS,
+        warmUp: WARM_UP,
+        rawTps: round(raw.tps),
+        apiTps: round(full.tps),
+        ratio: round(ratio, 3),
+        apiP50Ms: round(full.p50Ms, 2),
+        apiP99Ms: round(full.p99Ms, 2),
+        rawErrors: raw.errors,
+        statementErrors: statements.errors,
+        apiErrors: full.errors,
+        apiPosted: done.posted,
+        unbalanced: done.unbalanced,
+      }),
+    );
+    // A smoke run proves the bench still works: any failed payment or unbalanced entry fails it.
+    if (SMOKE && (raw.errors || statements.errors || full.errors || done.posted !== expected || done.unbalanced)) process.exitCode = 1;
   } finally {
     api.kill('SIGTERM');
   }

@@ -1,0 +1,126 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { expect } from 'chai';
+import mysql from 'mysql2/promise';
+import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../support/env';
+
+/**
+ * Every bench at its --smoke size, as a child process, the three side by side: it must exit 0
+ * and end with its JSON line, with the figures of a run that worked. A bench broken by a change
+ * elsewhere (bench:payments was, by the CHECK installmentSchedules_unpaid_owes) fails the suite.
+ * Each bench builds its own databases (migrated and seeded by sequelize-cli, most of a smoke run's
+ * time); here they are named after the test database (<test db>_bench_smoke_*), so they never
+ * meet a real bench's amt_bench* databases nor another test run's.
+ */
+const ROOT = path.resolve(__dirname, '..', '..');
+
+function databaseUrl(name: string): string {
+  const u = new URL(TEST_DATABASE_URL);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+const testDb = new URL(TEST_DATABASE_URL).pathname.slice(1);
+const DATABASES = {
+  payments: `${testDb}_bench_smoke_payments`,
+  callbacks: `${testDb}_bench_smoke_callbacks`,
+  overdue: `${testDb}_bench_smoke_overdue`,
+};
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  json: Record<string, unknown>;
+}
+
+function runBench(script: string, env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import=tsx', script, '--smoke'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, TZ: process.env.TZ, BENCH_REDIS_URL: TEST_REDIS_URL, BENCH_LOG_LEVEL: 'error', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const last = stdout.trim().split('\n').at(-1) ?? '';
+      let json: Record<string, unknown> = {};
+      try {
+        json = JSON.parse(last) as Record<string, unknown>;
+      } catch {
+        /* asserted below */
+      }
+      resolve({ code, stdout, stderr, json });
+    });
+  });
+}
+
+const explain = (name: string, r: Run) => `${name} exited ${r.code}\n--- stdout\n${r.stdout.slice(-3000)}\n--- stderr\n${r.stderr.slice(-3000)}`;
+
+describe('benchmarks: every bench runs at its --smoke size', function () {
+  // Three sequelize-cli migrations side by side on a shared server: tens of seconds.
+  this.timeout(300_000);
+  const runs: Partial<Record<keyof typeof DATABASES, Run>> = {};
+
+  before(async () => {
+    const [payments, callbacks, overdue] = await Promise.all([
+      runBench('bench/payments.ts', { BENCH_DATABASE_URL: databaseUrl(DATABASES.payments) }),
+      runBench('bench/callbacks.ts', { BENCH_DATABASE_URL: databaseUrl(DATABASES.callbacks) }),
+      runBench('bench/overdue.ts', { BENCH_OVERDUE_DATABASE_URL: databaseUrl(DATABASES.overdue) }),
+    ]);
+    Object.assign(runs, { payments, callbacks, overdue });
+  });
+
+  after(async () => {
+    const u = new URL(TEST_DATABASE_URL);
+    const conn = await mysql.createConnection({ host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) });
+    try {
+      for (const name of [...Object.values(DATABASES), `${DATABASES.overdue}_copy`]) await conn.query(`DROP DATABASE IF EXISTS \`${name}\``);
+    } finally {
+      await conn.end();
+    }
+  });
+
+  it('bench:payments: zero-down accounts, every phase, every payment posted once, books balanced', () => {
+    const r = runs.payments!;
+    expect(r.code, explain('bench:payments', r)).to.equal(0);
+    expect(r.json, explain('bench:payments', r)).to.include.all.keys('payments', 'rawTps', 'apiTps', 'ratio', 'apiP50Ms', 'apiP99Ms', 'warmUp', 'apiPosted', 'unbalanced');
+    const j = r.json as Record<string, number>;
+    expect({ rawErrors: j.rawErrors, statementErrors: j.statementErrors, apiErrors: j.apiErrors, unbalanced: j.unbalanced }).to.deep.equal({ rawErrors: 0, statementErrors: 0, apiErrors: 0, unbalanced: 0 });
+    expect(j.payments).to.be.greaterThan(0);
+    expect(j.apiPosted, 'the measured run and the warm-up, each payment once').to.equal(j.payments + j.warmUp);
+    for (const k of ['rawTps', 'apiTps', 'ratio', 'apiP50Ms', 'apiP99Ms'] as const) expect(j[k], k).to.be.a('number').and.greaterThan(0);
+  });
+
+  it('bench:callbacks: every confirmation stored, posted and tokened once', () => {
+    const r = runs.callbacks!;
+    expect(r.code, explain('bench:callbacks', r)).to.equal(0);
+    expect(r.json, explain('bench:callbacks', r)).to.include.all.keys('callbacks', 'rawTps', 'callbacksPerSec', 'ratio', 'p99Ms', 'stored', 'posted', 'payments', 'tokens');
+    const j = r.json as Record<string, number>;
+    expect(j.callbacks).to.be.greaterThan(0);
+    expect({ errors: j.errors, rawErrors: j.rawErrors, stored: j.stored, posted: j.posted, payments: j.payments, tokens: j.tokens }).to.deep.equal({
+      errors: 0,
+      rawErrors: 0,
+      stored: j.callbacks,
+      posted: j.callbacks,
+      payments: j.callbacks,
+      tokens: j.callbacks,
+    });
+    for (const k of ['rawTps', 'callbacksPerSec', 'ratio', 'p99Ms'] as const) expect(j[k], k).to.be.a('number').and.greaterThan(0);
+  });
+
+  it('bench:overdue: generates, copies, restores, closes, and the close agrees with the raw statements', () => {
+    const r = runs.overdue!;
+    expect(r.code, explain('bench:overdue', r)).to.equal(0);
+    expect(r.json, explain('bench:overdue', r)).to.include.all.keys('accounts', 'installments', 'closedAccounts', 'rawSeconds', 'jobSeconds', 'ratio', 'peakRssMb', 'mismatch');
+    const j = r.json as Record<string, number | boolean>;
+    expect(j.mismatch).to.equal(false);
+    expect(j.accounts).to.be.a('number').and.greaterThan(0);
+    expect(j.closedAccounts, 'the close reached every account').to.equal(j.accounts);
+    expect(j.installments as number).to.be.greaterThan((j.accounts as number) * 2);
+    expect(r.stdout).to.match(/0 instalment statuses and 0 DPD\/bucket values differ/);
+  });
+});
