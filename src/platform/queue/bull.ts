@@ -105,7 +105,8 @@ export class BullQueue implements JobQueue {
       });
       q.on('failed', (job, err) => this.logger.error({ job: def.name, jobId: job.id, err }, 'job failed'));
     }
-    await this.registerSchedules({ pruneChanged: true });
+    // At start every schedule is added again: that also restores a next run Bull lost on its own.
+    await this.registerSchedules({ addPresent: true });
     await this.runCatchUp();
     // Redis can lose its data (restarted without persistence, flushed, failed over): the repeatable
     // jobs go with it and nothing would run again until a restart. So check on every reconnect and
@@ -126,8 +127,8 @@ export class BullQueue implements JobQueue {
       do {
         this.checkAgain = false;
         try {
-          const restored = await this.registerSchedules({ pruneChanged: false });
-          if (restored.length) this.logger.warn({ reason, restored }, 'repeatable jobs were missing from Redis; registered again');
+          const restored = await this.registerSchedules();
+          if (restored.length) this.logger.warn({ reason, restored }, 'repeatable jobs missing from Redis (lost with its data, or new): registered');
           await this.runCatchUp();
         } catch (err) {
           // Redis or the database is still away: the next reconnect or tick tries again.
@@ -141,10 +142,10 @@ export class BullQueue implements JobQueue {
   }
 
   /**
-   * Registers every definition's repeatable jobs; returns the keys that were missing. At start
-   * (`pruneChanged`) a schedule whose cron or timezone changed is replaced rather than kept too.
+   * Registers every definition's repeatable jobs and returns the keys that were missing; a schedule
+   * no longer wanted (a changed cron or timezone, a retired country) is removed rather than kept too.
    */
-  private async registerSchedules({ pruneChanged }: { pruneChanged: boolean }): Promise<string[]> {
+  private async registerSchedules({ addPresent = false } = {}): Promise<string[]> {
     const restored: string[] = [];
     for (const def of this.definitions.values()) {
       if (!def.repeat) continue;
@@ -156,15 +157,16 @@ export class BullQueue implements JobQueue {
       for (const existing of await this.bounded(q.getRepeatableJobs())) {
         const r = wanted.get(existing.key);
         if (r) present.add(r.key);
-        else if (pruneChanged) await this.bounded(q.removeRepeatableByKey(existing.key));
+        else await this.bounded(q.removeRepeatableByKey(existing.key));
       }
       for (const r of repeats) {
+        if (present.has(r.key) && !addPresent) continue;
+        // Same repeat key and the same next run's job id: adding a schedule twice duplicates nothing.
+        await this.bounded(q.add(r.data, { repeat: { cron: r.cron, tz: r.tz }, jobId: r.key }));
         if (!present.has(r.key)) restored.push(r.key);
-        // Same repeat key and the same next run's job id: adding an existing schedule duplicates nothing.
-        if (pruneChanged || !present.has(r.key)) await this.bounded(q.add(r.data, { repeat: { cron: r.cron, tz: r.tz }, jobId: r.key }));
       }
     }
-    return pruneChanged ? [] : restored;
+    return restored;
   }
 
   /** Enqueues what the definitions' `catchUp` say was missed (deduplicated by their job ids). */
