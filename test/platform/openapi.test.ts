@@ -282,6 +282,35 @@ describe('OpenAPI document', () => {
       expectDeclared(served, spec('get', '/mobile-money/transactions'), transactions);
     });
 
+    it('customers: onboarding by an agent, the read and a KYC decision by another employee', async () => {
+      const { token: agent } = await loginAs('agent', { regionIds: [regionId] });
+      const onboarded = await (await api())
+        .post('/api/v1/customers')
+        .set('Authorization', `Bearer ${agent}`)
+        .send({ firstName: 'Amina', lastName: 'Schema', phone: '+254712345678', nationalId: `ID ${randomUUID().slice(0, 8)}`, dateOfBirth: '1990-02-28', regionId });
+      expect(onboarded.status, JSON.stringify(onboarded.body)).to.equal(201);
+      expectDeclared(served, spec('post', '/customers'), onboarded);
+      const read = await get(`/customers/${onboarded.body.id}`);
+      expectDeclared(served, spec('get', '/customers/:id'), read);
+      const decided = await (await api())
+        .post(`/api/v1/customers/${onboarded.body.id}/kyc`)
+        .set('Authorization', `Bearer ${token}`)
+        .send({ decision: 'verified' });
+      expect(decided.status, JSON.stringify(decided.body)).to.equal(200);
+      expectDeclared(served, spec('post', '/customers/:id/kyc'), decided);
+      expect(decided.body.kycCheck.decision).to.equal('verified');
+    });
+
+    it('every list without path parameters answers what it declares', async () => {
+      const lists = specs.filter((s) => s.method === 'get' && !s.path.includes(':') && !s.responses?.[200]?.contentType);
+      expect(lists.length).to.be.greaterThan(20);
+      for (const s of lists) {
+        const res = await get(s.path);
+        expect([200, 400], `${s.path} ${res.status} ${JSON.stringify(res.body)}`).to.include(res.status);
+        expectDeclared(served, s, res);
+      }
+    });
+
     it('GET /reports/portfolio and its CSV after a nightly close', async () => {
       await closeDayInline(await testRuntime(), countryId, '2026-11-20');
       const report = await get('/reports/portfolio', { date: '2026-11-20', regionId });

@@ -153,7 +153,18 @@ export function customerRoutes(ctx: AppContext): RouteSpec[] {
         reason: Joi.string().trim().min(3).max(2000),
       }),
       responses: {
-        200: { description: 'The customer with its new KYC status, and the check recorded', schema: customerSchema },
+        200: {
+          description: 'The customer with its new KYC status, and the check recorded',
+          schema: customerSchema.keys({
+            kycCheck: Joi.object({
+              id: Joi.number().integer().required(),
+              decision: Joi.string().valid(...KYC_DECISIONS).required(),
+              reason: Joi.string().allow(null).required(),
+              checkedBy: Joi.number().integer().required(),
+              checkedAt: Joi.string().isoDate().required(),
+            }).required(),
+          }),
+        },
         403: { description: 'Missing permission, or the caller is the customer\'s agent (maker-checker)' },
         422: { description: 'Verifying a customer without a national ID' },
       },
