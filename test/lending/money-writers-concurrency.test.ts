@@ -7,11 +7,11 @@ import { closeDayInline } from '../../src/modules/operations/close-day.jobs';
 import { Country } from '../../src/modules/organisation/models';
 import { MobileMoneyTransaction, Payment, UnmatchedPayment } from '../../src/modules/payments/models';
 import { addDays } from '../../src/platform/dates';
-import { loginAs, testRuntime } from '../support/app';
+import { api, loginAs, testRuntime } from '../support/app';
 import { expectAccountBooks } from '../support/books';
 import { createMarket, type Market } from '../support/lending';
 import { accountWithDevice } from '../devices/support';
-import { c2bBody, newCallbackClient, sendAs, type CallbackClient } from '../fakes/mpesa';
+import { c2bBody, newCallbackClient, sendAs, transId, type CallbackClient } from '../fakes/mpesa';
 import { call, pay } from './support';
 
 const CONFIRM = '/mobile-money/mpesa/confirmation';
@@ -29,7 +29,8 @@ interface Outcome {
  * fires at once: POST /payments, M-Pesa confirmations by account number and by device serial, an
  * agent's cash collections, a reversal approval, a refund approval, a fee, a penalty, a waiver,
  * matching from suspense, the re-drive job racing a repeated callback, and the nightly close of
- * the account's country; the last round adds the write-off approval. After every round the
+ * the account's country, a statement reconciliation bringing lines AMT missed; the last round adds
+ * the write-off approval. After every round the
  * account's books must hold (test/support/books.ts) and every writer's answer must be one it may
  * give (a 409 only where the rules refuse, never a 5xx).
  */
@@ -62,7 +63,7 @@ describe('lending: every money writer at once on one account (concurrency)', () 
     return { what, status: res.status, body: res.body };
   };
 
-  it('rounds of payments, callbacks, cash, reversal, refund, charges, suspense, re-drive and the nightly close, then a write-off: the books hold after each', async function () {
+  it('rounds of payments, callbacks, cash, reversal, refund, charges, suspense, re-drive, statements and the nightly close, then a write-off: the books hold after each', async function () {
     this.timeout(300_000);
     const rt = await testRuntime();
     const mobileMoney = new MobileMoneyService(rt.sequelize);
@@ -75,7 +76,7 @@ describe('lending: every money writer at once on one account (concurrency)', () 
       startDate: '2026-11-20',
     });
     let today = '2026-11-20';
-    const ROUNDS = 5;
+    const ROUNDS = 4;
     const seenApprovals: Record<string, number> = {};
 
     for (let round = 1; round <= ROUNDS + 1; round++) {
@@ -120,6 +121,13 @@ describe('lending: every money writer at once on one account (concurrency)', () 
       await market.setDate(today);
 
       // --- the race ---
+      // A statement of two M-Pesa lines AMT never heard of, in a window of time of its own (2023).
+      const onStatement = [transId(), transId()];
+      const statementAt = (minute: number) => new Date(Date.UTC(2023, 5, round, 8, minute, 0)).toISOString();
+      const statement = [
+        'transactionId,completedAt,amount,accountReference,msisdn',
+        ...onStatement.map((id, i) => `${id},${statementAt(i)},55.00,${account.accountNumber},254700000009`),
+      ].join('\n');
       const byNumber = Array.from({ length: 3 }, () => c2bBody({ billRef: account.accountNumber, amount: '80.00' }));
       const bySerial = Array.from({ length: 3 }, () => c2bBody({ billRef: device.serialNumber, amount: '70.00' }));
       const writers: Promise<Outcome>[] = [
@@ -136,6 +144,7 @@ describe('lending: every money writer at once on one account (concurrency)', () 
         as('waive', call('post', `/accounts/${account.id}/charges/${toWaive.body.charge.id}/waive`, maker, {})),
         as('match', call('post', `/unmatched-payments/${suspended.id}/match`, checker, { accountId: account.id })),
         as('callback stranded-repeat', sendAs(daraja, CONFIRM, stranded)),
+        as('statement', (async () => (await api()).post('/api/v1/mobile-money/mpesa/statements').set('Authorization', `Bearer ${checker}`).set('Content-Type', 'text/csv').send(statement))()),
         mobileMoney.redrive({ olderThanMs: 0 }).then(() => ({ what: 'redrive', status: 200, body: null })),
         closeDayInline(rt, market.country.id, today, { partitions: 2, chunkSize: 50 }).then((s) => ({ what: 'close', status: 200, body: s })),
       ];
@@ -157,6 +166,7 @@ describe('lending: every money writer at once on one account (concurrency)', () 
           waive: [200, 409],
           match: [200],
           redrive: [200],
+          statement: [200],
           close: [200],
           writeoff: [200],
         },
@@ -165,7 +175,7 @@ describe('lending: every money writer at once on one account (concurrency)', () 
       for (const o of outcomes) if (o.what === 'reversal' || o.what === 'refund') seenApprovals[`${o.what} ${o.status}`] = (seenApprovals[`${o.what} ${o.status}`] ?? 0) + 1;
 
       // Every callback of the round ended on this account, posted once.
-      const ids = [...byNumber, ...bySerial, stranded, lost].map((b) => b.TransID);
+      const ids = [...[...byNumber, ...bySerial, stranded, lost].map((b) => b.TransID), ...onStatement];
       const rows = await MobileMoneyTransaction.findAll({ where: { transactionId: ids } });
       expect(rows.map((r) => `${r.transactionId} ${r.status} ${r.accountId}`).sort(), name).to.deep.equal(ids.map((id) => `${id} posted ${account.id}`).sort());
       for (const id of ids) expect(await Payment.count({ where: { transactionRef: id } }), `${name}: payments of ${id}`).to.equal(1);
