@@ -274,7 +274,7 @@ describe('malformed input', () => {
     });
   });
 
-  describe('sweep: malformed bodies on every write route', function () {
+  describe('sweep: malformed input on every route', function () {
     this.timeout(300_000);
 
     it('answers 4xx, never 5xx, with status equal to the HTTP status in every problem body', async () => {
@@ -298,6 +298,36 @@ describe('malformed input', () => {
         }
       }
       expect(sent).to.be.greaterThan(300);
+      expect(failures, failures.join('\n')).to.deep.equal([]);
+    });
+
+    it('answers 4xx, never 5xx, to malformed query values and forged cursors on every list', async () => {
+      const rt = await testRuntime();
+      const routes = modules.flatMap((m) => m.routes?.(rt) ?? []).filter((r) => r.method === 'get' && r.query && !(r.access && 'client' in r.access));
+      const failures: string[] = [];
+      const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+      for (const route of routes) {
+        const path = fillParams(route);
+        const keys = (route.query!.describe() as Described).keys ?? {};
+        const tries: [string, string][] = [];
+        if (keys.cursor) {
+          for (const c of ['garbage', b64(['x']), b64([{ a: 1 }]), b64(['x', 'y']), b64([99999999999]), b64([null, null, null])]) tries.push([`cursor ${c}`, `cursor=${c}`]);
+        }
+        for (const [k, d] of Object.entries(keys)) {
+          if (k === 'cursor') continue;
+          tries.push([`${k}=NUL`, `${k}=a%00b`], [`${k}=surrogate`, `${k}=%ED%A0%80`]);
+          if (d.type === 'number') tries.push([`${k}=2147483648`, `${k}=2147483648`], [`${k}=1e300`, `${k}=1e300`]);
+          if (d.type === 'string') tries.push([`${k}=2026-02-30`, `${k}=2026-02-30`]);
+        }
+        tries.push(['__proto__', '__proto__=1']);
+        for (const [what, qs] of tries) {
+          const res = await send('get', `${path}?${qs}`, undefined, { idempotent: false });
+          const where = `GET ${route.path} ${what}`;
+          if (res.status >= 500) failures.push(`${where}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+          else if (res.status >= 400 && res.body?.status !== res.status) failures.push(`${where}: problem status ${res.body?.status} on HTTP ${res.status}`);
+          else if (/cursor|NUL|__proto__/.test(what) && !route.path.includes(':') && res.status !== 400) failures.push(`${where}: ${res.status}, not refused`);
+        }
+      }
       expect(failures, failures.join('\n')).to.deep.equal([]);
     });
   });

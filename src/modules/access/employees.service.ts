@@ -1,6 +1,6 @@
 import { Op, type WhereOptions } from 'sequelize';
 import type { RegionScope } from '../../platform/auth/principal';
-import { decodeCursor, encodeCursor, type Paged } from '../../platform/http/pagination';
+import { decodeIdCursor, encodeCursor, type Paged } from '../../platform/http/pagination';
 import { problems } from '../../platform/http/problem';
 import { CompanyRegion } from '../organisation/models';
 import { Employee, EmployeeRegion, Role } from './models';
@@ -58,8 +58,7 @@ export class EmployeeService {
     if (q.roleId !== undefined) where.push({ roleId: q.roleId });
     if (q.isActive !== undefined) where.push({ isActive: q.isActive });
     if (q.cursor) {
-      const [afterId] = decodeCursor(q.cursor, 1);
-      where.push({ id: { [Op.gt]: Number(afterId) } });
+      where.push({ id: { [Op.gt]: decodeIdCursor(q.cursor) } });
     }
     const ids = await Employee.findAll({ where: { [Op.and]: where }, attributes: ['id'], order: [['id', 'ASC']], limit: q.limit + 1, raw: true });
     const more = ids.length > q.limit;

@@ -2,7 +2,7 @@ import { Op, QueryTypes, UniqueConstraintError, type Sequelize, type Transaction
 import { inRegionScope } from '../../platform/auth/principal';
 import { addDays, addMonths, type CalendarDate } from '../../platform/dates';
 import { withTransaction } from '../../platform/db/transaction';
-import { decodeCursor, type Paged, pageOf } from '../../platform/http/pagination';
+import { decodeIdCursor, type Paged, pageOf } from '../../platform/http/pagination';
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
 import { Account, AccountCharge, InstallmentSchedule } from '../accounts/models';
@@ -87,7 +87,7 @@ export class InvoiceService {
   async list(actor: Actor, accountId: number, q: { limit: number; cursor?: string }): Promise<Paged<AccountInvoice>> {
     await this.visibleAccount(actor, accountId);
     const rows = await AccountInvoice.findAll({
-      where: { accountId, ...(q.cursor ? { id: { [Op.lt]: Number(decodeCursor(q.cursor, 1)[0]) } } : {}) },
+      where: { accountId, ...(q.cursor ? { id: { [Op.lt]: decodeIdCursor(q.cursor) } } : {}) },
       order: [['id', 'DESC']],
       limit: q.limit + 1,
     });

@@ -1,7 +1,7 @@
 import { Op, type Sequelize, type WhereOptions } from 'sequelize';
 import { inRegionScope } from '../../platform/auth/principal';
 import { withTransaction } from '../../platform/db/transaction';
-import { decodeCursor, type Paged, pageOf } from '../../platform/http/pagination';
+import { decodeIdCursor, type Paged, pageOf } from '../../platform/http/pagination';
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString } from '../../platform/money';
 import { canTransition, transition } from '../accounts/lifecycle';
@@ -55,7 +55,7 @@ export class WriteoffService {
     const where: WhereOptions[] = [];
     if (q.status) where.push({ status: q.status });
     if (q.accountId) where.push({ accountId: q.accountId });
-    if (q.cursor) where.push({ id: { [Op.lt]: Number(decodeCursor(q.cursor, 1)[0]) } });
+    if (q.cursor) where.push({ id: { [Op.lt]: decodeIdCursor(q.cursor) } });
     const rows = await Writeoff.findAll({
       where: { [Op.and]: where },
       include: [{ model: Account, as: 'account', attributes: ['id', 'regionId'], where: actor.scope.all ? undefined : { regionId: { [Op.in]: [...actor.scope.regionIds] } } }],

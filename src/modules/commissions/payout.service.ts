@@ -2,7 +2,7 @@ import { DatabaseError, Op, QueryTypes, UniqueConstraintError, type Sequelize, t
 import { ALL_REGIONS_PERMISSION, regionScope, type Principal, type RegionScope } from '../../platform/auth/principal';
 import { addDays, addMonths, type CalendarDate } from '../../platform/dates';
 import { withTransaction } from '../../platform/db/transaction';
-import { decodeCursor, type Paged, pageOf } from '../../platform/http/pagination';
+import { decodeIdCursor, type Paged, pageOf } from '../../platform/http/pagination';
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
 import { EmployeeRegion } from '../access/models';
@@ -163,7 +163,7 @@ export class CommissionPayoutService {
     if (q.status) where.push({ status: q.status });
     if (q.eventType) where.push({ eventType: q.eventType });
     if (q.paymentId !== undefined) where.push({ commissionPaymentId: q.paymentId });
-    if (q.cursor) where.push({ id: { [Op.lt]: Number(decodeCursor(q.cursor, 1)[0]) } });
+    if (q.cursor) where.push({ id: { [Op.lt]: decodeIdCursor(q.cursor) } });
     const rows = await CommissionEntry.findAll({ where: { [Op.and]: where }, order: [['id', 'DESC']], limit: q.limit + 1 });
     return page(rows, q.limit);
   }
@@ -177,7 +177,7 @@ export class CommissionPayoutService {
     const where: WhereOptions[] = [employeeWhere(visible, q.employeeId)];
     if (q.period) where.push({ period: q.period });
     if (q.status) where.push({ status: q.status });
-    if (q.cursor) where.push({ id: { [Op.lt]: Number(decodeCursor(q.cursor, 1)[0]) } });
+    if (q.cursor) where.push({ id: { [Op.lt]: decodeIdCursor(q.cursor) } });
     const rows = await CommissionPayment.findAll({ where: { [Op.and]: where }, order: [['id', 'DESC']], limit: q.limit + 1 });
     return page(rows, q.limit);
   }

@@ -2,7 +2,7 @@ import { Op, UniqueConstraintError, type Sequelize, type WhereOptions } from 'se
 import { inRegionScope, type RegionScope } from '../../platform/auth/principal';
 import type { DataCrypto } from '../../platform/crypto';
 import { withTransaction } from '../../platform/db/transaction';
-import { decodeCursor, type Paged, pageOf } from '../../platform/http/pagination';
+import { decodeIdCursor, type Paged, pageOf } from '../../platform/http/pagination';
 import { problems } from '../../platform/http/problem';
 import { SystemLog } from '../audit/models';
 import { CompanyRegion } from '../organisation/models';
@@ -209,7 +209,7 @@ export class CustomerService {
     // Found through its blind index: the stored number is encrypted and cannot be searched.
     if (q.nationalId) where.push({ nationalIdHash: this.crypto.blindIndex(normaliseNationalId(q.nationalId)) });
     if (q.q) where.push({ [Op.or]: [{ lastName: { [Op.startsWith]: q.q } }, { firstName: { [Op.startsWith]: q.q } }] });
-    if (q.cursor) where.push({ id: { [Op.lt]: Number(decodeCursor(q.cursor, 1)[0]) } });
+    if (q.cursor) where.push({ id: { [Op.lt]: decodeIdCursor(q.cursor) } });
     const rows = await Customer.findAll({ where: { [Op.and]: where }, order: [['id', 'DESC']], limit: q.limit + 1 });
     return pageOf(rows, q.limit, (last) => [last.id]);
   }

@@ -4,7 +4,7 @@ import { inRegionScope } from '../../platform/auth/principal';
 import type { AppContext } from '../../platform/context';
 import { dataCrypto, type DataCrypto } from '../../platform/crypto';
 import { withTransaction } from '../../platform/db/transaction';
-import { decodeCursor, type Paged, pageOf } from '../../platform/http/pagination';
+import { decodeIdCursor, type Paged, pageOf } from '../../platform/http/pagination';
 import { problems, type FieldError } from '../../platform/http/problem';
 import type { Logger } from '../../platform/logging/logger';
 import type { JobQueue } from '../../platform/queue';
@@ -161,7 +161,7 @@ export class DeviceService {
     if (q.status) where.push({ status: q.status });
     if (q.serialNumber) where.push({ serialNumber: q.serialNumber });
     if (q.accountId) where.push({ id: { [Op.in]: literal(`(SELECT deviceId FROM accountDevices WHERE accountId = ${Number(q.accountId)} AND status = 'active')`) } });
-    if (q.cursor) where.push({ id: { [Op.lt]: Number(decodeCursor(q.cursor, 1)[0]) } });
+    if (q.cursor) where.push({ id: { [Op.lt]: decodeIdCursor(q.cursor) } });
     const rows = await Device.scope('withSecret').findAll({ where: { [Op.and]: where }, order: [['id', 'DESC']], limit: q.limit + 1 });
     const page = pageOf(rows, q.limit, (last) => [last.id]);
     const links = await this.activeLinks(page.data.map((d) => d.id));
@@ -171,7 +171,7 @@ export class DeviceService {
   async tokens(actor: DeviceActor, id: number, q: { limit: number; cursor?: string }): Promise<Paged<ReturnType<typeof tokenView>>> {
     await this.visibleDevice(actor, id);
     const where: WhereOptions[] = [{ deviceId: id }];
-    if (q.cursor) where.push({ tokenCount: { [Op.lt]: Number(decodeCursor(q.cursor, 1)[0]) } });
+    if (q.cursor) where.push({ tokenCount: { [Op.lt]: decodeIdCursor(q.cursor) } });
     const rows = await DeviceToken.findAll({ where: { [Op.and]: where }, order: [['tokenCount', 'DESC']], limit: q.limit + 1 });
     const page = pageOf(rows, q.limit, (last) => [last.tokenCount]);
     return { data: page.data.map(tokenView), page: page.page };

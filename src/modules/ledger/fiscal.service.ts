@@ -1,5 +1,6 @@
 import { Op, type Sequelize, type WhereOptions } from 'sequelize';
 import { withTransaction } from '../../platform/db/transaction';
+import { isCalendarDate } from '../../platform/dates';
 import { decodeCursor, type Paged, pageOf } from '../../platform/http/pagination';
 import { problems } from '../../platform/http/problem';
 import { SystemLog } from '../audit/models';
@@ -45,7 +46,11 @@ export class FiscalService {
     if (q.from) where.push({ endDate: { [Op.gte]: q.from } });
     if (q.to) where.push({ startDate: { [Op.lte]: q.to } });
     if (q.cursor) {
-      const [startDate, id] = decodeCursor(q.cursor, 2) as [string, number];
+      const [startDate, id] = decodeCursor(q.cursor, 2);
+      // A forged cursor is the caller's error (400), never a malformed query.
+      if (typeof startDate !== 'string' || !isCalendarDate(startDate) || typeof id !== 'number' || !Number.isSafeInteger(id)) {
+        throw problems.validation([{ field: 'cursor', in: 'query', message: 'cursor is not valid for this list' }]);
+      }
       where.push({ [Op.or]: [{ startDate: { [Op.gt]: startDate } }, { startDate, id: { [Op.gt]: id } }] });
     }
     const rows = await FiscalPeriod.findAll({ where: { [Op.and]: where }, order: [['startDate', 'ASC'], ['id', 'ASC']], limit: q.limit + 1 });

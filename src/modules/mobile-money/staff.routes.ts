@@ -2,7 +2,7 @@ import Joi from 'joi';
 import { Op, type WhereOptions } from 'sequelize';
 import { regionScope } from '../../platform/auth/principal';
 import type { AppContext } from '../../platform/context';
-import { decodeCursor, encodeCursor, paginationQuery, pagedResponseSchema } from '../../platform/http/pagination';
+import { decodeIdCursor, encodeCursor, pagedResponseSchema, paginationQuery } from '../../platform/http/pagination';
 import { defineRoute, type ApiRequest, type RouteSpec } from '../../platform/http/route';
 import { idField, instantField } from '../../platform/http/schemas';
 import { accountView } from '../accounts/account.service';
@@ -163,7 +163,7 @@ export function staffRoutes(ctx: AppContext): RouteSpec[] {
         if (q.provider) Object.assign(where, { provider: q.provider });
         if (q.status) Object.assign(where, { status: q.status });
         if (q.review === true) Object.assign(where, { errorMessage: { [Op.like]: `${REVIEW_MARK}%` } });
-        if (q.cursor) Object.assign(where, { id: { [Op.lt]: Number((decodeCursor(q.cursor, 1) as [number])[0]) } });
+        if (q.cursor) Object.assign(where, { id: { [Op.lt]: decodeIdCursor(q.cursor) } });
         const rows = await MobileMoneyTransaction.findAll({ where, order: [['id', 'DESC']], limit: q.limit + 1 });
         const data = rows.slice(0, q.limit);
         return { body: { data: data.map(transactionView), page: { limit: q.limit, nextCursor: rows.length > q.limit ? encodeCursor([data.at(-1)!.id]) : null } } };

@@ -1,7 +1,7 @@
 import { Op, type Sequelize, type WhereOptions } from 'sequelize';
 import { inRegionScope, type RegionScope } from '../../platform/auth/principal';
 import { withTransaction } from '../../platform/db/transaction';
-import { decodeCursor, type Paged, pageOf } from '../../platform/http/pagination';
+import { decodeIdCursor, type Paged, pageOf } from '../../platform/http/pagination';
 import { problems } from '../../platform/http/problem';
 import { Decimal } from '../../platform/money';
 import { Account } from '../accounts/models';
@@ -59,8 +59,7 @@ export class UnmatchedService {
   async list(q: { status?: UnmatchedPaymentStatus; limit: number; cursor?: string }): Promise<Paged<UnmatchedPayment>> {
     const where: WhereOptions<UnmatchedPayment> = { status: q.status ?? 'open' };
     if (q.cursor) {
-      const [lastId] = decodeCursor(q.cursor, 1) as [number];
-      Object.assign(where, { id: { [Op.lt]: Number(lastId) } });
+      Object.assign(where, { id: { [Op.lt]: decodeIdCursor(q.cursor) } });
     }
     const rows = await UnmatchedPayment.findAll({
       where,

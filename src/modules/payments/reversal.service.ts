@@ -2,7 +2,7 @@ import { Op, type Sequelize, type Transaction, type WhereOptions } from 'sequeli
 import { inRegionScope } from '../../platform/auth/principal';
 import { withTransaction } from '../../platform/db/transaction';
 import { problems } from '../../platform/http/problem';
-import { decodeCursor, type Paged, pageOf } from '../../platform/http/pagination';
+import { decodeIdCursor, type Paged, pageOf } from '../../platform/http/pagination';
 import { Decimal, toMoneyString } from '../../platform/money';
 import { SystemLog } from '../audit/models';
 import { Refund } from '../billing/models';
@@ -62,7 +62,7 @@ export class ReversalService {
     const where: WhereOptions[] = [];
     if (q.status) where.push({ status: q.status });
     if (q.paymentId) where.push({ paymentId: q.paymentId });
-    if (q.cursor) where.push({ id: { [Op.lt]: Number(decodeCursor(q.cursor, 1)[0]) } });
+    if (q.cursor) where.push({ id: { [Op.lt]: decodeIdCursor(q.cursor) } });
     const rows = await PaymentReversal.findAll({
       where: { [Op.and]: where },
       include: [{ model: Payment, as: 'payment', attributes: ['id', 'regionId'], where: actor.scope.all ? undefined : { regionId: { [Op.in]: [...actor.scope.regionIds] } } }],
