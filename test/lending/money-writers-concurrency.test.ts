@@ -76,7 +76,7 @@ describe('lending: every money writer at once on one account (concurrency)', () 
       startDate: '2026-11-20',
     });
     let today = '2026-11-20';
-    const ROUNDS = 4;
+    const ROUNDS = Number(process.env.MONEY_RACE_ROUNDS ?? 4); // more to explore: MONEY_RACE_ROUNDS=12
     const seenApprovals: Record<string, number> = {};
 
     for (let round = 1; round <= ROUNDS + 1; round++) {
