@@ -5,6 +5,7 @@ import type { AppContext } from './platform/context';
 import { createSequelize } from './platform/db/sequelize';
 import { migrate, seed } from './platform/db/migrator';
 import { createHttpApp } from './platform/http/app';
+import { createMetrics } from './platform/metrics';
 import { createPassport } from './platform/auth/jwt';
 import { createLogger, type Logger } from './platform/logging/logger';
 import { createQueue } from './platform/queue';
@@ -89,6 +90,7 @@ export function createApp(runtime: AppContext): Express {
     routes: modules.flatMap((m) => m.routes?.(runtime) ?? []),
     // Bull Board at /admin/queues (ops:jobs; a 404 note in demo mode).
     extraMounts: [boardMount(runtime)],
+    metrics: createMetrics({ token: runtime.config.metrics?.token, collectorTimeoutMs: runtime.config.metrics?.collectorTimeoutMs, sequelize, queue: runtime.queue, logger: runtime.logger }),
     readinessTimeoutMs: runtime.config.readinessTimeoutMs,
     readiness: [
       { name: 'database', check: async () => void (await sequelize.query('SELECT 1')) },

@@ -38,6 +38,8 @@ export interface AppConfig {
   redisTimeoutMs: number;
   /** How often a worker checks that its repeatable jobs are still in Redis (and re-registers them). */
   scheduleCheckMs: number;
+  /** GET /metrics: off unless a bearer token is set; each scrape-time collector's time limit. */
+  metrics: { token?: string; collectorTimeoutMs: number };
 }
 
 export type SmsConfig =
@@ -100,6 +102,8 @@ const schema = Joi.object({
   READINESS_TIMEOUT_MS: Joi.number().integer().min(50).max(60_000).default(1500),
   REDIS_TIMEOUT_MS: Joi.number().integer().min(50).max(60_000).default(2000),
   SCHEDULE_CHECK_MS: Joi.number().integer().min(1000).max(3_600_000).default(60_000),
+  METRICS_TOKEN: Joi.string().min(16).max(512).pattern(/^[\x21-\x7e]+$/).message('must be 16+ printable characters without spaces'),
+  METRICS_COLLECTOR_TIMEOUT_MS: Joi.number().integer().min(50).max(30_000).default(1000),
 }).unknown(true);
 
 export class ConfigError extends Error {
@@ -157,5 +161,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     readinessTimeoutMs: v.READINESS_TIMEOUT_MS,
     redisTimeoutMs: v.REDIS_TIMEOUT_MS,
     scheduleCheckMs: v.SCHEDULE_CHECK_MS,
+    metrics: { token: v.METRICS_TOKEN || undefined, collectorTimeoutMs: v.METRICS_COLLECTOR_TIMEOUT_MS },
   });
 }

@@ -12,6 +12,7 @@ import type { ApiRequest, RouteSpec } from './route';
 import type { IdempotencyStore } from './idempotency';
 import type { ClientAuthenticator } from './client-auth';
 import { mountRoutes } from './router';
+import { rememberMount, type Metrics } from '../metrics';
 
 export interface ReadinessCheck {
   name: string;
@@ -35,6 +36,8 @@ export interface HttpAppOptions {
   clients?: ClientAuthenticator;
   /** Extra routers mounted before the API 404 (e.g. Bull Board); each brings its own guard. */
   extraMounts?: { path: string; handler: express.RequestHandler | express.Router }[];
+  /** Prometheus metrics (src/platform/metrics): times every request; GET /metrics guards itself. */
+  metrics?: Pick<Metrics, 'middleware' | 'handler'>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
@@ -52,6 +55,7 @@ export function createHttpApp(opts: HttpAppOptions): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', opts.config.trustProxy);
   app.set('query parser', 'simple');
+  if (opts.metrics) app.use(opts.metrics.middleware);
 
   app.use(
     pinoHttp({
@@ -117,7 +121,10 @@ export function createHttpApp(opts: HttpAppOptions): Express {
 
   for (const m of opts.extraMounts ?? []) app.use(m.path, m.handler);
 
+  if (opts.metrics) app.get('/metrics', opts.metrics.handler);
+
   const api = express.Router();
+  api.use(rememberMount);
   mountRoutes(api, opts.routes, { passport: opts.passport, logger: opts.logger, idempotency: opts.idempotency, clients: opts.clients });
   app.use('/api/v1', api);
 

@@ -13,6 +13,8 @@ export class InProcessQueue implements JobQueue {
   private readonly timers = new Set<NodeJS.Timeout>();
   private started = false;
   private closing = false;
+  /** Per queue, for /metrics: jobs delayed, running, and failed for good since start. */
+  private readonly counts = new Map<string, { delayed: number; active: number; failed: number }>();
 
   constructor(private readonly logger: Logger) {}
 
@@ -26,9 +28,14 @@ export class InProcessQueue implements JobQueue {
     const jobId = options.jobId ?? randomUUID();
     if (this.activeIds.has(jobId)) return jobId;
     this.activeIds.add(jobId);
+    const c = this.countsOf(name);
     const run = (async () => {
-      if (options.delayMs) await sleep(options.delayMs);
-      await this.runWithRetries(def, data, jobId);
+      if (options.delayMs) {
+        c.delayed++;
+        await sleep(options.delayMs).finally(() => c.delayed--);
+      }
+      c.active++;
+      await this.runWithRetries(def, data, jobId).finally(() => c.active--);
     })().finally(() => {
       this.activeIds.delete(jobId);
       this.running.delete(run);
@@ -46,10 +53,24 @@ export class InProcessQueue implements JobQueue {
         return;
       } catch (err) {
         logger.error({ err }, 'job failed');
-        if (attempt === attempts || this.closing) return;
+        if (attempt === attempts || this.closing) {
+          this.countsOf(def.name).failed++;
+          return;
+        }
         await sleep((def.backoffMs ?? 1000) * 2 ** (attempt - 1));
       }
     }
+  }
+
+  private countsOf(name: string) {
+    let c = this.counts.get(name);
+    if (!c) this.counts.set(name, (c = { delayed: 0, active: 0, failed: 0 }));
+    return c;
+  }
+
+  /** Jobs per queue (every registered one): nothing waits here, a job runs as soon as it is enqueued. */
+  depths(): { queue: string; waiting: number; active: number; delayed: number; failed: number }[] {
+    return [...this.definitions.keys()].map((queue) => ({ queue, waiting: 0, ...this.countsOf(queue) }));
   }
 
   async startWorkers(): Promise<void> {
