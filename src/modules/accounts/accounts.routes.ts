@@ -34,7 +34,10 @@ export function accountRoutes(ctx: AppContext): RouteSpec[] {
         agentId: id,
         startDate: calendarDate,
       }),
-      responses: { 201: { description: 'The new account, pending its down payment', schema: accountSchema } },
+      responses: {
+        201: { description: 'The new account: pending its down payment, or active at once on a zero-down plan', schema: accountSchema },
+        422: { description: "No pricing for this product on this payplan, or a regionId other than the customer's" },
+      },
       handler: async (req) => {
         // An agent holding more cash than their limit sells nothing until they remit.
         await assertCashBelowLimit(ctx.sequelize, req.principal!.employeeId);
