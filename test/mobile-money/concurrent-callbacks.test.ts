@@ -4,10 +4,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { QueryTypes, Transaction } from 'sequelize';
 import { Account, AccountDevice, InstallmentSchedule } from '../../src/modules/accounts/models';
 import { MobileMoneyTransaction, Payment } from '../../src/modules/payments/models';
-import { isMysql } from '../../src/platform/db/sequelize';
+import { createSequelize, isMysql } from '../../src/platform/db/sequelize';
 import { Decimal } from '../../src/platform/money';
 import { loginAs, testRuntime } from '../support/app';
 import { expectAccountBooks } from '../support/books';
+import { TEST_DATABASE_URL } from '../support/env';
+import { FaultProxy } from '../support/fault-proxy';
 import { createMarket, openAccount, type Market } from '../support/lending';
 import { accountWithDevice } from '../devices/support';
 import { call, pay } from '../lending/support';
@@ -53,6 +55,33 @@ describe('mobile money: different confirmations racing on one account', () => {
     expect([...new Set(levels.map((l) => l.level))]).to.deep.equal(['READ-COMMITTED']);
     const [plain] = await sequelize.query<{ level: string }>('SELECT @@tx_isolation AS level', { type: QueryTypes.SELECT });
     expect(plain!.level).to.equal('READ-COMMITTED');
+  });
+
+  it('a connection the pool opens after the database was lost runs at READ COMMITTED too', async function () {
+    this.timeout(60_000);
+    const proxy = await FaultProxy.forUrl(TEST_DATABASE_URL).start();
+    const sequelize = createSequelize({ databaseUrl: proxy.url(TEST_DATABASE_URL) }, { logging: false, pool: { max: 1, min: 0 } });
+    const session = async () =>
+      (await sequelize.query<{ level: string; id: number }>('SELECT @@tx_isolation AS level, CONNECTION_ID() AS id', { type: QueryTypes.SELECT }))[0]!;
+    try {
+      const before = await session();
+      expect(before.level).to.equal('READ-COMMITTED');
+      await proxy.cut();
+      await sequelize.query('SELECT 1').catch(() => undefined); // the pool finds its connection gone
+      await proxy.heal();
+      let after: { level: string; id: number } | undefined;
+      for (let i = 0; !after; i++) {
+        after = await session().catch((err: unknown) => {
+          expect(i, `reconnecting: ${String(err)}`).to.be.below(100);
+          return sleep(50).then(() => undefined);
+        });
+      }
+      expect(after.id, 'a new connection').to.not.equal(before.id);
+      expect(after.level).to.equal('READ-COMMITTED');
+    } finally {
+      await sequelize.close();
+      await proxy.stop();
+    }
   });
 
   it('20 different confirmations of 150.00 to one pending account at once: all 3,000.00 settle the schedule and activate it', async function () {
