@@ -193,6 +193,24 @@ describe('malformed input', () => {
       expectFieldRefused(await send('post', '/customers', raw, { raw: true }), 'lastName');
     });
 
+    it('refuses a body that is not UTF-8 rather than storing U+FFFD', async () => {
+      const raw = Buffer.concat([
+        Buffer.from(`{"firstName":"Amina","lastName":"Odhi`),
+        Buffer.from([0xff, 0xfe]),
+        Buffer.from(`ambo","phone":"+254712000118","regionId":${market.region.id}}`),
+      ]);
+      await nothingWritten([Customer], async () => {
+        const res = await (await api())
+          .post('/api/v1/customers')
+          .set('Authorization', `Bearer ${adminToken}`)
+          .set('Content-Type', 'application/json')
+          .serialize((b: unknown) => b as string) // the bytes as they are, not JSON of a Buffer
+          .send(raw);
+        expectFieldRefused(res, 'body');
+        expect(res.body.errors[0].message).to.match(/UTF-8/);
+      });
+    });
+
     it('keeps a well-formed surrogate pair (an emoji)', async () => {
       const res = await send('post', '/customers', customer({ lastName: 'Odhiambo \ud83d\ude00', phone: '+254712000116' }));
       expect(res.status, JSON.stringify(res.body)).to.equal(201);

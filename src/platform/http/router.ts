@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type passport from 'passport';
 import type { Logger } from '../logging/logger';
@@ -44,6 +45,12 @@ export function mountRoutes(
       const types = spec.consumes ?? JSON_TYPES;
       if (BODY_METHODS.has(spec.method) && hasBody(req) && !req.is(types)) {
         throw new HttpProblem(415, `Send the request body as ${types.join(' or ')}.`);
+      }
+      // A body sent as UTF-8 (the default) whose bytes are not would be read as U+FFFD and stored
+      // mangled: refuse it instead. A declared other charset (a Latin-1 CSV) is decoded as declared.
+      const charset = /charset="?([\w-]+)/i.exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase();
+      if (r.rawBody && (!charset || charset === 'utf-8' || charset === 'utf8') && !isUtf8(r.rawBody)) {
+        throw problems.validation([{ field: 'body', in: 'body', message: 'body is not valid UTF-8' }]);
       }
       r.valid = {
         params: spec.params ? validateInput(spec.params, req.params, 'params') : req.params,
