@@ -17,6 +17,9 @@ import { boardMount } from './modules/operations/board';
 import { ApiClient } from './modules/access/clients.models';
 import { createClientAuthenticator, type ClientDirectory } from './platform/http/client-auth';
 
+/** How long an `amt` command waits for Redis before it gives up (REDIS_TIMEOUT_MS if longer). */
+const CLI_REDIS_TIMEOUT_MS = 30_000;
+
 /** The composition root: one place that wires config, database, Redis, queue and modules. */
 export interface Runtime extends AppContext {
   close(): Promise<void>;
@@ -34,8 +37,11 @@ export async function createRuntime(config: AppConfig, options: { logger?: Logge
     : undefined;
   redis?.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
 
-  // Only the worker catches up missed schedules (a nightly close lost with Redis's data).
-  const queue = createQueue(config, logger, { catchUp: options.role === 'worker' });
+  // Only the worker catches up missed schedules (a nightly close lost with Redis's data). An
+  // operator's command (amt jobs) may wait longer for Redis than a request: it starts cold, often
+  // several at once, and nobody retries it for them.
+  const queueConfig = options.role === 'cli' ? { ...config, redisTimeoutMs: Math.max(config.redisTimeoutMs, CLI_REDIS_TIMEOUT_MS) } : config;
+  const queue = createQueue(queueConfig, logger, { catchUp: options.role === 'worker' });
   const ctx: AppContext = { config, sequelize, logger, queue, redis };
   for (const m of modules) for (const job of m.jobs?.(ctx) ?? []) queue.register(job);
 

@@ -49,15 +49,20 @@ describe('SMS send rounds racing payments', function () {
       return rounds;
     });
 
-    const payments = Array.from({ length: 40 }, (_, i) => pay(admin, accountIds[i % accountIds.length]!, i < accountIds.length ? '1000.00' : '200.00'));
-    let results;
+    // 40 payments, 8 in flight at a time (two per account at once, more would only queue on the pool).
+    const results: Awaited<ReturnType<typeof pay>>[] = [];
+    let next = 0;
+    const lane = async () => {
+      for (let i = next++; i < 40; i = next++) results.push(await pay(admin, accountIds[i % accountIds.length]!, i < accountIds.length ? '1000.00' : '200.00'));
+    };
     try {
-      results = await Promise.all(payments);
+      await Promise.all(Array.from({ length: 8 }, lane));
     } finally {
       paying = false;
     }
     const rounds = await Promise.all(sweeps);
     expect(rounds.every((r) => r > 0)).to.equal(true);
+    expect(results).to.have.length(40);
     for (const r of results) expect(r.status, JSON.stringify(r.body)).to.equal(201);
     for (const d of dispatchers) await d.drain();
 

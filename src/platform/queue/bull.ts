@@ -58,12 +58,19 @@ export class BullQueue implements JobQueue {
 
   /** Bull shares 'client' and 'subscriber' but needs a fresh blocking connection each time. */
   private createClient = (type: 'client' | 'subscriber' | 'bclient'): IORedis => {
-    if (type === 'client') return (this.client ??= new IORedis(this.redisUrl, BULL_REDIS_OPTIONS));
-    if (type === 'subscriber') return (this.subscriber ??= new IORedis(this.redisUrl, BULL_REDIS_OPTIONS));
+    if (type === 'client') return (this.client ??= this.shared());
+    if (type === 'subscriber') return (this.subscriber ??= this.shared());
     const b = new IORedis(this.redisUrl, BULL_REDIS_OPTIONS);
     this.blocking.push(b);
     return b;
   };
+
+  /** Every queue adds its listeners to the shared connections: one per queue is expected, not a leak. */
+  private shared(): IORedis {
+    const c = new IORedis(this.redisUrl, BULL_REDIS_OPTIONS);
+    c.setMaxListeners(0);
+    return c;
+  }
 
   queue(name: string): Bull.Queue {
     let q = this.queues.get(name);

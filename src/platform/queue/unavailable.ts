@@ -8,8 +8,8 @@ export const REDIS_RETRY_AFTER_SECONDS = 5;
  * time: `dependency: "redis"` names what failed, Retry-After says when to try again.
  */
 export function redisUnavailable(detail = 'The job queue (Redis) is not answering; try again shortly.'): HttpProblem {
+  // The same problem type as a database outage (…/unavailable); `dependency` tells them apart.
   return new HttpProblem(503, detail, {
-    type: 'dependency-unavailable',
     extensions: { dependency: 'redis' },
     headers: { 'Retry-After': String(REDIS_RETRY_AFTER_SECONDS) },
   });
