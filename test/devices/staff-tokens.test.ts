@@ -4,6 +4,7 @@ import { SystemLog } from '../../src/modules/audit/models';
 import { Customer } from '../../src/modules/customers/models';
 import { Device, DeviceToken } from '../../src/modules/devices/models';
 import { DAY_MS } from '../../src/modules/devices/tokens';
+import { RESEND_JOIN_MS } from '../../src/modules/devices/device.service';
 import { Notification } from '../../src/modules/notifications/models';
 import { loginAs } from '../support/app';
 import { createMarket, openAccount, type Market } from '../support/lending';
@@ -122,8 +123,13 @@ describe('devices: tokens by staff (manual mint, resend)', () => {
       expect(retried.body.notificationId).to.equal(sms.id);
       expect(await SystemLog.count({ where: { action: 'deviceToken.resend', entityId: device.id } })).to.equal(1);
 
-      // Once it has gone out, resending sends again; a language without templates falls back to English.
+      // Sent a moment ago (the queue came back before the client's retry): still the same SMS.
       await sms.update({ status: 'sent', sentAt: new Date() });
+      const late = await call('post', `/devices/${device.id}/tokens/resend`, backOffice, { reason: 'customer deleted the SMS' });
+      expect(late.body).to.include({ notificationId: sms.id, status: 'sent' });
+
+      // Once it went out RESEND_JOIN_MS ago, resending sends again; a language without templates falls back to English.
+      await Notification.update({ createdAt: new Date(Date.now() - RESEND_JOIN_MS - 60_000) }, { where: { id: sms.id }, silent: true });
       await Customer.update({ preferredLanguage: 'pt' }, { where: { id: account.customerId } });
       const again = await call('post', `/devices/${device.id}/tokens/resend`, backOffice, { reason: 'asked again' });
       expect(again.status).to.equal(202);

@@ -22,6 +22,9 @@ import { remainingDays } from './credit.service';
 import { Device, DeviceEvent, DeviceModel, DeviceToken, type DeviceStatus, type DeviceTokenType } from './models';
 import { DAY_MS, DeviceTokenError, wholeSeconds, encryptDeviceKey, lockDevice, mintTokens, spacedToken, tokenView, type MintedToken } from './tokens';
 
+/** A resend of a token whose SMS was saved less than this long ago joins it (a retry, not a new request). */
+export const RESEND_JOIN_MS = 10 * 60_000;
+
 /** Who is acting, from the request. */
 export interface DeviceActor {
   employeeId: number;
@@ -371,9 +374,10 @@ export class DeviceService {
 
   /**
    * Sends the device's last token to the customer again by SMS; mints nothing. A resend of the
-   * same token while an earlier one is still waiting to go out joins it (one SMS, not two): so a
-   * client retrying after a 503 (the job queue did not answer after the SMS was committed) never
-   * sends the customer the same token twice.
+   * same token while an earlier one is still waiting to go out, or went out less than
+   * RESEND_JOIN_MS ago, joins it (one SMS, not two): so a client retrying after a 503 (the job
+   * queue did not answer after the SMS was committed) never sends the customer the same token
+   * twice, even when the queue came back and sent it before the retry.
    */
   async resend(actor: DeviceActor, deviceId: number, reason: string) {
     const { device, link } = await this.visibleDevice(actor, deviceId);
@@ -387,9 +391,10 @@ export class DeviceService {
       const last = await DeviceToken.findOne({ where: { deviceId }, order: [['tokenCount', 'DESC']], transaction: t });
       if (!last) throw problems.unprocessable('No token was ever minted for this device.', 'no-token');
       const keyPrefix = `token-resend:${last.id}:`;
-      const earlier = await Notification.findAll({ where: { dedupeKey: { [Op.like]: `${keyPrefix}%` } }, attributes: ['id', 'status', 'recipient', 'dedupeKey'], transaction: t });
-      const waiting = earlier.find((n) => n.status === 'pending' || n.status === 'sending');
-      if (waiting) return { notification: waiting, last };
+      const earlier = await Notification.findAll({ where: { dedupeKey: { [Op.like]: `${keyPrefix}%` } }, attributes: ['id', 'status', 'recipient', 'dedupeKey', 'createdAt'], transaction: t });
+      const recent = Date.now() - RESEND_JOIN_MS;
+      const joined = earlier.find((n) => n.status === 'pending' || n.status === 'sending' || (n.status === 'sent' && n.createdAt.getTime() > recent));
+      if (joined) return { notification: joined, last };
       let queued;
       try {
         queued = await enqueueNotification(
