@@ -8,6 +8,7 @@ import { JournalEntry } from '../../src/modules/ledger/models';
 import { Refund } from '../../src/modules/billing/models';
 import { CashCollection, Payment } from '../../src/modules/payments/models';
 import { modules } from '../../src/modules';
+import { parseProviderTime } from '../../src/modules/mobile-money/providers';
 import { HttpProblem, problems } from '../../src/platform/http/problem';
 import type { RouteSpec } from '../../src/platform/http/route';
 import { MAX_PAYMENT_AMOUNT } from '../../src/platform/http/schemas';
@@ -92,6 +93,13 @@ describe('malformed input', () => {
         });
       });
     }
+
+    it('reads no provider time on an impossible date, with an offset or without', () => {
+      expect(parseProviderTime('2026-02-30T10:00:00+03:00', null)).to.equal(null);
+      expect(parseProviderTime('2026-02-29T10:00:00Z', null)).to.equal(null);
+      expect(parseProviderTime('2028-02-29T10:00:00Z', null)!.toISOString()).to.equal('2028-02-29T10:00:00.000Z');
+      expect(parseProviderTime('20260230100000', '+03:00')).to.equal(null);
+    });
 
     it('refuses an impossible date inside a payment time', async () => {
       await nothingWritten([Payment], async () => {

@@ -1,4 +1,5 @@
 import type { Transaction } from 'sequelize';
+import { isCalendarDate } from '../../platform/dates';
 import { problems } from '../../platform/http/problem';
 import { Country } from '../organisation/models';
 
@@ -61,7 +62,8 @@ export function parseProviderTime(text: string, utcOffset: string | null): Date 
   const s = text.trim();
   if (ISO_WITH_OFFSET.test(s)) {
     const d = new Date(s);
-    return Number.isNaN(d.getTime()) ? null : d;
+    // Date reads 2026-02-30 as 2 March: the written calendar date must exist.
+    return Number.isNaN(d.getTime()) || !isCalendarDate(s.slice(0, 10)) ? null : d;
   }
   let parts: [string, string, string, string, string, string | undefined] | null = null;
   let m = COMPACT.exec(s);
