@@ -195,4 +195,45 @@ describe('lending: every money writer at once on one account (concurrency)', () 
     expect(seenApprovals['reversal 200'] ?? 0).to.be.at.least(ROUNDS);
     expect(seenApprovals['refund 200'] ?? 0).to.be.at.least(ROUNDS);
   });
+
+  it('on a paid-off account with credit: reopening by reversal, refunding from credit, overpayments, callbacks, cash, a fee and the close at once', async function () {
+    this.timeout(120_000);
+    const rt = await testRuntime();
+    const { account, device } = await accountWithDevice(market, maker, { price: '1000.00', downPayment: '100.00', duration: 3, frequency: 'weekly', startDate: '2026-11-20' });
+    const today = (await Country.findByPk(market.country.id))!.businessDate!;
+    // Paid off (closed), then overpaid: 300.00 of credit.
+    const down = await pay(checker, account.id, '100.00');
+    const rest = await pay(checker, account.id, '900.00');
+    const over = await pay(checker, account.id, '300.00');
+    expect([down.status, rest.status, over.status]).to.deep.equal([201, 201, 201]);
+    expect((await Account.findByPk(account.id))!).to.include({ status: 'closed', balance: '0.00', creditBalance: '300.00' });
+    const reversalReq = await call('post', `/payments/${rest.body.payment.id}/reversal`, maker, { reason: 'bounced' });
+    const refundReq = await call('post', '/refunds', maker, { paymentId: over.body.payment.id, amount: '250.00', reason: 'overpaid', method: 'mobile_money' });
+    expect([reversalReq.status, refundReq.status]).to.deep.equal([201, 201]);
+    await expectAccountBooks(account.id, 'before the race');
+
+    const byNumber = c2bBody({ billRef: account.accountNumber, amount: '150.00' });
+    const bySerial = c2bBody({ billRef: device.serialNumber, amount: '150.00' });
+    const outcomes = await Promise.all([
+      as('reversal', call('post', `/payment-reversals/${reversalReq.body.id}/approve`, checker)),
+      as('refund', call('post', `/refunds/${refundReq.body.id}/approve`, checker)),
+      ...Array.from({ length: 2 }, (_, i) => as(`payment ${i}`, pay(checker, account.id, '200.00'))),
+      as('callback number', sendAs(daraja, CONFIRM, byNumber)),
+      as('callback serial', sendAs(daraja, CONFIRM, bySerial)),
+      as('cash', call('post', '/cash-collections', agent, { clientCollectionId: randomUUID(), accountId: account.id, amount: '100.00', collectedAt: new Date().toISOString() })),
+      as('charge', call('post', `/accounts/${account.id}/charges`, maker, { chargeType: 'fee', amount: '40.00', description: 'reopened fee' }, { 'Idempotency-Key': randomUUID() })),
+      closeDayInline(rt, market.country.id, today, { partitions: 1, chunkSize: 50 }).then((s) => ({ what: 'close', status: 200, body: s })),
+    ]);
+    ok(
+      outcomes,
+      // A fee on a closed account is refused (409); once the reversal reopened it, it is taken.
+      { reversal: [200], refund: [200], payment: [201], callback: [200], cash: [201], charge: [201, 409], close: [200] },
+      'paid-off race',
+    );
+    // A callback to the account while it was closed waits in suspense (by design); otherwise it is posted to it.
+    const rows = await MobileMoneyTransaction.findAll({ where: { transactionId: [byNumber.TransID, bySerial.TransID] } });
+    for (const r of rows) expect(`${r.status} ${r.accountId}`).to.be.oneOf([`posted ${account.id}`, `unmatched ${account.id}`]);
+    expect((await Payment.findByPk(rest.body.payment.id))!.status).to.equal('reversed');
+    await expectAccountBooks(account.id, 'after the race');
+  });
 });
