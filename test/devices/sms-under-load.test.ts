@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { Op } from 'sequelize';
 import { Notification } from '../../src/modules/notifications/models';
 import { NotificationDispatcher } from '../../src/modules/notifications/dispatch';
+import { enqueueNotification } from '../../src/modules/notifications/outbox';
 import type { SmsMessage, SmsProvider, SmsResult } from '../../src/modules/notifications/sms/types';
 import { createLogger } from '../../src/platform/logging/logger';
 import { loginAs, testRuntime } from '../support/app';
@@ -74,5 +75,35 @@ describe('SMS send rounds racing payments', function () {
       expect(provider.sent.filter((m) => m.to === n.recipient && m.message === n.body), `notification ${n.id} sent once`).to.have.length(1);
     }
     await expectBooksBalanced(accountIds);
+  });
+
+  it('a round never waits on a payment still open: it skips the SMS that payment holds or is writing, and sends them after it commits', async function () {
+    // A round that waited on the open transaction would sit out innodb_lock_wait_timeout (50 s).
+    this.timeout(20_000);
+    const rt = await testRuntime();
+    const sms = (tag: string) => ({ channel: 'sms' as const, recipient: '+254700000123', templateCode: 'token_resend', language: 'en', variables: { customerName: tag, accountNumber: 'ACC-1', token: '111 222 333' } });
+    const held = (await enqueueNotification(sms('held'))).notification;
+    const free = (await enqueueNotification(sms('free'))).notification;
+    const provider = new RecordingSms();
+    const dispatcher = new NotificationDispatcher(rt.sequelize, provider, createLogger('silent'));
+
+    // A payment's transaction: it locked one pending SMS and wrote another, and has not committed.
+    const payment = await rt.sequelize.transaction();
+    let written: Notification;
+    try {
+      await Notification.findByPk(held.id, { lock: payment.LOCK.UPDATE, transaction: payment });
+      written = (await enqueueNotification(sms('written'), payment)).notification;
+      const round = await dispatcher.runOnce({ ids: [held.id, free.id, written.id] });
+      expect(round).to.deep.equal({ claimed: 1, sent: 1, retried: 0, failed: 0 });
+      expect(provider.sent.map((m) => m.message)).to.have.length(1);
+      expect(provider.sent[0]!.message).to.contain('free');
+    } finally {
+      await payment.commit();
+    }
+    const after = await dispatcher.runOnce({ ids: [held.id, free.id, written.id] });
+    expect(after).to.deep.equal({ claimed: 2, sent: 2, retried: 0, failed: 0 });
+    const rows = await Notification.findAll({ where: { id: { [Op.in]: [held.id, free.id, written.id] } } });
+    expect(rows.map((n) => n.status)).to.deep.equal(['sent', 'sent', 'sent']);
+    expect(provider.sent).to.have.length(3);
   });
 });
