@@ -47,6 +47,11 @@ async function eventually<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+interface RawConnection {
+  execute(sql: string, values: unknown[], cb: (err: Error | null) => void): unknown;
+  query(sql: string, cb: (err: Error | null, rows: unknown) => void): unknown;
+}
+
 const select1 = (s: Sequelize) => s.query('SELECT 1 AS one', { type: QueryTypes.SELECT });
 
 /** An app whose one route throws what `failure` throws, with its log lines collected. */
@@ -204,6 +209,24 @@ describe('database unavailable: classification and the 503 answer', function () 
     } finally {
       await s.close();
       await proxy.stop();
+    }
+  });
+
+  it('a statement mysql2 refuses before sending it does not leave a timer that later kills the connection', async () => {
+    const s = sequelizeFor(TEST_DATABASE_URL, { max: 1, acquire: 2000 }, 300);
+    try {
+      const cm = s.connectionManager as unknown as { getConnection(): Promise<RawConnection>; releaseConnection(c: RawConnection): void };
+      const conn = await cm.getConnection();
+      try {
+        expect(() => conn.execute('SELECT ?', [undefined], () => undefined)).to.throw(TypeError);
+        await new Promise((r) => setTimeout(r, 600));
+        const rows = await new Promise((resolve, reject) => conn.query('SELECT 1 AS one', (err, r) => (err ? reject(err) : resolve(r))));
+        expect(rows).to.deep.equal([{ one: 1 }]);
+      } finally {
+        cm.releaseConnection(conn);
+      }
+    } finally {
+      await s.close();
     }
   });
 

@@ -59,7 +59,13 @@ function boundStatements(connection: unknown, timeoutMs: number): void {
         clearTimeout(timer);
         cb(err, ...rest);
       }) as Callback;
-      return original(...args);
+      try {
+        return original(...args);
+      } catch (err) {
+        // Refused before it was sent (e.g. an undefined bind value): the connection is fine.
+        clearTimeout(timer);
+        throw err;
+      }
     };
   }
 }
