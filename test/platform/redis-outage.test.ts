@@ -189,7 +189,7 @@ describe('Redis outages: payments keep posting, readiness and Redis calls answer
     it('payments post and readiness says 503 while Redis is down; when it comes back empty the schedules return, the missed run is caught up and the SMS backlog drains', async () => {
       expect(await schedules()).to.deep.equal(SCHEDULES);
       await until('the catch-up to run', async () => caughtUp.length === 1);
-      const { account } = await accountWithDevice(market, admin, PLAN);
+      const { account, device } = await accountWithDevice(market, admin, PLAN);
       const before = await Notification.findAll({ where: { accountId: account.id }, attributes: ['id'] });
 
       await redis.kill();
@@ -203,10 +203,13 @@ describe('Redis outages: payments keep posting, readiness and Redis calls answer
         expect(res.status, JSON.stringify(res.body)).to.equal(201);
         paid.push(res.body.id as number);
       }
-      // Each payment's token SMS, written with it (the outbox), waits for the send job.
-      const backlog = await Notification.findAll({ where: { accountId: account.id, channel: 'sms', id: { [Op.notIn]: [0, ...before.map((n) => n.id)] } } });
-      expect(backlog).to.have.length(3);
-      expect(backlog.map((n) => n.status)).to.deep.equal(['pending', 'pending', 'pending']);
+      // A resend saves its SMS and answers 503 (the send round cannot be asked for).
+      const resend = () => supertest(side.app).post(`/api/v1/devices/${device.id}/tokens/resend`).set('Authorization', `Bearer ${admin}`).timeout(HANG).send({ reason: 'customer lost the SMS' });
+      expectRedis503(await resend());
+      // Each payment's token SMS, written with it (the outbox), and the resend wait for the send job.
+      const backlog = await Notification.findAll({ where: { accountId: account.id, channel: 'sms', id: { [Op.notIn]: [0, ...before.map((n) => n.id)] } }, order: [['id', 'ASC']] });
+      expect(backlog.map((n) => n.templateCode)).to.deep.equal(['payment_received', 'payment_received', 'payment_received', 'token_resend']);
+      expect(backlog.map((n) => n.status)).to.deep.equal(['pending', 'pending', 'pending', 'pending']);
 
       // Back, without its data (no persistence): no restart of the worker or the API.
       await redis.start();
@@ -221,7 +224,12 @@ describe('Redis outages: payments keep posting, readiness and Redis calls answer
         const rows = await Notification.findAll({ where: { id: { [Op.in]: backlog.map((n) => n.id) } } });
         return rows.every((n) => n.status === 'sent') && rows;
       });
-      expect(sent.map((n) => n.attempts)).to.deep.equal([1, 1, 1]);
+      expect(sent.map((n) => n.attempts)).to.deep.equal([1, 1, 1, 1]);
+      // The client's retry of the resend, after the SMS went out: the same SMS, not a second one.
+      const retried = await resend();
+      expect(retried.status, JSON.stringify(retried.body)).to.equal(202);
+      expect(retried.body).to.include({ notificationId: backlog[3]!.id, status: 'sent' });
+      expect(await Notification.count({ where: { accountId: account.id, templateCode: 'token_resend' } })).to.equal(1);
       expect((await supertest(side.app).get('/readyz').timeout(HANG)).status).to.equal(200);
       // Registering on every check duplicates nothing.
       await sleep(2500);

@@ -2,7 +2,7 @@ import Bull from 'bull';
 import IORedis, { type RedisOptions } from 'ioredis';
 import type { Logger } from '../logging/logger';
 import { repeatsOf, type EnqueueOptions, type JobDefinition, type JobQueue, type RepeatSpec } from './types';
-import { withinBound } from './unavailable';
+import { redisUnavailable, withinBound } from './unavailable';
 
 /** Redis options Bull needs on its blocking and subscriber connections. */
 export const BULL_REDIS_OPTIONS: RedisOptions = { maxRetriesPerRequest: null, enableReadyCheck: false };
@@ -18,6 +18,9 @@ export interface BullQueueOptions {
   /** Also run the definitions' `catchUp` with each check (the real worker; off in tests by default). */
   catchUp?: boolean;
 }
+
+/** ioredis states in which a command would only wait for a reconnect. */
+const REDIS_AWAY = new Set(['reconnecting', 'close', 'end']);
 
 /** The key Bull files a repeatable job under (repeatable.js getRepeatKey, unnamed job, no end date). */
 function bullRepeatKey(r: RepeatSpec<unknown>): string {
@@ -98,6 +101,8 @@ export class BullQueue implements JobQueue {
   }
 
   async enqueue<T>(name: string, data: T, options: EnqueueOptions = {}): Promise<string> {
+    // Redis known to be away: a 503 at once, rather than one more command parked until it returns.
+    if (this.client && REDIS_AWAY.has(this.client.status)) throw redisUnavailable();
     // Bull's connection queues commands while Redis is away or frozen: bounded, a 503 (dependency redis).
     const job = await this.bounded(this.queue(name).add(data, { jobId: options.jobId, delay: options.delayMs }));
     return String(job.id);
