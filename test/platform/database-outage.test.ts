@@ -53,22 +53,31 @@ interface Child {
   process: ChildProcess;
   url: string;
   stderr: () => string;
+  /** The API's log lines (JSON, LOG_LEVEL=warn): outages are warnings, never errors. */
+  logs: Array<{ level: number; msg: string; [k: string]: unknown }>;
 }
 
 async function startApi(databaseUrl: string): Promise<Child> {
   const port = await osPort();
   const child = spawn(process.execPath, ['--import=tsx', 'src/server.ts'], {
     cwd: ROOT,
-    env: testEnv({ PORT: String(port), DATABASE_URL: databaseUrl, ...CHILD_ENV }),
-    stdio: ['ignore', 'ignore', 'pipe'],
+    env: testEnv({ PORT: String(port), DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', ...CHILD_ENV }),
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const logs: Child['logs'] = [];
+  let partial = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    const lines = (partial + d.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) if (line.trim()) logs.push(JSON.parse(line));
+  });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 600; i++) {
     if (child.exitCode !== null) throw new Error(`API exited with ${child.exitCode}: ${err}`);
     try {
-      if ((await fetch(`${url}/healthz`)).ok) return { process: child, url, stderr: () => err };
+      if ((await fetch(`${url}/healthz`)).ok) return { process: child, url, stderr: () => err, logs };
     } catch {
       /* still starting */
     }
@@ -297,6 +306,9 @@ describe('database outage under payment load (API in its own process, through a 
     expect(total.toFixed(2)).to.equal(new Decimal(10).times(payments.length).plus(new Decimal(7).times(callbacks.length)).toFixed(2));
     for (const id of accountIds) await expectAccountBooks(id, 'after the outage');
 
+    // The outage was logged as such, at warn; nothing at error (no 'unhandled error', no job fault).
+    expect(child!.logs.filter((l) => l.level >= 50).map((l) => l.msg)).to.deep.equal([]);
+    expect(child!.logs.some((l) => l.level === 40 && l.msg === 'database unavailable' && l.dependency === 'database')).to.equal(true);
     // The same process serves again: a fresh payment succeeds and a replay is a replay.
     expect(child!.process.pid).to.equal(pid);
     expect(child!.process.exitCode).to.equal(null);
@@ -334,5 +346,6 @@ describe('database outage under payment load (API in its own process, through a 
     expect(await Payment.count({ where: { transactionRef: [String(r.body.transactionRef), cb.id] } })).to.equal(2);
     expect(child!.process.pid).to.equal(pid);
     for (const id of accountIds.slice(0, 2)) await expectAccountBooks(id, 'after the freeze');
+    expect(child!.logs.filter((l) => l.level >= 50).map((l) => l.msg)).to.deep.equal([]);
   });
 });

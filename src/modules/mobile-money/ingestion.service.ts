@@ -1,5 +1,6 @@
 import { Op, UniqueConstraintError, type Sequelize, type Transaction } from 'sequelize';
 import { withTransaction } from '../../platform/db/transaction';
+import { isDatabaseUnavailable } from '../../platform/db/unavailable';
 import type { Logger } from '../../platform/logging/logger';
 import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
 import { Account, AccountDevice } from '../accounts/models';
@@ -131,6 +132,12 @@ export class MobileMoneyService {
       return await this.process(id);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
+      if (isDatabaseUnavailable(err)) {
+        // An outage, not a fault of this transaction: nothing to note on the row (it could not be
+        // written anyway); a warning, and the re-drive job or the next copy posts it.
+        this.logger?.warn({ mobileMoneyTransactionId: id, dependency: 'database' }, 'mobile-money transaction not processed (database unavailable); left for re-drive');
+        return (await MobileMoneyTransaction.findByPk(id))!;
+      }
       this.logger?.error({ mobileMoneyTransactionId: id, err: message }, 'mobile-money transaction could not be processed; left for re-drive');
       await MobileMoneyTransaction.update({ errorMessage: `processing failed: ${message}`.slice(0, 2000) }, { where: { id, status: 'received' } }).catch(() => undefined);
       return (await MobileMoneyTransaction.findByPk(id))!;
