@@ -4,7 +4,7 @@ import passport from 'passport';
 import pino from 'pino';
 import { DatabaseError, QueryTypes, UniqueConstraintError, type Sequelize } from 'sequelize';
 import supertest from 'supertest';
-import { loadConfig } from '../../src/platform/config';
+import { ConfigError, loadConfig } from '../../src/platform/config';
 import { createSequelize } from '../../src/platform/db/sequelize';
 import { withTransaction } from '../../src/platform/db/transaction';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../../src/platform/db/unavailable';
@@ -228,6 +228,17 @@ describe('database unavailable: classification and the 503 answer', function () 
     } finally {
       await s.close();
     }
+  });
+
+  it('a malformed pool or timeout variable stops the start, named (a NaN timeout would cut every statement at once)', () => {
+    let err: unknown;
+    try {
+      loadConfig({ DB_QUERY_TIMEOUT_MS: 'thirty', DB_POOL_ACQUIRE_MS: '0', DB_CONNECT_TIMEOUT_MS: '5000', DB_POOL_MAX: '20' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(ConfigError);
+    expect((err as ConfigError).variables).to.have.members(['DB_QUERY_TIMEOUT_MS', 'DB_POOL_ACQUIRE_MS']);
   });
 
   it('bad SQL, a duplicate key and a Redis-style ECONNREFUSED are not database outages', async () => {

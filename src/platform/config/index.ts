@@ -59,6 +59,11 @@ const schema = Joi.object({
     .uri({ scheme: ['mysql', 'mariadb'] })
     .when(isProd, { is: 'production', then: Joi.required() }),
   SQLITE_PATH: Joi.string(),
+  // Read by config/database.cjs and src/platform/db/sequelize.ts; checked here so a typo stops the start.
+  DB_POOL_MAX: Joi.number().integer().min(1).max(1000),
+  DB_POOL_ACQUIRE_MS: Joi.number().integer().min(100).max(600_000),
+  DB_CONNECT_TIMEOUT_MS: Joi.number().integer().min(100).max(600_000),
+  DB_QUERY_TIMEOUT_MS: Joi.number().integer().min(100).max(3_600_000),
   REDIS_URL: Joi.string()
     .uri({ scheme: ['redis', 'rediss'] })
     .when(isProd, { is: 'production', then: Joi.required() }),
