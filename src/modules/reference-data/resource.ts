@@ -19,6 +19,7 @@ import { withTransaction } from '../../platform/db/transaction';
 import { decodeCursor, encodeCursor, pagedResponseSchema, paginationQuery, type Paged } from '../../platform/http/pagination';
 import { problems, type FieldError } from '../../platform/http/problem';
 import type { ApiRequest, ApiResult, ResponseSpec, RouteSpec } from '../../platform/http/route';
+import { idField } from '../../platform/http/schemas';
 import { SystemLog } from '../audit/models';
 
 /**
@@ -102,7 +103,7 @@ export function resource<M extends Model>(def: ResourceDefinition<M>): ResourceD
 // Headers, ETags and shared schemas
 
 const RESERVED_QUERY = new Set(['limit', 'cursor', 'page', 'sort', 'q', 'includeRetired']);
-const idParams = Joi.object({ id: Joi.number().integer().positive().max(2147483647).required() });
+const idParams = Joi.object({ id: idField().required() });
 const ifMatchHeaders = (required: boolean) =>
   Joi.object({
     'if-match': Joi.string()
