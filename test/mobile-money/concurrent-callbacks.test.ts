@@ -150,31 +150,39 @@ describe('mobile money: different confirmations racing on one account', () => {
     const { account: first, device } = await accountWithDevice(market, adminToken, { price: '1000.00', downPayment: '100.00', duration: 3, startDate: '2026-11-20' });
     const second = await openAccount(market, { price: '1000.00', downPayment: '100.00', duration: 3, startDate: '2026-11-20' });
     const [{ db }] = await sequelize.query<{ db: string }>('SELECT DATABASE() AS db', { type: QueryTypes.SELECT });
+    // The callback's locking read of the first account, in progress (blocked) on another connection of our database.
     const waitingOnLocks = async () =>
       (
         await sequelize.query<{ n: number }>(
-          `SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX x JOIN information_schema.PROCESSLIST p ON p.ID = x.trx_mysql_thread_id
-            WHERE x.trx_state = 'LOCK WAIT' AND p.DB = ?`,
-          { replacements: [db], type: QueryTypes.SELECT },
+          `SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST
+            WHERE DB = ? AND COMMAND = 'Query' AND ID <> CONNECTION_ID() AND INFO LIKE ?`,
+          { replacements: [db, `%FROM \`accounts\`%\`id\` = ${first.id} %FOR UPDATE%`], type: QueryTypes.SELECT },
         )
       )[0]!.n;
 
     // Someone holds the first account; the callback matches the serial to it, then waits for its lock.
     const holder = await sequelize.transaction();
-    await Account.findByPk(first.id, { lock: holder.LOCK.UPDATE, transaction: holder });
     const body = c2bBody({ billRef: device.serialNumber, amount: '100.00' });
-    const answer = sendAs(daraja, CONFIRM, body);
-    // Polled (not slept on): on a loaded machine the request may take a while to get there.
-    for (let i = 0; Number(await waitingOnLocks()) === 0; i++) {
-      expect(i, 'the callback reached the account lock').to.be.below(1200);
-      await sleep(25);
+    let answer: ReturnType<typeof sendAs> | undefined;
+    try {
+      await Account.findByPk(first.id, { lock: holder.LOCK.UPDATE, transaction: holder });
+      answer = sendAs(daraja, CONFIRM, body);
+      // Polled (not slept on): on a loaded machine the request may take a while to get there.
+      for (let i = 0; Number(await waitingOnLocks()) === 0; i++) {
+        expect(i, 'the callback reached the account lock').to.be.below(1200);
+        await sleep(25);
+      }
+      // Meanwhile the device is moved to the second account, and the holder lets go.
+      await AccountDevice.update({ status: 'inactive' }, { where: { accountId: first.id, deviceId: device.id }, transaction: holder });
+      await AccountDevice.create({ accountId: second.id, deviceId: device.id, deviceSerial: device.serialNumber, status: 'active' }, { transaction: holder });
+      await holder.commit();
+    } catch (err) {
+      await holder.rollback();
+      await answer;
+      throw err;
     }
-    // Meanwhile the device is moved to the second account, and the holder lets go.
-    await AccountDevice.update({ status: 'inactive' }, { where: { accountId: first.id, deviceId: device.id }, transaction: holder });
-    await AccountDevice.create({ accountId: second.id, deviceId: device.id, deviceSerial: device.serialNumber, status: 'active' }, { transaction: holder });
-    await holder.commit();
 
-    expect((await answer).status).to.equal(200);
+    expect((await answer!).status).to.equal(200);
     const mm = (await MobileMoneyTransaction.findOne({ where: { transactionId: body.TransID } }))!;
     expect({ status: mm.status, accountId: mm.accountId }).to.deep.equal({ status: 'posted', accountId: second.id });
     expect(await Payment.count({ where: { accountId: first.id } })).to.equal(0);
