@@ -89,10 +89,12 @@ describe('GET /metrics (Prometheus)', function () {
     expect((await supertest(app).get('/api/v1/accounts/987654')).status).to.equal(401);
     expect((await supertest(app).get('/api/v1/accounts/987655')).status).to.equal(401);
     expect((await supertest(app).get('/api/v1/no-such-thing/987656')).status).to.equal(404);
+    expect((await supertest(app).get('/docs/swagger-ui.css')).status).to.equal(200);
     const after = await scrape();
     expect(count(after, '/healthz', '200') - count(before, '/healthz', '200')).to.equal(3);
     expect(count(after, '/api/v1/accounts/:id', '401') - count(before, '/api/v1/accounts/:id', '401')).to.equal(2);
     expect(count(after, 'unmatched', '404') - count(before, 'unmatched', '404')).to.equal(1);
+    expect(count(after, '/docs/*', '200') - count(before, '/docs/*', '200'), 'a mounted static app').to.equal(1);
     expect(value(after, 'amt_http_request_duration_seconds_bucket', { method: 'GET', route: '/healthz', status: '200', le: '+Inf' })).to.equal(
       count(after, '/healthz', '200'),
     );

@@ -36,11 +36,14 @@ export interface Metrics {
 
 export const DEFAULT_COLLECTOR_TIMEOUT_MS = 1000;
 
-/** The route template a request matched ('/api/v1/accounts/:id'), never its raw URL (no ids in labels). */
-function routeOf(req: Request, mountedAt: string | undefined): string {
+/**
+ * The route template a request matched ('/api/v1/accounts/:id'), never its raw URL (no ids in
+ * labels); a mounted app without routes of its own (Swagger UI's files) is '<mount>/*'.
+ */
+function routeOf(req: Request, status: number, mountedAt: string | undefined): string {
   const route = (req as { route?: { path?: unknown } }).route;
-  if (!route || typeof route.path !== 'string') return 'unmatched';
-  return `${mountedAt ?? req.baseUrl}${route.path}` || '/';
+  if (route && typeof route.path === 'string') return `${mountedAt ?? req.baseUrl}${route.path}` || '/';
+  return status !== 404 && req.baseUrl ? `${req.baseUrl}/*` : 'unmatched';
 }
 
 const MOUNT = Symbol('amt.metrics.mount');
@@ -130,7 +133,7 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     const started = process.hrtime.bigint();
     res.once('finish', () => {
       const mount = (req as unknown as Record<symbol, string | undefined>)[MOUNT];
-      httpDuration.observe({ method: req.method, route: routeOf(req, mount), status: String(res.statusCode) }, Number(process.hrtime.bigint() - started) / 1e9);
+      httpDuration.observe({ method: req.method, route: routeOf(req, res.statusCode, mount), status: String(res.statusCode) }, Number(process.hrtime.bigint() - started) / 1e9);
     });
     next();
   };
