@@ -8,6 +8,8 @@ import { JournalEntry } from '../../src/modules/ledger/models';
 import { Refund } from '../../src/modules/billing/models';
 import { CashCollection, Payment } from '../../src/modules/payments/models';
 import { modules } from '../../src/modules';
+import { Payplan } from '../../src/modules/catalogue/models';
+import { MAX_CREDIT_DAYS_AHEAD } from '../../src/modules/devices/credit.service';
 import { parseProviderTime } from '../../src/modules/mobile-money/providers';
 import { HttpProblem, problems } from '../../src/platform/http/problem';
 import type { RouteSpec } from '../../src/platform/http/route';
@@ -160,6 +162,18 @@ describe('malformed input', () => {
       const big = await openAccount(market, { price: '20000000.00', downPayment: '1000.00' });
       const res = await send('post', '/payments', paymentBody(big.id, { amount: MAX_PAYMENT_AMOUNT }));
       expect(res.status, JSON.stringify(res.body)).to.equal(201);
+    });
+
+    it('takes maximum payments on a payplan with a tiny daily rate: credit stops 100 years ahead, no 500', async () => {
+      const cheap = await openAccount(market, { price: '60000000.00', downPayment: '1000.00' });
+      await Payplan.update({ dailyRate: '0.01' }, { where: { id: cheap.payplanId } });
+      for (let i = 0; i < 2; i++) {
+        const res = await send('post', '/payments', paymentBody(cheap.id, { amount: MAX_PAYMENT_AMOUNT }));
+        expect(res.status, JSON.stringify(res.body)).to.equal(201);
+      }
+      const expiry = (await Account.findByPk(cheap.id))!.creditExpiresAt!;
+      expect(expiry.getTime()).to.be.at.most(Date.now() + (MAX_CREDIT_DAYS_AHEAD + 1) * 86_400_000);
+      expect(expiry.getTime()).to.be.greaterThan(Date.now() + (MAX_CREDIT_DAYS_AHEAD - 2) * 86_400_000);
     });
   });
 

@@ -37,6 +37,18 @@ export interface CreditEffects extends Effects {
   tokenErrors?: { deviceId: number; code: string; message: string }[];
 }
 
+/**
+ * Credit never runs more than this many days ahead: with a tiny daily rate a large payment would
+ * buy millions of days, an expiry no DATETIME holds (a 500). Days beyond it are not granted.
+ */
+export const MAX_CREDIT_DAYS_AHEAD = 36_500;
+
+/** Days a payment may still add to the account's credit under MAX_CREDIT_DAYS_AHEAD. */
+function creditRoom(account: Account, now: Date): number {
+  const base = Math.max(now.getTime(), account.creditExpiresAt?.getTime() ?? 0);
+  return Math.max(0, Math.floor((now.getTime() + MAX_CREDIT_DAYS_AHEAD * DAY_MS - base) / DAY_MS));
+}
+
 /** Whole days from now until `expiry`, rounded up (a started day counts); 0 when expired. */
 export function remainingDays(expiry: Date | null, now: Date): number {
   if (!expiry) return 0;
@@ -153,7 +165,7 @@ export class CreditService {
     if (account.status === 'closed' && !paidOff) return this.effects(0, account.creditExpiresAt ?? null, [], errors);
 
     const { owed, deviceIds } = await this.owedDaysAndDevices(account, t);
-    const days = Math.max(0, owed);
+    const days = Math.min(Math.max(0, owed), creditRoom(account, now));
     const expiry = await this.moveCredit(account, days, 'payment', payment, payment.createdBy ?? null, now, t);
     const base = { source: 'payment' as const, accountId: account.id, paymentId: payment.id, requestedBy: payment.createdBy ?? null };
     const minted = await this.mintForDevices(
