@@ -3,6 +3,7 @@
 // (src/platform/db reads connectionOptions from here), so both always agree.
 'use strict';
 const path = require('node:path');
+const { Transaction } = require('sequelize');
 
 const ROOT = path.resolve(__dirname, '..');
 const DEFAULT_SQLITE_PATH = path.join(ROOT, 'data', 'amt.sqlite');
@@ -53,7 +54,7 @@ function connectionOptions(env = process.env) {
     storage: env.SQLITE_PATH || DEFAULT_SQLITE_PATH,
     // One writer at a time (src/platform/db/sqlite.ts): a transaction takes SQLite's write lock at
     // BEGIN, rather than failing with SQLITE_BUSY when it first writes after reading.
-    transactionType: 'IMMEDIATE',
+    transactionType: Transaction.TYPES.IMMEDIATE,
     pool: { max: 1, min: 0, idle: 10000 },
   };
 }
