@@ -12,6 +12,7 @@ import { calendarOfRegion } from '../organisation/business-date';
 import { nextNumber } from '../organisation/number-sequences';
 import type { Actor } from '../payments/maker-checker';
 import { Payment, PaymentReversal } from '../payments/models';
+import { lockAccount } from '../payments/settlement';
 import { AccountInvoice, InvoiceLine, Writeoff, type InvoiceLineType } from './models';
 
 export function invoiceView(i: AccountInvoice) {
@@ -107,6 +108,9 @@ export class InvoiceService {
     }
     try {
       const id = await withTransaction(this.sequelize, async (t) => {
+        // The account lock first: the lines and both balances are then read with no payment of
+        // this account committing in between, so the statement agrees with itself.
+        await lockAccount(accountId, t);
         const lines = await this.lines(accountId, periodStart, periodEnd, t);
         const total = lines.reduce((s, l) => s.plus(l.amount), new Decimal(0));
         const [opening, closing] = await Promise.all([this.receivable(accountId, periodStart, 'before', t), this.receivable(accountId, periodEnd, 'through', t)]);
