@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import passport from 'passport';
@@ -10,8 +11,10 @@ import { withTransaction } from '../../src/platform/db/transaction';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../../src/platform/db/unavailable';
 import { createHttpApp } from '../../src/platform/http/app';
 import type { RouteSpec } from '../../src/platform/http/route';
+import { BullQueue } from '../../src/platform/queue/bull';
+import { InProcessQueue } from '../../src/platform/queue/in-process';
 import { FaultProxy } from '../support/fault-proxy';
-import { TEST_DATABASE_URL, testEnv } from '../support/env';
+import { TEST_DATABASE_URL, TEST_REDIS_URL, testEnv } from '../support/env';
 
 /**
  * Issue 12, defect 4: the database being down, hung or overloaded is an outage (503 + Retry-After,
@@ -240,6 +243,32 @@ describe('database unavailable: classification and the 503 answer', function () 
     expect(err).to.be.instanceOf(ConfigError);
     expect((err as ConfigError).variables).to.have.members(['DB_QUERY_TIMEOUT_MS', 'DB_POOL_ACQUIRE_MS']);
   });
+
+  for (const kind of ['bull', 'in-process'] as const) {
+    it(`${kind === 'bull' ? 'a Bull' : 'an in-process'} job failing on a database outage is logged at warn naming the database, not at error`, async () => {
+      const s = sequelizeFor(DEAD_MYSQL, { max: 1, acquire: 2000 });
+      const lines: Array<{ level: number; msg: string; [k: string]: unknown }> = [];
+      const logger = pino({ level: 'debug' }, new Writable({ write: (chunk, _enc, cb) => (lines.push(JSON.parse(String(chunk))), cb()) }));
+      const queue = kind === 'bull' ? new BullQueue(TEST_REDIS_URL, `amt-test-${randomUUID().slice(0, 8)}`, logger) : new InProcessQueue(logger);
+      try {
+        let ran = 0;
+        queue.register({ name: 'reads-the-database', attempts: 1, handler: async () => void (ran++, await select1(s)) });
+        await queue.startWorkers();
+        await queue.enqueue('reads-the-database', {});
+        await eventually(async () => {
+          if (!lines.some((l) => l.msg === 'job failed: database unavailable')) throw new Error('not yet');
+        });
+        expect(ran).to.equal(1);
+        const failed = lines.find((l) => l.msg === 'job failed: database unavailable')!;
+        expect(failed.level).to.equal(40);
+        expect(failed.dependency).to.equal('database');
+        expect(lines.filter((l) => l.level >= 50).map((l) => l.msg)).to.deep.equal([]);
+      } finally {
+        await queue.close();
+        await s.close();
+      }
+    });
+  }
 
   it('bad SQL, a duplicate key and a Redis-style ECONNREFUSED are not database outages', async () => {
     const s = sequelizeFor(TEST_DATABASE_URL, { max: 1, acquire: 2000 });

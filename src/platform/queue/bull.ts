@@ -3,6 +3,7 @@ import IORedis, { type RedisOptions } from 'ioredis';
 import type { Logger } from '../logging/logger';
 import { repeatsOf, type EnqueueOptions, type JobDefinition, type JobQueue, type RepeatSpec } from './types';
 import { redisUnavailable, withinBound } from './unavailable';
+import { databaseFailureKind, isDatabaseUnavailable } from '../db/unavailable';
 
 /** Redis options Bull needs on its blocking and subscriber connections. */
 export const BULL_REDIS_OPTIONS: RedisOptions = { maxRetriesPerRequest: null, enableReadyCheck: false };
@@ -115,7 +116,12 @@ export class BullQueue implements JobQueue {
         const logger = this.logger.child({ job: def.name, jobId: job.id, attempt: job.attemptsMade + 1 });
         return def.handler(job.data, { jobId: String(job.id), attempt: job.attemptsMade + 1, logger });
       });
-      q.on('failed', (job, err) => this.logger.error({ job: def.name, jobId: job.id, err }, 'job failed'));
+      q.on('failed', (job, err) =>
+        // A database outage is retried like any failure, but it is the outage, not a fault of the job.
+        isDatabaseUnavailable(err)
+          ? this.logger.warn({ job: def.name, jobId: job.id, dependency: 'database', failure: databaseFailureKind(err) }, 'job failed: database unavailable')
+          : this.logger.error({ job: def.name, jobId: job.id, err }, 'job failed'),
+      );
     }
     // At start every schedule is added again: that also restores a next run Bull lost on its own.
     await this.registerSchedules({ addPresent: true });

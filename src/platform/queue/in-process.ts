@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import cronParser from 'cron-parser';
 import type { Logger } from '../logging/logger';
 import { repeatsOf, type EnqueueOptions, type JobDefinition, type JobQueue } from './types';
+import { databaseFailureKind, isDatabaseUnavailable } from '../db/unavailable';
 
 /** Demo-mode runner: the same handlers, in this process, with retries and cron schedules. */
 export class InProcessQueue implements JobQueue {
@@ -52,7 +53,8 @@ export class InProcessQueue implements JobQueue {
         await def.handler(data, { jobId, attempt, logger });
         return;
       } catch (err) {
-        logger.error({ err }, 'job failed');
+        if (isDatabaseUnavailable(err)) logger.warn({ dependency: 'database', failure: databaseFailureKind(err) }, 'job failed: database unavailable');
+        else logger.error({ err }, 'job failed');
         if (attempt === attempts || this.closing) {
           this.countsOf(def.name).failed++;
           return;
