@@ -9,7 +9,7 @@ import { SyncOutbox } from '../../src/modules/integrations/models';
 import { Notification } from '../../src/modules/notifications/models';
 import { JobRun } from '../../src/modules/operations/models';
 import { Country } from '../../src/modules/organisation/models';
-import { testApp } from '../support/app';
+import { closeTestRuntime, testApp } from '../support/app';
 import { TEST_DATABASE_URL, TEST_REDIS_URL, testEnv } from '../support/env';
 import { FaultProxy } from '../support/fault-proxy';
 
@@ -59,8 +59,11 @@ describe('GET /metrics (Prometheus)', function () {
     app = createApp(runtime);
   });
 
+  // A runtime binds every model to its own Sequelize (initModels), so after one of our own the
+  // shared test runtime is closed too and made again, on its own connection, by the next file.
   after(async () => {
     await runtime?.close();
+    await closeTestRuntime();
   });
 
   it('is off (404) unless METRICS_TOKEN is set', async () => {
@@ -187,6 +190,7 @@ describe('GET /metrics (Prometheus)', function () {
       await db.heal();
       await redis.heal();
       await faulty.close();
+      await closeTestRuntime();
       await db.stop();
       await redis.stop();
     }

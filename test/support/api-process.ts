@@ -65,13 +65,20 @@ export async function holdAccountLock(sequelize: Sequelize, accountId: number): 
   return { transaction, threadId: Number(id) };
 }
 
-/** Open transactions on this database other than `exceptThreadId`'s, and how many wait for a lock. */
+/**
+ * Open transactions on this database other than `exceptThreadId`'s, and how many statements wait
+ * (a lock wait, as far as these tests go). A waiting statement is read from PROCESSLIST: MariaDB
+ * lists a transaction blocked on its first lock nowhere in INNODB_TRX (c64accd), so `open` alone
+ * would miss it; `waiting` counts any other connection's statement in this database running for
+ * more than 100 ms.
+ */
 export async function otherTransactions(sequelize: Sequelize, exceptThreadId: number): Promise<{ open: number; waiting: number }> {
   const [row] = await sequelize.query<{ open: number; waiting: number }>(
-    `SELECT COUNT(*) AS open, COALESCE(SUM(t.trx_state = 'LOCK WAIT'), 0) AS waiting
-       FROM information_schema.INNODB_TRX t JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
-      WHERE p.DB = DATABASE() AND t.trx_mysql_thread_id <> ? AND t.trx_mysql_thread_id <> CONNECTION_ID()`,
-    { replacements: [exceptThreadId], type: QueryTypes.SELECT },
+    `SELECT (SELECT COUNT(*) FROM information_schema.INNODB_TRX t JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
+              WHERE p.DB = DATABASE() AND t.trx_mysql_thread_id NOT IN (?, CONNECTION_ID())) AS open,
+            (SELECT COUNT(*) FROM information_schema.PROCESSLIST p
+              WHERE p.DB = DATABASE() AND p.COMMAND IN ('Query', 'Execute') AND p.ID NOT IN (?, CONNECTION_ID()) AND p.TIME_MS > 100) AS waiting`,
+    { replacements: [exceptThreadId, exceptThreadId], type: QueryTypes.SELECT },
   );
   return { open: Number(row!.open), waiting: Number(row!.waiting) };
 }
