@@ -30,6 +30,7 @@
 import { createCipheriv } from 'node:crypto';
 import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import { addMonths, localDate, type CalendarDate } from '../../src/platform/dates';
+import { dialect } from '../../src/platform/db/dialect';
 import { parBucket } from '../../src/modules/accounts/arrears';
 import type { InstallmentStatus } from '../../src/modules/accounts/models';
 import { buildSchedule, type Frequency } from '../../src/modules/accounts/schedule';
@@ -1084,7 +1085,7 @@ export async function generateVolume(sequelize: Sequelize, options: VolumeOption
   const writers = Math.max(1, options.writers ?? 2);
   const months = options.months ?? 18;
   if (!Number.isInteger(options.accounts) || options.accounts < 1) throw new Error('accounts must be a positive integer');
-  const mysql = ['mysql', 'mariadb'].includes(sequelize.getDialect());
+  const mysql = dialect(sequelize).mysql;
 
   const [country] = await sequelize.query<{ id: number; code: string; currency: string; phoneCode: string; timezone: string; businessDate: unknown }>(
     'SELECT id, code, currency, phoneCode, timezone, businessDate FROM countries WHERE code = ?',
@@ -1168,7 +1169,7 @@ export async function generateVolume(sequelize: Sequelize, options: VolumeOption
  */
 export async function checkVolumeConsistency(sequelize: Sequelize, accountIds?: [number, number]): Promise<string[]> {
   const range = accountIds ? { lo: accountIds[0], hi: accountIds[1] } : { lo: 0, hi: Number.MAX_SAFE_INTEGER };
-  const floor = (x: string) => (['mysql', 'mariadb'].includes(sequelize.getDialect()) ? `FLOOR(${x})` : `CAST(${x} AS INTEGER)`);
+  const floor = (x: string) => (dialect(sequelize).mysql ? `FLOOR(${x})` : `CAST(${x} AS INTEGER)`);
   const checks: [string, string][] = [
     [
       'accounts whose credit days for payments are not floor(total paid / dailyRate)',
@@ -1232,7 +1233,7 @@ export async function checkVolumeConsistency(sequelize: Sequelize, accountIds?: 
  */
 export async function checkForeignKeys(sequelize: Sequelize, idRanges: Record<string, [number, number]>): Promise<string[]> {
   const problems: string[] = [];
-  if (sequelize.getDialect() === 'sqlite') {
+  if (dialect(sequelize).sqlite) {
     const rows = await sequelize.query<{ table: string; parent: string }>('PRAGMA foreign_key_check', { type: QueryTypes.SELECT });
     for (const r of rows) problems.push(`${r.table}: a row points at a missing ${r.parent} row`);
     return problems;

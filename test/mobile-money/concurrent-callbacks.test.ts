@@ -4,7 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { QueryTypes, Transaction } from 'sequelize';
 import { Account, AccountDevice, InstallmentSchedule } from '../../src/modules/accounts/models';
 import { MobileMoneyTransaction, Payment } from '../../src/modules/payments/models';
-import { createSequelize, isMysql } from '../../src/platform/db/sequelize';
+import { dialect } from '../../src/platform/db/dialect';
+import { createSequelize } from '../../src/platform/db/sequelize';
 import { Decimal } from '../../src/platform/money';
 import { loginAs, testRuntime } from '../support/app';
 import { expectAccountBooks } from '../support/books';
@@ -41,7 +42,7 @@ describe('mobile money: different confirmations racing on one account', () => {
 
   it('every connection of the app\'s pool runs at READ COMMITTED', async () => {
     const { sequelize } = await testRuntime();
-    expect(isMysql(sequelize), 'the suite runs on MariaDB').to.equal(true);
+    expect(dialect(sequelize).mysql, 'the suite runs on MariaDB').to.equal(true);
     // Several transactions at once hold several pooled connections; each reports its own session level.
     const levels = await Promise.all(
       Array.from({ length: 6 }, () =>

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Op, UniqueConstraintError, type Transaction, type WhereOptions } from 'sequelize';
-import { isMysql } from '../../platform/db/sequelize';
+import { dialect } from '../../platform/db/dialect';
 import { sqlOf } from '../../platform/db/sql';
 import type { ClaimResult, IdempotencyClaim, IdempotencyStore } from '../../platform/http/idempotency';
 import { HttpProblem, problems } from '../../platform/http/problem';
@@ -35,7 +35,7 @@ export function leaseLost(): HttpProblem {
  * with stored values hold whatever the process's zone.
  */
 function sqlInstant(d: Date): Date | string {
-  return isMysql(IdempotencyKey.sequelize!) ? d : `${d.toISOString().replace('T', ' ').replace('Z', '')} +00:00`;
+  return dialect(IdempotencyKey.sequelize!).mysql ? d : `${d.toISOString().replace('T', ' ').replace('Z', '')} +00:00`;
 }
 
 class Claim implements IdempotencyClaim {

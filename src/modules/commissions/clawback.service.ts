@@ -1,5 +1,6 @@
 import { Op, QueryTypes, type Transaction } from 'sequelize';
 import { addDays, type CalendarDate } from '../../platform/dates';
+import { dialect } from '../../platform/db/dialect';
 import { CommissionClawback, CommissionEntry } from './models';
 
 /** How far back a late nightly run still finds write-offs it missed (the step is idempotent). */
@@ -79,10 +80,7 @@ export async function runClawbacks(countryId: number, businessDate: CalendarDate
   // Retired rules still govern the entries they accrued: the longest window of any rule.
   const maxWindow = Math.max(0, Number(longest ?? 0));
   if (maxWindow === 0) return { clawedBack: 0, cancelled: 0 };
-  const daysBetween =
-    sequelize.getDialect() === 'sqlite'
-      ? 'CAST(julianday(h.businessDate) - julianday(a.activationDate) AS INTEGER)'
-      : 'DATEDIFF(h.businessDate, a.activationDate)';
+  const daysBetween = dialect(sequelize).daysBetween('a.activationDate', 'h.businessDate');
   const found = await sequelize.query<{ id: number; accountId: number; employeeId: number; amount: string; status: string; days: number; window: number }>(
     `SELECT e.id, e.accountId, e.employeeId, e.amount, e.status, MIN(${daysBetween}) AS days, r.clawbackWithinDays AS \`window\`
        FROM accounts a

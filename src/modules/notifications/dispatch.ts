@@ -1,5 +1,6 @@
 import { Op, QueryTypes, type Sequelize } from 'sequelize';
 import type { SmsConfig } from '../../platform/config';
+import { dialect } from '../../platform/db/dialect';
 import { withTransaction } from '../../platform/db/transaction';
 import type { Logger } from '../../platform/logging/logger';
 import { Notification } from './models';
@@ -118,22 +119,21 @@ export class NotificationDispatcher {
     // DATETIME columns hold UTC (Sequelize's timezone); a Date in raw replacements would be written
     // in the process's local time, so the instant goes in as a UTC string.
     const now = new Date().toISOString().slice(0, 19).replace('T', ' ');
-    const idFilter = filter.ids ? ` AND id IN (${filter.ids.map((id) => Number(id)).join(',')})` : '';
+    const idFilter = filter.ids ? ' AND id IN (?)' : '';
     let ids: number[];
-    const dialect = this.sequelize.getDialect();
-    if (dialect === 'mysql' || dialect === 'mariadb') {
+    if (dialect(this.sequelize).mysql) {
       ids = await withTransaction(this.sequelize, async (t) => {
         const found = await this.sequelize.query<{ id: number }>(
           `SELECT id FROM notifications WHERE status = 'pending' AND channel = 'sms' AND sendAfter <= ?${idFilter}
            ORDER BY sendAfter, id LIMIT ? FOR UPDATE SKIP LOCKED`,
-          { replacements: [now, this.o.batchSize], type: QueryTypes.SELECT, transaction: t },
+          { replacements: filter.ids ? [now, filter.ids.map(Number), this.o.batchSize] : [now, this.o.batchSize], type: QueryTypes.SELECT, transaction: t },
         );
         const claimed = found.map((r) => Number(r.id));
         if (claimed.length) {
           // By primary key only: a condition on status could make MariaDB walk the (status, sendAfter)
           // index and wait on rows that payments are inserting, the lock order that deadlocked.
-          await this.sequelize.query(`UPDATE notifications SET status = 'sending', updatedAt = ? WHERE id IN (${claimed.join(',')})`, {
-            replacements: [now],
+          await this.sequelize.query(`UPDATE notifications SET status = 'sending', updatedAt = ? WHERE id IN (?)`, {
+            replacements: [now, claimed],
             transaction: t,
           });
         }

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import cronParser from 'cron-parser';
 import { QueryTypes } from 'sequelize';
 import type { AppContext } from '../../platform/context';
-import { isMysql } from '../../platform/db/sequelize';
+import { dialect } from '../../platform/db/dialect';
 import { localDate, type CalendarDate } from '../../platform/dates';
 import type { JobDefinition, RepeatSpec } from '../../platform/queue';
 import { addCounts, CloseDayService, dateOnly, type CloseDayOptions, type CloseTarget, type PartitionRange, type StepCounts } from './close-day.service';
@@ -254,7 +254,7 @@ export async function closeDayInline(
     addCounts(counts, r.counts);
     errors.push(...r.errors);
   };
-  const concurrency = isMysql(ctx.sequelize) ? (options.concurrency ?? ctx.config.nightlyClose.concurrency) : 1;
+  const concurrency = dialect(ctx.sequelize).mysql ? (options.concurrency ?? ctx.config.nightlyClose.concurrency) : 1;
   const waiting = [...ranges];
   const lanes = await Promise.allSettled(
     Array.from({ length: Math.min(concurrency, waiting.length) }, async () => {

@@ -1,10 +1,11 @@
 import { QueryTypes, Transaction, type Sequelize } from 'sequelize';
 import { addDays, isCalendarDate, localDate, type CalendarDate } from '../../platform/dates';
+import { dialect } from '../../platform/db/dialect';
 import { withTransaction } from '../../platform/db/transaction';
 import { problems } from '../../platform/http/problem';
 import type { Logger } from '../../platform/logging/logger';
 import { snapshotPortfolio } from '../reporting/snapshots.service';
-import { affectedRows, closeStatements, dialectOf } from './close-day.sql';
+import { affectedRows, closeStatements } from './close-day.sql';
 import { countryCloseSteps } from './close-steps';
 import type { JobRunError } from './models';
 import { sendReminders, type ReminderWriter } from './reminders';
@@ -109,7 +110,7 @@ export class CloseDayService {
     if (date !== undefined && !isCalendarDate(date)) throw problems.validation([{ field: 'date', message: 'date must be YYYY-MM-DD' }]);
     const { target, reRun } = await withTransaction(this.sequelize, async (t) => {
       const [c] = await this.sequelize.query<{ id: number; code: string; currency: string; timezone: string; businessDate: string | null }>(
-        `SELECT id, code, currency, timezone, businessDate FROM countries WHERE id = :countryId ${dialectOf(this.sequelize).forUpdate}`,
+        `SELECT id, code, currency, timezone, businessDate FROM countries WHERE id = :countryId${dialect(this.sequelize).forUpdate}`,
         { replacements: { countryId }, type: QueryTypes.SELECT, transaction: t },
       );
       if (!c) throw problems.notFound('country');
@@ -195,8 +196,8 @@ export class CloseDayService {
     const started = Date.now();
     let overdueFlagged = 0;
     if (target.regionIds.length === 0) return { overdueFlagged, flagMs: 0 };
-    const dialect = dialectOf(this.sequelize);
-    const { flagOverdue } = closeStatements(dialect);
+    const d = dialect(this.sequelize);
+    const { flagOverdue } = closeStatements(d);
     for (;;) {
       const flagged = await withTransaction(
         this.sequelize,
@@ -208,11 +209,11 @@ export class CloseDayService {
               transaction: t,
             }),
           ),
-        { isolationLevel: dialect.mysql ? Transaction.ISOLATION_LEVELS.READ_COMMITTED : undefined },
+        { isolationLevel: d.mysql ? Transaction.ISOLATION_LEVELS.READ_COMMITTED : undefined },
       );
       overdueFlagged += flagged;
       // A batch may flag fewer than it picked (paid in between), so only an empty one ends it.
-      if (!dialect.mysql || flagged === 0) break;
+      if (!d.mysql || flagged === 0) break;
     }
     return { overdueFlagged, flagMs: Date.now() - started };
   }
@@ -227,8 +228,8 @@ export class CloseDayService {
     const counts: StepCounts = { chunks: 0, accounts: 0, suspended: 0 };
     if (target.regionIds.length === 0) return { counts, errors: [] };
     addCounts(counts, await this.flagOverdue(target, range));
-    const dialect = dialectOf(this.sequelize);
-    const sql = closeStatements(dialect);
+    const d = dialect(this.sequelize);
+    const sql = closeStatements(d);
     const base = { regions: target.regionIds, bd: target.businessDate };
     let started = Date.now();
     for (let lo = range.fromId; lo <= range.toId; lo += this.chunkSize) {
@@ -249,7 +250,7 @@ export class CloseDayService {
         // Read committed: the settle's read of the instalment index takes no locks, so chunks of
         // other partitions running at the same time never wait on each other (their accounts are
         // locked and no writer changes their instalments without that lock).
-        { isolationLevel: dialect.mysql ? Transaction.ISOLATION_LEVELS.READ_COMMITTED : undefined },
+        { isolationLevel: d.mysql ? Transaction.ISOLATION_LEVELS.READ_COMMITTED : undefined },
       );
       addCounts(counts, chunk);
       await this.options.onChunk?.({ range, lo, hi, counts: chunk });

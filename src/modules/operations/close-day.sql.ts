@@ -1,5 +1,4 @@
-import type { Sequelize } from 'sequelize';
-import { isMysql } from '../../platform/db/sequelize';
+import type { Dialect } from '../../platform/db/dialect';
 
 /**
  * The set-based statements of the nightly close, written once for MySQL/MariaDB and SQLite (demo).
@@ -19,26 +18,6 @@ import { isMysql } from '../../platform/db/sequelize';
  * The guard is what makes a re-run (Bull is at-least-once) change nothing: the settle statement
  * sets lastNightlyBusinessDate = :bd in the chunk's transaction.
  */
-export interface Dialect {
-  mysql: boolean;
-  /** Whole days from a to b (b later: positive). */
-  daysBetween(a: string, b: string): string;
-  concat(...parts: string[]): string;
-  forUpdate: string;
-}
-
-export function dialectOf(sequelize: Sequelize): Dialect {
-  if (isMysql(sequelize)) {
-    return { mysql: true, daysBetween: (a, b) => `DATEDIFF(${b}, ${a})`, concat: (...p) => `CONCAT(${p.join(', ')})`, forUpdate: 'FOR UPDATE' };
-  }
-  return {
-    mysql: false,
-    daysBetween: (a, b) => `CAST(julianday(${b}) - julianday(${a}) AS INTEGER)`,
-    concat: (...p) => p.join(' || '),
-    forUpdate: '',
-  };
-}
-
 /** Rows the overdue flag changes per statement (MySQL; SQLite, the demo, does it in one). */
 export const FLAG_BATCH = 20_000;
 
@@ -81,7 +60,7 @@ export function closeStatements(d: Dialect) {
      * Locks the chunk's waiting accounts first (the account row is always a money path's first
      * lock) and tells which were active: the ones step (c) may suspend.
      */
-    lock: `SELECT id, status FROM accounts WHERE ${CHUNK_ACCOUNTS} ORDER BY id ${d.forUpdate}`,
+    lock: `SELECT id, status FROM accounts WHERE ${CHUNK_ACCOUNTS} ORDER BY id${d.forUpdate}`,
 
     /**
      * (a) Due before the business date and not fully paid: overdue. Once per partition (id range

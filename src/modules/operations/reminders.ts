@@ -6,7 +6,7 @@ import { Notification, type NotificationTemplate } from '../notifications/models
 import { findTemplate, NotificationError, renderTemplate, type EnqueueNotificationInput } from '../notifications/outbox';
 import type { JobRunError } from './models';
 import { affectedRows, UNPAID_PAST_DUE } from './close-day.sql';
-import { isMysql } from '../../platform/db/sequelize';
+import { dialect } from '../../platform/db/dialect';
 
 /**
  * Step (e) of the nightly close: customer reminders for business date N, through the
@@ -101,8 +101,7 @@ export function bulkOutboxWriter(): ReminderWriter {
         `(${value(r.customerId)},${value(r.accountId)},${value(r.employeeId)},${value(r.channel)},${value(r.recipient)},${value(r.templateCode)},` +
         `${value(r.subject)},${value(r.body)},${value(r.status)},${date(r.sendAfter)},${value(r.dedupeKey)},${r.attempts},${date(r.createdAt)},${date(r.updatedAt)})`,
     );
-    const ignore = isMysql(sequelize) ? 'INSERT IGNORE INTO' : 'INSERT OR IGNORE INTO';
-    const sql = `${ignore} notifications (${OUTBOX_COLUMNS.join(', ')}) VALUES ${tuples.join(',')}`;
+    const sql = `${dialect(sequelize).insertIgnore} notifications (${OUTBOX_COLUMNS.join(', ')}) VALUES ${tuples.join(',')}`;
     out.created = affectedRows(await sequelize.query(sql, { type: QueryTypes.INSERT, transaction: t }));
     out.existing = rows.length - out.created;
     return out;

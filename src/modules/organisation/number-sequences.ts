@@ -1,6 +1,6 @@
 import type { Transaction } from 'sequelize';
 import { sqlOf } from '../../platform/db/sql';
-import { isMysql } from '../../platform/db/sequelize';
+import { dialect } from '../../platform/db/dialect';
 import { NumberSequence } from './reference.models';
 
 /** Defaults for sequences created on first use; operators may change prefix and padding. */
@@ -18,7 +18,7 @@ const DEFAULTS: Record<string, { prefix: string; padding: number }> = {
  */
 export async function nextNumber(name: string, transaction: Transaction): Promise<string> {
   const sequelize = NumberSequence.sequelize!;
-  if (isMysql(sequelize)) {
+  if (dialect(sequelize).mysql) {
     // One round trip: the UPDATE locks the row and hands back the value it took as insertId.
     const header = await sqlOf(sequelize).write(transaction, 'UPDATE numberSequences SET nextValue = LAST_INSERT_ID(nextValue) + 1, updatedAt = NOW() WHERE name = ?', [name]);
     if (header.affectedRows === 1) return format(name, header.insertId, transaction);

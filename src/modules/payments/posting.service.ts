@@ -1,5 +1,6 @@
 import type { CreationAttributes, Sequelize, Transaction } from 'sequelize';
 import { inRegionScope, type RegionScope } from '../../platform/auth/principal';
+import { dialect } from '../../platform/db/dialect';
 import { placeholders, sqlOf, type Sql } from '../../platform/db/sql';
 import { withTransaction } from '../../platform/db/transaction';
 import { problems } from '../../platform/http/problem';
@@ -105,7 +106,7 @@ export class PaymentPostingService {
       const [row] = await this.sql.rows<Record<string, unknown> & { businessDateNow: string | null }>(
         t,
         `SELECT a.*, (SELECT c.businessDate FROM companyRegions r JOIN countries c ON c.id = r.countryId WHERE r.id = a.regionId) AS businessDateNow
-           FROM accounts a WHERE a.id = ?${this.sql.forUpdate}`,
+           FROM accounts a WHERE a.id = ?${dialect(this.sequelize).forUpdate}`,
         [input.accountId],
       );
       if (!row || (input.scope && !inRegionScope(input.scope, Number(row.regionId)))) throw problems.notFound('account');

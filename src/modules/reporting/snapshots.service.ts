@@ -1,6 +1,6 @@
 import { Op, QueryTypes, type Sequelize } from 'sequelize';
 import { addDays, type CalendarDate } from '../../platform/dates';
-import { dialectOf } from '../operations/close-day.sql';
+import { dialect } from '../../platform/db/dialect';
 import { withTransaction } from '../../platform/db/transaction';
 import { Decimal, toMoneyString } from '../../platform/money';
 import { ReportSnapshot } from './models';
@@ -115,7 +115,7 @@ async function regionFigures(sequelize: Sequelize, target: SnapshotTarget): Prom
   const parColumns = PAR_THRESHOLDS.map((n) => `SUM(CASE WHEN daysPastDue > ${n} THEN balance ELSE 0 END) AS par${n}`).join(', ');
   // Every account of the country is read: in id order (one pass over the table) rather than
   // through the (regionId, status) index, which would fetch each row on its own (3x slower).
-  const wholeTable = dialectOf(sequelize).mysql ? 'IGNORE INDEX (accounts_region_status)' : '';
+  const wholeTable = dialect(sequelize).mysql ? 'IGNORE INDEX (accounts_region_status)' : '';
   const accounts = await sequelize.query<Record<string, string | number | null>>(
     `SELECT regionId, status, COUNT(*) AS n, SUM(balance) AS balance, ${parColumns}
        FROM accounts ${wholeTable} WHERE regionId IN (:regions) GROUP BY regionId, status`,
@@ -240,7 +240,7 @@ export async function snapshotPortfolio(sequelize: Sequelize, target: SnapshotTa
     { regionId: null, values: valuesOf(total, target.closedDate) },
   ];
   return withTransaction(sequelize, async (t) => {
-    await sequelize.query(`SELECT id FROM countries WHERE id = :id ${dialectOf(sequelize).forUpdate}`, {
+    await sequelize.query(`SELECT id FROM countries WHERE id = :id${dialect(sequelize).forUpdate}`, {
       replacements: { id: target.countryId },
       type: QueryTypes.SELECT,
       transaction: t,

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Sequelize, type Options } from 'sequelize';
 import type { AppConfig } from '../config';
+import { dialect } from './dialect';
 import { serialiseSqliteWrites } from './sqlite';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -96,16 +97,11 @@ export function createSequelize(
   const merged: Options = { ...options, ...extra };
   const sequelize = url ? new Sequelize(url, merged) : new Sequelize(merged);
   if (merged.dialect === 'sqlite' && merged.storage !== ':memory:') serialiseSqliteWrites(sequelize);
-  if (isMysql(sequelize)) {
+  if (dialect(sequelize).mysql) {
     sequelize.addHook('afterConnect', (connection) => {
       boundStatements(connection, queryTimeoutMs);
       return setIsolation(connection);
     });
   }
   return sequelize;
-}
-
-export function isMysql(sequelize: Sequelize): boolean {
-  const d = sequelize.getDialect();
-  return d === 'mysql' || d === 'mariadb';
 }

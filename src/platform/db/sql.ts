@@ -1,5 +1,5 @@
 import { DataTypes, QueryTypes, type Model, type ModelStatic, type Sequelize, type Transaction } from 'sequelize';
-import { isMysql } from './sequelize';
+import { dialect } from './dialect';
 
 /**
  * Plain SQL on a transaction's own connection, for the hot money paths (payment posting): one
@@ -41,7 +41,7 @@ function runOnConnection<T>(sequelize: Sequelize, conn: Mysql2Connection, sql: s
 export class Sql {
   private readonly mysql: boolean;
   constructor(private readonly sequelize: Sequelize) {
-    this.mysql = isMysql(sequelize);
+    this.mysql = dialect(sequelize).mysql;
   }
 
   /** Rows of a SELECT, as plain objects. */
@@ -83,11 +83,6 @@ export class Sql {
       }
     }
     return out as T;
-  }
-
-  /** `FOR UPDATE` where the dialect has row locks (SQLite serialises writers instead). */
-  get forUpdate(): string {
-    return this.mysql ? ' FOR UPDATE' : '';
   }
 }
 

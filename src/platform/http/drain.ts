@@ -2,7 +2,7 @@ import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'n
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Sequelize, Transaction } from 'sequelize';
 import type { Logger } from '../logging/logger';
-import { isMysql } from '../db/sequelize';
+import { dialect } from '../db/dialect';
 import type { IdempotencyClaim } from './idempotency';
 import { HttpProblem } from './problem';
 
@@ -185,7 +185,7 @@ export class RequestDrain {
    */
   private async rollBackOpenTransactions(): Promise<void> {
     const open = this.openTransactions();
-    if (open.length === 0 || !isMysql(this.sequelize)) return;
+    if (open.length === 0 || !dialect(this.sequelize).mysql) return;
     const threadIds = open
       .map((t) => (t as unknown as { connection?: { threadId?: number } }).connection?.threadId)
       .filter((id): id is number => typeof id === 'number');

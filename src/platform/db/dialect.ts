@@ -1,0 +1,47 @@
+import type { Sequelize } from 'sequelize';
+
+/**
+ * The one place that knows which SQL dialect a Sequelize instance speaks: MySQL/MariaDB (every real
+ * deployment and the tests) or SQLite (the demo). SQL that differs between them takes its fragments
+ * from here; values are never part of a fragment, they are always bound.
+ */
+export interface Dialect {
+  /** MySQL or MariaDB: row locks, READ COMMITTED, mysql2 connections. */
+  readonly mysql: boolean;
+  /** SQLite (the demo): one writer at a time, no row locks. */
+  readonly sqlite: boolean;
+  /** ' FOR UPDATE' where the dialect has row locks, '' on SQLite (it serialises writers instead). */
+  readonly forUpdate: string;
+  /** The statement head of an INSERT that skips rows a unique key already holds. */
+  readonly insertIgnore: string;
+  /** Whole days from date a to date b (b later: positive); a and b are SQL expressions. */
+  daysBetween(a: string, b: string): string;
+  /** String concatenation of SQL expressions. */
+  concat(...parts: string[]): string;
+}
+
+const MYSQL: Dialect = Object.freeze({
+  mysql: true,
+  sqlite: false,
+  forUpdate: ' FOR UPDATE',
+  insertIgnore: 'INSERT IGNORE INTO',
+  daysBetween: (a: string, b: string) => `DATEDIFF(${b}, ${a})`,
+  concat: (...p: string[]) => `CONCAT(${p.join(', ')})`,
+});
+
+const SQLITE: Dialect = Object.freeze({
+  mysql: false,
+  sqlite: true,
+  forUpdate: '',
+  insertIgnore: 'INSERT OR IGNORE INTO',
+  daysBetween: (a: string, b: string) => `CAST(julianday(${b}) - julianday(${a}) AS INTEGER)`,
+  concat: (...p: string[]) => p.join(' || '),
+});
+
+/** The dialect of `sequelize`. Only the two dialects the app is built for are accepted. */
+export function dialect(sequelize: Sequelize): Dialect {
+  const name = sequelize.getDialect();
+  if (name === 'mysql' || name === 'mariadb') return MYSQL;
+  if (name === 'sqlite') return SQLITE;
+  throw new Error(`unsupported SQL dialect ${name}`);
+}
