@@ -12,6 +12,7 @@ import type { ApiRequest, RouteSpec } from './route';
 import type { IdempotencyStore } from './idempotency';
 import type { ClientAuthenticator } from './client-auth';
 import { mountRoutes } from './router';
+import { runInRequest } from './request-context';
 import { rememberMount, type Metrics } from '../metrics';
 
 export interface ReadinessCheck {
@@ -82,6 +83,12 @@ export function createHttpApp(opts: HttpAppOptions): Express {
   app.use(express.json({ limit: opts.config.bodyLimit, type: ['application/json', 'application/*+json'], verify: keepRaw }));
   // CSV uploads (routes that declare consumes: ['text/csv']) arrive as a string body.
   app.use(express.text({ limit: opts.config.bodyLimit, type: ['text/csv'], verify: keepRaw }));
+  // Audit rows read the caller's IP, user agent and request id from here (audit.record). After the
+  // body parsers: their stream callbacks would run outside the store.
+  app.use((req, _res, next) => {
+    const ua = req.get('user-agent');
+    runInRequest({ ip: req.ip ?? null, userAgent: ua === undefined ? null : ua, requestId: typeof req.id === 'string' ? req.id : req.id === undefined ? null : String(req.id) }, next);
+  });
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

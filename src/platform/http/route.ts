@@ -1,7 +1,9 @@
 import type { Request, Response } from 'express';
 import type Joi from 'joi';
+import type { Actor, EmployeeActor } from '../auth/actor';
 import type { Principal } from '../auth/principal';
 import type { IdempotencyClaim } from './idempotency';
+import { problems } from './problem';
 
 /**
  * How a route says who may call it. Every route must say one of these; a route that says none
@@ -45,6 +47,8 @@ export interface ValidatedInput<P = any, Q = any, B = any, H = any> {
 export interface ApiRequest<P = any, Q = any, B = any, H = any> extends Request {
   valid: ValidatedInput<P, Q, B, H>;
   principal?: Principal;
+  /** Set by the router on every authenticated route (employee or API client): who acts. */
+  actor?: Actor;
   /** Set on `{ client }` routes: the verified API client. */
   client?: ClientPrincipal;
   /** The request body exactly as received (captured by the body parsers; signatures are over it). */
@@ -84,6 +88,16 @@ export interface RouteSpec<P = any, Q = any, B = any, H = any> {
   consumes?: string[];
   /** Return the response, or write to `res` yourself (streams, CSV) and return nothing. */
   handler: (req: ApiRequest<P, Q, B, H>, res: Response) => Promise<ApiResult | void> | ApiResult | void;
+}
+
+/**
+ * The calling employee of a `{ permission }` or `{ authenticated }` route (the router has set
+ * `req.actor`). Anything else is a route declared wrongly for its handler: a 401, never a guess.
+ */
+export function employeeOf(req: Pick<ApiRequest, 'actor'>): EmployeeActor {
+  const actor = req.actor;
+  if (actor?.kind !== 'employee') throw problems.unauthenticated('An employee bearer access token is required.');
+  return actor;
 }
 
 /** Identity helper that gives a route spec its types at the definition site. */

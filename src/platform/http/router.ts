@@ -2,6 +2,8 @@ import { isUtf8 } from 'node:buffer';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type passport from 'passport';
 import type { Logger } from '../logging/logger';
+import { clientActor, employeeActor } from '../auth/actor';
+import type { Principal } from '../auth/principal';
 import { describeAccess, type ApiRequest, type ApiResult, type RouteSpec } from './route';
 import { HttpProblem, problems } from './problem';
 import { requestHash, type IdempotencyStore } from './idempotency';
@@ -138,7 +140,9 @@ export function authenticate(pp: passport.PassportStatic): express.RequestHandle
         const expired = info?.message === 'jwt expired';
         return next(problems.unauthenticated(expired ? 'The access token has expired.' : 'A valid bearer access token is required.'));
       }
-      (req as ApiRequest).principal = user as ApiRequest['principal'];
+      const r = req as ApiRequest;
+      r.principal = user as Principal;
+      r.actor = employeeActor(r.principal);
       next();
     })(req, res, next);
   };
@@ -149,7 +153,9 @@ export function authenticateClient(clients: ClientAuthenticator, scope: string):
   return (req: Request, _res: Response, next: NextFunction) => {
     clients.verify(req, scope).then(
       (client) => {
-        (req as ApiRequest).client = client;
+        const r = req as ApiRequest;
+        r.client = client;
+        r.actor = clientActor(client);
         next();
       },
       (err: unknown) => next(err),
