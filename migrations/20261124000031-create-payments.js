@@ -3,9 +3,8 @@
 // (unmatched payments), reversals, agents' cash collections and remittances, receipts. Then the
 // foreign keys that earlier tables (creditDayEntries, deviceTokens) could not yet declare.
 'use strict';
-const { QueryTypes } = require('sequelize');
 const { id, timestamps, money, fk, enumOf } = require('./lib/columns');
-const { dialectOf, createGuard, dropGuard, createFourEyes, dropFourEyes, keepingSqliteIndexes } = require('./lib/guards');
+const { createGuard, dropGuard, createFourEyes, dropFourEyes, keepingSqliteIndexes } = require('./lib/guards');
 
 // Columns of earlier tables that point at payments; their FKs are declared here, once payments exists.
 const LATE_FKS = [

@@ -44,7 +44,7 @@ function checkClientInput(input: Pick<NewApiClient, 'scopes' | 'allowedIps'>): s
   try {
     allowList(ips);
   } catch (err) {
-    throw new Error(`--allowed-ips: ${(err as Error).message}`);
+    throw new Error(`--allowed-ips: ${(err as Error).message}`, { cause: err });
   }
   return ips;
 }

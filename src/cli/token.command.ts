@@ -71,7 +71,7 @@ export function tokenCommands(program: Command): void {
           restrictedDigitSet: opts.restrictedDigits === true,
         });
       } catch (err) {
-        if (err instanceof OpenPaygoInputError) throw new Error(`${OPTION_OF[err.field]}: ${err.message}`);
+        if (err instanceof OpenPaygoInputError) throw new Error(`${OPTION_OF[err.field]}: ${err.message}`, { cause: err });
         throw err;
       }
       if (opts.json === true) {

@@ -13,7 +13,7 @@ import type { RouteSpec } from '../../src/platform/http/route';
 import { lintOpenApi } from '../../scripts/openapi';
 import { api, loginAs, testRuntime } from '../support/app';
 import { createMarket, openAccount, type Market } from '../support/lending';
-import { createDeviceModel, registerDevice } from '../devices/support';
+import { createDeviceModel } from '../devices/support';
 
 type Operation = {
   operationId?: string;

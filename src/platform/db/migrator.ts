@@ -42,7 +42,7 @@ async function runPending(sequelize: Sequelize, dir: string, table: string, logg
   const ran: string[] = [];
   for (const file of listSteps(dir)) {
     if (done.has(file)) continue;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a migration or seeder is a CommonJS file found at run time (sequelize-cli's format)
     const step = require(path.join(dir, file)) as Step;
     logger?.info({ step: file }, `applying ${path.basename(dir)}/${file}`);
     await step.up(sequelize.getQueryInterface(), Sequelize);

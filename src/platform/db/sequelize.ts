@@ -5,7 +5,7 @@ import type { AppConfig } from '../config';
 import { dialect } from './dialect';
 import { serialiseSqliteWrites } from './sqlite';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- config/database.cjs is CommonJS, shared with sequelize-cli
 const { connectionOptions } = require('../../../config/database.cjs') as {
   connectionOptions(env: NodeJS.ProcessEnv): Options & { url?: string };
 };

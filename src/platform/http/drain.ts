@@ -86,9 +86,8 @@ export class RequestDrain {
   private trackTransactions(): void {
     const original = this.sequelize.transaction.bind(this.sequelize) as unknown as TransactionFn;
     const open = this.transactions;
-    const drain = this;
-    (this.sequelize as unknown as { transaction: TransactionFn }).transaction = function (...args: unknown[]) {
-      if (drain.aborting) return Promise.reject(shuttingDown());
+    (this.sequelize as unknown as { transaction: TransactionFn }).transaction = (...args: unknown[]) => {
+      if (this.aborting) return Promise.reject(shuttingDown());
       const [first, second] = args;
       const work = typeof first === 'function' ? first : typeof second === 'function' ? second : undefined;
       const options = typeof first === 'function' ? {} : (first ?? {});

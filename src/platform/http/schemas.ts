@@ -64,6 +64,7 @@ export const paymentAmountField = () =>
 const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** A NUL byte, or half of a UTF-16 surrogate pair (cannot be stored as UTF-8). */
+// eslint-disable-next-line no-control-regex -- matching the NUL control character is the point
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 export interface UnsafeInput {
