@@ -1,4 +1,5 @@
 import { Op } from 'sequelize';
+import { employeeActor } from '../platform/auth/actor';
 import type { Principal } from '../platform/auth/principal';
 import { regionScope } from '../platform/auth/principal';
 import type { AppContext } from '../platform/context';
@@ -12,7 +13,7 @@ import { AccountService } from '../modules/accounts/account.service';
 import { Account, InstallmentSchedule } from '../modules/accounts/models';
 import { assertCashBelowLimit } from '../modules/cash/cash-limit';
 import { Payplan, Product, ProductPayplanPricing, ProductType, type PayplanFrequency } from '../modules/catalogue/models';
-import { CustomerService, type CustomerActor } from '../modules/customers/customer.service';
+import { CustomerService } from '../modules/customers/customer.service';
 import { Customer, type Gender } from '../modules/customers/models';
 import { FiscalPeriod } from '../modules/ledger/models';
 import { closeDayInline } from '../modules/operations/close-day.jobs';
@@ -179,7 +180,7 @@ export async function loadDemoPortfolio(ctx: Pick<AppContext, 'config' | 'sequel
   const principals = createPrincipalLoader();
   const principal = async (code: string) => (await principals(staff.find((e) => e.employeeCode === code)!.id))!;
   const [agent, supervisor, backOffice] = await Promise.all(['DEMO-AGENT', 'DEMO-SUPERVISOR', 'DEMO-BACKOFFICE'].map(principal));
-  const actor = (p: Principal): CustomerActor => ({ employeeId: p.employeeId, scope: regionScope(p), kyc: p.permissions.has('customers:kyc') });
+  const actor = (p: Principal) => employeeActor(p);
 
   const today = localDate(now, ke.timezone);
   const first = addDays(today, -DAYS);

@@ -26,7 +26,8 @@ const USER_AGENT_MAX = 1000;
  * the HTTP request the call runs in (request-context.ts); outside a request (jobs, CLI) they are null.
  */
 export const audit = {
-  async record(t: Transaction, event: AuditEvent): Promise<void> {
+  /** `t` null only where the change itself is written outside a transaction (the row then commits on its own). */
+  async record(t: Transaction | null, event: AuditEvent): Promise<void> {
     const request = currentRequest();
     await SystemLog.create(
       {
@@ -40,7 +41,7 @@ export const audit = {
         userAgent: request?.userAgent?.slice(0, USER_AGENT_MAX) ?? null,
         requestId: request?.requestId?.slice(0, REQUEST_ID_MAX) ?? null,
       },
-      { transaction: t },
+      { transaction: t ?? undefined },
     );
   },
 };

@@ -1,22 +1,19 @@
 import { Op, UniqueConstraintError, type Sequelize, type WhereOptions } from 'sequelize';
-import { inRegionScope, type RegionScope } from '../../platform/auth/principal';
+import type { EmployeeActor } from '../../platform/auth/actor';
+import { inRegionScope } from '../../platform/auth/principal';
 import type { DataCrypto } from '../../platform/crypto';
 import { withTransaction } from '../../platform/db/transaction';
 import { decodeIdCursor, type Paged, pageOf } from '../../platform/http/pagination';
 import { problems } from '../../platform/http/problem';
-import { SystemLog } from '../audit/models';
+import { audit } from '../audit/audit';
 import { CompanyRegion } from '../organisation/models';
 import { BlacklistEntry, Customer, CustomerAddress, KycCheck, type Gender, type KycDecision, type KycStatus } from './models';
 
 /** The AES-GCM context national IDs are encrypted under: a ciphertext moved to another column fails to decrypt. */
 const NATIONAL_ID_CONTEXT = 'customers.nationalId';
 
-export interface CustomerActor {
-  employeeId: number;
-  scope: RegionScope;
-  /** customers:kyc: may see full national IDs and decide KYC. */
-  kyc: boolean;
-}
+/** customers:kyc: may see full national IDs and decide KYC. */
+const KYC_PERMISSION = 'customers:kyc';
 
 export interface OnboardInput {
   firstName: string;
@@ -57,7 +54,7 @@ export class CustomerService {
     private readonly crypto: DataCrypto,
   ) {}
 
-  view(c: Customer, actor: CustomerActor) {
+  view(c: Customer, actor: EmployeeActor) {
     return {
       id: c.id,
       firstName: c.firstName,
@@ -65,7 +62,7 @@ export class CustomerService {
       phone: c.phone,
       email: c.email,
       // The full number only for those who verify it; everyone else sees its last characters.
-      nationalId: c.nationalId ? (actor.kyc ? this.nationalIdOf(c) : masked(this.nationalIdOf(c))) : null,
+      nationalId: c.nationalId ? (actor.permissions.has(KYC_PERMISSION) ? this.nationalIdOf(c) : masked(this.nationalIdOf(c))) : null,
       dateOfBirth: c.dateOfBirth,
       gender: c.gender,
       kycStatus: c.kycStatus,
@@ -81,13 +78,13 @@ export class CustomerService {
     return this.crypto.decrypt(c.nationalId!, NATIONAL_ID_CONTEXT);
   }
 
-  private async visible(actor: CustomerActor, id: number): Promise<Customer> {
+  private async visible(actor: EmployeeActor, id: number): Promise<Customer> {
     const customer = await Customer.findByPk(id);
     if (!customer || !inRegionScope(actor.scope, customer.regionId)) throw problems.notFound('customer');
     return customer;
   }
 
-  async get(actor: CustomerActor, id: number): Promise<Customer> {
+  async get(actor: EmployeeActor, id: number): Promise<Customer> {
     return this.visible(actor, id);
   }
 
@@ -105,7 +102,7 @@ export class CustomerService {
     }
   }
 
-  async onboard(actor: CustomerActor, input: OnboardInput): Promise<Customer> {
+  async onboard(actor: EmployeeActor, input: OnboardInput): Promise<Customer> {
     // Another region's customer is not the caller's business (404); a region that does not exist is bad input.
     if (!inRegionScope(actor.scope, input.regionId)) throw problems.notFound('region');
     if (!(await CompanyRegion.findByPk(input.regionId, { attributes: ['id'] }))) {
@@ -139,10 +136,7 @@ export class CustomerService {
         );
         if (input.address) await CustomerAddress.create({ customerId: customer.id, isPrimary: true, ...input.address }, { transaction: t });
         // The audit row names what was set, never the national ID itself.
-        await SystemLog.create(
-          { userId: actor.employeeId, action: 'customer.onboard', entity: 'customers', entityId: customer.id, newValues: { regionId: customer.regionId, nationalId: nationalId ? 'set' : null } },
-          { transaction: t },
-        );
+        await audit.record(t, { actor, action: 'customer.onboard', entity: 'customers', entityId: customer.id, after: { regionId: customer.regionId, nationalId: nationalId ? 'set' : null } });
         return customer;
       });
     } catch (err) {
@@ -151,7 +145,7 @@ export class CustomerService {
     }
   }
 
-  async update(actor: CustomerActor, id: number, patch: CustomerPatch): Promise<Customer> {
+  async update(actor: EmployeeActor, id: number, patch: CustomerPatch): Promise<Customer> {
     const customer = await this.visible(actor, id);
     const nationalId = patch.nationalId ? normaliseNationalId(patch.nationalId) : undefined;
     const nationalIdHash = nationalId ? this.crypto.blindIndex(nationalId) : null;
@@ -166,10 +160,7 @@ export class CustomerService {
       return await withTransaction(this.sequelize, async (t) => {
         await customer.update(changes, { transaction: t });
         const fields = Object.keys(changes).filter((k) => k !== 'nationalIdHash');
-        await SystemLog.create(
-          { userId: actor.employeeId, action: 'customer.update', entity: 'customers', entityId: customer.id, newValues: { fields } },
-          { transaction: t },
-        );
+        await audit.record(t, { actor, action: 'customer.update', entity: 'customers', entityId: customer.id, after: { fields } });
         return customer;
       });
     } catch (err) {
@@ -179,7 +170,7 @@ export class CustomerService {
   }
 
   /** Back office verifies or rejects; whoever onboarded the customer may not (four eyes). */
-  async decideKyc(actor: CustomerActor, id: number, decision: KycDecision, reason?: string): Promise<{ customer: Customer; check: KycCheck }> {
+  async decideKyc(actor: EmployeeActor, id: number, decision: KycDecision, reason?: string): Promise<{ customer: Customer; check: KycCheck }> {
     const customer = await this.visible(actor, id);
     if (customer.agentId === actor.employeeId) {
       throw problems.forbidden('You onboarded this customer; another employee must decide the KYC (maker-checker).', 'four-eyes');
@@ -192,15 +183,12 @@ export class CustomerService {
       const check = await KycCheck.create({ customerId: customer.id, decision, reason: reason ?? null, checkedBy: actor.employeeId, checkedAt: new Date() }, { transaction: t });
       const before = customer.kycStatus;
       await customer.update({ kycStatus: decision }, { transaction: t });
-      await SystemLog.create(
-        { userId: actor.employeeId, action: 'customer.kyc', entity: 'customers', entityId: customer.id, oldValues: { kycStatus: before }, newValues: { kycStatus: decision, kycCheckId: check.id } },
-        { transaction: t },
-      );
+      await audit.record(t, { actor, action: 'customer.kyc', entity: 'customers', entityId: customer.id, before: { kycStatus: before }, after: { kycStatus: decision, kycCheckId: check.id } });
       return { customer, check };
     });
   }
 
-  async list(actor: CustomerActor, q: CustomerQuery): Promise<Paged<Customer>> {
+  async list(actor: EmployeeActor, q: CustomerQuery): Promise<Paged<Customer>> {
     const where: WhereOptions[] = [];
     if (!actor.scope.all) where.push({ regionId: { [Op.in]: [...actor.scope.regionIds] } });
     if (q.regionId) where.push({ regionId: q.regionId });

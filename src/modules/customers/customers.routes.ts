@@ -1,11 +1,10 @@
 import Joi from 'joi';
-import { regionScope } from '../../platform/auth/principal';
 import type { AppContext } from '../../platform/context';
 import { dataCrypto } from '../../platform/crypto';
 import { pagedResponseSchema, paginationQuery } from '../../platform/http/pagination';
-import { defineRoute, type ApiRequest, type RouteSpec } from '../../platform/http/route';
+import { defineRoute, employeeOf, type RouteSpec } from '../../platform/http/route';
 import { dateOnlyField, idField } from '../../platform/http/schemas';
-import { CustomerService, type CustomerActor, type CustomerPatch, type CustomerQuery, type OnboardInput } from './customer.service';
+import { CustomerService, type CustomerPatch, type CustomerQuery, type OnboardInput } from './customer.service';
 import { GENDERS, KYC_DECISIONS, KYC_STATUSES, type KycDecision } from './models';
 
 const id = idField();
@@ -31,11 +30,6 @@ const customerSchema = Joi.object({
   preferredLanguage: Joi.string(),
   createdAt: Joi.string(),
 });
-
-function actorOf(req: ApiRequest): CustomerActor {
-  const p = req.principal!;
-  return { employeeId: p.employeeId, scope: regionScope(p), kyc: p.permissions.has('customers:kyc') };
-}
 
 export function customerRoutes(ctx: AppContext): RouteSpec[] {
   const customers = new CustomerService(ctx.sequelize, dataCrypto(ctx.config.dataEncryptionKey));
@@ -77,7 +71,7 @@ export function customerRoutes(ctx: AppContext): RouteSpec[] {
         422: { description: 'Blacklisted phone or national ID' },
       },
       handler: async (req) => {
-        const actor = actorOf(req);
+        const actor = employeeOf(req);
         const customer = await customers.onboard(actor, req.valid.body);
         return { status: 201, body: customers.view(customer, actor), headers: { Location: `/api/v1/customers/${customer.id}` } };
       },
@@ -99,7 +93,7 @@ export function customerRoutes(ctx: AppContext): RouteSpec[] {
       }),
       responses: { 200: { description: 'A page of customers', schema: pagedResponseSchema(customerSchema) } },
       handler: async (req) => {
-        const actor = actorOf(req);
+        const actor = employeeOf(req);
         const page = await customers.list(actor, req.valid.query);
         return { body: { data: page.data.map((c) => customers.view(c, actor)), page: page.page } };
       },
@@ -113,7 +107,7 @@ export function customerRoutes(ctx: AppContext): RouteSpec[] {
       params: idParams,
       responses: { 200: { description: 'The customer', schema: customerSchema }, 404: { description: 'No such customer in the caller\'s regions' } },
       handler: async (req) => {
-        const actor = actorOf(req);
+        const actor = employeeOf(req);
         return { body: customers.view(await customers.get(actor, req.valid.params.id), actor) };
       },
     }),
@@ -137,7 +131,7 @@ export function customerRoutes(ctx: AppContext): RouteSpec[] {
       }).min(1),
       responses: { 200: { description: 'The customer', schema: customerSchema } },
       handler: async (req) => {
-        const actor = actorOf(req);
+        const actor = employeeOf(req);
         return { body: customers.view(await customers.update(actor, req.valid.params.id, req.valid.body), actor) };
       },
     }),
@@ -169,7 +163,7 @@ export function customerRoutes(ctx: AppContext): RouteSpec[] {
         422: { description: 'Verifying a customer without a national ID' },
       },
       handler: async (req) => {
-        const actor = actorOf(req);
+        const actor = employeeOf(req);
         const { customer, check } = await customers.decideKyc(actor, req.valid.params.id, req.valid.body.decision, req.valid.body.reason);
         return { body: { ...customers.view(customer, actor), kycCheck: { id: check.id, decision: check.decision, reason: check.reason, checkedBy: check.checkedBy, checkedAt: check.checkedAt.toISOString() } } };
       },

@@ -1,4 +1,5 @@
 import { Op, UniqueConstraintError, literal, type Sequelize, type Transaction, type WhereOptions } from 'sequelize';
+import type { ScopedActor } from '../../platform/auth/actor';
 import type { RegionScope } from '../../platform/auth/principal';
 import { inRegionScope } from '../../platform/auth/principal';
 import type { AppContext } from '../../platform/context';
@@ -10,7 +11,7 @@ import type { Logger } from '../../platform/logging/logger';
 import type { JobQueue } from '../../platform/queue';
 import { redisUnavailable } from '../../platform/queue/unavailable';
 import { Account, AccountDevice, CreditDayEntry } from '../accounts/models';
-import { SystemLog } from '../audit/models';
+import { audit } from '../audit/audit';
 import { Product } from '../catalogue/models';
 import { Customer } from '../customers/models';
 import { requestSend } from '../notifications/jobs';
@@ -25,13 +26,6 @@ import { DAY_MS, DeviceTokenError, wholeSeconds, encryptDeviceKey, lockDevice, m
 /** A resend of a token whose SMS was saved less than this long ago joins it (a retry, not a new request). */
 export const RESEND_JOIN_MS = 10 * 60_000;
 
-/** Who is acting, from the request. */
-export interface DeviceActor {
-  employeeId: number;
-  scope: RegionScope;
-  ipAddress?: string | null;
-  requestId?: string | null;
-}
 
 export interface RegisterDeviceInput {
   serialNumber: string;
@@ -145,7 +139,7 @@ export class DeviceService {
   }
 
   /** A device the caller may see, with its active link; 404 otherwise. */
-  private async visibleDevice(actor: DeviceActor, id: number): Promise<{ device: Device; link: ActiveLink | null }> {
+  private async visibleDevice(actor: ScopedActor, id: number): Promise<{ device: Device; link: ActiveLink | null }> {
     const device = await Device.scope('withSecret').findByPk(id);
     if (!device) throw problems.notFound('device');
     const link = (await this.activeLinks([id])).get(id) ?? null;
@@ -153,13 +147,13 @@ export class DeviceService {
     return { device, link };
   }
 
-  async get(actor: DeviceActor, id: number) {
+  async get(actor: ScopedActor, id: number) {
     const { device, link } = await this.visibleDevice(actor, id);
     const model = await DeviceModel.findByPk(device.deviceModelId);
     return deviceView(device, link, model);
   }
 
-  async list(actor: DeviceActor, q: DeviceListQuery): Promise<Paged<ReturnType<typeof deviceView>>> {
+  async list(actor: ScopedActor, q: DeviceListQuery): Promise<Paged<ReturnType<typeof deviceView>>> {
     const where: WhereOptions[] = [this.scopeWhere(actor.scope)];
     if (q.status) where.push({ status: q.status });
     if (q.serialNumber) where.push({ serialNumber: q.serialNumber });
@@ -171,7 +165,7 @@ export class DeviceService {
     return { data: page.data.map((d) => deviceView(d, links.get(d.id) ?? null)), page: page.page };
   }
 
-  async tokens(actor: DeviceActor, id: number, q: { limit: number; cursor?: string }): Promise<Paged<ReturnType<typeof tokenView>>> {
+  async tokens(actor: ScopedActor, id: number, q: { limit: number; cursor?: string }): Promise<Paged<ReturnType<typeof tokenView>>> {
     await this.visibleDevice(actor, id);
     const where: WhereOptions[] = [{ deviceId: id }];
     if (q.cursor) where.push({ tokenCount: { [Op.lt]: decodeIdCursor(q.cursor) } });
@@ -182,7 +176,7 @@ export class DeviceService {
 
   // --- registering ---------------------------------------------------------------------------
 
-  async register(actor: DeviceActor, input: RegisterDeviceInput) {
+  async register(actor: ScopedActor, input: RegisterDeviceInput) {
     const errors: FieldError[] = [];
     const [model, product, warehouse] = await Promise.all([
       DeviceModel.findByPk(input.deviceModelId),
@@ -234,7 +228,7 @@ export class DeviceService {
 
   // --- attaching to an account ---------------------------------------------------------------
 
-  async attach(actor: DeviceActor, accountId: number, input: { deviceId?: number; serialNumber?: string; installationDate?: string }) {
+  async attach(actor: ScopedActor, accountId: number, input: { deviceId?: number; serialNumber?: string; installationDate?: string }) {
     const head = await Account.findByPk(accountId, { attributes: ['id', 'regionId'] });
     if (!head || !inRegionScope(actor.scope, head.regionId)) throw problems.notFound('account');
     const found = input.deviceId
@@ -322,7 +316,7 @@ export class DeviceService {
    * and SET_TIME move the account's credit (creditDayEntries reason 'manual'), so the server's
    * view stays what the device will show; DISABLE_PAYG and COUNTER_SYNC do not.
    */
-  async mintManual(actor: DeviceActor, deviceId: number, input: { type: DeviceTokenType; value?: number; reason: string }) {
+  async mintManual(actor: ScopedActor, deviceId: number, input: { type: DeviceTokenType; value?: number; reason: string }) {
     const { link } = await this.visibleDevice(actor, deviceId);
     const minted = await withTransaction(this.sequelize, async (t) => {
       const account = link ? await Account.findByPk(link.accountId, { lock: t.LOCK.UPDATE, transaction: t }) : null;
@@ -379,7 +373,7 @@ export class DeviceService {
    * queue did not answer after the SMS was committed) never sends the customer the same token
    * twice, even when the queue came back and sent it before the retry.
    */
-  async resend(actor: DeviceActor, deviceId: number, reason: string) {
+  async resend(actor: ScopedActor, deviceId: number, reason: string) {
     const { device, link } = await this.visibleDevice(actor, deviceId);
     if (!link) throw problems.unprocessable('This device is not attached to an account: there is no customer to send its token to.', 'not-attached');
     const account = (await Account.findByPk(link.accountId, { attributes: ['id', 'accountNumber', 'customerId'] }))!;
@@ -431,10 +425,7 @@ export class DeviceService {
     return { notificationId: notification.id, status: notification.status, tokenId: last.id, tokenCount: last.tokenCount, recipient: notification.recipient };
   }
 
-  private async audit(actor: DeviceActor, action: string, deviceId: number, oldValues: Record<string, unknown> | null, newValues: Record<string, unknown>, t: Transaction) {
-    await SystemLog.create(
-      { userId: actor.employeeId, action, entity: 'devices', entityId: deviceId, oldValues, newValues, ipAddress: actor.ipAddress ?? null, requestId: actor.requestId ?? null },
-      { transaction: t },
-    );
+  private async audit(actor: ScopedActor, action: string, deviceId: number, before: Record<string, unknown> | null, after: Record<string, unknown>, t: Transaction) {
+    await audit.record(t, { actor, action, entity: 'devices', entityId: deviceId, before, after });
   }
 }

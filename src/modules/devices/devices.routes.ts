@@ -1,10 +1,9 @@
 import Joi from 'joi';
-import { regionScope } from '../../platform/auth/principal';
 import type { AppContext } from '../../platform/context';
 import { pagedResponseSchema, paginationQuery } from '../../platform/http/pagination';
-import { defineRoute, type ApiRequest, type RouteSpec } from '../../platform/http/route';
+import { defineRoute, employeeOf, type RouteSpec } from '../../platform/http/route';
 import { dateOnlyField, idField } from '../../platform/http/schemas';
-import { DeviceService, type DeviceActor, type DeviceListQuery, type RegisterDeviceInput } from './device.service';
+import { DeviceService, type DeviceListQuery, type RegisterDeviceInput } from './device.service';
 import { DEVICE_STATUSES, DEVICE_TOKEN_TYPES, type DeviceTokenType } from './models';
 import { MAX_EXTENDED_VALUE, MAX_STARTING_CODE } from './openpaygo/token';
 import { deviceAttachedSchema, deviceSchema, deviceTokenSchema, mintedTokensSchema, tokenResendSchema } from './devices.responses';
@@ -13,10 +12,6 @@ const id = idField();
 const idParams = Joi.object({ id: id.required() });
 const calendarDate = dateOnlyField();
 const reason = Joi.string().trim().min(3).max(500).required().description('Why: kept in the system log');
-
-function actor(req: ApiRequest): DeviceActor {
-  return { employeeId: req.principal!.employeeId, scope: regionScope(req.principal), ipAddress: req.ip ?? null, requestId: (req as { id?: unknown }).id ? String((req as { id?: unknown }).id) : null };
-}
 
 export function deviceRoutes(ctx: AppContext): RouteSpec[] {
   const devices = new DeviceService(ctx);
@@ -40,7 +35,7 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
       }),
       responses: { 201: { description: 'Registered', schema: deviceSchema }, 409: { description: 'Serial number taken' } },
       handler: async (req) => {
-        const device = await devices.register(actor(req), req.valid.body);
+        const device = await devices.register(employeeOf(req), req.valid.body);
         return { status: 201, body: device, headers: { Location: `/api/v1/devices/${device.id}` } };
       },
     }),
@@ -58,7 +53,7 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
         limit: paginationQuery.limit,
         cursor: paginationQuery.cursor,
       }),
-      handler: async (req) => ({ body: await devices.list(actor(req), req.valid.query) }),
+      handler: async (req) => ({ body: await devices.list(employeeOf(req), req.valid.query) }),
     }),
     defineRoute<{ id: number }>({
       method: 'get',
@@ -68,7 +63,7 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
       access: { permission: 'devices:read' },
       params: idParams,
       responses: { 200: { description: 'The device', schema: deviceSchema } },
-      handler: async (req) => ({ body: await devices.get(actor(req), req.valid.params.id) }),
+      handler: async (req) => ({ body: await devices.get(employeeOf(req), req.valid.params.id) }),
     }),
     defineRoute<{ id: number }, { limit: number; cursor?: string }>({
       method: 'get',
@@ -79,7 +74,7 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
       access: { permission: 'devices:read' },
       params: idParams,
       query: Joi.object({ limit: paginationQuery.limit, cursor: paginationQuery.cursor }),
-      handler: async (req) => ({ body: await devices.tokens(actor(req), req.valid.params.id, req.valid.query) }),
+      handler: async (req) => ({ body: await devices.tokens(employeeOf(req), req.valid.params.id, req.valid.query) }),
     }),
     defineRoute<{ id: number }, unknown, { type: DeviceTokenType; value?: number; reason: string }>({
       method: 'post',
@@ -101,7 +96,7 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
         reason,
       }),
       responses: { 201: { description: 'The token(s) minted', schema: mintedTokensSchema }, 404: { description: 'No such device in the caller\'s regions' }, 422: { description: 'The device takes no tokens' } },
-      handler: async (req) => ({ status: 201, body: await devices.mintManual(actor(req), req.valid.params.id, req.valid.body) }),
+      handler: async (req) => ({ status: 201, body: await devices.mintManual(employeeOf(req), req.valid.params.id, req.valid.body) }),
     }),
     defineRoute<{ id: number }, unknown, { reason: string }>({
       method: 'post',
@@ -112,7 +107,7 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
       params: idParams,
       body: Joi.object({ reason }),
       responses: { 202: { description: 'SMS queued', schema: tokenResendSchema }, 404: { description: 'No such device in the caller\'s regions' }, 422: { description: 'Not attached, no token yet, or no phone' } },
-      handler: async (req) => ({ status: 202, body: await devices.resend(actor(req), req.valid.params.id, req.valid.body.reason) }),
+      handler: async (req) => ({ status: 202, body: await devices.resend(employeeOf(req), req.valid.params.id, req.valid.body.reason) }),
     }),
     defineRoute<{ id: number }, unknown, { deviceId?: number; serialNumber?: string; installationDate?: string }>({
       method: 'post',
@@ -124,7 +119,7 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
       params: idParams,
       body: Joi.object({ deviceId: id, serialNumber: Joi.string().max(100), installationDate: calendarDate }).xor('deviceId', 'serialNumber'),
       responses: { 201: { description: 'Attached: the link, the device and its first token', schema: deviceAttachedSchema }, 409: { description: 'Device not available or in use; account finished' }, 422: { description: 'Device of another product' } },
-      handler: async (req) => ({ status: 201, body: await devices.attach(actor(req), req.valid.params.id, req.valid.body) }),
+      handler: async (req) => ({ status: 201, body: await devices.attach(employeeOf(req), req.valid.params.id, req.valid.body) }),
     }),
   ];
 }

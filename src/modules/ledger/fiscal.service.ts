@@ -3,7 +3,7 @@ import { withTransaction } from '../../platform/db/transaction';
 import { isCalendarDate } from '../../platform/dates';
 import { decodeCursor, type Paged, pageOf } from '../../platform/http/pagination';
 import { problems } from '../../platform/http/problem';
-import { SystemLog } from '../audit/models';
+import { audit } from '../audit/audit';
 import { forgetFiscalPeriods } from './journal.service';
 import { FiscalPeriod, type FiscalPeriodStatus } from './models';
 
@@ -72,17 +72,14 @@ export class FiscalService {
       if (period.status === to) throw problems.conflict(`The fiscal period ${period.name} is already ${to}.`, `fiscal-period-${to}`, { currentStatus: period.status });
       const before = { status: period.status, closedAt: period.closedAt, closedBy: period.closedBy };
       await period.update(to === 'closed' ? { status: 'closed', closedAt: new Date(), closedBy: by } : { status: 'open', closedAt: null, closedBy: null }, { transaction: t });
-      await SystemLog.create(
-        {
-          userId: by,
-          action: to === 'closed' ? 'fiscalPeriod.close' : 'fiscalPeriod.reopen',
-          entity: 'fiscalPeriods',
-          entityId: period.id,
-          oldValues: { ...before, closedAt: before.closedAt ? before.closedAt.toISOString() : null },
-          newValues: { status: period.status, closedBy: period.closedBy },
-        },
-        { transaction: t },
-      );
+      await audit.record(t, {
+        actor: { employeeId: by },
+        action: to === 'closed' ? 'fiscalPeriod.close' : 'fiscalPeriod.reopen',
+        entity: 'fiscalPeriods',
+        entityId: period.id,
+        before: { ...before, closedAt: before.closedAt ? before.closedAt.toISOString() : null },
+        after: { status: period.status, closedBy: period.closedBy },
+      });
       return period;
     });
     // Postings cache open periods briefly; the database trigger refuses a closed one regardless.

@@ -3,7 +3,7 @@ import { Op, type Sequelize } from 'sequelize';
 import { problems } from '../../platform/http/problem';
 import type { Logger } from '../../platform/logging/logger';
 import { Decimal, toMoneyString } from '../../platform/money';
-import { SystemLog } from '../audit/models';
+import { audit } from '../audit/audit';
 import { DataImport, type DataImportRowError } from '../integrations/models';
 import { MobileMoneyTransaction } from '../payments/models';
 import { MobileMoneyService } from './ingestion.service';
@@ -157,12 +157,12 @@ export class ReconciliationService {
       rowErrors: rowErrors.slice(0, 5000),
       finishedAt: new Date(),
     });
-    await SystemLog.create({
-      userId: options.uploadedBy,
+    await audit.record(null, {
+      actor: { employeeId: options.uploadedBy },
       action: 'mobile_money.reconcile',
       entity: 'dataImports',
       entityId: upload.id,
-      newValues: { provider: provider.code, reupload: report.reupload, ...report.summary },
+      after: { provider: provider.code, reupload: report.reupload, ...report.summary },
     });
     return report;
   }

@@ -1,9 +1,8 @@
 import Joi from 'joi';
 import { Op, type WhereOptions } from 'sequelize';
-import { regionScope } from '../../platform/auth/principal';
 import type { AppContext } from '../../platform/context';
 import { decodeIdCursor, encodeCursor, pagedResponseSchema, paginationQuery } from '../../platform/http/pagination';
-import { defineRoute, type ApiRequest, type RouteSpec } from '../../platform/http/route';
+import { defineRoute, employeeOf, type RouteSpec } from '../../platform/http/route';
 import { idField, instantField } from '../../platform/http/schemas';
 import { accountView } from '../accounts/account.service';
 import { MOBILE_MONEY_STATUSES, MobileMoneyTransaction, UNMATCHED_PAYMENT_STATUSES, type MobileMoneyStatus, type UnmatchedPaymentStatus } from '../payments/models';
@@ -11,7 +10,7 @@ import { paymentView } from '../payments/views';
 import { transactionView } from './ingestion.service';
 import { PROVIDER_CODES, providerOf, type ProviderCode } from './providers';
 import { ReconciliationService, REVIEW_MARK } from './reconciliation.service';
-import { UnmatchedService, unmatchedView, type Resolver } from './unmatched.service';
+import { UnmatchedService, unmatchedView } from './unmatched.service';
 import { mobileMoneyTransactionSchema, reconciliationReportSchema } from './mobile-money.responses';
 import { postedPaymentKeys } from '../payments/payments.responses';
 
@@ -37,8 +36,6 @@ const unmatchedSchema = Joi.object({
   resolutionNote: Joi.string().allow(null),
   createdAt: Joi.string(),
 });
-
-const resolverOf = (req: ApiRequest): Resolver => ({ employeeId: req.principal!.employeeId, scope: regionScope(req.principal) });
 
 export function staffRoutes(ctx: AppContext): RouteSpec[] {
   const unmatched = new UnmatchedService(ctx.sequelize);
@@ -89,7 +86,7 @@ export function staffRoutes(ctx: AppContext): RouteSpec[] {
         422: { description: 'Currency differs' },
       },
       handler: async (req) => {
-        const { unmatched: u, posted } = await unmatched.match(resolverOf(req), req.valid.params.id, req.valid.body.accountId, req.valid.body.note);
+        const { unmatched: u, posted } = await unmatched.match(employeeOf(req), req.valid.params.id, req.valid.body.accountId, req.valid.body.note);
         return {
           body: { ...unmatchedView(u), payment: paymentView(posted.payment), allocations: posted.allocations, account: accountView(posted.account), ...posted.effects },
         };
@@ -105,7 +102,7 @@ export function staffRoutes(ctx: AppContext): RouteSpec[] {
       params: idParams,
       body: Joi.object({ reason: Joi.string().trim().min(3).max(2000).required(), payoutReference: Joi.string().trim().max(100).required() }),
       responses: { 200: { description: 'Refunded', schema: unmatchedSchema }, ...resolved },
-      handler: async (req) => ({ body: unmatchedView(await unmatched.refund(resolverOf(req), req.valid.params.id, req.valid.body)) }),
+      handler: async (req) => ({ body: unmatchedView(await unmatched.refund(employeeOf(req), req.valid.params.id, req.valid.body)) }),
     }),
     defineRoute<{ provider: ProviderCode }, { from?: string; to?: string; country?: string; fileName?: string }, string>({
       method: 'post',

@@ -1,11 +1,12 @@
 import { Op, type Sequelize, type WhereOptions } from 'sequelize';
+import type { ScopedActor } from '../../platform/auth/actor';
 import { inRegionScope, type RegionScope } from '../../platform/auth/principal';
 import { withTransaction } from '../../platform/db/transaction';
 import { decodeIdCursor, type Paged, pageOf } from '../../platform/http/pagination';
 import { problems } from '../../platform/http/problem';
 import { Decimal } from '../../platform/money';
 import { Account } from '../accounts/models';
-import { SystemLog } from '../audit/models';
+import { audit } from '../audit/audit';
 import { LEDGER } from '../ledger/chart';
 import { postEntry } from '../ledger/journal.service';
 import { JournalEntry } from '../ledger/models';
@@ -14,11 +15,6 @@ import { MobileMoneyTransaction, UnmatchedPayment, type UnmatchedPaymentStatus }
 import { PaymentPostingService, type PostedPayment } from '../payments/posting.service';
 import { linkOnPosting, suspenseCalendar } from './ingestion.service';
 import { PROVIDERS, type ProviderCode } from './providers';
-
-export interface Resolver {
-  employeeId: number;
-  scope: RegionScope;
-}
 
 export function unmatchedView(u: UnmatchedPayment) {
   const t = u.mobileMoneyTransaction;
@@ -77,7 +73,7 @@ export class UnmatchedService {
   }
 
   /** Posts the money to `accountId` (in the resolver's regions): it leaves suspense. */
-  async match(by: Resolver, id: number, accountId: number, note?: string): Promise<{ unmatched: UnmatchedPayment; posted: PostedPayment }> {
+  async match(by: ScopedActor, id: number, accountId: number, note?: string): Promise<{ unmatched: UnmatchedPayment; posted: PostedPayment }> {
     const head = await Account.findByPk(accountId, { attributes: ['id', 'regionId'] });
     if (!head || !inRegionScope(by.scope, head.regionId)) throw problems.notFound('account');
     return withTransaction(this.sequelize, async (t) => {
@@ -114,17 +110,14 @@ export class UnmatchedService {
         { transaction: t },
       );
       if (mm.paymentId !== posted.payment.id) throw new Error(`mobile-money transaction ${mm.id} was not linked to payment ${posted.payment.id}`);
-      await SystemLog.create(
-        { userId: by.employeeId, action: 'unmatched_payment.match', entity: 'unmatchedPayments', entityId: u.id, oldValues: { status: 'open' }, newValues: { status: 'matched', accountId: account.id, paymentId: posted.payment.id } },
-        { transaction: t },
-      );
+      await audit.record(t, { actor: by, action: 'unmatched_payment.match', entity: 'unmatchedPayments', entityId: u.id, before: { status: 'open' }, after: { status: 'matched', accountId: account.id, paymentId: posted.payment.id } });
       u.mobileMoneyTransaction = mm;
       return { unmatched: u, posted };
     });
   }
 
   /** The money went back to the payer at the provider: Dr 2200 suspense / Cr 1100 clearing. */
-  async refund(by: Resolver, id: number, input: { reason: string; payoutReference: string }): Promise<UnmatchedPayment> {
+  async refund(by: ScopedActor, id: number, input: { reason: string; payoutReference: string }): Promise<UnmatchedPayment> {
     return withTransaction(this.sequelize, async (t) => {
       const u = await UnmatchedPayment.findByPk(id, { lock: t.LOCK.UPDATE, transaction: t });
       if (!u) throw problems.notFound('unmatched payment');
@@ -157,10 +150,7 @@ export class UnmatchedService {
         { transaction: t },
       );
       await mm.update({ status: 'refunded' }, { transaction: t });
-      await SystemLog.create(
-        { userId: by.employeeId, action: 'unmatched_payment.refund', entity: 'unmatchedPayments', entityId: u.id, oldValues: { status: 'open' }, newValues: { status: 'refunded', payoutReference: input.payoutReference } },
-        { transaction: t },
-      );
+      await audit.record(t, { actor: by, action: 'unmatched_payment.refund', entity: 'unmatchedPayments', entityId: u.id, before: { status: 'open' }, after: { status: 'refunded', payoutReference: input.payoutReference } });
       u.mobileMoneyTransaction = mm;
       return u;
     });

@@ -20,7 +20,7 @@ import { decodeCursor, encodeCursor, pagedResponseSchema, paginationQuery, type 
 import { problems, type FieldError } from '../../platform/http/problem';
 import type { ApiRequest, ApiResult, ResponseSpec, RouteSpec } from '../../platform/http/route';
 import { idField } from '../../platform/http/schemas';
-import { SystemLog } from '../audit/models';
+import { audit } from '../audit/audit';
 
 /**
  * One declarative mechanism for reference and master data: a resource is declared in a few lines
@@ -430,24 +430,17 @@ export function defineResource<M extends Model>(def: ResourceDefinition<M>): Rou
   const entity = model.tableName;
   const actionPrefix = model.name.charAt(0).toLowerCase() + model.name.slice(1);
   /** One systemLogs row per change, in the same transaction: who, what, old and new values. */
-  async function audit(req: ApiRequest, action: string, row: Row, changed: string[], ctx: WriteContext): Promise<void> {
+  async function recordChange(action: string, row: Row, changed: string[], ctx: WriteContext): Promise<void> {
     const visible = changed.filter((k) => !hidden.has(k) && k !== 'updatedAt' && k !== 'createdAt');
     const pick = (o: Record<string, unknown>) => Object.fromEntries(visible.map((k) => [k, o[k] ?? null]));
-    const requestId = (req as { id?: unknown }).id;
-    await SystemLog.create(
-      {
-        userId: ctx.principal.employeeId,
-        action: `${actionPrefix}.${action}`,
-        entity,
-        entityId: row.id,
-        oldValues: ctx.before ? pick(ctx.before) : null,
-        newValues: pick(row.get({ plain: true }) as Record<string, unknown>),
-        ipAddress: req.ip ?? null,
-        userAgent: req.get('user-agent') ?? null,
-        requestId: requestId === undefined ? null : String(requestId).slice(0, 64),
-      },
-      { transaction: ctx.transaction },
-    );
+    await audit.record(ctx.transaction, {
+      actor: ctx.principal,
+      action: `${actionPrefix}.${action}`,
+      entity,
+      entityId: row.id,
+      before: ctx.before ? pick(ctx.before) : null,
+      after: pick(row.get({ plain: true }) as Record<string, unknown>),
+    });
   }
 
   function listWhere(q: Record<string, any>): WhereOptions {
@@ -569,7 +562,7 @@ export function defineResource<M extends Model>(def: ResourceDefinition<M>): Rou
           const row = await model.create(values as never, { transaction });
           const changed = Object.keys(row.get({ plain: true }) as object);
           await def.afterWrite?.(row as unknown as M, changed, ctx);
-          await audit(req, 'create', row, changed, ctx);
+          await recordChange('create', row, changed, ctx);
           return row;
         });
         await created.reload();
@@ -610,7 +603,7 @@ export function defineResource<M extends Model>(def: ResourceDefinition<M>): Rou
           // version: true makes this UPDATE ... WHERE version = <read>; a lost race is a 412.
           await current.save({ transaction });
           await def.afterWrite?.(current as unknown as M, changed, ctx);
-          await audit(req, 'update', current, changed, ctx);
+          await recordChange('update', current, changed, ctx);
           return current;
         });
         await row.reload();
@@ -641,7 +634,7 @@ export function defineResource<M extends Model>(def: ResourceDefinition<M>): Rou
           } else {
             await current.destroy({ transaction });
           }
-          await audit(req, 'retire', current, hasIsActive ? ['isActive'] : ['deletedAt'], ctx);
+          await recordChange('retire', current, hasIsActive ? ['isActive'] : ['deletedAt'], ctx);
           return current;
         });
         await row.reload({ paranoid: false });

@@ -35,3 +35,6 @@ export function employeeActor(principal: Principal): EmployeeActor {
 export function clientActor(client: { id: number; scopes: ReadonlySet<string> }): ClientActor {
   return { kind: 'client', employeeId: null, clientId: client.id, scope: { all: false, regionIds: [] }, permissions: client.scopes };
 }
+
+/** What a service needs of an employee that only checks who acts and in which regions (an EmployeeActor is one). */
+export type ScopedActor = Pick<EmployeeActor, 'employeeId' | 'scope'>;
