@@ -52,7 +52,10 @@ function importsOf(file: string): string[] {
     .readFileSync(file, 'utf8')
     .replace(/\/\*[\s\S]*?\*\//g, '')
     .replace(/^\s*\/\/.*$/gm, '');
-  return [...text.matchAll(SPECIFIER)].map((m) => m[1] ?? m[2]).filter((s) => s.startsWith('.')).map((s) => path.resolve(path.dirname(file), s));
+  return [...text.matchAll(SPECIFIER)]
+    .map((m) => m[1] ?? m[2])
+    .filter((s) => s.startsWith('.'))
+    .map((s) => path.resolve(path.dirname(file), s));
 }
 
 /** The module (folder under src/modules) a path is in, or undefined. */
@@ -116,8 +119,24 @@ describe('module dependencies', () => {
       for (const [a, b] of edges) g.set(a, (g.get(a) ?? new Set()).add(b));
       return g;
     };
-    expect(findCycle(graph([['a', 'b'], ['b', 'c'], ['c', 'a']]))).to.deep.equal(['a', 'b', 'c', 'a']);
-    expect(findCycle(graph([['a', 'b'], ['b', 'c'], ['a', 'c']]))).to.equal(undefined);
+    expect(
+      findCycle(
+        graph([
+          ['a', 'b'],
+          ['b', 'c'],
+          ['c', 'a'],
+        ]),
+      ),
+    ).to.deep.equal(['a', 'b', 'c', 'a']);
+    expect(
+      findCycle(
+        graph([
+          ['a', 'b'],
+          ['b', 'c'],
+          ['a', 'c'],
+        ]),
+      ),
+    ).to.equal(undefined);
   });
 
   it('reads the imports of the modules (the graph is not empty)', () => {
