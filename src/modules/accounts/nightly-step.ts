@@ -1,16 +1,15 @@
 import { Op, type Transaction } from 'sequelize';
 import type { CalendarDate } from '../../platform/dates';
 import type { Payplan } from '../catalogue/models';
-import { accountDaysPastDue, parBucket } from './arrears';
-import { transition } from './lifecycle';
 import { Account, InstallmentSchedule } from './models';
+import { applyAccountState, nextAccountState } from './status';
 
 /**
  * The nightly close's work for one account, applied to a locked account whose last close is
  * older than the business date (a payment at 00:05 must see what the close would have done).
  * The set-based nightly job computes exactly the same: instalments due before the business date
- * and not fully paid become overdue; DPD and PAR bucket follow (0 and current while the account is
- * pending: carriesArrears); past the plan's limit, suspended.
+ * and not fully paid become overdue; then status.ts nextAccountState(..., 'close'): DPD and PAR
+ * bucket (0 and current while the account is pending: carriesArrears); past the plan's limit, suspended.
  */
 export async function catchUpNightly(
   account: Account,
@@ -25,14 +24,13 @@ export async function catchUpNightly(
   );
   const open = await InstallmentSchedule.findAll({
     where: { accountId: account.id, status: { [Op.in]: ['pending', 'partial', 'overdue'] } },
-    attributes: ['dueDate', 'amount', 'paidAmount', 'status'],
+    attributes: ['installmentNumber', 'dueDate', 'amount', 'paidAmount', 'status'],
     transaction,
   });
-  const dpd = accountDaysPastDue(account.status, open, businessDate);
-  account.daysPastDue = dpd;
-  account.parBucket = parBucket(dpd);
+  const next = nextAccountState(
+    { status: account.status, activationDate: account.activationDate ?? null, balance: account.balance, installments: open, daysUntilSuspension: payplan.daysUntilSuspension, businessDate },
+    'close',
+  );
   account.lastNightlyBusinessDate = businessDate;
-  if (account.status === 'active' && dpd > payplan.daysUntilSuspension) {
-    await transition(account, 'suspended', { reason: `DPD ${dpd} beyond the plan's ${payplan.daysUntilSuspension} days`, businessDate }, transaction);
-  }
+  await applyAccountState(account, next, { businessDate }, transaction);
 }

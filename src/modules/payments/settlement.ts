@@ -2,10 +2,10 @@ import { Op, type Transaction } from 'sequelize';
 import type { CalendarDate } from '../../platform/dates';
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
-import { carriesArrears, daysPastDue, installmentStatus, outstanding, parBucket } from '../accounts/arrears';
-import { transition } from '../accounts/lifecycle';
+import { installmentStatus, outstanding } from '../accounts/arrears';
 import { Account, AccountCharge, InstallmentSchedule, type AccountChargeStatus, type InstallmentStatus } from '../accounts/models';
 import { catchUpNightly } from '../accounts/nightly-step';
+import { applyAccountState, nextAccountState } from '../accounts/status';
 import type { Payplan } from '../catalogue/models';
 import { payplanTerms, type PayplanTerms } from '../catalogue/payplan-terms';
 import { calendarOfRegion, type CountryCalendar } from '../organisation/business-date';
@@ -130,10 +130,10 @@ export async function owedByItems(accountId: number, t: Transaction): Promise<De
 }
 
 /**
- * After the balance of a locked account moved (reversal, refund, charge, waiver): DPD and PAR
- * from arrears.ts, then the status that follows from them. A balance coming back re-opens a
- * closed account; a zero balance closes an active or suspended one; arrears beyond the plan's
- * limit suspend an active one, and cleared arrears re-activate a suspended one.
+ * After the balance of a locked account moved (reversal, refund, charge, waiver): DPD, PAR and
+ * the status that follows, by status.ts nextAccountState(..., 'balance'). A balance coming back
+ * re-opens a closed account; a zero balance closes an active or suspended one; arrears beyond the
+ * plan's limit suspend an active one, and cleared arrears re-activate a suspended one.
  */
 export async function settleAccount(
   account: Account,
@@ -147,30 +147,11 @@ export async function settleAccount(
     attributes: ['installmentNumber', 'dueDate', 'amount', 'paidAmount', 'status'],
     transaction: t,
   });
-  account.daysPastDue = daysPastDue(open, businessDate);
-  account.parBucket = parBucket(account.daysPastDue);
-  const owes = new Decimal(account.balance).greaterThan(0);
-  const tx = { by: ctx.by, businessDate };
-  // The down payment owed again (its payment was reversed or refunded): the account is not activated.
-  const downPaymentOwed = open.some((i) => i.installmentNumber === 0);
-  if (downPaymentOwed && (account.status === 'active' || account.status === 'suspended' || (account.status === 'closed' && owes))) {
-    await transition(account, 'pending', { ...tx, reason: `${ctx.reason}: the down payment is owed again` }, t);
-    account.activationDate = null;
-    account.closedAt = null;
-  }
-  if (account.status === 'closed' && owes) await transition(account, 'active', { ...tx, reason: `${ctx.reason}: a balance is owed again` }, t);
-  if ((account.status === 'active' || account.status === 'suspended') && !owes) {
-    await transition(account, 'closed', { ...tx, reason: `${ctx.reason}: nothing owed` }, t);
-  }
-  if (account.status === 'active' && account.daysPastDue > payplan.daysUntilSuspension) {
-    await transition(account, 'suspended', { ...tx, reason: `${ctx.reason}: DPD ${account.daysPastDue} beyond the plan's ${payplan.daysUntilSuspension} days` }, t);
-  }
-  if (account.status === 'suspended' && account.daysPastDue === 0) await transition(account, 'active', { ...tx, reason: `${ctx.reason}: arrears cleared` }, t);
-  // Back to (or still) pending: no loan yet, so no arrears (arrears.ts carriesArrears).
-  if (!carriesArrears(account.status)) {
-    account.daysPastDue = 0;
-    account.parBucket = parBucket(0);
-  }
+  const next = nextAccountState(
+    { status: account.status, activationDate: account.activationDate ?? null, balance: account.balance, installments: open, daysUntilSuspension: payplan.daysUntilSuspension, businessDate },
+    'balance',
+  );
+  await applyAccountState(account, next, { by: ctx.by, businessDate, reasonPrefix: ctx.reason }, t);
 }
 
 /** Locks an account row for a money change: always the first lock a money transaction takes. */
