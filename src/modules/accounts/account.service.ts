@@ -8,7 +8,7 @@ import { Decimal, toMoneyString } from '../../platform/money';
 import { Payplan, ProductPayplanPricing } from '../catalogue/models';
 import { accrue } from '../commissions/accrual.service';
 import { Customer } from '../customers/models';
-import { SyncOutbox } from '../integrations/models';
+import { integrations } from '../integrations/outbox';
 import { LEDGER } from '../ledger/chart';
 import { postEntry } from '../ledger/journal.service';
 import { JournalEntry, JournalLine, LedgerAccount } from '../ledger/models';
@@ -163,10 +163,7 @@ export class AccountService {
           t,
         );
       }
-      await SyncOutbox.create(
-        { aggregateType: 'account', aggregateId: account.id, eventType: 'account.opened', payload: { accountId: account.id, accountNumber: account.accountNumber }, target: 'salesforce', availableAt: new Date() },
-        { transaction: t },
-      );
+      await integrations.enqueue(t, { aggregate: 'account', id: account.id, event: 'account.opened', payload: { accountId: account.id, accountNumber: account.accountNumber } });
       return account;
     });
   }

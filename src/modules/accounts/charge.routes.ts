@@ -1,8 +1,7 @@
 import Joi from 'joi';
 import type { AppContext } from '../../platform/context';
-import { defineRoute, type RouteSpec } from '../../platform/http/route';
+import { defineRoute, employeeOf, type RouteSpec } from '../../platform/http/route';
 import { dateOnlyField, idField, paymentAmountField } from '../../platform/http/schemas';
-import { actorOf } from '../payments/maker-checker';
 import { accountView } from './account.service';
 import { accountSchema } from './accounts.routes';
 import { ChargeService, chargeView, type RaiseChargeInput } from './charge.service';
@@ -38,7 +37,7 @@ export function chargeRoutes(ctx: AppContext): RouteSpec[] {
       access: { permission: 'accounts:read' },
       params: Joi.object({ id: id.required() }),
       responses: { 200: { description: 'The charges, oldest first', schema: Joi.object({ data: Joi.array().items(chargeSchema) }) }, 404: { description: 'No such account in the caller\'s regions' } },
-      handler: async (req) => ({ body: { data: (await charges.list(actorOf(req), req.valid.params.id)).map(chargeView) } }),
+      handler: async (req) => ({ body: { data: (await charges.list(employeeOf(req), req.valid.params.id)).map(chargeView) } }),
     }),
     defineRoute<{ id: number }, unknown, RaiseChargeInput>({
       method: 'post',
@@ -64,7 +63,7 @@ export function chargeRoutes(ctx: AppContext): RouteSpec[] {
       },
       handler: async (req) => {
         const view = (r: { charge: Parameters<typeof chargeView>[0]; account: Parameters<typeof accountView>[0] }) => ({ charge: chargeView(r.charge), account: accountView(r.account) });
-        const result = await charges.raise(actorOf(req), req.valid.params.id, req.valid.body, {
+        const result = await charges.raise(employeeOf(req), req.valid.params.id, req.valid.body, {
           beforeCommit: (r, t) => req.idempotency!.complete(201, view(r), t),
         });
         return { status: 201, body: view(result), headers: { Location: `/api/v1/accounts/${req.valid.params.id}/charges` } };
@@ -85,7 +84,7 @@ export function chargeRoutes(ctx: AppContext): RouteSpec[] {
         409: { description: 'The charge is not open' },
       },
       handler: async (req) => {
-        const r = await charges.waive(actorOf(req), req.valid.params.id, req.valid.params.chargeId, req.valid.body?.reason);
+        const r = await charges.waive(employeeOf(req), req.valid.params.id, req.valid.params.chargeId, req.valid.body?.reason);
         return { body: { charge: chargeView(r.charge), account: accountView(r.account) } };
       },
     }),

@@ -4,10 +4,10 @@ import type { CalendarDate } from '../../platform/dates';
 import { withTransaction } from '../../platform/db/transaction';
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
-import { SyncOutbox } from '../integrations/models';
+import { integrations } from '../integrations/outbox';
 import { LEDGER } from '../ledger/chart';
 import { postEntry } from '../ledger/journal.service';
-import type { Actor } from '../payments/maker-checker';
+import type { ScopedActor } from '../../platform/auth/actor';
 import { lockAccount, preparedAccount, settleAccount } from '../payments/settlement';
 import { Account, AccountCharge, type AccountChargeType, type AccountStatus } from './models';
 
@@ -51,17 +51,17 @@ export interface ChargeHooks {
 export class ChargeService {
   constructor(private readonly sequelize: Sequelize) {}
 
-  private async visibleAccount(actor: Actor, accountId: number): Promise<void> {
+  private async visibleAccount(actor: ScopedActor, accountId: number): Promise<void> {
     const a = await Account.findByPk(accountId, { attributes: ['id', 'regionId'] });
     if (!a || !inRegionScope(actor.scope, a.regionId)) throw problems.notFound('account');
   }
 
-  async list(actor: Actor, accountId: number): Promise<AccountCharge[]> {
+  async list(actor: ScopedActor, accountId: number): Promise<AccountCharge[]> {
     await this.visibleAccount(actor, accountId);
     return AccountCharge.findAll({ where: { accountId }, order: [['id', 'ASC']] });
   }
 
-  async raise(actor: Actor, accountId: number, input: RaiseChargeInput, hooks: ChargeHooks = {}): Promise<{ charge: AccountCharge; account: Account }> {
+  async raise(actor: ScopedActor, accountId: number, input: RaiseChargeInput, hooks: ChargeHooks = {}): Promise<{ charge: AccountCharge; account: Account }> {
     const amount = new Decimal(input.amount);
     if (amount.lessThanOrEqualTo(0)) throw problems.validation([{ field: 'amount', in: 'body', message: 'amount must be positive' }]);
     await this.visibleAccount(actor, accountId);
@@ -104,24 +104,19 @@ export class ChargeService {
         },
         t,
       );
-      await SyncOutbox.create(
-        {
-          aggregateType: 'account',
-          aggregateId: accountId,
-          eventType: 'account.charge_raised',
-          payload: { accountId, chargeId: charge.id, chargeType: input.chargeType, amount: charge.amount, journalEntryId: entry.id, businessDate },
-          target: 'netsuite',
-          availableAt: new Date(),
-        },
-        { transaction: t },
-      );
+      await integrations.enqueue(t, {
+        aggregate: 'account',
+        id: accountId,
+        event: 'account.charge_raised',
+        payload: { accountId, chargeId: charge.id, chargeType: input.chargeType, amount: charge.amount, journalEntryId: entry.id, businessDate },
+      });
       const result = { charge, account };
       await hooks.beforeCommit?.(result, t);
       return result;
     });
   }
 
-  async waive(actor: Actor, accountId: number, chargeId: number, reason?: string): Promise<{ charge: AccountCharge; account: Account }> {
+  async waive(actor: ScopedActor, accountId: number, chargeId: number, reason?: string): Promise<{ charge: AccountCharge; account: Account }> {
     await this.visibleAccount(actor, accountId);
     return withTransaction(this.sequelize, async (t) => {
       const account = await lockAccount(accountId, t);
@@ -154,17 +149,12 @@ export class ChargeService {
         },
         t,
       );
-      await SyncOutbox.create(
-        {
-          aggregateType: 'account',
-          aggregateId: accountId,
-          eventType: 'account.charge_waived',
-          payload: { accountId, chargeId: charge.id, waived: toMoneyString(unpaid), journalEntryId: entry.id, businessDate, reason: reason ?? null },
-          target: 'netsuite',
-          availableAt: new Date(),
-        },
-        { transaction: t },
-      );
+      await integrations.enqueue(t, {
+        aggregate: 'account',
+        id: accountId,
+        event: 'account.charge_waived',
+        payload: { accountId, chargeId: charge.id, waived: toMoneyString(unpaid), journalEntryId: entry.id, businessDate, reason: reason ?? null },
+      });
       return { charge, account };
     });
   }

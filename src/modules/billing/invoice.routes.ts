@@ -1,9 +1,8 @@
 import Joi from 'joi';
 import type { AppContext } from '../../platform/context';
 import { paginationQuery, pagedResponseSchema } from '../../platform/http/pagination';
-import { defineRoute, type RouteSpec } from '../../platform/http/route';
+import { defineRoute, employeeOf, type RouteSpec } from '../../platform/http/route';
 import { idField } from '../../platform/http/schemas';
-import { actorOf } from '../payments/maker-checker';
 import { InvoiceService, invoiceView } from './invoice.service';
 import { INVOICE_LINE_TYPES, INVOICE_STATUSES } from './models';
 
@@ -62,7 +61,7 @@ export function invoiceRoutes(ctx: AppContext): RouteSpec[] {
         422: { description: 'The month has not started' },
       },
       handler: async (req) => {
-        const { invoice, created } = await invoices.generate(actorOf(req), req.valid.params.id, req.valid.body.period);
+        const { invoice, created } = await invoices.generate(employeeOf(req), req.valid.params.id, req.valid.body.period);
         return { status: created ? 201 : 200, body: invoiceView(invoice), headers: { Location: `/api/v1/invoices/${invoice.id}` } };
       },
     }),
@@ -76,7 +75,7 @@ export function invoiceRoutes(ctx: AppContext): RouteSpec[] {
       query: Joi.object({ limit: paginationQuery.limit, cursor: paginationQuery.cursor }),
       responses: { 200: { description: 'A page of statements (without lines)', schema: pagedResponseSchema(invoiceSchema) }, 404: { description: 'Not found' } },
       handler: async (req) => {
-        const page = await invoices.list(actorOf(req), req.valid.params.id, req.valid.query);
+        const page = await invoices.list(employeeOf(req), req.valid.params.id, req.valid.query);
         return { body: { data: page.data.map(invoiceView), page: page.page } };
       },
     }),
@@ -88,7 +87,7 @@ export function invoiceRoutes(ctx: AppContext): RouteSpec[] {
       access: { permission: 'accounts:read' },
       params: Joi.object({ id: id.required() }),
       responses: { 200: { description: 'The statement', schema: invoiceSchema }, 404: { description: 'Not found' } },
-      handler: async (req) => ({ body: invoiceView(await invoices.get(actorOf(req), req.valid.params.id)) }),
+      handler: async (req) => ({ body: invoiceView(await invoices.get(employeeOf(req), req.valid.params.id)) }),
     }),
   ];
 }

@@ -10,7 +10,7 @@ import { LEDGER } from '../ledger/chart';
 import { JournalEntry } from '../ledger/models';
 import { calendarOfRegion } from '../organisation/business-date';
 import { nextNumber } from '../organisation/number-sequences';
-import type { Actor } from '../payments/maker-checker';
+import type { ScopedActor } from '../../platform/auth/actor';
 import { Payment, PaymentReversal } from '../payments/models';
 import { lockAccount } from '../payments/settlement';
 import { AccountInvoice, InvoiceLine, Writeoff, type InvoiceLineType } from './models';
@@ -73,19 +73,19 @@ interface DraftLine {
 export class InvoiceService {
   constructor(private readonly sequelize: Sequelize) {}
 
-  private async visibleAccount(actor: Actor, accountId: number): Promise<Account> {
+  private async visibleAccount(actor: ScopedActor, accountId: number): Promise<Account> {
     const a = await Account.findByPk(accountId, { attributes: ['id', 'regionId', 'accountNumber'] });
     if (!a || !inRegionScope(actor.scope, a.regionId)) throw problems.notFound('account');
     return a;
   }
 
-  async get(actor: Actor, id: number): Promise<AccountInvoice> {
+  async get(actor: ScopedActor, id: number): Promise<AccountInvoice> {
     const invoice = await AccountInvoice.findByPk(id, { include: [{ model: InvoiceLine, as: 'lines' }, { model: Account, as: 'account', attributes: ['id', 'regionId'] }] });
     if (!invoice || !inRegionScope(actor.scope, invoice.account!.regionId)) throw problems.notFound('invoice');
     return invoice;
   }
 
-  async list(actor: Actor, accountId: number, q: { limit: number; cursor?: string }): Promise<Paged<AccountInvoice>> {
+  async list(actor: ScopedActor, accountId: number, q: { limit: number; cursor?: string }): Promise<Paged<AccountInvoice>> {
     await this.visibleAccount(actor, accountId);
     const rows = await AccountInvoice.findAll({
       where: { accountId, ...(q.cursor ? { id: { [Op.lt]: decodeIdCursor(q.cursor) } } : {}) },
@@ -96,7 +96,7 @@ export class InvoiceService {
   }
 
   /** The statement of `period` ('YYYY-MM'): the existing one, or a new one (created: true). */
-  async generate(actor: Actor, accountId: number, period: string): Promise<{ invoice: AccountInvoice; created: boolean }> {
+  async generate(actor: ScopedActor, accountId: number, period: string): Promise<{ invoice: AccountInvoice; created: boolean }> {
     const account = await this.visibleAccount(actor, accountId);
     const periodStart: CalendarDate = `${period}-01`;
     const periodEnd = addDays(addMonths(periodStart, 1), -1);
