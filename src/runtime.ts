@@ -43,6 +43,7 @@ export async function createRuntime(config: AppConfig, options: { logger?: Logge
   const queueConfig = options.role === 'cli' ? { ...config, redisTimeoutMs: Math.max(config.redisTimeoutMs, CLI_REDIS_TIMEOUT_MS) } : config;
   const queue = createQueue(queueConfig, logger, { catchUp: options.role === 'worker' });
   const ctx: AppContext = { config, sequelize, logger, queue, redis };
+  for (const m of modules) m.register?.(ctx);
   for (const m of modules) for (const job of m.jobs?.(ctx) ?? []) queue.register(job);
 
   if (config.env === 'production') {

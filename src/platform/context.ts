@@ -22,4 +22,11 @@ export interface AppModule {
   associate?(): void;
   routes?(ctx: AppContext): RouteSpec[];
   jobs?(ctx: AppContext): JobDefinition[];
+  /**
+   * Called once per runtime by the composition root (src/runtime.ts), after the models: the one
+   * place a module subscribes to payment events (payments/events.ts, paymentSubscriptions) and
+   * adds nightly-close steps (operations/close-steps.ts, closeSteps). Both are kept per runtime
+   * (keyed by ctx.sequelize) and by name, so calling it again replaces rather than duplicates.
+   */
+  register?(ctx: AppContext): void;
 }

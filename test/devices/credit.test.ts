@@ -305,7 +305,9 @@ describe('devices: payments buy credit days and OpenPAYGO tokens', () => {
 
   it('listeners are registered once, however often the module starts', async () => {
     const rt = await testRuntime();
-    devicesModule.jobs!(rt);
+    // The runtime registered them already (register(ctx)); starting the module again must not add more.
+    devicesModule.register!(rt);
+    devicesModule.register!(rt);
     devicesModule.routes!(rt);
     const { account, device } = await accountWithDevice(market, admin, PLAN);
     const res = await pay(admin, account.id, '100.00');

@@ -1,7 +1,8 @@
 import { Op, QueryTypes, type CreationAttributes, type Transaction } from 'sequelize';
 import type { CalendarDate } from '../../platform/dates';
 import { Decimal } from '../../platform/money';
-import { paymentEvents, type PaymentPostedEvent, type PaymentReversedEvent } from '../payments/events';
+import type { AppContext } from '../../platform/context';
+import { paymentSubscriptions, type PaymentPostedEvent, type PaymentReversedEvent } from '../payments/events';
 import { clawBackEntries } from './clawback.service';
 import { CommissionEntry, type CommissionEntryStatus, type CommissionEvent } from './models';
 import { activeRules, commissionAmount, pickRule, splitStages } from './rules.service';
@@ -119,15 +120,13 @@ export async function unaccrueOnReversal(event: PaymentReversedEvent, t: Transac
   await clawBackEntries(included, `payment ${payment.id} reversed`, businessDate, t);
 }
 
-let registered = false;
-/** Registers the payment listeners once per process (the module's index calls it). */
-export function registerCommissionListeners(): void {
-  if (registered) return;
-  registered = true;
-  paymentEvents.onPosted(async (event, t) => {
+/** Accrual follows posted and reversed payments, in the payment's transaction (from the module's register). */
+export function registerCommissionListeners(ctx: Pick<AppContext, 'sequelize'>): void {
+  const payments = paymentSubscriptions(ctx.sequelize);
+  payments.onPosted('commissions.accrue', async (event, t) => {
     await accrueOnPayment(event, t);
   });
-  paymentEvents.onReversed(async (event, t) => {
+  payments.onReversed('commissions.unaccrue', async (event, t) => {
     await unaccrueOnReversal(event, t);
   });
 }

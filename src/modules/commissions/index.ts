@@ -3,6 +3,7 @@ import { idField } from '../../platform/http/schemas';
 import type { AppContext, AppModule } from '../../platform/context';
 import { isCalendarDate } from '../../platform/dates';
 import type { JobDefinition } from '../../platform/queue';
+import { closeSteps } from '../operations/close-steps';
 import { registerCommissionListeners } from './accrual.service';
 import { commissionRoutes } from './commissions.routes';
 import { associateCommissionsModels, initCommissionsModels } from './models';
@@ -42,13 +43,24 @@ function commissionJobs(ctx: AppContext): JobDefinition<CommissionsNightlyJob>[]
   ];
 }
 
-// Accrual listens to posted and reversed payments (in the payment's transaction).
-registerCommissionListeners();
-
 export const commissionsModule: AppModule = {
   name: 'commissions',
   initModels: initCommissionsModels,
   associate: associateCommissionsModels,
   routes: commissionRoutes,
   jobs: commissionJobs,
+  register: (ctx) => {
+    // Accrual listens to posted and reversed payments (in the payment's transaction).
+    registerCommissionListeners(ctx);
+    // After the accounts' step, on the business date the close opens (the date their DPD and
+    // statuses are as of): stages earned by then become payable, defaulted ones are cancelled,
+    // early write-offs clawed back. Idempotent (nightly.ts).
+    closeSteps(ctx.sequelize).addCountryStep({
+      name: 'commissions',
+      run: async ({ countryId, businessDate }, transaction) => {
+        const r = await runCommissionNightly(countryId, businessDate, { transaction });
+        return { clawedBack: r.clawedBack, cancelled: r.cancelled, payable: r.payable };
+      },
+    });
+  },
 };

@@ -11,7 +11,7 @@ import { payplanTerms } from '../catalogue/payplan-terms';
 import { Customer } from '../customers/models';
 import { requestSend } from '../notifications/jobs';
 import { enqueueNotification, NotificationError } from '../notifications/outbox';
-import { paymentEvents, type Effects, type PaymentPostedEvent, type PaymentRefundedEvent, type PaymentReversedEvent } from '../payments/events';
+import { paymentSubscriptions, type Effects, type PaymentPostedEvent, type PaymentRefundedEvent, type PaymentReversedEvent } from '../payments/events';
 import type { Payment } from '../payments/models';
 import { DeviceToken } from './models';
 import { DAY_MS, DeviceTokenError, wholeSeconds, lockDevice, mintTokens, spacedToken, type MintedToken, type MintSpec } from './tokens';
@@ -288,25 +288,27 @@ export class CreditService {
   }
 }
 
-let deps: CreditDeps | undefined;
-let registered = false;
+/** What tests put in place of the runtime's dependencies (creditDependencies). */
+let override: CreditDeps | undefined;
+let lastRegistered: CreditDeps | undefined;
 
 /**
- * Registers the credit listeners with payment events, once per process (idempotent); a later call
- * only refreshes what they use (key, logger, queue). Called when the devices module starts.
+ * Credit listeners on the payment events of this runtime (from the devices module's register):
+ * payments buy days and tokens, reversals and refunds take them back. Each runtime's listeners
+ * use that runtime's key, logger and queue.
  */
-export function registerCreditListeners(ctx: Pick<AppContext, 'config' | 'logger'> & { queue?: JobQueue }): void {
-  deps = { crypto: dataCrypto(ctx.config.dataEncryptionKey), logger: ctx.logger, queue: ctx.queue };
-  if (registered) return;
-  registered = true;
-  paymentEvents.onPosted((event, t) => new CreditService(deps!).onPosted(event, t));
-  paymentEvents.onReversed((event, t) => new CreditService(deps!).onReversed(event, t));
-  paymentEvents.onRefunded((event, t) => new CreditService(deps!).onRefunded(event, t));
+export function registerCreditListeners(ctx: Pick<AppContext, 'config' | 'logger' | 'sequelize'> & { queue?: JobQueue }): void {
+  const deps: CreditDeps = { crypto: dataCrypto(ctx.config.dataEncryptionKey), logger: ctx.logger, queue: ctx.queue };
+  lastRegistered = deps;
+  const payments = paymentSubscriptions(ctx.sequelize);
+  payments.onPosted('devices.credit', (event, t) => new CreditService(override ?? deps).onPosted(event, t));
+  payments.onReversed('devices.credit', (event, t) => new CreditService(override ?? deps).onReversed(event, t));
+  payments.onRefunded('devices.credit', (event, t) => new CreditService(override ?? deps).onRefunded(event, t));
 }
 
 /** For tests: swap what the registered listeners use (e.g. a capturing logger); returns the previous. */
 export function creditDependencies(next?: CreditDeps): CreditDeps | undefined {
-  const prev = deps;
-  if (next) deps = next;
+  const prev = override ?? lastRegistered;
+  if (next) override = next;
   return prev;
 }

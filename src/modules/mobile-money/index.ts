@@ -1,6 +1,6 @@
 import type { AppModule } from '../../platform/context';
 import { callbackRoutes } from './callbacks.routes';
-import { MobileMoneyService } from './ingestion.service';
+import { MobileMoneyService, registerMobileMoneyListeners } from './ingestion.service';
 import { staffRoutes } from './staff.routes';
 
 /** The re-drive job: stored provider transactions not yet processed (a crash, a closed period). */
@@ -14,6 +14,8 @@ export const REDRIVE_JOB = 'mobile-money.redrive';
 export const mobileMoneyModule: AppModule = {
   name: 'mobile-money',
   routes: (ctx) => [...callbackRoutes(ctx), ...staffRoutes(ctx)],
+  // A posted payment that came in as a provider's transaction marks that transaction posted.
+  register: (ctx) => registerMobileMoneyListeners(ctx),
   jobs: (ctx) => [
     {
       name: REDRIVE_JOB,

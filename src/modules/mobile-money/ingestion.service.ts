@@ -1,6 +1,7 @@
 import { Op, UniqueConstraintError, type Sequelize, type Transaction } from 'sequelize';
 import { withTransaction } from '../../platform/db/transaction';
 import { isDatabaseUnavailable } from '../../platform/db/unavailable';
+import type { AppContext } from '../../platform/context';
 import type { Logger } from '../../platform/logging/logger';
 import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
 import { Account, AccountDevice } from '../accounts/models';
@@ -9,7 +10,7 @@ import { LEDGER } from '../ledger/chart';
 import { postEntry } from '../ledger/journal.service';
 import { calendarOfCountry, calendarOfRegion, type CountryCalendar } from '../organisation/business-date';
 import { MobileMoneyTransaction, UnmatchedPayment } from '../payments/models';
-import { paymentEvents } from '../payments/events';
+import { paymentSubscriptions } from '../payments/events';
 import { PaymentPostingService } from '../payments/posting.service';
 import { countryByCode, PROVIDERS, type ProviderCode } from './providers';
 
@@ -166,9 +167,7 @@ export class MobileMoneyService {
         await this.suspend(row, `paid in ${row.currency}; the account is in ${currency}`, account, t);
         return row;
       }
-      // The row is marked posted by the payment-posted listener below, before the posting takes
-      // the company-wide receipt number (whose lock every payment queues on until commit).
-      linkOnPosting(t, row);
+      // The row is marked posted by the payment-posted listener below (registerMobileMoneyListeners).
       const posted = await this.posting.postLocked(
         account,
         new Decimal(row.amount),
@@ -181,6 +180,7 @@ export class MobileMoneyService {
           paymentDate: row.transTime ?? row.createdAt,
           paymentMethod: row.transactionType,
           createdBy: null,
+          mobileMoneyTransaction: row,
         },
         t,
       );
@@ -252,23 +252,18 @@ export async function suspenseCalendar(row: MobileMoneyTransaction, regionId: nu
   return calendarOfCountry(country.id, t);
 }
 
-const linking = new WeakMap<Transaction, MobileMoneyTransaction>();
-
 /**
- * Marks `row` posted (with the payment's id) inside the posting's own transaction, when the
- * payment is posted: callers (ingestion, matching from suspense) register the row just before
- * posting. A listener on every posted payment, doing nothing for payments not registered here.
+ * Marks the stored provider transaction posted (with the payment's id) inside the posting's own
+ * transaction: ingestion and matching from suspense hand the row to the posting
+ * (PostPaymentInput.mobileMoneyTransaction), which passes it on in the payment-posted event. Runs
+ * before the posting takes the company-wide receipt number, so that lock is held no longer.
  */
-export function linkOnPosting(t: Transaction, row: MobileMoneyTransaction): void {
-  linking.set(t, row);
+export function registerMobileMoneyListeners(ctx: Pick<AppContext, 'sequelize'>): void {
+  paymentSubscriptions(ctx.sequelize).onPosted('mobile-money.mark-posted', async ({ payment, account, mobileMoneyTransaction: row }, t) => {
+    if (!row) return;
+    await row.update({ status: 'posted', paymentId: payment.id, accountId: account.id, errorMessage: row.status === 'unmatched' ? row.errorMessage : null }, { transaction: t });
+  });
 }
-
-paymentEvents.onPosted(async ({ payment, account }, t) => {
-  const row = linking.get(t);
-  if (!row) return;
-  linking.delete(t);
-  await row.update({ status: 'posted', paymentId: payment.id, accountId: account.id, errorMessage: row.status === 'unmatched' ? row.errorMessage : null }, { transaction: t });
-});
 
 const currencies = new Map<number, string>();
 /** The currency of a region's country (cached: a region never changes country, nor a country its currency). */

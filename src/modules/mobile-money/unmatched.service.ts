@@ -13,7 +13,7 @@ import { JournalEntry } from '../ledger/models';
 import { calendarOfRegion } from '../organisation/business-date';
 import { MobileMoneyTransaction, UnmatchedPayment, type UnmatchedPaymentStatus } from '../payments/models';
 import { PaymentPostingService, type PostedPayment } from '../payments/posting.service';
-import { linkOnPosting, suspenseCalendar } from './ingestion.service';
+import { suspenseCalendar } from './ingestion.service';
 import { PROVIDERS, type ProviderCode } from './providers';
 
 export function unmatchedView(u: UnmatchedPayment) {
@@ -87,7 +87,6 @@ export class UnmatchedService {
       if (mm.currency && mm.currency !== calendar.currency) {
         throw problems.unprocessable(`The money is in ${mm.currency}; account ${account.accountNumber} is in ${calendar.currency}.`, 'currency-mismatch');
       }
-      linkOnPosting(t, mm);
       const posted = await this.posting.postLocked(
         account,
         new Decimal(u.amount),
@@ -101,6 +100,7 @@ export class UnmatchedService {
           paymentMethod: mm.transactionType,
           createdBy: by.employeeId,
           debitLedger: LEDGER.suspense,
+          mobileMoneyTransaction: mm,
         },
         t,
       );

@@ -6,7 +6,7 @@ import { problems } from '../../platform/http/problem';
 import type { Logger } from '../../platform/logging/logger';
 import { snapshotPortfolio } from '../reporting/snapshots.service';
 import { affectedRows, closeStatements } from './close-day.sql';
-import { countryCloseSteps } from './close-steps';
+import { closeSteps, runChunkSteps } from './close-steps';
 import type { JobRunError } from './models';
 import { sendReminders, type ReminderWriter } from './reminders';
 
@@ -245,7 +245,9 @@ export class CloseDayService {
           const suspended = active.length
             ? affectedRows(await this.sequelize.query(sql.suspensionHistory, { replacements: { ...replacements, active }, type: QueryTypes.INSERT, transaction: t }))
             : 0;
-          return { chunks: 1, accounts, suspended };
+          const day = { countryId: target.countryId, closedDate: target.closedDate, businessDate: target.businessDate };
+          const steps = await runChunkSteps(this.sequelize, { ...day, accountIds: locked.map((a) => Number(a.id)) }, t);
+          return { chunks: 1, accounts, suspended, ...steps };
         },
         // Read committed: the settle's read of the instalment index takes no locks, so chunks of
         // other partitions running at the same time never wait on each other (their accounts are
@@ -272,7 +274,7 @@ export class CloseDayService {
     let started = Date.now();
     addCounts(counts, await snapshotPortfolio(this.sequelize, target));
     counts.snapshotsMs = Date.now() - started;
-    for (const step of countryCloseSteps()) {
+    for (const step of closeSteps(this.sequelize).countrySteps()) {
       started = Date.now();
       const out = await withTransaction(this.sequelize, (t) => step.run({ countryId: target.countryId, closedDate: target.closedDate, businessDate: target.businessDate }, t));
       for (const [k, v] of Object.entries(out ?? {})) counts[`${step.name}.${k}`] = v;

@@ -1,11 +1,11 @@
-import type { Transaction } from 'sequelize';
+import type { Sequelize, Transaction } from 'sequelize';
 import type { Account } from '../accounts/models';
-import type { Payment } from './models';
+import type { MobileMoneyTransaction, Payment } from './models';
 
 /**
  * What other domains do when money moves, inside the same transaction (the account row is
  * locked). Devices turn a posted payment into credit days and a token; a reversal or a refund
- * takes them back. Payments do not know who listens: modules register at start-up.
+ * takes them back. Payments do not know who listens: modules subscribe in their `register(ctx)`.
  */
 export interface PaymentPostedEvent {
   payment: Payment;
@@ -13,6 +13,8 @@ export interface PaymentPostedEvent {
   businessDate: string;
   /** Set when the account was paid off by this payment. */
   paidOff: boolean;
+  /** The provider's stored transaction this payment posts (mobile money marks it posted, in this transaction). */
+  mobileMoneyTransaction?: MobileMoneyTransaction;
 }
 
 export interface PaymentReversedEvent {
@@ -34,35 +36,58 @@ export interface PaymentRefundedEvent {
 /** What listeners report back (e.g. { token: '123 456 789', creditDays: 7 }); merged into the API response. */
 export type Effects = Record<string, unknown>;
 
-type Listener<E> = (event: E, transaction: Transaction) => Promise<Effects | void>;
+export type PaymentListener<E> = (event: E, transaction: Transaction) => Promise<Effects | void>;
 
-const posted: Listener<PaymentPostedEvent>[] = [];
-const reversed: Listener<PaymentReversedEvent>[] = [];
-const refunded: Listener<PaymentRefundedEvent>[] = [];
+/**
+ * Where a module subscribes, from its `register(ctx)` (src/platform/context.ts), nowhere else.
+ * Listeners are named: registering a name again replaces it, so registration is idempotent.
+ */
+export interface PaymentEventSubscriptions {
+  onPosted(name: string, listener: PaymentListener<PaymentPostedEvent>): void;
+  onReversed(name: string, listener: PaymentListener<PaymentReversedEvent>): void;
+  onRefunded(name: string, listener: PaymentListener<PaymentRefundedEvent>): void;
+}
 
+interface Listeners {
+  posted: Map<string, PaymentListener<PaymentPostedEvent>>;
+  reversed: Map<string, PaymentListener<PaymentReversedEvent>>;
+  refunded: Map<string, PaymentListener<PaymentRefundedEvent>>;
+}
+
+// One set of listeners per runtime, keyed by its Sequelize instance: a test process builds
+// several runtimes, and a listener holding one runtime's logger or queue must not run for another.
+const byRuntime = new WeakMap<Sequelize, Listeners>();
+
+function listenersOf(sequelize: Sequelize): Listeners {
+  let l = byRuntime.get(sequelize);
+  if (!l) byRuntime.set(sequelize, (l = { posted: new Map(), reversed: new Map(), refunded: new Map() }));
+  return l;
+}
+
+/** The subscriptions of the runtime that owns `sequelize`. */
+export function paymentSubscriptions(sequelize: Sequelize): PaymentEventSubscriptions {
+  const l = listenersOf(sequelize);
+  return {
+    onPosted: (name, listener) => void l.posted.set(name, listener),
+    onReversed: (name, listener) => void l.reversed.set(name, listener),
+    onRefunded: (name, listener) => void l.refunded.set(name, listener),
+  };
+}
+
+async function emit<E>(listeners: Map<string, PaymentListener<E>>, event: E, transaction: Transaction): Promise<Effects> {
+  const effects: Effects = {};
+  for (const l of listeners.values()) Object.assign(effects, (await l(event, transaction)) ?? {});
+  return effects;
+}
+
+/** The runtime a transaction belongs to (Sequelize keeps it on the transaction; its types do not say so). */
+function runtimeOf(transaction: Transaction): Sequelize {
+  return (transaction as unknown as { sequelize: Sequelize }).sequelize;
+}
+
+/** Emitted by payments, in the payment's transaction, to the listeners of that transaction's runtime. */
 export const paymentEvents = {
-  onPosted(listener: Listener<PaymentPostedEvent>): void {
-    posted.push(listener);
-  },
-  onReversed(listener: Listener<PaymentReversedEvent>): void {
-    reversed.push(listener);
-  },
-  onRefunded(listener: Listener<PaymentRefundedEvent>): void {
-    refunded.push(listener);
-  },
-  async emitPosted(event: PaymentPostedEvent, transaction: Transaction): Promise<Effects> {
-    const effects: Effects = {};
-    for (const l of posted) Object.assign(effects, (await l(event, transaction)) ?? {});
-    return effects;
-  },
-  async emitReversed(event: PaymentReversedEvent, transaction: Transaction): Promise<Effects> {
-    const effects: Effects = {};
-    for (const l of reversed) Object.assign(effects, (await l(event, transaction)) ?? {});
-    return effects;
-  },
-  async emitRefunded(event: PaymentRefundedEvent, transaction: Transaction): Promise<Effects> {
-    const effects: Effects = {};
-    for (const l of refunded) Object.assign(effects, (await l(event, transaction)) ?? {});
-    return effects;
-  },
+  emitPosted: (event: PaymentPostedEvent, transaction: Transaction): Promise<Effects> => emit(listenersOf(runtimeOf(transaction)).posted, event, transaction),
+  emitReversed: (event: PaymentReversedEvent, transaction: Transaction): Promise<Effects> => emit(listenersOf(runtimeOf(transaction)).reversed, event, transaction),
+  emitRefunded: (event: PaymentRefundedEvent, transaction: Transaction): Promise<Effects> => emit(listenersOf(runtimeOf(transaction)).refunded, event, transaction),
 };

@@ -10,14 +10,13 @@ import { transition } from '../accounts/lifecycle';
 import { Account, type AccountChargeStatus, type InstallmentSchedule } from '../accounts/models';
 import { catchUpNightly } from '../accounts/nightly-step';
 import { payplanTerms, type PayplanTerms } from '../catalogue/payplan-terms';
-import { integrations } from '../integrations/outbox';
 import { LEDGER, type LedgerCode } from '../ledger/chart';
 import { postEntry, type LineSpec } from '../ledger/journal.service';
 import { calendarOfRegion, calendarWithBusinessDate, type CountryCalendar } from '../organisation/business-date';
 import { nextNumber } from '../organisation/number-sequences';
 import { allocate, isAllocationOrder, type OpenItem } from './allocation';
 import { paymentEvents, type Effects } from './events';
-import { Payment, PaymentType, type PaymentChannel } from './models';
+import { Payment, PaymentType, type MobileMoneyTransaction, type PaymentChannel } from './models';
 import { chargeAfter, installmentAfter } from './settlement';
 
 export interface PostPaymentInput {
@@ -33,6 +32,8 @@ export interface PostPaymentInput {
   debitLedger?: LedgerCode;
   /** The caller's region scope: an account outside it is a 404. */
   scope?: RegionScope;
+  /** The provider's stored transaction being posted; handed to the payment-posted listeners. */
+  mobileMoneyTransaction?: MobileMoneyTransaction;
 }
 
 export interface PostedPayment {
@@ -249,8 +250,15 @@ export class PaymentPostingService {
       },
       t,
     );
-    await integrations.enqueue(t, { aggregate: 'payment', id: paymentId, event: 'payment.completed', payload: { paymentId, accountId: account.id, amount: toMoneyString(amount), businessDate } });
-    const effects = await paymentEvents.emitPosted({ payment, account, businessDate, paidOff: wasOpen && account.status === 'closed' }, t);
+    await this.sql.write(
+      t,
+      `INSERT INTO syncOutbox (aggregateType, aggregateId, eventType, payload, target, status, attempts, availableAt, createdAt, updatedAt) VALUES ${placeholders(1, 10)}`,
+      ['payment', paymentId, 'payment.completed', JSON.stringify({ paymentId, accountId: account.id, amount: toMoneyString(amount), businessDate }), 'netsuite', 'pending', 0, now, now, now],
+    );
+    const effects = await paymentEvents.emitPosted(
+      { payment, account, businessDate, paidOff: wasOpen && account.status === 'closed', mobileMoneyTransaction: input.mobileMoneyTransaction },
+      t,
+    );
     // The gapless receipt number comes last: its row stays locked until commit, and every
     // payment in the company queues on it, so it is held for as few statements as possible.
     const receiptNumber = await nextNumber('receipt', t);
