@@ -10,6 +10,7 @@ import { transition } from '../accounts/lifecycle';
 import { Account, type AccountChargeStatus, type InstallmentSchedule } from '../accounts/models';
 import { catchUpNightly } from '../accounts/nightly-step';
 import { payplanTerms, type PayplanTerms } from '../catalogue/payplan-terms';
+import { integrations } from '../integrations/outbox';
 import { LEDGER, type LedgerCode } from '../ledger/chart';
 import { postEntry, type LineSpec } from '../ledger/journal.service';
 import { calendarOfRegion, calendarWithBusinessDate, type CountryCalendar } from '../organisation/business-date';
@@ -250,11 +251,7 @@ export class PaymentPostingService {
       },
       t,
     );
-    await this.sql.write(
-      t,
-      `INSERT INTO syncOutbox (aggregateType, aggregateId, eventType, payload, target, status, attempts, availableAt, createdAt, updatedAt) VALUES ${placeholders(1, 10)}`,
-      ['payment', paymentId, 'payment.completed', JSON.stringify({ paymentId, accountId: account.id, amount: toMoneyString(amount), businessDate }), 'netsuite', 'pending', 0, now, now, now],
-    );
+    await integrations.enqueue(t, { aggregate: 'payment', id: paymentId, event: 'payment.completed', payload: { paymentId, accountId: account.id, amount: toMoneyString(amount), businessDate } });
     const effects = await paymentEvents.emitPosted(
       { payment, account, businessDate, paidOff: wasOpen && account.status === 'closed', mobileMoneyTransaction: input.mobileMoneyTransaction },
       t,
