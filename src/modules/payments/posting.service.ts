@@ -5,10 +5,10 @@ import { placeholders, sqlOf, type Sql } from '../../platform/db/sql';
 import { withTransaction } from '../../platform/db/transaction';
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
-import { carriesArrears, daysPastDue, parBucket, outstanding } from '../accounts/arrears';
-import { transition } from '../accounts/lifecycle';
+import { outstanding } from '../accounts/arrears';
 import { Account, type AccountChargeStatus, type InstallmentSchedule } from '../accounts/models';
 import { catchUpNightly } from '../accounts/nightly-step';
+import { applyAccountState, nextAccountState } from '../accounts/status';
 import { payplanTerms, type PayplanTerms } from '../catalogue/payplan-terms';
 import { integrations } from '../integrations/outbox';
 import { LEDGER, type LedgerCode } from '../ledger/chart';
@@ -189,14 +189,13 @@ export class PaymentPostingService {
       }
       account.balance = toMoneyString(new Decimal(account.balance).minus(settled));
       account.creditBalance = toMoneyString(new Decimal(account.creditBalance).plus(credit));
-      account.daysPastDue = daysPastDue(installments, businessDate);
-      account.parBucket = parBucket(account.daysPastDue);
-      await this.settleStatus(account, installments, businessDate, input.createdBy ?? null, t);
-      // A down payment still short: no loan yet, so no arrears (arrears.ts carriesArrears).
-      if (!carriesArrears(account.status)) {
-        account.daysPastDue = 0;
-        account.parBucket = parBucket(0);
-      }
+      // pending -> active on the down payment; suspended -> active when caught up; -> closed when
+      // paid off; DPD 0 while a down payment is still short (status.ts).
+      const next = nextAccountState(
+        { status: account.status, activationDate: account.activationDate ?? null, balance: account.balance, installments, daysUntilSuspension: payplan.daysUntilSuspension, businessDate },
+        'payment',
+      );
+      await applyAccountState(account, next, { by: input.createdBy ?? null, businessDate }, t);
     }
     await this.sql.write(
       t,
@@ -295,23 +294,5 @@ export class PaymentPostingService {
     installments.sort((a, b) => a.installmentNumber - b.installmentNumber);
     charges.sort((a, b) => a.id - b.id);
     return { installments, charges };
-  }
-
-  /** pending -> active on the down payment; suspended -> active when caught up; -> closed when paid off. */
-  private async settleStatus(account: Account, installments: OpenInstallment[], businessDate: string, by: number | null, t: Transaction) {
-    const ctx = { by, businessDate };
-    if (account.status === 'pending') {
-      const down = installments.find((i) => i.installmentNumber === 0);
-      if (!down || down.status === 'paid') {
-        account.activationDate = businessDate;
-        await transition(account, 'active', { ...ctx, reason: 'down payment received' }, t);
-      }
-    }
-    if (account.status === 'suspended' && account.daysPastDue === 0) {
-      await transition(account, 'active', { ...ctx, reason: 'arrears cleared' }, t);
-    }
-    if ((account.status === 'active' || account.status === 'suspended') && new Decimal(account.balance).isZero()) {
-      await transition(account, 'closed', { ...ctx, reason: 'paid off' }, t);
-    }
   }
 }
