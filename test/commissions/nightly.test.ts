@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { Op } from 'sequelize';
 import { Account } from '../../src/modules/accounts/models';
-import { commissionsModule, COMMISSIONS_NIGHTLY_JOB } from '../../src/modules/commissions';
 import { CommissionClawback, CommissionEntry } from '../../src/modules/commissions/models';
+import { closeSteps } from '../../src/modules/operations/close-steps';
+import { withTransaction } from '../../src/platform/db/transaction';
 import { createEmployee, loginAs, testRuntime } from '../support/app';
 import { createMarket, type Market } from '../support/lending';
 import { call, pay } from '../lending/support';
@@ -77,17 +78,13 @@ describe('commissions: the nightly step and clawbacks', () => {
     expect(await stagesOf(agentId)).to.deep.equal(['0:2026-11-20:payable', '1:2027-01-20:payable', '2:2027-04-20:cancelled']);
   });
 
-  it('is the commissions.nightly job (per country and business date), which refuses bad data', async () => {
+  it('is the close\'s commissions step (registered through the module\'s register), per country and business date', async () => {
     const { agentId } = await soldAndActivated(market);
     const rt = await testRuntime();
-    const job = commissionsModule.jobs!(rt).find((j) => j.name === COMMISSIONS_NIGHTLY_JOB)!;
-    const logger = rt.logger;
-    const result = (await job.handler({ countryId: market.country.id, businessDate: '2027-01-20' }, { jobId: 'test', attempt: 1, logger })) as { payable: number };
+    const step = closeSteps(rt.sequelize).countrySteps().find((s) => s.name === 'commissions')!;
+    const result = (await withTransaction(rt.sequelize, (t) => step.run({ countryId: market.country.id, closedDate: '2027-01-19', businessDate: '2027-01-20' }, t))) as { payable: number };
     expect(result.payable).to.be.greaterThanOrEqual(1);
     expect(await stagesOf(agentId)).to.deep.equal(['0:2026-11-20:payable', '1:2027-01-20:payable', '2:2027-04-20:accrued']);
-    let failed: unknown;
-    await job.handler({ countryId: market.country.id, businessDate: '2027-02-30' }, { jobId: 'test', attempt: 1, logger }).catch((e: unknown) => (failed = e));
-    expect(String(failed)).to.match(/businessDate/);
   });
 
   it('an early write-off claws back what was earned and cancels what was not; once only', async () => {

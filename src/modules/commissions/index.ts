@@ -1,8 +1,4 @@
-import Joi from 'joi';
-import { idField } from '../../platform/http/schemas';
-import type { AppContext, AppModule } from '../../platform/context';
-import { isCalendarDate } from '../../platform/dates';
-import type { JobDefinition } from '../../platform/queue';
+import type { AppModule } from '../../platform/context';
 import { closeSteps } from '../operations/close-steps';
 import { registerCommissionListeners } from './accrual.service';
 import { commissionRoutes } from './commissions.routes';
@@ -12,43 +8,11 @@ import { runCommissionNightly } from './nightly';
 export { runCommissionNightly } from './nightly';
 export type { CommissionNightlyResult } from './nightly';
 
-/** Queue name of the commissions step of the nightly close (one job per country and business date). */
-export const COMMISSIONS_NIGHTLY_JOB = 'commissions.nightly';
-
-export interface CommissionsNightlyJob {
-  countryId: number;
-  businessDate: string;
-}
-
-const jobData = Joi.object<CommissionsNightlyJob>({
-  countryId: idField().required(),
-  businessDate: Joi.string().custom((v: string, helpers) => (isCalendarDate(v) ? v : helpers.error('any.invalid'))).required(),
-});
-
-function commissionJobs(ctx: AppContext): JobDefinition<CommissionsNightlyJob>[] {
-  return [
-    {
-      name: COMMISSIONS_NIGHTLY_JOB,
-      attempts: 5,
-      backoffMs: 5000,
-      // Safe to run twice (Bull is at-least-once): every statement moves only entries still to move.
-      async handler(data, job) {
-        const { value, error } = jobData.validate(data);
-        if (error) throw new Error(`${COMMISSIONS_NIGHTLY_JOB}: ${error.message}`);
-        const result = await runCommissionNightly(value.countryId, value.businessDate);
-        job.logger.info(result, 'commissions nightly step done');
-        return result;
-      },
-    },
-  ];
-}
-
 export const commissionsModule: AppModule = {
   name: 'commissions',
   initModels: initCommissionsModels,
   associate: associateCommissionsModels,
   routes: commissionRoutes,
-  jobs: commissionJobs,
   register: (ctx) => {
     // Accrual listens to posted and reversed payments (in the payment's transaction).
     registerCommissionListeners(ctx);
