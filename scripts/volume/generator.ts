@@ -34,6 +34,7 @@ import { dialect } from '../../src/platform/db/dialect';
 import { parBucket } from '../../src/modules/accounts/arrears';
 import type { InstallmentStatus } from '../../src/modules/accounts/models';
 import { buildSchedule, type Frequency } from '../../src/modules/accounts/schedule';
+import { nextAccountState, type AccountFacts } from '../../src/modules/accounts/status';
 import { DEVICE_KEY_CONTEXT } from '../../src/modules/devices/tokens';
 import { Random } from '../../src/platform/random';
 import { cents, maxId, TableWriter, type SqlValue } from './sql';
@@ -894,29 +895,39 @@ function generateAccount(
       status_[i] = due[i] < ctx.asOfDay ? 'overdue' : paid[i] > 0 ? 'partial' : 'pending';
     }
   }
-  // Allocation is oldest first, so the first open instalment is the oldest unpaid one.
-  let dpd = firstOpen >= 0 && due[firstOpen] < ctx.asOfDay ? ctx.asOfDay - due[firstOpen] : 0;
   const lastPayDay = payments.length ? payments[payments.length - 1].day : -1;
 
+  // Status, DPD and bucket by status.ts, as the app reaches them: the payments made (activation on
+  // the down payment, closed when paid off), then the nightly close (suspended beyond the limit).
+  const facts: AccountFacts = {
+    status: 'pending',
+    activationDate: null,
+    balance: cents(owed),
+    installments: [],
+    daysUntilSuspension: plan.daysUntilSuspension,
+    businessDate: asOf,
+  };
+  for (let i = 0; i <= n; i++) {
+    if (paid[i] < amt[i]) facts.installments.push({ installmentNumber: i, dueDate: dateOfDay(due[i]), amount: cents(amt[i]), paidAmount: cents(paid[i]), status: status_[i] });
+  }
+  const paidUp = nextAccountState(facts, 'payment');
+  const state = nextAccountState({ ...facts, status: paidUp.status, activationDate: paidUp.activationDate }, 'close');
+  if ((activationDay === null) !== (state.status === 'pending')) throw new Error('generator bug: activation disagrees with the down payment');
+  let dpd = state.daysPastDue;
+
   type Status = 'pending' | 'active' | 'suspended' | 'closed' | 'written_off' | 'repossessed';
-  let status: Status;
+  let status: Status = state.status;
   const history: [Status | null, Status, string, number, number | null][] = []; // from, to, reason, day, by
   history.push([null, 'pending', 'account opened', startDay, agentId]);
   let closedDay: number | null = null;
   let writeoffAmount = 0;
-  if (activationDay === null) {
-    status = 'pending';
-    dpd = 0; // no loan before the down payment: no arrears (arrears.ts carriesArrears)
-  } else {
+  if (activationDay !== null) {
     history.push(['pending', 'active', 'down payment received', activationDay, null]);
-    status = 'active';
     const suspendDay = firstOpen >= 0 ? due[firstOpen] + plan.daysUntilSuspension + 1 : -1;
-    if (owed === 0) {
-      status = 'closed';
+    if (status === 'closed') {
       closedDay = lastPayDay;
       history.push(['active', 'closed', 'paid off', closedDay, null]);
-    } else if (dpd > plan.daysUntilSuspension) {
-      status = 'suspended';
+    } else if (status === 'suspended') {
       history.push(['active', 'suspended', `DPD beyond the plan's ${plan.daysUntilSuspension} days`, Math.max(suspendDay, lastPayDay), null]);
       const oldest = due[firstOpen];
       if (profile === 'bad' && dpd > 180 && rnd.chance(0.6)) {
