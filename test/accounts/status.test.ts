@@ -66,7 +66,7 @@ describe('accounts: nextAccountState (status.ts)', () => {
     );
   });
 
-  it('the close only suspends an active account beyond its plan\'s limit', () => {
+  it("the close only suspends an active account beyond its plan's limit", () => {
     fc.assert(
       fc.property(facts, (f) => {
         const next = nextAccountState(f, 'close');

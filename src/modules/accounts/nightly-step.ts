@@ -28,7 +28,14 @@ export async function catchUpNightly(
     transaction,
   });
   const next = nextAccountState(
-    { status: account.status, activationDate: account.activationDate ?? null, balance: account.balance, installments: open, daysUntilSuspension: payplan.daysUntilSuspension, businessDate },
+    {
+      status: account.status,
+      activationDate: account.activationDate ?? null,
+      balance: account.balance,
+      installments: open,
+      daysUntilSuspension: payplan.daysUntilSuspension,
+      businessDate,
+    },
     'close',
   );
   account.lastNightlyBusinessDate = businessDate;

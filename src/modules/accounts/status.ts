@@ -128,7 +128,12 @@ export async function applyAccountState(
   t: Transaction,
 ): Promise<void> {
   for (const step of next.steps) {
-    await transition(account, step.to, { by: ctx.by ?? null, businessDate: ctx.businessDate, reason: ctx.reasonPrefix ? `${ctx.reasonPrefix}: ${step.reason}` : step.reason }, t);
+    await transition(
+      account,
+      step.to,
+      { by: ctx.by ?? null, businessDate: ctx.businessDate, reason: ctx.reasonPrefix ? `${ctx.reasonPrefix}: ${step.reason}` : step.reason },
+      t,
+    );
     // Back to pending: the loan has not started, so it has not closed either.
     if (step.to === 'pending') account.closedAt = null;
   }
