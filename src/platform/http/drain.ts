@@ -195,7 +195,7 @@ export class RequestDrain {
     try {
       for (const id of threadIds) {
         await new Promise<void>((resolve) =>
-          conn.query(`KILL CONNECTION ${Number(id)}`, (err) => {
+          conn.query('KILL CONNECTION ?', [id], (err) => {
             // Already gone (finished meanwhile): nothing to roll back.
             if (err) this.logger.debug({ err: err.message, threadId: id }, 'KILL of a transaction connection failed');
             resolve();
@@ -210,7 +210,7 @@ export class RequestDrain {
 }
 
 interface RawConnection {
-  query(sql: string, cb: (err: Error | null) => void): void;
+  query(sql: string, values: unknown[], cb: (err: Error | null) => void): void;
 }
 
 /**
