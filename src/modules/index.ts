@@ -20,6 +20,7 @@ import { auditModule } from './audit';
 import { referenceDataModule } from './reference-data';
 import { mobileMoneyModule } from './mobile-money';
 import { cashModule } from './cash';
+import { approvalsModule } from './approvals';
 
 /** Every domain module, in the order their models are initialised. */
 export const modules: AppModule[] = [
@@ -44,4 +45,5 @@ export const modules: AppModule[] = [
   referenceDataModule,
   mobileMoneyModule,
   cashModule,
+  approvalsModule,
 ];

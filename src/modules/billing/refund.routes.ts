@@ -3,6 +3,7 @@ import type { AppContext } from '../../platform/context';
 import { paginationQuery, pagedResponseSchema } from '../../platform/http/pagination';
 import { defineRoute, type RouteSpec } from '../../platform/http/route';
 import { idField, paymentAmountField } from '../../platform/http/schemas';
+import { decisionRoutes } from '../../platform/approvals/kit';
 import { actorOf } from '../payments/maker-checker';
 import { REFUND_METHODS, REFUND_STATUSES, type RefundStatus } from './models';
 import { RefundService, refundView, type RefundRequest } from './refund.service';
@@ -89,34 +90,26 @@ export function refundRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 200: { description: 'The refund', schema: refundSchema }, 404: { description: 'Not found' } },
       handler: async (req) => ({ body: refundView(await refunds.get(actorOf(req), req.valid.params.id)) }),
     }),
-    defineRoute<{ id: number }>({
-      method: 'post',
-      path: '/refunds/:id/approve',
-      summary: 'Approve a refund: Dr 2100 customer credit (first) and Dr 1200 for allocations taken back / Cr 2400 refunds payable',
-      description:
+    ...decisionRoutes({
+      kind: 'refund',
+      basePath: '/refunds',
+      tags,
+      decidePermission: 'refunds:approve',
+      approveSummary: 'Approve a refund: Dr 2100 customer credit (first) and Dr 1200 for allocations taken back / Cr 2400 refunds payable',
+      approveDescription:
         'In one transaction with the account locked: the amount comes first from the account\'s credit balance, the rest by taking back the payment\'s ' +
         'instalment and charge allocations newest first (the customer owes that again; a closed account re-opens). For a recovery on a written-off ' +
         'account the rest reduces recoveries (Dr 4500). Credit days the refunded money had bought are taken back, with a SET_TIME token for each ' +
         'device (creditDays, tokens in the answer). The approver must not be the requester (403).',
-      tags,
-      access: { permission: 'refunds:approve' },
-      params: idParams,
-      responses: decided,
-      handler: async (req) => {
-        const { refund, effects } = await refunds.approve(actorOf(req), req.valid.params.id);
-        return { body: { ...refundView(refund), ...effects } };
+      rejectSummary: 'Reject a refund; nothing else changes',
+      decided,
+      actorOf,
+      approve: async (actor, id) => {
+        const { refund, effects } = await refunds.approve(actor, id);
+        return { ...refundView(refund), ...effects };
       },
-    }),
-    defineRoute<{ id: number }, unknown, { reason: string }>({
-      method: 'post',
-      path: '/refunds/:id/reject',
-      summary: 'Reject a refund; nothing else changes',
-      tags,
-      access: { permission: 'refunds:approve' },
-      params: idParams,
-      body: Joi.object({ reason: Joi.string().trim().min(3).max(2000).required() }),
-      responses: decided,
-      handler: async (req) => ({ body: refundView(await refunds.reject(actorOf(req), req.valid.params.id, req.valid.body.reason)) }),
+      reject: async (actor, id, reason) => refundView(await refunds.reject(actor, id, reason!)),
+      pending: (decider, after, limit) => refunds.pending(decider, after, limit),
     }),
     defineRoute<{ id: number }, unknown, { payoutReference: string }>({
       method: 'post',

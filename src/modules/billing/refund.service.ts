@@ -1,5 +1,5 @@
 import { Op, type Sequelize, type Transaction, type WhereOptions } from 'sequelize';
-import { inRegionScope } from '../../platform/auth/principal';
+import { inRegionScope, regionWhere } from '../../platform/auth/principal';
 import { withTransaction } from '../../platform/db/transaction';
 import { decodeIdCursor, type Paged, pageOf } from '../../platform/http/pagination';
 import { problems } from '../../platform/http/problem';
@@ -11,7 +11,8 @@ import { LEDGER, type LedgerCode } from '../ledger/chart';
 import { postEntry, type LineSpec } from '../ledger/journal.service';
 import { paymentEvents, type Effects } from '../payments/events';
 import { Payment, PaymentAllocation, PaymentReversal } from '../payments/models';
-import { refuseOwnRequest, type Actor } from '../payments/maker-checker';
+import { pendingAfterWhere, refuseOwnRequest, type Decider, type InboxAfter, type PendingItem } from '../../platform/approvals/kit';
+import type { Actor } from '../payments/maker-checker';
 import { lockAccount, preparedAccount, settleAccount, unapplyAllocations } from '../payments/settlement';
 import { calendarOfRegion } from '../organisation/business-date';
 import { Refund, type RefundMethod, type RefundStatus } from './models';
@@ -86,6 +87,17 @@ export class RefundService {
       limit: q.limit + 1,
     });
     return pageOf(rows, q.limit, (last) => [last.id]);
+  }
+
+  /** Pending refunds of payments the decider may decide (the approvals inbox): in scope, not their own. */
+  async pending(decider: Decider, after: InboxAfter | undefined, limit: number): Promise<PendingItem[]> {
+    const rows = await Refund.findAll({
+      where: { [Op.and]: [{ status: 'pending', paymentId: { [Op.ne]: null }, requestedBy: { [Op.ne]: decider.employeeId } }, pendingAfterWhere(after)] },
+      include: [{ model: Account, as: 'account', attributes: ['id', 'regionId'], where: regionWhere(decider.scope) }],
+      order: [['createdAt', 'ASC'], ['id', 'ASC']],
+      limit,
+    });
+    return rows.map((r) => ({ id: r.id, amount: r.amount, requestedBy: r.requestedBy, requestedAt: r.createdAt, regionId: r.account!.regionId, accountId: r.accountId, employeeId: null }));
   }
 
   /** What refunds already hold of a payment (pending ones included when asking). */

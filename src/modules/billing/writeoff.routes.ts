@@ -3,6 +3,7 @@ import type { AppContext } from '../../platform/context';
 import { paginationQuery, pagedResponseSchema } from '../../platform/http/pagination';
 import { defineRoute, type RouteSpec } from '../../platform/http/route';
 import { idField } from '../../platform/http/schemas';
+import { decisionRoutes } from '../../platform/approvals/kit';
 import { actorOf } from '../payments/maker-checker';
 import { WRITEOFF_STATUSES, type WriteoffStatus } from './models';
 import { WriteoffService, writeoffView } from './writeoff.service';
@@ -77,27 +78,19 @@ export function writeoffRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 200: { description: 'The write-off', schema: writeoffSchema }, 404: { description: 'Not found' } },
       handler: async (req) => ({ body: writeoffView(await writeoffs.get(actorOf(req), req.valid.params.id)) }),
     }),
-    defineRoute<{ id: number }>({
-      method: 'post',
-      path: '/writeoffs/:id/approve',
-      summary: 'Approve a write-off: Dr 5200 bad-debt expense / Cr 1200 for the whole balance; the account becomes written_off',
-      description: 'Open instalments and charges become waived and the balance 0. Later payments post as recoveries (Cr 4500). The approver must not be the requester (403).',
+    ...decisionRoutes({
+      kind: 'writeoff',
+      basePath: '/writeoffs',
       tags,
-      access: { permission: 'writeoffs:approve' },
-      params: idParams,
-      responses: decided,
-      handler: async (req) => ({ body: writeoffView(await writeoffs.approve(actorOf(req), req.valid.params.id)) }),
-    }),
-    defineRoute<{ id: number }, unknown, { reason: string }>({
-      method: 'post',
-      path: '/writeoffs/:id/reject',
-      summary: 'Reject a write-off; nothing else changes',
-      tags,
-      access: { permission: 'writeoffs:approve' },
-      params: idParams,
-      body: Joi.object({ reason: Joi.string().trim().min(3).max(2000).required() }),
-      responses: decided,
-      handler: async (req) => ({ body: writeoffView(await writeoffs.reject(actorOf(req), req.valid.params.id, req.valid.body.reason)) }),
+      decidePermission: 'writeoffs:approve',
+      approveSummary: 'Approve a write-off: Dr 5200 bad-debt expense / Cr 1200 for the whole balance; the account becomes written_off',
+      approveDescription: 'Open instalments and charges become waived and the balance 0. Later payments post as recoveries (Cr 4500). The approver must not be the requester (403).',
+      rejectSummary: 'Reject a write-off; nothing else changes',
+      decided,
+      actorOf,
+      approve: async (actor, id) => writeoffView(await writeoffs.approve(actor, id)),
+      reject: async (actor, id, reason) => writeoffView(await writeoffs.reject(actor, id, reason!)),
+      pending: (decider, after, limit) => writeoffs.pending(decider, after, limit),
     }),
   ];
 }

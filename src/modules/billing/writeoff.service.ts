@@ -1,5 +1,5 @@
 import { Op, type Sequelize, type WhereOptions } from 'sequelize';
-import { inRegionScope } from '../../platform/auth/principal';
+import { inRegionScope, regionWhere } from '../../platform/auth/principal';
 import { withTransaction } from '../../platform/db/transaction';
 import { decodeIdCursor, type Paged, pageOf } from '../../platform/http/pagination';
 import { problems } from '../../platform/http/problem';
@@ -10,7 +10,8 @@ import { SystemLog } from '../audit/models';
 import { SyncOutbox } from '../integrations/models';
 import { LEDGER } from '../ledger/chart';
 import { postEntry } from '../ledger/journal.service';
-import { refuseOwnRequest, type Actor } from '../payments/maker-checker';
+import { pendingAfterWhere, refuseOwnRequest, type Decider, type InboxAfter, type PendingItem } from '../../platform/approvals/kit';
+import type { Actor } from '../payments/maker-checker';
 import { lockAccount, owedByItems, preparedAccount, settleAccount } from '../payments/settlement';
 import { Writeoff, type WriteoffStatus } from './models';
 
@@ -63,6 +64,17 @@ export class WriteoffService {
       limit: q.limit + 1,
     });
     return pageOf(rows, q.limit, (last) => [last.id]);
+  }
+
+  /** Pending write-offs the decider may decide (the approvals inbox): in scope, not their own. */
+  async pending(decider: Decider, after: InboxAfter | undefined, limit: number): Promise<PendingItem[]> {
+    const rows = await Writeoff.findAll({
+      where: { [Op.and]: [{ status: 'pending', requestedBy: { [Op.ne]: decider.employeeId } }, pendingAfterWhere(after)] },
+      include: [{ model: Account, as: 'account', attributes: ['id', 'regionId'], where: regionWhere(decider.scope) }],
+      order: [['createdAt', 'ASC'], ['id', 'ASC']],
+      limit,
+    });
+    return rows.map((w) => ({ id: w.id, amount: w.amount, requestedBy: w.requestedBy, requestedAt: w.createdAt, regionId: w.account!.regionId, accountId: w.accountId, employeeId: null }));
   }
 
   private checkWritable(account: Account): void {

@@ -3,7 +3,9 @@ import type { AppContext } from '../../platform/context';
 import { defineRoute, type RouteSpec } from '../../platform/http/route';
 import { idField, pastInstantField, paymentAmountField } from '../../platform/http/schemas';
 import { problems } from '../../platform/http/problem';
-import { AGENT_REMITTANCE_STATUSES } from '../payments/models';
+import { decisionRoutes } from '../../platform/approvals/kit';
+import { paginationQuery, pagedResponseSchema } from '../../platform/http/pagination';
+import { AGENT_REMITTANCE_STATUSES, type AgentRemittanceStatus } from '../payments/models';
 import { actorOf, CashService, REMITTANCE_METHODS, remittanceView, type RemittanceMethod } from './cash.service';
 import { cashCollectionResultSchema, cashPositionKeys } from './cash.responses';
 
@@ -152,6 +154,20 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
         return { status: 201, body: remittanceView(r), headers: { Location: `/api/v1/agent-remittances/${r.id}` } };
       },
     }),
+    defineRoute<unknown, { status?: AgentRemittanceStatus; agentId?: number; limit: number; cursor?: string }>({
+      method: 'get',
+      path: '/agent-remittances',
+      summary: 'Remittances, newest first (e.g. ?status=pending: the queue to confirm)',
+      description: 'An agent sees their own; employees with cash:remit:confirm those of agents who share one of their regions (all with regions:all). Another agentId is a 404.',
+      tags,
+      access: { authenticated: true },
+      query: Joi.object({ status: Joi.string().valid(...AGENT_REMITTANCE_STATUSES), agentId: id, limit: paginationQuery.limit, cursor: paginationQuery.cursor }),
+      responses: { 200: { description: 'A page of remittances', schema: pagedResponseSchema(remittanceSchema) }, 404: { description: 'The agent is not visible to the caller' } },
+      handler: async (req) => {
+        const page = await cash.listRemittances(actorOf(req.principal), req.valid.query);
+        return { body: { data: page.data.map(remittanceView), page: page.page } };
+      },
+    }),
     defineRoute<{ id: number }>({
       method: 'get',
       path: '/agent-remittances/:id',
@@ -162,26 +178,19 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 200: { description: 'The remittance', schema: remittanceSchema }, 404: { description: 'Not found (or not visible)' } },
       handler: async (req) => ({ body: remittanceView(await cash.getRemittance(actorOf(req.principal), req.valid.params.id)) }),
     }),
-    defineRoute<{ id: number }>({
-      method: 'post',
-      path: '/agent-remittances/:id/confirm',
-      summary: 'Confirm the cash arrived: Dr 1110 cash on hand (1130 bank deposit, 1100 mobile money) / Cr 1120; the collections are remitted',
+    ...decisionRoutes({
+      kind: 'remittance',
+      basePath: '/agent-remittances',
       tags,
-      access: { permission: 'cash:remit:confirm' },
-      params: idParams,
-      responses: decided,
-      handler: async (req) => ({ body: remittanceView(await cash.confirm(actorOf(req.principal), req.valid.params.id)) }),
-    }),
-    defineRoute<{ id: number }, unknown, { reason: string }>({
-      method: 'post',
-      path: '/agent-remittances/:id/reject',
-      summary: 'Reject a remittance (the cash did not arrive as declared); the collections count against the agent again',
-      tags,
-      access: { permission: 'cash:remit:confirm' },
-      params: idParams,
-      body: Joi.object({ reason: Joi.string().trim().min(3).max(2000).required() }),
-      responses: decided,
-      handler: async (req) => ({ body: remittanceView(await cash.reject(actorOf(req.principal), req.valid.params.id, req.valid.body.reason)) }),
+      decidePermission: 'cash:remit:confirm',
+      approveVerb: 'confirm',
+      approveSummary: 'Confirm the cash arrived: Dr 1110 cash on hand (1130 bank deposit, 1100 mobile money) / Cr 1120; the collections are remitted',
+      rejectSummary: 'Reject a remittance (the cash did not arrive as declared); the collections count against the agent again',
+      decided,
+      actorOf: (req) => actorOf(req.principal),
+      approve: async (actor, id) => remittanceView(await cash.confirm(actor, id)),
+      reject: async (actor, id, reason) => remittanceView(await cash.reject(actor, id, reason!)),
+      pending: (decider, after, limit) => cash.pendingRemittances(decider, after, limit),
     }),
   ];
 }

@@ -1,6 +1,8 @@
-import { Op, UniqueConstraintError, type Sequelize } from 'sequelize';
+import { Op, UniqueConstraintError, type Sequelize, type WhereOptions } from 'sequelize';
+import { pendingAfterWhere, refuseOwnRequest, type Decider, type InboxAfter, type PendingItem } from '../../platform/approvals/kit';
 import { inRegionScope, regionScope, type Principal, type RegionScope } from '../../platform/auth/principal';
 import { withTransaction } from '../../platform/db/transaction';
+import { decodeIdCursor, pageOf, type Paged } from '../../platform/http/pagination';
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
 import { Employee, EmployeeRegion } from '../access/models';
@@ -10,7 +12,7 @@ import { DeviceToken } from '../devices/models';
 import { LEDGER, type LedgerCode } from '../ledger/chart';
 import { postEntry } from '../ledger/journal.service';
 import { calendarOfRegion } from '../organisation/business-date';
-import { AgentRemittance, CashCollection, Payment, PaymentAllocation, Receipt } from '../payments/models';
+import { AgentRemittance, CashCollection, Payment, PaymentAllocation, Receipt, type AgentRemittanceStatus } from '../payments/models';
 import { PaymentPostingService } from '../payments/posting.service';
 import { paymentView } from '../payments/views';
 import { cashLimitExceeded, cashPosition, type CashPosition } from './cash-limit';
@@ -216,6 +218,49 @@ export class CashService {
     return this.collectionView(id);
   }
 
+  /** The agents whose cash the actor may see: 'all' (regions:all), or themselves and, for a supervisor, the agents of their regions. */
+  private async visibleAgents(actor: { employeeId: number; scope: RegionScope; supervises: boolean }): Promise<'all' | number[]> {
+    if (!actor.supervises) return [actor.employeeId];
+    if (actor.scope.all) return 'all';
+    const rows = await EmployeeRegion.findAll({ where: { regionId: { [Op.in]: [...actor.scope.regionIds] } }, attributes: ['employeeId'] });
+    return [...new Set([actor.employeeId, ...rows.map((r) => r.employeeId)])];
+  }
+
+  /** Remittances, newest first: the agent's own, or those of agents a supervisor may see (another agent's is a 404). */
+  async listRemittances(actor: Actor, q: { status?: AgentRemittanceStatus; agentId?: number; limit: number; cursor?: string }): Promise<Paged<AgentRemittance>> {
+    if (q.agentId !== undefined && !(await this.canSeeAgent(actor, q.agentId))) throw problems.notFound('agent');
+    const visible = await this.visibleAgents(actor);
+    const where: WhereOptions[] = [];
+    if (q.agentId !== undefined) where.push({ agentId: q.agentId });
+    else if (visible !== 'all') where.push({ agentId: { [Op.in]: visible } });
+    if (q.status) where.push({ status: q.status });
+    if (q.cursor) where.push({ id: { [Op.lt]: decodeIdCursor(q.cursor) } });
+    const rows = await AgentRemittance.findAll({
+      where: { [Op.and]: where },
+      include: [{ model: CashCollection, as: 'collections', attributes: ['id'] }],
+      order: [['id', 'DESC']],
+      limit: q.limit + 1,
+    });
+    return pageOf(rows, q.limit, (last) => [last.id]);
+  }
+
+  /** Pending remittances the decider may confirm or reject (the approvals inbox): agents they see, never their own. */
+  async pendingRemittances(decider: Decider, after: InboxAfter | undefined, limit: number): Promise<PendingItem[]> {
+    const visible = await this.visibleAgents({ employeeId: decider.employeeId, scope: decider.scope, supervises: true });
+    const rows = await AgentRemittance.findAll({
+      where: {
+        [Op.and]: [
+          { status: 'pending', agentId: { [Op.ne]: decider.employeeId } },
+          visible === 'all' ? {} : { agentId: { [Op.in]: visible } },
+          pendingAfterWhere(after),
+        ],
+      },
+      order: [['createdAt', 'ASC'], ['id', 'ASC']],
+      limit,
+    });
+    return rows.map((r) => ({ id: r.id, amount: r.amount, requestedBy: r.agentId, requestedAt: r.createdAt, regionId: null, accountId: null, employeeId: r.agentId }));
+  }
+
   /** Whether the actor may see `agentId`'s cash: themselves, or a supervisor sharing a region with the agent. */
   private async canSeeAgent(actor: Actor, agentId: number): Promise<boolean> {
     if (agentId === actor.employeeId) return true;
@@ -339,9 +384,7 @@ export class CashService {
   private async decidable(actor: Actor, id: number): Promise<AgentRemittance> {
     const r = await AgentRemittance.findByPk(id, { attributes: ['id', 'agentId'] });
     if (!r) throw problems.notFound('remittance');
-    if (r.agentId === actor.employeeId) {
-      throw problems.forbidden('This is your own remittance; another employee must confirm or reject it.', 'four-eyes');
-    }
+    refuseOwnRequest(r.agentId, actor, 'remittance', 'This is your own remittance; another employee must confirm or reject it.');
     if (!(await this.canSeeAgent(actor, r.agentId))) throw problems.notFound('remittance');
     return r;
   }

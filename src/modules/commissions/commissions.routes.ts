@@ -1,4 +1,5 @@
 import Joi from 'joi';
+import { decisionRoutes } from '../../platform/approvals/kit';
 import type { AppContext } from '../../platform/context';
 import { paginationQuery, pagedResponseSchema } from '../../platform/http/pagination';
 import { defineRoute, type ApiRequest, type RouteSpec } from '../../platform/http/route';
@@ -138,27 +139,19 @@ export function commissionRoutes(ctx: AppContext): RouteSpec[] {
         return { body: { period: r.period, periodEnd: r.periodEnd, payments: r.payments.map(commissionPaymentView), carriedForward: r.carriedForward } };
       },
     }),
-    defineRoute<{ id: number }>({
-      method: 'post',
-      path: '/commissions/payments/:id/approve',
-      summary: 'Approve a commission payment: books Dr 5300 commission expense / Cr 2500 commission payable',
-      description: 'The approver must be neither the payee nor the requester (403; the database refuses it too).',
+    ...decisionRoutes({
+      kind: 'commission_payment',
+      basePath: '/commissions/payments',
       tags,
-      access: { permission: 'commissions:approve' },
-      params: idParams,
-      responses: decided,
-      handler: async (req) => ({ body: commissionPaymentView(await payouts.approve(actor(req), req.valid.params.id)) }),
-    }),
-    defineRoute<{ id: number }, unknown, { reason: string }>({
-      method: 'post',
-      path: '/commissions/payments/:id/reject',
-      summary: 'Reject a commission payment: its entries are payable again (next close), its clawbacks open again',
-      tags,
-      access: { permission: 'commissions:approve' },
-      params: idParams,
-      body: Joi.object({ reason: Joi.string().trim().min(3).max(2000).required() }),
-      responses: decided,
-      handler: async (req) => ({ body: commissionPaymentView(await payouts.reject(actor(req), req.valid.params.id, req.valid.body.reason)) }),
+      decidePermission: 'commissions:approve',
+      approveSummary: 'Approve a commission payment: books Dr 5300 commission expense / Cr 2500 commission payable',
+      approveDescription: 'The approver must be neither the payee nor the requester (403; the database refuses it too).',
+      rejectSummary: 'Reject a commission payment: its entries are payable again (next close), its clawbacks open again',
+      decided,
+      actorOf: actor,
+      approve: async (a, id) => commissionPaymentView(await payouts.approve(a, id)),
+      reject: async (a, id, reason) => commissionPaymentView(await payouts.reject(a, id, reason!)),
+      pending: (decider, after, limit) => payouts.pending(decider, after, limit),
     }),
     defineRoute<{ id: number }, unknown, { paymentReference: string }>({
       method: 'post',

@@ -1,5 +1,6 @@
-import { DatabaseError, Op, QueryTypes, UniqueConstraintError, type Sequelize, type Transaction, type WhereOptions } from 'sequelize';
+import { Op, QueryTypes, UniqueConstraintError, type Sequelize, type Transaction, type WhereOptions } from 'sequelize';
 import { ALL_REGIONS_PERMISSION, regionScope, type Principal, type RegionScope } from '../../platform/auth/principal';
+import { pendingAfterWhere, fourEyesRefusal, refuseOwnRequest, type Decider, type InboxAfter, type PendingItem } from '../../platform/approvals/kit';
 import { addDays, addMonths, type CalendarDate } from '../../platform/dates';
 import { withTransaction } from '../../platform/db/transaction';
 import { decodeIdCursor, type Paged, pageOf } from '../../platform/http/pagination';
@@ -121,7 +122,6 @@ export function periodEnd(period: string): CalendarDate {
   return addDays(addMonths(`${period}-01`, 1), -1);
 }
 
-const FOUR_EYES_TRIGGER = /approvedBy must differ/;
 
 function page<T extends { id: number }>(rows: T[], limit: number): Paged<T> {
   return pageOf(rows, limit, (last) => [last.id]);
@@ -182,6 +182,29 @@ export class CommissionPayoutService {
     return page(rows, q.limit);
   }
 
+  /** Pending commission payments the decider may decide (the approvals inbox): employees they see, never their own or one they requested. */
+  async pending(decider: Decider, after: InboxAfter | undefined, limit: number): Promise<PendingItem[]> {
+    const actor: CommissionActor = {
+      employeeId: decider.employeeId,
+      scope: decider.scope,
+      seesTeam: decider.permissions.has(ALL_REGIONS_PERMISSION) || decider.permissions.has(TEAM_PERMISSION),
+    };
+    const visible = await visibleEmployees(actor);
+    const rows = await CommissionPayment.findAll({
+      where: {
+        [Op.and]: [
+          { status: 'pending', employeeId: { [Op.ne]: decider.employeeId } },
+          { [Op.or]: [{ requestedBy: null }, { requestedBy: { [Op.ne]: decider.employeeId } }] },
+          visible === 'all' ? {} : { employeeId: { [Op.in]: visible } },
+          pendingAfterWhere(after),
+        ],
+      },
+      order: [['createdAt', 'ASC'], ['id', 'ASC']],
+      limit,
+    });
+    return rows.map((p) => ({ id: p.id, amount: p.amount, requestedBy: p.requestedBy, requestedAt: p.createdAt, regionId: null, accountId: null, employeeId: p.employeeId }));
+  }
+
   private async visiblePayment(actor: CommissionActor, id: number): Promise<CommissionPayment> {
     const p = await CommissionPayment.findByPk(id);
     if (!p) throw problems.notFound('commission payment');
@@ -217,15 +240,17 @@ export class CommissionPayoutService {
     const end = periodEnd(period);
     const visible = await visibleEmployees(actor);
     if (visible !== 'all' && visible.length === 0) return { period, periodEnd: end, payments: [], carriedForward: [] };
-    const scopeEntries = visible === 'all' ? '' : `AND e.employeeId IN (${visible.map(Number).join(',')})`;
-    const scopeClawbacks = visible === 'all' ? '' : `AND c.employeeId IN (${visible.map(Number).join(',')})`;
+    // The caller's employees are bound (:visible), never written into the SQL text.
+    const scopeEntries = visible === 'all' ? '' : 'AND e.employeeId IN (:visible)';
+    const scopeClawbacks = visible === 'all' ? '' : 'AND c.employeeId IN (:visible)';
+    const scopeReplacements = visible === 'all' ? {} : { visible };
     return withTransaction(this.sequelize, async (t) => {
       const [payable, owed, existing] = await Promise.all([
         this.sequelize.query<{ employeeId: number; total: string }>(
           `SELECT e.employeeId, SUM(e.amount) AS total FROM commissionEntries e
             WHERE e.status = 'payable' AND e.commissionPaymentId IS NULL AND e.earnedOn <= :end ${scopeEntries}
             GROUP BY e.employeeId`,
-          { replacements: { end }, type: QueryTypes.SELECT, transaction: t },
+          { replacements: { end, ...scopeReplacements }, type: QueryTypes.SELECT, transaction: t },
         ),
         this.sequelize.query<{ employeeId: number; total: string }>(
           `SELECT c.employeeId, SUM(c.amount) AS total FROM commissionClawbacks c
@@ -233,7 +258,7 @@ export class CommissionPayoutService {
              JOIN commissionPayments p ON p.id = e.commissionPaymentId AND p.status IN ('approved', 'paid')
             WHERE c.commissionPaymentId IS NULL ${scopeClawbacks}
             GROUP BY c.employeeId`,
-          { type: QueryTypes.SELECT, transaction: t },
+          { replacements: scopeReplacements, type: QueryTypes.SELECT, transaction: t },
         ),
         CommissionPayment.findAll({ where: { period }, attributes: ['employeeId'], transaction: t }),
       ]);
@@ -264,27 +289,27 @@ export class CommissionPayoutService {
         throw err;
       });
       const now = new Date();
-      const ids = create.map(Number).join(',');
+      const ids = create;
       const paymentOf = (table: string) => `(SELECT p.id FROM commissionPayments p WHERE p.employeeId = ${table}.employeeId AND p.period = :period)`;
       await this.sequelize.query(
         `UPDATE commissionEntries SET status = 'included', commissionPaymentId = ${paymentOf('commissionEntries')}, updatedAt = :now
-          WHERE status = 'payable' AND commissionPaymentId IS NULL AND earnedOn <= :end AND employeeId IN (${ids})`,
-        { replacements: { period, end, now }, type: QueryTypes.UPDATE, transaction: t },
+          WHERE status = 'payable' AND commissionPaymentId IS NULL AND earnedOn <= :end AND employeeId IN (:ids)`,
+        { replacements: { period, end, now, ids }, type: QueryTypes.UPDATE, transaction: t },
       );
       await this.sequelize.query(
         `UPDATE commissionClawbacks SET commissionPaymentId = ${paymentOf('commissionClawbacks')}, updatedAt = :now
-          WHERE commissionPaymentId IS NULL AND employeeId IN (${ids})
+          WHERE commissionPaymentId IS NULL AND employeeId IN (:ids)
             AND EXISTS (SELECT 1 FROM commissionEntries e JOIN commissionPayments q ON q.id = e.commissionPaymentId
                          WHERE e.id = commissionClawbacks.commissionEntryId AND q.status IN ('approved', 'paid'))`,
-        { replacements: { period, now }, type: QueryTypes.UPDATE, transaction: t },
+        { replacements: { period, now, ids }, type: QueryTypes.UPDATE, transaction: t },
       );
       // The amount is what was actually linked, so it is right even if entries arrived meanwhile.
       await this.sequelize.query(
         `UPDATE commissionPayments SET updatedAt = :now, amount =
             COALESCE((SELECT SUM(e.amount) FROM commissionEntries e WHERE e.commissionPaymentId = commissionPayments.id), 0)
           - COALESCE((SELECT SUM(c.amount) FROM commissionClawbacks c WHERE c.commissionPaymentId = commissionPayments.id), 0)
-          WHERE period = :period AND status = 'pending' AND employeeId IN (${ids})`,
-        { replacements: { period, now }, type: QueryTypes.UPDATE, transaction: t },
+          WHERE period = :period AND status = 'pending' AND employeeId IN (:ids)`,
+        { replacements: { period, now, ids }, type: QueryTypes.UPDATE, transaction: t },
       );
       const payments = await CommissionPayment.findAll({ where: { period, employeeId: { [Op.in]: create } }, order: [['employeeId', 'ASC']], transaction: t });
       if (payments.some((p) => new Decimal(p.amount).isNegative())) {
@@ -299,12 +324,9 @@ export class CommissionPayoutService {
   }
 
   private refuseFourEyes(p: CommissionPayment, actor: CommissionActor, what: 'approve' | 'reject'): void {
-    if (p.employeeId === actor.employeeId) {
-      throw problems.forbidden(`This commission is yours; another employee must ${what} it (maker-checker).`, 'four-eyes');
-    }
-    if (p.requestedBy === actor.employeeId) {
-      throw problems.forbidden(`You requested this commission payment; another employee must ${what} it (maker-checker).`, 'four-eyes');
-    }
+    // The payee counts as a maker too: nobody decides their own commission.
+    refuseOwnRequest(p.employeeId, actor, 'commission payment', `This commission is yours; another employee must ${what} it (maker-checker).`);
+    refuseOwnRequest(p.requestedBy, actor, 'commission payment', `You requested this commission payment; another employee must ${what} it (maker-checker).`);
   }
 
   private async lockPending(id: number, status: CommissionPaymentStatus, t: Transaction): Promise<CommissionPayment> {
@@ -447,9 +469,4 @@ export class CommissionPayoutService {
 }
 
 /** The four-eyes trigger's refusal (a check the service already made) as the same 403. */
-function fourEyesProblem(err: unknown): never {
-  if (err instanceof DatabaseError && FOUR_EYES_TRIGGER.test(err.message)) {
-    throw problems.forbidden('The approver must differ from the payee and the requester (maker-checker).', 'four-eyes');
-  }
-  throw err;
-}
+const fourEyesProblem = fourEyesRefusal('The approver must differ from the payee and the requester (maker-checker).');

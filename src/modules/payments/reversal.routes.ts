@@ -4,6 +4,7 @@ import { paginationQuery, pagedResponseSchema } from '../../platform/http/pagina
 import { defineRoute, type RouteSpec } from '../../platform/http/route';
 import { idField } from '../../platform/http/schemas';
 import { PAYMENT_REVERSAL_STATUSES, type PaymentReversalStatus } from './models';
+import { decisionRoutes } from '../../platform/approvals/kit';
 import { actorOf } from './maker-checker';
 import { ReversalService, reversalView } from './reversal.service';
 
@@ -76,33 +77,26 @@ export function reversalRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 200: { description: 'The reversal', schema: reversalSchema }, 404: { description: 'Not found' } },
       handler: async (req) => ({ body: reversalView(await reversals.get(actorOf(req), req.valid.params.id)) }),
     }),
-    defineRoute<{ id: number }>({
-      method: 'post',
-      path: '/payment-reversals/:id/approve',
-      summary: 'Approve a reversal: undoes the payment and posts the reversing journal entry',
-      description:
+    ...decisionRoutes({
+      kind: 'reversal',
+      basePath: '/payment-reversals',
+      tags,
+      decidePermission: 'payments:reverse:approve',
+      approveSummary: 'Approve a reversal: undoes the payment and posts the reversing journal entry',
+      approveDescription:
         'In one transaction with the account locked: allocations taken back (instalments and charges restored), the overpayment taken back from the ' +
         'credit balance (409 if it was used or refunded), balance, DPD, PAR and status recomputed (a closed account re-opens), the payment marked reversed, ' +
         'and its journal entry reversed. The approver must not be the requester (403).',
-      tags,
-      access: { permission: 'payments:reverse:approve' },
-      params: idParams,
-      responses: decided,
-      handler: async (req) => {
-        const { reversal, effects } = await reversals.approve(actorOf(req), req.valid.params.id);
-        return { body: { ...reversalView(reversal), ...effects } };
+      rejectSummary: 'Reject a reversal; nothing else changes',
+      rejectReason: 'optional',
+      decided,
+      actorOf,
+      approve: async (actor, id) => {
+        const { reversal, effects } = await reversals.approve(actor, id);
+        return { ...reversalView(reversal), ...effects };
       },
-    }),
-    defineRoute<{ id: number }, unknown, { reason?: string } | undefined>({
-      method: 'post',
-      path: '/payment-reversals/:id/reject',
-      summary: 'Reject a reversal; nothing else changes',
-      tags,
-      access: { permission: 'payments:reverse:approve' },
-      params: idParams,
-      body: Joi.object({ reason: Joi.string().trim().max(2000) }),
-      responses: decided,
-      handler: async (req) => ({ body: reversalView(await reversals.reject(actorOf(req), req.valid.params.id, req.valid.body?.reason)) }),
+      reject: async (actor, id, reason) => reversalView(await reversals.reject(actor, id, reason)),
+      pending: (decider, after, limit) => reversals.pending(decider, after, limit),
     }),
   ];
 }

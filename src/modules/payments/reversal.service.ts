@@ -1,5 +1,5 @@
 import { Op, type Sequelize, type Transaction, type WhereOptions } from 'sequelize';
-import { inRegionScope } from '../../platform/auth/principal';
+import { inRegionScope, regionWhere } from '../../platform/auth/principal';
 import { withTransaction } from '../../platform/db/transaction';
 import { problems } from '../../platform/http/problem';
 import { decodeIdCursor, type Paged, pageOf } from '../../platform/http/pagination';
@@ -12,7 +12,8 @@ import { postEntry, reverseEntry } from '../ledger/journal.service';
 import { JournalEntry } from '../ledger/models';
 import { paymentEvents, type Effects } from './events';
 import { Payment, PaymentAllocation, PaymentReversal, type PaymentReversalStatus } from './models';
-import { refuseOwnRequest, type Actor } from './maker-checker';
+import { pendingAfterWhere, refuseOwnRequest, type Decider, type InboxAfter, type PendingItem } from '../../platform/approvals/kit';
+import type { Actor } from './maker-checker';
 import { lockAccount, preparedAccount, settleAccount, unapplyAllocations } from './settlement';
 
 /** Refunds that keep a payment from being reversed: it really happened, part of it went back. */
@@ -70,6 +71,17 @@ export class ReversalService {
       limit: q.limit + 1,
     });
     return pageOf(rows, q.limit, (last) => [last.id]);
+  }
+
+  /** Pending reversals the decider may decide (the approvals inbox): in scope, not their own. */
+  async pending(decider: Decider, after: InboxAfter | undefined, limit: number): Promise<PendingItem[]> {
+    const rows = await PaymentReversal.findAll({
+      where: { [Op.and]: [{ status: 'pending', requestedBy: { [Op.ne]: decider.employeeId } }, pendingAfterWhere(after)] },
+      include: [{ model: Payment, as: 'payment', attributes: ['id', 'accountId', 'regionId'], where: regionWhere(decider.scope) }],
+      order: [['createdAt', 'ASC'], ['id', 'ASC']],
+      limit,
+    });
+    return rows.map((r) => ({ id: r.id, amount: r.amount, requestedBy: r.requestedBy, requestedAt: r.createdAt, regionId: r.payment!.regionId, accountId: r.payment!.accountId, employeeId: null }));
   }
 
   async request(actor: Actor, paymentId: number, reason: string): Promise<PaymentReversal> {

@@ -1,0 +1,159 @@
+import Joi from 'joi';
+import { DatabaseError, Op, type WhereOptions } from 'sequelize';
+import type { RegionScope } from '../auth/principal';
+import { idField } from '../http/schemas';
+import { problems } from '../http/problem';
+import { defineRoute, type ApiRequest, type ResponseSpec, type RouteSpec } from '../http/route';
+
+/**
+ * One definition of a maker-checker workflow. One employee requests (a refund, a write-off, a
+ * reversal, a remittance, a commission payment), another decides it. A domain describes its kind
+ * once (an ApprovalKind) and gets from here:
+ *  - the approve/reject routes (`decisionRoutes`), with the permission the kind declares;
+ *  - the four-eyes guard (`refuseOwnRequest`), checked before the database's own four-eyes
+ *    triggers (`<table>_four_eyes_insert/update`: createFourEyes in migrations/lib/guards.js, and
+ *    commissionPayments' own) would refuse the row;
+ *  - its pending items in the one approvals inbox (GET /api/v1/approvals).
+ * The kit knows no domain: domains hand it their kinds (`registerApprovalKind`, done by
+ * `decisionRoutes`), so dependencies point from the domains to here.
+ */
+
+/** Whoever decides: an employee, with their region scope and what their role grants. */
+export interface Decider {
+  employeeId: number;
+  scope: RegionScope;
+  permissions: ReadonlySet<string>;
+}
+
+/**
+ * Maker-checker: whoever decides a request must not be whoever made it (403 four-eyes). Checked
+ * before the database's four-eyes trigger would refuse the row.
+ */
+export function refuseOwnRequest(requestedBy: number | null, actor: { employeeId: number | null }, what: string, message?: string): void {
+  if (requestedBy !== null && requestedBy === actor.employeeId) {
+    throw problems.forbidden(message ?? `You requested this ${what}; another employee must approve or reject it (maker-checker).`, 'four-eyes');
+  }
+}
+
+/** The four-eyes triggers' refusals: createFourEyes ('must be a different employee from') and commissionPayments' ('must differ'). */
+const FOUR_EYES_TRIGGER = /(must be a different employee from|approvedBy must differ)/;
+
+/**
+ * The database guard's refusal of a row the service's own check let through (it cannot, unless
+ * the two disagree) as the same 403; anything else is rethrown. For `.catch()` on the decision's write.
+ */
+export function fourEyesRefusal(message: string): (err: unknown) => never {
+  return (err) => {
+    if (err instanceof DatabaseError && FOUR_EYES_TRIGGER.test(err.message)) throw problems.forbidden(message, 'four-eyes');
+    throw err;
+  };
+}
+
+/** One pending item of a kind, as the inbox shows it. */
+export interface PendingItem {
+  id: number;
+  amount: string;
+  requestedBy: number | null;
+  requestedAt: Date;
+  /** The region the item belongs to (an account's or a payment's); null for an employee's item. */
+  regionId: number | null;
+  accountId: number | null;
+  /** The employee the item is about (the remitting agent, the commission payee), if any. */
+  employeeId: number | null;
+}
+
+/**
+ * Where the inbox resumes within one kind: items requested after `at`, or at `at` with an id
+ * above `afterId` (absent: every item at `at` is included, or none when `strict`).
+ */
+export interface InboxAfter {
+  at: Date;
+  afterId?: number;
+  /** Items requested exactly at `at` are all excluded (this kind sorts before the cursor's). */
+  strict?: boolean;
+}
+
+/** The where-clause of a keyset page over (createdAt, id) ascending from `after`. */
+export function pendingAfterWhere(after: InboxAfter | undefined, createdAt = 'createdAt', id = 'id'): WhereOptions {
+  if (!after) return {};
+  if (after.afterId !== undefined) {
+    return { [Op.or]: [{ [createdAt]: { [Op.gt]: after.at } }, { [createdAt]: after.at, [id]: { [Op.gt]: after.afterId } }] };
+  }
+  return { [createdAt]: { [after.strict ? Op.gt : Op.gte]: after.at } };
+}
+
+export interface ApprovalKind<A = unknown> {
+  /** The kind's name in the inbox ('refund', 'writeoff', ...); also its sort rank among kinds. */
+  kind: string;
+  /** The collection path the decision routes hang off ('/refunds' → /refunds/:id/approve). */
+  basePath: string;
+  tags: string[];
+  /** The permission both decisions need (and the inbox filters kinds by). */
+  decidePermission: string;
+  /** 'approve' for most kinds; remittances are confirmed. */
+  approveVerb?: 'approve' | 'confirm';
+  /** The reject body's reason: required (3..2000) for most, optional for reversals. */
+  rejectReason?: 'required' | 'optional';
+  approveSummary: string;
+  approveDescription?: string;
+  rejectSummary: string;
+  /** The answers of both decisions (200 with the item, 403, 404, 409 ...). */
+  decided: Record<number, ResponseSpec>;
+  /** The approve route's 200, if it differs (e.g. with what other domains took back). */
+  approved?: ResponseSpec;
+  /** The kind's actor, from the request (each domain's services take their own). */
+  actorOf(req: ApiRequest): A;
+  approve(actor: A, id: number): Promise<unknown>;
+  reject(actor: A, id: number, reason: string | undefined): Promise<unknown>;
+  /**
+   * The pending items the decider may decide, oldest first by (requestedAt, id), from `after`:
+   * in the decider's scope, and never the decider's own (requested by them, or about them).
+   */
+  pending(decider: Decider, after: InboxAfter | undefined, limit: number): Promise<PendingItem[]>;
+}
+
+const registry = new Map<string, ApprovalKind<any>>();
+
+/** Hands a kind to the inbox; a kind registered again (another app instance) replaces itself. */
+export function registerApprovalKind(kind: ApprovalKind<any>): void {
+  registry.set(kind.kind, kind);
+}
+
+/** Every registered kind, in a stable order (by name: the inbox's tie-break between kinds). */
+export function approvalKinds(): ApprovalKind<any>[] {
+  return [...registry.values()].sort((a, b) => a.kind.localeCompare(b.kind));
+}
+
+const idParams = Joi.object({ id: idField().required() });
+
+/** The approve and reject routes of a kind, built once here; also registers the kind with the inbox. */
+export function decisionRoutes<A>(kind: ApprovalKind<A>): RouteSpec[] {
+  registerApprovalKind(kind);
+  const reason = Joi.string().trim().max(2000);
+  const rejectBody =
+    kind.rejectReason === 'optional' ? Joi.object({ reason }) : Joi.object({ reason: reason.min(3).required() });
+  return [
+    defineRoute<{ id: number }>({
+      method: 'post',
+      path: `${kind.basePath}/:id/${kind.approveVerb ?? 'approve'}`,
+      summary: kind.approveSummary,
+      description: kind.approveDescription,
+      tags: kind.tags,
+      access: { permission: kind.decidePermission },
+      params: idParams,
+      responses: kind.approved ? { ...kind.decided, 200: kind.approved } : kind.decided,
+      handler: async (req) => ({ body: await kind.approve(kind.actorOf(req), req.valid.params.id) }),
+    }),
+    defineRoute<{ id: number }, unknown, { reason?: string } | undefined>({
+      method: 'post',
+      path: `${kind.basePath}/:id/reject`,
+      summary: kind.rejectSummary,
+      tags: kind.tags,
+      access: { permission: kind.decidePermission },
+      params: idParams,
+      body: rejectBody,
+      responses: kind.decided,
+      handler: async (req) => ({ body: await kind.reject(kind.actorOf(req), req.valid.params.id, req.valid.body?.reason) }),
+    }),
+  ];
+}
