@@ -14,7 +14,3 @@ export function money(value: Decimal.Value): Decimal {
 export function toMoneyString(value: Decimal.Value): MoneyString {
   return new Decimal(value).toFixed(2);
 }
-
-export function sumMoney(values: Decimal.Value[]): Decimal {
-  return values.reduce<Decimal>((acc, v) => acc.plus(v), new Decimal(0));
-}

@@ -6,4 +6,3 @@ import catalog from './permission-catalog.json';
  * at run time is rolePermissions in the database.
  */
 export const PERMISSION_CODES: ReadonlySet<string> = new Set(Object.keys(catalog.permissions));
-export const ROLE_DEFAULTS = catalog.roles as Record<string, { description: string; grants: string[] }>;

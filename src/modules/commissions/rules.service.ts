@@ -110,10 +110,6 @@ function compareRules(a: ActiveRule, b: ActiveRule): number {
   );
 }
 
-export async function matchRule(q: RuleQuery, transaction?: Transaction): Promise<ActiveRule | undefined> {
-  return pickRule(await activeRules(transaction), q);
-}
-
 /** What a rule pays for an event of `base` (the sale value, the down payment, the money collected). */
 export function commissionAmount(rule: Pick<ActiveRule, 'calculation' | 'amount' | 'percentage'>, base: Decimal.Value): Decimal {
   if (rule.calculation === 'fixed') return new Decimal(rule.amount ?? 0).toDecimalPlaces(2);
