@@ -288,9 +288,8 @@ export class CreditService {
   }
 }
 
-/** What tests put in place of the runtime's dependencies (creditDependencies). */
+/** What a test puts in place of every runtime's dependencies (creditDependencies). */
 let override: CreditDeps | undefined;
-let lastRegistered: CreditDeps | undefined;
 
 /**
  * Credit listeners on the payment events of this runtime (from the devices module's register):
@@ -299,16 +298,19 @@ let lastRegistered: CreditDeps | undefined;
  */
 export function registerCreditListeners(ctx: Pick<AppContext, 'config' | 'logger' | 'sequelize'> & { queue?: JobQueue }): void {
   const deps: CreditDeps = { crypto: dataCrypto(ctx.config.dataEncryptionKey), logger: ctx.logger, queue: ctx.queue };
-  lastRegistered = deps;
   const payments = paymentSubscriptions(ctx.sequelize);
   payments.onPosted('devices.credit', (event, t) => new CreditService(override ?? deps).onPosted(event, t));
   payments.onReversed('devices.credit', (event, t) => new CreditService(override ?? deps).onReversed(event, t));
   payments.onRefunded('devices.credit', (event, t) => new CreditService(override ?? deps).onRefunded(event, t));
 }
 
-/** For tests: swap what the registered listeners use (e.g. a capturing logger); returns the previous. */
-export function creditDependencies(next?: CreditDeps): CreditDeps | undefined {
-  const prev = override ?? lastRegistered;
-  if (next) override = next;
+/**
+ * For tests: what the registered listeners use instead of their runtime's (e.g. a capturing
+ * logger); returns the previous override. Called with `undefined` (the previous of a first swap),
+ * each runtime's own dependencies apply again.
+ */
+export function creditDependencies(next: CreditDeps | undefined): CreditDeps | undefined {
+  const prev = override;
+  override = next;
   return prev;
 }
