@@ -1,8 +1,7 @@
 import Joi from 'joi';
 import { approvalsInbox } from '../../platform/approvals/inbox';
-import { regionScope } from '../../platform/auth/principal';
 import { cursorPaginationQuery, pagedResponseSchema } from '../../platform/http/pagination';
-import { defineRoute, type RouteSpec } from '../../platform/http/route';
+import { defineRoute, employeeOf, type RouteSpec } from '../../platform/http/route';
 
 export const inboxItemSchema = Joi.object({
   kind: Joi.string().description("refund, writeoff, reversal, remittance or commission_payment"),
@@ -33,10 +32,7 @@ export function approvalRoutes(): RouteSpec[] {
       access: { permission: 'approvals:read' },
       query: Joi.object(cursorPaginationQuery),
       responses: { 200: { description: 'A page of pending items, oldest first', schema: pagedResponseSchema(inboxItemSchema) } },
-      handler: async (req) => {
-        const p = req.principal!;
-        return { body: await approvalsInbox({ employeeId: p.employeeId, scope: regionScope(p), permissions: p.permissions }, req.valid.query) };
-      },
+      handler: async (req) => ({ body: await approvalsInbox(employeeOf(req), req.valid.query) }),
     }),
   ];
 }

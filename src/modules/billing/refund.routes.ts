@@ -1,10 +1,9 @@
 import Joi from 'joi';
 import type { AppContext } from '../../platform/context';
 import { paginationQuery, pagedResponseSchema } from '../../platform/http/pagination';
-import { defineRoute, type RouteSpec } from '../../platform/http/route';
+import { defineRoute, employeeOf, type RouteSpec } from '../../platform/http/route';
 import { idField, paymentAmountField } from '../../platform/http/schemas';
 import { decisionRoutes } from '../../platform/approvals/kit';
-import { actorOf } from '../payments/maker-checker';
 import { REFUND_METHODS, REFUND_STATUSES, type RefundStatus } from './models';
 import { RefundService, refundView, type RefundRequest } from './refund.service';
 
@@ -63,7 +62,7 @@ export function refundRoutes(ctx: AppContext): RouteSpec[] {
         422: { description: 'More than the payment can give back' },
       },
       handler: async (req) => {
-        const r = await refunds.request(actorOf(req), req.valid.body);
+        const r = await refunds.request(employeeOf(req), req.valid.body);
         return { status: 201, body: refundView(r), headers: { Location: `/api/v1/refunds/${r.id}` } };
       },
     }),
@@ -76,7 +75,7 @@ export function refundRoutes(ctx: AppContext): RouteSpec[] {
       query: Joi.object({ status: Joi.string().valid(...REFUND_STATUSES), paymentId: id, accountId: id, limit: paginationQuery.limit, cursor: paginationQuery.cursor }),
       responses: { 200: { description: 'A page of refunds', schema: pagedResponseSchema(refundSchema) } },
       handler: async (req) => {
-        const page = await refunds.list(actorOf(req), req.valid.query);
+        const page = await refunds.list(employeeOf(req), req.valid.query);
         return { body: { data: page.data.map(refundView), page: page.page } };
       },
     }),
@@ -88,7 +87,7 @@ export function refundRoutes(ctx: AppContext): RouteSpec[] {
       access: { permission: 'payments:read' },
       params: idParams,
       responses: { 200: { description: 'The refund', schema: refundSchema }, 404: { description: 'Not found' } },
-      handler: async (req) => ({ body: refundView(await refunds.get(actorOf(req), req.valid.params.id)) }),
+      handler: async (req) => ({ body: refundView(await refunds.get(employeeOf(req), req.valid.params.id)) }),
     }),
     ...decisionRoutes({
       kind: 'refund',
@@ -103,7 +102,7 @@ export function refundRoutes(ctx: AppContext): RouteSpec[] {
         'device (creditDays, tokens in the answer). The approver must not be the requester (403).',
       rejectSummary: 'Reject a refund; nothing else changes',
       decided,
-      actorOf,
+      actorOf: employeeOf,
       approve: async (actor, id) => {
         const { refund, effects } = await refunds.approve(actor, id);
         return { ...refundView(refund), ...effects };
@@ -124,7 +123,7 @@ export function refundRoutes(ctx: AppContext): RouteSpec[] {
         404: { description: 'Not found' },
         409: { description: 'Not approved (pending, rejected or already completed)' },
       },
-      handler: async (req) => ({ body: refundView(await refunds.complete(actorOf(req), req.valid.params.id, req.valid.body.payoutReference)) }),
+      handler: async (req) => ({ body: refundView(await refunds.complete(employeeOf(req), req.valid.params.id, req.valid.body.payoutReference)) }),
     }),
   ];
 }

@@ -5,14 +5,14 @@ import { decodeIdCursor, type Paged, pageOf } from '../../platform/http/paginati
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
 import { Account } from '../accounts/models';
-import { SystemLog } from '../audit/models';
-import { SyncOutbox } from '../integrations/models';
+import { audit } from '../audit/audit';
+import { integrations } from '../integrations/outbox';
 import { LEDGER, type LedgerCode } from '../ledger/chart';
 import { postEntry, type LineSpec } from '../ledger/journal.service';
 import { paymentEvents, type Effects } from '../payments/events';
 import { Payment, PaymentAllocation, PaymentReversal } from '../payments/models';
 import { pendingAfterWhere, refuseOwnRequest, type Decider, type InboxAfter, type PendingItem } from '../../platform/approvals/kit';
-import type { Actor } from '../payments/maker-checker';
+import type { ScopedActor } from '../../platform/auth/actor';
 import { lockAccount, preparedAccount, settleAccount, unapplyAllocations } from '../payments/settlement';
 import { calendarOfRegion } from '../organisation/business-date';
 import { Refund, type RefundMethod, type RefundStatus } from './models';
@@ -64,17 +64,17 @@ export function refundView(r: Refund) {
 export class RefundService {
   constructor(private readonly sequelize: Sequelize) {}
 
-  private async visibleRefund(actor: Actor, id: number): Promise<Refund> {
+  private async visibleRefund(actor: ScopedActor, id: number): Promise<Refund> {
     const refund = await Refund.findByPk(id, { include: [{ model: Account, as: 'account', attributes: ['id', 'regionId'] }] });
     if (!refund || !refund.account || !inRegionScope(actor.scope, refund.account.regionId)) throw problems.notFound('refund');
     return refund;
   }
 
-  async get(actor: Actor, id: number): Promise<Refund> {
+  async get(actor: ScopedActor, id: number): Promise<Refund> {
     return this.visibleRefund(actor, id);
   }
 
-  async list(actor: Actor, q: { status?: RefundStatus; paymentId?: number; accountId?: number; limit: number; cursor?: string }): Promise<Paged<Refund>> {
+  async list(actor: ScopedActor, q: { status?: RefundStatus; paymentId?: number; accountId?: number; limit: number; cursor?: string }): Promise<Paged<Refund>> {
     const where: WhereOptions[] = [];
     if (q.status) where.push({ status: q.status });
     if (q.paymentId) where.push({ paymentId: q.paymentId });
@@ -126,7 +126,7 @@ export class RefundService {
     }
   }
 
-  async request(actor: Actor, input: RefundRequest): Promise<Refund> {
+  async request(actor: ScopedActor, input: RefundRequest): Promise<Refund> {
     const amount = new Decimal(input.amount);
     if (amount.lessThanOrEqualTo(0)) throw problems.validation([{ field: 'amount', in: 'body', message: 'amount must be positive' }]);
     const visible = await Payment.findByPk(input.paymentId, { attributes: ['id', 'accountId', 'regionId'] });
@@ -148,15 +148,12 @@ export class RefundService {
         },
         { transaction: t },
       );
-      await SystemLog.create(
-        { userId: actor.employeeId, action: 'refund.request', entity: 'refunds', entityId: refund.id, newValues: { paymentId: payment.id, amount: refund.amount, method: input.method, reason: input.reason } },
-        { transaction: t },
-      );
+      await audit.record(t, { actor, action: 'refund.request', entity: 'refunds', entityId: refund.id, after: { paymentId: payment.id, amount: refund.amount, method: input.method, reason: input.reason } });
       return refund;
     });
   }
 
-  async approve(actor: Actor, id: number): Promise<{ refund: Refund; effects: Effects }> {
+  async approve(actor: ScopedActor, id: number): Promise<{ refund: Refund; effects: Effects }> {
     const visible = await this.visibleRefund(actor, id);
     refuseOwnRequest(visible.requestedBy, actor, 'refund');
     if (!visible.paymentId) throw problems.conflict('This refund is not of a payment; it is decided where it was raised.', 'not-a-payment-refund');
@@ -219,26 +216,13 @@ export class RefundService {
       // Other domains take back what the money given back had bought (devices: credit days and a
       // token); after the status change, so the refund counts as given back.
       const effects = await paymentEvents.emitRefunded({ payment, account, businessDate, refundId: refund.id, refundedBy: actor.employeeId }, t);
-      await SyncOutbox.create(
-        {
-          aggregateType: 'refund',
-          aggregateId: refund.id,
-          eventType: 'refund.approved',
-          payload: { refundId: refund.id, paymentId: payment.id, accountId: account.id, amount: refund.amount, fromCredit: toMoneyString(fromCredit), journalEntryId: entry.id, businessDate },
-          target: 'netsuite',
-          availableAt: new Date(),
-        },
-        { transaction: t },
-      );
-      await SystemLog.create(
-        { userId: actor.employeeId, action: 'refund.approve', entity: 'refunds', entityId: refund.id, oldValues: { status: 'pending' }, newValues: { status: 'approved', journalEntryId: entry.id } },
-        { transaction: t },
-      );
+      await integrations.enqueue(t, { aggregate: 'refund', id: refund.id, event: 'refund.approved', payload: { refundId: refund.id, paymentId: payment.id, accountId: account.id, amount: refund.amount, fromCredit: toMoneyString(fromCredit), journalEntryId: entry.id, businessDate } });
+      await audit.record(t, { actor, action: 'refund.approve', entity: 'refunds', entityId: refund.id, before: { status: 'pending' }, after: { status: 'approved', journalEntryId: entry.id } });
       return { refund, effects };
     });
   }
 
-  async reject(actor: Actor, id: number, reason: string): Promise<Refund> {
+  async reject(actor: ScopedActor, id: number, reason: string): Promise<Refund> {
     const visible = await this.visibleRefund(actor, id);
     refuseOwnRequest(visible.requestedBy, actor, 'refund');
     return withTransaction(this.sequelize, async (t) => {
@@ -246,16 +230,13 @@ export class RefundService {
       const refund = (await Refund.findByPk(id, { lock: t.LOCK.UPDATE, transaction: t }))!;
       if (refund.status !== 'pending') throw problems.conflict(`This refund is already ${refund.status}.`, 'already-decided', { currentStatus: refund.status });
       await refund.update({ status: 'rejected', approvedBy: actor.employeeId, decidedAt: new Date(), rejectionReason: reason }, { transaction: t });
-      await SystemLog.create(
-        { userId: actor.employeeId, action: 'refund.reject', entity: 'refunds', entityId: refund.id, oldValues: { status: 'pending' }, newValues: { status: 'rejected', reason } },
-        { transaction: t },
-      );
+      await audit.record(t, { actor, action: 'refund.reject', entity: 'refunds', entityId: refund.id, before: { status: 'pending' }, after: { status: 'rejected', reason } });
       return refund;
     });
   }
 
   /** The money went out: Dr 2400 refunds payable / Cr the money account of the refund's method. */
-  async complete(actor: Actor, id: number, payoutReference: string): Promise<Refund> {
+  async complete(actor: ScopedActor, id: number, payoutReference: string): Promise<Refund> {
     const visible = await this.visibleRefund(actor, id);
     return withTransaction(this.sequelize, async (t) => {
       const account = await lockAccount(visible.accountId!, t);
@@ -280,21 +261,8 @@ export class RefundService {
         t,
       );
       await refund.update({ status: 'completed', payoutReference, refundDate: calendar.businessDate }, { transaction: t });
-      await SyncOutbox.create(
-        {
-          aggregateType: 'refund',
-          aggregateId: refund.id,
-          eventType: 'refund.completed',
-          payload: { refundId: refund.id, accountId: account.id, amount: refund.amount, payoutReference, journalEntryId: entry.id, refundDate: calendar.businessDate },
-          target: 'netsuite',
-          availableAt: new Date(),
-        },
-        { transaction: t },
-      );
-      await SystemLog.create(
-        { userId: actor.employeeId, action: 'refund.complete', entity: 'refunds', entityId: refund.id, oldValues: { status: 'approved' }, newValues: { status: 'completed', payoutReference } },
-        { transaction: t },
-      );
+      await integrations.enqueue(t, { aggregate: 'refund', id: refund.id, event: 'refund.completed', payload: { refundId: refund.id, accountId: account.id, amount: refund.amount, payoutReference, journalEntryId: entry.id, refundDate: calendar.businessDate } });
+      await audit.record(t, { actor, action: 'refund.complete', entity: 'refunds', entityId: refund.id, before: { status: 'approved' }, after: { status: 'completed', payoutReference } });
       return refund;
     });
   }

@@ -1,10 +1,9 @@
 import Joi from 'joi';
 import type { AppContext } from '../../platform/context';
 import { paginationQuery, pagedResponseSchema } from '../../platform/http/pagination';
-import { defineRoute, type RouteSpec } from '../../platform/http/route';
+import { defineRoute, employeeOf, type RouteSpec } from '../../platform/http/route';
 import { idField } from '../../platform/http/schemas';
 import { decisionRoutes } from '../../platform/approvals/kit';
-import { actorOf } from '../payments/maker-checker';
 import { WRITEOFF_STATUSES, type WriteoffStatus } from './models';
 import { WriteoffService, writeoffView } from './writeoff.service';
 
@@ -51,7 +50,7 @@ export function writeoffRoutes(ctx: AppContext): RouteSpec[] {
         409: { description: 'Closed, already written off, nothing owed, or a write-off already pending' },
       },
       handler: async (req) => {
-        const w = await writeoffs.request(actorOf(req), req.valid.params.id, req.valid.body.reason);
+        const w = await writeoffs.request(employeeOf(req), req.valid.params.id, req.valid.body.reason);
         return { status: 201, body: writeoffView(w), headers: { Location: `/api/v1/writeoffs/${w.id}` } };
       },
     }),
@@ -64,7 +63,7 @@ export function writeoffRoutes(ctx: AppContext): RouteSpec[] {
       query: Joi.object({ status: Joi.string().valid(...WRITEOFF_STATUSES), accountId: id, limit: paginationQuery.limit, cursor: paginationQuery.cursor }),
       responses: { 200: { description: 'A page of write-offs', schema: pagedResponseSchema(writeoffSchema) } },
       handler: async (req) => {
-        const page = await writeoffs.list(actorOf(req), req.valid.query);
+        const page = await writeoffs.list(employeeOf(req), req.valid.query);
         return { body: { data: page.data.map(writeoffView), page: page.page } };
       },
     }),
@@ -76,7 +75,7 @@ export function writeoffRoutes(ctx: AppContext): RouteSpec[] {
       access: { permission: 'accounts:read' },
       params: idParams,
       responses: { 200: { description: 'The write-off', schema: writeoffSchema }, 404: { description: 'Not found' } },
-      handler: async (req) => ({ body: writeoffView(await writeoffs.get(actorOf(req), req.valid.params.id)) }),
+      handler: async (req) => ({ body: writeoffView(await writeoffs.get(employeeOf(req), req.valid.params.id)) }),
     }),
     ...decisionRoutes({
       kind: 'writeoff',
@@ -87,7 +86,7 @@ export function writeoffRoutes(ctx: AppContext): RouteSpec[] {
       approveDescription: 'Open instalments and charges become waived and the balance 0. Later payments post as recoveries (Cr 4500). The approver must not be the requester (403).',
       rejectSummary: 'Reject a write-off; nothing else changes',
       decided,
-      actorOf,
+      actorOf: employeeOf,
       approve: async (actor, id) => writeoffView(await writeoffs.approve(actor, id)),
       reject: async (actor, id, reason) => writeoffView(await writeoffs.reject(actor, id, reason!)),
       pending: (decider, after, limit) => writeoffs.pending(decider, after, limit),

@@ -6,12 +6,12 @@ import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString } from '../../platform/money';
 import { canTransition, transition } from '../accounts/lifecycle';
 import { Account, AccountCharge, InstallmentSchedule } from '../accounts/models';
-import { SystemLog } from '../audit/models';
-import { SyncOutbox } from '../integrations/models';
+import { audit } from '../audit/audit';
+import { integrations } from '../integrations/outbox';
 import { LEDGER } from '../ledger/chart';
 import { postEntry } from '../ledger/journal.service';
 import { pendingAfterWhere, refuseOwnRequest, type Decider, type InboxAfter, type PendingItem } from '../../platform/approvals/kit';
-import type { Actor } from '../payments/maker-checker';
+import type { ScopedActor } from '../../platform/auth/actor';
 import { lockAccount, owedByItems, preparedAccount, settleAccount } from '../payments/settlement';
 import { Writeoff, type WriteoffStatus } from './models';
 
@@ -42,17 +42,17 @@ export function writeoffView(w: Writeoff) {
 export class WriteoffService {
   constructor(private readonly sequelize: Sequelize) {}
 
-  private async visibleWriteoff(actor: Actor, id: number): Promise<Writeoff> {
+  private async visibleWriteoff(actor: ScopedActor, id: number): Promise<Writeoff> {
     const w = await Writeoff.findByPk(id, { include: [{ model: Account, as: 'account', attributes: ['id', 'regionId'] }] });
     if (!w || !inRegionScope(actor.scope, w.account!.regionId)) throw problems.notFound('write-off');
     return w;
   }
 
-  async get(actor: Actor, id: number): Promise<Writeoff> {
+  async get(actor: ScopedActor, id: number): Promise<Writeoff> {
     return this.visibleWriteoff(actor, id);
   }
 
-  async list(actor: Actor, q: { status?: WriteoffStatus; accountId?: number; limit: number; cursor?: string }): Promise<Paged<Writeoff>> {
+  async list(actor: ScopedActor, q: { status?: WriteoffStatus; accountId?: number; limit: number; cursor?: string }): Promise<Paged<Writeoff>> {
     const where: WhereOptions[] = [];
     if (q.status) where.push({ status: q.status });
     if (q.accountId) where.push({ accountId: q.accountId });
@@ -84,7 +84,7 @@ export class WriteoffService {
     if (!new Decimal(account.balance).greaterThan(0)) throw problems.conflict('This account owes nothing; there is nothing to write off.', 'nothing-owed');
   }
 
-  async request(actor: Actor, accountId: number, reason: string): Promise<Writeoff> {
+  async request(actor: ScopedActor, accountId: number, reason: string): Promise<Writeoff> {
     const visible = await Account.findByPk(accountId, { attributes: ['id', 'regionId'] });
     if (!visible || !inRegionScope(actor.scope, visible.regionId)) throw problems.notFound('account');
     return withTransaction(this.sequelize, async (t) => {
@@ -93,15 +93,12 @@ export class WriteoffService {
       const pending = await Writeoff.findOne({ where: { accountId, status: 'pending' }, attributes: ['id'], transaction: t });
       if (pending) throw problems.conflict('A write-off of this account is already waiting for approval.', 'writeoff-pending', { writeoffId: pending.id });
       const w = await Writeoff.create({ accountId, amount: account.balance, reason, requestedBy: actor.employeeId }, { transaction: t });
-      await SystemLog.create(
-        { userId: actor.employeeId, action: 'writeoff.request', entity: 'writeoffs', entityId: w.id, newValues: { accountId, amount: w.amount, reason } },
-        { transaction: t },
-      );
+      await audit.record(t, { actor, action: 'writeoff.request', entity: 'writeoffs', entityId: w.id, after: { accountId, amount: w.amount, reason } });
       return w;
     });
   }
 
-  async approve(actor: Actor, id: number): Promise<Writeoff> {
+  async approve(actor: ScopedActor, id: number): Promise<Writeoff> {
     const visible = await this.visibleWriteoff(actor, id);
     refuseOwnRequest(visible.requestedBy, actor, 'write-off');
     return withTransaction(this.sequelize, async (t) => {
@@ -142,26 +139,13 @@ export class WriteoffService {
         { status: 'approved', approvedBy: actor.employeeId, decidedAt: new Date(), amount: toMoneyString(amount), writeoffDate: businessDate, journalEntryId: entry.id },
         { transaction: t },
       );
-      await SyncOutbox.create(
-        {
-          aggregateType: 'account',
-          aggregateId: account.id,
-          eventType: 'account.written_off',
-          payload: { accountId: account.id, writeoffId: w.id, amount: toMoneyString(amount), journalEntryId: entry.id, businessDate },
-          target: 'netsuite',
-          availableAt: new Date(),
-        },
-        { transaction: t },
-      );
-      await SystemLog.create(
-        { userId: actor.employeeId, action: 'writeoff.approve', entity: 'writeoffs', entityId: w.id, oldValues: { status: 'pending' }, newValues: { status: 'approved', amount: toMoneyString(amount), journalEntryId: entry.id } },
-        { transaction: t },
-      );
+      await integrations.enqueue(t, { aggregate: 'account', id: account.id, event: 'account.written_off', payload: { accountId: account.id, writeoffId: w.id, amount: toMoneyString(amount), journalEntryId: entry.id, businessDate } });
+      await audit.record(t, { actor, action: 'writeoff.approve', entity: 'writeoffs', entityId: w.id, before: { status: 'pending' }, after: { status: 'approved', amount: toMoneyString(amount), journalEntryId: entry.id } });
       return w;
     });
   }
 
-  async reject(actor: Actor, id: number, reason: string): Promise<Writeoff> {
+  async reject(actor: ScopedActor, id: number, reason: string): Promise<Writeoff> {
     const visible = await this.visibleWriteoff(actor, id);
     refuseOwnRequest(visible.requestedBy, actor, 'write-off');
     return withTransaction(this.sequelize, async (t) => {
@@ -169,10 +153,7 @@ export class WriteoffService {
       const w = (await Writeoff.findByPk(id, { lock: t.LOCK.UPDATE, transaction: t }))!;
       if (w.status !== 'pending') throw problems.conflict(`This write-off is already ${w.status}.`, 'already-decided', { currentStatus: w.status });
       await w.update({ status: 'rejected', approvedBy: actor.employeeId, decidedAt: new Date(), rejectionReason: reason }, { transaction: t });
-      await SystemLog.create(
-        { userId: actor.employeeId, action: 'writeoff.reject', entity: 'writeoffs', entityId: w.id, oldValues: { status: 'pending' }, newValues: { status: 'rejected', reason } },
-        { transaction: t },
-      );
+      await audit.record(t, { actor, action: 'writeoff.reject', entity: 'writeoffs', entityId: w.id, before: { status: 'pending' }, after: { status: 'rejected', reason } });
       return w;
     });
   }

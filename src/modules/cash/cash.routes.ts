@@ -1,12 +1,12 @@
 import Joi from 'joi';
 import type { AppContext } from '../../platform/context';
-import { defineRoute, type RouteSpec } from '../../platform/http/route';
+import { defineRoute, employeeOf, type RouteSpec } from '../../platform/http/route';
 import { idField, pastInstantField, paymentAmountField } from '../../platform/http/schemas';
 import { problems } from '../../platform/http/problem';
 import { decisionRoutes } from '../../platform/approvals/kit';
 import { paginationQuery, pagedResponseSchema } from '../../platform/http/pagination';
 import { AGENT_REMITTANCE_STATUSES, type AgentRemittanceStatus } from '../payments/models';
-import { actorOf, CashService, REMITTANCE_METHODS, remittanceView, type RemittanceMethod } from './cash.service';
+import { CashService, REMITTANCE_METHODS, remittanceView, type RemittanceMethod } from './cash.service';
 import { cashCollectionResultSchema, cashPositionKeys } from './cash.responses';
 
 const id = idField();
@@ -90,7 +90,7 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
         if (collectedAt.getTime() > Date.now() + 5 * 60_000) {
           throw problems.validation([{ field: 'collectedAt', in: 'body', message: 'collectedAt is in the future' }]);
         }
-        const { replayed, body } = await cash.collect(actorOf(req.principal), {
+        const { replayed, body } = await cash.collect(employeeOf(req), {
           clientCollectionId: b.clientCollectionId.toLowerCase(),
           accountId: b.accountId,
           amount: b.amount,
@@ -113,7 +113,7 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
       access: { permission: 'cash:collect' },
       params: idParams,
       responses: { 200: { description: 'The collection, payment and receipt', schema: cashCollectionResultSchema }, 404: { description: 'Not found (or not visible)' } },
-      handler: async (req) => ({ body: await cash.getCollection(actorOf(req.principal), req.valid.params.id) }),
+      handler: async (req) => ({ body: await cash.getCollection(employeeOf(req), req.valid.params.id) }),
     }),
     defineRoute<{ id: number }>({
       method: 'get',
@@ -127,7 +127,7 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
         200: { description: 'The agent\'s cash position, open collections and pending remittances', schema: Joi.object({ ...cashPositionKeys, pendingRemittances: Joi.array().items(remittanceSchema).required() }) },
         404: { description: 'No such agent visible to the caller' },
       },
-      handler: async (req) => ({ body: await cash.agentCash(actorOf(req.principal), req.valid.params.id) }),
+      handler: async (req) => ({ body: await cash.agentCash(employeeOf(req), req.valid.params.id) }),
     }),
     defineRoute<unknown, unknown, RemitBody>({
       method: 'post',
@@ -150,7 +150,7 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 201: { description: 'The pending remittance', schema: remittanceSchema }, 422: { description: 'Nothing to remit, or the amount does not add up' } },
       handler: async (req) => {
         const b = req.valid.body;
-        const r = await cash.remit(actorOf(req.principal), { ...b, remittedAt: b.remittedAt ? new Date(b.remittedAt) : undefined });
+        const r = await cash.remit(employeeOf(req), { ...b, remittedAt: b.remittedAt ? new Date(b.remittedAt) : undefined });
         return { status: 201, body: remittanceView(r), headers: { Location: `/api/v1/agent-remittances/${r.id}` } };
       },
     }),
@@ -164,7 +164,7 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
       query: Joi.object({ status: Joi.string().valid(...AGENT_REMITTANCE_STATUSES), agentId: id, limit: paginationQuery.limit, cursor: paginationQuery.cursor }),
       responses: { 200: { description: 'A page of remittances', schema: pagedResponseSchema(remittanceSchema) }, 404: { description: 'The agent is not visible to the caller' } },
       handler: async (req) => {
-        const page = await cash.listRemittances(actorOf(req.principal), req.valid.query);
+        const page = await cash.listRemittances(employeeOf(req), req.valid.query);
         return { body: { data: page.data.map(remittanceView), page: page.page } };
       },
     }),
@@ -176,7 +176,7 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
       access: { authenticated: true },
       params: idParams,
       responses: { 200: { description: 'The remittance', schema: remittanceSchema }, 404: { description: 'Not found (or not visible)' } },
-      handler: async (req) => ({ body: remittanceView(await cash.getRemittance(actorOf(req.principal), req.valid.params.id)) }),
+      handler: async (req) => ({ body: remittanceView(await cash.getRemittance(employeeOf(req), req.valid.params.id)) }),
     }),
     ...decisionRoutes({
       kind: 'remittance',
@@ -187,7 +187,7 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
       approveSummary: 'Confirm the cash arrived: Dr 1110 cash on hand (1130 bank deposit, 1100 mobile money) / Cr 1120; the collections are remitted',
       rejectSummary: 'Reject a remittance (the cash did not arrive as declared); the collections count against the agent again',
       decided,
-      actorOf: (req) => actorOf(req.principal),
+      actorOf: employeeOf,
       approve: async (actor, id) => remittanceView(await cash.confirm(actor, id)),
       reject: async (actor, id, reason) => remittanceView(await cash.reject(actor, id, reason!)),
       pending: (decider, after, limit) => cash.pendingRemittances(decider, after, limit),

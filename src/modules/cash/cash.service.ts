@@ -1,13 +1,14 @@
 import { Op, UniqueConstraintError, type Sequelize, type WhereOptions } from 'sequelize';
 import { pendingAfterWhere, refuseOwnRequest, type Decider, type InboxAfter, type PendingItem } from '../../platform/approvals/kit';
-import { inRegionScope, regionScope, type Principal, type RegionScope } from '../../platform/auth/principal';
+import type { EmployeeActor } from '../../platform/auth/actor';
+import { inRegionScope } from '../../platform/auth/principal';
 import { withTransaction } from '../../platform/db/transaction';
 import { decodeIdCursor, pageOf, type Paged } from '../../platform/http/pagination';
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
 import { Employee, EmployeeRegion } from '../access/models';
 import { Account } from '../accounts/models';
-import { SystemLog } from '../audit/models';
+import { audit } from '../audit/audit';
 import { DeviceToken } from '../devices/models';
 import { LEDGER, type LedgerCode } from '../ledger/chart';
 import { postEntry } from '../ledger/journal.service';
@@ -17,20 +18,9 @@ import { PaymentPostingService } from '../payments/posting.service';
 import { paymentView } from '../payments/views';
 import { cashLimitExceeded, cashPosition, type CashPosition } from './cash-limit';
 
-export interface Actor {
-  employeeId: number;
-  scope: RegionScope;
-  /** May see and decide on other agents' cash (cash:remit:confirm). */
-  supervises: boolean;
-}
-
-export function actorOf(principal: Principal | undefined): Actor {
-  const p = principal!;
-  return {
-    employeeId: p.employeeId,
-    scope: regionScope(p),
-    supervises: p.permissions.has('cash:remit:confirm'),
-  };
+/** cash:remit:confirm lets an employee see and decide on other agents' cash (supervisors, back office, finance). */
+function supervises(actor: Pick<EmployeeActor, 'permissions'>): boolean {
+  return actor.permissions.has('cash:remit:confirm');
 }
 
 export interface CollectInput {
@@ -111,7 +101,7 @@ export class CashService {
   }
 
   /** Records and posts a collection; a retry of the same clientCollectionId answers the first result. */
-  async collect(actor: Actor, input: CollectInput): Promise<{ replayed: boolean; body: Awaited<ReturnType<CashService['collectionView']>> }> {
+  async collect(actor: EmployeeActor, input: CollectInput): Promise<{ replayed: boolean; body: Awaited<ReturnType<CashService['collectionView']>> }> {
     const existing = await CashCollection.findOne({ where: { clientCollectionId: input.clientCollectionId } });
     if (existing) return { replayed: true, body: await this.replay(actor, existing, input) };
     const amount = new Decimal(input.amount);
@@ -171,7 +161,7 @@ export class CashService {
     return { replayed: false, body: await this.collectionView(collectionId) };
   }
 
-  private async replay(actor: Actor, existing: CashCollection, input: CollectInput) {
+  private async replay(actor: EmployeeActor, existing: CashCollection, input: CollectInput) {
     if (existing.agentId !== actor.employeeId) {
       throw problems.conflict('This clientCollectionId belongs to another agent\'s collection.', 'client-collection-id-taken');
     }
@@ -208,26 +198,26 @@ export class CashService {
   }
 
   /** A collection the actor may see: their own, or any in their regions for a supervisor. */
-  async getCollection(actor: Actor, id: number) {
+  async getCollection(actor: EmployeeActor, id: number) {
     const c = await CashCollection.findByPk(id, { attributes: ['id', 'agentId', 'accountId'] });
     if (!c) throw problems.notFound('cash collection');
     if (c.agentId !== actor.employeeId) {
       const account = await Account.findByPk(c.accountId, { attributes: ['id', 'regionId'] });
-      if (!actor.supervises || !account || !inRegionScope(actor.scope, account.regionId)) throw problems.notFound('cash collection');
+      if (!supervises(actor) || !account || !inRegionScope(actor.scope, account.regionId)) throw problems.notFound('cash collection');
     }
     return this.collectionView(id);
   }
 
   /** The agents whose cash the actor may see: 'all' (regions:all), or themselves and, for a supervisor, the agents of their regions. */
-  private async visibleAgents(actor: { employeeId: number; scope: RegionScope; supervises: boolean }): Promise<'all' | number[]> {
-    if (!actor.supervises) return [actor.employeeId];
+  private async visibleAgents(actor: Pick<EmployeeActor, 'employeeId' | 'scope' | 'permissions'>): Promise<'all' | number[]> {
+    if (!supervises(actor)) return [actor.employeeId];
     if (actor.scope.all) return 'all';
     const rows = await EmployeeRegion.findAll({ where: { regionId: { [Op.in]: [...actor.scope.regionIds] } }, attributes: ['employeeId'] });
     return [...new Set([actor.employeeId, ...rows.map((r) => r.employeeId)])];
   }
 
   /** Remittances, newest first: the agent's own, or those of agents a supervisor may see (another agent's is a 404). */
-  async listRemittances(actor: Actor, q: { status?: AgentRemittanceStatus; agentId?: number; limit: number; cursor?: string }): Promise<Paged<AgentRemittance>> {
+  async listRemittances(actor: EmployeeActor, q: { status?: AgentRemittanceStatus; agentId?: number; limit: number; cursor?: string }): Promise<Paged<AgentRemittance>> {
     if (q.agentId !== undefined && !(await this.canSeeAgent(actor, q.agentId))) throw problems.notFound('agent');
     const visible = await this.visibleAgents(actor);
     const where: WhereOptions[] = [];
@@ -246,7 +236,7 @@ export class CashService {
 
   /** Pending remittances the decider may confirm or reject (the approvals inbox): agents they see, never their own. */
   async pendingRemittances(decider: Decider, after: InboxAfter | undefined, limit: number): Promise<PendingItem[]> {
-    const visible = await this.visibleAgents({ employeeId: decider.employeeId, scope: decider.scope, supervises: true });
+    const visible = await this.visibleAgents(decider);
     const rows = await AgentRemittance.findAll({
       where: {
         [Op.and]: [
@@ -262,15 +252,15 @@ export class CashService {
   }
 
   /** Whether the actor may see `agentId`'s cash: themselves, or a supervisor sharing a region with the agent. */
-  private async canSeeAgent(actor: Actor, agentId: number): Promise<boolean> {
+  private async canSeeAgent(actor: EmployeeActor, agentId: number): Promise<boolean> {
     if (agentId === actor.employeeId) return true;
-    if (!actor.supervises) return false;
+    if (!supervises(actor)) return false;
     if (actor.scope.all) return (await Employee.count({ where: { id: agentId } })) > 0;
     const shared = await EmployeeRegion.count({ where: { employeeId: agentId, regionId: { [Op.in]: [...actor.scope.regionIds] } } });
     return shared > 0;
   }
 
-  async agentCash(actor: Actor, agentId: number): Promise<CashPosition & { openCollections: ReturnType<typeof collectionFields>[]; pendingRemittances: ReturnType<typeof remittanceView>[] }> {
+  async agentCash(actor: EmployeeActor, agentId: number): Promise<CashPosition & { openCollections: ReturnType<typeof collectionFields>[]; pendingRemittances: ReturnType<typeof remittanceView>[] }> {
     if (!(await this.canSeeAgent(actor, agentId))) throw problems.notFound('agent');
     const [position, open, pending] = await Promise.all([
       cashPosition(this.sequelize, agentId),
@@ -281,7 +271,7 @@ export class CashService {
   }
 
   /** The agent hands cash in: a pending remittance of collections that must add up to the amount. */
-  async remit(actor: Actor, input: RemittanceInput): Promise<AgentRemittance> {
+  async remit(actor: EmployeeActor, input: RemittanceInput): Promise<AgentRemittance> {
     const amount = new Decimal(input.amount);
     if (amount.lessThanOrEqualTo(0)) throw problems.validation([{ field: 'amount', in: 'body', message: 'amount must be positive' }]);
     return withTransaction(this.sequelize, async (t) => {
@@ -321,14 +311,14 @@ export class CashService {
     });
   }
 
-  async getRemittance(actor: Actor, id: number): Promise<AgentRemittance> {
+  async getRemittance(actor: EmployeeActor, id: number): Promise<AgentRemittance> {
     const r = await AgentRemittance.findByPk(id, { include: [{ model: CashCollection, as: 'collections', attributes: ['id'] }] });
     if (!r || !(await this.canSeeAgent(actor, r.agentId))) throw problems.notFound('remittance');
     return r;
   }
 
   /** Confirms the cash arrived: Dr 1110 cash on hand (1130 bank, 1100 mobile money) / Cr 1120; the collections are remitted. */
-  async confirm(actor: Actor, id: number): Promise<AgentRemittance> {
+  async confirm(actor: EmployeeActor, id: number): Promise<AgentRemittance> {
     const visible = await this.decidable(actor, id);
     return withTransaction(this.sequelize, async (t) => {
       const r = (await AgentRemittance.findByPk(visible.id, { lock: t.LOCK.UPDATE, transaction: t }))!;
@@ -354,34 +344,28 @@ export class CashService {
       );
       await CashCollection.update({ status: 'remitted' }, { where: { agentRemittanceId: r.id, status: 'posted' }, transaction: t });
       await r.update({ status: 'confirmed', confirmedBy: actor.employeeId, confirmedAt: new Date() }, { transaction: t });
-      await SystemLog.create(
-        { userId: actor.employeeId, action: 'agent_remittance.confirm', entity: 'agentRemittances', entityId: r.id, oldValues: { status: 'pending' }, newValues: { status: 'confirmed', amount: r.amount } },
-        { transaction: t },
-      );
+      await audit.record(t, { actor, action: 'agent_remittance.confirm', entity: 'agentRemittances', entityId: r.id, before: { status: 'pending' }, after: { status: 'confirmed', amount: r.amount } });
       r.collections = collections;
       return r;
     });
   }
 
   /** The cash did not arrive as declared: the collections go back to the agent's balance, to remit again. */
-  async reject(actor: Actor, id: number, reason: string): Promise<AgentRemittance> {
+  async reject(actor: EmployeeActor, id: number, reason: string): Promise<AgentRemittance> {
     const visible = await this.decidable(actor, id);
     return withTransaction(this.sequelize, async (t) => {
       const r = (await AgentRemittance.findByPk(visible.id, { lock: t.LOCK.UPDATE, transaction: t }))!;
       if (r.status !== 'pending') throw problems.conflict(`This remittance is already ${r.status}.`, 'already-decided', { currentStatus: r.status });
       await CashCollection.update({ agentRemittanceId: null }, { where: { agentRemittanceId: r.id }, transaction: t });
       await r.update({ status: 'rejected', confirmedBy: actor.employeeId, confirmedAt: new Date(), notes: [r.notes, `rejected: ${reason}`].filter(Boolean).join('\n') }, { transaction: t });
-      await SystemLog.create(
-        { userId: actor.employeeId, action: 'agent_remittance.reject', entity: 'agentRemittances', entityId: r.id, oldValues: { status: 'pending' }, newValues: { status: 'rejected', reason } },
-        { transaction: t },
-      );
+      await audit.record(t, { actor, action: 'agent_remittance.reject', entity: 'agentRemittances', entityId: r.id, before: { status: 'pending' }, after: { status: 'rejected', reason } });
       r.collections = [];
       return r;
     });
   }
 
   /** Four eyes: the agent never decides on their own remittance (403); others must see the agent (404). */
-  private async decidable(actor: Actor, id: number): Promise<AgentRemittance> {
+  private async decidable(actor: EmployeeActor, id: number): Promise<AgentRemittance> {
     const r = await AgentRemittance.findByPk(id, { attributes: ['id', 'agentId'] });
     if (!r) throw problems.notFound('remittance');
     refuseOwnRequest(r.agentId, actor, 'remittance', 'This is your own remittance; another employee must confirm or reject it.');

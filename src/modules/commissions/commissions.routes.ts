@@ -2,10 +2,10 @@ import Joi from 'joi';
 import { decisionRoutes } from '../../platform/approvals/kit';
 import type { AppContext } from '../../platform/context';
 import { paginationQuery, pagedResponseSchema } from '../../platform/http/pagination';
-import { defineRoute, type ApiRequest, type RouteSpec } from '../../platform/http/route';
+import { defineRoute, employeeOf, type RouteSpec } from '../../platform/http/route';
 import { idField } from '../../platform/http/schemas';
 import { COMMISSION_ENTRY_STATUSES, COMMISSION_EVENTS, COMMISSION_PAYMENT_STATUSES, type CommissionEntryStatus, type CommissionEvent, type CommissionPaymentStatus } from './models';
-import { commissionActor, commissionPaymentView, CommissionPayoutService, entryView } from './payout.service';
+import { commissionPaymentView, CommissionPayoutService, entryView } from './payout.service';
 
 const id = idField();
 const idParams = Joi.object({ id: id.required() });
@@ -53,7 +53,7 @@ const decided = {
   409: { description: 'Not in the state this needs (e.g. already decided, or not approved yet)' },
 };
 
-const actor = (req: ApiRequest) => commissionActor(req.principal!);
+const actor = employeeOf;
 
 /**
  * Commissions. Reading needs commissions:read (agents see their own, supervisors their regions'

@@ -1,5 +1,6 @@
 import { Op, QueryTypes, UniqueConstraintError, type Sequelize, type Transaction, type WhereOptions } from 'sequelize';
-import { ALL_REGIONS_PERMISSION, regionScope, type Principal, type RegionScope } from '../../platform/auth/principal';
+import type { EmployeeActor } from '../../platform/auth/actor';
+import { ALL_REGIONS_PERMISSION } from '../../platform/auth/principal';
 import { pendingAfterWhere, fourEyesRefusal, refuseOwnRequest, type Decider, type InboxAfter, type PendingItem } from '../../platform/approvals/kit';
 import { addDays, addMonths, type CalendarDate } from '../../platform/dates';
 import { withTransaction } from '../../platform/db/transaction';
@@ -7,7 +8,7 @@ import { decodeIdCursor, type Paged, pageOf } from '../../platform/http/paginati
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
 import { EmployeeRegion } from '../access/models';
-import { SystemLog } from '../audit/models';
+import { audit } from '../audit/audit';
 import { LEDGER } from '../ledger/chart';
 import { postEntry } from '../ledger/journal.service';
 import { calendarOfCountry, type CountryCalendar } from '../organisation/business-date';
@@ -35,29 +36,19 @@ export const TEAM_PERMISSION = 'employees:read';
  * read employees (supervisors) sees the employees of their own regions and their own; anyone
  * else (agents) only their own. Another employee's commission outside that is a 404.
  */
-export interface CommissionActor {
-  employeeId: number;
-  scope: RegionScope;
-  seesTeam: boolean;
-}
-
-export function commissionActor(principal: Principal): CommissionActor {
-  return {
-    employeeId: principal.employeeId,
-    scope: regionScope(principal),
-    seesTeam: principal.permissions.has(ALL_REGIONS_PERMISSION) || principal.permissions.has(TEAM_PERMISSION),
-  };
+export function seesTeam(actor: Pick<EmployeeActor, 'permissions'>): boolean {
+  return actor.permissions.has(ALL_REGIONS_PERMISSION) || actor.permissions.has(TEAM_PERMISSION);
 }
 
 /** The employees whose commission the actor may see ('all' for head office). */
-export async function visibleEmployees(actor: CommissionActor, transaction?: Transaction): Promise<'all' | number[]> {
+export async function visibleEmployees(actor: Pick<EmployeeActor, 'employeeId' | 'scope' | 'permissions'>, transaction?: Transaction): Promise<'all' | number[]> {
   if (actor.scope.all) return 'all';
-  if (!actor.seesTeam || actor.scope.regionIds.length === 0) return [actor.employeeId];
+  if (!seesTeam(actor) || actor.scope.regionIds.length === 0) return [actor.employeeId];
   const rows = await EmployeeRegion.findAll({ where: { regionId: { [Op.in]: [...actor.scope.regionIds] } }, attributes: ['employeeId'], transaction });
   return [...new Set([actor.employeeId, ...rows.map((r) => r.employeeId)])];
 }
 
-async function assertVisible(actor: CommissionActor, employeeId: number, what: string): Promise<void> {
+async function assertVisible(actor: Pick<EmployeeActor, 'employeeId' | 'scope' | 'permissions'>, employeeId: number, what: string): Promise<void> {
   const visible = await visibleEmployees(actor);
   if (visible !== 'all' && !visible.includes(employeeId)) throw problems.notFound(what);
 }
@@ -153,7 +144,7 @@ export class CommissionPayoutService {
   constructor(private readonly sequelize: Sequelize) {}
 
   async listEntries(
-    actor: CommissionActor,
+    actor: Pick<EmployeeActor, 'employeeId' | 'scope' | 'permissions'>,
     q: { employeeId?: number; accountId?: number; status?: CommissionEntryStatus; eventType?: CommissionEvent; paymentId?: number; limit: number; cursor?: string },
   ): Promise<Paged<CommissionEntry>> {
     if (q.employeeId !== undefined) await assertVisible(actor, q.employeeId, 'employee');
@@ -169,7 +160,7 @@ export class CommissionPayoutService {
   }
 
   async listPayments(
-    actor: CommissionActor,
+    actor: Pick<EmployeeActor, 'employeeId' | 'scope' | 'permissions'>,
     q: { employeeId?: number; period?: string; status?: CommissionPaymentStatus; limit: number; cursor?: string },
   ): Promise<Paged<CommissionPayment>> {
     if (q.employeeId !== undefined) await assertVisible(actor, q.employeeId, 'employee');
@@ -184,12 +175,7 @@ export class CommissionPayoutService {
 
   /** Pending commission payments the decider may decide (the approvals inbox): employees they see, never their own or one they requested. */
   async pending(decider: Decider, after: InboxAfter | undefined, limit: number): Promise<PendingItem[]> {
-    const actor: CommissionActor = {
-      employeeId: decider.employeeId,
-      scope: decider.scope,
-      seesTeam: decider.permissions.has(ALL_REGIONS_PERMISSION) || decider.permissions.has(TEAM_PERMISSION),
-    };
-    const visible = await visibleEmployees(actor);
+    const visible = await visibleEmployees(decider);
     const rows = await CommissionPayment.findAll({
       where: {
         [Op.and]: [
@@ -205,7 +191,7 @@ export class CommissionPayoutService {
     return rows.map((p) => ({ id: p.id, amount: p.amount, requestedBy: p.requestedBy, requestedAt: p.createdAt, regionId: null, accountId: null, employeeId: p.employeeId }));
   }
 
-  private async visiblePayment(actor: CommissionActor, id: number): Promise<CommissionPayment> {
+  private async visiblePayment(actor: Pick<EmployeeActor, 'employeeId' | 'scope' | 'permissions'>, id: number): Promise<CommissionPayment> {
     const p = await CommissionPayment.findByPk(id);
     if (!p) throw problems.notFound('commission payment');
     await assertVisible(actor, p.employeeId, 'commission payment');
@@ -213,7 +199,7 @@ export class CommissionPayoutService {
   }
 
   /** A payment with what it is made of: its entries by event, and the clawbacks deducted. */
-  async getPayment(actor: CommissionActor, id: number) {
+  async getPayment(actor: Pick<EmployeeActor, 'employeeId' | 'scope' | 'permissions'>, id: number) {
     const p = await this.visiblePayment(actor, id);
     const [byEvent, clawbacks] = await Promise.all([
       this.sequelize.query<{ eventType: CommissionEvent; count: number; amount: string }>(
@@ -236,7 +222,7 @@ export class CommissionPayoutService {
    * payment was approved or paid. Where open clawbacks exceed what was earned, nothing is
    * created and both carry forward. A close running at the same moment is a 409.
    */
-  async close(actor: CommissionActor, period: string): Promise<CloseResult> {
+  async close(actor: Pick<EmployeeActor, 'employeeId' | 'scope' | 'permissions'>, period: string): Promise<CloseResult> {
     const end = periodEnd(period);
     const visible = await visibleEmployees(actor);
     if (visible !== 'all' && visible.length === 0) return { period, periodEnd: end, payments: [], carriedForward: [] };
@@ -315,15 +301,12 @@ export class CommissionPayoutService {
       if (payments.some((p) => new Decimal(p.amount).isNegative())) {
         throw problems.conflict(`Clawbacks changed while ${period} was being closed; run it again.`, 'close-running');
       }
-      await SystemLog.create(
-        { userId: actor.employeeId, action: 'commissionPayment.close', entity: 'commissionPayments', entityId: null, newValues: { period, created: payments.map((p) => p.id) } },
-        { transaction: t },
-      );
+      await audit.record(t, { actor, action: 'commissionPayment.close', entity: 'commissionPayments', entityId: null, after: { period, created: payments.map((p) => p.id) } });
       return { period, periodEnd: end, payments, carriedForward };
     });
   }
 
-  private refuseFourEyes(p: CommissionPayment, actor: CommissionActor, what: 'approve' | 'reject'): void {
+  private refuseFourEyes(p: CommissionPayment, actor: Pick<EmployeeActor, 'employeeId' | 'scope' | 'permissions'>, what: 'approve' | 'reject'): void {
     // The payee counts as a maker too: nobody decides their own commission.
     refuseOwnRequest(p.employeeId, actor, 'commission payment', `This commission is yours; another employee must ${what} it (maker-checker).`);
     refuseOwnRequest(p.requestedBy, actor, 'commission payment', `You requested this commission payment; another employee must ${what} it (maker-checker).`);
@@ -369,7 +352,7 @@ export class CommissionPayoutService {
   }
 
   /** Approve (checker): books the expense, Dr 5300 / Cr 2500 (clawbacks deducted: Cr 5300). */
-  async approve(actor: CommissionActor, id: number): Promise<CommissionPayment> {
+  async approve(actor: Pick<EmployeeActor, 'employeeId' | 'scope' | 'permissions'>, id: number): Promise<CommissionPayment> {
     const head = await this.visiblePayment(actor, id);
     this.refuseFourEyes(head, actor, 'approve');
     return withTransaction(this.sequelize, async (t) => {
@@ -400,16 +383,13 @@ export class CommissionPayoutService {
         journalEntryId = entry.id;
       }
       await p.update({ status: 'approved', approvedBy: actor.employeeId, approvedAt: new Date(), journalEntryId }, { transaction: t }).catch(fourEyesProblem);
-      await SystemLog.create(
-        { userId: actor.employeeId, action: 'commissionPayment.approve', entity: 'commissionPayments', entityId: p.id, oldValues: { status: 'pending' }, newValues: { status: 'approved', amount: p.amount, journalEntryId } },
-        { transaction: t },
-      );
+      await audit.record(t, { actor, action: 'commissionPayment.approve', entity: 'commissionPayments', entityId: p.id, before: { status: 'pending' }, after: { status: 'approved', amount: p.amount, journalEntryId } });
       return p;
     });
   }
 
   /** Reject (checker): its entries are payable again and its clawbacks open again, for the next close. */
-  async reject(actor: CommissionActor, id: number, reason: string): Promise<CommissionPayment> {
+  async reject(actor: Pick<EmployeeActor, 'employeeId' | 'scope' | 'permissions'>, id: number, reason: string): Promise<CommissionPayment> {
     const head = await this.visiblePayment(actor, id);
     this.refuseFourEyes(head, actor, 'reject');
     return withTransaction(this.sequelize, async (t) => {
@@ -421,16 +401,13 @@ export class CommissionPayoutService {
       await p
         .update({ status: 'rejected', approvedBy: actor.employeeId, approvedAt: new Date(), rejectionReason: reason }, { transaction: t })
         .catch(fourEyesProblem);
-      await SystemLog.create(
-        { userId: actor.employeeId, action: 'commissionPayment.reject', entity: 'commissionPayments', entityId: p.id, oldValues: { status: 'pending' }, newValues: { status: 'rejected', reason } },
-        { transaction: t },
-      );
+      await audit.record(t, { actor, action: 'commissionPayment.reject', entity: 'commissionPayments', entityId: p.id, before: { status: 'pending' }, after: { status: 'rejected', reason } });
       return p;
     });
   }
 
   /** Pay an approved payment: Dr 2500 commission payable / Cr 1130 bank. Nobody pays themselves. */
-  async pay(actor: CommissionActor, id: number, paymentReference: string): Promise<CommissionPayment> {
+  async pay(actor: Pick<EmployeeActor, 'employeeId' | 'scope' | 'permissions'>, id: number, paymentReference: string): Promise<CommissionPayment> {
     const head = await this.visiblePayment(actor, id);
     if (head.employeeId === actor.employeeId) {
       throw problems.forbidden('This commission is yours; another employee must pay it out.', 'four-eyes');
@@ -459,10 +436,7 @@ export class CommissionPayoutService {
         journalEntryId = entry.id;
       }
       await p.update({ status: 'paid', paidDate: calendar.businessDate, paidBy: actor.employeeId, paymentReference, journalEntryId }, { transaction: t });
-      await SystemLog.create(
-        { userId: actor.employeeId, action: 'commissionPayment.pay', entity: 'commissionPayments', entityId: p.id, oldValues: { status: 'approved' }, newValues: { status: 'paid', paymentReference, journalEntryId } },
-        { transaction: t },
-      );
+      await audit.record(t, { actor, action: 'commissionPayment.pay', entity: 'commissionPayments', entityId: p.id, before: { status: 'approved' }, after: { status: 'paid', paymentReference, journalEntryId } });
       return p;
     });
   }

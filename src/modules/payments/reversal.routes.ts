@@ -1,11 +1,10 @@
 import Joi from 'joi';
 import type { AppContext } from '../../platform/context';
 import { paginationQuery, pagedResponseSchema } from '../../platform/http/pagination';
-import { defineRoute, type RouteSpec } from '../../platform/http/route';
+import { defineRoute, employeeOf, type RouteSpec } from '../../platform/http/route';
 import { idField } from '../../platform/http/schemas';
 import { PAYMENT_REVERSAL_STATUSES, type PaymentReversalStatus } from './models';
 import { decisionRoutes } from '../../platform/approvals/kit';
-import { actorOf } from './maker-checker';
 import { ReversalService, reversalView } from './reversal.service';
 
 const id = idField();
@@ -50,7 +49,7 @@ export function reversalRoutes(ctx: AppContext): RouteSpec[] {
         409: { description: 'Not reversible now' },
       },
       handler: async (req) => {
-        const r = await reversals.request(actorOf(req), req.valid.params.id, req.valid.body.reason);
+        const r = await reversals.request(employeeOf(req), req.valid.params.id, req.valid.body.reason);
         return { status: 201, body: reversalView(r), headers: { Location: `/api/v1/payment-reversals/${r.id}` } };
       },
     }),
@@ -63,7 +62,7 @@ export function reversalRoutes(ctx: AppContext): RouteSpec[] {
       query: Joi.object({ status: Joi.string().valid(...PAYMENT_REVERSAL_STATUSES), paymentId: id, limit: paginationQuery.limit, cursor: paginationQuery.cursor }),
       responses: { 200: { description: 'A page of reversals', schema: pagedResponseSchema(reversalSchema) } },
       handler: async (req) => {
-        const page = await reversals.list(actorOf(req), req.valid.query);
+        const page = await reversals.list(employeeOf(req), req.valid.query);
         return { body: { data: page.data.map(reversalView), page: page.page } };
       },
     }),
@@ -75,7 +74,7 @@ export function reversalRoutes(ctx: AppContext): RouteSpec[] {
       access: { permission: 'payments:read' },
       params: idParams,
       responses: { 200: { description: 'The reversal', schema: reversalSchema }, 404: { description: 'Not found' } },
-      handler: async (req) => ({ body: reversalView(await reversals.get(actorOf(req), req.valid.params.id)) }),
+      handler: async (req) => ({ body: reversalView(await reversals.get(employeeOf(req), req.valid.params.id)) }),
     }),
     ...decisionRoutes({
       kind: 'reversal',
@@ -90,7 +89,7 @@ export function reversalRoutes(ctx: AppContext): RouteSpec[] {
       rejectSummary: 'Reject a reversal; nothing else changes',
       rejectReason: 'optional',
       decided,
-      actorOf,
+      actorOf: employeeOf,
       approve: async (actor, id) => {
         const { reversal, effects } = await reversals.approve(actor, id);
         return { ...reversalView(reversal), ...effects };

@@ -4,16 +4,16 @@ import { withTransaction } from '../../platform/db/transaction';
 import { problems } from '../../platform/http/problem';
 import { decodeIdCursor, type Paged, pageOf } from '../../platform/http/pagination';
 import { Decimal, toMoneyString } from '../../platform/money';
-import { SystemLog } from '../audit/models';
+import { audit } from '../audit/audit';
 import { Refund } from '../billing/models';
-import { SyncOutbox } from '../integrations/models';
+import { integrations } from '../integrations/outbox';
 import { LEDGER } from '../ledger/chart';
 import { postEntry, reverseEntry } from '../ledger/journal.service';
 import { JournalEntry } from '../ledger/models';
 import { paymentEvents, type Effects } from './events';
 import { Payment, PaymentAllocation, PaymentReversal, type PaymentReversalStatus } from './models';
 import { pendingAfterWhere, refuseOwnRequest, type Decider, type InboxAfter, type PendingItem } from '../../platform/approvals/kit';
-import type { Actor } from './maker-checker';
+import type { ScopedActor } from '../../platform/auth/actor';
 import { lockAccount, preparedAccount, settleAccount, unapplyAllocations } from './settlement';
 
 /** Refunds that keep a payment from being reversed: it really happened, part of it went back. */
@@ -43,23 +43,23 @@ export function reversalView(r: PaymentReversal) {
 export class ReversalService {
   constructor(private readonly sequelize: Sequelize) {}
 
-  private async visiblePayment(actor: Actor, paymentId: number): Promise<Payment> {
+  private async visiblePayment(actor: ScopedActor, paymentId: number): Promise<Payment> {
     const payment = await Payment.findByPk(paymentId, { attributes: ['id', 'accountId', 'regionId'] });
     if (!payment || !inRegionScope(actor.scope, payment.regionId)) throw problems.notFound('payment');
     return payment;
   }
 
-  private async visibleReversal(actor: Actor, id: number): Promise<PaymentReversal> {
+  private async visibleReversal(actor: ScopedActor, id: number): Promise<PaymentReversal> {
     const r = await PaymentReversal.findByPk(id, { include: [{ model: Payment, as: 'payment', attributes: ['id', 'accountId', 'regionId'] }] });
     if (!r || !inRegionScope(actor.scope, r.payment!.regionId)) throw problems.notFound('payment reversal');
     return r;
   }
 
-  async get(actor: Actor, id: number): Promise<PaymentReversal> {
+  async get(actor: ScopedActor, id: number): Promise<PaymentReversal> {
     return this.visibleReversal(actor, id);
   }
 
-  async list(actor: Actor, q: { status?: PaymentReversalStatus; paymentId?: number; limit: number; cursor?: string }): Promise<Paged<PaymentReversal>> {
+  async list(actor: ScopedActor, q: { status?: PaymentReversalStatus; paymentId?: number; limit: number; cursor?: string }): Promise<Paged<PaymentReversal>> {
     const where: WhereOptions[] = [];
     if (q.status) where.push({ status: q.status });
     if (q.paymentId) where.push({ paymentId: q.paymentId });
@@ -84,7 +84,7 @@ export class ReversalService {
     return rows.map((r) => ({ id: r.id, amount: r.amount, requestedBy: r.requestedBy, requestedAt: r.createdAt, regionId: r.payment!.regionId, accountId: r.payment!.accountId, employeeId: null }));
   }
 
-  async request(actor: Actor, paymentId: number, reason: string): Promise<PaymentReversal> {
+  async request(actor: ScopedActor, paymentId: number, reason: string): Promise<PaymentReversal> {
     const visible = await this.visiblePayment(actor, paymentId);
     return withTransaction(this.sequelize, async (t) => {
       await lockAccount(visible.accountId, t);
@@ -93,10 +93,7 @@ export class ReversalService {
       const pending = await PaymentReversal.findOne({ where: { paymentId, status: 'pending' }, attributes: ['id'], transaction: t });
       if (pending) throw problems.conflict('A reversal of this payment is already waiting for approval.', 'reversal-pending', { reversalId: pending.id });
       const reversal = await PaymentReversal.create({ paymentId, reason, amount: payment.amount, requestedBy: actor.employeeId }, { transaction: t });
-      await SystemLog.create(
-        { userId: actor.employeeId, action: 'paymentReversal.request', entity: 'paymentReversals', entityId: reversal.id, newValues: { paymentId, amount: payment.amount, reason } },
-        { transaction: t },
-      );
+      await audit.record(t, { actor, action: 'paymentReversal.request', entity: 'paymentReversals', entityId: reversal.id, after: { paymentId, amount: payment.amount, reason } });
       return reversal;
     });
   }
@@ -109,7 +106,7 @@ export class ReversalService {
     if (refunds > 0) throw problems.conflict('Part of this payment is refunded or being refunded; it can no longer be reversed.', 'payment-refunded');
   }
 
-  async approve(actor: Actor, id: number): Promise<{ reversal: PaymentReversal; effects: Effects }> {
+  async approve(actor: ScopedActor, id: number): Promise<{ reversal: PaymentReversal; effects: Effects }> {
     const visible = await this.visibleReversal(actor, id);
     refuseOwnRequest(visible.requestedBy, actor, 'reversal');
     return withTransaction(this.sequelize, async (t) => {
@@ -169,26 +166,13 @@ export class ReversalService {
         );
       }
       await reversal.update({ status: 'approved', approvedBy: actor.employeeId, decidedAt: new Date(), journalEntryId: entry.id }, { transaction: t });
-      await SyncOutbox.create(
-        {
-          aggregateType: 'payment',
-          aggregateId: payment.id,
-          eventType: 'payment.reversed',
-          payload: { paymentId: payment.id, accountId: account.id, amount: payment.amount, reversalId: reversal.id, journalEntryId: entry.id, businessDate },
-          target: 'netsuite',
-          availableAt: new Date(),
-        },
-        { transaction: t },
-      );
-      await SystemLog.create(
-        { userId: actor.employeeId, action: 'paymentReversal.approve', entity: 'paymentReversals', entityId: reversal.id, oldValues: { status: 'pending' }, newValues: { status: 'approved', journalEntryId: entry.id } },
-        { transaction: t },
-      );
+      await integrations.enqueue(t, { aggregate: 'payment', id: payment.id, event: 'payment.reversed', payload: { paymentId: payment.id, accountId: account.id, amount: payment.amount, reversalId: reversal.id, journalEntryId: entry.id, businessDate } });
+      await audit.record(t, { actor, action: 'paymentReversal.approve', entity: 'paymentReversals', entityId: reversal.id, before: { status: 'pending' }, after: { status: 'approved', journalEntryId: entry.id } });
       return { reversal, effects };
     });
   }
 
-  async reject(actor: Actor, id: number, reason?: string): Promise<PaymentReversal> {
+  async reject(actor: ScopedActor, id: number, reason?: string): Promise<PaymentReversal> {
     const visible = await this.visibleReversal(actor, id);
     refuseOwnRequest(visible.requestedBy, actor, 'reversal');
     return withTransaction(this.sequelize, async (t) => {
@@ -196,10 +180,7 @@ export class ReversalService {
       const reversal = (await PaymentReversal.findByPk(id, { lock: t.LOCK.UPDATE, transaction: t }))!;
       if (reversal.status !== 'pending') throw problems.conflict(`This reversal is already ${reversal.status}.`, 'already-decided', { currentStatus: reversal.status });
       await reversal.update({ status: 'rejected', approvedBy: actor.employeeId, decidedAt: new Date() }, { transaction: t });
-      await SystemLog.create(
-        { userId: actor.employeeId, action: 'paymentReversal.reject', entity: 'paymentReversals', entityId: reversal.id, oldValues: { status: 'pending' }, newValues: { status: 'rejected', reason: reason ?? null } },
-        { transaction: t },
-      );
+      await audit.record(t, { actor, action: 'paymentReversal.reject', entity: 'paymentReversals', entityId: reversal.id, before: { status: 'pending' }, after: { status: 'rejected', reason: reason ?? null } });
       return reversal;
     });
   }

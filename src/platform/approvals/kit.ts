@@ -1,6 +1,6 @@
 import Joi from 'joi';
 import { DatabaseError, Op, type WhereOptions } from 'sequelize';
-import type { RegionScope } from '../auth/principal';
+import type { EmployeeActor } from '../auth/actor';
 import { idField } from '../http/schemas';
 import { problems } from '../http/problem';
 import { defineRoute, type ApiRequest, type ResponseSpec, type RouteSpec } from '../http/route';
@@ -19,11 +19,7 @@ import { defineRoute, type ApiRequest, type ResponseSpec, type RouteSpec } from 
  */
 
 /** Whoever decides: an employee, with their region scope and what their role grants. */
-export interface Decider {
-  employeeId: number;
-  scope: RegionScope;
-  permissions: ReadonlySet<string>;
-}
+export type Decider = Pick<EmployeeActor, 'employeeId' | 'scope' | 'permissions'>;
 
 /**
  * Maker-checker: whoever decides a request must not be whoever made it (403 four-eyes). Checked
