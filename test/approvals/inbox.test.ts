@@ -154,6 +154,11 @@ describe('approvals inbox', () => {
     expect(pages).to.equal(3);
     expect(seen.slice(0, 5)).to.deep.equal(expected);
     expect(new Set(seen.map(([k, id]) => `${k}:${id}`)).size).to.equal(seen.length);
+    // A page break between two kinds requested at the same instant (commission_payment | writeoff): the kind breaks the tie.
+    const first = await inbox(finance2.token, '?limit=3');
+    expect(first.body.data.map((i: { kind: string; id: number }) => [i.kind, i.id])).to.deep.equal(expected.slice(0, 3));
+    const second = await inbox(finance2.token, `?limit=2&cursor=${first.body.page.nextCursor}`);
+    expect(second.body.data.map((i: { kind: string; id: number }) => [i.kind, i.id])).to.deep.equal(expected.slice(3, 5));
     const bad = await inbox(finance2.token, '?cursor=bm90LWEtY3Vyc29y');
     expect(bad.status).to.equal(400);
     expect(JSON.stringify(bad.body)).to.contain('cursor');
