@@ -2,6 +2,7 @@ import type { CreationAttributes, Sequelize, Transaction } from 'sequelize';
 import { inRegionScope, type RegionScope } from '../../platform/auth/principal';
 import { dialect } from '../../platform/db/dialect';
 import { placeholders, sqlOf, type Sql } from '../../platform/db/sql';
+import { TtlCache } from '../../platform/ttl-cache';
 import { withTransaction } from '../../platform/db/transaction';
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
@@ -65,16 +66,15 @@ export interface PostingContext {
   typeId: number;
 }
 
-const paymentTypes = new Map<string, number>();
-async function paymentTypeId(code: string, transaction?: Transaction): Promise<number> {
-  let id = paymentTypes.get(code);
-  if (id === undefined) {
+/** Active payment types by code, read again after PAYMENT_TYPE_TTL_MS so a retired type stops being taken. */
+const PAYMENT_TYPE_TTL_MS = 30_000;
+const paymentTypes = new TtlCache<string, number>(PAYMENT_TYPE_TTL_MS);
+function paymentTypeId(code: string, transaction?: Transaction): Promise<number> {
+  return paymentTypes.get(code, async () => {
     const t = await PaymentType.findOne({ where: { code, isActive: true }, attributes: ['id'], transaction });
     if (!t) throw problems.validation([{ field: 'paymentType', in: 'body', message: `unknown payment type ${code}` }]);
-    id = t.id;
-    paymentTypes.set(code, id);
-  }
-  return id;
+    return t.id;
+  });
 }
 
 type OpenInstallment = Pick<InstallmentSchedule, 'id' | 'installmentNumber' | 'dueDate' | 'amount' | 'paidAmount' | 'status' | 'paidDate'>;

@@ -1,0 +1,34 @@
+import { expect } from 'chai';
+import { TtlCache } from '../../src/platform/ttl-cache';
+
+describe('TtlCache (reference data read on every payment)', () => {
+  it('answers from memory within the TTL, reads again after it, and never keeps a failed read', async () => {
+    let clock = 1_000;
+    const cache = new TtlCache<string, number>(30_000, () => clock);
+    let reads = 0;
+    let stored: number | undefined = 7;
+    const load = async () => {
+      reads++;
+      if (stored === undefined) throw new Error('retired');
+      return stored;
+    };
+    expect(await cache.get('MPESA', load)).to.equal(7);
+    clock += 29_999;
+    stored = 8;
+    expect(await cache.get('MPESA', load)).to.equal(7);
+    expect(reads).to.equal(1);
+    clock += 1;
+    expect(await cache.get('MPESA', load)).to.equal(8);
+    expect(reads).to.equal(2);
+
+    // Retired: once the entry has expired, the read fails every time and nothing stale is served.
+    stored = undefined;
+    clock += 30_000;
+    for (let i = 0; i < 2; i++) {
+      let err: unknown;
+      await cache.get('MPESA', load).catch((e: unknown) => (err = e));
+      expect((err as Error).message).to.equal('retired');
+    }
+    expect(reads).to.equal(4);
+  });
+});
