@@ -16,6 +16,7 @@ describe('approvals inbox', () => {
   let finance1: { token: string; id: number };
   let finance2: { token: string; id: number };
   let agent: { token: string; id: number };
+  let backOfficeId: number;
   const mine: Record<'refund' | 'writeoff' | 'reversal' | 'remittance' | 'commission_payment', number> = {} as never;
   /** Items of this test as [kind, id], oldest first. */
   let expected: [string, number][];
@@ -46,6 +47,7 @@ describe('approvals inbox', () => {
     finance1 = { token: f1.token, id: f1.user.employee.id };
     finance2 = { token: f2.token, id: f2.user.employee.id };
     agent = { token: ag.token, id: ag.user.employee.id };
+    backOfficeId = bo.user.employee.id;
 
     const paid = await openAccount(market, { price: '1000.00', downPayment: '100.00', duration: 3, frequency: 'weekly', startDate: '2026-11-20' });
     const p1 = await pay(finance2.token, paid.id, '100.00');
@@ -165,6 +167,25 @@ describe('approvals inbox', () => {
     const tooMany = await inbox(finance2.token, '?limit=1000');
     expect(tooMany.status).to.equal(400);
     expect(JSON.stringify(tooMany.body)).to.contain('limit');
+  });
+
+  it("every kind's list filters by requester (requestedBy) beside status; a bad one is a 400 naming it", async () => {
+    const ids = async (path: string) => {
+      const res = await call('get', path, finance2.token);
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      return res.body.data.map((r: { id: number }) => r.id);
+    };
+    expect(await ids(`/refunds?status=pending&requestedBy=${finance1.id}`)).to.include(mine.refund);
+    expect(await ids(`/refunds?requestedBy=${finance2.id}`)).to.not.include(mine.refund);
+    expect(await ids(`/writeoffs?status=pending&requestedBy=${backOfficeId}`)).to.deep.equal([mine.writeoff]);
+    expect(await ids(`/payment-reversals?requestedBy=${backOfficeId}`)).to.deep.equal([mine.reversal]);
+    expect(await ids(`/commissions/payments?status=pending&requestedBy=${finance1.id}`)).to.deep.equal([mine.commission_payment]);
+    expect(await ids(`/commissions/payments?requestedBy=${backOfficeId}`)).to.deep.equal([]);
+    for (const path of ['/refunds', '/writeoffs', '/payment-reversals', '/commissions/payments']) {
+      const bad = await call('get', `${path}?requestedBy=someone`, finance2.token);
+      expect(bad.status, path).to.equal(400);
+      expect(JSON.stringify(bad.body), path).to.contain('requestedBy');
+    }
   });
 
   it('an item decided through its approveUrl leaves the inbox', async () => {

@@ -1,9 +1,9 @@
 import Joi from 'joi';
 import type { AppContext } from '../../platform/context';
-import { paginationQuery, pagedResponseSchema } from '../../platform/http/pagination';
+import { pagedResponseSchema } from '../../platform/http/pagination';
 import { defineRoute, employeeOf, type RouteSpec } from '../../platform/http/route';
 import { idField, paymentAmountField } from '../../platform/http/schemas';
-import { decisionRoutes } from '../../platform/approvals/kit';
+import { decisionListQuery, decisionRoutes } from '../../platform/approvals/kit';
 import { REFUND_METHODS, REFUND_STATUSES, type RefundStatus } from './models';
 import { RefundService, refundView, type RefundRequest } from './refund.service';
 
@@ -66,13 +66,13 @@ export function refundRoutes(ctx: AppContext): RouteSpec[] {
         return { status: 201, body: refundView(r), headers: { Location: `/api/v1/refunds/${r.id}` } };
       },
     }),
-    defineRoute<unknown, { status?: RefundStatus; paymentId?: number; accountId?: number; limit: number; cursor?: string }>({
+    defineRoute<unknown, { status?: RefundStatus; requestedBy?: number; paymentId?: number; accountId?: number; limit: number; cursor?: string }>({
       method: 'get',
       path: '/refunds',
       summary: 'Refunds, newest first (e.g. ?status=pending: the approval queue)',
       tags,
       access: { permission: 'payments:read' },
-      query: Joi.object({ status: Joi.string().valid(...REFUND_STATUSES), paymentId: id, accountId: id, limit: paginationQuery.limit, cursor: paginationQuery.cursor }),
+      query: Joi.object({ status: Joi.string().valid(...REFUND_STATUSES), paymentId: id, accountId: id, ...decisionListQuery }),
       responses: { 200: { description: 'A page of refunds', schema: pagedResponseSchema(refundSchema) } },
       handler: async (req) => {
         const page = await refunds.list(employeeOf(req), req.valid.query);

@@ -1,7 +1,7 @@
-import { Op, type Sequelize, type Transaction, type WhereOptions } from 'sequelize';
+import { Op, type Sequelize, type Transaction } from 'sequelize';
 import { inRegionScope, regionWhere } from '../../platform/auth/principal';
 import { withTransaction } from '../../platform/db/transaction';
-import { decodeIdCursor, type Paged, pageOf } from '../../platform/http/pagination';
+import { type Paged, pageOf } from '../../platform/http/pagination';
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
 import { Account } from '../accounts/models';
@@ -11,7 +11,7 @@ import { LEDGER, type LedgerCode } from '../ledger/chart';
 import { postEntry, type LineSpec } from '../ledger/journal.service';
 import { paymentEvents, type Effects } from '../payments/events';
 import { Payment, PaymentAllocation, PaymentReversal } from '../payments/models';
-import { pendingAfterWhere, refuseOwnRequest, type Decider, type InboxAfter, type PendingItem } from '../../platform/approvals/kit';
+import { decisionListWhere, pendingAfterWhere, refuseOwnRequest, type Decider, type InboxAfter, type PendingItem } from '../../platform/approvals/kit';
 import type { ScopedActor } from '../../platform/auth/actor';
 import { lockAccount, preparedAccount, settleAccount, unapplyAllocations } from '../payments/settlement';
 import { calendarOfRegion } from '../organisation/business-date';
@@ -74,12 +74,10 @@ export class RefundService {
     return this.visibleRefund(actor, id);
   }
 
-  async list(actor: ScopedActor, q: { status?: RefundStatus; paymentId?: number; accountId?: number; limit: number; cursor?: string }): Promise<Paged<Refund>> {
-    const where: WhereOptions[] = [];
-    if (q.status) where.push({ status: q.status });
+  async list(actor: ScopedActor, q: { status?: RefundStatus; requestedBy?: number; paymentId?: number; accountId?: number; limit: number; cursor?: string }): Promise<Paged<Refund>> {
+    const where = decisionListWhere(q);
     if (q.paymentId) where.push({ paymentId: q.paymentId });
     if (q.accountId) where.push({ accountId: q.accountId });
-    if (q.cursor) where.push({ id: { [Op.lt]: decodeIdCursor(q.cursor) } });
     const rows = await Refund.findAll({
       where: { [Op.and]: where },
       include: [{ model: Account, as: 'account', attributes: ['id', 'regionId'], where: actor.scope.all ? undefined : { regionId: { [Op.in]: [...actor.scope.regionIds] } } }],

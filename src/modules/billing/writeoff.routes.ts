@@ -1,9 +1,9 @@
 import Joi from 'joi';
 import type { AppContext } from '../../platform/context';
-import { paginationQuery, pagedResponseSchema } from '../../platform/http/pagination';
+import { pagedResponseSchema } from '../../platform/http/pagination';
 import { defineRoute, employeeOf, type RouteSpec } from '../../platform/http/route';
 import { idField } from '../../platform/http/schemas';
-import { decisionRoutes } from '../../platform/approvals/kit';
+import { decisionListQuery, decisionRoutes } from '../../platform/approvals/kit';
 import { WRITEOFF_STATUSES, type WriteoffStatus } from './models';
 import { WriteoffService, writeoffView } from './writeoff.service';
 
@@ -54,13 +54,13 @@ export function writeoffRoutes(ctx: AppContext): RouteSpec[] {
         return { status: 201, body: writeoffView(w), headers: { Location: `/api/v1/writeoffs/${w.id}` } };
       },
     }),
-    defineRoute<unknown, { status?: WriteoffStatus; accountId?: number; limit: number; cursor?: string }>({
+    defineRoute<unknown, { status?: WriteoffStatus; requestedBy?: number; accountId?: number; limit: number; cursor?: string }>({
       method: 'get',
       path: '/writeoffs',
       summary: 'Write-offs, newest first (e.g. ?status=pending: the approval queue)',
       tags,
       access: { permission: 'accounts:read' },
-      query: Joi.object({ status: Joi.string().valid(...WRITEOFF_STATUSES), accountId: id, limit: paginationQuery.limit, cursor: paginationQuery.cursor }),
+      query: Joi.object({ status: Joi.string().valid(...WRITEOFF_STATUSES), accountId: id, ...decisionListQuery }),
       responses: { 200: { description: 'A page of write-offs', schema: pagedResponseSchema(writeoffSchema) } },
       handler: async (req) => {
         const page = await writeoffs.list(employeeOf(req), req.valid.query);

@@ -1,7 +1,7 @@
-import { Op, type Sequelize, type WhereOptions } from 'sequelize';
+import { Op, type Sequelize } from 'sequelize';
 import { inRegionScope, regionWhere } from '../../platform/auth/principal';
 import { withTransaction } from '../../platform/db/transaction';
-import { decodeIdCursor, type Paged, pageOf } from '../../platform/http/pagination';
+import { type Paged, pageOf } from '../../platform/http/pagination';
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString } from '../../platform/money';
 import { canTransition, transition } from '../accounts/lifecycle';
@@ -10,7 +10,7 @@ import { audit } from '../audit/audit';
 import { integrations } from '../integrations/outbox';
 import { LEDGER } from '../ledger/chart';
 import { postEntry } from '../ledger/journal.service';
-import { pendingAfterWhere, refuseOwnRequest, type Decider, type InboxAfter, type PendingItem } from '../../platform/approvals/kit';
+import { decisionListWhere, pendingAfterWhere, refuseOwnRequest, type Decider, type InboxAfter, type PendingItem } from '../../platform/approvals/kit';
 import type { ScopedActor } from '../../platform/auth/actor';
 import { lockAccount, owedByItems, preparedAccount, settleAccount } from '../payments/settlement';
 import { Writeoff, type WriteoffStatus } from './models';
@@ -52,11 +52,9 @@ export class WriteoffService {
     return this.visibleWriteoff(actor, id);
   }
 
-  async list(actor: ScopedActor, q: { status?: WriteoffStatus; accountId?: number; limit: number; cursor?: string }): Promise<Paged<Writeoff>> {
-    const where: WhereOptions[] = [];
-    if (q.status) where.push({ status: q.status });
+  async list(actor: ScopedActor, q: { status?: WriteoffStatus; requestedBy?: number; accountId?: number; limit: number; cursor?: string }): Promise<Paged<Writeoff>> {
+    const where = decisionListWhere(q);
     if (q.accountId) where.push({ accountId: q.accountId });
-    if (q.cursor) where.push({ id: { [Op.lt]: decodeIdCursor(q.cursor) } });
     const rows = await Writeoff.findAll({
       where: { [Op.and]: where },
       include: [{ model: Account, as: 'account', attributes: ['id', 'regionId'], where: actor.scope.all ? undefined : { regionId: { [Op.in]: [...actor.scope.regionIds] } } }],

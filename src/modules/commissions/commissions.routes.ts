@@ -1,5 +1,5 @@
 import Joi from 'joi';
-import { decisionRoutes } from '../../platform/approvals/kit';
+import { decisionListQuery, decisionRoutes } from '../../platform/approvals/kit';
 import type { AppContext } from '../../platform/context';
 import { paginationQuery, pagedResponseSchema } from '../../platform/http/pagination';
 import { defineRoute, employeeOf, type RouteSpec } from '../../platform/http/route';
@@ -87,13 +87,13 @@ export function commissionRoutes(ctx: AppContext): RouteSpec[] {
         return { body: { data: page.data.map(entryView), page: page.page } };
       },
     }),
-    defineRoute<unknown, { employeeId?: number; period?: string; status?: CommissionPaymentStatus; limit: number; cursor?: string }>({
+    defineRoute<unknown, { employeeId?: number; period?: string; status?: CommissionPaymentStatus; requestedBy?: number; limit: number; cursor?: string }>({
       method: 'get',
       path: '/commissions/payments',
       summary: 'Commission payments, newest first (e.g. ?status=pending: the approval queue)',
       tags,
       access: { permission: 'commissions:read' },
-      query: Joi.object({ employeeId: id, period, status: Joi.string().valid(...COMMISSION_PAYMENT_STATUSES), limit: paginationQuery.limit, cursor: paginationQuery.cursor }),
+      query: Joi.object({ employeeId: id, period, status: Joi.string().valid(...COMMISSION_PAYMENT_STATUSES), ...decisionListQuery }),
       responses: { 200: { description: 'A page of payments', schema: pagedResponseSchema(commissionPaymentSchema) }, 404: { description: 'The employee is not visible to the caller' } },
       handler: async (req) => {
         const page = await payouts.listPayments(actor(req), req.valid.query);

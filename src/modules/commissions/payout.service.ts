@@ -1,7 +1,7 @@
 import { Op, QueryTypes, UniqueConstraintError, type Sequelize, type Transaction, type WhereOptions } from 'sequelize';
 import type { EmployeeActor } from '../../platform/auth/actor';
 import { ALL_REGIONS_PERMISSION } from '../../platform/auth/principal';
-import { pendingAfterWhere, fourEyesRefusal, refuseOwnRequest, type Decider, type InboxAfter, type PendingItem } from '../../platform/approvals/kit';
+import { decisionListWhere, pendingAfterWhere, fourEyesRefusal, refuseOwnRequest, type Decider, type InboxAfter, type PendingItem } from '../../platform/approvals/kit';
 import { addDays, addMonths, type CalendarDate } from '../../platform/dates';
 import { withTransaction } from '../../platform/db/transaction';
 import { decodeIdCursor, type Paged, pageOf } from '../../platform/http/pagination';
@@ -161,14 +161,12 @@ export class CommissionPayoutService {
 
   async listPayments(
     actor: Pick<EmployeeActor, 'employeeId' | 'scope' | 'permissions'>,
-    q: { employeeId?: number; period?: string; status?: CommissionPaymentStatus; limit: number; cursor?: string },
+    q: { employeeId?: number; period?: string; status?: CommissionPaymentStatus; requestedBy?: number; limit: number; cursor?: string },
   ): Promise<Paged<CommissionPayment>> {
     if (q.employeeId !== undefined) await assertVisible(actor, q.employeeId, 'employee');
     const visible = await visibleEmployees(actor);
-    const where: WhereOptions[] = [employeeWhere(visible, q.employeeId)];
+    const where: WhereOptions[] = [employeeWhere(visible, q.employeeId), ...decisionListWhere(q)];
     if (q.period) where.push({ period: q.period });
-    if (q.status) where.push({ status: q.status });
-    if (q.cursor) where.push({ id: { [Op.lt]: decodeIdCursor(q.cursor) } });
     const rows = await CommissionPayment.findAll({ where: { [Op.and]: where }, order: [['id', 'DESC']], limit: q.limit + 1 });
     return page(rows, q.limit);
   }

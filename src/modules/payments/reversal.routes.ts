@@ -1,10 +1,10 @@
 import Joi from 'joi';
 import type { AppContext } from '../../platform/context';
-import { paginationQuery, pagedResponseSchema } from '../../platform/http/pagination';
+import { pagedResponseSchema } from '../../platform/http/pagination';
 import { defineRoute, employeeOf, type RouteSpec } from '../../platform/http/route';
 import { idField } from '../../platform/http/schemas';
 import { PAYMENT_REVERSAL_STATUSES, type PaymentReversalStatus } from './models';
-import { decisionRoutes } from '../../platform/approvals/kit';
+import { decisionListQuery, decisionRoutes } from '../../platform/approvals/kit';
 import { ReversalService, reversalView } from './reversal.service';
 
 const id = idField();
@@ -53,13 +53,13 @@ export function reversalRoutes(ctx: AppContext): RouteSpec[] {
         return { status: 201, body: reversalView(r), headers: { Location: `/api/v1/payment-reversals/${r.id}` } };
       },
     }),
-    defineRoute<unknown, { status?: PaymentReversalStatus; paymentId?: number; limit: number; cursor?: string }>({
+    defineRoute<unknown, { status?: PaymentReversalStatus; requestedBy?: number; paymentId?: number; limit: number; cursor?: string }>({
       method: 'get',
       path: '/payment-reversals',
       summary: 'Payment reversals, newest first (e.g. ?status=pending: the approval queue)',
       tags,
       access: { permission: 'payments:read' },
-      query: Joi.object({ status: Joi.string().valid(...PAYMENT_REVERSAL_STATUSES), paymentId: id, limit: paginationQuery.limit, cursor: paginationQuery.cursor }),
+      query: Joi.object({ status: Joi.string().valid(...PAYMENT_REVERSAL_STATUSES), paymentId: id, ...decisionListQuery }),
       responses: { 200: { description: 'A page of reversals', schema: pagedResponseSchema(reversalSchema) } },
       handler: async (req) => {
         const page = await reversals.list(employeeOf(req), req.valid.query);

@@ -1,8 +1,8 @@
-import { Op, type Sequelize, type Transaction, type WhereOptions } from 'sequelize';
+import { Op, type Sequelize, type Transaction } from 'sequelize';
 import { inRegionScope, regionWhere } from '../../platform/auth/principal';
 import { withTransaction } from '../../platform/db/transaction';
 import { problems } from '../../platform/http/problem';
-import { decodeIdCursor, type Paged, pageOf } from '../../platform/http/pagination';
+import { type Paged, pageOf } from '../../platform/http/pagination';
 import { Decimal, toMoneyString } from '../../platform/money';
 import { audit } from '../audit/audit';
 import { Refund } from '../billing/models';
@@ -12,7 +12,7 @@ import { postEntry, reverseEntry } from '../ledger/journal.service';
 import { JournalEntry } from '../ledger/models';
 import { paymentEvents, type Effects } from './events';
 import { Payment, PaymentAllocation, PaymentReversal, type PaymentReversalStatus } from './models';
-import { pendingAfterWhere, refuseOwnRequest, type Decider, type InboxAfter, type PendingItem } from '../../platform/approvals/kit';
+import { decisionListWhere, pendingAfterWhere, refuseOwnRequest, type Decider, type InboxAfter, type PendingItem } from '../../platform/approvals/kit';
 import type { ScopedActor } from '../../platform/auth/actor';
 import { lockAccount, preparedAccount, settleAccount, unapplyAllocations } from './settlement';
 
@@ -59,11 +59,9 @@ export class ReversalService {
     return this.visibleReversal(actor, id);
   }
 
-  async list(actor: ScopedActor, q: { status?: PaymentReversalStatus; paymentId?: number; limit: number; cursor?: string }): Promise<Paged<PaymentReversal>> {
-    const where: WhereOptions[] = [];
-    if (q.status) where.push({ status: q.status });
+  async list(actor: ScopedActor, q: { status?: PaymentReversalStatus; requestedBy?: number; paymentId?: number; limit: number; cursor?: string }): Promise<Paged<PaymentReversal>> {
+    const where = decisionListWhere(q);
     if (q.paymentId) where.push({ paymentId: q.paymentId });
-    if (q.cursor) where.push({ id: { [Op.lt]: decodeIdCursor(q.cursor) } });
     const rows = await PaymentReversal.findAll({
       where: { [Op.and]: where },
       include: [{ model: Payment, as: 'payment', attributes: ['id', 'regionId'], where: actor.scope.all ? undefined : { regionId: { [Op.in]: [...actor.scope.regionIds] } } }],

@@ -1,6 +1,7 @@
 import Joi from 'joi';
 import { DatabaseError, Op, type WhereOptions } from 'sequelize';
 import type { EmployeeActor } from '../auth/actor';
+import { decodeIdCursor, paginationQuery } from '../http/pagination';
 import { idField } from '../http/schemas';
 import { problems } from '../http/problem';
 import { defineRoute, type ApiRequest, type ResponseSpec, type RouteSpec } from '../http/route';
@@ -76,6 +77,24 @@ export function pendingAfterWhere(after: InboxAfter | undefined, createdAt = 'cr
     return { [Op.or]: [{ [createdAt]: { [Op.gt]: after.at } }, { [createdAt]: after.at, [id]: { [Op.gt]: after.afterId } }] };
   }
   return { [createdAt]: { [after.strict ? Op.gt : Op.gte]: after.at } };
+}
+
+/** What every list of a kind takes besides its own filters (status, kind-specific ids): the requester and the page. */
+export const decisionListQuery = { requestedBy: idField(), limit: paginationQuery.limit, cursor: paginationQuery.cursor };
+
+export interface DecisionListFilter<S extends string> {
+  status?: S;
+  requestedBy?: number;
+  cursor?: string;
+}
+
+/** The shared part of a kind's list, newest first by id: status, requester and the id cursor. Region scope stays with the kind. */
+export function decisionListWhere<S extends string>(q: DecisionListFilter<S>): WhereOptions[] {
+  const where: WhereOptions[] = [];
+  if (q.status) where.push({ status: q.status });
+  if (q.requestedBy !== undefined) where.push({ requestedBy: q.requestedBy });
+  if (q.cursor) where.push({ id: { [Op.lt]: decodeIdCursor(q.cursor) } });
+  return where;
 }
 
 export interface ApprovalKind<A = unknown> {
