@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
@@ -12,6 +11,7 @@ import { Decimal } from '../../src/platform/money';
 import { freshIp, loginAs, testRuntime } from '../support/app';
 import { expectAccountBooks } from '../support/books';
 import { FaultProxy } from '../support/fault-proxy';
+import { freePort } from '../support/ports';
 import { TEST_DATABASE_URL, testEnv } from '../support/env';
 import { createMarket, openAccount } from '../support/lending';
 import { c2bBody, newCallbackClient, type CallbackClient } from '../fakes/mpesa';
@@ -38,16 +38,6 @@ const CHILD_ENV = {
 /** No answer may take longer than this (acquire + connect + statement bounds, with a wide margin). */
 const ANSWER_BOUND_MS = 20_000;
 
-/** A port the OS picked, free again for the child to listen on. */
-function osPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 interface Child {
   process: ChildProcess;
@@ -58,7 +48,7 @@ interface Child {
 }
 
 async function startApi(databaseUrl: string): Promise<Child> {
-  const port = await osPort();
+  const port = await freePort();
   const child = spawn(process.execPath, ['--import=tsx', 'src/server.ts'], {
     cwd: ROOT,
     env: testEnv({ PORT: String(port), DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', ...CHILD_ENV }),

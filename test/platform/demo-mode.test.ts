@@ -1,63 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import { Decimal } from '../../src/platform/money';
+import { startDemo as startDemoServer, stopDemo, type DemoServer } from '../support/demo-server';
 
-const ROOT = path.resolve(__dirname, '../..');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-interface DemoServer {
-  child: ChildProcess;
-  base: string;
-  output(): string;
-}
-
-/** `npm start` as a user runs it: no DATABASE_URL, no REDIS_URL; resolves once /readyz answers 200. */
-async function startDemo(sqlitePath: string): Promise<DemoServer> {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['--import=tsx', 'src/server.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, TZ: process.env.TZ, PORT: String(port), SQLITE_PATH: sqlitePath, LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const deadline = Date.now() + 75000;
-  for (;;) {
-    try {
-      const res = await fetch(`${base}/readyz`);
-      if (res.status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`demo server did not become ready:\n${output}`);
-    await sleep(250);
-  }
-  return { child, base, output: () => output };
-}
-
-async function stopDemo(server: DemoServer): Promise<number | null> {
-  if (server.child.exitCode !== null) return server.child.exitCode;
-  const exited = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
-  server.child.kill('SIGTERM');
-  return exited;
-}
+// The demo as `npm start` runs it, with info logs (some checks read them).
+const startDemo = (sqlitePath: string) => startDemoServer(sqlitePath, { LOG_LEVEL: 'info' });
 
 async function login(base: string, email: string, password = 'Demo#2026!'): Promise<(path: string) => Promise<{ status: number; body: any }>> {
   const res = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });

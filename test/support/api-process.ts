@@ -1,22 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import { testEnv } from './env';
+import { freePort } from './ports';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-/** A port the OS picked (listen on 0), free again for the child to take. */
-function osPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 export interface ApiProcess {
   child: ChildProcess;
@@ -28,7 +18,7 @@ export interface ApiProcess {
 
 /** The real API (`src/server.ts`) in its own process on the test database; resolves once it answers. */
 export async function startApiProcess(env: Record<string, string> = {}): Promise<ApiProcess> {
-  const port = await osPort();
+  const port = await freePort();
   const child = spawn(process.execPath, ['--import=tsx', 'src/server.ts'], {
     cwd: ROOT,
     env: testEnv({ PORT: String(port), ...env }),
