@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
+import { IdempotencyKey } from '../../src/modules/access/clients.models';
 import { Employee } from '../../src/modules/access/models';
 import { Account } from '../../src/modules/accounts/models';
 import { assertCashBelowLimit, cashPosition, DEFAULT_AGENT_CASH_LIMIT } from '../../src/modules/cash/cash-limit';
@@ -128,6 +129,23 @@ describe('agent cash: collections, limits and remittances', () => {
     expect(after.body).to.include({ balance: '0.00', blocked: false });
     expect((await collect(token, account.id, '10.00')).status).to.equal(201);
     await expectBooksBalanced([account.id]);
+  });
+
+  it('a remittance stores its Idempotency-Key answer with the remittance (its transaction): the key holds the 201 body, a retry replays it, one remittance', async () => {
+    const { token } = await agentIn();
+    const account = await openAccount(market, { price: '1000.00', downPayment: '100.00', duration: 3, startDate: '2026-11-20' });
+    expect((await collect(token, account.id, '100.00')).status).to.equal(201);
+    const key = randomUUID();
+    const first = await call('post', '/agent-remittances', token, { amount: '100.00', method: 'office_cash' }, { 'Idempotency-Key': `${key}-2` });
+    expect(first.status).to.equal(201);
+    const stored = (await IdempotencyKey.findOne({ where: { idempotencyKey: `${key}-2` } }))!;
+    expect(stored).to.include({ status: 'completed', responseStatus: 201 });
+    expect(stored.responseBody).to.deep.equal(first.body);
+    const again = await call('post', '/agent-remittances', token, { amount: '100.00', method: 'office_cash' }, { 'Idempotency-Key': `${key}-2` });
+    expect(again.status).to.equal(201);
+    expect(again.headers['idempotent-replayed']).to.equal('true');
+    expect(again.body).to.deep.equal(first.body);
+    expect(await AgentRemittance.count({ where: { id: first.body.id } })).to.equal(1);
   });
 
   it('the confirmer must not be the agent (403); a rejected remittance puts the cash back on the agent', async () => {

@@ -150,7 +150,11 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 201: { description: 'The pending remittance', schema: remittanceSchema }, 422: { description: 'Nothing to remit, or the amount does not add up' } },
       handler: async (req) => {
         const b = req.valid.body;
-        const r = await cash.remit(employeeOf(req), { ...b, remittedAt: b.remittedAt ? new Date(b.remittedAt) : undefined });
+        const r = await cash.remit(
+          employeeOf(req),
+          { ...b, remittedAt: b.remittedAt ? new Date(b.remittedAt) : undefined },
+          { beforeCommit: (made, t) => req.idempotency!.complete(201, remittanceView(made), t) },
+        );
         return { status: 201, body: remittanceView(r), headers: { Location: `/api/v1/agent-remittances/${r.id}` } };
       },
     }),

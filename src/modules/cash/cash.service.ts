@@ -1,4 +1,4 @@
-import { Op, UniqueConstraintError, type Sequelize, type WhereOptions } from 'sequelize';
+import { Op, UniqueConstraintError, type Sequelize, type Transaction, type WhereOptions } from 'sequelize';
 import { pendingAfterWhere, refuseOwnRequest, type Decider, type InboxAfter, type PendingItem } from '../../platform/approvals/kit';
 import type { EmployeeActor } from '../../platform/auth/actor';
 import { inRegionScope } from '../../platform/auth/principal';
@@ -271,7 +271,11 @@ export class CashService {
   }
 
   /** The agent hands cash in: a pending remittance of collections that must add up to the amount. */
-  async remit(actor: EmployeeActor, input: RemittanceInput): Promise<AgentRemittance> {
+  /**
+   * `beforeCommit` runs in the remittance's transaction (the route stores its Idempotency-Key answer
+   * there, as payments do), so the remittance and its stored answer commit together or not at all.
+   */
+  async remit(actor: EmployeeActor, input: RemittanceInput, hooks: { beforeCommit?: (r: AgentRemittance, t: Transaction) => Promise<void> } = {}): Promise<AgentRemittance> {
     const amount = new Decimal(input.amount);
     if (amount.lessThanOrEqualTo(0)) throw problems.validation([{ field: 'amount', in: 'body', message: 'amount must be positive' }]);
     return withTransaction(this.sequelize, async (t) => {
@@ -307,6 +311,7 @@ export class CashService {
       );
       await CashCollection.update({ agentRemittanceId: remittance.id }, { where: { id: { [Op.in]: collections.map((c) => c.id) } }, transaction: t });
       remittance.collections = collections;
+      await hooks.beforeCommit?.(remittance, t);
       return remittance;
     });
   }
