@@ -64,7 +64,17 @@ async function seed(): Promise<Seeded> {
   const region = await CompanyRegion.create({ name: 'Bench region', code: 'BENCH', countryId: country.id });
   const type = (await ProductType.findOne())!;
   const product = await Product.create({ name: 'Bench kit', code: 'BENCH-KIT', price: '1000000.00', productTypeId: type.id });
-  const payplan = await Payplan.create({ name: 'Bench weekly', code: 'BENCH-W', duration: 52, downPayment: '0.00', installmentAmount: '0.00', frequency: 'weekly', daysUntilSuspension: 30, dailyRate: '50.00', interestRate: '0.00' });
+  const payplan = await Payplan.create({
+    name: 'Bench weekly',
+    code: 'BENCH-W',
+    duration: 52,
+    downPayment: '0.00',
+    installmentAmount: '0.00',
+    frequency: 'weekly',
+    daysUntilSuspension: 30,
+    dailyRate: '50.00',
+    interestRate: '0.00',
+  });
   await ProductPayplanPricing.create({ productId: product.id, payplanId: payplan.id, price: '1000000.00', downPayment: '0.00', installmentAmount: '0.00' });
   const model = await DeviceModel.create({ manufacturer: 'Bench', name: 'Bench lamp', code: 'BENCH-LAMP', tokenType: 'standard', supportsOpenPaygo: true });
   const admin = (await Employee.findOne({ where: { email: 'admin@amt.local' } }))!;
@@ -96,7 +106,10 @@ async function seed(): Promise<Seeded> {
   // The plan asks no down payment: the accounts open active (no instalment 0).
   const notActive = await Account.count({ where: { id: all.map((a) => a.id), status: { [Op.ne]: 'active' } } });
   if (notActive > 0) throw new Error(`${notActive} zero-down accounts did not open active`);
-  const { client, secret } = await createApiClient({ name: 'Bench Daraja', scopes: ['mobile-money:callback'], allowedIps: ['127.0.0.1', '::1'] }, config.dataEncryptionKey);
+  const { client, secret } = await createApiClient(
+    { name: 'Bench Daraja', scopes: ['mobile-money:callback'], allowedIps: ['127.0.0.1', '::1'] },
+    config.dataEncryptionKey,
+  );
   await rt.close();
   return { raw: all.filter((_, i) => i % 2 === 0).map((a) => a.id), api: all.filter((_, i) => i % 2 === 1), client: { clientId: client.clientId, secret } };
 }
@@ -129,7 +142,12 @@ async function callbacks(seeded: Seeded, port: number, total: number, tag: strin
     const res = await request(url, {
       method: 'POST',
       dispatcher,
-      headers: { 'content-type': 'application/json', 'x-client-id': seeded.client.clientId, 'x-timestamp': String(ts), 'x-signature': signBody(seeded.client.secret, ts, body) },
+      headers: {
+        'content-type': 'application/json',
+        'x-client-id': seeded.client.clientId,
+        'x-timestamp': String(ts),
+        'x-signature': signBody(seeded.client.secret, ts, body),
+      },
       body,
     });
     const text = await res.body.text();
@@ -156,7 +174,9 @@ async function outcome(tag: string) {
 }
 
 async function main() {
-  log(`bench:callbacks: ${CALLBACKS} M-Pesa confirmations (raw ceiling: ${CALLBACKS} payments), ${CONCURRENCY} concurrent, over ${ACCOUNTS} accounts each (API log level ${LOG_LEVEL})`);
+  log(
+    `bench:callbacks: ${CALLBACKS} M-Pesa confirmations (raw ceiling: ${CALLBACKS} payments), ${CONCURRENCY} concurrent, over ${ACCOUNTS} accounts each (API log level ${LOG_LEVEL})`,
+  );
   await freshBenchDatabase(BASE);
   const seeded = await seed();
 
@@ -195,7 +215,8 @@ async function main() {
     );
     // A smoke run proves the bench still works: every callback stored, posted and tokened once.
     const tokens = DEVICES ? CALLBACKS : 0;
-    if (SMOKE && (raw.errors || full.errors || done.stored !== CALLBACKS || done.posted !== CALLBACKS || done.payments !== CALLBACKS || done.tokens !== tokens)) process.exitCode = 1;
+    if (SMOKE && (raw.errors || full.errors || done.stored !== CALLBACKS || done.posted !== CALLBACKS || done.payments !== CALLBACKS || done.tokens !== tokens))
+      process.exitCode = 1;
   } finally {
     api.kill('SIGTERM');
   }

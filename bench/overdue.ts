@@ -67,7 +67,11 @@ async function one<T extends object>(s: Sequelize, sql: string, replacements: Re
 
 /** Runs SQL in one mysql client session (SET and FLUSH ... FOR EXPORT are per session). */
 function mysqlSession(url: string, sql: string): string {
-  const out = spawnSync('mysql', [...mysqlArgs(url), '--batch', '--skip-column-names', dbName(url)], { input: sql, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const out = spawnSync('mysql', [...mysqlArgs(url), '--batch', '--skip-column-names', dbName(url)], {
+    input: sql,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   if (out.status !== 0) throw new Error(`mysql exited with ${out.status}: ${out.stderr}`);
   return out.stdout;
 }
@@ -99,7 +103,9 @@ async function tablesOf(s: Sequelize, db: string): Promise<TableInfo[]> {
 }
 
 async function checksums(s: Sequelize, db: string, tables: TableInfo[]): Promise<Map<string, string>> {
-  const rows = await s.query<{ Table: string; Checksum: string | number | null }>(`CHECKSUM TABLE ${tables.map((t) => `\`${db}\`.\`${t.name}\``).join(', ')}`, { type: QueryTypes.SELECT });
+  const rows = await s.query<{ Table: string; Checksum: string | number | null }>(`CHECKSUM TABLE ${tables.map((t) => `\`${db}\`.\`${t.name}\``).join(', ')}`, {
+    type: QueryTypes.SELECT,
+  });
   return new Map(rows.map((r) => [r.Table.slice(db.length + 1), String(r.Checksum)]));
 }
 
@@ -125,7 +131,9 @@ async function restore(s: Sequelize, from: string, toUrl: string, tables: TableI
         `UPDATE ${q(t.name)} x JOIN ${src} y ON ${on} SET ${rest.map((c) => `x.${q(c)} = y.${q(c)}`).join(', ')} WHERE NOT (${rest.map((c) => `x.${q(c)} <=> y.${q(c)}`).join(' AND ')});`,
       );
     }
-    sql.push(`INSERT INTO ${q(t.name)} (${t.columns.map(q).join(', ')}) SELECT ${t.columns.map((c) => `y.${q(c)}`).join(', ')} FROM ${src} y LEFT JOIN ${q(t.name)} x ON ${on} WHERE x.${q(t.key[0]!)} IS NULL;`);
+    sql.push(
+      `INSERT INTO ${q(t.name)} (${t.columns.map(q).join(', ')}) SELECT ${t.columns.map((c) => `y.${q(c)}`).join(', ')} FROM ${src} y LEFT JOIN ${q(t.name)} x ON ${on} WHERE x.${q(t.key[0]!)} IS NULL;`,
+    );
   }
   mysqlSession(toUrl, sql.join('\n'));
   const after = await checksums(s, to, differ);
@@ -157,7 +165,9 @@ const median = (xs: number[]) => {
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 async function main(): Promise<void> {
-  log(`bench:overdue: ${ACCOUNTS.toLocaleString('en')} accounts, seed ${SEED}, ${ROUNDS} rounds, ${PARTITIONS} partitions of ${CHUNK}-account chunks, ${CONCURRENCY} at a time`);
+  log(
+    `bench:overdue: ${ACCOUNTS.toLocaleString('en')} accounts, seed ${SEED}, ${ROUNDS} rounds, ${PARTITIONS} partitions of ${CHUNK}-account chunks, ${CONCURRENCY} at a time`,
+  );
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test', DATABASE_URL: URL_A, LOG_LEVEL: 'silent' };
   delete env.REDIS_URL;
 
@@ -165,10 +175,14 @@ async function main(): Promise<void> {
   await freshBenchDatabase(URL_A, env);
   let started = Date.now();
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import=tsx', 'scripts/generate.ts', '--accounts', String(ACCOUNTS), '--seed', String(SEED), '--as-of', AS_OF, '--country', 'KE'], {
-      env,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import=tsx', 'scripts/generate.ts', '--accounts', String(ACCOUNTS), '--seed', String(SEED), '--as-of', AS_OF, '--country', 'KE'],
+      {
+        env,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('exit', (code) => {
@@ -184,10 +198,14 @@ async function main(): Promise<void> {
   await db.query("UPDATE countries SET businessDate = :d WHERE code = 'KE'", { replacements: { d: CLOSED } });
   const { installments } = await one<{ installments: number }>(db, 'SELECT COUNT(*) AS installments FROM installmentSchedules');
   const { accountCount } = await one<{ accountCount: number }>(db, 'SELECT COUNT(*) AS accountCount FROM accounts');
-  log(`generated ${Number(accountCount).toLocaleString('en')} accounts, ${Number(installments).toLocaleString('en')} instalments in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  log(
+    `generated ${Number(accountCount).toLocaleString('en')} accounts, ${Number(installments).toLocaleString('en')} instalments in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   const ke = await one<{ id: number }>(db, "SELECT id FROM countries WHERE code = 'KE'");
   started = Date.now();
-  const regionIds = (await db.query<{ id: number }>('SELECT id FROM companyRegions WHERE countryId = :c', { replacements: { c: ke.id }, type: QueryTypes.SELECT })).map((r) => Number(r.id));
+  const regionIds = (
+    await db.query<{ id: number }>('SELECT id FROM companyRegions WHERE countryId = :c', { replacements: { c: ke.id }, type: QueryTypes.SELECT })
+  ).map((r) => Number(r.id));
   await snapshotPortfolio(db, { countryId: Number(ke.id), closedDate: addDays(CLOSED, -1), regionIds });
   log(`setup: the snapshots of ${addDays(CLOSED, -1)} (the previous close's), ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
@@ -247,7 +265,10 @@ async function main(): Promise<void> {
     if (PROFILE && last) {
       sequelizeOptions.benchmark = true;
       sequelizeOptions.logging = (sql: string, ms?: number) => {
-        const key = sql.replace(/^Executed \([^)]*\): /, '').replace(/\s+/g, ' ').slice(0, 70);
+        const key = sql
+          .replace(/^Executed \([^)]*\): /, '')
+          .replace(/\s+/g, ' ')
+          .slice(0, 70);
         const p = profile.get(key) ?? { n: 0, ms: 0 };
         p.n++;
         p.ms += ms ?? 0;
@@ -283,11 +304,21 @@ async function main(): Promise<void> {
       `      step times summed over the ${CONCURRENCY} partition lanes: flags + DPD/suspensions/business date (what (a) covers) ${(((c.flagMs ?? 0) + (c.accountsMs ?? 0)) / 1000).toFixed(2)} s; ` +
         `reminders ${((c.remindersMs ?? 0) / 1000).toFixed(2)} s, snapshots ${((c.snapshotsMs ?? 0) / 1000).toFixed(2)} s, commissions ${((c['commissions.ms'] ?? 0) / 1000).toFixed(2)} s`,
     );
-    for (const [k, v] of [...profile.entries()].sort((x, y) => y[1].ms - x[1].ms).slice(0, 15)) log(`      ${String(Math.round(v.ms)).padStart(7)} ms ${String(v.n).padStart(6)}x  ${k}`);
-    log(`      RSS by accounts closed: ${Object.entries(rssAt).map(([k, v]) => `${Number(k).toLocaleString('en')}: ${v} MB`).join(', ') || '-'}; peak ${mb(runPeak)} MB`);
+    for (const [k, v] of [...profile.entries()].sort((x, y) => y[1].ms - x[1].ms).slice(0, 15))
+      log(`      ${String(Math.round(v.ms)).padStart(7)} ms ${String(v.n).padStart(6)}x  ${k}`);
+    log(
+      `      RSS by accounts closed: ${
+        Object.entries(rssAt)
+          .map(([k, v]) => `${Number(k).toLocaleString('en')}: ${v} MB`)
+          .join(', ') || '-'
+      }; peak ${mb(runPeak)} MB`,
+    );
 
     // Same flags and DPD as (a), and the same counts as the first round (the restore left nothing behind).
-    const { statuses } = await one<{ statuses: number }>(db, `SELECT COUNT(*) AS statuses FROM installmentSchedules x JOIN \`${b}\`.benchRawInstallments y ON y.id = x.id WHERE x.status <> y.status`);
+    const { statuses } = await one<{ statuses: number }>(
+      db,
+      `SELECT COUNT(*) AS statuses FROM installmentSchedules x JOIN \`${b}\`.benchRawInstallments y ON y.id = x.id WHERE x.status <> y.status`,
+    );
     const { dpd } = await one<{ dpd: number }>(
       db,
       `SELECT COUNT(*) AS dpd FROM accounts x JOIN \`${b}\`.benchRawAccounts y ON y.id = x.id WHERE x.daysPastDue <> y.daysPastDue OR x.parBucket <> y.parBucket`,
@@ -295,7 +326,9 @@ async function main(): Promise<void> {
     const { compared } = await one<{ compared: number }>(db, `SELECT COUNT(*) AS compared FROM accounts x JOIN \`${b}\`.benchRawAccounts y ON y.id = x.id`);
     const counts = JSON.stringify(Object.fromEntries(Object.entries(c).filter(([k]) => !/ms$/i.test(k))));
     firstCounts ??= counts;
-    log(`      compared ${Number(compared).toLocaleString('en')} accounts with (a): ${statuses} instalment statuses and ${dpd} DPD/bucket values differ${counts === firstCounts ? '' : `; counts differ from round 1's: ${counts}`}`);
+    log(
+      `      compared ${Number(compared).toLocaleString('en')} accounts with (a): ${statuses} instalment statuses and ${dpd} DPD/bucket values differ${counts === firstCounts ? '' : `; counts differ from round 1's: ${counts}`}`,
+    );
     if (Number(statuses) !== 0 || Number(dpd) !== 0 || counts !== firstCounts) mismatch = true;
   }
   await db.query(`DROP TABLE IF EXISTS \`${b}\`.benchRawInstallments, \`${b}\`.benchRawAccounts`);
@@ -304,13 +337,26 @@ async function main(): Promise<void> {
   const rawSeconds = round2(median(raws));
   const jobSeconds = round2(median(jobs));
   const ratio = round2(median(jobs) / median(raws));
-  log(`(a) ${raws.map((x) => x.toFixed(2)).join(', ')} s; (b) ${jobs.map((x) => x.toFixed(2)).join(', ')} s; per round ${jobs.map((j, i) => (j / raws[i]!).toFixed(2)).join(', ')}`);
+  log(
+    `(a) ${raws.map((x) => x.toFixed(2)).join(', ')} s; (b) ${jobs.map((x) => x.toFixed(2)).join(', ')} s; per round ${jobs.map((j, i) => (j / raws[i]!).toFixed(2)).join(', ')}`,
+  );
   log(`ratio job / raw (medians): ${ratio} (target <= 1.5)`);
   if (mismatch) {
     log('MISMATCH between the raw statements and the close, or between rounds');
     process.exitCode = 1;
   }
-  log(JSON.stringify({ accounts: Number(accountCount), installments: Number(installments), closedAccounts, rawSeconds, jobSeconds, ratio, peakRssMb: mb(peakRss), mismatch }));
+  log(
+    JSON.stringify({
+      accounts: Number(accountCount),
+      installments: Number(installments),
+      closedAccounts,
+      rawSeconds,
+      jobSeconds,
+      ratio,
+      peakRssMb: mb(peakRss),
+      mismatch,
+    }),
+  );
 }
 
 main().catch((err) => {

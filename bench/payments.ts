@@ -44,12 +44,24 @@ const log = (s: string) => process.stdout.write(`${s}\n`);
 
 /** Seeds a market, a zero-down plan and 2 x ACCOUNTS accounts through the real services (active from their opening). */
 async function seedAccounts(): Promise<{ raw: number[]; api: number[]; adminEmail: string }> {
-  const rt = await createRuntime(loadConfig({ ...process.env, NODE_ENV: 'test', DATABASE_URL: BASE, LOG_LEVEL: 'silent', REDIS_URL: undefined }), { role: 'bench' });
+  const rt = await createRuntime(loadConfig({ ...process.env, NODE_ENV: 'test', DATABASE_URL: BASE, LOG_LEVEL: 'silent', REDIS_URL: undefined }), {
+    role: 'bench',
+  });
   const country = (await Country.findOne({ where: { code: 'KE' } }))!;
   const region = await CompanyRegion.create({ name: 'Bench region', code: 'BENCH', countryId: country.id });
   const type = (await ProductType.findOne())!;
   const product = await Product.create({ name: 'Bench kit', code: 'BENCH-KIT', price: '1000000.00', productTypeId: type.id });
-  const payplan = await Payplan.create({ name: 'Bench weekly', code: 'BENCH-W', duration: 52, downPayment: '0.00', installmentAmount: '0.00', frequency: 'weekly', daysUntilSuspension: 30, dailyRate: '50.00', interestRate: '0.00' });
+  const payplan = await Payplan.create({
+    name: 'Bench weekly',
+    code: 'BENCH-W',
+    duration: 52,
+    downPayment: '0.00',
+    installmentAmount: '0.00',
+    frequency: 'weekly',
+    daysUntilSuspension: 30,
+    dailyRate: '50.00',
+    interestRate: '0.00',
+  });
   await ProductPayplanPricing.create({ productId: product.id, payplanId: payplan.id, price: '1000000.00', downPayment: '0.00', installmentAmount: '0.00' });
   const service = new AccountService(rt.sequelize);
   const ids: number[] = [];
@@ -86,7 +98,13 @@ async function apiPath(accountIds: number[], port: number, total = PAYMENTS) {
       method: 'POST',
       dispatcher,
       headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}`, 'idempotency-key': randomUUID() },
-      body: JSON.stringify({ accountId: accountIds[i % accountIds.length], amount: '10.00', paymentType: 'MPESA', channel: 'mobile_money', transactionRef: `API-${run}-${i}` }),
+      body: JSON.stringify({
+        accountId: accountIds[i % accountIds.length],
+        amount: '10.00',
+        paymentType: 'MPESA',
+        channel: 'mobile_money',
+        transactionRef: `API-${run}-${i}`,
+      }),
     });
     const text = await res.body.text();
     if (res.statusCode !== 201) {
@@ -100,7 +118,9 @@ async function apiPath(accountIds: number[], port: number, total = PAYMENTS) {
 
 /** Payments the API path left in the database (transactionRef API-<run>-*), and unbalanced journal entries. */
 async function apiOutcome(): Promise<{ posted: number; unbalanced: number }> {
-  const rt = await createRuntime(loadConfig({ ...process.env, NODE_ENV: 'test', DATABASE_URL: BASE, LOG_LEVEL: 'silent', REDIS_URL: undefined }), { role: 'bench' });
+  const rt = await createRuntime(loadConfig({ ...process.env, NODE_ENV: 'test', DATABASE_URL: BASE, LOG_LEVEL: 'silent', REDIS_URL: undefined }), {
+    role: 'bench',
+  });
   const [row] = await rt.sequelize.query<{ posted: number; unbalanced: number }>(
     `SELECT (SELECT COUNT(*) FROM payments WHERE transactionRef LIKE 'API-%' AND status = 'completed') AS posted,
             (SELECT COUNT(*) FROM (SELECT l.journalEntryId FROM journalLines l GROUP BY l.journalEntryId HAVING SUM(l.debit) <> SUM(l.credit)) u) AS unbalanced`,
@@ -117,14 +137,27 @@ async function main() {
 
   const raw = await rawCeiling({ url: BASE, concurrency: CONCURRENCY, total: PAYMENTS, accountIds: accounts.raw });
   log(`raw ceiling (mysql2): ${round(raw.tps)} payments/s, p50 ${round(raw.p50Ms, 2)} ms, p99 ${round(raw.p99Ms, 2)} ms, errors ${raw.errors}`);
-  const statements = await statementCeiling({ url: BASE, concurrency: CONCURRENCY, total: PAYMENTS, accountIds: accounts.raw, refPrefix: `STMT-${randomUUID().slice(0, 8)}` });
+  const statements = await statementCeiling({
+    url: BASE,
+    concurrency: CONCURRENCY,
+    total: PAYMENTS,
+    accountIds: accounts.raw,
+    refPrefix: `STMT-${randomUUID().slice(0, 8)}`,
+  });
   log(
     `the API path's 17 statements, mysql2 directly (no HTTP, no app code): ${round(statements.tps)} payments/s, p50 ${round(statements.p50Ms, 2)} ms, p99 ${round(statements.p99Ms, 2)} ms, ` +
       `errors ${statements.errors} (${round((statements.tps / raw.tps) * 100, 1)}% of raw: the most the API can reach here)`,
   );
 
   const port = await freePort();
-  const api = await startApi(port, { NODE_ENV: 'development', DATABASE_URL: BASE, REDIS_URL: REDIS, LOG_LEVEL, DB_POOL_MAX: '32', QUEUE_PREFIX: SMOKE ? 'amt-bench-smoke' : 'amt-bench' });
+  const api = await startApi(port, {
+    NODE_ENV: 'development',
+    DATABASE_URL: BASE,
+    REDIS_URL: REDIS,
+    LOG_LEVEL,
+    DB_POOL_MAX: '32',
+    QUEUE_PREFIX: SMOKE ? 'amt-bench-smoke' : 'amt-bench',
+  });
   try {
     // warm-up: JIT, pools, caches
     const warm = await apiPath(accounts.api, port, WARM_UP).catch(() => undefined);

@@ -199,9 +199,7 @@ module.exports = {
   },
 
   async down(queryInterface) {
-    await keepingSqliteIndexes(queryInterface, 'deviceTokens', () =>
-      queryInterface.removeConstraint('deviceTokens', 'deviceTokens_accountId_fk'),
-    );
+    await keepingSqliteIndexes(queryInterface, 'deviceTokens', () => queryInterface.removeConstraint('deviceTokens', 'deviceTokens_accountId_fk'));
     await queryInterface.dropTable('creditDayEntries');
     await queryInterface.dropTable('repossessions');
     await queryInterface.dropTable('accountUpgrades');

@@ -114,7 +114,7 @@ module.exports = {
       table: 'journalEntries',
       timing: 'BEFORE INSERT',
       when:
-        'NOT EXISTS (SELECT 1 FROM fiscalPeriods fp WHERE fp.id = NEW.fiscalPeriodId AND fp.status = \'open\'' +
+        "NOT EXISTS (SELECT 1 FROM fiscalPeriods fp WHERE fp.id = NEW.fiscalPeriodId AND fp.status = 'open'" +
         ' AND NEW.businessDate >= fp.startDate AND NEW.businessDate <= fp.endDate)',
       message: 'journalEntries: the fiscal period is closed or does not cover the business date',
     });

@@ -63,9 +63,7 @@ export function buildCatalogue(): Catalogue {
 }
 
 function attributesOf(model: AnyModel): [string, RawAttribute][] {
-  return Object.entries((model as unknown as { rawAttributes: Record<string, RawAttribute> }).rawAttributes).filter(
-    ([, a]) => a.type.key !== 'VIRTUAL',
-  );
+  return Object.entries((model as unknown as { rawAttributes: Record<string, RawAttribute> }).rawAttributes).filter(([, a]) => a.type.key !== 'VIRTUAL');
 }
 
 const columnOf = (model: AnyModel, attr: string) => {

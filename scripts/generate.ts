@@ -51,7 +51,19 @@ const program = new Command()
 
 async function main(): Promise<void> {
   program.parse();
-  const opts = program.opts<{ accounts: number; seed: number; batch: number; writers: number; country: string; asOf?: string; months: number; verify: boolean; verifyAll?: boolean; fkChecks?: boolean; force?: boolean }>();
+  const opts = program.opts<{
+    accounts: number;
+    seed: number;
+    batch: number;
+    writers: number;
+    country: string;
+    asOf?: string;
+    months: number;
+    verify: boolean;
+    verifyAll?: boolean;
+    fkChecks?: boolean;
+    force?: boolean;
+  }>();
   if (process.env.NODE_ENV === 'production' && !opts.force) {
     console.error('Refusing to generate data with NODE_ENV=production (pass --force if you really mean it).');
     process.exit(2);
@@ -92,7 +104,11 @@ async function main(): Promise<void> {
       },
       (p) => {
         const secs = p.elapsedMs / 1000;
-        bar.update(p.accountsDone, { rows: p.rowsWritten.toLocaleString('en'), rate: secs > 0 ? Math.round(p.rowsWritten / secs).toLocaleString('en') : 0, elapsed: secs.toFixed(1) });
+        bar.update(p.accountsDone, {
+          rows: p.rowsWritten.toLocaleString('en'),
+          rate: secs > 0 ? Math.round(p.rowsWritten / secs).toLocaleString('en') : 0,
+          elapsed: secs.toFixed(1),
+        });
       },
     );
     bar.stop();

@@ -17,17 +17,13 @@ const DEPARTMENTS = [
 module.exports = {
   async up(queryInterface) {
     const codes = Object.keys(catalog.permissions);
-    await queryInterface.bulkInsert(
-      'permissions',
-      stamped(codes.map((code) => ({ code, description: catalog.permissions[code] }))),
-      { ignoreDuplicates: true },
-    );
+    await queryInterface.bulkInsert('permissions', stamped(codes.map((code) => ({ code, description: catalog.permissions[code] }))), {
+      ignoreDuplicates: true,
+    });
     const roleNames = Object.keys(catalog.roles);
-    await queryInterface.bulkInsert(
-      'roles',
-      stamped(roleNames.map((name) => ({ name, description: catalog.roles[name].description, permissions: null }))),
-      { ignoreDuplicates: true },
-    );
+    await queryInterface.bulkInsert('roles', stamped(roleNames.map((name) => ({ name, description: catalog.roles[name].description, permissions: null }))), {
+      ignoreDuplicates: true,
+    });
     await queryInterface.bulkInsert('departments', stamped(DEPARTMENTS.map((d) => ({ ...d, isActive: true }))), {
       ignoreDuplicates: true,
     });

@@ -27,18 +27,16 @@ module.exports = {
   async up(queryInterface) {
     const wanted = months();
     /** @type {{ startDate: string | Date }[]} */
-    const existing = await queryInterface.sequelize.query(
-      'SELECT startDate FROM fiscalPeriods WHERE countryId IS NULL AND startDate IN (:dates)',
-      { replacements: { dates: wanted.map((p) => p.startDate) }, type: QueryTypes.SELECT },
-    );
+    const existing = await queryInterface.sequelize.query('SELECT startDate FROM fiscalPeriods WHERE countryId IS NULL AND startDate IN (:dates)', {
+      replacements: { dates: wanted.map((p) => p.startDate) },
+      type: QueryTypes.SELECT,
+    });
     const have = new Set(existing.map((r) => (r.startDate instanceof Date ? r.startDate.toISOString().slice(0, 10) : String(r.startDate).slice(0, 10))));
     const missing = wanted.filter((p) => !have.has(p.startDate));
     if (missing.length === 0) return;
-    await queryInterface.bulkInsert(
-      'fiscalPeriods',
-      stamped(missing.map((p) => ({ ...p, status: 'open', closedAt: null, closedBy: null, countryId: null }))),
-      { ignoreDuplicates: true },
-    );
+    await queryInterface.bulkInsert('fiscalPeriods', stamped(missing.map((p) => ({ ...p, status: 'open', closedAt: null, closedBy: null, countryId: null }))), {
+      ignoreDuplicates: true,
+    });
   },
   async down(queryInterface) {
     // Refused by the database (RESTRICT) for periods that already hold journal entries.

@@ -9,10 +9,37 @@ const { demoDataWanted, stamped } = require('./lib/env');
 const PASSWORD = 'Demo#2026!';
 const STAFF = [
   { role: 'agent', dept: 'SALES', code: 'DEMO-AGENT', first: 'Amina', last: 'Wanjiru', email: 'agent@amt.local', phone: '+254700000001', regions: ['KE-NAI'] },
-  { role: 'supervisor', dept: 'SALES', code: 'DEMO-SUPERVISOR', first: 'Peter', last: 'Otieno', email: 'supervisor@amt.local', phone: '+254700000002', regions: ['KE-NAI', 'KE-CST'] },
-  { role: 'back_office', dept: 'BACKOFFICE', code: 'DEMO-BACKOFFICE', first: 'Grace', last: 'Akinyi', email: 'backoffice@amt.local', phone: '+254700000003', regions: [] },
+  {
+    role: 'supervisor',
+    dept: 'SALES',
+    code: 'DEMO-SUPERVISOR',
+    first: 'Peter',
+    last: 'Otieno',
+    email: 'supervisor@amt.local',
+    phone: '+254700000002',
+    regions: ['KE-NAI', 'KE-CST'],
+  },
+  {
+    role: 'back_office',
+    dept: 'BACKOFFICE',
+    code: 'DEMO-BACKOFFICE',
+    first: 'Grace',
+    last: 'Akinyi',
+    email: 'backoffice@amt.local',
+    phone: '+254700000003',
+    regions: [],
+  },
   { role: 'finance', dept: 'FINANCE', code: 'DEMO-FINANCE', first: 'John', last: 'Kamau', email: 'finance@amt.local', phone: '+254700000004', regions: [] },
-  { role: 'collections', dept: 'COLLECTIONS', code: 'DEMO-COLLECTIONS', first: 'Mary', last: 'Njeri', email: 'collections@amt.local', phone: '+254700000005', regions: [] },
+  {
+    role: 'collections',
+    dept: 'COLLECTIONS',
+    code: 'DEMO-COLLECTIONS',
+    first: 'Mary',
+    last: 'Njeri',
+    email: 'collections@amt.local',
+    phone: '+254700000005',
+    regions: [],
+  },
 ];
 const REGIONS = [
   { code: 'KE-NAI', name: 'Nairobi (demo)' },

@@ -32,9 +32,7 @@ export async function createRuntime(config: AppConfig, options: { logger?: Logge
   for (const m of modules) m.associate?.();
 
   // Shared non-blocking connection (readiness, caches). Fails fast rather than queueing forever.
-  const redis = config.redisUrl
-    ? new IORedis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000, lazyConnect: true })
-    : undefined;
+  const redis = config.redisUrl ? new IORedis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000, lazyConnect: true }) : undefined;
   redis?.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
 
   // Only the worker catches up missed schedules (a nightly close lost with Redis's data). An
@@ -73,7 +71,15 @@ const apiClients: ClientDirectory = {
   async find(clientId) {
     const c = await ApiClient.scope('withSecret').findOne({ where: { clientId } });
     if (!c) return null;
-    return { id: c.id, clientId: c.clientId, name: c.name, credential: c.secretHash, allowedIps: c.allowedIps ?? null, scopes: c.scopes ?? [], isActive: c.isActive };
+    return {
+      id: c.id,
+      clientId: c.clientId,
+      name: c.name,
+      credential: c.secretHash,
+      allowedIps: c.allowedIps ?? null,
+      scopes: c.scopes ?? [],
+      isActive: c.isActive,
+    };
   },
   async touch(id) {
     await ApiClient.update({ lastUsedAt: new Date() }, { where: { id } });
@@ -97,7 +103,13 @@ export function createApp(runtime: AppContext): Express {
     routes: modules.flatMap((m) => m.routes?.(runtime) ?? []),
     // Bull Board at /admin/queues (ops:jobs; a 404 note in demo mode).
     extraMounts: [boardMount(runtime)],
-    metrics: createMetrics({ token: runtime.config.metrics?.token, collectorTimeoutMs: runtime.config.metrics?.collectorTimeoutMs, sequelize, queue: runtime.queue, logger: runtime.logger }),
+    metrics: createMetrics({
+      token: runtime.config.metrics?.token,
+      collectorTimeoutMs: runtime.config.metrics?.collectorTimeoutMs,
+      sequelize,
+      queue: runtime.queue,
+      logger: runtime.logger,
+    }),
     readinessTimeoutMs: runtime.config.readinessTimeoutMs,
     readiness: [
       { name: 'database', check: async () => void (await sequelize.query('SELECT 1')) },

@@ -36,16 +36,18 @@ async function main() {
       runtime.logger.error('shutdown hung; forcing exit');
       process.exit(EXIT_FORCED);
     }, config.shutdownTimeoutMs + FORCE_GRACE_MS).unref();
-    drain.shutdown(server, config.shutdownTimeoutMs, () => runtime.close()).then(
-      (code) => {
-        runtime.logger.info({ code }, 'stopped');
-        process.exit(code);
-      },
-      (err: unknown) => {
-        runtime.logger.error({ err }, 'shutdown failed');
-        process.exit(EXIT_FORCED);
-      },
-    );
+    drain
+      .shutdown(server, config.shutdownTimeoutMs, () => runtime.close())
+      .then(
+        (code) => {
+          runtime.logger.info({ code }, 'stopped');
+          process.exit(code);
+        },
+        (err: unknown) => {
+          runtime.logger.error({ err }, 'shutdown failed');
+          process.exit(EXIT_FORCED);
+        },
+      );
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));

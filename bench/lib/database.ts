@@ -6,14 +6,21 @@ export const dbName = (url: string) => new URL(url).pathname.slice(1);
 
 export function mysqlArgs(url: string): string[] {
   const u = new URL(url);
-  return [`--host=${u.hostname}`, `--port=${u.port || '3306'}`, `--user=${decodeURIComponent(u.username)}`, ...(u.password ? [`--password=${decodeURIComponent(u.password)}`] : [])];
+  return [
+    `--host=${u.hostname}`,
+    `--port=${u.port || '3306'}`,
+    `--user=${decodeURIComponent(u.username)}`,
+    ...(u.password ? [`--password=${decodeURIComponent(u.password)}`] : []),
+  ];
 }
 
 /** mysqldump A | mysql B: the copy has the same tables, keys, foreign keys and triggers. */
 export async function copyDatabase(from: string, to: string): Promise<void> {
   await recreateDatabase(to);
   await new Promise<void>((resolve, reject) => {
-    const dump = spawn('mysqldump', [...mysqlArgs(from), '--single-transaction', '--triggers', '--skip-lock-tables', dbName(from)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const dump = spawn('mysqldump', [...mysqlArgs(from), '--single-transaction', '--triggers', '--skip-lock-tables', dbName(from)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const load = spawn('mysql', [...mysqlArgs(to), dbName(to)], { stdio: ['pipe', 'inherit', 'inherit'] });
     dump.stdout.pipe(load.stdin);
     let failed = false;

@@ -11,7 +11,9 @@ export async function rawCeiling(opts: { url: string; concurrency: number; total
   const { url, concurrency, total, accountIds } = opts;
   const prefix = opts.refPrefix ?? 'RAW';
   const pool = mysql.createPool({ uri: url, connectionLimit: concurrency });
-  const [[ledger]] = (await pool.query("SELECT (SELECT id FROM ledgerAccounts WHERE code='1100') AS cash, (SELECT id FROM ledgerAccounts WHERE code='1200') AS recv, (SELECT id FROM fiscalPeriods WHERE countryId IS NULL AND CURDATE() BETWEEN startDate AND endDate) AS period")) as unknown as [{ cash: number; recv: number; period: number }[]];
+  const [[ledger]] = (await pool.query(
+    "SELECT (SELECT id FROM ledgerAccounts WHERE code='1100') AS cash, (SELECT id FROM ledgerAccounts WHERE code='1200') AS recv, (SELECT id FROM fiscalPeriods WHERE countryId IS NULL AND CURDATE() BETWEEN startDate AND endDate) AS period",
+  )) as unknown as [{ cash: number; recv: number; period: number }[]];
   const result = await runClosedLoop(concurrency, total, async (i) => {
     const accountId = accountIds[i % accountIds.length]!;
     const conn = await pool.getConnection();
@@ -22,7 +24,7 @@ export async function rawCeiling(opts: { url: string; concurrency: number; total
         "INSERT INTO payments (accountId, amount, currency, paymentTypeId, channel, transactionRef, paymentDate, businessDate, status, regionId, createdAt, updatedAt) SELECT ?, '10.00', 'KES', 1, 'mobile_money', ?, NOW(), CURDATE(), 'completed', regionId, NOW(), NOW() FROM accounts WHERE id = ?",
         [accountId, `${prefix}-${i}`, accountId],
       )) as unknown as [{ insertId: number }];
-      await conn.query("UPDATE accounts SET balance = balance - 10.00, updatedAt = NOW() WHERE id = ?", [accountId]);
+      await conn.query('UPDATE accounts SET balance = balance - 10.00, updatedAt = NOW() WHERE id = ?', [accountId]);
       const [entry] = (await conn.query(
         "INSERT INTO journalEntries (entryNumber, businessDate, fiscalPeriodId, description, sourceType, sourceId, accountId, currency, createdAt, updatedAt) VALUES (?, CURDATE(), ?, 'raw', 'payment', ?, ?, 'KES', NOW(), NOW())",
         [`${prefix}-${i}`, ledger!.period, pay.insertId, accountId],

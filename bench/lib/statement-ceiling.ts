@@ -40,7 +40,10 @@ export async function statementCeiling(opts: { url: string; concurrency: number;
         "INSERT INTO payments (accountId, amount, currency, paymentTypeId, channel, transactionRef, paymentDate, businessDate, status, completedAt, regionId, createdAt, updatedAt) VALUES (?, '10.00', 'KES', 1, 'mobile_money', ?, NOW(), CURDATE(), 'completed', NOW(), ?, NOW(), NOW())",
         [accountId, key, account!.regionId],
       )) as unknown as [{ insertId: number }];
-      await conn.query("INSERT INTO paymentAllocations (paymentId, allocationType, installmentScheduleId, amount, createdAt, updatedAt) VALUES (?, 'installment', ?, '10.00', NOW(), NOW())", [pay.insertId, first.id]);
+      await conn.query(
+        "INSERT INTO paymentAllocations (paymentId, allocationType, installmentScheduleId, amount, createdAt, updatedAt) VALUES (?, 'installment', ?, '10.00', NOW(), NOW())",
+        [pay.insertId, first.id],
+      );
       const [entry] = (await conn.query(
         "INSERT INTO journalEntries (entryNumber, businessDate, fiscalPeriodId, description, sourceType, sourceId, accountId, currency, createdAt, updatedAt) VALUES (?, CURDATE(), ?, 'bench', 'payment', ?, ?, 'KES', NOW(), NOW())",
         [key, ref!.period, pay.insertId, accountId],
@@ -49,18 +52,28 @@ export async function statementCeiling(opts: { url: string; concurrency: number;
         "INSERT INTO journalLines (journalEntryId, ledgerAccountId, accountId, debit, credit, createdAt, updatedAt) VALUES (?, ?, NULL, '10.00', '0.00', NOW(), NOW()), (?, ?, ?, '0.00', '10.00', NOW(), NOW())",
         [entry.insertId, ref!.clearing, entry.insertId, ref!.recv, accountId],
       );
-      await conn.query("INSERT INTO syncOutbox (aggregateType, aggregateId, eventType, payload, target, status, attempts, availableAt, createdAt, updatedAt) VALUES ('payment', ?, 'payment.completed', '{}', 'netsuite', 'pending', 0, NOW(), NOW(), NOW())", [pay.insertId]);
+      await conn.query(
+        "INSERT INTO syncOutbox (aggregateType, aggregateId, eventType, payload, target, status, attempts, availableAt, createdAt, updatedAt) VALUES ('payment', ?, 'payment.completed', '{}', 'netsuite', 'pending', 0, NOW(), NOW(), NOW())",
+        [pay.insertId],
+      );
       await conn.query(
         `SELECT (SELECT COALESCE(SUM(amount), 0) FROM payments WHERE accountId = ? AND status = 'completed') AS paid,
                 (SELECT COALESCE(SUM(days), 0) FROM creditDayEntries WHERE accountId = ? AND reason IN ('payment', 'reversal')) AS granted,
                 (SELECT GROUP_CONCAT(deviceId) FROM accountDevices WHERE accountId = ? AND status = 'active') AS devices`,
         [accountId, accountId, accountId],
       );
-      const [seq] = (await conn.query("UPDATE numberSequences SET nextValue = LAST_INSERT_ID(nextValue) + 1, updatedAt = NOW() WHERE name = 'receipt'")) as unknown as [{ insertId: number }];
+      const [seq] = (await conn.query(
+        "UPDATE numberSequences SET nextValue = LAST_INSERT_ID(nextValue) + 1, updatedAt = NOW() WHERE name = 'receipt'",
+      )) as unknown as [{ insertId: number }];
       const receipt = `RB${String(seq.insertId).padStart(9, '0')}`;
       await conn.query('UPDATE payments SET receiptNumber = ? WHERE id = ?', [receipt, pay.insertId]);
-      await conn.query("INSERT INTO receipts (receiptNumber, paymentId, accountId, amount, issuedAt, channel, createdAt, updatedAt) VALUES (?, ?, ?, '10.00', NOW(), 'sms', NOW(), NOW())", [receipt, pay.insertId, accountId]);
-      await conn.query("UPDATE idempotencyKeys SET status = 'completed', responseStatus = 201, responseBody = '{}', updatedAt = NOW() WHERE id = ?", [claim.insertId]);
+      await conn.query(
+        "INSERT INTO receipts (receiptNumber, paymentId, accountId, amount, issuedAt, channel, createdAt, updatedAt) VALUES (?, ?, ?, '10.00', NOW(), 'sms', NOW(), NOW())",
+        [receipt, pay.insertId, accountId],
+      );
+      await conn.query("UPDATE idempotencyKeys SET status = 'completed', responseStatus = 201, responseBody = '{}', updatedAt = NOW() WHERE id = ?", [
+        claim.insertId,
+      ]);
       await conn.query('COMMIT');
     } catch (err) {
       await conn.query('ROLLBACK');

@@ -68,14 +68,17 @@ async function keepingSqliteIndexes(qi, table, change) {
     return;
   }
   const objects = /** @type {{ type: string, sql: string }[]} */ (
-    await qi.sequelize.query(
-      "SELECT type, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name = ? AND sql IS NOT NULL",
-      { replacements: [table], type: QueryTypes.SELECT },
-    )
+    await qi.sequelize.query("SELECT type, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name = ? AND sql IS NOT NULL", {
+      replacements: [table],
+      type: QueryTypes.SELECT,
+    })
   );
   await change();
   for (const { type, sql } of objects) {
-    const again = type === 'index' ? sql.replace(/^CREATE (UNIQUE )?INDEX /i, 'CREATE $1INDEX IF NOT EXISTS ') : sql.replace(/^CREATE TRIGGER /i, 'CREATE TRIGGER IF NOT EXISTS ');
+    const again =
+      type === 'index'
+        ? sql.replace(/^CREATE (UNIQUE )?INDEX /i, 'CREATE $1INDEX IF NOT EXISTS ')
+        : sql.replace(/^CREATE TRIGGER /i, 'CREATE TRIGGER IF NOT EXISTS ');
     await qi.sequelize.query(again);
   }
 }

@@ -133,30 +133,231 @@ interface ProductDef {
 }
 
 const PRODUCTS: ProductDef[] = [
-  { code: 'SHS80', name: 'Solar home system 80W', typeCode: 'SOLAR_HOME_SYSTEM', category: 'solar', cashPrice: 24000, creditPrice: 30000, downShare: 0.1, warrantyMonths: 24, weight: 0.4, plans: ['M6', 'M12', 'M18', 'W12', 'W26', 'D30'], serialPrefix: 'SH8', manufacturer: 'Helios Power', modelName: 'Helios 80' },
-  { code: 'SHS200', name: 'Solar home system 200W with TV', typeCode: 'SOLAR_HOME_SYSTEM', category: 'solar', cashPrice: 52000, creditPrice: 62000, downShare: 0.1, warrantyMonths: 24, weight: 0.15, plans: ['M6', 'M12', 'M18', 'W26'], serialPrefix: 'SH2', manufacturer: 'Helios Power', modelName: 'Helios 200 TV' },
-  { code: 'PHONE', name: 'Smartphone A10', typeCode: 'PHONE', category: 'phones', cashPrice: 12000, creditPrice: 15600, downShare: 0.2, warrantyMonths: 12, weight: 0.3, plans: ['M6', 'M12', 'W12', 'W26', 'D30'], serialPrefix: 'PA1', manufacturer: 'Kito Mobile', modelName: 'A10' },
-  { code: 'EBIKE', name: 'Electric motorbike E1', typeCode: 'E_BIKE', category: 'mobility', cashPrice: 150000, creditPrice: 185000, downShare: 0.15, warrantyMonths: 12, weight: 0.05, plans: ['M12', 'M18'], serialPrefix: 'EB1', manufacturer: 'Ampere Moto', modelName: 'E1' },
-  { code: 'PUMP', name: 'Solar water pump P1', typeCode: 'WATER_PUMP', category: 'agriculture', cashPrice: 38000, creditPrice: 46000, downShare: 0.1, warrantyMonths: 24, weight: 0.1, plans: ['M6', 'M12', 'W26'], serialPrefix: 'WP1', manufacturer: 'Maji Solar', modelName: 'P1' },
+  {
+    code: 'SHS80',
+    name: 'Solar home system 80W',
+    typeCode: 'SOLAR_HOME_SYSTEM',
+    category: 'solar',
+    cashPrice: 24000,
+    creditPrice: 30000,
+    downShare: 0.1,
+    warrantyMonths: 24,
+    weight: 0.4,
+    plans: ['M6', 'M12', 'M18', 'W12', 'W26', 'D30'],
+    serialPrefix: 'SH8',
+    manufacturer: 'Helios Power',
+    modelName: 'Helios 80',
+  },
+  {
+    code: 'SHS200',
+    name: 'Solar home system 200W with TV',
+    typeCode: 'SOLAR_HOME_SYSTEM',
+    category: 'solar',
+    cashPrice: 52000,
+    creditPrice: 62000,
+    downShare: 0.1,
+    warrantyMonths: 24,
+    weight: 0.15,
+    plans: ['M6', 'M12', 'M18', 'W26'],
+    serialPrefix: 'SH2',
+    manufacturer: 'Helios Power',
+    modelName: 'Helios 200 TV',
+  },
+  {
+    code: 'PHONE',
+    name: 'Smartphone A10',
+    typeCode: 'PHONE',
+    category: 'phones',
+    cashPrice: 12000,
+    creditPrice: 15600,
+    downShare: 0.2,
+    warrantyMonths: 12,
+    weight: 0.3,
+    plans: ['M6', 'M12', 'W12', 'W26', 'D30'],
+    serialPrefix: 'PA1',
+    manufacturer: 'Kito Mobile',
+    modelName: 'A10',
+  },
+  {
+    code: 'EBIKE',
+    name: 'Electric motorbike E1',
+    typeCode: 'E_BIKE',
+    category: 'mobility',
+    cashPrice: 150000,
+    creditPrice: 185000,
+    downShare: 0.15,
+    warrantyMonths: 12,
+    weight: 0.05,
+    plans: ['M12', 'M18'],
+    serialPrefix: 'EB1',
+    manufacturer: 'Ampere Moto',
+    modelName: 'E1',
+  },
+  {
+    code: 'PUMP',
+    name: 'Solar water pump P1',
+    typeCode: 'WATER_PUMP',
+    category: 'agriculture',
+    cashPrice: 38000,
+    creditPrice: 46000,
+    downShare: 0.1,
+    warrantyMonths: 24,
+    weight: 0.1,
+    plans: ['M6', 'M12', 'W26'],
+    serialPrefix: 'WP1',
+    manufacturer: 'Maji Solar',
+    modelName: 'P1',
+  },
 ];
 
 const REGION_NAMES = [
-  'Nairobi', 'Mombasa', 'Kisumu', 'Nakuru', 'Eldoret', 'Machakos', 'Meru', 'Nyeri', 'Kakamega', 'Kisii', 'Kericho', 'Embu',
-  'Bungoma', 'Busia', 'Kitui', 'Garissa', 'Malindi', 'Naivasha', 'Thika', 'Kitale', 'Homa Bay', 'Migori', 'Narok', 'Nanyuki',
-  'Voi', 'Lamu', 'Isiolo', 'Marsabit', 'Lodwar', 'Kajiado', 'Murang\'a', 'Kiambu', 'Siaya', 'Vihiga', 'Bomet', 'Nyamira',
-  'Kerugoya', 'Chuka', 'Kapenguria', 'Iten', 'Kabarnet', 'Maralal', 'Wajir', 'Mandera', 'Hola', 'Kwale', 'Mwingi',
+  'Nairobi',
+  'Mombasa',
+  'Kisumu',
+  'Nakuru',
+  'Eldoret',
+  'Machakos',
+  'Meru',
+  'Nyeri',
+  'Kakamega',
+  'Kisii',
+  'Kericho',
+  'Embu',
+  'Bungoma',
+  'Busia',
+  'Kitui',
+  'Garissa',
+  'Malindi',
+  'Naivasha',
+  'Thika',
+  'Kitale',
+  'Homa Bay',
+  'Migori',
+  'Narok',
+  'Nanyuki',
+  'Voi',
+  'Lamu',
+  'Isiolo',
+  'Marsabit',
+  'Lodwar',
+  'Kajiado',
+  "Murang'a",
+  'Kiambu',
+  'Siaya',
+  'Vihiga',
+  'Bomet',
+  'Nyamira',
+  'Kerugoya',
+  'Chuka',
+  'Kapenguria',
+  'Iten',
+  'Kabarnet',
+  'Maralal',
+  'Wajir',
+  'Mandera',
+  'Hola',
+  'Kwale',
+  'Mwingi',
 ];
 const FIRST_NAMES = [
-  'Wanjiru', 'Achieng', 'Njeri', 'Akinyi', 'Wambui', 'Atieno', 'Nyambura', 'Chebet', 'Jepkosgei', 'Mwende', 'Kemunto', 'Nafula',
-  'Amina', 'Fatuma', 'Grace', 'Mercy', 'Faith', 'Joyce', 'Esther', 'Lucy', 'Mary', 'Ann', 'Beatrice', 'Caroline',
-  'Kamau', 'Otieno', 'Mwangi', 'Odhiambo', 'Kiprono', 'Mutua', 'Wafula', 'Ochieng', 'Kipchoge', 'Njoroge', 'Omondi', 'Barasa',
-  'Hassan', 'Juma', 'Peter', 'John', 'James', 'Joseph', 'David', 'Daniel', 'Samuel', 'Brian', 'Kevin', 'Dennis',
+  'Wanjiru',
+  'Achieng',
+  'Njeri',
+  'Akinyi',
+  'Wambui',
+  'Atieno',
+  'Nyambura',
+  'Chebet',
+  'Jepkosgei',
+  'Mwende',
+  'Kemunto',
+  'Nafula',
+  'Amina',
+  'Fatuma',
+  'Grace',
+  'Mercy',
+  'Faith',
+  'Joyce',
+  'Esther',
+  'Lucy',
+  'Mary',
+  'Ann',
+  'Beatrice',
+  'Caroline',
+  'Kamau',
+  'Otieno',
+  'Mwangi',
+  'Odhiambo',
+  'Kiprono',
+  'Mutua',
+  'Wafula',
+  'Ochieng',
+  'Kipchoge',
+  'Njoroge',
+  'Omondi',
+  'Barasa',
+  'Hassan',
+  'Juma',
+  'Peter',
+  'John',
+  'James',
+  'Joseph',
+  'David',
+  'Daniel',
+  'Samuel',
+  'Brian',
+  'Kevin',
+  'Dennis',
 ];
 const LAST_NAMES = [
-  'Kamau', 'Otieno', 'Mwangi', 'Odhiambo', 'Kiprotich', 'Mutua', 'Wafula', 'Ochieng', 'Kipchoge', 'Njoroge', 'Omondi', 'Barasa',
-  'Wanjiku', 'Onyango', 'Kariuki', 'Chege', 'Koech', 'Rotich', 'Kibet', 'Cheruiyot', 'Muthoni', 'Gitau', 'Macharia', 'Korir',
-  'Mohamed', 'Abdi', 'Ali', 'Hussein', 'Wekesa', 'Simiyu', 'Makokha', 'Nyongesa', 'Owino', 'Okoth', 'Ouma', 'Ndungu',
-  'Kimani', 'Karanja', 'Maina', 'Njuguna', 'Mugo', 'Muriuki', 'Kirui', 'Langat', 'Tanui', 'Biwott', 'Ruto', 'Sang',
+  'Kamau',
+  'Otieno',
+  'Mwangi',
+  'Odhiambo',
+  'Kiprotich',
+  'Mutua',
+  'Wafula',
+  'Ochieng',
+  'Kipchoge',
+  'Njoroge',
+  'Omondi',
+  'Barasa',
+  'Wanjiku',
+  'Onyango',
+  'Kariuki',
+  'Chege',
+  'Koech',
+  'Rotich',
+  'Kibet',
+  'Cheruiyot',
+  'Muthoni',
+  'Gitau',
+  'Macharia',
+  'Korir',
+  'Mohamed',
+  'Abdi',
+  'Ali',
+  'Hussein',
+  'Wekesa',
+  'Simiyu',
+  'Makokha',
+  'Nyongesa',
+  'Owino',
+  'Okoth',
+  'Ouma',
+  'Ndungu',
+  'Kimani',
+  'Karanja',
+  'Maina',
+  'Njuguna',
+  'Mugo',
+  'Muriuki',
+  'Kirui',
+  'Langat',
+  'Tanui',
+  'Biwott',
+  'Ruto',
+  'Sang',
 ];
 
 type Profile = 'good' | 'late' | 'bad' | 'payoff';
@@ -184,7 +385,16 @@ function dateOfDay(n: number): CalendarDate {
 
 /** Minutes the zone is ahead of UTC at an instant. */
 function zoneOffsetMinutes(timeZone: string, at: Date): number {
-  const f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+  const f = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  });
   const p = Object.fromEntries(f.formatToParts(at).map((x) => [x.type, x.value]));
   const local = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute), Number(p.second));
   return Math.round((local - at.getTime()) / 60000);
@@ -268,7 +478,11 @@ async function ensureByKey(ctx: Ctx, table: string, key: string, wanted: Record<
   const found = new Map<string, number>();
   for (let i = 0; i < keys.length; i += 500) {
     const part = keys.slice(i, i + 500);
-    const rows = await select<{ id: number; k: string }>(ctx, `SELECT id, \`${key}\` AS k FROM \`${table}\` WHERE \`${key}\` IN (${part.map(() => '?').join(',')})`, part);
+    const rows = await select<{ id: number; k: string }>(
+      ctx,
+      `SELECT id, \`${key}\` AS k FROM \`${table}\` WHERE \`${key}\` IN (${part.map(() => '?').join(',')})`,
+      part,
+    );
     for (const r of rows) found.set(String(r.k), Number(r.id));
   }
   const missing = wanted.filter((w) => !found.has(String(w[key])));
@@ -354,7 +568,12 @@ async function ensureCatalogue(ctx: Ctx): Promise<Catalogue> {
       updatedAt: st,
     })),
   );
-  const products = PRODUCTS.map((p) => ({ ...p, id: productIds.get(`GEN-${p.code}`)!, deviceModelId: modelIds.get(`GEN-DM-${p.code}`)!, typeId: types.get(p.typeCode)! }));
+  const products = PRODUCTS.map((p) => ({
+    ...p,
+    id: productIds.get(`GEN-${p.code}`)!,
+    deviceModelId: modelIds.get(`GEN-DM-${p.code}`)!,
+    typeId: types.get(p.typeCode)!,
+  }));
 
   // Intended prices; plans and pricing already in the database keep theirs.
   const planCode = (prod: ProductDef, plan: PlanDef) => `GEN-${cc}-${prod.code}-${plan.code}`;
@@ -364,9 +583,21 @@ async function ensureCatalogue(ctx: Ctx): Promise<Catalogue> {
       if (!prod.plans.includes(plan.code)) continue;
       const price = Math.round((prod.creditPrice * plan.factor) / 10) * 10;
       const down = Math.round((price * prod.downShare) / 100) * 100;
-      const s = buildSchedule({ price: String(price), downPayment: String(down), installments: plan.duration, frequency: plan.frequency, interestRate: '0', startDate: '2026-01-01' });
+      const s = buildSchedule({
+        price: String(price),
+        downPayment: String(down),
+        installments: plan.duration,
+        frequency: plan.frequency,
+        interestRate: '0',
+        startDate: '2026-01-01',
+      });
       const each = Math.round(Number(s.rows[1].amount) * 100);
-      intended.set(planCode(prod, plan), { price: s.totalPrice, down: s.rows[0].amount, each: s.rows[1].amount, dailyRate: cents(Math.floor(each / PERIOD_DAYS[plan.frequency])) });
+      intended.set(planCode(prod, plan), {
+        price: s.totalPrice,
+        down: s.rows[0].amount,
+        each: s.rows[1].amount,
+        dailyRate: cents(Math.floor(each / PERIOD_DAYS[plan.frequency])),
+      });
     }
   }
   const planIds = await ensureByKey(
@@ -410,7 +641,17 @@ async function ensureCatalogue(ctx: Ctx): Promise<Catalogue> {
     products.map((p) => p.id),
   );
   const have = new Map(existing.map((e) => [`${e.productId}:${e.payplanId}`, e]));
-  const newPricing = new TableWriter('productPayplanPricing', ['productId', 'payplanId', 'price', 'downPayment', 'installmentAmount', 'isActive', 'version', 'createdAt', 'updatedAt']);
+  const newPricing = new TableWriter('productPayplanPricing', [
+    'productId',
+    'payplanId',
+    'price',
+    'downPayment',
+    'installmentAmount',
+    'isActive',
+    'version',
+    'createdAt',
+    'updatedAt',
+  ]);
   const offers = new Map<string, Offer>();
   for (const prod of products) {
     for (const plan of PLANS) {
@@ -422,7 +663,14 @@ async function ensureCatalogue(ctx: Ctx): Promise<Catalogue> {
       const price = row ? String(row.price) : i.price;
       const down = row ? String(row.downPayment) : i.down;
       // As AccountService.open builds it, from the plan as stored.
-      const s = buildSchedule({ price, downPayment: down, installments: Number(stored.duration), frequency: stored.frequency, interestRate: String(stored.interestRate ?? '0'), startDate: '2026-01-01' });
+      const s = buildSchedule({
+        price,
+        downPayment: down,
+        installments: Number(stored.duration),
+        frequency: stored.frequency,
+        interestRate: String(stored.interestRate ?? '0'),
+        startDate: '2026-01-01',
+      });
       const amounts = s.rows.map((r) => Math.round(Number(r.amount) * 100));
       offers.set(`${prod.code}:${plan.code}`, {
         plan: { ...plan, duration: Number(stored.duration), frequency: stored.frequency, daysUntilSuspension: Number(stored.daysUntilSuspension) },
@@ -456,13 +704,33 @@ async function ensureStaff(ctx: Ctx, accounts: number): Promise<Staff> {
     ctx,
     'companyRegions',
     'code',
-    regionDefs.map((r) => ({ name: `${r.name} (generated)`, countryId: ctx.country.id, code: r.code, managerId: null, isActive: true, version: 0, createdAt: st, updatedAt: st })),
+    regionDefs.map((r) => ({
+      name: `${r.name} (generated)`,
+      countryId: ctx.country.id,
+      code: r.code,
+      managerId: null,
+      isActive: true,
+      version: 0,
+      createdAt: st,
+      updatedAt: st,
+    })),
   );
   const warehouseIds = await ensureByKey(
     ctx,
     'warehouses',
     'code',
-    regionDefs.map((r) => ({ name: `${r.name} depot`, code: `${r.code}-WH`, regionId: regionIds.get(r.code)!, areaId: null, address: null, capacity: 5000, isActive: true, version: 0, createdAt: st, updatedAt: st })),
+    regionDefs.map((r) => ({
+      name: `${r.name} depot`,
+      code: `${r.code}-WH`,
+      regionId: regionIds.get(r.code)!,
+      areaId: null,
+      address: null,
+      capacity: 5000,
+      isActive: true,
+      version: 0,
+      createdAt: st,
+      updatedAt: st,
+    })),
   );
   const regions = regionDefs.map((r) => ({ id: regionIds.get(r.code)!, warehouseId: warehouseIds.get(`${r.code}-WH`)!, name: r.name }));
 
@@ -502,7 +770,10 @@ async function ensureStaff(ctx: Ctx, accounts: number): Promise<Staff> {
       deletedAt: null,
     });
   }
-  for (const [code, role] of [[`GEN-${cc}-BO1`, 'back_office'], [`GEN-${cc}-FIN1`, 'finance']] as const) {
+  for (const [code, role] of [
+    [`GEN-${cc}-BO1`, 'back_office'],
+    [`GEN-${cc}-FIN1`, 'finance'],
+  ] as const) {
     employees.push({
       employeeCode: code,
       firstName: staffRnd.pick(FIRST_NAMES),
@@ -530,9 +801,13 @@ async function ensureStaff(ctx: Ctx, accounts: number): Promise<Staff> {
     if (i % 10 === 9) links.push([a.id, regions[(a.regionIndex + 1) % regionCount].id]);
   }
   const have = new Set(
-    (await select<{ e: number; r: number }>(ctx, `SELECT employeeId AS e, regionId AS r FROM employeeRegions WHERE regionId IN (${regions.map(() => '?').join(',')})`, regions.map((r) => r.id))).map(
-      (x) => `${x.e}:${x.r}`,
-    ),
+    (
+      await select<{ e: number; r: number }>(
+        ctx,
+        `SELECT employeeId AS e, regionId AS r FROM employeeRegions WHERE regionId IN (${regions.map(() => '?').join(',')})`,
+        regions.map((r) => r.id),
+      )
+    ).map((x) => `${x.e}:${x.r}`),
   );
   const er = new TableWriter('employeeRegions', ['employeeId', 'regionId', 'createdAt', 'updatedAt']);
   for (const [e, r] of links) if (!have.has(`${e}:${r}`)) er.add([e, r, st, st]);
@@ -580,10 +855,16 @@ class Sequence {
 }
 
 async function openSequence(ctx: Ctx, name: SequenceName): Promise<Sequence> {
-  let [row] = await select<{ prefix: string; nextValue: string | number; padding: number }>(ctx, 'SELECT prefix, nextValue, padding FROM numberSequences WHERE name = ?', [name]);
+  let [row] = await select<{ prefix: string; nextValue: string | number; padding: number }>(
+    ctx,
+    'SELECT prefix, nextValue, padding FROM numberSequences WHERE name = ?',
+    [name],
+  );
   if (!row) {
     const d = SEQUENCE_DEFAULTS[name];
-    await ensureByKey(ctx, 'numberSequences', 'name', [{ name, prefix: d.prefix, nextValue: 1, padding: d.padding, createdAt: ctx.stamp, updatedAt: ctx.stamp }]);
+    await ensureByKey(ctx, 'numberSequences', 'name', [
+      { name, prefix: d.prefix, nextValue: 1, padding: d.padding, createdAt: ctx.stamp, updatedAt: ctx.stamp },
+    ]);
     [row] = await select(ctx, 'SELECT prefix, nextValue, padding FROM numberSequences WHERE name = ?', [name]);
   }
   return new Sequence(name, row.prefix, Number(row.padding), Number(row.nextValue));
@@ -601,17 +882,94 @@ async function advance(ctx: Ctx, name: SequenceName, to: number, t: Transaction)
 // ---------------------------------------------------------------------------------------------
 
 const TABLES: [string, string[]][] = [
-  ['customers', ['id', 'firstName', 'lastName', 'email', 'phone', 'dateOfBirth', 'gender', 'kycStatus', 'regionId', 'agentId', 'referredBy', 'preferredLanguage', 'createdAt', 'updatedAt']],
-  ['devices', ['id', 'serialNumber', 'deviceModelId', 'productId', 'warehouseId', 'status', 'openpaygoSecretKey', 'startingCode', 'tokenCount', 'firmwareVersion', 'activatedAt', 'paygDisabledAt', 'createdAt', 'updatedAt']],
+  [
+    'customers',
+    [
+      'id',
+      'firstName',
+      'lastName',
+      'email',
+      'phone',
+      'dateOfBirth',
+      'gender',
+      'kycStatus',
+      'regionId',
+      'agentId',
+      'referredBy',
+      'preferredLanguage',
+      'createdAt',
+      'updatedAt',
+    ],
+  ],
+  [
+    'devices',
+    [
+      'id',
+      'serialNumber',
+      'deviceModelId',
+      'productId',
+      'warehouseId',
+      'status',
+      'openpaygoSecretKey',
+      'startingCode',
+      'tokenCount',
+      'firmwareVersion',
+      'activatedAt',
+      'paygDisabledAt',
+      'createdAt',
+      'updatedAt',
+    ],
+  ],
   [
     'accounts',
-    ['id', 'accountNumber', 'customerId', 'productId', 'payplanId', 'regionId', 'agentId', 'status', 'activationDate', 'expiryDate', 'totalPrice', 'downPaymentAmount', 'financedAmount', 'balance', 'creditBalance', 'daysPastDue', 'parBucket', 'creditExpiresAt', 'lastNightlyBusinessDate', 'closedAt', 'createdAt', 'updatedAt'],
+    [
+      'id',
+      'accountNumber',
+      'customerId',
+      'productId',
+      'payplanId',
+      'regionId',
+      'agentId',
+      'status',
+      'activationDate',
+      'expiryDate',
+      'totalPrice',
+      'downPaymentAmount',
+      'financedAmount',
+      'balance',
+      'creditBalance',
+      'daysPastDue',
+      'parBucket',
+      'creditExpiresAt',
+      'lastNightlyBusinessDate',
+      'closedAt',
+      'createdAt',
+      'updatedAt',
+    ],
   ],
   ['accountDevices', ['id', 'accountId', 'deviceId', 'deviceSerial', 'deviceType', 'status', 'installationDate', 'warrantyExpiry', 'createdAt', 'updatedAt']],
   ['installmentSchedules', ['id', 'accountId', 'installmentNumber', 'dueDate', 'amount', 'paidAmount', 'status', 'paidDate', 'createdAt', 'updatedAt']],
   [
     'payments',
-    ['id', 'accountId', 'amount', 'currency', 'paymentTypeId', 'channel', 'transactionRef', 'paymentDate', 'businessDate', 'status', 'completedAt', 'paymentMethod', 'receiptNumber', 'regionId', 'createdBy', 'createdAt', 'updatedAt'],
+    [
+      'id',
+      'accountId',
+      'amount',
+      'currency',
+      'paymentTypeId',
+      'channel',
+      'transactionRef',
+      'paymentDate',
+      'businessDate',
+      'status',
+      'completedAt',
+      'paymentMethod',
+      'receiptNumber',
+      'regionId',
+      'createdBy',
+      'createdAt',
+      'updatedAt',
+    ],
   ],
   ['paymentAllocations', ['id', 'paymentId', 'allocationType', 'installmentScheduleId', 'amount', 'createdAt', 'updatedAt']],
   ['receipts', ['id', 'receiptNumber', 'paymentId', 'accountId', 'amount', 'issuedAt', 'channel', 'sentTo', 'createdAt', 'updatedAt']],
@@ -639,10 +997,14 @@ class Batch {
   number(name: SequenceName): string {
     return this.sequences[name].take();
   }
-
 }
 
-async function flushBatch(ctx: Ctx, batch: Batch, to: Record<SequenceName, number>, options: Pick<VolumeOptions, 'timings' | 'foreignKeyChecks'>): Promise<Record<string, number>> {
+async function flushBatch(
+  ctx: Ctx,
+  batch: Batch,
+  to: Record<SequenceName, number>,
+  options: Pick<VolumeOptions, 'timings' | 'foreignKeyChecks'>,
+): Promise<Record<string, number>> {
   const relaxed = ctx.mysql && !(options.foreignKeyChecks ?? false);
   return ctx.sequelize.transaction(async (t) => {
     // Like mysqldump's output, the batch loads without per-row foreign-key lookups; the ids are
@@ -751,7 +1113,17 @@ function generateAccount(
   // Sale date: more sales recently (the portfolio grows), none in the future.
   const window = Math.round(months * 30.44);
   const startDay = pending ? ctx.asOfDay - rnd.int(0, 3) : ctx.asOfDay - Math.floor(window * (1 - Math.sqrt(rnd.next())));
-  const activationDay = pending ? null : Math.min(ctx.asOfDay, startDay + rnd.weighted([[0, 0.8], [1, 0.12], [2, 0.08]] as const));
+  const activationDay = pending
+    ? null
+    : Math.min(
+        ctx.asOfDay,
+        startDay +
+          rnd.weighted([
+            [0, 0.8],
+            [1, 0.12],
+            [2, 0.08],
+          ] as const),
+      );
   const openedAt = instant(ctx, startDay, rnd.int(8 * 60, 17 * 60));
 
   const accountId = ++ids.account;
@@ -775,7 +1147,11 @@ function generateAccount(
       email,
       phone,
       dob,
-      rnd.weighted([['female', 0.48], ['male', 0.5], ['other', 0.02]] as const),
+      rnd.weighted([
+        ['female', 0.48],
+        ['male', 0.5],
+        ['other', 0.02],
+      ] as const),
       pending && rnd.chance(0.5) ? 'pending' : 'verified',
       region.id,
       agentId,
@@ -908,7 +1284,8 @@ function generateAccount(
     businessDate: asOf,
   };
   for (let i = 0; i <= n; i++) {
-    if (paid[i] < amt[i]) facts.installments.push({ installmentNumber: i, dueDate: dateOfDay(due[i]), amount: cents(amt[i]), paidAmount: cents(paid[i]), status: status_[i] });
+    if (paid[i] < amt[i])
+      facts.installments.push({ installmentNumber: i, dueDate: dateOfDay(due[i]), amount: cents(amt[i]), paidAmount: cents(paid[i]), status: status_[i] });
   }
   const paidUp = nextAccountState(facts, 'payment');
   const state = nextAccountState({ ...facts, status: paidUp.status, activationDate: paidUp.activationDate }, 'close');
@@ -1067,7 +1444,17 @@ function generateAccount(
   for (const c of credit) {
     const p = payments[c.payment];
     const by = p.kind === 'cash' ? agentId : null;
-    batch.add('creditDayEntries', [++ids.credit, accountId, c.days, 'payment', paymentIds[c.payment], by, formatUtcMinutes(c.expiresAt), paymentAt[c.payment], paymentAt[c.payment]]);
+    batch.add('creditDayEntries', [
+      ++ids.credit,
+      accountId,
+      c.days,
+      'payment',
+      paymentIds[c.payment],
+      by,
+      formatUtcMinutes(c.expiresAt),
+      paymentAt[c.payment],
+      paymentAt[c.payment],
+    ]);
   }
   for (const [from, to, reason, day, by] of history) {
     const at = day === startDay ? openedAt : instant(ctx, day, 21 * 60 + 30);
@@ -1075,7 +1462,19 @@ function generateAccount(
   }
   if (status === 'written_off' && closedDay !== null) {
     const at = instant(ctx, closedDay, 11 * 60);
-    batch.add('writeoffs', [++ids.writeoff, accountId, cents(writeoffAmount), 'Over 180 days past due; customer unreachable', 'approved', staff.backOffice, staff.finance, at, dateOfDay(closedDay), at, at]);
+    batch.add('writeoffs', [
+      ++ids.writeoff,
+      accountId,
+      cents(writeoffAmount),
+      'Over 180 days past due; customer unreachable',
+      'approved',
+      staff.backOffice,
+      staff.finance,
+      at,
+      dateOfDay(closedDay),
+      at,
+      at,
+    ]);
   }
 }
 
@@ -1085,7 +1484,22 @@ function generateStockDevice(ctx: Ctx, cat: Catalogue, staff: Staff, ids: Ids, b
   const region = ctx.rnd.pick(staff.regions);
   const deviceId = ++ids.device;
   const at = instant(ctx, ctx.asOfDay - ctx.rnd.int(0, 120), 10 * 60);
-  batch.add('devices', [deviceId, `${product.serialPrefix}${String(deviceId).padStart(9, '0')}`, product.deviceModelId, product.id, region.warehouseId, 'stored', ctx.sealKey?.() ?? null, ctx.rnd.int(100_000_000, 999_999_999), 0, '2.0.1', null, null, at, at]);
+  batch.add('devices', [
+    deviceId,
+    `${product.serialPrefix}${String(deviceId).padStart(9, '0')}`,
+    product.deviceModelId,
+    product.id,
+    region.warehouseId,
+    'stored',
+    ctx.sealKey?.() ?? null,
+    ctx.rnd.int(100_000_000, 999_999_999),
+    0,
+    '2.0.1',
+    null,
+    null,
+    at,
+    at,
+  ]);
 }
 
 /** Fills the database; see the file comment. */
@@ -1105,7 +1519,10 @@ export async function generateVolume(sequelize: Sequelize, options: VolumeOption
   if (!country) throw new Error(`country ${options.country ?? 'KE'} is not seeded: run npx sequelize-cli db:seed:all first`);
   const asOf = options.asOf ?? asDateString(country.businessDate) ?? localDate(new Date(), country.timezone);
   const asOfDay = dayOf(asOf);
-  const holidayRows = await sequelize.query<{ date: unknown }>('SELECT date FROM holidays WHERE countryId = ? AND isActive = ?', { type: QueryTypes.SELECT, replacements: [country.id, true] });
+  const holidayRows = await sequelize.query<{ date: unknown }>('SELECT date FROM holidays WHERE countryId = ? AND isActive = ?', {
+    type: QueryTypes.SELECT,
+    replacements: [country.id, true],
+  });
   const ctx: Ctx = {
     sequelize,
     mysql,
@@ -1235,7 +1652,6 @@ export async function checkVolumeConsistency(sequelize: Sequelize, accountIds?: 
   }
   return problems;
 }
-
 
 /**
  * Every foreign key of the rows written (per table, ids within the ranges given): returns one

@@ -49,7 +49,13 @@ function checkClientInput(input: Pick<NewApiClient, 'scopes' | 'allowedIps'>): s
   return ips;
 }
 
-const list = (v: string | undefined) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []);
+const list = (v: string | undefined) =>
+  v
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
 
 async function withDatabase<T>(work: (encryptionKey: string) => Promise<T>): Promise<T> {
   const config = loadConfig();

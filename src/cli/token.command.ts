@@ -1,11 +1,5 @@
 import type { Command } from 'commander';
-import {
-  OPENPAYGO_TOKEN_TYPES,
-  OpenPaygoInputError,
-  generateToken,
-  type OpenPaygoField,
-  type OpenPaygoTokenType,
-} from '../modules/devices/openpaygo/token';
+import { OPENPAYGO_TOKEN_TYPES, OpenPaygoInputError, generateToken, type OpenPaygoField, type OpenPaygoTokenType } from '../modules/devices/openpaygo/token';
 
 interface TokenOptions {
   key: string;

@@ -55,7 +55,10 @@ type Profile =
   /** Opened in the last days, down payment not paid yet. */
   | 'pending';
 
-const PRODUCTS: Record<ProductKey, { code: string; name: string; type: string; price: MoneyString; category: string; description: string; warrantyPeriod: number }> = {
+const PRODUCTS: Record<
+  ProductKey,
+  { code: string; name: string; type: string; price: MoneyString; category: string; description: string; warrantyPeriod: number }
+> = {
   sunbox: {
     code: 'DEMO-SUNBOX-200',
     name: 'SunBox 200 solar home kit',
@@ -77,13 +80,60 @@ const PRODUCTS: Record<ProductKey, { code: string; name: string; type: string; p
 };
 
 /** Payplans, and the price of their product on them (down payment + instalments = price; no interest). */
-const PLANS: Record<PlanKey, { product: ProductKey; code: string; name: string; frequency: PayplanFrequency; duration: number; price: MoneyString; downPayment: MoneyString; installment: MoneyString; dailyRate: MoneyString; daysUntilSuspension: number }> = {
+const PLANS: Record<
+  PlanKey,
+  {
+    product: ProductKey;
+    code: string;
+    name: string;
+    frequency: PayplanFrequency;
+    duration: number;
+    price: MoneyString;
+    downPayment: MoneyString;
+    installment: MoneyString;
+    dailyRate: MoneyString;
+    daysUntilSuspension: number;
+  }
+> = {
   // 2,000 down, then 26 weeks of 700.
-  sunWeekly: { product: 'sunbox', code: 'DEMO-SUN-W26', name: 'SunBox weekly, 26 weeks', frequency: 'weekly', duration: 26, price: '20200.00', downPayment: '2000.00', installment: '700.00', dailyRate: '100.00', daysUntilSuspension: 14 },
+  sunWeekly: {
+    product: 'sunbox',
+    code: 'DEMO-SUN-W26',
+    name: 'SunBox weekly, 26 weeks',
+    frequency: 'weekly',
+    duration: 26,
+    price: '20200.00',
+    downPayment: '2000.00',
+    installment: '700.00',
+    dailyRate: '100.00',
+    daysUntilSuspension: 14,
+  },
   // 1,500 down, then 120 days of 105.
-  phoneDaily: { product: 'phone', code: 'DEMO-PHONE-D120', name: 'Smartphone daily, 120 days', frequency: 'daily', duration: 120, price: '14100.00', downPayment: '1500.00', installment: '105.00', dailyRate: '105.00', daysUntilSuspension: 7 },
+  phoneDaily: {
+    product: 'phone',
+    code: 'DEMO-PHONE-D120',
+    name: 'Smartphone daily, 120 days',
+    frequency: 'daily',
+    duration: 120,
+    price: '14100.00',
+    downPayment: '1500.00',
+    installment: '105.00',
+    dailyRate: '105.00',
+    daysUntilSuspension: 7,
+  },
   // 1,500 down, then 20 weeks of 650.
-  phoneWeekly: { product: 'phone', code: 'DEMO-PHONE-W20', name: 'Smartphone weekly, 20 weeks', frequency: 'weekly', duration: 20, price: '14500.00', downPayment: '1500.00', installment: '650.00', dailyRate: '93.00', daysUntilSuspension: 14 },
+  phoneWeekly: {
+    product: 'phone',
+    code: 'DEMO-PHONE-W20',
+    name: 'Smartphone weekly, 20 weeks',
+    frequency: 'weekly',
+    duration: 20,
+    price: '14500.00',
+    downPayment: '1500.00',
+    installment: '650.00',
+    dailyRate: '93.00',
+    daysUntilSuspension: 14,
+  },
 };
 
 type Kyc = 'verified' | 'pending' | 'rejected';
@@ -101,13 +151,35 @@ interface DemoCustomer {
 // covers KE-NAI only); Coast customers to the demo supervisor (KE-NAI and KE-CST), so the agent's
 // region scope shows in the API.
 const CUSTOMERS: DemoCustomer[] = [
-  { first: 'Wanjiku', last: 'Mwangi', gender: 'female', region: 'KE-NAI', town: 'Kayole', kyc: 'verified', accounts: [['sunWeekly', 'steady'], ['phoneDaily', 'steady']] },
+  {
+    first: 'Wanjiku',
+    last: 'Mwangi',
+    gender: 'female',
+    region: 'KE-NAI',
+    town: 'Kayole',
+    kyc: 'verified',
+    accounts: [
+      ['sunWeekly', 'steady'],
+      ['phoneDaily', 'steady'],
+    ],
+  },
   { first: 'Otieno', last: 'Ochieng', gender: 'male', region: 'KE-NAI', town: 'Kibera', kyc: 'verified', accounts: [['sunWeekly', 'slipping']] },
   { first: 'Achieng', last: 'Odhiambo', gender: 'female', region: 'KE-NAI', town: 'Kawangware', kyc: 'verified', accounts: [['phoneDaily', 'steady']] },
   { first: 'Kamau', last: 'Njoroge', gender: 'male', region: 'KE-NAI', town: 'Githurai', kyc: 'verified', accounts: [['sunWeekly', 'payoff']] },
   { first: 'Njeri', last: 'Kariuki', gender: 'female', region: 'KE-NAI', town: 'Ruiru', kyc: 'verified', accounts: [['phoneWeekly', 'steady']] },
   { first: 'Mutua', last: 'Musyoka', gender: 'male', region: 'KE-NAI', town: 'Embakasi', kyc: 'verified', accounts: [['sunWeekly', 'irregular']] },
-  { first: 'Akinyi', last: 'Onyango', gender: 'female', region: 'KE-NAI', town: 'Dandora', kyc: 'verified', accounts: [['sunWeekly', 'steady'], ['phoneWeekly', 'slipping']] },
+  {
+    first: 'Akinyi',
+    last: 'Onyango',
+    gender: 'female',
+    region: 'KE-NAI',
+    town: 'Dandora',
+    kyc: 'verified',
+    accounts: [
+      ['sunWeekly', 'steady'],
+      ['phoneWeekly', 'slipping'],
+    ],
+  },
   { first: 'Kiprono', last: 'Kiptoo', gender: 'male', region: 'KE-NAI', town: 'Kasarani', kyc: 'verified', accounts: [['phoneDaily', 'irregular']] },
   { first: 'Wairimu', last: 'Ndungu', gender: 'female', region: 'KE-NAI', town: 'Kikuyu', kyc: 'verified', accounts: [['sunWeekly', 'steady']] },
   { first: 'Omondi', last: 'Owino', gender: 'male', region: 'KE-NAI', town: 'Mathare', kyc: 'verified', accounts: [['phoneWeekly', 'steady']] },
@@ -126,7 +198,6 @@ const CUSTOMERS: DemoCustomer[] = [
   { first: 'Fatuma', last: 'Said', gender: 'female', region: 'KE-CST', town: 'Watamu', kyc: 'pending', accounts: [['phoneWeekly', 'pending']] },
   { first: 'Karisa', last: 'Kenga', gender: 'male', region: 'KE-CST', town: 'Mariakani', kyc: 'verified', accounts: [['sunWeekly', 'pending']] },
 ];
-
 
 interface Plan {
   customer: Customer;
@@ -205,13 +276,19 @@ export async function loadDemoPortfolio(ctx: Pick<AppContext, 'config' | 'sequel
         gender: c.gender,
         regionId: regionId(c.region),
         preferredLanguage: rng.next() < 0.5 ? 'sw' : 'en',
-        address: { addressLine: `Plot ${rng.int(2, 400)}, ${c.town}`, city: c.town, district: c.region === 'KE-NAI' ? 'Nairobi' : 'Coast', landmark: 'Near the shopping centre' },
+        address: {
+          addressLine: `Plot ${rng.int(2, 400)}, ${c.town}`,
+          city: c.town,
+          district: c.region === 'KE-NAI' ? 'Nairobi' : 'Coast',
+          landmark: 'Near the shopping centre',
+        },
       }));
     if (customer.kycStatus === 'pending' && c.kyc !== 'pending') {
       await customers.decideKyc(actor(backOffice), customer.id, c.kyc, c.kyc === 'rejected' ? 'ID photo does not match the applicant' : undefined);
     }
     for (const [plan, profile] of c.accounts) {
-      const openAt = profile === 'pending' ? rng.int(DAYS - 4, DAYS - 1) : profile === 'slipping' ? rng.int(0, 21) : profile === 'payoff' ? rng.int(0, 10) : rng.int(0, 45);
+      const openAt =
+        profile === 'pending' ? rng.int(DAYS - 4, DAYS - 1) : profile === 'slipping' ? rng.int(0, 21) : profile === 'payoff' ? rng.int(0, 10) : rng.int(0, 45);
       const p: Plan = { customer, seller, plan, profile, openOn: addDays(first, openAt), lateness: rng.int(0, 4), daysAhead: rng.int(3, 7) };
       if (profile === 'slipping') p.until = addDays(p.openOn, rng.int(10, 24));
       if (profile === 'payoff') p.until = addDays(p.openOn, rng.int(21, 40));
@@ -230,7 +307,15 @@ export async function loadDemoPortfolio(ctx: Pick<AppContext, 'config' | 'sequel
     if (amount.lessThanOrEqualTo(0)) return;
     // As an M-Pesa confirmation posts it: no employee, the customer's transaction code.
     const at = new Date(`${day}T${String(rng.int(7, 20)).padStart(2, '0')}:${String(rng.int(0, 59)).padStart(2, '0')}:00+03:00`);
-    await posting.post({ accountId: p.account!.id, amount: toMoneyString(amount), paymentTypeCode: 'MPESA', channel: 'mobile_money', transactionRef: mpesaCode(rng), paymentDate: at, createdBy: null });
+    await posting.post({
+      accountId: p.account!.id,
+      amount: toMoneyString(amount),
+      paymentTypeCode: 'MPESA',
+      channel: 'mobile_money',
+      transactionRef: mpesaCode(rng),
+      paymentDate: at,
+      createdBy: null,
+    });
     payments++;
   };
   const closeLogger = logger.child({ demo: 'portfolio' }, { level: 'warn' });
@@ -240,7 +325,11 @@ export async function loadDemoPortfolio(ctx: Pick<AppContext, 'config' | 'sequel
       // As POST /accounts does it: the seller's cash limit, then the sale in the seller's scope.
       await assertCashBelowLimit(sequelize, p.seller.employeeId);
       const plan = catalogue.plans[p.plan];
-      p.account = await accounts.open({ customerId: p.customer.id, productId: plan.productId, payplanId: plan.payplanId, agentId: p.seller.employeeId }, regionScope(p.seller), p.seller.employeeId);
+      p.account = await accounts.open(
+        { customerId: p.customer.id, productId: plan.productId, payplanId: plan.payplanId, agentId: p.seller.employeeId },
+        regionScope(p.seller),
+        p.seller.employeeId,
+      );
       opened++;
     }
     for (const p of plans) {
@@ -259,7 +348,16 @@ export async function loadDemoPortfolio(ctx: Pick<AppContext, 'config' | 'sequel
 
   const statuses: Record<string, number> = {};
   for (const a of await Account.findAll({ attributes: ['status'] })) statuses[a.status] = (statuses[a.status] ?? 0) + 1;
-  const result = { loaded: true, customers: CUSTOMERS.length, accounts: opened, payments, closes, statuses, businessDate: today, seconds: (Date.now() - started) / 1000 };
+  const result = {
+    loaded: true,
+    customers: CUSTOMERS.length,
+    accounts: opened,
+    payments,
+    closes,
+    statuses,
+    businessDate: today,
+    seconds: (Date.now() - started) / 1000,
+  };
   logger.info(result, `demo portfolio: ${opened}/${plans.length} accounts, ${payments} payments, ${closes} nightly closes in ${result.seconds.toFixed(1)} s`);
   return result;
 }
@@ -283,7 +381,11 @@ async function amountPaidOn(p: Plan, day: CalendarDate, rng: Random): Promise<De
   if (p.profile === 'irregular') {
     if (due < 1 || rng.next() > 0.3) return undefined;
     const owed = owedThrough(day);
-    const part = owed.times(0.5 + rng.next() * 0.5).dividedBy(50).floor().times(50);
+    const part = owed
+      .times(0.5 + rng.next() * 0.5)
+      .dividedBy(50)
+      .floor()
+      .times(50);
     return Decimal.max(Decimal.min(part, owed), Decimal.min(owed, 100));
   }
   if (p.profile === 'payoff' && day === p.until) return new Decimal(account.balance);
@@ -318,7 +420,18 @@ async function ensureCatalogue(sequelize: AppContext['sequelize']) {
       const existing = await Product.findOne({ where: { code: p.code }, transaction: t });
       const product =
         existing ??
-        (await Product.create({ name: p.name, code: p.code, price: p.price, productTypeId: type.id, category: p.category, description: p.description, warrantyPeriod: p.warrantyPeriod }, { transaction: t }));
+        (await Product.create(
+          {
+            name: p.name,
+            code: p.code,
+            price: p.price,
+            productTypeId: type.id,
+            category: p.category,
+            description: p.description,
+            warrantyPeriod: p.warrantyPeriod,
+          },
+          { transaction: t },
+        ));
       products[key] = product.id;
     }
     const plans = {} as Record<PlanKey, { productId: number; payplanId: number }>;
@@ -343,7 +456,11 @@ async function ensureCatalogue(sequelize: AppContext['sequelize']) {
         ));
       const productId = products[p.product];
       const pricing = await ProductPayplanPricing.findOne({ where: { productId, payplanId: payplan.id }, transaction: t });
-      if (!pricing) await ProductPayplanPricing.create({ productId, payplanId: payplan.id, price: p.price, downPayment: p.downPayment, installmentAmount: p.installment }, { transaction: t });
+      if (!pricing)
+        await ProductPayplanPricing.create(
+          { productId, payplanId: payplan.id, price: p.price, downPayment: p.downPayment, installmentAmount: p.installment },
+          { transaction: t },
+        );
       plans[key] = { productId, payplanId: payplan.id };
     }
     return { products, plans };
@@ -352,7 +469,7 @@ async function ensureCatalogue(sequelize: AppContext['sequelize']) {
 
 /** Postings need an open fiscal period; the seeder opens this year's and next year's months (not last year's, which early January needs). */
 async function ensureFiscalPeriods(from: CalendarDate, to: CalendarDate): Promise<void> {
-  for (let month = `${from.slice(0, 7)}-01`; month <= to; ) {
+  for (let month = `${from.slice(0, 7)}-01`; month <= to;) {
     const [y, m] = month.split('-').map(Number) as [number, number];
     const next = m === 12 ? `${y + 1}-01-01` : `${y}-${String(m + 1).padStart(2, '0')}-01`;
     if (!(await FiscalPeriod.findOne({ where: { countryId: null, startDate: month }, attributes: ['id'] }))) {

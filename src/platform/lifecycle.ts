@@ -5,11 +5,7 @@ import type { Logger } from './logging/logger';
  * On SIGTERM/SIGINT: stop taking connections, let in-flight requests finish (up to timeoutMs),
  * then run the cleanups (queues, pools) and exit.
  */
-export function onShutdown(
-  logger: Logger,
-  timeoutMs: number,
-  steps: { server?: Server; cleanup: () => Promise<void> },
-): void {
+export function onShutdown(logger: Logger, timeoutMs: number, steps: { server?: Server; cleanup: () => Promise<void> }): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

@@ -111,7 +111,9 @@ describe('staff authentication', () => {
       const pair = (await login({ email: user.email, password: user.password })).body;
       const rows = await RefreshToken.findAll({ where: { employeeId: user.employee.id } });
       expect(rows).to.have.length(1);
-      expect(rows[0]!.tokenHash).to.match(/^[0-9a-f]{64}$/).and.not.equal(pair.refreshToken);
+      expect(rows[0]!.tokenHash)
+        .to.match(/^[0-9a-f]{64}$/)
+        .and.not.equal(pair.refreshToken);
     });
 
     it('an unknown or malformed refresh token is 401 / 400', async () => {
@@ -153,14 +155,23 @@ describe('staff authentication', () => {
     });
 
     it('an expired token is 401', async () => {
-      const token = jwt.sign({ sub: String(employeeId), role: 1, typ: 'access', exp: Math.floor(Date.now() / 1000) - 60 }, secret, { algorithm: 'HS256', issuer, audience });
+      const token = jwt.sign({ sub: String(employeeId), role: 1, typ: 'access', exp: Math.floor(Date.now() / 1000) - 60 }, secret, {
+        algorithm: 'HS256',
+        issuer,
+        audience,
+      });
       const res = await me(token);
       expect(res.status).to.equal(401);
       expect(res.body.detail).to.match(/expired/);
     });
 
     it('a token signed with another key is 401', async () => {
-      const token = jwt.sign({ sub: String(employeeId), role: 1, typ: 'access' }, 'another-secret-another-secret-another', { algorithm: 'HS256', issuer, audience, expiresIn: 60 });
+      const token = jwt.sign({ sub: String(employeeId), role: 1, typ: 'access' }, 'another-secret-another-secret-another', {
+        algorithm: 'HS256',
+        issuer,
+        audience,
+        expiresIn: 60,
+      });
       expect((await me(token)).status).to.equal(401);
     });
 
@@ -172,7 +183,12 @@ describe('staff authentication', () => {
     });
 
     it('a token for another audience or issuer is 401', async () => {
-      const other = jwt.sign({ sub: String(employeeId), role: 1, typ: 'access' }, secret, { algorithm: 'HS256', issuer, audience: 'someone-else', expiresIn: 60 });
+      const other = jwt.sign({ sub: String(employeeId), role: 1, typ: 'access' }, secret, {
+        algorithm: 'HS256',
+        issuer,
+        audience: 'someone-else',
+        expiresIn: 60,
+      });
       expect((await me(other)).status).to.equal(401);
       const foreign = jwt.sign({ sub: String(employeeId), role: 1, typ: 'access' }, secret, { algorithm: 'HS256', issuer: 'not-amt', audience, expiresIn: 60 });
       expect((await me(foreign)).status).to.equal(401);

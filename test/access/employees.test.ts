@@ -9,7 +9,7 @@ describe('employees API: permissions and region scope', () => {
     expect(res.body.detail).to.contain('employees:read');
   });
 
-  it('a supervisor sees employees of their regions; another region\'s employee is a 404', async () => {
+  it("a supervisor sees employees of their regions; another region's employee is a 404", async () => {
     const mine = await createRegion();
     const theirs = await createRegion();
     const colleague = await createEmployee('agent', { regionIds: [mine.id] });
@@ -31,7 +31,13 @@ describe('employees API: permissions and region scope', () => {
     const seen: number[] = [];
     let cursor: string | null = null;
     do {
-      const res: { body: { data: { id: number }[]; page: { nextCursor: string | null } } } = await (await api()).get('/api/v1/employees').query(cursor ? { limit: 3, cursor } : { limit: 3 }).set(auth).expect(200);
+      const res: { body: { data: { id: number }[]; page: { nextCursor: string | null } } } = await (
+        await api()
+      )
+        .get('/api/v1/employees')
+        .query(cursor ? { limit: 3, cursor } : { limit: 3 })
+        .set(auth)
+        .expect(200);
       expect(res.body.data.length).to.be.at.most(3);
       seen.push(...res.body.data.map((e: { id: number }) => e.id));
       cursor = res.body.page.nextCursor;

@@ -5,7 +5,9 @@ import { Decimal } from '../../src/platform/money';
 import { buildSchedule, type Frequency } from '../../src/modules/accounts/schedule';
 
 const cents = (min: number, max: number) => fc.integer({ min, max }).map((c) => new Decimal(c).dividedBy(100).toFixed(2));
-const calendarDate = fc.date({ min: new Date('2024-01-01T00:00:00Z'), max: new Date('2030-12-31T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10));
+const calendarDate = fc
+  .date({ min: new Date('2024-01-01T00:00:00Z'), max: new Date('2030-12-31T00:00:00Z'), noInvalidDate: true })
+  .map((d) => d.toISOString().slice(0, 10));
 
 describe('schedule generation', () => {
   it('instalments sum exactly to the financed amount for any plan (property)', () => {
@@ -45,15 +47,21 @@ describe('schedule generation', () => {
 
   it('due dates are valid, strictly ordered for weekly and monthly plans, and skip holidays (property)', () => {
     fc.assert(
-      fc.property(calendarDate, fc.integer({ min: 1, max: 60 }), fc.constantFrom<Frequency>('weekly', 'monthly'), fc.array(calendarDate, { maxLength: 40 }), (start, n, frequency, hol) => {
-        const holidays = new Set(hol);
-        const s = buildSchedule({ price: '1000.00', downPayment: '100.00', installments: n, frequency, interestRate: '0', startDate: start, holidays });
-        for (const r of s.rows) {
-          expect(isCalendarDate(r.dueDate)).to.equal(true);
-          expect(holidays.has(r.dueDate)).to.equal(false);
-        }
-        for (let i = 2; i < s.rows.length; i++) expect(compareDates(s.rows[i - 1]!.dueDate, s.rows[i]!.dueDate)).to.be.at.most(0);
-      }),
+      fc.property(
+        calendarDate,
+        fc.integer({ min: 1, max: 60 }),
+        fc.constantFrom<Frequency>('weekly', 'monthly'),
+        fc.array(calendarDate, { maxLength: 40 }),
+        (start, n, frequency, hol) => {
+          const holidays = new Set(hol);
+          const s = buildSchedule({ price: '1000.00', downPayment: '100.00', installments: n, frequency, interestRate: '0', startDate: start, holidays });
+          for (const r of s.rows) {
+            expect(isCalendarDate(r.dueDate)).to.equal(true);
+            expect(holidays.has(r.dueDate)).to.equal(false);
+          }
+          for (let i = 2; i < s.rows.length; i++) expect(compareDates(s.rows[i - 1]!.dueDate, s.rows[i]!.dueDate)).to.be.at.most(0);
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -73,7 +81,12 @@ describe('schedule generation', () => {
 
   it('a holiday due date moves to the next day that is not a holiday', () => {
     const s = buildSchedule({
-      price: '300.00', downPayment: '0.00', installments: 3, frequency: 'daily', interestRate: '0', startDate: '2026-12-23',
+      price: '300.00',
+      downPayment: '0.00',
+      installments: 3,
+      frequency: 'daily',
+      interestRate: '0',
+      startDate: '2026-12-23',
       holidays: new Set(['2026-12-25', '2026-12-26']),
     });
     expect(s.rows.map((r) => r.dueDate)).to.deep.equal(['2026-12-24', '2026-12-27', '2026-12-27']);
@@ -91,7 +104,11 @@ describe('schedule generation', () => {
   });
 
   it('refuses impossible plans', () => {
-    expect(() => buildSchedule({ price: '100.00', downPayment: '150.00', installments: 3, frequency: 'weekly', interestRate: '0', startDate: '2026-01-01' })).to.throw(RangeError);
-    expect(() => buildSchedule({ price: '100.00', downPayment: '0.00', installments: 0, frequency: 'weekly', interestRate: '0', startDate: '2026-01-01' })).to.throw(RangeError);
+    expect(() =>
+      buildSchedule({ price: '100.00', downPayment: '150.00', installments: 3, frequency: 'weekly', interestRate: '0', startDate: '2026-01-01' }),
+    ).to.throw(RangeError);
+    expect(() =>
+      buildSchedule({ price: '100.00', downPayment: '0.00', installments: 0, frequency: 'weekly', interestRate: '0', startDate: '2026-01-01' }),
+    ).to.throw(RangeError);
   });
 });

@@ -32,11 +32,26 @@ describe('accounts: zero-down plans, pending accounts and the opening region', (
     const customer = await createCustomer(market.region.id);
     const opened = await call('post', '/accounts', admin, { customerId: customer.id, productId: product.id, payplanId: payplan.id });
     expect(opened.status, JSON.stringify(opened.body)).to.equal(201);
-    expect(opened.body).to.include({ status: 'active', activationDate: '2026-11-20', downPaymentAmount: '0.00', totalPrice: '1200.00', balance: '1200.00', daysPastDue: 0, parBucket: 'current' });
+    expect(opened.body).to.include({
+      status: 'active',
+      activationDate: '2026-11-20',
+      downPaymentAmount: '0.00',
+      totalPrice: '1200.00',
+      balance: '1200.00',
+      daysPastDue: 0,
+      parBucket: 'current',
+    });
     const id = opened.body.id as number;
 
     const detail = await call('get', `/accounts/${id}`, admin);
-    expect(detail.body.schedule.map((i: { installmentNumber: number; dueDate: string; amount: string; status: string }) => [i.installmentNumber, i.dueDate, i.amount, i.status])).to.deep.equal([
+    expect(
+      detail.body.schedule.map((i: { installmentNumber: number; dueDate: string; amount: string; status: string }) => [
+        i.installmentNumber,
+        i.dueDate,
+        i.amount,
+        i.status,
+      ]),
+    ).to.deep.equal([
       [1, '2026-11-27', '300.00', 'pending'],
       [2, '2026-12-04', '300.00', 'pending'],
       [3, '2026-12-11', '300.00', 'pending'],
@@ -48,7 +63,11 @@ describe('accounts: zero-down plans, pending accounts and the opening region', (
     const first = await pay(admin, id, '300.00');
     expect(first.status, JSON.stringify(first.body)).to.equal(201);
     const afterFirst = (await Account.findByPk(id))!;
-    expect({ status: afterFirst.status, balance: afterFirst.balance, activationDate: afterFirst.activationDate }).to.deep.equal({ status: 'active', balance: '900.00', activationDate: '2026-11-20' });
+    expect({ status: afterFirst.status, balance: afterFirst.balance, activationDate: afterFirst.activationDate }).to.deep.equal({
+      status: 'active',
+      balance: '900.00',
+      activationDate: '2026-11-20',
+    });
     expect((await InstallmentSchedule.findOne({ where: { accountId: id, installmentNumber: 1 } }))!.status).to.equal('paid');
     await expectBalanceMatchesItems(id);
 
@@ -63,7 +82,14 @@ describe('accounts: zero-down plans, pending accounts and the opening region', (
 
   it('a back-dated zero-down sale is aged at opening like any active loan, and paying its arrears re-activates it', async () => {
     // Sold 2026-10-09, 10 weekly instalments of 120: 5 due before 2026-11-20, the oldest 35 days ago.
-    const account = await openAccount(market, { price: '1200.00', downPayment: '0.00', duration: 10, frequency: 'weekly', daysUntilSuspension: 14, startDate: '2026-10-09' });
+    const account = await openAccount(market, {
+      price: '1200.00',
+      downPayment: '0.00',
+      duration: 10,
+      frequency: 'weekly',
+      daysUntilSuspension: 14,
+      startDate: '2026-10-09',
+    });
     const opened = (await Account.findByPk(account.id))!;
     expect({ status: opened.status, activationDate: opened.activationDate, daysPastDue: opened.daysPastDue, parBucket: opened.parBucket }).to.deep.equal({
       status: 'suspended',
@@ -76,7 +102,11 @@ describe('accounts: zero-down plans, pending accounts and the opening region', (
     const paid = await pay(admin, account.id, '600.00');
     expect(paid.status).to.equal(201);
     const after = (await Account.findByPk(account.id))!;
-    expect({ status: after.status, daysPastDue: after.daysPastDue, balance: after.balance }).to.deep.equal({ status: 'active', daysPastDue: 0, balance: '600.00' });
+    expect({ status: after.status, daysPastDue: after.daysPastDue, balance: after.balance }).to.deep.equal({
+      status: 'active',
+      daysPastDue: 0,
+      balance: '600.00',
+    });
     await expectBooksBalanced([account.id]);
     await expectBalanceMatchesItems(account.id);
   });
@@ -88,7 +118,11 @@ describe('accounts: zero-down plans, pending accounts and the opening region', (
     // A part of the down payment: still pending, so still no arrears (the payment path's rule).
     expect((await pay(admin, pending.id, '40.00')).status).to.equal(201);
     const partly = (await Account.findByPk(pending.id))!;
-    expect({ status: partly.status, daysPastDue: partly.daysPastDue, parBucket: partly.parBucket }).to.deep.equal({ status: 'pending', daysPastDue: 0, parBucket: 'current' });
+    expect({ status: partly.status, daysPastDue: partly.daysPastDue, parBucket: partly.parBucket }).to.deep.equal({
+      status: 'pending',
+      daysPastDue: 0,
+      parBucket: 'current',
+    });
 
     await closeDayInline(await testRuntime(), own.country.id, '2026-11-20');
     const z = (await Account.findByPk(zero.id))!;
@@ -108,11 +142,15 @@ describe('accounts: zero-down plans, pending accounts and the opening region', (
     // The rest of the down payment activates it: from then on its arrears count (instalment 1 due 2026-10-23).
     expect((await pay(admin, pending.id, '60.00')).status).to.equal(201);
     const active = (await Account.findByPk(pending.id))!;
-    expect({ status: active.status, daysPastDue: active.daysPastDue, parBucket: active.parBucket }).to.deep.equal({ status: 'active', daysPastDue: 29, parBucket: '1-30' });
+    expect({ status: active.status, daysPastDue: active.daysPastDue, parBucket: active.parBucket }).to.deep.equal({
+      status: 'active',
+      daysPastDue: 29,
+      parBucket: '1-30',
+    });
     await expectBooksBalanced([zero.id, pending.id]);
   });
 
-  it("the agent earns the sale commission when a zero-down account opens (no down payment will), once", async () => {
+  it('the agent earns the sale commission when a zero-down account opens (no down payment will), once', async () => {
     const own = await createMarket({ businessDate: '2026-11-20' });
     await createCommissionPlan([
       { eventType: 'sale', amount: '500.00', regionId: own.region.id },
@@ -133,7 +171,12 @@ describe('accounts: zero-down plans, pending accounts and the opening region', (
     const other = await createMarket({ businessDate: '2026-11-20' });
     const { product, payplan } = await createPlan();
     const customer = await createCustomer(market.region.id);
-    const mismatch = await call('post', '/accounts', admin, { customerId: customer.id, productId: product.id, payplanId: payplan.id, regionId: other.region.id });
+    const mismatch = await call('post', '/accounts', admin, {
+      customerId: customer.id,
+      productId: product.id,
+      payplanId: payplan.id,
+      regionId: other.region.id,
+    });
     expect(mismatch.status, JSON.stringify(mismatch.body)).to.equal(422);
     expect(mismatch.type).to.equal('application/problem+json');
     expect(mismatch.body.status).to.equal(422);

@@ -59,19 +59,35 @@ describe('approvals inbox', () => {
     const reversal = await call('post', `/payments/${p2.body.payment.id}/reversal`, bo.token, { reason: 'bounced' });
     expect(reversal.status, JSON.stringify(reversal.body)).to.equal(201);
     mine.reversal = reversal.body.id;
-    const refund = await call('post', '/refunds', finance1.token, { paymentId: p1.body.payment.id, amount: '20.00', reason: 'paid twice', method: 'mobile_money' });
+    const refund = await call('post', '/refunds', finance1.token, {
+      paymentId: p1.body.payment.id,
+      amount: '20.00',
+      reason: 'paid twice',
+      method: 'mobile_money',
+    });
     expect(refund.status, JSON.stringify(refund.body)).to.equal(201);
     mine.refund = refund.body.id;
     const writeoff = await call('post', `/accounts/${owing.id}/writeoff`, bo.token, { reason: 'customer unreachable' });
     expect(writeoff.status, JSON.stringify(writeoff.body)).to.equal(201);
     mine.writeoff = writeoff.body.id;
-    const collected = await call('post', '/cash-collections', agent.token, { clientCollectionId: randomUUID(), accountId: paid.id, amount: '30.00', collectedAt: new Date().toISOString() });
+    const collected = await call('post', '/cash-collections', agent.token, {
+      clientCollectionId: randomUUID(),
+      accountId: paid.id,
+      amount: '30.00',
+      collectedAt: new Date().toISOString(),
+    });
     expect(collected.status, JSON.stringify(collected.body)).to.equal(201);
     const remitted = await call('post', '/agent-remittances', agent.token, { amount: '30.00', method: 'office_cash' }, { 'Idempotency-Key': randomUUID() });
     expect(remitted.status, JSON.stringify(remitted.body)).to.equal(201);
     mine.remittance = remitted.body.id;
     // A commission payment of the agent, requested (closed) by finance1.
-    const commission = await CommissionPayment.create({ employeeId: agent.id, period: '2001-01', amount: '12.00', status: 'pending', requestedBy: finance1.id });
+    const commission = await CommissionPayment.create({
+      employeeId: agent.id,
+      period: '2001-01',
+      amount: '12.00',
+      status: 'pending',
+      requestedBy: finance1.id,
+    });
     mine.commission_payment = commission.id;
 
     await backdate('refunds', mine.refund, 1);
@@ -106,8 +122,19 @@ describe('approvals inbox', () => {
       approveUrl: `/api/v1/agent-remittances/${mine.remittance}/confirm`,
       rejectUrl: `/api/v1/agent-remittances/${mine.remittance}/reject`,
     });
-    expect(res.body.data[0]).to.include({ kind: 'refund', amount: '20.00', requestedBy: finance1.id, regionId: market.region.id, approveUrl: `/api/v1/refunds/${mine.refund}/approve` });
-    expect(res.body.data[4]).to.include({ kind: 'reversal', amount: '50.00', regionId: market.region.id, approveUrl: `/api/v1/payment-reversals/${mine.reversal}/approve` });
+    expect(res.body.data[0]).to.include({
+      kind: 'refund',
+      amount: '20.00',
+      requestedBy: finance1.id,
+      regionId: market.region.id,
+      approveUrl: `/api/v1/refunds/${mine.refund}/approve`,
+    });
+    expect(res.body.data[4]).to.include({
+      kind: 'reversal',
+      amount: '50.00',
+      regionId: market.region.id,
+      approveUrl: `/api/v1/payment-reversals/${mine.reversal}/approve`,
+    });
   });
 
   it("leaves out the caller's own requests: the refund and the commission payment finance1 requested", async () => {
@@ -127,7 +154,7 @@ describe('approvals inbox', () => {
     expect((await call('get', '/approvals', undefined)).status).to.equal(401);
   });
 
-  it("region scoping: a regional approver sees refunds, write-offs, reversals and commissions of their regions only", async () => {
+  it('region scoping: a regional approver sees refunds, write-offs, reversals and commissions of their regions only', async () => {
     const approvals = ['approvals:read', 'refunds:approve', 'writeoffs:approve', 'payments:reverse:approve'];
     const here = await loginWithPermissions(approvals, [market.region.id]);
     expect(await ours(here.token)).to.deep.equal(expected.filter(([k]) => k === 'refund' || k === 'writeoff' || k === 'reversal'));

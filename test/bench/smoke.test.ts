@@ -76,7 +76,12 @@ describe('benchmarks: every bench runs at its --smoke size', function () {
 
   after(async () => {
     const u = new URL(TEST_DATABASE_URL);
-    const conn = await mysql.createConnection({ host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) });
+    const conn = await mysql.createConnection({
+      host: u.hostname,
+      port: Number(u.port || 3306),
+      user: decodeURIComponent(u.username),
+      password: decodeURIComponent(u.password),
+    });
     try {
       for (const name of [...Object.values(DATABASES), `${DATABASES.overdue}_copy`]) await conn.query(`DROP DATABASE IF EXISTS \`${name}\``);
     } finally {
@@ -87,9 +92,24 @@ describe('benchmarks: every bench runs at its --smoke size', function () {
   it('bench:payments: zero-down accounts, every phase, every payment posted once, books balanced', () => {
     const r = runs.payments!;
     expect(r.code, explain('bench:payments', r)).to.equal(0);
-    expect(r.json, explain('bench:payments', r)).to.include.all.keys('payments', 'rawTps', 'apiTps', 'ratio', 'apiP50Ms', 'apiP99Ms', 'warmUp', 'apiPosted', 'unbalanced');
+    expect(r.json, explain('bench:payments', r)).to.include.all.keys(
+      'payments',
+      'rawTps',
+      'apiTps',
+      'ratio',
+      'apiP50Ms',
+      'apiP99Ms',
+      'warmUp',
+      'apiPosted',
+      'unbalanced',
+    );
     const j = r.json as Record<string, number>;
-    expect({ rawErrors: j.rawErrors, statementErrors: j.statementErrors, apiErrors: j.apiErrors, unbalanced: j.unbalanced }).to.deep.equal({ rawErrors: 0, statementErrors: 0, apiErrors: 0, unbalanced: 0 });
+    expect({ rawErrors: j.rawErrors, statementErrors: j.statementErrors, apiErrors: j.apiErrors, unbalanced: j.unbalanced }).to.deep.equal({
+      rawErrors: 0,
+      statementErrors: 0,
+      apiErrors: 0,
+      unbalanced: 0,
+    });
     expect(j.payments).to.be.greaterThan(0);
     expect(j.apiPosted, 'the measured run and the warm-up, each payment once').to.equal(j.payments + j.warmUp);
     for (const k of ['rawTps', 'apiTps', 'ratio', 'apiP50Ms', 'apiP99Ms'] as const) expect(j[k], k).to.be.a('number').and.greaterThan(0);
@@ -98,7 +118,17 @@ describe('benchmarks: every bench runs at its --smoke size', function () {
   it('bench:callbacks: every confirmation stored, posted and tokened once', () => {
     const r = runs.callbacks!;
     expect(r.code, explain('bench:callbacks', r)).to.equal(0);
-    expect(r.json, explain('bench:callbacks', r)).to.include.all.keys('callbacks', 'rawTps', 'callbacksPerSec', 'ratio', 'p99Ms', 'stored', 'posted', 'payments', 'tokens');
+    expect(r.json, explain('bench:callbacks', r)).to.include.all.keys(
+      'callbacks',
+      'rawTps',
+      'callbacksPerSec',
+      'ratio',
+      'p99Ms',
+      'stored',
+      'posted',
+      'payments',
+      'tokens',
+    );
     const j = r.json as Record<string, number>;
     expect(j.callbacks).to.be.greaterThan(0);
     expect({ errors: j.errors, rawErrors: j.rawErrors, stored: j.stored, posted: j.posted, payments: j.payments, tokens: j.tokens }).to.deep.equal({
@@ -115,7 +145,16 @@ describe('benchmarks: every bench runs at its --smoke size', function () {
   it('bench:overdue: generates, copies, restores, closes, and the close agrees with the raw statements', () => {
     const r = runs.overdue!;
     expect(r.code, explain('bench:overdue', r)).to.equal(0);
-    expect(r.json, explain('bench:overdue', r)).to.include.all.keys('accounts', 'installments', 'closedAccounts', 'rawSeconds', 'jobSeconds', 'ratio', 'peakRssMb', 'mismatch');
+    expect(r.json, explain('bench:overdue', r)).to.include.all.keys(
+      'accounts',
+      'installments',
+      'closedAccounts',
+      'rawSeconds',
+      'jobSeconds',
+      'ratio',
+      'peakRssMb',
+      'mismatch',
+    );
     const j = r.json as Record<string, number | boolean>;
     expect(j.mismatch).to.equal(false);
     expect(j.accounts).to.be.a('number').and.greaterThan(0);

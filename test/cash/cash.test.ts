@@ -27,7 +27,16 @@ describe('agent cash: collections, limits and remittances', () => {
     const id = randomUUID();
     const res = await collect(token, account.id, '100.00', id, { latitude: -1.2921, longitude: 36.8219 });
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
-    expect(res.body.collection).to.include({ clientCollectionId: id, agentId: user.employee.id, accountId: account.id, customerId: account.customerId, amount: '100.00', status: 'posted', latitude: '-1.2921000', longitude: '36.8219000' });
+    expect(res.body.collection).to.include({
+      clientCollectionId: id,
+      agentId: user.employee.id,
+      accountId: account.id,
+      customerId: account.customerId,
+      amount: '100.00',
+      status: 'posted',
+      latitude: '-1.2921000',
+      longitude: '36.8219000',
+    });
     expect(res.body.payment).to.include({ accountId: account.id, amount: '100.00', channel: 'cash', transactionRef: id });
     expect(res.body.receipt.receiptNumber).to.equal(res.body.payment.receiptNumber);
     expect(await Receipt.count({ where: { paymentId: res.body.payment.id } })).to.equal(1);
@@ -77,7 +86,14 @@ describe('agent cash: collections, limits and remittances', () => {
     const { token: elsewhere } = await agentIn(other);
     expect((await collect(elsewhere, account.id, '10.00')).status).to.equal(404);
     const { token } = await agentIn();
-    const bad = await call('post', '/cash-collections', token, { clientCollectionId: 'not-a-uuid', accountId: 'x', amount: 10, collectedAt: 'soon', colour: 'red', latitude: 1 });
+    const bad = await call('post', '/cash-collections', token, {
+      clientCollectionId: 'not-a-uuid',
+      accountId: 'x',
+      amount: 10,
+      collectedAt: 'soon',
+      colour: 'red',
+      latitude: 1,
+    });
     expect(bad.status).to.equal(400);
     expect(bad.body.errors.map((e: { field: string }) => e.field)).to.include.members(['clientCollectionId', 'accountId', 'amount', 'collectedAt', 'colour']);
     const future = await collect(token, account.id, '10.00', randomUUID(), { collectedAt: new Date(Date.now() + 86_400_000).toISOString() });

@@ -23,9 +23,20 @@ describe('agent remittances: the list', () => {
     const account = await openAccount(market, { price: '1000.00', downPayment: '100.00', duration: 3, startDate: '2026-11-20' });
     // Three remittances of one collection each; the first is rejected (so the statuses differ).
     for (const amount of ['10.00', '20.00', '30.00']) {
-      const collected = await call('post', '/cash-collections', agent.token, { clientCollectionId: randomUUID(), accountId: account.id, amount, collectedAt: new Date().toISOString() });
+      const collected = await call('post', '/cash-collections', agent.token, {
+        clientCollectionId: randomUUID(),
+        accountId: account.id,
+        amount,
+        collectedAt: new Date().toISOString(),
+      });
       expect(collected.status, JSON.stringify(collected.body)).to.equal(201);
-      const r = await call('post', '/agent-remittances', agent.token, { amount, method: 'office_cash', collectionIds: [collected.body.collection.id] }, { 'Idempotency-Key': randomUUID() });
+      const r = await call(
+        'post',
+        '/agent-remittances',
+        agent.token,
+        { amount, method: 'office_cash', collectionIds: [collected.body.collection.id] },
+        { 'Idempotency-Key': randomUUID() },
+      );
       expect(r.status, JSON.stringify(r.body)).to.equal(201);
       ids.push(r.body.id);
       if (ids.length === 1) {
@@ -68,7 +79,11 @@ describe('agent remittances: the list', () => {
   });
 
   it('400 naming the field for a bad status, agentId or cursor; 401 without a token', async () => {
-    for (const [query, field] of [['?status=lost', 'status'], ['?agentId=x', 'agentId'], ['?cursor=%%%', 'cursor']]) {
+    for (const [query, field] of [
+      ['?status=lost', 'status'],
+      ['?agentId=x', 'agentId'],
+      ['?cursor=%%%', 'cursor'],
+    ]) {
       const res = await list(agent.token, query);
       expect(res.status, query).to.equal(400);
       expect(JSON.stringify(res.body), query).to.contain(field);

@@ -103,7 +103,19 @@ describe('commissions: rules and accrual', () => {
         const locked = (await Account.findByPk(account.id, { lock: t.LOCK.UPDATE, transaction: t }))!;
         await accrueOnPayment({ payment, account: locked, businessDate: '2026-11-20', paidOff: false }, t);
         const offered = await accrue(
-          [{ eventType: 'sale', employeeId: agent.employee.id, accountId: account.id, productId: account.productId, regionId: account.regionId, sourceType: 'account', sourceId: account.id, eventDate: '2026-11-20', base: '2000.00' }],
+          [
+            {
+              eventType: 'sale',
+              employeeId: agent.employee.id,
+              accountId: account.id,
+              productId: account.productId,
+              regionId: account.regionId,
+              sourceType: 'account',
+              sourceId: account.id,
+              eventDate: '2026-11-20',
+              base: '2000.00',
+            },
+          ],
           t,
         );
         expect(offered).to.equal(3);
@@ -124,7 +136,14 @@ describe('commissions: rules and accrual', () => {
       stages: null,
       clawbackWithinDays: null,
     };
-    const rule = (id: number, productId: number | null, regionId: number | null, priority = 0, extra: Partial<ActiveRule> = {}): ActiveRule => ({ ...base, id, productId, regionId, priority, ...extra });
+    const rule = (id: number, productId: number | null, regionId: number | null, priority = 0, extra: Partial<ActiveRule> = {}): ActiveRule => ({
+      ...base,
+      id,
+      productId,
+      regionId,
+      priority,
+      ...extra,
+    });
     const q = { eventType: 'sale' as const, productId: 7, regionId: 3, date: '2026-11-20' };
 
     it('product + region beats product, which beats region, which beats any; then priority', () => {
@@ -160,7 +179,13 @@ describe('commissions: rules and accrual', () => {
       const otherProduct = await sellAccount(other, agent.employee.id, { price: '4000.00', downPayment: '400.00' });
       await pay(cashier, account.id, '400.00');
       await pay(cashier, otherProduct.id, '500.00');
-      const entries = await CommissionEntry.findAll({ where: { employeeId: agent.employee.id }, order: [['accountId', 'ASC'], ['eventType', 'ASC']] });
+      const entries = await CommissionEntry.findAll({
+        where: { employeeId: agent.employee.id },
+        order: [
+          ['accountId', 'ASC'],
+          ['eventType', 'ASC'],
+        ],
+      });
       expect(entries.map((s) => [s.accountId, s.eventType, s.amount])).to.deep.equal([
         [account.id, 'sale', '333.00'],
         [otherProduct.id, 'sale', '111.00'],
@@ -171,11 +196,15 @@ describe('commissions: rules and accrual', () => {
   });
 
   it('splits stages to the cent, the last stage taking the rounding; month ends stay month ends', () => {
-    const stages = splitStages(new Decimal('100.01'), [
-      { percent: 33.33, afterMonths: 0 },
-      { percent: 33.33, afterMonths: 1 },
-      { percent: 33.34, afterMonths: 2 },
-    ], '2027-01-31');
+    const stages = splitStages(
+      new Decimal('100.01'),
+      [
+        { percent: 33.33, afterMonths: 0 },
+        { percent: 33.33, afterMonths: 1 },
+        { percent: 33.34, afterMonths: 2 },
+      ],
+      '2027-01-31',
+    );
     expect(stages.map((s) => [s.amount, s.earnedOn])).to.deep.equal([
       ['33.33', '2027-01-31'],
       ['33.33', '2027-02-28'],

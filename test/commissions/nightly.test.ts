@@ -34,7 +34,13 @@ describe('commissions: the nightly step and clawbacks', () => {
 
   async function soldAndActivated(m: Market) {
     const agent = await createEmployee('agent', { regionIds: [m.region.id] });
-    const account = await sellAccount(m, agent.employee.id, { price: '6000.00', downPayment: '600.00', duration: 10, frequency: 'monthly', startDate: '2026-11-20' });
+    const account = await sellAccount(m, agent.employee.id, {
+      price: '6000.00',
+      downPayment: '600.00',
+      duration: 10,
+      frequency: 'monthly',
+      startDate: '2026-11-20',
+    });
     // 600 completes the down payment, 100 is collected on instalment 1.
     expect((await pay(cashier, account.id, '700.00')).body.account.status).to.equal('active');
     return { agentId: agent.employee.id, account };
@@ -78,11 +84,15 @@ describe('commissions: the nightly step and clawbacks', () => {
     expect(await stagesOf(agentId)).to.deep.equal(['0:2026-11-20:payable', '1:2027-01-20:payable', '2:2027-04-20:cancelled']);
   });
 
-  it('is the close\'s commissions step (registered through the module\'s register), per country and business date', async () => {
+  it("is the close's commissions step (registered through the module's register), per country and business date", async () => {
     const { agentId } = await soldAndActivated(market);
     const rt = await testRuntime();
-    const step = closeSteps(rt.sequelize).countrySteps().find((s) => s.name === 'commissions')!;
-    const result = (await withTransaction(rt.sequelize, (t) => step.run({ countryId: market.country.id, closedDate: '2027-01-19', businessDate: '2027-01-20' }, t))) as { payable: number };
+    const step = closeSteps(rt.sequelize)
+      .countrySteps()
+      .find((s) => s.name === 'commissions')!;
+    const result = (await withTransaction(rt.sequelize, (t) =>
+      step.run({ countryId: market.country.id, closedDate: '2027-01-19', businessDate: '2027-01-20' }, t),
+    )) as { payable: number };
     expect(result.payable).to.be.greaterThanOrEqual(1);
     expect(await stagesOf(agentId)).to.deep.equal(['0:2026-11-20:payable', '1:2027-01-20:payable', '2:2027-04-20:accrued']);
   });
@@ -98,7 +108,9 @@ describe('commissions: the nightly step and clawbacks', () => {
     expect(clawbacks.map((c) => [c.employeeId, c.amount, c.clawedBackOn, c.commissionPaymentId])).to.deep.equal([[agentId, '500.00', '2026-12-20', null]]);
     expect(clawbacks[0]!.reason).to.match(/30 days after activation/);
     // The collection rule has no clawback window: that commission stays.
-    expect(await entriesOf(agentId, { eventType: 'collection' })).to.deep.equal([{ event: 'collection', stage: 0, amount: '2.00', earnedOn: '2026-11-20', status: 'payable' }]);
+    expect(await entriesOf(agentId, { eventType: 'collection' })).to.deep.equal([
+      { event: 'collection', stage: 0, amount: '2.00', earnedOn: '2026-11-20', status: 'payable' },
+    ]);
 
     const again = await nightly(market, '2026-12-21');
     expect(again).to.include({ clawedBack: 0 });

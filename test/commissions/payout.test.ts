@@ -61,7 +61,13 @@ describe('commissions: monthly close and payouts (maker-checker)', () => {
     const [pb] = mine(res.body, b.employeeId);
     expect(pa).to.include({ amount: '502.00', status: 'pending', period: '2026-11', requestedBy: closer.employeeId });
     expect(pb).to.include({ amount: '500.00', status: 'pending' });
-    const entries = await CommissionEntry.findAll({ where: { employeeId: a.employeeId }, order: [['earnedOn', 'ASC'], ['id', 'ASC']] });
+    const entries = await CommissionEntry.findAll({
+      where: { employeeId: a.employeeId },
+      order: [
+        ['earnedOn', 'ASC'],
+        ['id', 'ASC'],
+      ],
+    });
     expect(entries.map((e) => [e.eventType, e.amount, e.status, e.commissionPaymentId])).to.deep.equal([
       ['sale', '500.00', 'included', pa!.id],
       ['collection', '2.00', 'included', pa!.id],
@@ -201,7 +207,9 @@ describe('commissions: monthly close and payouts (maker-checker)', () => {
       expect(own.status).to.equal(200);
       expect(own.body.data.length).to.be.greaterThan(0);
       expect(new Set(own.body.data.map((e: { employeeId: number }) => e.employeeId))).to.deep.equal(new Set([a.employeeId]));
-      expect((await call('get', `/commissions/entries?employeeId=${a.employeeId}&status=payable`, token)).body.data.map((e: { amount: string }) => e.amount)).to.deep.equal(['500.00']);
+      expect(
+        (await call('get', `/commissions/entries?employeeId=${a.employeeId}&status=payable`, token)).body.data.map((e: { amount: string }) => e.amount),
+      ).to.deep.equal(['500.00']);
       expect((await call('get', `/commissions/entries?employeeId=${other.employeeId}`, token)).status).to.equal(404);
       expect((await call('get', `/commissions/payments?employeeId=${other.employeeId}`, token)).status).to.equal(404);
       const [p] = mine((await close('2026-11')).body, other.employeeId);

@@ -76,7 +76,14 @@ export async function sellAccount(
 
 /** An employee's entries as compact rows, in a stable order. */
 export async function entriesOf(employeeId: number, extra: Record<string, unknown> = {}) {
-  const rows = await CommissionEntry.findAll({ where: { employeeId, ...extra }, order: [['eventType', 'ASC'], ['sourceId', 'ASC'], ['stage', 'ASC']] });
+  const rows = await CommissionEntry.findAll({
+    where: { employeeId, ...extra },
+    order: [
+      ['eventType', 'ASC'],
+      ['sourceId', 'ASC'],
+      ['stage', 'ASC'],
+    ],
+  });
   return rows.map((e) => ({ event: e.eventType, stage: e.stage, amount: e.amount, earnedOn: e.earnedOn, status: e.status }));
 }
 

@@ -26,15 +26,33 @@ describe('customers: onboarding, search and KYC', () => {
   });
 
   function onboard(token: string, extra: object = {}) {
-    return call('post', '/customers', token, { firstName: 'Amina', lastName: 'Otieno', phone: uniquePhone(), nationalId: uniqueId(), regionId: market.region.id, ...extra });
+    return call('post', '/customers', token, {
+      firstName: 'Amina',
+      lastName: 'Otieno',
+      phone: uniquePhone(),
+      nationalId: uniqueId(),
+      regionId: market.region.id,
+      ...extra,
+    });
   }
 
   it('an agent onboards a customer: the national ID is stored encrypted with a blind index, shown masked, and the agent is the caller', async () => {
     const nationalId = '1234 5678';
-    const res = await onboard(agent.token, { nationalId, preferredLanguage: 'sw', address: { addressLine: 'Plot 7, Kisumu road', latitude: '-0.0917016', longitude: '34.7679568' } });
+    const res = await onboard(agent.token, {
+      nationalId,
+      preferredLanguage: 'sw',
+      address: { addressLine: 'Plot 7, Kisumu road', latitude: '-0.0917016', longitude: '34.7679568' },
+    });
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
     expect(res.headers.location).to.equal(`/api/v1/customers/${res.body.id}`);
-    expect(res.body).to.include({ firstName: 'Amina', kycStatus: 'pending', regionId: market.region.id, agentId: agent.employeeId, preferredLanguage: 'sw', nationalId: '****5678' });
+    expect(res.body).to.include({
+      firstName: 'Amina',
+      kycStatus: 'pending',
+      regionId: market.region.id,
+      agentId: agent.employeeId,
+      preferredLanguage: 'sw',
+      nationalId: '****5678',
+    });
 
     const row = (await Customer.findByPk(res.body.id))!;
     expect(row.nationalId).to.not.include('12345678');
@@ -88,7 +106,7 @@ describe('customers: onboarding, search and KYC', () => {
     expect(await Customer.count()).to.equal(before);
   });
 
-  it('KYC: back office verifies (a KycCheck row, audited); the customer\'s own agent may not; a rejection needs a reason', async () => {
+  it("KYC: back office verifies (a KycCheck row, audited); the customer's own agent may not; a rejection needs a reason", async () => {
     const created = await onboard(backOffice.token);
     const own = await call('post', `/customers/${created.body.id}/kyc`, backOffice.token, { decision: 'verified' });
     expect(own.status).to.equal(403);
@@ -130,7 +148,9 @@ describe('customers: onboarding, search and KYC', () => {
     expect(fields).to.include.members(['firstName', 'lastName', 'phone', 'regionId', 'nationalId', 'extra']);
 
     expect((await call('get', '/customers', undefined)).status).to.equal(401);
-    expect((await call('post', '/customers', finance, { firstName: 'A', lastName: 'B', phone: uniquePhone(), regionId: market.region.id })).status).to.equal(403);
+    expect((await call('post', '/customers', finance, { firstName: 'A', lastName: 'B', phone: uniquePhone(), regionId: market.region.id })).status).to.equal(
+      403,
+    );
     expect((await call('post', `/customers/1/kyc`, agent.token, { decision: 'verified' })).status).to.equal(403);
 
     const far = await onboard(backOffice.token, { regionId: elsewhere.region.id });

@@ -94,7 +94,12 @@ function cycleDatabaseUrl(): string {
 
 async function dropDatabase(url: string): Promise<void> {
   const u = new URL(url);
-  const conn = await mysql.createConnection({ host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) });
+  const conn = await mysql.createConnection({
+    host: u.hostname,
+    port: Number(u.port || 3306),
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+  });
   try {
     await conn.query(`DROP DATABASE IF EXISTS \`${u.pathname.replace(/^\//, '')}\``);
   } finally {

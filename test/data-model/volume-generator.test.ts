@@ -31,10 +31,23 @@ async function freshDatabase(url: string): Promise<Sequelize> {
   return createSequelize({ databaseUrl: url });
 }
 
-const GENERATED_TABLES = ['customers', 'devices', 'accounts', 'accountDevices', 'installmentSchedules', 'payments', 'paymentAllocations', 'receipts', 'accountStatusHistories', 'writeoffs'];
+const GENERATED_TABLES = [
+  'customers',
+  'devices',
+  'accounts',
+  'accountDevices',
+  'installmentSchedules',
+  'payments',
+  'paymentAllocations',
+  'receipts',
+  'accountStatusHistories',
+  'writeoffs',
+];
 
 async function checksums(db: Sequelize): Promise<Record<string, string>> {
-  const rows = await db.query<{ Table: string; Checksum: string | number }>(`CHECKSUM TABLE ${GENERATED_TABLES.map((t) => `\`${t}\``).join(', ')}`, { type: QueryTypes.SELECT });
+  const rows = await db.query<{ Table: string; Checksum: string | number }>(`CHECKSUM TABLE ${GENERATED_TABLES.map((t) => `\`${t}\``).join(', ')}`, {
+    type: QueryTypes.SELECT,
+  });
   return Object.fromEntries(rows.map((r) => [r.Table.split('.').pop()!, String(r.Checksum)]));
 }
 
@@ -57,7 +70,12 @@ describe('data model: volume generator (scripts/volume/generator.ts)', function 
   after(async () => {
     await db?.close();
     const u = new URL(url);
-    const conn = await mysql.createConnection({ host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) });
+    const conn = await mysql.createConnection({
+      host: u.hostname,
+      port: Number(u.port || 3306),
+      user: decodeURIComponent(u.username),
+      password: decodeURIComponent(u.password),
+    });
     await conn.query(`DROP DATABASE IF EXISTS \`${u.pathname.slice(1)}\``);
     await conn.end();
   });
@@ -81,7 +99,10 @@ describe('data model: volume generator (scripts/volume/generator.ts)', function 
     expect(await checkForeignKeys(db, report.idRanges)).to.deep.equal([]);
     // And the check does find a dangling reference.
     const [lo] = report.idRanges.paymentAllocations;
-    const [{ paymentId }] = await db.query<{ paymentId: number }>('SELECT paymentId FROM paymentAllocations WHERE id = ?', { type: QueryTypes.SELECT, replacements: [lo] });
+    const [{ paymentId }] = await db.query<{ paymentId: number }>('SELECT paymentId FROM paymentAllocations WHERE id = ?', {
+      type: QueryTypes.SELECT,
+      replacements: [lo],
+    });
     const setPayment = (value: number) =>
       db.transaction(async (transaction) => {
         await db.query('SET SESSION foreign_key_checks = 0', { transaction });
@@ -97,10 +118,18 @@ describe('data model: volume generator (scripts/volume/generator.ts)', function 
   });
 
   it("derives each account's instalment states, DPD, PAR bucket, balance and status by the app's own rules", async () => {
-    const accounts = await db.query<{ id: number; status: string; balance: string; daysPastDue: number; parBucket: string; activationDate: string | null; totalPrice: string }>(
-      'SELECT id, status, balance, daysPastDue, parBucket, activationDate, totalPrice FROM accounts WHERE id BETWEEN ? AND ?',
-      { type: QueryTypes.SELECT, replacements: report.accountIds },
-    );
+    const accounts = await db.query<{
+      id: number;
+      status: string;
+      balance: string;
+      daysPastDue: number;
+      parBucket: string;
+      activationDate: string | null;
+      totalPrice: string;
+    }>('SELECT id, status, balance, daysPastDue, parBucket, activationDate, totalPrice FROM accounts WHERE id BETWEEN ? AND ?', {
+      type: QueryTypes.SELECT,
+      replacements: report.accountIds,
+    });
     const rows = await db.query<InstallmentState & { accountId: number; installmentNumber: number }>(
       'SELECT accountId, installmentNumber, dueDate, amount, paidAmount, status FROM installmentSchedules WHERE accountId BETWEEN ? AND ? ORDER BY accountId, installmentNumber',
       { type: QueryTypes.SELECT, replacements: report.accountIds },
@@ -119,7 +148,8 @@ describe('data model: volume generator (scripts/volume/generator.ts)', function 
       statuses.add(a.status);
       const schedule = byAccount.get(a.id)!;
       for (const i of schedule) {
-        if (i.status !== 'waived' && installmentStatus(i, asOf) !== i.status) problems.push(`account ${a.id}: instalment due ${i.dueDate} is ${i.status}, the app says ${installmentStatus(i, asOf)}`);
+        if (i.status !== 'waived' && installmentStatus(i, asOf) !== i.status)
+          problems.push(`account ${a.id}: instalment due ${i.dueDate} is ${i.status}, the app says ${installmentStatus(i, asOf)}`);
       }
       const dpd = accountDaysPastDue(a.status as AccountStatus, schedule, asOf);
       if (dpd !== Number(a.daysPastDue)) problems.push(`account ${a.id}: DPD ${a.daysPastDue}, the app says ${dpd}`);
@@ -151,8 +181,11 @@ describe('data model: volume generator (scripts/volume/generator.ts)', function 
     expect(Number(late.n)).to.equal(0);
   });
 
-  it("gives every device an OpenPAYGO key the app can decrypt, and a serial of its own", async () => {
-    const devices = await db.query<{ serialNumber: string; openpaygoSecretKey: string | null; status: string }>('SELECT serialNumber, openpaygoSecretKey, status FROM devices', { type: QueryTypes.SELECT });
+  it('gives every device an OpenPAYGO key the app can decrypt, and a serial of its own', async () => {
+    const devices = await db.query<{ serialNumber: string; openpaygoSecretKey: string | null; status: string }>(
+      'SELECT serialNumber, openpaygoSecretKey, status FROM devices',
+      { type: QueryTypes.SELECT },
+    );
     expect(devices.length).to.be.at.least(OPTIONS.accounts);
     const crypto = dataCrypto(DATA_KEY);
     for (const d of devices) expect(crypto.decrypt(d.openpaygoSecretKey!, DEVICE_KEY_CONTEXT)).to.match(/^[0-9a-f]{32}$/);
@@ -171,7 +204,10 @@ describe('data model: volume generator (scripts/volume/generator.ts)', function 
       ['receipt', 'SELECT MAX(receiptNumber) AS m FROM receipts'],
     ]) {
       const [{ m }] = await db.query<{ m: string }>(sql, { type: QueryTypes.SELECT });
-      const [{ nextValue }] = await db.query<{ nextValue: string }>('SELECT nextValue FROM numberSequences WHERE name = ?', { type: QueryTypes.SELECT, replacements: [name] });
+      const [{ nextValue }] = await db.query<{ nextValue: string }>('SELECT nextValue FROM numberSequences WHERE name = ?', {
+        type: QueryTypes.SELECT,
+        replacements: [name],
+      });
       expect(Number(nextValue), `${name} sequence`).to.equal(Number(m.replace(/^\D+/, '')) + 1);
     }
   });

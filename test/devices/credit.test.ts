@@ -45,7 +45,15 @@ describe('devices: payments buy credit days and OpenPAYGO tokens', () => {
     expect(res.body.account.creditExpiresAt).to.equal(res.body.creditExpiresAt);
 
     const [row] = await tokensOf(device.id);
-    expect(row).to.include({ tokenType: 'ADD_TIME', value: 20, tokenCount: 2, source: 'payment', paymentId: res.body.payment.id, accountId: account.id, token: res.body.token });
+    expect(row).to.include({
+      tokenType: 'ADD_TIME',
+      value: 20,
+      tokenCount: 2,
+      source: 'payment',
+      paymentId: res.body.payment.id,
+      accountId: account.id,
+      token: res.body.token,
+    });
     expect((await Device.findByPk(device.id))!.tokenCount).to.equal(2);
     const entries = await CreditDayEntry.findAll({ where: { accountId: account.id } });
     expect(entries.map((e) => [e.reason, e.days, e.paymentId])).to.deep.equal([['payment', 20, res.body.payment.id]]);
@@ -172,7 +180,13 @@ describe('devices: payments buy credit days and OpenPAYGO tokens', () => {
     const first = await pay(admin, account.id, '1000.00'); // 20 days
     const second = await pay(admin, account.id, '500.00'); // 10 days
     const refundOf = (amount: string) =>
-      call('post', '/refunds', maker, { paymentId: second.body.payment.id, amount, reason: 'customer paid twice', method: 'mobile_money', destination: '+254711000000' });
+      call('post', '/refunds', maker, {
+        paymentId: second.body.payment.id,
+        amount,
+        reason: 'customer paid twice',
+        method: 'mobile_money',
+        destination: '+254711000000',
+      });
 
     const rejected = await refundOf('120.00');
     expect((await call('post', `/refunds/${rejected.body.id}/reject`, checker, { reason: 'no proof' })).status).to.equal(200);
@@ -220,16 +234,26 @@ describe('devices: payments buy credit days and OpenPAYGO tokens', () => {
 
   it('a device whose key cannot be decrypted gets no token, and the payment still posts', async () => {
     const { account, device } = await accountWithDevice(market, admin, PLAN);
-    await Device.scope('withSecret').update({ openpaygoSecretKey: dataCrypto('ab'.repeat(32)).encrypt(device.key, 'devices.openpaygoSecretKey') }, { where: { id: device.id } });
+    await Device.scope('withSecret').update(
+      { openpaygoSecretKey: dataCrypto('ab'.repeat(32)).encrypt(device.key, 'devices.openpaygoSecretKey') },
+      { where: { id: device.id } },
+    );
     const res = await pay(admin, account.id, '1000.00');
     expect(res.status).to.equal(201);
     expect(res.body).to.include({ creditDays: 20, token: null });
-    expect(res.body.tokenErrors).to.deep.equal([{ deviceId: device.id, code: 'key-unreadable', message: 'The device key cannot be decrypted with the configured DATA_ENCRYPTION_KEY.' }]);
+    expect(res.body.tokenErrors).to.deep.equal([
+      { deviceId: device.id, code: 'key-unreadable', message: 'The device key cannot be decrypted with the configured DATA_ENCRYPTION_KEY.' },
+    ]);
     expect(await DeviceToken.count({ where: { deviceId: device.id } })).to.equal(0);
   });
 
   it('extended devices take one 12-digit token for many days; restricted keypads get digits 1-4 only', async () => {
-    const ext = await accountWithDevice(market, admin, { ...PLAN, price: '100000.00', downPayment: '60000.00' }, await createDeviceModel({ tokenType: 'extended' }));
+    const ext = await accountWithDevice(
+      market,
+      admin,
+      { ...PLAN, price: '100000.00', downPayment: '60000.00' },
+      await createDeviceModel({ tokenType: 'extended' }),
+    );
     const big = await pay(admin, ext.account.id, '60000.00'); // 1200 days
     expect(big.body.tokens).to.have.length(1);
     expect(big.body.token).to.match(/^\d{12}$/);
@@ -237,7 +261,10 @@ describe('devices: payments buy credit days and OpenPAYGO tokens', () => {
 
     const std = await accountWithDevice(market, admin, { ...PLAN, price: '100000.00', downPayment: '60000.00' });
     const split = await pay(admin, std.account.id, '60000.00'); // 1200 days: 995 + 205
-    expect(split.body.tokens.map((t: { value: number; tokenCount: number }) => [t.value, t.tokenCount])).to.deep.equal([[995, 2], [205, 4]]);
+    expect(split.body.tokens.map((t: { value: number; tokenCount: number }) => [t.value, t.tokenCount])).to.deep.equal([
+      [995, 2],
+      [205, 4],
+    ]);
     expect(decodeOnDevice(std.device, split.body.tokens[1].token, 2)).to.include({ status: 'VALID', value: 205 });
     const sms = await Notification.findOne({ where: { dedupeKey: `payment_received:${split.body.payment.id}` } });
     expect(sms!.body).to.contain('(1200 days)');
@@ -279,7 +306,12 @@ describe('devices: payments buy credit days and OpenPAYGO tokens', () => {
       expect(results.every((r) => r.status === 201)).to.equal(true);
       for (const { device } of [a, b]) {
         const tokens = await tokensOf(device.id);
-        expect(tokens.map((t) => [t.tokenCount, t.value])).to.deep.equal([[2, 2], [4, 2], [6, 2], [8, 2]]);
+        expect(tokens.map((t) => [t.tokenCount, t.value])).to.deep.equal([
+          [2, 2],
+          [4, 2],
+          [6, 2],
+          [8, 2],
+        ]);
         expectStrictlyIncreasing(tokens);
       }
     });
@@ -288,10 +320,19 @@ describe('devices: payments buy credit days and OpenPAYGO tokens', () => {
       const { account, device } = await accountWithDevice(market, admin, PLAN);
       const work = [
         ...Array.from({ length: 4 }, () => pay(admin, account.id, '50.00')),
-        ...Array.from({ length: 4 }, (_, i) => call('post', `/devices/${device.id}/tokens`, admin, { type: i % 2 ? 'COUNTER_SYNC' : 'ADD_TIME', ...(i % 2 ? {} : { value: 1 }), reason: 'race test' })),
+        ...Array.from({ length: 4 }, (_, i) =>
+          call('post', `/devices/${device.id}/tokens`, admin, {
+            type: i % 2 ? 'COUNTER_SYNC' : 'ADD_TIME',
+            ...(i % 2 ? {} : { value: 1 }),
+            reason: 'race test',
+          }),
+        ),
       ];
       const results = await Promise.all(work);
-      expect(results.every((r) => r.status === 201), JSON.stringify(results.map((r) => r.body))).to.equal(true);
+      expect(
+        results.every((r) => r.status === 201),
+        JSON.stringify(results.map((r) => r.body)),
+      ).to.equal(true);
       const tokens = await tokensOf(device.id);
       expect(tokens).to.have.length(8);
       expectStrictlyIncreasing(tokens);

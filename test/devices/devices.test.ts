@@ -20,7 +20,12 @@ const PLAN = { price: '10000.00', downPayment: '1000.00', duration: 10, frequenc
 
 function captureLogger() {
   const lines: string[] = [];
-  const sink = new Writable({ write: (chunk, _enc, cb) => { lines.push(String(chunk)); cb(); } });
+  const sink = new Writable({
+    write: (chunk, _enc, cb) => {
+      lines.push(String(chunk));
+      cb();
+    },
+  });
   return { logger: pino({ level: 'trace', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink), lines };
 }
 
@@ -44,7 +49,14 @@ describe('devices: registering, attaching, reading', () => {
       const account = await openAccount(market, PLAN);
       const model = await createDeviceModel();
       const key = randomBytes(16).toString('hex').toUpperCase();
-      const res = await call('post', '/devices', backOffice, { serialNumber: `SN-${randomUUID()}`, deviceModelId: model.id, productId: account.productId, openpaygoSecretKey: key, startingCode: 123456789, warehouseId: warehouse.id });
+      const res = await call('post', '/devices', backOffice, {
+        serialNumber: `SN-${randomUUID()}`,
+        deviceModelId: model.id,
+        productId: account.productId,
+        openpaygoSecretKey: key,
+        startingCode: 123456789,
+        warehouseId: warehouse.id,
+      });
       expect(res.status, JSON.stringify(res.body)).to.equal(201);
       expect(res.headers.location).to.equal(`/api/v1/devices/${res.body.id}`);
       expect(res.body).to.include({ status: 'stored', openpaygo: true, tokenCount: 0, warehouseId: warehouse.id, account: null });
@@ -116,7 +128,13 @@ describe('devices: registering, attaching, reading', () => {
       const device = await registerDevice(admin, account.productId, { warehouseId: warehouse.id });
       const res = await call('post', `/accounts/${account.id}/devices`, backOffice, { serialNumber: device.serialNumber });
       expect(res.status, JSON.stringify(res.body)).to.equal(201);
-      expect(res.body.accountDevice).to.include({ accountId: account.id, deviceId: device.id, deviceSerial: device.serialNumber, status: 'active', installationDate: '2026-11-20' });
+      expect(res.body.accountDevice).to.include({
+        accountId: account.id,
+        deviceId: device.id,
+        deviceSerial: device.serialNumber,
+        status: 'active',
+        installationDate: '2026-11-20',
+      });
       expect(res.body.device).to.include({ status: 'activated', warehouseId: null });
       expect(res.body.device.account).to.deep.equal({ id: account.id, accountNumber: account.accountNumber, status: 'pending' });
       expect(res.body.token).to.equal(null); // no credit yet
@@ -191,7 +209,7 @@ describe('devices: registering, attaching, reading', () => {
   });
 
   describe('GET /devices, /devices/:id, /devices/:id/tokens', () => {
-    it('regional staff see devices attached in their regions and stock in their warehouses; another region\'s device is a 404', async () => {
+    it("regional staff see devices attached in their regions and stock in their warehouses; another region's device is a 404", async () => {
       const mine = await accountWithDevice(market, admin, PLAN);
       const theirs = await accountWithDevice(other, admin, PLAN);
       const stock = await registerDevice(admin, mine.account.productId, { warehouseId: warehouse.id });
@@ -239,7 +257,9 @@ describe('devices: registering, attaching, reading', () => {
   });
 
   it('OpenAPI documents every device route with its permission, and the register body without echoing a key', async () => {
-    const doc = (await (await api()).get('/openapi.json').expect(200)).body as { paths: Record<string, Record<string, { requestBody?: unknown; 'x-access'?: string }>> };
+    const doc = (await (await api()).get('/openapi.json').expect(200)).body as {
+      paths: Record<string, Record<string, { requestBody?: unknown; 'x-access'?: string }>>;
+    };
     const routes = [
       ['/devices', 'post', 'devices:write'],
       ['/devices', 'get', 'devices:read'],
@@ -266,12 +286,21 @@ describe('devices: registering, attaching, reading', () => {
       const account = await openAccount(market, PLAN);
       const model = await createDeviceModel();
       const key = randomBytes(16).toString('hex');
-      const registered = await service.register(head, { serialNumber: `SN-${randomUUID()}`, deviceModelId: model.id, productId: account.productId, openpaygoSecretKey: key, startingCode: 987654321 });
+      const registered = await service.register(head, {
+        serialNumber: `SN-${randomUUID()}`,
+        deviceModelId: model.id,
+        productId: account.productId,
+        openpaygoSecretKey: key,
+        startingCode: 987654321,
+      });
       const attached = await service.attach(head, account.id, { deviceId: registered.id });
       const paid = await pay(admin, account.id, '1000.00');
       const manual = await service.mintManual(head, registered.id, { type: 'ADD_TIME', value: 3, reason: 'goodwill' });
       // A key that no longer decrypts is reported without the key.
-      await Device.scope('withSecret').update({ openpaygoSecretKey: dataCrypto('cd'.repeat(32)).encrypt(key, DEVICE_KEY_CONTEXT) }, { where: { id: registered.id } });
+      await Device.scope('withSecret').update(
+        { openpaygoSecretKey: dataCrypto('cd'.repeat(32)).encrypt(key, DEVICE_KEY_CONTEXT) },
+        { where: { id: registered.id } },
+      );
       const failed = await pay(admin, account.id, '100.00');
       expect(failed.body.tokenErrors[0].code).to.equal('key-unreadable');
 
@@ -281,7 +310,9 @@ describe('devices: registering, attaching, reading', () => {
         JSON.stringify([registered, attached, paid.body, manual, failed.body]),
         JSON.stringify((await DeviceEvent.findAll({ where: { deviceId: registered.id } })).map((e) => e.get())),
         JSON.stringify((await SystemLog.findAll({ where: { entity: 'devices', entityId: registered.id } })).map((e) => e.get())),
-      ].join('\n').toLowerCase();
+      ]
+        .join('\n')
+        .toLowerCase();
       expect(everything).not.to.contain(key);
       expect(everything).not.to.contain('987654321');
       expect(lines.join('\n')).not.to.contain(paid.body.token);

@@ -130,7 +130,18 @@ describe('OpenPAYGO Token', () => {
     });
 
     it('is strictly increasing with the right parity over a mixed sequence, and each token decodes', () => {
-      const types: OpenPaygoTokenType[] = ['ADD_TIME', 'ADD_TIME', 'SET_TIME', 'ADD_TIME', 'SET_TIME', 'SET_TIME', 'COUNTER_SYNC', 'ADD_TIME', 'DISABLE_PAYG', 'ADD_TIME'];
+      const types: OpenPaygoTokenType[] = [
+        'ADD_TIME',
+        'ADD_TIME',
+        'SET_TIME',
+        'ADD_TIME',
+        'SET_TIME',
+        'SET_TIME',
+        'COUNTER_SYNC',
+        'ADD_TIME',
+        'DISABLE_PAYG',
+        'ADD_TIME',
+      ];
       let count = 0;
       const seen = new Set<string>();
       types.forEach((type, i) => {

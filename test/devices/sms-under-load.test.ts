@@ -72,7 +72,10 @@ describe('SMS send rounds racing payments', function () {
     for (const n of sms) {
       expect(n.status, `notification ${n.id}`).to.equal('sent');
       expect(n.attempts).to.equal(1);
-      expect(provider.sent.filter((m) => m.to === n.recipient && m.message === n.body), `notification ${n.id} sent once`).to.have.length(1);
+      expect(
+        provider.sent.filter((m) => m.to === n.recipient && m.message === n.body),
+        `notification ${n.id} sent once`,
+      ).to.have.length(1);
     }
     await expectBooksBalanced(accountIds);
   });
@@ -81,7 +84,13 @@ describe('SMS send rounds racing payments', function () {
     // A round that waited on the open transaction would sit out innodb_lock_wait_timeout (50 s).
     this.timeout(20_000);
     const rt = await testRuntime();
-    const sms = (tag: string) => ({ channel: 'sms' as const, recipient: '+254700000123', templateCode: 'token_resend', language: 'en', variables: { customerName: tag, accountNumber: 'ACC-1', token: '111 222 333' } });
+    const sms = (tag: string) => ({
+      channel: 'sms' as const,
+      recipient: '+254700000123',
+      templateCode: 'token_resend',
+      language: 'en',
+      variables: { customerName: tag, accountNumber: 'ACC-1', token: '111 222 333' },
+    });
     const held = (await enqueueNotification(sms('held'))).notification;
     const free = (await enqueueNotification(sms('free'))).notification;
     const provider = new RecordingSms();

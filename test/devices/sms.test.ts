@@ -22,13 +22,24 @@ const PLAN = { price: '10000.00', downPayment: '1000.00', duration: 10, frequenc
 
 function captureLogger() {
   const lines: string[] = [];
-  const sink = new Writable({ write: (chunk, _enc, cb) => { lines.push(String(chunk)); cb(); } });
+  const sink = new Writable({
+    write: (chunk, _enc, cb) => {
+      lines.push(String(chunk));
+      cb();
+    },
+  });
   return { logger: pino({ level: 'trace', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink), lines };
 }
 
 /** A pending SMS of our own, with a unique text. */
 async function queueSms(to = '+254722000111', text = `hello ${randomUUID()}`) {
-  const { notification } = await enqueueNotification({ channel: 'sms', recipient: to, templateCode: 'token_resend', language: 'en', variables: { customerName: 'Amina', accountNumber: 'ACC-1', token: text } });
+  const { notification } = await enqueueNotification({
+    channel: 'sms',
+    recipient: to,
+    templateCode: 'token_resend',
+    language: 'en',
+    variables: { customerName: 'Amina', accountNumber: 'ACC-1', token: text },
+  });
   return notification;
 }
 
@@ -37,7 +48,7 @@ async function makeDue(id: number) {
   await Notification.update({ sendAfter: new Date(Date.now() - 1000) }, { where: { id } });
 }
 
-describe('notifications: SMS through Africa\'s Talking', () => {
+describe("notifications: SMS through Africa's Talking", () => {
   const fake = new FakeAfricasTalking(CREDENTIALS);
   let at: AfricasTalkingSms;
   let quiet: ReturnType<typeof captureLogger>;
@@ -66,8 +77,13 @@ describe('notifications: SMS through Africa\'s Talking', () => {
       const wrong = new AfricasTalkingSms({ baseUrl: fake.baseUrl, username: 'amt-test', apiKey: 'atsk_wrong_key_value' });
       const r = await wrong.send({ to: '+254722000111', message: 'x' });
       expect(r).to.include({ ok: false, permanent: false });
-      expect((r as { error: string }).error).to.match(/^401 .*AT_API_KEY/).and.not.contain('atsk_wrong_key_value');
-      const wrongUser = await new AfricasTalkingSms({ baseUrl: fake.baseUrl, username: 'someone', apiKey: CREDENTIALS.apiKey }).send({ to: '+254722000111', message: 'x' });
+      expect((r as { error: string }).error)
+        .to.match(/^401 .*AT_API_KEY/)
+        .and.not.contain('atsk_wrong_key_value');
+      const wrongUser = await new AfricasTalkingSms({ baseUrl: fake.baseUrl, username: 'someone', apiKey: CREDENTIALS.apiKey }).send({
+        to: '+254722000111',
+        message: 'x',
+      });
       expect(wrongUser).to.include({ ok: false });
     });
 
@@ -80,15 +96,30 @@ describe('notifications: SMS through Africa\'s Talking', () => {
       fake.failNext({ http: 429, retryAfterSeconds: 30 });
       expect(await at.send({ to: '+254722000111', message: 'x' })).to.include({ ok: false, permanent: false, retryAfterMs: 30_000 });
       fake.failNext({ http: 503, body: 'Service Unavailable' });
-      expect(await at.send({ to: '+254722000111', message: 'x' })).to.deep.equal({ ok: false, permanent: false, error: "503 Africa's Talking error: Service Unavailable" });
+      expect(await at.send({ to: '+254722000111', message: 'x' })).to.deep.equal({
+        ok: false,
+        permanent: false,
+        error: "503 Africa's Talking error: Service Unavailable",
+      });
       const down = await new AfricasTalkingSms({ baseUrl: 'http://127.0.0.1:9', ...CREDENTIALS }).send({ to: '+254722000111', message: 'x' });
       expect(down).to.include({ ok: false, permanent: false });
       expect((down as { error: string }).error).to.match(/unreachable/);
     });
 
     it('the config picks the provider: africastalking with its settings, log by default', () => {
-      const config = loadConfig({ SMS_PROVIDER: 'africastalking', AT_USERNAME: 'amt', AT_API_KEY: 'atsk_12345678', AT_BASE_URL: 'https://api.sandbox.africastalking.com/' });
-      expect(config.sms).to.deep.equal({ provider: 'africastalking', baseUrl: 'https://api.sandbox.africastalking.com', username: 'amt', apiKey: 'atsk_12345678', senderId: undefined });
+      const config = loadConfig({
+        SMS_PROVIDER: 'africastalking',
+        AT_USERNAME: 'amt',
+        AT_API_KEY: 'atsk_12345678',
+        AT_BASE_URL: 'https://api.sandbox.africastalking.com/',
+      });
+      expect(config.sms).to.deep.equal({
+        provider: 'africastalking',
+        baseUrl: 'https://api.sandbox.africastalking.com',
+        username: 'amt',
+        apiKey: 'atsk_12345678',
+        senderId: undefined,
+      });
       expect(smsProviderFor(config.sms, quiet.logger).name).to.equal('africastalking');
       expect(loadConfig({}).sms).to.deep.equal({ provider: 'log' });
       expect(() => loadConfig({ SMS_PROVIDER: 'africastalking' })).to.throw(/AT_USERNAME[\s\S]*AT_API_KEY/);
@@ -110,10 +141,20 @@ describe('notifications: SMS through Africa\'s Talking', () => {
       expect(await Notification.count()).to.equal(count);
 
       const key = `test:${randomUUID()}`;
-      const input = { channel: 'sms' as const, recipient: '+254722000111', templateCode: 'token_resend', language: 'fr', variables: { customerName: 'Awa', accountNumber: 'ACC-9', token: '111 222 333' }, dedupeKey: key };
+      const input = {
+        channel: 'sms' as const,
+        recipient: '+254722000111',
+        templateCode: 'token_resend',
+        language: 'fr',
+        variables: { customerName: 'Awa', accountNumber: 'ACC-9', token: '111 222 333' },
+        dedupeKey: key,
+      };
       const first = await enqueueNotification(input);
       const second = await enqueueNotification({ ...input, variables: { ...input.variables, token: '999 999 999' } });
-      const racing = await Promise.all([enqueueNotification({ ...input, dedupeKey: `${key}:race` }), enqueueNotification({ ...input, dedupeKey: `${key}:race` })]);
+      const racing = await Promise.all([
+        enqueueNotification({ ...input, dedupeKey: `${key}:race` }),
+        enqueueNotification({ ...input, dedupeKey: `${key}:race` }),
+      ]);
       expect(first.created).to.equal(true);
       expect(first.notification.body).to.contain('votre code pour le compte ACC-9 est 111 222 333');
       expect(second).to.include({ created: false });
@@ -128,7 +169,13 @@ describe('notifications: SMS through Africa\'s Talking', () => {
       const { token: admin } = await loginAs('admin');
       const { account } = await accountWithDevice(market, admin, PLAN);
       const key = randomUUID();
-      const body = { accountId: account.id, amount: '1000.00', paymentType: 'MPESA', channel: 'mobile_money', transactionRef: `TX${randomUUID().slice(0, 10)}` };
+      const body = {
+        accountId: account.id,
+        amount: '1000.00',
+        paymentType: 'MPESA',
+        channel: 'mobile_money',
+        transactionRef: `TX${randomUUID().slice(0, 10)}`,
+      };
       const a = await call('post', '/payments', admin, body, { 'Idempotency-Key': key });
       const b = await call('post', '/payments', admin, body, { 'Idempotency-Key': key });
       expect([a.status, b.status]).to.deep.equal([201, 201]);
@@ -197,7 +244,11 @@ describe('notifications: SMS through Africa\'s Talking', () => {
       const workers = Array.from({ length: 4 }, () => new NotificationDispatcher(sequelize, at, quiet.logger, { batchSize: 5, concurrency: 2 }));
       const reports = await Promise.all(workers.map((w) => w.drain({ ids })));
       expect(reports.reduce((s, r) => s + r.sent, 0)).to.equal(30);
-      for (const r of rows) expect(fake.sent.filter((s) => s.message === r.body), `message ${r.id}`).to.have.length(1);
+      for (const r of rows)
+        expect(
+          fake.sent.filter((s) => s.message === r.body),
+          `message ${r.id}`,
+        ).to.have.length(1);
       expect(await Notification.count({ where: { id: { [Op.in]: ids }, status: 'sent' } })).to.equal(30);
     });
 
@@ -234,7 +285,7 @@ describe('notifications: SMS through Africa\'s Talking', () => {
     });
   });
 
-  it('end to end: a payment\'s token SMS reaches the gateway in the customer\'s language', async () => {
+  it("end to end: a payment's token SMS reaches the gateway in the customer's language", async () => {
     const market: Market = await createMarket({ businessDate: '2026-11-20' });
     const { token: admin } = await loginAs('admin');
     const { account } = await accountWithDevice(market, admin, PLAN);

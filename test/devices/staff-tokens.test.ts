@@ -33,7 +33,15 @@ describe('devices: tokens by staff (manual mint, resend)', () => {
       const res = await call('post', `/devices/${device.id}/tokens`, backOffice, { type: 'ADD_TIME', value: 5, reason: 'compensation for a faulty panel' });
       expect(res.status, JSON.stringify(res.body)).to.equal(201);
       expect(res.body.tokens).to.have.length(1);
-      expect(res.body.tokens[0]).to.include({ tokenType: 'ADD_TIME', value: 5, tokenCount: 4, source: 'manual', requestedBy: backOfficeId, reason: 'compensation for a faulty panel', accountId: account.id });
+      expect(res.body.tokens[0]).to.include({
+        tokenType: 'ADD_TIME',
+        value: 5,
+        tokenCount: 4,
+        source: 'manual',
+        requestedBy: backOfficeId,
+        reason: 'compensation for a faulty panel',
+        accountId: account.id,
+      });
       expect(decodeOnDevice(device, res.body.tokens[0].token, 2)).to.include({ status: 'VALID', type: 'ADD_TIME', value: 5, count: 4 });
 
       const entry = await CreditDayEntry.findOne({ where: { accountId: account.id, reason: 'manual' } });
@@ -48,14 +56,17 @@ describe('devices: tokens by staff (manual mint, resend)', () => {
       expect(log!.ipAddress).to.be.a('string');
     });
 
-    it('SET_TIME, COUNTER_SYNC and DISABLE_PAYG decode as such; days past a standard token\'s 995 become several tokens', async () => {
+    it("SET_TIME, COUNTER_SYNC and DISABLE_PAYG decode as such; days past a standard token's 995 become several tokens", async () => {
       const { device } = await accountWithDevice(market, admin, PLAN);
       const set = await call('post', `/devices/${device.id}/tokens`, admin, { type: 'SET_TIME', value: 7, reason: 'reset after repair' });
       expect(decodeOnDevice(device, set.body.tokens[0].token, 0)).to.include({ status: 'VALID', type: 'SET_TIME', value: 7, count: 1 });
       const sync = await call('post', `/devices/${device.id}/tokens`, admin, { type: 'COUNTER_SYNC', reason: 'device counter behind' });
       expect(decodeOnDevice(device, sync.body.tokens[0].token, 1)).to.include({ status: 'VALID', type: 'COUNTER_SYNC', count: 3 });
       const many = await call('post', `/devices/${device.id}/tokens`, admin, { type: 'ADD_TIME', value: 1000, reason: 'long loan' });
-      expect(many.body.tokens.map((t: { value: number; tokenCount: number }) => [t.value, t.tokenCount])).to.deep.equal([[995, 4], [5, 6]]);
+      expect(many.body.tokens.map((t: { value: number; tokenCount: number }) => [t.value, t.tokenCount])).to.deep.equal([
+        [995, 4],
+        [5, 6],
+      ]);
       const off = await call('post', `/devices/${device.id}/tokens`, admin, { type: 'DISABLE_PAYG', reason: 'paid off in cash at the branch' });
       expect(decodeOnDevice(device, off.body.tokens[0].token, 6)).to.include({ status: 'VALID', type: 'DISABLE_PAYG', count: 7 });
       const get = await call('get', `/devices/${device.id}`, admin);
@@ -100,7 +111,7 @@ describe('devices: tokens by staff (manual mint, resend)', () => {
   });
 
   describe('POST /devices/:id/tokens/resend', () => {
-    it('queues the last token by SMS in the customer\'s language, mints nothing, and logs the reason', async () => {
+    it("queues the last token by SMS in the customer's language, mints nothing, and logs the reason", async () => {
       const { account, device } = await accountWithDevice(market, admin, PLAN);
       const paid = await pay(admin, account.id, '1000.00');
       await Customer.update({ preferredLanguage: 'sw' }, { where: { id: account.customerId } });

@@ -9,7 +9,9 @@ import { call } from '../lending/support';
 
 /** Helpers of the device tests: device models, devices registered through the API, decoding. */
 
-export async function createDeviceModel(options: { tokenType?: 'standard' | 'extended'; restrictedDigitSet?: boolean; supportsOpenPaygo?: boolean } = {}): Promise<DeviceModel> {
+export async function createDeviceModel(
+  options: { tokenType?: 'standard' | 'extended'; restrictedDigitSet?: boolean; supportsOpenPaygo?: boolean } = {},
+): Promise<DeviceModel> {
   await testRuntime();
   const tag = randomUUID().slice(0, 8);
   return DeviceModel.create({
@@ -35,13 +37,25 @@ export async function registerDevice(token: string, productId: number, options: 
   const key = randomBytes(16).toString('hex');
   const startingCode = 100_000_000 + Math.floor(Math.random() * 800_000_000);
   const serialNumber = `SN-${randomUUID().slice(0, 12)}`;
-  const res = await call('post', '/devices', token, { serialNumber, deviceModelId: model.id, productId, openpaygoSecretKey: key, startingCode, ...(options.warehouseId ? { warehouseId: options.warehouseId } : {}) });
+  const res = await call('post', '/devices', token, {
+    serialNumber,
+    deviceModelId: model.id,
+    productId,
+    openpaygoSecretKey: key,
+    startingCode,
+    ...(options.warehouseId ? { warehouseId: options.warehouseId } : {}),
+  });
   expect(res.status, JSON.stringify(res.body)).to.equal(201);
   return { id: res.body.id as number, serialNumber, key, startingCode };
 }
 
 /** An account (own product and plan, daily rate 50.00) with a registered device attached. */
-export async function accountWithDevice(market: Market, token: string, plan?: PlanOptions & { startDate?: string }, model?: DeviceModel): Promise<{ account: Account; device: TestDevice }> {
+export async function accountWithDevice(
+  market: Market,
+  token: string,
+  plan?: PlanOptions & { startDate?: string },
+  model?: DeviceModel,
+): Promise<{ account: Account; device: TestDevice }> {
   const account = await openAccount(market, plan);
   const device = await registerDevice(token, account.productId, { model });
   const res = await call('post', `/accounts/${account.id}/devices`, token, { deviceId: device.id });

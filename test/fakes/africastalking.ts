@@ -22,9 +22,7 @@ export interface ReceivedSms {
   apiKey: string | undefined;
 }
 
-export type FakeFailure =
-  | { http: number; body?: string; retryAfterSeconds?: number }
-  | { recipientStatusCode: number; recipientStatus: string };
+export type FakeFailure = { http: number; body?: string; retryAfterSeconds?: number } | { recipientStatusCode: number; recipientStatus: string };
 
 export class FakeAfricasTalking {
   /** Messages accepted (statusCode 101). */
@@ -70,22 +68,33 @@ export class FakeAfricasTalking {
       return reply(401, 'The supplied authentication is invalid');
     }
     if (!String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return reply(415, 'Unsupported Media Type');
-    if (!form.to || !form.message) return reply(400, 'Request is missing required form field \'to\' or \'message\'');
+    if (!form.to || !form.message) return reply(400, "Request is missing required form field 'to' or 'message'");
 
     const failure = this.failures.shift();
     if (failure && 'http' in failure) {
-      return reply(failure.http, failure.body ?? (failure.http === 429 ? 'Too Many Requests' : 'Internal Server Error'), failure.retryAfterSeconds !== undefined ? { 'Retry-After': String(failure.retryAfterSeconds) } : {});
+      return reply(
+        failure.http,
+        failure.body ?? (failure.http === 429 ? 'Too Many Requests' : 'Internal Server Error'),
+        failure.retryAfterSeconds !== undefined ? { 'Retry-After': String(failure.retryAfterSeconds) } : {},
+      );
     }
-    const recipients = form.to.split(',').map((n) => n.trim()).map((number) => {
-      if (failure) return { statusCode: failure.recipientStatusCode, number, status: failure.recipientStatus, cost: '0', messageId: 'None' };
-      if (!/^\+\d{10,15}$/.test(number)) return { statusCode: 403, number, status: 'InvalidPhoneNumber', cost: '0', messageId: 'None' };
-      this.sent.push({ username: form.username!, to: number, message: form.message!, from: form.from, apiKey });
-      return { statusCode: 101, number, status: 'Success', cost: 'KES 0.8000', messageId: `ATXid_${randomBytes(16).toString('hex')}` };
-    });
+    const recipients = form.to
+      .split(',')
+      .map((n) => n.trim())
+      .map((number) => {
+        if (failure) return { statusCode: failure.recipientStatusCode, number, status: failure.recipientStatus, cost: '0', messageId: 'None' };
+        if (!/^\+\d{10,15}$/.test(number)) return { statusCode: 403, number, status: 'InvalidPhoneNumber', cost: '0', messageId: 'None' };
+        this.sent.push({ username: form.username!, to: number, message: form.message!, from: form.from, apiKey });
+        return { statusCode: 101, number, status: 'Success', cost: 'KES 0.8000', messageId: `ATXid_${randomBytes(16).toString('hex')}` };
+      });
     const ok = recipients.filter((r) => r.statusCode === 101).length;
     const data = { SMSMessageData: { Message: `Sent to ${ok}/${recipients.length} Total Cost: KES ${(0.8 * ok).toFixed(4)}`, Recipients: recipients } };
     if (req.headers.accept !== 'application/json') {
-      return reply(201, `<?xml version="1.0" encoding="UTF-8"?><AfricasTalkingResponse><SMSMessageData><Message>${data.SMSMessageData.Message}</Message></SMSMessageData></AfricasTalkingResponse>`, { 'Content-Type': 'application/xml' });
+      return reply(
+        201,
+        `<?xml version="1.0" encoding="UTF-8"?><AfricasTalkingResponse><SMSMessageData><Message>${data.SMSMessageData.Message}</Message></SMSMessageData></AfricasTalkingResponse>`,
+        { 'Content-Type': 'application/xml' },
+      );
     }
     return reply(201, JSON.stringify(data), { 'Content-Type': 'application/json' });
   }

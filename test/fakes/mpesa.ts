@@ -18,12 +18,19 @@ export interface CallbackClient {
   ip: string;
 }
 
-export async function newCallbackClient(options: { scopes?: string[]; allowedIps?: string[] | null; auth?: ClientAuthMode; ip?: string } = {}): Promise<CallbackClient> {
+export async function newCallbackClient(
+  options: { scopes?: string[]; allowedIps?: string[] | null; auth?: ClientAuthMode; ip?: string } = {},
+): Promise<CallbackClient> {
   const rt = await testRuntime();
   const ip = options.ip ?? freshIp();
   const auth = options.auth ?? 'signature';
   const { client, secret } = await createApiClient(
-    { name: `Fake gateway ${randomBytes(3).toString('hex')}`, scopes: options.scopes ?? ['mobile-money:callback'], allowedIps: options.allowedIps === undefined ? [ip] : options.allowedIps, auth },
+    {
+      name: `Fake gateway ${randomBytes(3).toString('hex')}`,
+      scopes: options.scopes ?? ['mobile-money:callback'],
+      allowedIps: options.allowedIps === undefined ? [ip] : options.allowedIps,
+      auth,
+    },
     rt.config.dataEncryptionKey,
   );
   return { clientId: client.clientId, secret, auth, ip };
@@ -77,7 +84,10 @@ export interface SendOptions {
 /** POSTs a JSON body to /api/v1`path` as `client` would: exact bytes signed, or the secret header. */
 export async function sendAs(client: CallbackClient | null, path: string, body: unknown, o: SendOptions = {}): Promise<Response> {
   const raw = JSON.stringify(body);
-  let req = (await api()).post(`/api/v1${path}`).set('Content-Type', 'application/json').set('X-Forwarded-For', o.ip ?? client?.ip ?? freshIp());
+  let req = (await api())
+    .post(`/api/v1${path}`)
+    .set('Content-Type', 'application/json')
+    .set('X-Forwarded-For', o.ip ?? client?.ip ?? freshIp());
   if (o.bearer) req = req.set('Authorization', `Bearer ${o.bearer}`);
   if (client && !o.anonymous) {
     req = req.set('X-Client-Id', client.clientId);

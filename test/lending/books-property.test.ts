@@ -33,7 +33,14 @@ describe('lending: the books stay balanced under random operations (property)', 
       await openAccount(market, { price: '2000.00', downPayment: '200.00', duration: 8, frequency: 'weekly', startDate: today }),
       await openAccount(market, { price: '1200.00', downPayment: '100.00', duration: 4, frequency: 'monthly', interestRate: '10.00', startDate: today }),
       await openAccount(market, { price: '600.00', downPayment: '50.00', duration: 20, frequency: 'daily', daysUntilSuspension: 3, startDate: today }),
-      await openAccount(market, { price: '900.00', downPayment: '90.00', duration: 3, frequency: 'weekly', allocationOrder: ['overdue', 'due', 'future', 'charges'], startDate: today }),
+      await openAccount(market, {
+        price: '900.00',
+        downPayment: '90.00',
+        duration: 3,
+        frequency: 'weekly',
+        allocationOrder: ['overdue', 'due', 'future', 'charges'],
+        startDate: today,
+      }),
     ];
     const ids = accounts.map((a) => a.id);
     const log: string[] = [];
@@ -69,11 +76,17 @@ describe('lending: the books stay balanced under random operations (property)', 
         if (!payments.length) continue;
         const p = rnd.pick(payments);
         const amount = rnd.money(0.01, Number(p.amount) * 0.8 + 0.01);
-        const req = await call('post', '/refunds', maker, { paymentId: p.id, amount, reason: 'random refund', method: rnd.pick(['mobile_money', 'bank', 'cash']) });
+        const req = await call('post', '/refunds', maker, {
+          paymentId: p.id,
+          amount,
+          reason: 'random refund',
+          method: rnd.pick(['mobile_money', 'bank', 'cash']),
+        });
         if (ok(`refund-request ${p.id} ${amount}`, req, [201, 409, 422])) {
           const res = await call('post', `/refunds/${req.body.id}/approve`, checker);
           if (ok(`refund-approve ${req.body.id}`, res, [200, 409])) {
-            if (rnd.next() < 0.5) ok(`refund-complete ${req.body.id}`, await call('post', `/refunds/${req.body.id}/complete`, checker, { payoutReference: `P${step}` }), [200]);
+            if (rnd.next() < 0.5)
+              ok(`refund-complete ${req.body.id}`, await call('post', `/refunds/${req.body.id}/complete`, checker, { payoutReference: `P${step}` }), [200]);
           } else {
             ok(`refund-reject ${req.body.id}`, await call('post', `/refunds/${req.body.id}/reject`, checker, { reason: 'cannot be covered' }), [200]);
           }

@@ -5,7 +5,7 @@ import { localDate } from '../../src/platform/dates';
 import { payNow } from '../operations/support';
 import { createMarket, openAccount } from '../support/lending';
 
-describe('business dates in each country\'s own timezone', () => {
+describe("business dates in each country's own timezone", () => {
   it('the suite runs in a non-UTC process timezone', () => {
     expect(process.env.TZ).to.equal('Asia/Kolkata');
     expect(new Date('2026-11-24T22:30:00Z').getTimezoneOffset()).to.equal(-330);
@@ -18,7 +18,7 @@ describe('business dates in each country\'s own timezone', () => {
     expect(localDate(instant, 'Asia/Kolkata')).to.equal('2026-11-25');
   });
 
-  it('before its first close a country\'s business date is today in its own zone', async () => {
+  it("before its first close a country's business date is today in its own zone", async () => {
     const lagos = await createMarket({ timezone: 'Africa/Lagos', currency: 'NGN' });
     await lagos.country.update({ businessDate: null });
     const calendar = await calendarOfCountry(lagos.country.id);

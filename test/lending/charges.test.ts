@@ -83,7 +83,13 @@ describe('lending: charges and penalties', () => {
   });
 
   it('waiving the last thing owed closes the account (a plan that settles charges last)', async () => {
-    const account = await openAccount(market, { price: '500.00', downPayment: '100.00', duration: 2, startDate: '2026-11-20', allocationOrder: ['overdue', 'due', 'future', 'charges'] });
+    const account = await openAccount(market, {
+      price: '500.00',
+      downPayment: '100.00',
+      duration: 2,
+      startDate: '2026-11-20',
+      allocationOrder: ['overdue', 'due', 'future', 'charges'],
+    });
     await pay(finance, account.id, '100.00');
     const fee = await raise(account.id, { chargeType: 'fee', amount: '40.00', description: 'Field visit' });
     await pay(finance, account.id, '400.00'); // the instalments first on this plan
@@ -95,7 +101,7 @@ describe('lending: charges and penalties', () => {
     await expectBalanceMatchesItems(account.id);
   });
 
-  it('4xx: 400 names the fields, Idempotency-Key required, 401, 403, 404 in another region or another account\'s charge', async () => {
+  it("4xx: 400 names the fields, Idempotency-Key required, 401, 403, 404 in another region or another account's charge", async () => {
     const account = await openAccount(market, { startDate: '2026-11-20' });
     const bad = await raise(account.id, { chargeType: 'tax', amount: '-1', colour: 'red' });
     expect(bad.status).to.equal(400);

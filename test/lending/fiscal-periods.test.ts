@@ -16,7 +16,12 @@ describe('lending: fiscal periods', () => {
   before(async () => {
     // A period of the market's own country, so closing it touches no other test's postings.
     market = await createMarket({ businessDate: '2026-11-20' });
-    period = await FiscalPeriod.create({ name: `${market.country.code} 2026-11`, startDate: '2026-11-01', endDate: '2026-11-30', countryId: market.country.id });
+    period = await FiscalPeriod.create({
+      name: `${market.country.code} 2026-11`,
+      startDate: '2026-11-01',
+      endDate: '2026-11-30',
+      countryId: market.country.id,
+    });
     ({ token: finance } = await loginAs('finance'));
     ({ token: staff } = await loginAs('back_office'));
   });
@@ -39,7 +44,13 @@ describe('lending: fiscal periods', () => {
       const refused = await pay(finance, account.id, '100.00');
       expect(refused.status).to.equal(409);
       expect(refused.body.type).to.match(/fiscal-period-closed/);
-      const charge = await call('post', `/accounts/${account.id}/charges`, staff, { chargeType: 'fee', amount: '5.00', description: 'x' }, { 'Idempotency-Key': randomUUID() });
+      const charge = await call(
+        'post',
+        `/accounts/${account.id}/charges`,
+        staff,
+        { chargeType: 'fee', amount: '5.00', description: 'x' },
+        { 'Idempotency-Key': randomUUID() },
+      );
       expect(charge.status).to.equal(409);
       expect(await Payment.count({ where: { accountId: account.id } })).to.equal(0);
       expect((await Account.findByPk(account.id))!.balance).to.equal(account.balance);

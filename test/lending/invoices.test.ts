@@ -23,7 +23,13 @@ describe('lending: monthly statements', () => {
   it('lists the month (instalments due, charges, payments as negative lines) with opening and closing balances; asking again returns the same statement', async () => {
     const account = await openAccount(market, { price: '1000.00', downPayment: '100.00', duration: 3, frequency: 'weekly', startDate: '2026-11-20' });
     await pay(finance, account.id, '100.00');
-    await call('post', `/accounts/${account.id}/charges`, staff, { chargeType: 'fee', amount: '50.00', description: 'Delivery' }, { 'Idempotency-Key': randomUUID() });
+    await call(
+      'post',
+      `/accounts/${account.id}/charges`,
+      staff,
+      { chargeType: 'fee', amount: '50.00', description: 'Delivery' },
+      { 'Idempotency-Key': randomUUID() },
+    );
     await market.setDate('2026-12-05');
     const december = await pay(finance, account.id, '300.00');
     expect(december.status).to.equal(201);
@@ -31,7 +37,16 @@ describe('lending: monthly statements', () => {
 
     const nov = await generate(account.id, '2026-11');
     expect(nov.status, JSON.stringify(nov.body)).to.equal(201);
-    expect(nov.body).to.include({ periodStart: '2026-11-01', periodEnd: '2026-11-30', dueDate: '2026-11-30', openingBalance: '0.00', closingBalance: '950.00', tax: '0.00', status: 'draft', currency: 'KES' });
+    expect(nov.body).to.include({
+      periodStart: '2026-11-01',
+      periodEnd: '2026-11-30',
+      dueDate: '2026-11-30',
+      openingBalance: '0.00',
+      closingBalance: '950.00',
+      tax: '0.00',
+      status: 'draft',
+      currency: 'KES',
+    });
     expect(nov.body.invoiceNumber).to.match(/^INV\d+/);
     expect(nov.body.lines.map((l: { lineType: string; amount: string }) => [l.lineType, l.amount])).to.deep.equal([
       ['installment', '100.00'],
@@ -75,7 +90,9 @@ describe('lending: monthly statements', () => {
     const r = await call('post', `/payments/${paid.body.payment.id}/reversal`, staff, { reason: 'bounced' });
     await call('post', `/payment-reversals/${r.body.id}/approve`, finance);
     const nov = await generate(account.id, '2026-11');
-    expect(nov.body.lines.filter((l: { lineType: string }) => l.lineType !== 'installment').map((l: { lineType: string; amount: string }) => [l.lineType, l.amount])).to.deep.equal([
+    expect(
+      nov.body.lines.filter((l: { lineType: string }) => l.lineType !== 'installment').map((l: { lineType: string; amount: string }) => [l.lineType, l.amount]),
+    ).to.deep.equal([
       ['payment', '-100.00'],
       ['adjustment', '100.00'],
     ]);

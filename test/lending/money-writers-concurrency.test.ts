@@ -89,9 +89,20 @@ describe('lending: every money writer at once on one account (concurrency)', () 
       expect([p1.status, p2.status], `${name}: preparing payments ${JSON.stringify([p1.body, p2.body])}`).to.deep.equal([201, 201]);
       const reversalReq = await call('post', `/payments/${p1.body.payment.id}/reversal`, maker, { reason: `race ${round}` });
       expect(reversalReq.status, JSON.stringify(reversalReq.body)).to.equal(201);
-      const refundReq = await call('post', '/refunds', maker, { paymentId: p2.body.payment.id, amount: '60.00', reason: `race ${round}`, method: 'mobile_money' });
+      const refundReq = await call('post', '/refunds', maker, {
+        paymentId: p2.body.payment.id,
+        amount: '60.00',
+        reason: `race ${round}`,
+        method: 'mobile_money',
+      });
       expect(refundReq.status, JSON.stringify(refundReq.body)).to.equal(201);
-      const toWaive = await call('post', `/accounts/${account.id}/charges`, maker, { chargeType: 'fee', amount: '25.00', description: `to waive ${round}` }, { 'Idempotency-Key': randomUUID() });
+      const toWaive = await call(
+        'post',
+        `/accounts/${account.id}/charges`,
+        maker,
+        { chargeType: 'fee', amount: '25.00', description: `to waive ${round}` },
+        { 'Idempotency-Key': randomUUID() },
+      );
       expect(toWaive.status, JSON.stringify(toWaive.body)).to.equal(201);
       // Money in suspense (a reference nobody has), to be matched to the account during the race.
       const lost = c2bBody({ billRef: `NOBODY${randomUUID().slice(0, 8)}`, amount: '75.00' });
@@ -135,16 +146,50 @@ describe('lending: every money writer at once on one account (concurrency)', () 
         ...byNumber.map((b, i) => as(`callback number-${i}`, sendAs(daraja, CONFIRM, b))),
         ...bySerial.map((b, i) => as(`callback serial-${i}`, sendAs(daraja, CONFIRM, b))),
         ...Array.from({ length: 2 }, (_, i) =>
-          as(`cash ${i}`, call('post', '/cash-collections', agent, { clientCollectionId: randomUUID(), accountId: account.id, amount: '100.00', collectedAt: new Date().toISOString() })),
+          as(
+            `cash ${i}`,
+            call('post', '/cash-collections', agent, {
+              clientCollectionId: randomUUID(),
+              accountId: account.id,
+              amount: '100.00',
+              collectedAt: new Date().toISOString(),
+            }),
+          ),
         ),
         as('reversal', call('post', `/payment-reversals/${reversalReq.body.id}/approve`, checker)),
         as('refund', call('post', `/refunds/${refundReq.body.id}/approve`, checker)),
-        as('charge fee', call('post', `/accounts/${account.id}/charges`, maker, { chargeType: 'fee', amount: '30.00', description: `fee ${round}` }, { 'Idempotency-Key': randomUUID() })),
-        as('charge penalty', call('post', `/accounts/${account.id}/charges`, maker, { chargeType: 'penalty', amount: '45.50', description: `penalty ${round}` }, { 'Idempotency-Key': randomUUID() })),
+        as(
+          'charge fee',
+          call(
+            'post',
+            `/accounts/${account.id}/charges`,
+            maker,
+            { chargeType: 'fee', amount: '30.00', description: `fee ${round}` },
+            { 'Idempotency-Key': randomUUID() },
+          ),
+        ),
+        as(
+          'charge penalty',
+          call(
+            'post',
+            `/accounts/${account.id}/charges`,
+            maker,
+            { chargeType: 'penalty', amount: '45.50', description: `penalty ${round}` },
+            { 'Idempotency-Key': randomUUID() },
+          ),
+        ),
         as('waive', call('post', `/accounts/${account.id}/charges/${toWaive.body.charge.id}/waive`, maker, {})),
         as('match', call('post', `/unmatched-payments/${suspended.id}/match`, checker, { accountId: account.id })),
         as('callback stranded-repeat', sendAs(daraja, CONFIRM, stranded)),
-        as('statement', (async () => (await api()).post('/api/v1/mobile-money/mpesa/statements').set('Authorization', `Bearer ${checker}`).set('Content-Type', 'text/csv').send(statement))()),
+        as(
+          'statement',
+          (async () =>
+            (await api())
+              .post('/api/v1/mobile-money/mpesa/statements')
+              .set('Authorization', `Bearer ${checker}`)
+              .set('Content-Type', 'text/csv')
+              .send(statement))(),
+        ),
         mobileMoney.redrive({ olderThanMs: 0 }).then(() => ({ what: 'redrive', status: 200, body: null })),
         closeDayInline(rt, market.country.id, today, { partitions: 2, chunkSize: 50 }).then((s) => ({ what: 'close', status: 200, body: s })),
       ];
@@ -172,7 +217,8 @@ describe('lending: every money writer at once on one account (concurrency)', () 
         },
         name,
       );
-      for (const o of outcomes) if (o.what === 'reversal' || o.what === 'refund') seenApprovals[`${o.what} ${o.status}`] = (seenApprovals[`${o.what} ${o.status}`] ?? 0) + 1;
+      for (const o of outcomes)
+        if (o.what === 'reversal' || o.what === 'refund') seenApprovals[`${o.what} ${o.status}`] = (seenApprovals[`${o.what} ${o.status}`] ?? 0) + 1;
 
       // Every callback of the round ended on this account, posted once.
       const ids = [...[...byNumber, ...bySerial, stranded, lost].map((b) => b.TransID), ...onStatement];
@@ -199,7 +245,13 @@ describe('lending: every money writer at once on one account (concurrency)', () 
   it('on a paid-off account with credit: reopening by reversal, refunding from credit, overpayments, callbacks, cash, a fee and the close at once', async function () {
     this.timeout(120_000);
     const rt = await testRuntime();
-    const { account, device } = await accountWithDevice(market, maker, { price: '1000.00', downPayment: '100.00', duration: 3, frequency: 'weekly', startDate: '2026-11-20' });
+    const { account, device } = await accountWithDevice(market, maker, {
+      price: '1000.00',
+      downPayment: '100.00',
+      duration: 3,
+      frequency: 'weekly',
+      startDate: '2026-11-20',
+    });
     const today = (await Country.findByPk(market.country.id))!.businessDate!;
     // Paid off (closed), then overpaid: 300.00 of credit.
     const down = await pay(checker, account.id, '100.00');
@@ -220,8 +272,25 @@ describe('lending: every money writer at once on one account (concurrency)', () 
       ...Array.from({ length: 2 }, (_, i) => as(`payment ${i}`, pay(checker, account.id, '200.00'))),
       as('callback number', sendAs(daraja, CONFIRM, byNumber)),
       as('callback serial', sendAs(daraja, CONFIRM, bySerial)),
-      as('cash', call('post', '/cash-collections', agent, { clientCollectionId: randomUUID(), accountId: account.id, amount: '100.00', collectedAt: new Date().toISOString() })),
-      as('charge', call('post', `/accounts/${account.id}/charges`, maker, { chargeType: 'fee', amount: '40.00', description: 'reopened fee' }, { 'Idempotency-Key': randomUUID() })),
+      as(
+        'cash',
+        call('post', '/cash-collections', agent, {
+          clientCollectionId: randomUUID(),
+          accountId: account.id,
+          amount: '100.00',
+          collectedAt: new Date().toISOString(),
+        }),
+      ),
+      as(
+        'charge',
+        call(
+          'post',
+          `/accounts/${account.id}/charges`,
+          maker,
+          { chargeType: 'fee', amount: '40.00', description: 'reopened fee' },
+          { 'Idempotency-Key': randomUUID() },
+        ),
+      ),
       closeDayInline(rt, market.country.id, today, { partitions: 1, chunkSize: 50 }).then((s) => ({ what: 'close', status: 200, body: s })),
     ]);
     ok(

@@ -25,13 +25,19 @@ describe('lending core: accounts and payments', () => {
   }
 
   const schedule = async (accountId: number) =>
-    (await InstallmentSchedule.findAll({ where: { accountId }, order: [['installmentNumber', 'ASC']] })).map((i) => ({ n: i.installmentNumber, paid: i.paidAmount, status: i.status }));
+    (await InstallmentSchedule.findAll({ where: { accountId }, order: [['installmentNumber', 'ASC']] })).map((i) => ({
+      n: i.installmentNumber,
+      paid: i.paidAmount,
+      status: i.status,
+    }));
 
   it('opening an account builds its schedule, books the receivable and waits for the down payment', async () => {
     const { token: agentToken } = await loginAs('back_office');
     const { product, payplan } = await createPlan({ price: '12000.00', downPayment: '2000.00', duration: 4, frequency: 'monthly', interestRate: '5.00' });
     const customer = await createCustomer(market.region.id);
-    const res = await (await api())
+    const res = await (
+      await api()
+    )
       .post('/api/v1/accounts')
       .set('Authorization', `Bearer ${agentToken}`)
       .send({ customerId: customer.id, productId: product.id, payplanId: payplan.id, startDate: '2026-01-31' });
@@ -81,7 +87,14 @@ describe('lending core: accounts and payments', () => {
   });
 
   it('a payment after midnight first applies the close the account missed (overdue flags and DPD)', async () => {
-    const account = await openAccount(market, { price: '1000.00', downPayment: '100.00', duration: 3, frequency: 'weekly', daysUntilSuspension: 5, startDate: '2026-11-20' });
+    const account = await openAccount(market, {
+      price: '1000.00',
+      downPayment: '100.00',
+      duration: 3,
+      frequency: 'weekly',
+      daysUntilSuspension: 5,
+      startDate: '2026-11-20',
+    });
     await pay(account.id, '100.00');
     await market.setDate('2026-12-05'); // the 11-27 instalment is 8 days late: beyond the 5-day limit
     const res = await pay(account.id, '10.00');
@@ -112,7 +125,12 @@ describe('lending core: accounts and payments', () => {
     });
 
     it('is required (400 naming the header)', async () => {
-      const res = await (await api()).post('/api/v1/payments').set('Authorization', `Bearer ${token}`).send({ accountId: 1, amount: '1.00', paymentType: 'MPESA', channel: 'mobile_money', transactionRef: 'x' });
+      const res = await (
+        await api()
+      )
+        .post('/api/v1/payments')
+        .set('Authorization', `Bearer ${token}`)
+        .send({ accountId: 1, amount: '1.00', paymentType: 'MPESA', channel: 'mobile_money', transactionRef: 'x' });
       expect(res.status).to.equal(400);
       expect(res.body.errors[0].field).to.equal('Idempotency-Key');
     });
@@ -179,7 +197,7 @@ describe('lending core: accounts and payments', () => {
       expect((await (await api()).post('/api/v1/payments').send({})).status).to.equal(401);
     });
 
-    it('an agent cannot see another region\'s account (404)', async () => {
+    it("an agent cannot see another region's account (404)", async () => {
       const account = await openAccount(market, { startDate: '2026-11-20' });
       const other = await createMarket();
       const { token: agent } = await loginAs('agent', { regionIds: [other.region.id] });

@@ -20,7 +20,7 @@ describe('lending: refunds (maker-checker)', () => {
   const ask = (paymentId: number, amount: string, token = maker, extra: object = {}) =>
     call('post', '/refunds', token, { paymentId, amount, reason: 'customer returned the kit', method: 'mobile_money', destination: '+254711000000', ...extra });
 
-  it('takes the refund from the credit balance first, then from the payment\'s allocations newest first; payout clears refunds payable', async () => {
+  it("takes the refund from the credit balance first, then from the payment's allocations newest first; payout clears refunds payable", async () => {
     const account = await openAccount(market, { price: '500.00', downPayment: '100.00', duration: 2, startDate: '2026-11-20' });
     const paid = await pay(checker, account.id, '650.00');
     expect(paid.body.account).to.include({ status: 'closed', creditBalance: '150.00' });

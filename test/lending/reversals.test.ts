@@ -101,13 +101,25 @@ describe('lending: payment reversals (maker-checker)', () => {
     expect(all.body.account.status).to.equal('closed');
     expect((await reverse(all.body.payment.id)).status).to.equal(200);
     const otherHistory = await AccountStatusHistory.findAll({ where: { accountId: other.id }, order: [['id', 'ASC']] });
-    expect(otherHistory.map((h) => `${h.previousStatus ?? ''}->${h.newStatus}`)).to.deep.equal(['->pending', 'pending->active', 'active->closed', 'closed->pending']);
+    expect(otherHistory.map((h) => `${h.previousStatus ?? ''}->${h.newStatus}`)).to.deep.equal([
+      '->pending',
+      'pending->active',
+      'active->closed',
+      'closed->pending',
+    ]);
     expect((await accountState(other.id)).account).to.include({ status: 'pending', balance: '500.00' });
     await expectBooksBalanced([other.id]);
   });
 
   it('a reversal that brings arrears back suspends the account again', async () => {
-    const account = await openAccount(market, { price: '1000.00', downPayment: '100.00', duration: 3, frequency: 'weekly', daysUntilSuspension: 5, startDate: '2026-11-20' });
+    const account = await openAccount(market, {
+      price: '1000.00',
+      downPayment: '100.00',
+      duration: 3,
+      frequency: 'weekly',
+      daysUntilSuspension: 5,
+      startDate: '2026-11-20',
+    });
     await pay(checker, account.id, '100.00');
     await market.setDate('2026-12-05');
     expect((await pay(checker, account.id, '10.00')).body.account.status).to.equal('suspended');

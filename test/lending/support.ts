@@ -21,7 +21,13 @@ export async function call(method: 'get' | 'post' | 'patch', path: string, token
 }
 
 export async function pay(token: string, accountId: number, amount: string) {
-  return call('post', '/payments', token, { accountId, amount, paymentType: 'MPESA', channel: 'mobile_money', transactionRef: `TX${randomUUID().slice(0, 12)}` }, { 'Idempotency-Key': randomUUID() });
+  return call(
+    'post',
+    '/payments',
+    token,
+    { accountId, amount, paymentType: 'MPESA', channel: 'mobile_money', transactionRef: `TX${randomUUID().slice(0, 12)}` },
+    { 'Idempotency-Key': randomUUID() },
+  );
 }
 
 /** A role of its own with exactly these permissions (no regions:all), and an employee of it in `regionIds`. */

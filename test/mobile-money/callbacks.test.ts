@@ -39,7 +39,7 @@ describe('mobile money: provider callbacks', () => {
         ['no credentials', () => sendAs(daraja, CONFIRM, body, { anonymous: true })],
         ['stale timestamp', () => sendAs(daraja, CONFIRM, body, { timestamp: Math.floor(Date.now() / 1000) - 301 })],
         ['unknown client', () => sendAs({ ...daraja, clientId: 'amt_nobody' }, CONFIRM, body)],
-        ['another client\'s secret', async () => sendAs({ ...daraja, secret: (await newCallbackClient()).secret }, CONFIRM, body)],
+        ["another client's secret", async () => sendAs({ ...daraja, secret: (await newCallbackClient()).secret }, CONFIRM, body)],
         ['an employee token', () => sendAs(null, CONFIRM, body, { bearer: adminToken })],
       ];
       const body = c2bBody({ billRef: account.accountNumber });
@@ -138,10 +138,25 @@ describe('mobile money: provider callbacks', () => {
       expect(res.status).to.equal(200);
       expect(res.body).to.deep.equal(ACCEPTED);
       const mm = (await MobileMoneyTransaction.findOne({ where: { provider: 'mpesa', transactionId: body.TransID } }))!;
-      expect(mm).to.include({ status: 'posted', accountId: account.id, amount: '100.00', currency: 'KES', msisdn: '254708374149', payerName: 'John Doe', businessShortCode: '600638' });
+      expect(mm).to.include({
+        status: 'posted',
+        accountId: account.id,
+        amount: '100.00',
+        currency: 'KES',
+        msisdn: '254708374149',
+        payerName: 'John Doe',
+        businessShortCode: '600638',
+      });
       expect(mm.rawPayload).to.deep.equal(body);
       const payment = (await Payment.findByPk(mm.paymentId!))!;
-      expect(payment).to.include({ accountId: account.id, channel: 'mobile_money', transactionRef: body.TransID, createdBy: null, regionId: market.region.id, status: 'completed' });
+      expect(payment).to.include({
+        accountId: account.id,
+        channel: 'mobile_money',
+        transactionRef: body.TransID,
+        createdBy: null,
+        regionId: market.region.id,
+        status: 'completed',
+      });
       expect(await Receipt.count({ where: { paymentId: payment.id } })).to.equal(1);
       expect((await Account.findByPk(account.id))!.status).to.equal('active');
       expect(await entryLines('payment', payment.id)).to.deep.equal([['1100 Dr 100.00', '1200 Cr 100.00']]);
@@ -150,7 +165,12 @@ describe('mobile money: provider callbacks', () => {
 
     it('replayed 50 times concurrently, posts one payment (and mints one token) and answers the same every time', async function () {
       this.timeout(60000);
-      const { account, device } = await accountWithDevice(market, adminToken, { price: '1000.00', downPayment: '100.00', duration: 3, startDate: '2026-11-20' });
+      const { account, device } = await accountWithDevice(market, adminToken, {
+        price: '1000.00',
+        downPayment: '100.00',
+        duration: 3,
+        startDate: '2026-11-20',
+      });
       const body = c2bBody({ billRef: account.accountNumber, amount: '250.00' });
       const results = await Promise.all(Array.from({ length: 50 }, () => sendAs(daraja, CONFIRM, body)));
       expect(results.map((r) => r.status).filter((s) => s !== 200)).to.deep.equal([]);
@@ -169,9 +189,20 @@ describe('mobile money: provider callbacks', () => {
     it('the generic provider endpoint answers every replay with the same stored transaction', async function () {
       this.timeout(60000);
       const account = await openAccount(market, { startDate: '2026-11-20' });
-      const body = { transactionId: `AT-${transId()}`, amount: '300.00', currency: 'KES', country: market.country.code, accountReference: account.accountNumber, msisdn: '+256700000001', transactionTime: new Date().toISOString() };
+      const body = {
+        transactionId: `AT-${transId()}`,
+        amount: '300.00',
+        currency: 'KES',
+        country: market.country.code,
+        accountReference: account.accountNumber,
+        msisdn: '+256700000001',
+        transactionTime: new Date().toISOString(),
+      };
       const results = await Promise.all(Array.from({ length: 20 }, () => sendAs(daraja, '/mobile-money/airtel/callbacks', body)));
-      expect(results.map((r) => r.status).filter((s) => s !== 200), JSON.stringify(results[0]!.body)).to.deep.equal([]);
+      expect(
+        results.map((r) => r.status).filter((s) => s !== 200),
+        JSON.stringify(results[0]!.body),
+      ).to.deep.equal([]);
       const first = results[0]!.body;
       expect(first.transaction).to.include({ provider: 'airtel', status: 'posted', accountId: account.id, amount: '300.00', msisdn: '256700000001' });
       expect(results.every((r) => JSON.stringify(r.body) === JSON.stringify(first))).to.equal(true);
@@ -204,10 +235,19 @@ describe('mobile money: provider callbacks', () => {
       for (const [body, field] of cases) {
         const res = await sendAs(daraja, CONFIRM, body);
         expect(res.status, field).to.equal(400);
-        expect(res.body.errors.map((e: { field: string }) => e.field), field).to.include(field);
+        expect(
+          res.body.errors.map((e: { field: string }) => e.field),
+          field,
+        ).to.include(field);
       }
       expect(await stored(base.TransID)).to.equal(0);
-      const generic = await sendAs(daraja, '/mobile-money/mtn/callbacks', { transactionId: 'MTN1', amount: '10.00', currency: 'UGX', accountReference: 'X', transactionTime: new Date().toISOString() });
+      const generic = await sendAs(daraja, '/mobile-money/mtn/callbacks', {
+        transactionId: 'MTN1',
+        amount: '10.00',
+        currency: 'UGX',
+        accountReference: 'X',
+        transactionTime: new Date().toISOString(),
+      });
       expect(generic.status).to.equal(400);
       expect(generic.body.errors[0].field).to.equal('country');
       expect(await MobileMoneyTransaction.count({ where: { provider: 'mtn', transactionId: 'MTN1' } })).to.equal(0);
@@ -223,7 +263,13 @@ describe('mobile money: provider callbacks', () => {
       const viaRepeat = c2bBody({ billRef: account.accountNumber, amount: '100.00' });
       const viaJob = c2bBody({ billRef: account.accountNumber, amount: '50.00' });
       for (const b of [viaRepeat, viaJob]) {
-        const { row, created } = await service.store({ provider: 'mpesa', transactionId: b.TransID, amount: b.TransAmount, billRefNumber: b.BillRefNumber, rawPayload: b });
+        const { row, created } = await service.store({
+          provider: 'mpesa',
+          transactionId: b.TransID,
+          amount: b.TransAmount,
+          billRefNumber: b.BillRefNumber,
+          rawPayload: b,
+        });
         expect(created).to.equal(true);
         expect(row.status).to.equal('received');
       }
@@ -256,7 +302,12 @@ describe('mobile money: provider callbacks', () => {
       const { token } = await loginAs('finance');
       const list = await call('get', '/unmatched-payments?limit=200', token);
       expect(list.status).to.equal(200);
-      expect(list.body.data.find((x: { id: number }) => x.id === u.id)).to.include({ provider: 'mpesa', transactionId: body.TransID, status: 'open', currency: 'KES' });
+      expect(list.body.data.find((x: { id: number }) => x.id === u.id)).to.include({
+        provider: 'mpesa',
+        transactionId: body.TransID,
+        status: 'open',
+        currency: 'KES',
+      });
 
       const matched = await call('post', `/unmatched-payments/${u.id}/match`, token, { accountId: account.id, note: 'customer called' });
       expect(matched.status).to.equal(200);
@@ -276,7 +327,7 @@ describe('mobile money: provider callbacks', () => {
       await expectBooksBalanced([account.id]);
     });
 
-    it('a closed account\'s money waits in suspense; refunding it takes it out (Dr 2200 / Cr 1100)', async () => {
+    it("a closed account's money waits in suspense; refunding it takes it out (Dr 2200 / Cr 1100)", async () => {
       const account = await openAccount(market, { startDate: '2026-11-20' });
       await Account.update({ status: 'closed' }, { where: { id: account.id } });
       const body = c2bBody({ billRef: account.accountNumber, amount: '75.00' });
@@ -289,7 +340,10 @@ describe('mobile money: provider callbacks', () => {
       const bad = await call('post', `/unmatched-payments/${u.id}/refund`, token, { reason: 'x' });
       expect(bad.status).to.equal(400);
       expect(bad.body.errors.map((e: { field: string }) => e.field)).to.have.members(['reason', 'payoutReference']);
-      const res = await call('post', `/unmatched-payments/${u.id}/refund`, token, { reason: 'account paid off; money sent back', payoutReference: 'RVS123XYZ' });
+      const res = await call('post', `/unmatched-payments/${u.id}/refund`, token, {
+        reason: 'account paid off; money sent back',
+        payoutReference: 'RVS123XYZ',
+      });
       expect(res.status).to.equal(200);
       expect(res.body).to.include({ status: 'refunded' });
       expect(await entryLines('unmatched_payment', u.id)).to.deep.equal([
@@ -328,7 +382,10 @@ describe('mobile money: provider callbacks', () => {
   it('the OpenAPI document describes client authentication on callback routes', async () => {
     const doc = (await (await api()).get('/openapi.json')).body;
     const op = doc.paths['/api/v1/mobile-money/mpesa/confirmation'].post;
-    expect(op.security).to.deep.equal([{ clientId: [], clientSignature: [] }, { clientId: [], clientSecret: [] }]);
+    expect(op.security).to.deep.equal([
+      { clientId: [], clientSignature: [] },
+      { clientId: [], clientSecret: [] },
+    ]);
     expect(op['x-access']).to.equal('API client with scope mobile-money:callback');
     expect(doc.components.securitySchemes).to.have.keys(['bearerAuth', 'clientId', 'clientSignature', 'clientSecret']);
     expect(Object.keys(doc.paths['/api/v1/mobile-money/{provider}/statements'].post.requestBody.content)).to.deep.equal(['text/csv']);

@@ -52,7 +52,9 @@ describe('mobile money: amt clients commands', function () {
     const row = (await ApiClient.scope('withSecret').findOne({ where: { clientId } }))!;
     expect(row.secretHash).to.match(/^sha256:[0-9a-f]{64}$/);
     expect(row.allowedIps).to.equal(null);
-    expect((await sendAs({ clientId, secret, auth: 'shared-secret', ip: '192.0.2.1' }, '/mobile-money/mpesa/validation', c2bBody({ billRef: 'X' }))).status).to.equal(200);
+    expect(
+      (await sendAs({ clientId, secret, auth: 'shared-secret', ip: '192.0.2.1' }, '/mobile-money/mpesa/validation', c2bBody({ billRef: 'X' }))).status,
+    ).to.equal(200);
   });
 
   it('refuses unknown scopes and malformed addresses, and deactivates', async () => {

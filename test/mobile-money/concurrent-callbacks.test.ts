@@ -40,14 +40,17 @@ describe('mobile money: different confirmations racing on one account', () => {
   const paidOnSchedule = async (accountId: number) =>
     (await InstallmentSchedule.findAll({ where: { accountId } })).reduce((s, i) => s.plus(i.paidAmount), new Decimal(0)).toFixed(2);
 
-  it('every connection of the app\'s pool runs at READ COMMITTED', async () => {
+  it("every connection of the app's pool runs at READ COMMITTED", async () => {
     const { sequelize } = await testRuntime();
     expect(dialect(sequelize).mysql, 'the suite runs on MariaDB').to.equal(true);
     // Several transactions at once hold several pooled connections; each reports its own session level.
     const levels = await Promise.all(
       Array.from({ length: 6 }, () =>
         sequelize.transaction(async (t: Transaction) => {
-          const [row] = await sequelize.query<{ level: string; id: number }>('SELECT @@tx_isolation AS level, CONNECTION_ID() AS id, SLEEP(0.05) AS s', { type: QueryTypes.SELECT, transaction: t });
+          const [row] = await sequelize.query<{ level: string; id: number }>('SELECT @@tx_isolation AS level, CONNECTION_ID() AS id, SLEEP(0.05) AS s', {
+            type: QueryTypes.SELECT,
+            transaction: t,
+          });
           return row!;
         }),
       ),
@@ -116,13 +119,20 @@ describe('mobile money: different confirmations racing on one account', () => {
       ...Array.from({ length: 8 }, () => pay(checkerToken, account.id, '50.00')),
     ]);
     expect(results.slice(0, 16).map((r) => r.status)).to.deep.equal(Array(16).fill(200));
-    expect(results.slice(16).map((r) => r.status), JSON.stringify(results.slice(16).map((r) => r.body))).to.deep.equal(Array(8).fill(201));
+    expect(
+      results.slice(16).map((r) => r.status),
+      JSON.stringify(results.slice(16).map((r) => r.body)),
+    ).to.deep.equal(Array(8).fill(201));
     const stored = await MobileMoneyTransaction.findAll({ where: { transactionId: [...byNumber, ...bySerial].map((b) => b.TransID) } });
     expect(stored.map((m) => `${m.status} ${m.accountId}`)).to.deep.equal(Array(16).fill(`posted ${account.id}`));
     expect(await Payment.count({ where: { accountId: account.id, status: 'completed' } })).to.equal(24);
     expect(await paidOnSchedule(account.id)).to.equal('1000.00');
     const after = (await Account.findByPk(account.id))!;
-    expect({ status: after.status, balance: after.balance, creditBalance: after.creditBalance }).to.deep.equal({ status: 'closed', balance: '0.00', creditBalance: '200.00' });
+    expect({ status: after.status, balance: after.balance, creditBalance: after.creditBalance }).to.deep.equal({
+      status: 'closed',
+      balance: '0.00',
+      creditBalance: '200.00',
+    });
     await expectAccountBooks(account.id);
   });
 
@@ -132,13 +142,22 @@ describe('mobile money: different confirmations racing on one account', () => {
     const bodies = Array.from({ length: 6 }, () => c2bBody({ billRef: account.accountNumber, amount: '100.00' }));
     const key = randomUUID();
     const staff = () =>
-      call('post', '/payments', checkerToken, { accountId: account.id, amount: '100.00', paymentType: 'MPESA', channel: 'mobile_money', transactionRef: `TX-${key.slice(0, 12)}` }, { 'Idempotency-Key': key });
+      call(
+        'post',
+        '/payments',
+        checkerToken,
+        { accountId: account.id, amount: '100.00', paymentType: 'MPESA', channel: 'mobile_money', transactionRef: `TX-${key.slice(0, 12)}` },
+        { 'Idempotency-Key': key },
+      );
     // Each confirmation sent three times and one keyed staff payment sent five times, all at once.
     const results = await Promise.all([...bodies.flatMap((b) => [b, b, b]).map((b) => sendAs(daraja, CONFIRM, b)), ...Array.from({ length: 5 }, staff)]);
     expect(results.slice(0, 18).every((r) => r.status === 200)).to.equal(true);
     const staffStatuses = results.slice(18).map((r) => r.status);
     expect(staffStatuses.filter((s) => s === 201 || s === 200).length, JSON.stringify(staffStatuses)).to.be.greaterThan(0);
-    expect(staffStatuses.every((s) => [200, 201, 409].includes(s)), JSON.stringify(staffStatuses)).to.equal(true);
+    expect(
+      staffStatuses.every((s) => [200, 201, 409].includes(s)),
+      JSON.stringify(staffStatuses),
+    ).to.equal(true);
     expect(await Payment.count({ where: { accountId: account.id, status: 'completed' } })).to.equal(7);
     expect(await paidOnSchedule(account.id)).to.equal('700.00');
     expect((await Account.findByPk(account.id))!.balance).to.equal('1300.00');
@@ -148,7 +167,12 @@ describe('mobile money: different confirmations racing on one account', () => {
   it('a device moved to another account while its callback waits for the lock: the money follows the device (matched again under the lock)', async function () {
     this.timeout(90_000);
     const { sequelize } = await testRuntime();
-    const { account: first, device } = await accountWithDevice(market, adminToken, { price: '1000.00', downPayment: '100.00', duration: 3, startDate: '2026-11-20' });
+    const { account: first, device } = await accountWithDevice(market, adminToken, {
+      price: '1000.00',
+      downPayment: '100.00',
+      duration: 3,
+      startDate: '2026-11-20',
+    });
     const second = await openAccount(market, { price: '1000.00', downPayment: '100.00', duration: 3, startDate: '2026-11-20' });
     const [{ db }] = await sequelize.query<{ db: string }>('SELECT DATABASE() AS db', { type: QueryTypes.SELECT });
     // The callback's locking read of the first account, in progress (blocked) on another connection of our database.

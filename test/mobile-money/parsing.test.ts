@@ -29,7 +29,10 @@ describe('mobile money: parsing (times, CSV, addresses, signatures)', () => {
   });
 
   it('a statement without money-in rows reads as empty; amounts with thousands separators are read', () => {
-    const lines = readStatement('Receipt No.,Completion Time,Paid In,Withdrawn\nABC1,2026-11-20 10:00:00,"2,500.00",\nABC2,2026-11-20 11:00:00,,100.00\n', PROVIDERS.mpesa);
+    const lines = readStatement(
+      'Receipt No.,Completion Time,Paid In,Withdrawn\nABC1,2026-11-20 10:00:00,"2,500.00",\nABC2,2026-11-20 11:00:00,,100.00\n',
+      PROVIDERS.mpesa,
+    );
     expect(lines.map((l) => [l.transactionId, l.amount])).to.deep.equal([['ABC1', '2500.00']]);
   });
 

@@ -64,7 +64,9 @@ describe('mobile money: statement reconciliation', () => {
       [4, missed, 'posted'],
       [5, stray, 'unmatched'],
     ]);
-    expect(res.body.missingInStatement).to.deep.equal([{ transactionId: absent.TransID, amount: '50.00', transTime: at(3).toISOString(), status: 'posted', paymentId: res.body.missingInStatement[0].paymentId }]);
+    expect(res.body.missingInStatement).to.deep.equal([
+      { transactionId: absent.TransID, amount: '50.00', transTime: at(3).toISOString(), status: 'posted', paymentId: res.body.missingInStatement[0].paymentId },
+    ]);
     expect(res.body.amountMismatches[0]).to.include({ line: 3, transactionId: differs.TransID, statementAmount: '250.00', amtAmount: '200.00' });
 
     // the missed one is now a payment; the stray one waits in suspense; flagged ones are marked for review
@@ -89,7 +91,7 @@ describe('mobile money: statement reconciliation', () => {
     await expectBooksBalanced([account.id]);
   });
 
-  it('reads M-Pesa\'s own statement export: preamble, header names, local times, withdrawals and failed rows skipped', async () => {
+  it("reads M-Pesa's own statement export: preamble, header names, local times, withdrawals and failed rows skipped", async () => {
     const at = timeWindow();
     const account = await openAccount(market, { startDate: '2026-11-20' });
     const ids = [transId(), transId(), transId(), transId()];

@@ -65,7 +65,10 @@ describe('nightly close: SQL matches arrears.ts on random schedules', () => {
           await rt.sequelize.query('DELETE FROM installmentSchedules WHERE accountId IN (:ids)', { replacements: { ids: [...ids, ...twinIds] } });
           for (const status of new Set(accountStatuses)) {
             const where = (list: number[]) => list.filter((_, k) => accountStatuses[k] === status);
-            await Account.update({ lastNightlyBusinessDate: null, status, daysPastDue: 999, parBucket: '90+' }, { where: { id: [...where(ids), ...where(twinIds)] } });
+            await Account.update(
+              { lastNightlyBusinessDate: null, status, daysPastDue: 999, parBucket: '90+' },
+              { where: { id: [...where(ids), ...where(twinIds)] } },
+            );
           }
           for (const [k, limit] of limits.entries()) {
             await Payplan.update({ daysUntilSuspension: limit }, { where: { id: [accounts[k]!.payplanId, twins[k]!.payplanId] } });
@@ -103,12 +106,22 @@ describe('nightly close: SQL matches arrears.ts on random schedules', () => {
             );
           const after = await read(ids);
           const twinsAfter = await read(twinIds);
-          const statuses = await InstallmentSchedule.findAll({ where: { accountId: [...ids, ...twinIds] }, order: [['accountId', 'ASC'], ['installmentNumber', 'ASC']] });
+          const statuses = await InstallmentSchedule.findAll({
+            where: { accountId: [...ids, ...twinIds] },
+            order: [
+              ['accountId', 'ASC'],
+              ['installmentNumber', 'ASC'],
+            ],
+          });
           for (const a of after) {
             const k = ids.indexOf(Number(a.id));
             const list = before.get(Number(a.id))!;
             const dpd = accountDaysPastDue(accountStatuses[k]!, list, NEXT);
-            expect({ dpd: a.daysPastDue, bucket: a.parBucket, date: a.lastNightlyBusinessDate }, `account ${a.id}: ${JSON.stringify(list)}`).to.deep.equal({ dpd, bucket: parBucket(dpd), date: NEXT });
+            expect({ dpd: a.daysPastDue, bucket: a.parBucket, date: a.lastNightlyBusinessDate }, `account ${a.id}: ${JSON.stringify(list)}`).to.deep.equal({
+              dpd,
+              bucket: parBucket(dpd),
+              date: NEXT,
+            });
             const got = statuses.filter((s) => s.accountId === Number(a.id)).map((s) => s.status);
             const want = list.map((i) => (i.status === 'waived' ? 'waived' : installmentStatus(i, NEXT)));
             expect(got, `statuses of account ${a.id}: ${JSON.stringify(list)}`).to.deep.equal(want);
@@ -128,14 +141,21 @@ describe('nightly close: SQL matches arrears.ts on random schedules', () => {
             const context = `account ${a.id} (${accountStatuses[k]}, limit ${limits[k]}): ${JSON.stringify(list)}`;
             expect(state, `SQL vs status.ts, ${context}`).to.deep.equal({ status: next.status, dpd: next.daysPastDue, bucket: next.parBucket, date: NEXT });
             const twin = twinsAfter[k]!;
-            expect({ status: twin.status, dpd: twin.daysPastDue, bucket: twin.parBucket, date: twin.lastNightlyBusinessDate }, `catchUpNightly vs SQL, ${context}`).to.deep.equal(state);
+            expect(
+              { status: twin.status, dpd: twin.daysPastDue, bucket: twin.parBucket, date: twin.lastNightlyBusinessDate },
+              `catchUpNightly vs SQL, ${context}`,
+            ).to.deep.equal(state);
             const twinGot = statuses.filter((s) => s.accountId === twin.id).map((s) => s.status);
             expect(twinGot, `instalment statuses, catchUpNightly vs SQL, ${context}`).to.deep.equal(got);
           }
           // Each suspension is in the status history, the same from both paths.
           const histories = await AccountStatusHistory.findAll({ where: { accountId: [...ids, ...twinIds], businessDate: NEXT }, order: [['id', 'ASC']] });
           const changes = (list: number[]) =>
-            list.map((id) => histories.filter((h) => h.accountId === id).map((h) => `${h.previousStatus}->${h.newStatus}: ${(h.reason ?? '').replace(/^nightly close: /, '')}`));
+            list.map((id) =>
+              histories
+                .filter((h) => h.accountId === id)
+                .map((h) => `${h.previousStatus}->${h.newStatus}: ${(h.reason ?? '').replace(/^nightly close: /, '')}`),
+            );
           expect(changes(twinIds)).to.deep.equal(changes(ids));
           await AccountStatusHistory.destroy({ where: { accountId: [...ids, ...twinIds], businessDate: NEXT } });
         },

@@ -23,7 +23,9 @@ describe('nightly close: a missed close is caught up', () => {
       (await missedCloses(rt, inFlight, now)).filter((m) => m.data.countryId === market.country.id);
 
     // The 00:30 run of the 21st should have closed the 20th: missed.
-    expect(await mine(AFTER_RUN)).to.deep.equal([{ data: { countryId: market.country.id, scheduled: true }, jobId: `close-catchup-${market.country.id}-2026-11-20` }]);
+    expect(await mine(AFTER_RUN)).to.deep.equal([
+      { data: { countryId: market.country.id, scheduled: true }, jobId: `close-catchup-${market.country.id}-2026-11-20` },
+    ]);
     // Before that run, the 20th is still the day: nothing missed.
     expect(await mine(BEFORE_RUN)).to.deep.equal([]);
     // Three days behind is still one job (the close carries on day by day itself).

@@ -112,7 +112,10 @@ describe('operating jobs: failed jobs, retries, Bull Board, amt close-day', func
       amt(['close-day', '--country', m.country.code, '--date', '2026-11-25']),
     ]);
     expect(listed.code, listed.stderr).to.equal(0);
-    const jobs = listed.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string; failedReason: string });
+    const jobs = listed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; failedReason: string });
     expect(jobs.find((j) => j.id === id)?.failedReason).to.contain('business date is');
     expect(table.stdout).to.match(new RegExp(`^${CLOSE_DAY_JOB.replace(/\./g, '\\.')}\\t${id}\\t2/2\\t`, 'm'));
     expect(missing.code).to.equal(1);

@@ -38,13 +38,23 @@ describe('nightly close: schedules', function () {
     const rt = await testRuntime();
     const today = localDate(new Date(), 'Africa/Nairobi');
     const market = await freshMarket({ businessDate: addDays(today, -3) });
-    await openAccount(market, { startDate: addDays(today, -10), frequency: 'daily', duration: 20, price: '2000.00', downPayment: '100.00', daysUntilSuspension: 30 });
+    await openAccount(market, {
+      startDate: addDays(today, -10),
+      frequency: 'daily',
+      duration: 20,
+      price: '2000.00',
+      downPayment: '100.00',
+      daysUntilSuspension: 30,
+    });
     const queue = new InProcessQueue(createLogger('silent'));
     for (const job of closeDayJobs({ ...rt, queue }, { backoffMs: 10 })) queue.register({ ...job, repeat: undefined });
     await queue.startWorkers();
     await queue.enqueue<CloseDayJobData>(CLOSE_DAY_JOB, { countryId: market.country.id, scheduled: true });
     const end = Date.now() + 30_000;
-    while ((await Country.findByPk(market.country.id))!.businessDate !== today || (await JobRun.count({ where: { countryId: market.country.id, jobName: 'close-day.finalize', status: 'succeeded' } })) < 3) {
+    while (
+      (await Country.findByPk(market.country.id))!.businessDate !== today ||
+      (await JobRun.count({ where: { countryId: market.country.id, jobName: 'close-day.finalize', status: 'succeeded' } })) < 3
+    ) {
       if (Date.now() > end) throw new Error('the scheduled close did not catch up');
       await sleep(50);
     }

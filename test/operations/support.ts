@@ -32,7 +32,14 @@ export interface Crafted {
   expect: { statuses: string[]; dpd: number; bucket: string; status: string; newHistories: string[]; reminder: string | null };
 }
 
-const weekly = (o: PlanOptions & { startDate: string }) => ({ price: '1000.00', downPayment: '100.00', duration: 3, frequency: 'weekly' as const, daysUntilSuspension: 14, ...o });
+const weekly = (o: PlanOptions & { startDate: string }) => ({
+  price: '1000.00',
+  downPayment: '100.00',
+  duration: 3,
+  frequency: 'weekly' as const,
+  daysUntilSuspension: 14,
+  ...o,
+});
 
 /**
  * Eight accounts in a market at business date CLOSED, each in a state whose close is known:
@@ -48,13 +55,40 @@ export async function craftPortfolio(market: Market): Promise<Crafted[]> {
     out.push({ name, account, expect });
   };
   // Down payment made, first instalment a week away.
-  await add('current', { startDate: '2026-11-20' }, '100.00', { statuses: ['paid', 'pending', 'pending', 'pending'], dpd: 0, bucket: 'current', status: 'active', newHistories: [], reminder: null });
+  await add('current', { startDate: '2026-11-20' }, '100.00', {
+    statuses: ['paid', 'pending', 'pending', 'pending'],
+    dpd: 0,
+    bucket: 'current',
+    status: 'active',
+    newHistories: [],
+    reminder: null,
+  });
   // The instalment due on the closed day is unpaid: overdue from the next day, DPD 1.
-  await add('due-today-unpaid', { startDate: '2026-11-13' }, '100.00', { statuses: ['paid', 'overdue', 'pending', 'pending'], dpd: 1, bucket: '1-30', status: 'active', newHistories: [], reminder: 'overdue_first_day' }, 'sw');
+  await add(
+    'due-today-unpaid',
+    { startDate: '2026-11-13' },
+    '100.00',
+    { statuses: ['paid', 'overdue', 'pending', 'pending'], dpd: 1, bucket: '1-30', status: 'active', newHistories: [], reminder: 'overdue_first_day' },
+    'sw',
+  );
   // Partly paid on the day it was due: still overdue.
-  await add('due-today-partial', { startDate: '2026-11-13' }, '250.00', { statuses: ['paid', 'overdue', 'pending', 'pending'], dpd: 1, bucket: '1-30', status: 'active', newHistories: [], reminder: 'overdue_first_day' });
+  await add('due-today-partial', { startDate: '2026-11-13' }, '250.00', {
+    statuses: ['paid', 'overdue', 'pending', 'pending'],
+    dpd: 1,
+    bucket: '1-30',
+    status: 'active',
+    newHistories: [],
+    reminder: 'overdue_first_day',
+  });
   // DPD 14 on the closed day (not beyond 14); 15 after it: suspended by the close.
-  await add('suspended-tonight', { startDate: '2026-10-30' }, '100.00', { statuses: ['paid', 'overdue', 'overdue', 'overdue'], dpd: 15, bucket: '1-30', status: 'suspended', newHistories: ['active->suspended'], reminder: 'account_suspended' });
+  await add('suspended-tonight', { startDate: '2026-10-30' }, '100.00', {
+    statuses: ['paid', 'overdue', 'overdue', 'overdue'],
+    dpd: 15,
+    bucket: '1-30',
+    status: 'suspended',
+    newHistories: ['active->suspended'],
+    reminder: 'account_suspended',
+  });
   // Suspended already, by the catch-up of a payment on the closed day: stays so, DPD moves on, no new history.
   await market.setDate('2026-10-15');
   const before = await openAccount(market, weekly({ startDate: '2026-09-25', duration: 10 }));
@@ -64,15 +98,43 @@ export async function craftPortfolio(market: Market): Promise<Crafted[]> {
   out.push({
     name: 'suspended-before',
     account: before,
-    expect: { statuses: ['paid', ...Array<string>(8).fill('overdue'), 'pending', 'pending'], dpd: 50, bucket: '31-60', status: 'suspended', newHistories: [], reminder: 'overdue_first_day' },
+    expect: {
+      statuses: ['paid', ...Array<string>(8).fill('overdue'), 'pending', 'pending'],
+      dpd: 50,
+      bucket: '31-60',
+      status: 'suspended',
+      newHistories: [],
+      reminder: 'overdue_first_day',
+    },
   });
   // Never activated: its instalments are flagged like any account's (the late down payment is its overdue
   // instalment 0), but no loan has started: DPD 0, current (arrears.ts carriesArrears), never suspended, no reminders.
-  await add('pending', { startDate: '2026-11-13' }, null, { statuses: ['overdue', 'overdue', 'pending', 'pending'], dpd: 0, bucket: 'current', status: 'pending', newHistories: [], reminder: null });
+  await add('pending', { startDate: '2026-11-13' }, null, {
+    statuses: ['overdue', 'overdue', 'pending', 'pending'],
+    dpd: 0,
+    bucket: 'current',
+    status: 'pending',
+    newHistories: [],
+    reminder: null,
+  });
   // Next instalment due three days after the new business date: the due reminder.
-  await add('due-in-3-days', { startDate: '2026-11-17' }, '100.00', { statuses: ['paid', 'pending', 'pending', 'pending'], dpd: 0, bucket: 'current', status: 'active', newHistories: [], reminder: 'reminder_due' });
+  await add('due-in-3-days', { startDate: '2026-11-17' }, '100.00', {
+    statuses: ['paid', 'pending', 'pending', 'pending'],
+    dpd: 0,
+    bucket: 'current',
+    status: 'active',
+    newHistories: [],
+    reminder: 'reminder_due',
+  });
   // Paid off: nothing to do.
-  await add('closed', { startDate: '2026-11-20', price: '500.00', duration: 2 }, '650.00', { statuses: ['paid', 'paid', 'paid'], dpd: 0, bucket: 'current', status: 'closed', newHistories: [], reminder: null });
+  await add('closed', { startDate: '2026-11-20', price: '500.00', duration: 2 }, '650.00', {
+    statuses: ['paid', 'paid', 'paid'],
+    dpd: 0,
+    bucket: 'current',
+    status: 'closed',
+    newHistories: [],
+    reminder: null,
+  });
   return out;
 }
 

@@ -61,7 +61,10 @@ async function producer(prefix: string): Promise<BullQueue> {
 }
 
 async function closed(market: Market): Promise<JobRun> {
-  return until('the close to finish', async () => (await JobRun.findOne({ where: { countryId: market.country.id, jobName: 'close-day.finalize', status: 'succeeded' } })) ?? undefined);
+  return until(
+    'the close to finish',
+    async () => (await JobRun.findOne({ where: { countryId: market.country.id, jobName: 'close-day.finalize', status: 'succeeded' } })) ?? undefined,
+  );
 }
 
 /** What the close did to a market, without its ids: per crafted account, and the snapshots. */
@@ -159,7 +162,10 @@ describe('nightly close on Bull workers', function () {
     expect(histories, 'one suspension history, not two').to.equal(1);
     const reminders = await Notification.findAll({ where: { accountId: { [Op.in]: ids } } });
     expect(reminders.map((n) => n.dedupeKey).sort()).to.deep.equal(
-      crafted.filter((c) => c.expect.reminder).map((c) => `reminder:${c.account.id}:${NEXT}`).sort(),
+      crafted
+        .filter((c) => c.expect.reminder)
+        .map((c) => `reminder:${c.account.id}:${NEXT}`)
+        .sort(),
     );
     const runs = await JobRun.findAll({ where: { countryId: market.country.id, jobName: 'close-day.partition' }, order: [['id', 'ASC']] });
     expect(runs.map((r) => r.status)).to.deep.equal(['failed', 'succeeded']);

@@ -104,7 +104,13 @@ describe('platform: one actor, one audit write, one outbox write', () => {
     it('is the API client on a client route: no employee, no region', async () => {
       const r = await supertest(app).get('/api/v1/probe/machine').set('x-machine', 'yes');
       expect(r.status).to.equal(200);
-      expect(r.body.actor).to.deep.equal({ kind: 'client', employeeId: null, clientId: 77, scope: { all: false, regionIds: [] }, permissions: [MACHINE_SCOPE] });
+      expect(r.body.actor).to.deep.equal({
+        kind: 'client',
+        employeeId: null,
+        clientId: 77,
+        scope: { all: false, regionIds: [] },
+        permissions: [MACHINE_SCOPE],
+      });
     });
 
     it('employeeOf on a route an API client called is a 401, not a guess; no token is a 401 before any handler', async () => {
@@ -142,7 +148,12 @@ describe('platform: one actor, one audit write, one outbox write', () => {
       const ids = Array.from({ length: 8 }, () => `probe-${randomUUID()}`);
       const answers = await Promise.all(
         ids.map((id, i) =>
-          supertest(app).post('/api/v1/probe/audit').set('Authorization', `Bearer ${token}`).set('X-Request-Id', id).set('User-Agent', `ua-${i}`).send({ note: `n${i}` }),
+          supertest(app)
+            .post('/api/v1/probe/audit')
+            .set('Authorization', `Bearer ${token}`)
+            .set('X-Request-Id', id)
+            .set('User-Agent', `ua-${i}`)
+            .send({ note: `n${i}` }),
         ),
       );
       const rows = await SystemLog.findAll({ where: { entity: 'probes', entityId: { [Op.in]: answers.map((a) => a.body.entityId) } } });
@@ -155,11 +166,20 @@ describe('platform: one actor, one audit write, one outbox write', () => {
 
     it('an existing workflow (closing a fiscal period) records the caller, IP, user agent and request id', async () => {
       const market = await createMarket({ businessDate: '2026-11-20' });
-      const period = await FiscalPeriod.create({ name: `${market.country.code} 2026-11`, startDate: '2026-11-01', endDate: '2026-11-30', countryId: market.country.id });
+      const period = await FiscalPeriod.create({
+        name: `${market.country.code} 2026-11`,
+        startDate: '2026-11-01',
+        endDate: '2026-11-30',
+        countryId: market.country.id,
+      });
       const { user, token } = await loginAs('finance');
       const ip = freshIp();
       const requestId = `close-${randomUUID()}`;
-      const closed = await call('post', `/fiscal-periods/${period.id}/close`, token, undefined, { 'X-Forwarded-For': ip, 'User-Agent': 'finance-ui/2', 'X-Request-Id': requestId });
+      const closed = await call('post', `/fiscal-periods/${period.id}/close`, token, undefined, {
+        'X-Forwarded-For': ip,
+        'User-Agent': 'finance-ui/2',
+        'X-Request-Id': requestId,
+      });
       expect(closed.status).to.equal(200);
       const row = await SystemLog.findOne({ where: { entity: 'fiscalPeriods', entityId: period.id, action: 'fiscalPeriod.close' } });
       expect(row!.get({ plain: true })).to.include({ userId: user.employee.id, ipAddress: ip, userAgent: 'finance-ui/2', requestId });
@@ -168,7 +188,9 @@ describe('platform: one actor, one audit write, one outbox write', () => {
     it('outside a request (a job, the CLI) the request fields are null; a null actor is the system', async () => {
       const rt = await testRuntime();
       const entityId = Math.floor(Math.random() * 1e9);
-      await withTransaction(rt.sequelize, (t) => audit.record(t, { actor: null, action: 'probe.job', entity: 'probes', entityId, before: { a: 1 }, after: { a: 2 } }));
+      await withTransaction(rt.sequelize, (t) =>
+        audit.record(t, { actor: null, action: 'probe.job', entity: 'probes', entityId, before: { a: 1 }, after: { a: 2 } }),
+      );
       const row = await SystemLog.findOne({ where: { entity: 'probes', entityId } });
       expect(row!.get({ plain: true })).to.include({ userId: null, action: 'probe.job', ipAddress: null, userAgent: null, requestId: null });
       expect([row!.oldValues, row!.newValues]).to.deep.equal([{ a: 1 }, { a: 2 }]);

@@ -38,7 +38,6 @@ const CHILD_ENV = {
 /** No answer may take longer than this (acquire + connect + statement bounds, with a wide margin). */
 const ANSWER_BOUND_MS = 20_000;
 
-
 interface Child {
   process: ChildProcess;
   url: string;
@@ -173,7 +172,13 @@ describe('database outage under payment load (API in its own process, through a 
       kind: 'payment',
       id: key,
       path: '/payments',
-      body: { accountId: accountIds[i % accountIds.length], amount: '10.00', paymentType: 'MPESA', channel: 'mobile_money', transactionRef: `OUT${key.slice(0, 13)}` },
+      body: {
+        accountId: accountIds[i % accountIds.length],
+        amount: '10.00',
+        paymentType: 'MPESA',
+        channel: 'mobile_money',
+        transactionRef: `OUT${key.slice(0, 13)}`,
+      },
       headers: () => ({ Authorization: `Bearer ${token}`, 'Idempotency-Key': key, 'X-Forwarded-For': freshIp() }),
       answers: [],
     };
@@ -256,7 +261,10 @@ describe('database outage under payment load (API in its own process, through a 
       await sleep(500);
     }
     const stuck = load.filter((r) => !ok(r.answers[r.answers.length - 1]));
-    expect(stuck.map((r) => `${r.kind} ${r.id}: ${r.answers.map((a) => a.status).join(',')}`), 'requests still failing after the outage').to.deep.equal([]);
+    expect(
+      stuck.map((r) => `${r.kind} ${r.id}: ${r.answers.map((a) => a.status).join(',')}`),
+      'requests still failing after the outage',
+    ).to.deep.equal([]);
 
     // Never a 500 or another 5xx, never an answer beyond the bound.
     const all = load.flatMap((r) => r.answers);

@@ -105,7 +105,10 @@ describe('database unavailable: classification and the 503 answer', function () 
       expect(warn, 'a warn line').to.not.equal(undefined);
       expect(warn!.level).to.equal(40);
       expect(warn!.dependency).to.equal('database');
-      expect(lines.filter((l) => l.level >= 50), 'nothing logged at error').to.deep.equal([]);
+      expect(
+        lines.filter((l) => l.level >= 50),
+        'nothing logged at error',
+      ).to.deep.equal([]);
     } finally {
       await s.close();
     }
@@ -130,7 +133,7 @@ describe('database unavailable: classification and the 503 answer', function () 
     }
   });
 
-  it('a lock-wait timeout still failing after withTransaction\'s retries is unavailable (errno 1205)', async () => {
+  it("a lock-wait timeout still failing after withTransaction's retries is unavailable (errno 1205)", async () => {
     const s = sequelizeFor(TEST_DATABASE_URL, { max: 4, acquire: 5000 });
     try {
       await s.query('CREATE TABLE IF NOT EXISTS amt_fault_lock (id INT PRIMARY KEY, n INT NOT NULL)');

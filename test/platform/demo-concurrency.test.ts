@@ -91,7 +91,9 @@ describe('demo mode under 100 concurrent payments (SQLite)', function () {
     );
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     latencies.sort((a, b) => a - b);
-    console.log(`      ${N} concurrent payments on SQLite: ${ms.toFixed(0)} ms in all, median ${latencies[N / 2].toFixed(0)} ms, max ${latencies[N - 1].toFixed(0)} ms`);
+    console.log(
+      `      ${N} concurrent payments on SQLite: ${ms.toFixed(0)} ms in all, median ${latencies[N / 2].toFixed(0)} ms, max ${latencies[N - 1].toFixed(0)} ms`,
+    );
 
     const statuses = answers.map((a) => a.status);
     const unexpected = answers.filter((a) => a.status !== 201).map((a) => `${a.status} ${JSON.stringify(a.body)}`);
@@ -192,6 +194,11 @@ describe('demo mode refusing writes it cannot take in time (SQLite busy)', funct
     expect(finalPayments.length).to.equal(ok);
     expect(new Set(finalPayments.map((p) => p.transactionRef)).size, 'no payment twice').to.equal(finalPayments.length);
     const now = await checkBooks(finance, account.id);
-    expect(new Decimal(account.balance).minus(account.creditBalance).minus(ok * 5).toFixed(2)).to.equal(new Decimal(now.balance).minus(now.creditBalance).toFixed(2));
+    expect(
+      new Decimal(account.balance)
+        .minus(account.creditBalance)
+        .minus(ok * 5)
+        .toFixed(2),
+    ).to.equal(new Decimal(now.balance).minus(now.creditBalance).toFixed(2));
   });
 });

@@ -9,7 +9,11 @@ import { startDemo as startDemoServer, stopDemo, type DemoServer } from '../supp
 const startDemo = (sqlitePath: string) => startDemoServer(sqlitePath, { LOG_LEVEL: 'info' });
 
 async function login(base: string, email: string, password = 'Demo#2026!'): Promise<(path: string) => Promise<{ status: number; body: any }>> {
-  const res = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+  const res = await fetch(`${base}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
   expect(res.status, `login ${email}`).to.equal(200);
   const { accessToken } = (await res.json()) as { accessToken: string };
   return async (path) => {
@@ -108,7 +112,10 @@ describe('demo mode (npm start with nothing configured)', function () {
       const statuses = accounts.map((a) => a.status);
       expect(statuses).to.include.members(['pending', 'active', 'closed']);
       expect(statuses.filter((s) => s === 'active' || s === 'suspended').length).to.be.greaterThan(accounts.length / 2);
-      expect(accounts.some((a) => a.status !== 'pending' && a.daysPastDue > 0), 'some live account is past due').to.equal(true);
+      expect(
+        accounts.some((a) => a.status !== 'pending' && a.daysPastDue > 0),
+        'some live account is past due',
+      ).to.equal(true);
       for (const a of accounts.filter((x) => x.status === 'closed')) expect(a.balance).to.equal('0.00');
     });
 
@@ -124,9 +131,13 @@ describe('demo mode (npm start with nothing configured)', function () {
           for (const p of payments) expect(p.receiptNumber).to.be.a('string');
         }
         const paid = payments.reduce((s, p) => s.plus(p.amount), new Decimal(0));
-        expect(new Decimal(a.totalPrice).minus(paid).toFixed(2), `balance of ${a.accountNumber}`).to.equal(new Decimal(a.balance).minus(a.creditBalance).toFixed(2));
+        expect(new Decimal(a.totalPrice).minus(paid).toFixed(2), `balance of ${a.accountNumber}`).to.equal(
+          new Decimal(a.balance).minus(a.creditBalance).toFixed(2),
+        );
 
-        const entries = (await finance(`/accounts/${a.id}/ledger?limit=200`)).body.data as { lines: { ledger: string; debit: string; credit: string; accountId: number | null }[] }[];
+        const entries = (await finance(`/accounts/${a.id}/ledger?limit=200`)).body.data as {
+          lines: { ledger: string; debit: string; credit: string; accountId: number | null }[];
+        }[];
         expect(entries.length, 'the sale and each payment').to.be.at.least(1 + payments.length);
         let receivable = new Decimal(0);
         for (const e of entries) {

@@ -12,13 +12,49 @@ import { createLogger } from '../../src/platform/logging/logger';
 function errorApp() {
   const pub = { public: true as const, why: 'test' };
   const routes: RouteSpec[] = [
-    { method: 'post', path: '/things', summary: 'validated', access: pub, body: Joi.object({ name: Joi.string().required(), count: Joi.number().integer().min(1) }), handler: (req) => ({ status: 201, body: req.valid.body }) },
-    { method: 'get', path: '/conflict', summary: 'unique violation', access: pub, handler: () => { throw new UniqueConstraintError({ errors: [] }); } },
-    { method: 'get', path: '/unprocessable', summary: '422', access: pub, handler: () => { throw problems.unprocessable('Amount exceeds the balance.'); } },
-    { method: 'get', path: '/limited', summary: '429', access: pub, handler: () => { throw problems.tooManyRequests(30); } },
     {
-      method: 'get', path: '/boom', summary: 'unexpected', access: pub,
-      handler: () => { throw new Error("ER_PARSE_ERROR: You have an error in your SQL syntax near 'SELECT * FROM customers'"); },
+      method: 'post',
+      path: '/things',
+      summary: 'validated',
+      access: pub,
+      body: Joi.object({ name: Joi.string().required(), count: Joi.number().integer().min(1) }),
+      handler: (req) => ({ status: 201, body: req.valid.body }),
+    },
+    {
+      method: 'get',
+      path: '/conflict',
+      summary: 'unique violation',
+      access: pub,
+      handler: () => {
+        throw new UniqueConstraintError({ errors: [] });
+      },
+    },
+    {
+      method: 'get',
+      path: '/unprocessable',
+      summary: '422',
+      access: pub,
+      handler: () => {
+        throw problems.unprocessable('Amount exceeds the balance.');
+      },
+    },
+    {
+      method: 'get',
+      path: '/limited',
+      summary: '429',
+      access: pub,
+      handler: () => {
+        throw problems.tooManyRequests(30);
+      },
+    },
+    {
+      method: 'get',
+      path: '/boom',
+      summary: 'unexpected',
+      access: pub,
+      handler: () => {
+        throw new Error("ER_PARSE_ERROR: You have an error in your SQL syntax near 'SELECT * FROM customers'");
+      },
     },
     { method: 'get', path: '/undeclared', summary: 'no access declared', handler: () => ({ body: { secret: true } }) },
   ];
@@ -71,7 +107,9 @@ describe('problem+json error model', () => {
   });
 
   it('413 for a body over the limit', async () => {
-    const res = await supertest(app).post('/api/v1/things').send({ name: 'x'.repeat(5000) });
+    const res = await supertest(app)
+      .post('/api/v1/things')
+      .send({ name: 'x'.repeat(5000) });
     expectProblem(res, 413);
   });
 

@@ -211,7 +211,13 @@ describe('idempotency keys: leases, fencing and expiry', () => {
       const account = await openAccount(market, { startDate: '2026-11-20' });
       child = await startApiProcess({ IDEMPOTENCY_LEASE_SECONDS: '2' });
       const key = `kill-${randomUUID()}`;
-      const body = { accountId: account.id, amount: '1000.00', paymentType: 'MPESA', channel: 'mobile_money', transactionRef: `KILL${randomUUID().slice(0, 8)}` };
+      const body = {
+        accountId: account.id,
+        amount: '1000.00',
+        paymentType: 'MPESA',
+        channel: 'mobile_money',
+        transactionRef: `KILL${randomUUID().slice(0, 8)}`,
+      };
 
       // The payment blocks on the account row inside its transaction (its first statement).
       const hold = await holdAccountLock(sequelize, account.id);

@@ -42,7 +42,10 @@ function expectFieldRefused(res: Res, field: string) {
   expect(res.status, JSON.stringify(res.body)).to.equal(400);
   expect(res.headers['content-type']).to.match(/application\/problem\+json/);
   expect(res.body.status).to.equal(400);
-  expect(res.body.errors.map((e: { field: string }) => e.field), JSON.stringify(res.body)).to.include(field);
+  expect(
+    res.body.errors.map((e: { field: string }) => e.field),
+    JSON.stringify(res.body),
+  ).to.include(field);
 }
 
 async function counts(...models: ModelStatic<Model>[]): Promise<number[]> {
@@ -81,7 +84,13 @@ describe('malformed input', () => {
         const customer = await Customer.findOne({ where: { regionId: market.region.id } });
         await nothingWritten([Customer, Account, AccountCharge, JournalEntry], async () => {
           expectFieldRefused(
-            await send('post', '/customers', { firstName: 'Amina', lastName: 'Odhiambo', phone: '+254712000111', regionId: market.region.id, dateOfBirth: date }),
+            await send('post', '/customers', {
+              firstName: 'Amina',
+              lastName: 'Odhiambo',
+              phone: '+254712000111',
+              regionId: market.region.id,
+              dateOfBirth: date,
+            }),
             'dateOfBirth',
           );
           expectFieldRefused(
@@ -131,7 +140,13 @@ describe('malformed input', () => {
           'regionId',
         );
         expectFieldRefused(
-          await send('post', '/customers', { firstName: 'Amina', lastName: 'Odhiambo', phone: '+254712000113', regionId: market.region.id, agentId: 2147483000 }),
+          await send('post', '/customers', {
+            firstName: 'Amina',
+            lastName: 'Odhiambo',
+            phone: '+254712000113',
+            regionId: market.region.id,
+            agentId: 2147483000,
+          }),
           'agentId',
         );
         expectFieldRefused(
@@ -200,7 +215,13 @@ describe('malformed input', () => {
   });
 
   describe('text the database cannot store', () => {
-    const customer = (extra: Record<string, unknown>) => ({ firstName: 'Amina', lastName: 'Odhiambo', phone: '+254712000114', regionId: market.region.id, ...extra });
+    const customer = (extra: Record<string, unknown>) => ({
+      firstName: 'Amina',
+      lastName: 'Odhiambo',
+      phone: '+254712000114',
+      regionId: market.region.id,
+      ...extra,
+    });
 
     it('refuses NUL bytes and lone surrogates in any text field, naming it', async () => {
       await nothingWritten([Customer, Payment], async () => {
@@ -222,7 +243,9 @@ describe('malformed input', () => {
         Buffer.from(`ambo","phone":"+254712000118","regionId":${market.region.id}}`),
       ]);
       await nothingWritten([Customer], async () => {
-        const res = await (await api())
+        const res = await (
+          await api()
+        )
           .post('/api/v1/customers')
           .set('Authorization', `Bearer ${adminToken}`)
           .set('Content-Type', 'application/json')
@@ -263,12 +286,18 @@ describe('malformed input', () => {
 
   describe('problem bodies (RFC 9457)', () => {
     it('never lets an extension override a standard member', () => {
-      const body = problems.conflict('This refund is already approved.', 'already-decided', { status: 'approved', type: 'x', title: 't', currentStatus: 'approved' }).toBody('/x');
+      const body = problems
+        .conflict('This refund is already approved.', 'already-decided', { status: 'approved', type: 'x', title: 't', currentStatus: 'approved' })
+        .toBody('/x');
       expect(body.status).to.equal(409);
       expect(body.type).to.equal('https://amt.example/problems/already-decided');
       expect(body.title).to.equal('Conflict');
       expect(body.currentStatus).to.equal('approved');
-      expect(new HttpProblem(422, 'd', { extensions: { detail: 'other', instance: 'y' } }).toBody('/real')).to.include({ detail: 'd', instance: '/real', status: 422 });
+      expect(new HttpProblem(422, 'd', { extensions: { detail: 'other', instance: 'y' } }).toBody('/real')).to.include({
+        detail: 'd',
+        instance: '/real',
+        status: 422,
+      });
     });
 
     it('answers a conflict on a decided record with the HTTP status in status and the state in currentStatus', async () => {
@@ -287,7 +316,10 @@ describe('malformed input', () => {
     it('pages /accounts/:id/payments and /accounts/:id/ledger by limit and cursor', async () => {
       const a = await openAccount(market);
       for (let i = 0; i < 3; i++) expect((await send('post', '/payments', paymentBody(a.id))).status).to.equal(201);
-      for (const [path, total] of [[`/accounts/${a.id}/payments`, 3], [`/accounts/${a.id}/ledger`, 4]] as const) {
+      for (const [path, total] of [
+        [`/accounts/${a.id}/payments`, 3],
+        [`/accounts/${a.id}/ledger`, 4],
+      ] as const) {
         const seen: number[] = [];
         let cursor: string | null = null;
         let pages = 0;
@@ -352,7 +384,8 @@ describe('malformed input', () => {
         const keys = (route.query!.describe() as Described).keys ?? {};
         const tries: [string, string][] = [];
         if (keys.cursor) {
-          for (const c of ['garbage', b64(['x']), b64([{ a: 1 }]), b64(['x', 'y']), b64([99999999999]), b64([null, null, null])]) tries.push([`cursor ${c}`, `cursor=${c}`]);
+          for (const c of ['garbage', b64(['x']), b64([{ a: 1 }]), b64(['x', 'y']), b64([99999999999]), b64([null, null, null])])
+            tries.push([`cursor ${c}`, `cursor=${c}`]);
         }
         for (const [k, d] of Object.entries(keys)) {
           if (k === 'cursor') continue;

@@ -107,19 +107,36 @@ describe('GET /metrics (Prometheus)', function () {
 
   it('reports the pool, the queues, the outboxes, idempotency claims and the nightly close, and they move', async () => {
     const before = await scrape();
-    for (const c of ['db_pool', 'queues', 'outbox', 'idempotency', 'nightly_close']) expect(value(before, 'amt_metrics_collector_up', { collector: c }), c).to.equal(1);
+    for (const c of ['db_pool', 'queues', 'outbox', 'idempotency', 'nightly_close'])
+      expect(value(before, 'amt_metrics_collector_up', { collector: c }), c).to.equal(1);
     expect(value(before, 'amt_db_pool_max')).to.equal(20);
     for (const state of ['in_use', 'idle', 'waiting']) expect(value(before, 'amt_db_pool_connections', { state })).to.be.a('number');
 
     const now = Date.now();
-    await SyncOutbox.create({ aggregateType: 'payment', aggregateId: 1, eventType: 'payment.posted', payload: {}, target: 'webhook', availableAt: new Date(now), createdAt: new Date(now - 600_000) } as never);
+    await SyncOutbox.create({
+      aggregateType: 'payment',
+      aggregateId: 1,
+      eventType: 'payment.posted',
+      payload: {},
+      target: 'webhook',
+      availableAt: new Date(now),
+      createdAt: new Date(now - 600_000),
+    } as never);
     await Notification.create({ channel: 'sms', recipient: '+254700000000', body: 'x', sendAfter: new Date(now - 300_000) } as never);
     await Notification.create({ channel: 'sms', recipient: '+254700000000', body: 'later', sendAfter: new Date(now + 3600_000) } as never);
     const claim = { scope: 'metrics-test', requestHash: 'h'.repeat(64), status: 'in_progress', ownerToken: randomUUID(), expiresAt: new Date(now + 3600_000) };
     await IdempotencyKey.create({ ...claim, idempotencyKey: randomUUID(), leaseExpiresAt: new Date(now + 60_000) } as never);
     await IdempotencyKey.create({ ...claim, idempotencyKey: randomUUID(), ownerToken: randomUUID(), leaseExpiresAt: new Date(now - 1000) } as never);
     const ke = await Country.findOne({ where: { code: 'KE' } });
-    const coordinator = await JobRun.create({ jobName: 'close-day', countryId: ke!.id, businessDate: '2031-01-01', partition: 'job:metrics', status: 'succeeded', startedAt: new Date(now - 50_000), finishedAt: new Date(now - 45_000) });
+    const coordinator = await JobRun.create({
+      jobName: 'close-day',
+      countryId: ke!.id,
+      businessDate: '2031-01-01',
+      partition: 'job:metrics',
+      status: 'succeeded',
+      startedAt: new Date(now - 50_000),
+      finishedAt: new Date(now - 45_000),
+    });
     await JobRun.create({
       jobName: 'close-day.finalize',
       countryId: ke!.id,
@@ -130,7 +147,14 @@ describe('GET /metrics (Prometheus)', function () {
       finishedAt: new Date(now - 8_000),
       counts: { accounts: 7, reports: 2 },
     });
-    await JobRun.create({ jobName: 'close-day.partition', countryId: ke!.id, businessDate: '2031-01-01', partition: 'metrics-failed', status: 'failed', startedAt: new Date(now - 5_000) });
+    await JobRun.create({
+      jobName: 'close-day.partition',
+      countryId: ke!.id,
+      businessDate: '2031-01-01',
+      partition: 'metrics-failed',
+      status: 'failed',
+      startedAt: new Date(now - 5_000),
+    });
     const bull = runtime.queue as BullQueue;
     const q = bull.allQueues()[0];
     const jobId = `metrics-${randomUUID()}`;
@@ -159,12 +183,18 @@ describe('GET /metrics (Prometheus)', function () {
   it('answers at once when the database and Redis hang, reporting those collectors down, and recovers', async () => {
     const db = await FaultProxy.forUrl(TEST_DATABASE_URL).start();
     const redis = await FaultProxy.forUrl(TEST_REDIS_URL).start();
-    const env = testEnv({ METRICS_TOKEN: TOKEN, METRICS_COLLECTOR_TIMEOUT_MS: '300', DATABASE_URL: db.url(TEST_DATABASE_URL), REDIS_URL: redis.url(TEST_REDIS_URL) });
+    const env = testEnv({
+      METRICS_TOKEN: TOKEN,
+      METRICS_COLLECTOR_TIMEOUT_MS: '300',
+      DATABASE_URL: db.url(TEST_DATABASE_URL),
+      REDIS_URL: redis.url(TEST_REDIS_URL),
+    });
     const faulty = await createRuntime(loadConfig(env), { role: 'test' });
     const faultyApp = createApp(faulty);
     try {
       let s = await scrape(faultyApp);
-      for (const c of ['db_pool', 'queues', 'outbox', 'idempotency', 'nightly_close']) expect(value(s, 'amt_metrics_collector_up', { collector: c }), c).to.equal(1);
+      for (const c of ['db_pool', 'queues', 'outbox', 'idempotency', 'nightly_close'])
+        expect(value(s, 'amt_metrics_collector_up', { collector: c }), c).to.equal(1);
 
       db.freeze();
       redis.freeze();

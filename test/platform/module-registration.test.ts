@@ -18,11 +18,20 @@ const plan = { price: '1000.00', downPayment: '100.00', duration: 4, frequency: 
 
 async function pay(accountId: number, amount = '100.00') {
   const rt = await testRuntime();
-  return new PaymentPostingService(rt.sequelize).post({ accountId, amount, paymentTypeCode: 'MPESA', channel: 'mobile_money', transactionRef: `TX${randomUUID().slice(0, 12)}` });
+  return new PaymentPostingService(rt.sequelize).post({
+    accountId,
+    amount,
+    paymentTypeCode: 'MPESA',
+    channel: 'mobile_money',
+    transactionRef: `TX${randomUUID().slice(0, 12)}`,
+  });
 }
 
 /** A module as a new workflow would write one: it subscribes and adds its steps in register(ctx). */
-function probeModule(seen: { posted: { paymentId: number; visibleOutside: number; visibleInside: number }[]; chunks: number[][]; country: string[] }, options: { failPosting?: boolean } = {}): AppModule {
+function probeModule(
+  seen: { posted: { paymentId: number; visibleOutside: number; visibleInside: number }[]; chunks: number[][]; country: string[] },
+  options: { failPosting?: boolean } = {},
+): AppModule {
   return {
     name: 'probe',
     register(ctx) {
@@ -120,7 +129,11 @@ describe('modules register payment listeners and nightly steps through register(
       await pay(account.id);
       await closeDayInline(rt, market.country.id, CLOSED);
       expect(seen).to.deep.equal({ posted: [], chunks: [], country: [] });
-      expect(closeSteps(other).countrySteps().map((s) => s.name)).to.deep.equal(['probe']);
+      expect(
+        closeSteps(other)
+          .countrySteps()
+          .map((s) => s.name),
+      ).to.deep.equal(['probe']);
     } finally {
       await other.close();
     }
@@ -129,7 +142,11 @@ describe('modules register payment listeners and nightly steps through register(
   it('the composition root registered every module that has register(), nothing by import side effect', async () => {
     const rt = await testRuntime();
     expect(modules.filter((m) => m.register).map((m) => m.name)).to.have.members(['devices', 'commissions', 'mobile-money']);
-    expect(closeSteps(rt.sequelize).countrySteps().map((s) => s.name)).to.include('commissions');
+    expect(
+      closeSteps(rt.sequelize)
+        .countrySteps()
+        .map((s) => s.name),
+    ).to.include('commissions');
     // A Sequelize no runtime registered on has no listeners and no steps.
     const bare = createSequelize({ databaseUrl: rt.config.databaseUrl }, { logging: false });
     try {

@@ -108,7 +108,9 @@ describe('OpenAPI document', () => {
     operations(broken)[2]![1].operationId = 'sameOperationId';
     const file = path.join(dir, 'broken.json');
     fs.writeFileSync(file, JSON.stringify(broken));
-    const rules = lintOpenApi(file).problems.filter((p) => p.severity === 'error').map((p) => p.ruleId);
+    const rules = lintOpenApi(file)
+      .problems.filter((p) => p.severity === 'error')
+      .map((p) => p.ruleId);
     expect(rules).to.include('operation-operationId');
     expect(rules).to.include('operation-operationId-unique');
   });
@@ -164,7 +166,10 @@ describe('OpenAPI document', () => {
     let market: Market;
     const spec = (method: string, p: string) => specs.find((s) => s.method === method && s.path === p)!;
     const get = async (p: string, query: Record<string, unknown> = {}) =>
-      (await api()).get('/api/v1' + p).query(query).set('Authorization', `Bearer ${token}`);
+      (await api())
+        .get('/api/v1' + p)
+        .query(query)
+        .set('Authorization', `Bearer ${token}`);
 
     before(async () => {
       market = await createMarket({ businessDate: '2026-11-20' });
@@ -193,7 +198,9 @@ describe('OpenAPI document', () => {
     });
 
     it('an idempotent route without the header is a 400 naming Idempotency-Key, as declared', async () => {
-      const res = await (await api())
+      const res = await (
+        await api()
+      )
         .post('/api/v1/payments')
         .set('Authorization', `Bearer ${token}`)
         .send({ accountId, amount: '10.00', paymentType: 'MPESA', channel: 'mobile_money', transactionRef: `OA-${randomUUID().slice(0, 12)}` });
@@ -225,12 +232,21 @@ describe('OpenAPI document', () => {
 
     it('devices: register, attach, a payment that mints a token, the lists, a token by hand', async () => {
       const call = async (method: 'get' | 'post', p: string, body?: object, headers: Record<string, string> = {}) => {
-        const req = (await api())[method]('/api/v1' + p).set('Authorization', `Bearer ${token}`).set(headers);
+        const client = await api();
+        const req = client[method]('/api/v1' + p)
+          .set('Authorization', `Bearer ${token}`)
+          .set(headers);
         return body ? req.send(body) : req;
       };
       const account = await openAccount(market, { downPayment: '1000.00', price: '10000.00', duration: 10, startDate: '2026-11-20' });
       const model = await createDeviceModel();
-      const registered = await call('post', '/devices', { serialNumber: `SN-${randomUUID().slice(0, 12)}`, deviceModelId: model.id, productId: account.productId, openpaygoSecretKey: 'ab'.repeat(16), startingCode: 123456789 });
+      const registered = await call('post', '/devices', {
+        serialNumber: `SN-${randomUUID().slice(0, 12)}`,
+        deviceModelId: model.id,
+        productId: account.productId,
+        openpaygoSecretKey: 'ab'.repeat(16),
+        startingCode: 123456789,
+      });
       expect(registered.status, JSON.stringify(registered.body)).to.equal(201);
       expectDeclared(served, spec('post', '/devices'), registered);
 
@@ -238,7 +254,12 @@ describe('OpenAPI document', () => {
       expect(attached.status, JSON.stringify(attached.body)).to.equal(201);
       expectDeclared(served, spec('post', '/accounts/:id/devices'), attached);
 
-      const paid = await call('post', '/payments', { accountId: account.id, amount: '1100.00', paymentType: 'MPESA', channel: 'mobile_money', transactionRef: `OA-${randomUUID().slice(0, 12)}` }, { 'Idempotency-Key': randomUUID() });
+      const paid = await call(
+        'post',
+        '/payments',
+        { accountId: account.id, amount: '1100.00', paymentType: 'MPESA', channel: 'mobile_money', transactionRef: `OA-${randomUUID().slice(0, 12)}` },
+        { 'Idempotency-Key': randomUUID() },
+      );
       expect(paid.status, JSON.stringify(paid.body)).to.equal(201);
       expectDeclared(served, spec('post', '/payments'), paid);
       expect(paid.body.tokens).to.have.length(1);
@@ -257,13 +278,17 @@ describe('OpenAPI document', () => {
       expect(tokens.body.data).to.have.length(2);
     });
 
-    it('cash: a collection, its read and the agent\'s position', async () => {
+    it("cash: a collection, its read and the agent's position", async () => {
       const { user, token: agent } = await loginAs('agent', { regionIds: [regionId] });
       const account = await openAccount(market, { downPayment: '100.00', price: '1000.00', duration: 3, startDate: '2026-11-20' });
-      const collected = await (await api())
-        .post('/api/v1/cash-collections')
-        .set('Authorization', `Bearer ${agent}`)
-        .send({ clientCollectionId: randomUUID(), accountId: account.id, amount: '100.00', collectedAt: new Date().toISOString(), latitude: -1.2921, longitude: 36.8219 });
+      const collected = await (await api()).post('/api/v1/cash-collections').set('Authorization', `Bearer ${agent}`).send({
+        clientCollectionId: randomUUID(),
+        accountId: account.id,
+        amount: '100.00',
+        collectedAt: new Date().toISOString(),
+        latitude: -1.2921,
+        longitude: 36.8219,
+      });
       expect(collected.status, JSON.stringify(collected.body)).to.equal(201);
       expectDeclared(served, spec('post', '/cash-collections'), collected);
       const again = await (await api()).get(`/api/v1/cash-collections/${collected.body.collection.id}`).set('Authorization', `Bearer ${agent}`);
@@ -284,15 +309,26 @@ describe('OpenAPI document', () => {
 
     it('customers: onboarding by an agent, the read and a KYC decision by another employee', async () => {
       const { token: agent } = await loginAs('agent', { regionIds: [regionId] });
-      const onboarded = await (await api())
+      const onboarded = await (
+        await api()
+      )
         .post('/api/v1/customers')
         .set('Authorization', `Bearer ${agent}`)
-        .send({ firstName: 'Amina', lastName: 'Schema', phone: '+254712345678', nationalId: `ID ${randomUUID().slice(0, 8)}`, dateOfBirth: '1990-02-28', regionId });
+        .send({
+          firstName: 'Amina',
+          lastName: 'Schema',
+          phone: '+254712345678',
+          nationalId: `ID ${randomUUID().slice(0, 8)}`,
+          dateOfBirth: '1990-02-28',
+          regionId,
+        });
       expect(onboarded.status, JSON.stringify(onboarded.body)).to.equal(201);
       expectDeclared(served, spec('post', '/customers'), onboarded);
       const read = await get(`/customers/${onboarded.body.id}`);
       expectDeclared(served, spec('get', '/customers/:id'), read);
-      const decided = await (await api())
+      const decided = await (
+        await api()
+      )
         .post(`/api/v1/customers/${onboarded.body.id}/kyc`)
         .set('Authorization', `Bearer ${token}`)
         .send({ decision: 'verified' });

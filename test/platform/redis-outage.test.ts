@@ -130,7 +130,12 @@ describe('Redis outages: payments keep posting, readiness and Redis calls answer
       }
 
       // The resend commits its SMS, cannot ask for a send round: 503. The client retries, twice.
-      const resend = () => supertest(side.app).post(`/api/v1/devices/${device.id}/tokens/resend`).set('Authorization', `Bearer ${admin}`).timeout(HANG).send({ reason: 'customer lost the SMS' });
+      const resend = () =>
+        supertest(side.app)
+          .post(`/api/v1/devices/${device.id}/tokens/resend`)
+          .set('Authorization', `Bearer ${admin}`)
+          .timeout(HANG)
+          .send({ reason: 'customer lost the SMS' });
       const first = await resend();
       expectRedis503(first);
       expectRedis503(await resend());
@@ -161,7 +166,11 @@ describe('Redis outages: payments keep posting, readiness and Redis calls answer
       const rt = await testRuntime();
       // The worker: the real SMS send job (every second here rather than every minute), and a
       // nightly schedule whose catch-up records that it was consulted.
-      worker = new BullQueue(redis.url, `amt-test-lost-${randomUUID().slice(0, 8)}`, createLogger('silent'), { scheduleCheckMs: 1000, timeoutMs: BOUND_MS, catchUp: true });
+      worker = new BullQueue(redis.url, `amt-test-lost-${randomUUID().slice(0, 8)}`, createLogger('silent'), {
+        scheduleCheckMs: 1000,
+        timeoutMs: BOUND_MS,
+        catchUp: true,
+      });
       const [send] = notificationJobs({ ...rt, queue: worker });
       worker.register({ ...send!, repeat: [{ key: `${SEND_JOB}:every-second`, cron: '* * * * * *', data: {} }] });
       worker.register<{ day: string }>({
@@ -204,19 +213,29 @@ describe('Redis outages: payments keep posting, readiness and Redis calls answer
         paid.push(res.body.id as number);
       }
       // A resend saves its SMS and answers 503 (the send round cannot be asked for).
-      const resend = () => supertest(side.app).post(`/api/v1/devices/${device.id}/tokens/resend`).set('Authorization', `Bearer ${admin}`).timeout(HANG).send({ reason: 'customer lost the SMS' });
+      const resend = () =>
+        supertest(side.app)
+          .post(`/api/v1/devices/${device.id}/tokens/resend`)
+          .set('Authorization', `Bearer ${admin}`)
+          .timeout(HANG)
+          .send({ reason: 'customer lost the SMS' });
       expectRedis503(await resend());
       // Each payment's token SMS, written with it (the outbox), and the resend wait for the send job.
-      const backlog = await Notification.findAll({ where: { accountId: account.id, channel: 'sms', id: { [Op.notIn]: [0, ...before.map((n) => n.id)] } }, order: [['id', 'ASC']] });
+      const backlog = await Notification.findAll({
+        where: { accountId: account.id, channel: 'sms', id: { [Op.notIn]: [0, ...before.map((n) => n.id)] } },
+        order: [['id', 'ASC']],
+      });
       expect(backlog.map((n) => n.templateCode)).to.deep.equal(['payment_received', 'payment_received', 'payment_received', 'token_resend']);
       expect(backlog.map((n) => n.status)).to.deep.equal(['pending', 'pending', 'pending', 'pending']);
 
       // Back, without its data (no persistence): no restart of the worker or the API.
       await redis.start();
-      expect(await until('the schedules to be registered again', async () => {
-        const s = await schedules();
-        return s.length === 2 && s;
-      })).to.deep.equal(SCHEDULES);
+      expect(
+        await until('the schedules to be registered again', async () => {
+          const s = await schedules();
+          return s.length === 2 && s;
+        }),
+      ).to.deep.equal(SCHEDULES);
       await until('the missed run to be caught up again', async () => caughtUp.length === 2);
       expect(caughtUp).to.deep.equal(['missed', 'missed']);
 

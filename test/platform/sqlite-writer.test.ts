@@ -101,10 +101,12 @@ describe('SQLite writer lock (the demo database)', function () {
     const lock = new WriterLock(1000);
     const order: number[] = [];
     await lock.acquire();
-    const waiters = [1, 2, 3].map((i) => lock.acquire().then(() => {
-      order.push(i);
-      lock.release();
-    }));
+    const waiters = [1, 2, 3].map((i) =>
+      lock.acquire().then(() => {
+        order.push(i);
+        lock.release();
+      }),
+    );
     lock.release();
     await Promise.all(waiters);
     expect(order).to.deep.equal([1, 2, 3]);

@@ -31,7 +31,12 @@ describe('reference data: the generic resource mechanism', () => {
   async function createRegions(countryId: number, names: string[]) {
     const out: { id: number; name: string; code: string }[] = [];
     for (const name of names) {
-      const res = await (await api()).post('/api/v1/regions').set(admin).send({ name, code: `R-${tag()}`, countryId });
+      const res = await (
+        await api()
+      )
+        .post('/api/v1/regions')
+        .set(admin)
+        .send({ name, code: `R-${tag()}`, countryId });
       expect(res.status, JSON.stringify(res.body)).to.equal(201);
       out.push(res.body);
     }
@@ -48,7 +53,12 @@ describe('reference data: the generic resource mechanism', () => {
     it('an agent (reference:read) reads regions but may not write: 403 naming reference:write', async () => {
       const list = await (await api()).get('/api/v1/regions').set(agent).expect(200);
       expect(list.body.data).to.be.an('array');
-      const res = await (await api()).post('/api/v1/regions').set(agent).send({ name: 'Nope', code: `R-${tag()}`, countryId: 1 });
+      const res = await (
+        await api()
+      )
+        .post('/api/v1/regions')
+        .set(agent)
+        .send({ name: 'Nope', code: `R-${tag()}`, countryId: 1 });
       expect(res.status).to.equal(403);
       expect(res.body.detail).to.contain('reference:write');
       const retire = await (await api()).post(`/api/v1/regions/${list.body.data[0]?.id ?? 1}/retire`).set(agent);
@@ -82,10 +92,7 @@ describe('reference data: the generic resource mechanism', () => {
 
     it('400 naming an unknown body field, a wrong type and a missing field; nothing is written', async () => {
       const code = await freshCountryCode();
-      const res = await (await api())
-        .post('/api/v1/countries')
-        .set(admin)
-        .send({ name: 42, code, currency: 'KES', phoneCode: '+254', colour: 'red' });
+      const res = await (await api()).post('/api/v1/countries').set(admin).send({ name: 42, code, currency: 'KES', phoneCode: '+254', colour: 'red' });
       expect(res.status).to.equal(400);
       expect(fields(res)).to.have.members(['name', 'timezone', 'colour']);
       const list = await (await api()).get('/api/v1/countries').query({ code, includeRetired: true }).set(admin).expect(200);
@@ -93,7 +100,9 @@ describe('reference data: the generic resource mechanism', () => {
     });
 
     it('400 for values the field rules refuse (bad time zone, lower-case currency)', async () => {
-      const res = await (await api())
+      const res = await (
+        await api()
+      )
         .post('/api/v1/countries')
         .set(admin)
         .send({ name: 'Atlantis', code: await freshCountryCode(), currency: 'kes', phoneCode: '+254', timezone: 'Mars/Olympus' });
@@ -103,7 +112,9 @@ describe('reference data: the generic resource mechanism', () => {
 
     it('409 naming the field for a duplicate unique code', async () => {
       const country = await createCountry();
-      const res = await (await api())
+      const res = await (
+        await api()
+      )
         .post('/api/v1/countries')
         .set(admin)
         .send({ name: 'Twin', code: country.code, currency: 'KES', phoneCode: '+254', timezone: 'Africa/Nairobi' });
@@ -116,10 +127,20 @@ describe('reference data: the generic resource mechanism', () => {
     });
 
     it('400 naming a foreign key that points at no row', async () => {
-      const res = await (await api()).post('/api/v1/regions').set(admin).send({ name: 'Ghost', code: `R-${tag()}`, countryId: 999999 });
+      const res = await (
+        await api()
+      )
+        .post('/api/v1/regions')
+        .set(admin)
+        .send({ name: 'Ghost', code: `R-${tag()}`, countryId: 999999 });
       expect(res.status).to.equal(400);
       expect(fields(res)).to.deep.equal(['countryId']);
-      const dept = await (await api()).post('/api/v1/departments').set(admin).send({ name: 'Ghost', code: `D-${tag()}`, managerId: 999999 });
+      const dept = await (
+        await api()
+      )
+        .post('/api/v1/departments')
+        .set(admin)
+        .send({ name: 'Ghost', code: `D-${tag()}`, managerId: 999999 });
       expect(dept.status).to.equal(400);
       expect(fields(dept)).to.deep.equal(['managerId']);
     });
@@ -146,14 +167,20 @@ describe('reference data: the generic resource mechanism', () => {
     it('of two writers holding the same version, exactly one wins', async () => {
       const c = await createCountry();
       const url = `/api/v1/countries/${c.id}`;
-      const results = await Promise.all(
-        ['One', 'Two', 'Three'].map(async (name) => (await api()).patch(url).set(admin).set('If-Match', '"0"').send({ name })),
-      );
+      const results = await Promise.all(['One', 'Two', 'Three'].map(async (name) => (await api()).patch(url).set(admin).set('If-Match', '"0"').send({ name })));
       expect(results.map((r) => r.status).sort()).to.deep.equal([200, 412, 412]);
     });
 
     it('400 for an empty change, an unknown field, a wrong type; PATCH never applies create defaults', async () => {
-      const d = (await (await api()).post('/api/v1/departments').set(admin).send({ name: 'Stores', code: `D-${tag()}`, description: 'Kept' }).expect(201)).body;
+      const d = (
+        await (
+          await api()
+        )
+          .post('/api/v1/departments')
+          .set(admin)
+          .send({ name: 'Stores', code: `D-${tag()}`, description: 'Kept' })
+          .expect(201)
+      ).body;
       const url = `/api/v1/departments/${d.id}`;
       expect((await (await api()).patch(url).set(admin).set('If-Match', '"0"').send({})).status).to.equal(400);
       const unknown = await (await api()).patch(url).set(admin).set('If-Match', '"0"').send({ budget: 5 });
@@ -214,7 +241,9 @@ describe('reference data: the generic resource mechanism', () => {
       let cursor: string | null = null;
       let pages = 0;
       do {
-        const res: supertest.Response = await (await api())
+        const res: supertest.Response = await (
+          await api()
+        )
           .get('/api/v1/regions')
           .query({ ...query, ...(cursor ? { cursor } : {}) })
           .set(agent)
@@ -264,7 +293,12 @@ describe('reference data: the generic resource mechanism', () => {
 
     it('a cursor is only good for the sort it was made with', async () => {
       const first = await (await api()).get('/api/v1/regions').query({ countryId: country.id, limit: 3, sort: 'name' }).set(agent).expect(200);
-      const res = await (await api()).get('/api/v1/regions').query({ countryId: country.id, limit: 3, sort: 'code', cursor: first.body.page.nextCursor }).set(agent);
+      const res = await (
+        await api()
+      )
+        .get('/api/v1/regions')
+        .query({ countryId: country.id, limit: 3, sort: 'code', cursor: first.body.page.nextCursor })
+        .set(agent);
       expect(res.status).to.equal(400);
       expect(fields(res)).to.deep.equal(['cursor']);
       expect((await (await api()).get('/api/v1/regions').query({ cursor: 'not-a-cursor' }).set(agent)).status).to.equal(400);
@@ -303,7 +337,14 @@ describe('reference data: the generic resource mechanism', () => {
       const params = list.parameters.map((p: { name: string }) => p.name);
       expect(params).to.include.members(['limit', 'cursor', 'page', 'sort', 'q', 'includeRetired', 'code', 'countryId', 'isActive']);
       expect(list['x-access']).to.equal('permission reference:read');
-      expect(list.responses['200'].content['application/json'].schema.properties.data.items.properties).to.include.keys('id', 'name', 'code', 'countryId', 'version', 'isActive');
+      expect(list.responses['200'].content['application/json'].schema.properties.data.items.properties).to.include.keys(
+        'id',
+        'name',
+        'code',
+        'countryId',
+        'version',
+        'isActive',
+      );
       const patch = doc.paths['/api/v1/regions/{id}'].patch;
       expect(patch['x-access']).to.equal('permission reference:write');
       expect(patch.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)).to.include.members(['path:id', 'header:if-match']);

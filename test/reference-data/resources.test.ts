@@ -30,7 +30,9 @@ describe('reference data: every resource', () => {
     admin = { Authorization: `Bearer ${bo.token}` };
     adminId = bo.user.employee.id;
     agent = { Authorization: `Bearer ${(await loginAs('agent')).token}` };
-    ids.country = (await post('/countries', { name: `Land ${tag()}`, code: await freshCountryCode(), currency: 'KES', phoneCode: '+254', timezone: 'Africa/Nairobi' })).body.id;
+    ids.country = (
+      await post('/countries', { name: `Land ${tag()}`, code: await freshCountryCode(), currency: 'KES', phoneCode: '+254', timezone: 'Africa/Nairobi' })
+    ).body.id;
     ids.region = (await post('/regions', { name: 'Coast', code: `R-${tag()}`, countryId: ids.country })).body.id;
     ids.otherRegion = (await post('/regions', { name: 'Rift', code: `R-${tag()}`, countryId: ids.country })).body.id;
     ids.area = (await post('/areas', { name: 'Mombasa', code: `A-${tag()}`, regionId: ids.region })).body.id;
@@ -51,22 +53,142 @@ describe('reference data: every resource', () => {
   });
 
   /** A valid body per resource, a field to change, and the permission that writes it. */
-  const cases: { path: string; table: string; permission: string; body: () => Record<string, unknown> | Promise<Record<string, unknown>>; change: Record<string, unknown> }[] = [
-    { path: '/countries', table: 'countries', permission: 'reference:write', body: async () => ({ name: 'Freedonia', code: await freshCountryCode(), currency: 'FRD', phoneCode: '+999', timezone: 'Europe/Paris' }), change: { currency: 'EUR' } },
-    { path: '/regions', table: 'companyRegions', permission: 'reference:write', body: () => ({ name: 'North', code: `R-${tag()}`, countryId: ids.country }), change: { name: 'Far North' } },
-    { path: '/areas', table: 'areas', permission: 'reference:write', body: () => ({ name: 'Kilifi', code: `A-${tag()}`, regionId: ids.region }), change: { name: 'Kilifi town' } },
-    { path: '/warehouses', table: 'warehouses', permission: 'reference:write', body: () => ({ name: 'Depot', code: `W-${tag()}`, regionId: ids.region, areaId: ids.area, capacity: 500 }), change: { capacity: 800 } },
-    { path: '/departments', table: 'departments', permission: 'reference:write', body: () => ({ name: 'Logistics', code: `D-${tag()}` }), change: { description: 'Trucks and stores' } },
-    { path: '/holidays', table: 'holidays', permission: 'reference:write', body: () => ({ countryId: ids.country, date: `2031-${String(1 + Math.floor(Math.random() * 12)).padStart(2, '0')}-${String(1 + Math.floor(Math.random() * 28)).padStart(2, '0')}`, name: 'Founders day' }), change: { name: 'Founders\' day' } },
-    { path: '/payment-types', table: 'paymentTypes', permission: 'reference:write', body: () => ({ name: 'Wallet', code: `PT-${tag()}` }), change: { description: 'A new wallet' } },
-    { path: '/notification-templates', table: 'notificationTemplates', permission: 'reference:write', body: () => ({ code: `promo_${tag().toLowerCase()}`, language: 'sw', channel: 'sms', body: 'Habari {{customerName}}, akaunti {{accountNumber}}' }), change: { body: 'Habari {{ customerName }}!' } },
-    { path: '/product-types', table: 'productTypes', permission: 'catalogue:write', body: () => ({ name: 'Fridge', code: `FRIDGE_${tag()}` }), change: { description: 'Solar fridges' } },
-    { path: '/products', table: 'products', permission: 'catalogue:write', body: () => ({ name: 'Lamp', code: `P-${tag()}`, price: '2500', productTypeId: ids.productType, category: 'lighting' }), change: { price: '2750.50' } },
-    { path: '/payplans', table: 'payplans', permission: 'catalogue:write', body: () => ({ name: 'Weekly 52', code: `PP-${tag()}`, duration: 52, interestRate: '12.5', downPayment: '500.00', installmentAmount: '300.00', frequency: 'weekly', gracePeriodDays: 2, daysUntilSuspension: 7, dailyRate: '42.86', allocationOrder: ['charge', 'installment'], countryId: ids.country }), change: { gracePeriodDays: 3 } },
-    { path: '/tax-rates', table: 'taxRates', permission: 'catalogue:write', body: () => ({ countryId: ids.country, name: 'VAT', rate: '16', effectiveFrom: '2026-01-01' }), change: { effectiveTo: '2026-12-31' } },
-    { path: '/warranty-policies', table: 'warrantyPolicies', permission: 'catalogue:write', body: () => ({ name: 'Two years', durationMonths: 24, productTypeId: ids.productType, terms: 'Parts and labour' }), change: { durationMonths: 36 } },
-    { path: '/suppliers', table: 'suppliers', permission: 'catalogue:write', body: () => ({ name: 'Acme Solar', code: `S-${tag()}`, email: 'sales@acme.example', phone: '+254 700 000000', countryId: ids.country }), change: { contactName: 'Wanjiru' } },
-    { path: '/device-models', table: 'deviceModels', permission: 'catalogue:write', body: () => ({ manufacturer: 'Acme', name: 'Box 3', code: `DM-${tag()}`, productTypeId: ids.productType, tokenType: 'extended', restrictedDigitSet: true }), change: { supportsOpenPaygo: false } },
+  const cases: {
+    path: string;
+    table: string;
+    permission: string;
+    body: () => Record<string, unknown> | Promise<Record<string, unknown>>;
+    change: Record<string, unknown>;
+  }[] = [
+    {
+      path: '/countries',
+      table: 'countries',
+      permission: 'reference:write',
+      body: async () => ({ name: 'Freedonia', code: await freshCountryCode(), currency: 'FRD', phoneCode: '+999', timezone: 'Europe/Paris' }),
+      change: { currency: 'EUR' },
+    },
+    {
+      path: '/regions',
+      table: 'companyRegions',
+      permission: 'reference:write',
+      body: () => ({ name: 'North', code: `R-${tag()}`, countryId: ids.country }),
+      change: { name: 'Far North' },
+    },
+    {
+      path: '/areas',
+      table: 'areas',
+      permission: 'reference:write',
+      body: () => ({ name: 'Kilifi', code: `A-${tag()}`, regionId: ids.region }),
+      change: { name: 'Kilifi town' },
+    },
+    {
+      path: '/warehouses',
+      table: 'warehouses',
+      permission: 'reference:write',
+      body: () => ({ name: 'Depot', code: `W-${tag()}`, regionId: ids.region, areaId: ids.area, capacity: 500 }),
+      change: { capacity: 800 },
+    },
+    {
+      path: '/departments',
+      table: 'departments',
+      permission: 'reference:write',
+      body: () => ({ name: 'Logistics', code: `D-${tag()}` }),
+      change: { description: 'Trucks and stores' },
+    },
+    {
+      path: '/holidays',
+      table: 'holidays',
+      permission: 'reference:write',
+      body: () => ({
+        countryId: ids.country,
+        date: `2031-${String(1 + Math.floor(Math.random() * 12)).padStart(2, '0')}-${String(1 + Math.floor(Math.random() * 28)).padStart(2, '0')}`,
+        name: 'Founders day',
+      }),
+      change: { name: "Founders' day" },
+    },
+    {
+      path: '/payment-types',
+      table: 'paymentTypes',
+      permission: 'reference:write',
+      body: () => ({ name: 'Wallet', code: `PT-${tag()}` }),
+      change: { description: 'A new wallet' },
+    },
+    {
+      path: '/notification-templates',
+      table: 'notificationTemplates',
+      permission: 'reference:write',
+      body: () => ({ code: `promo_${tag().toLowerCase()}`, language: 'sw', channel: 'sms', body: 'Habari {{customerName}}, akaunti {{accountNumber}}' }),
+      change: { body: 'Habari {{ customerName }}!' },
+    },
+    {
+      path: '/product-types',
+      table: 'productTypes',
+      permission: 'catalogue:write',
+      body: () => ({ name: 'Fridge', code: `FRIDGE_${tag()}` }),
+      change: { description: 'Solar fridges' },
+    },
+    {
+      path: '/products',
+      table: 'products',
+      permission: 'catalogue:write',
+      body: () => ({ name: 'Lamp', code: `P-${tag()}`, price: '2500', productTypeId: ids.productType, category: 'lighting' }),
+      change: { price: '2750.50' },
+    },
+    {
+      path: '/payplans',
+      table: 'payplans',
+      permission: 'catalogue:write',
+      body: () => ({
+        name: 'Weekly 52',
+        code: `PP-${tag()}`,
+        duration: 52,
+        interestRate: '12.5',
+        downPayment: '500.00',
+        installmentAmount: '300.00',
+        frequency: 'weekly',
+        gracePeriodDays: 2,
+        daysUntilSuspension: 7,
+        dailyRate: '42.86',
+        allocationOrder: ['charge', 'installment'],
+        countryId: ids.country,
+      }),
+      change: { gracePeriodDays: 3 },
+    },
+    {
+      path: '/tax-rates',
+      table: 'taxRates',
+      permission: 'catalogue:write',
+      body: () => ({ countryId: ids.country, name: 'VAT', rate: '16', effectiveFrom: '2026-01-01' }),
+      change: { effectiveTo: '2026-12-31' },
+    },
+    {
+      path: '/warranty-policies',
+      table: 'warrantyPolicies',
+      permission: 'catalogue:write',
+      body: () => ({ name: 'Two years', durationMonths: 24, productTypeId: ids.productType, terms: 'Parts and labour' }),
+      change: { durationMonths: 36 },
+    },
+    {
+      path: '/suppliers',
+      table: 'suppliers',
+      permission: 'catalogue:write',
+      body: () => ({ name: 'Acme Solar', code: `S-${tag()}`, email: 'sales@acme.example', phone: '+254 700 000000', countryId: ids.country }),
+      change: { contactName: 'Wanjiru' },
+    },
+    {
+      path: '/device-models',
+      table: 'deviceModels',
+      permission: 'catalogue:write',
+      body: () => ({
+        manufacturer: 'Acme',
+        name: 'Box 3',
+        code: `DM-${tag()}`,
+        productTypeId: ids.productType,
+        tokenType: 'extended',
+        restrictedDigitSet: true,
+      }),
+      change: { supportsOpenPaygo: false },
+    },
   ];
 
   for (const c of cases) {
@@ -83,7 +205,12 @@ describe('reference data: every resource', () => {
       const listed = await (await api()).get(`/api/v1${c.path}`).query({ limit: 200, sort: '-id' }).set(admin).expect(200);
       expect(listed.body.data.map((r: { id: number }) => r.id)).to.include(id);
 
-      const unknown = await (await api()).post(`/api/v1${c.path}`).set(admin).send({ ...(await c.body()), surprise: true });
+      const unknown = await (
+        await api()
+      )
+        .post(`/api/v1${c.path}`)
+        .set(admin)
+        .send({ ...(await c.body()), surprise: true });
       expect(unknown.status).to.equal(400);
       expect(fields(unknown)).to.deep.equal(['surprise']);
 
@@ -94,7 +221,12 @@ describe('reference data: every resource', () => {
       const stale = await (await api()).patch(`/api/v1${c.path}/${id}`).set(admin).set('If-Match', '"0"').send(c.change);
       expect(stale.status).to.equal(412);
 
-      const asAgent = await (await api()).post(`/api/v1${c.path}`).set(agent).send(await c.body());
+      const asAgent = await (
+        await api()
+      )
+        .post(`/api/v1${c.path}`)
+        .set(agent)
+        .send(await c.body());
       expect(asAgent.status).to.equal(403);
       expect(asAgent.body.detail).to.contain(c.permission);
       await (await api()).get(`/api/v1${c.path}/${id}`).set(agent).expect(200);
@@ -131,13 +263,32 @@ describe('reference data: every resource', () => {
     it('payplans refuse an unknown frequency, a zero daily rate and an unknown allocation step', async () => {
       const res = await post(
         '/payplans',
-        { name: 'Bad', code: `PP-${tag()}`, duration: 0, downPayment: '0', installmentAmount: '10', frequency: 'fortnightly', daysUntilSuspension: 3, dailyRate: '1', allocationOrder: ['tip'] },
+        {
+          name: 'Bad',
+          code: `PP-${tag()}`,
+          duration: 0,
+          downPayment: '0',
+          installmentAmount: '10',
+          frequency: 'fortnightly',
+          daysUntilSuspension: 3,
+          dailyRate: '1',
+          allocationOrder: ['tip'],
+        },
         400,
       );
       expect(fields(res)).to.have.members(['duration', 'frequency', 'allocationOrder.0']);
       const zeroRate = await post(
         '/payplans',
-        { name: 'Free', code: `PP-${tag()}`, duration: 10, downPayment: '0', installmentAmount: '10', frequency: 'daily', daysUntilSuspension: 3, dailyRate: '0.00' },
+        {
+          name: 'Free',
+          code: `PP-${tag()}`,
+          duration: 10,
+          downPayment: '0',
+          installmentAmount: '10',
+          frequency: 'daily',
+          daysUntilSuspension: 3,
+          dailyRate: '0.00',
+        },
         400,
       );
       expect(fields(zeroRate)).to.deep.equal(['dailyRate']);
@@ -150,11 +301,7 @@ describe('reference data: every resource', () => {
       const created = await post('/pricing', body);
       const dup = await post('/pricing', body, 409);
       expect(fields(dup)).to.have.members(['productId', 'payplanId']);
-      const tooMuchDown = await (await api())
-        .patch(`/api/v1/pricing/${created.body.id}`)
-        .set(admin)
-        .set('If-Match', '"0"')
-        .send({ downPayment: '20000.00' });
+      const tooMuchDown = await (await api()).patch(`/api/v1/pricing/${created.body.id}`).set(admin).set('If-Match', '"0"').send({ downPayment: '20000.00' });
       expect(tooMuchDown.status).to.equal(400);
       expect(fields(tooMuchDown)).to.deep.equal(['downPayment']);
       const moveProduct = await (await api()).patch(`/api/v1/pricing/${created.body.id}`).set(admin).set('If-Match', '"0"').send({ productId: ids.product });
@@ -170,7 +317,9 @@ describe('reference data: every resource', () => {
       const product = (await post('/products', { name: 'Fan', code: `P-${tag()}`, price: '3000.00', productTypeId: ids.productType })).body;
       await (await api()).patch(`/api/v1/products/${product.id}`).set(admin).set('If-Match', '"0"').send({ price: '3200.00' }).expect(200);
       await (await api()).patch(`/api/v1/products/${product.id}`).set(admin).set('If-Match', '"1"').send({ name: 'Fan 2' }).expect(200);
-      const pricingRow = (await post('/pricing', { productId: product.id, payplanId: ids.payplan, price: '4000.00', downPayment: '400.00', installmentAmount: '10.00' })).body;
+      const pricingRow = (
+        await post('/pricing', { productId: product.id, payplanId: ids.payplan, price: '4000.00', downPayment: '400.00', installmentAmount: '10.00' })
+      ).body;
       await (await api()).patch(`/api/v1/pricing/${pricingRow.id}`).set(admin).set('If-Match', '"0"').send({ price: '4100.00' }).expect(200);
       const history = await PriceHistory.findAll({ where: { productId: product.id }, order: [['id', 'ASC']] });
       expect(history.map((h) => [h.payplanId, h.oldPrice, h.newPrice, h.changedBy])).to.deep.equal([
@@ -184,11 +333,17 @@ describe('reference data: every resource', () => {
   });
 
   describe('geography', () => {
-    it('a warehouse in an area lies in that area\'s region', async () => {
+    it("a warehouse in an area lies in that area's region", async () => {
       const res = await post('/warehouses', { name: 'Wrong', code: `W-${tag()}`, regionId: ids.otherRegion, areaId: ids.area }, 400);
       expect(fields(res)).to.deep.equal(['areaId']);
       const ok = (await post('/warehouses', { name: 'Right', code: `W-${tag()}`, regionId: ids.region })).body;
-      const move = await (await api()).patch(`/api/v1/warehouses/${ok.id}`).set(admin).set('If-Match', '"0"').send({ regionId: ids.otherRegion, areaId: ids.area });
+      const move = await (
+        await api()
+      )
+        .patch(`/api/v1/warehouses/${ok.id}`)
+        .set(admin)
+        .set('If-Match', '"0"')
+        .send({ regionId: ids.otherRegion, areaId: ids.area });
       expect(move.status).to.equal(400);
       expect(fields(move)).to.deep.equal(['areaId']);
     });
@@ -201,7 +356,9 @@ describe('reference data: every resource', () => {
       expect(fields(dup)).to.have.members(['countryId', 'date']);
       const bad = await post('/holidays', { countryId: ids.country, date: '2030-02-30', name: 'Nope' }, 400);
       expect(fields(bad)).to.deep.equal(['date']);
-      const december = await (await api())
+      const december = await (
+        await api()
+      )
         .get('/api/v1/holidays')
         .query({ countryId: ids.country, from: '2030-12-01', to: '2030-12-31', sort: '-date' })
         .set(agent)
@@ -218,7 +375,9 @@ describe('reference data: every resource', () => {
         const seen: { id: number; capacity: number | null }[] = [];
         let cursor: string | null = null;
         do {
-          const res: supertest.Response = await (await api())
+          const res: supertest.Response = await (
+            await api()
+          )
             .get('/api/v1/warehouses')
             .query({ regionId: region, limit: 2, sort, ...(cursor ? { cursor } : {}) })
             .set(agent)
@@ -258,7 +417,11 @@ describe('reference data: every resource', () => {
       expect(fields(res)).to.deep.equal(['rate']);
       const over = await post('/tax-rates', { countryId: ids.country, name: 'VAT', rate: '116', effectiveFrom: '2026-01-01' }, 400);
       expect(fields(over)).to.deep.equal(['rate']);
-      const backwards = await post('/tax-rates', { countryId: ids.country, name: 'VAT', rate: '16.0000', effectiveFrom: '2026-06-01', effectiveTo: '2026-01-01' }, 400);
+      const backwards = await post(
+        '/tax-rates',
+        { countryId: ids.country, name: 'VAT', rate: '16.0000', effectiveFrom: '2026-06-01', effectiveTo: '2026-01-01' },
+        400,
+      );
       expect(fields(backwards)).to.deep.equal(['effectiveTo']);
       const ok = await post('/tax-rates', { countryId: ids.country, name: 'VAT', rate: '7.5', effectiveFrom: '2026-06-01' });
       expect(ok.body.rate).to.equal('7.5000');

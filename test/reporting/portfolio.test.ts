@@ -48,7 +48,13 @@ describe('reports: portfolio snapshots of the nightly close', () => {
     const country = res.body.data.find((r: { level: string; countryId: number }) => r.level === 'country' && r.countryId === market.country.id);
     expect(country).to.deep.include({ ...REGION_ROW, level: 'country', regionId: null, regionCode: null });
 
-    const one = await (await api()).get('/api/v1/reports/portfolio').query({ date: CLOSED, regionId: market.region.id }).set('Authorization', `Bearer ${finance}`).expect(200);
+    const one = await (
+      await api()
+    )
+      .get('/api/v1/reports/portfolio')
+      .query({ date: CLOSED, regionId: market.region.id })
+      .set('Authorization', `Bearer ${finance}`)
+      .expect(200);
     expect(one.body.data).to.have.length(1);
     expect(one.body.data[0]).to.deep.include(REGION_ROW);
   });
@@ -62,7 +68,13 @@ describe('reports: portfolio snapshots of the nightly close', () => {
     await m.setDate('2026-11-21');
     const again = await closeDayInline(await testRuntime(), m.country.id, CLOSED);
     expect(again.counts).to.include({ snapshots: 2, snapshotsUnchanged: 0 });
-    const res = await (await api()).get('/api/v1/reports/portfolio').query({ date: CLOSED, regionId: m.region.id }).set('Authorization', `Bearer ${finance}`).expect(200);
+    const res = await (
+      await api()
+    )
+      .get('/api/v1/reports/portfolio')
+      .query({ date: CLOSED, regionId: m.region.id })
+      .set('Authorization', `Bearer ${finance}`)
+      .expect(200);
     expect(res.body.data).to.have.length(1);
     expect(res.body.data[0]).to.include({ outstandingBalance: '5140.00', collected: '810.00' });
   });
@@ -76,7 +88,15 @@ describe('reports: portfolio snapshots of the nightly close', () => {
     const day = await closeDayInline(rt, m.country.id, '2026-11-21');
     expect(day.counts.snapshots).to.equal(2);
     const read = async () =>
-      (await (await api()).get('/api/v1/reports/portfolio').query({ date: '2026-11-21', regionId: m.region.id }).set('Authorization', `Bearer ${finance}`).expect(200)).body.data[0];
+      (
+        await (
+          await api()
+        )
+          .get('/api/v1/reports/portfolio')
+          .query({ date: '2026-11-21', regionId: m.region.id })
+          .set('Authorization', `Bearer ${finance}`)
+          .expect(200)
+      ).body.data[0];
     const incremental = await read();
     expect(incremental).to.include({ collected: '1010.00', due: '2070.00', collectionRate: '0.4879', periodFrom: '2026-11-01', periodTo: '2026-11-21' });
     // Without the previous day's snapshots the close reads the whole month: the same figures.
@@ -101,11 +121,23 @@ describe('reports: portfolio snapshots of the nightly close', () => {
     const nothing = await (await api()).get('/api/v1/reports/portfolio').set('Authorization', `Bearer ${elsewhere}`).expect(200);
     expect(nothing.body).to.deep.equal({ date: null, data: [] });
     await (await api()).get('/api/v1/reports/portfolio').query({ regionId: 99999999 }).set('Authorization', `Bearer ${finance}`).expect(404);
-    await (await api()).get('/api/v1/reports/portfolio').query({ regionId: market.region.id, date: '2020-01-01' }).set('Authorization', `Bearer ${finance}`).expect(404);
+    await (
+      await api()
+    )
+      .get('/api/v1/reports/portfolio')
+      .query({ regionId: market.region.id, date: '2020-01-01' })
+      .set('Authorization', `Bearer ${finance}`)
+      .expect(404);
   });
 
   it('GET /reports/portfolio.csv gives the same rows as CSV', async () => {
-    const res = await (await api()).get('/api/v1/reports/portfolio.csv').query({ date: CLOSED, regionId: market.region.id }).set('Authorization', `Bearer ${finance}`).expect(200);
+    const res = await (
+      await api()
+    )
+      .get('/api/v1/reports/portfolio.csv')
+      .query({ date: CLOSED, regionId: market.region.id })
+      .set('Authorization', `Bearer ${finance}`)
+      .expect(200);
     expect(res.headers['content-type']).to.equal('text/csv; charset=utf-8');
     expect(res.headers['content-disposition']).to.equal(`attachment; filename="portfolio-${CLOSED}.csv"`);
     const [header, row, end] = res.text.split('\r\n');
@@ -125,7 +157,11 @@ describe('reports: portfolio snapshots of the nightly close', () => {
     const { token: agent } = await loginAs('agent', { regionIds: [market.region.id] });
     await client.get('/api/v1/reports/portfolio').set('Authorization', `Bearer ${agent}`).expect(403);
     await client.get('/api/v1/reports/portfolio.csv').set('Authorization', `Bearer ${agent}`).expect(403);
-    const bad = await client.get('/api/v1/reports/portfolio').query({ date: '2026-02-30', regionId: 'north', format: 'xls' }).set('Authorization', `Bearer ${finance}`).expect(400);
+    const bad = await client
+      .get('/api/v1/reports/portfolio')
+      .query({ date: '2026-02-30', regionId: 'north', format: 'xls' })
+      .set('Authorization', `Bearer ${finance}`)
+      .expect(400);
     expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).to.deep.equal(['date', 'format', 'regionId']);
     const badCsv = await client.get('/api/v1/reports/portfolio.csv').query({ date: '20261120' }).set('Authorization', `Bearer ${finance}`).expect(400);
     expect(badCsv.body.errors[0]).to.include({ field: 'date' });

@@ -7,7 +7,6 @@ import { freePort } from './ports';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-
 export interface ApiProcess {
   child: ChildProcess;
   url: string;
@@ -26,7 +25,9 @@ export async function startApiProcess(env: Record<string, string> = {}): Promise
   });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 600; i++) {
     if (child.exitCode !== null) throw new Error(`API exited with ${child.exitCode}: ${err}`);

@@ -78,11 +78,7 @@ export async function createRegion(): Promise<CompanyRegion> {
 
 /** Logs in through the API and returns the access token. */
 export async function tokenFor(user: TestEmployee): Promise<string> {
-  const res = await (await api())
-    .post('/api/v1/auth/login')
-    .set('X-Forwarded-For', freshIp())
-    .send({ email: user.email, password: user.password })
-    .expect(200);
+  const res = await (await api()).post('/api/v1/auth/login').set('X-Forwarded-For', freshIp()).send({ email: user.email, password: user.password }).expect(200);
   return res.body.accessToken as string;
 }
 

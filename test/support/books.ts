@@ -53,7 +53,14 @@ export async function expectAccountBooks(accountId: number, context = ''): Promi
   }
   expect(new Decimal(account!.balance).toFixed(2), at('balance = what open instalments and charges owe')).to.equal(owed.toFixed(2));
 
-  const payments = await sequelize.query<{ id: number; amount: string; status: string; live: string | null; refunded: string | null; everAllocated: number | string }>(
+  const payments = await sequelize.query<{
+    id: number;
+    amount: string;
+    status: string;
+    live: string | null;
+    refunded: string | null;
+    everAllocated: number | string;
+  }>(
     `SELECT p.id, p.amount, p.status,
             (SELECT SUM(pa.amount) FROM paymentAllocations pa WHERE pa.paymentId = p.id AND pa.reversedAt IS NULL) AS live,
             (SELECT SUM(r.amount) FROM refunds r WHERE r.paymentId = p.id AND r.status IN ('approved', 'completed')) AS refunded,

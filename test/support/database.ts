@@ -10,7 +10,12 @@ export async function recreateDatabase(url: string): Promise<void> {
   const u = new URL(url);
   const name = u.pathname.replace(/^\//, '');
   if (!/^amt_[a-z0-9_]+$/.test(name)) throw new Error(`refusing to recreate database "${name}": test databases are amt_*`);
-  const conn = await mysql.createConnection({ host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) });
+  const conn = await mysql.createConnection({
+    host: u.hostname,
+    port: Number(u.port || 3306),
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+  });
   try {
     await conn.query(`DROP DATABASE IF EXISTS \`${name}\``);
     await conn.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);

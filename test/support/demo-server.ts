@@ -5,7 +5,6 @@ import { freePort } from './ports';
 
 const ROOT = path.resolve(__dirname, '../..');
 
-
 export interface DemoServer {
   child: ChildProcess;
   base: string;
@@ -50,7 +49,11 @@ export async function stopDemo(server: DemoServer): Promise<number | null> {
 
 /** Logs in and returns a fetch bound to the API base with the bearer token. */
 export async function demoLogin(base: string, email: string, password = 'Demo#2026!') {
-  const res = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+  const res = await fetch(`${base}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
   if (res.status !== 200) throw new Error(`login ${email}: ${res.status} ${await res.text()}`);
   const { accessToken } = (await res.json()) as { accessToken: string };
   return async (method: string, p: string, body?: unknown, headers: Record<string, string> = {}) => {

@@ -66,7 +66,13 @@ export async function createPlan(o: PlanOptions = {}): Promise<{ product: Produc
     dailyRate: '50.00',
     allocationOrder: o.allocationOrder ?? null,
   });
-  await ProductPayplanPricing.create({ productId: product.id, payplanId: payplan.id, price: o.price ?? '10000.00', downPayment: o.downPayment ?? '1000.00', installmentAmount: '0.00' });
+  await ProductPayplanPricing.create({
+    productId: product.id,
+    payplanId: payplan.id,
+    price: o.price ?? '10000.00',
+    downPayment: o.downPayment ?? '1000.00',
+    installmentAmount: '0.00',
+  });
   return { product, payplan };
 }
 

@@ -12,7 +12,16 @@ export const TOOLING_TABLES = new Set(['SequelizeMeta', 'SequelizeData']);
 type AnyModel = ModelStatic<Model>;
 
 interface RawAttribute {
-  type: { key: string; values?: string[]; _precision?: number; _scale?: number; _length?: number | string; _binary?: boolean; _unsigned?: boolean; options?: { unsigned?: boolean; length?: number | string } };
+  type: {
+    key: string;
+    values?: string[];
+    _precision?: number;
+    _scale?: number;
+    _length?: number | string;
+    _binary?: boolean;
+    _unsigned?: boolean;
+    options?: { unsigned?: boolean; length?: number | string };
+  };
   field?: string;
   allowNull?: boolean;
   primaryKey?: boolean;
@@ -209,7 +218,10 @@ export async function readLiveSchema(sequelize: Sequelize): Promise<LiveSchema> 
   );
   const tables = new Map<string, LiveTable>();
   for (const name of tableNames) {
-    const described = (await qi.describeTable(name)) as unknown as Record<string, { type: string; allowNull: boolean; defaultValue: unknown; primaryKey: boolean; autoIncrement: boolean }>;
+    const described = (await qi.describeTable(name)) as unknown as Record<
+      string,
+      { type: string; allowNull: boolean; defaultValue: unknown; primaryKey: boolean; autoIncrement: boolean }
+    >;
     const columns: Record<string, LiveColumn> = {};
     for (const [col, d] of Object.entries(described)) {
       columns[col] = {
@@ -322,7 +334,9 @@ export function compareIndexes(model: AnyModel, schema: LiveSchema): string[] {
       ? (live.indexes.find((i) => i.unique && sameFields(i.fields, d.fields)) ?? undefined)
       : live.indexes.find((i) => i.name === d.name);
     if (!hit) {
-      const what = d.fromAttribute ? `unique index on ${list(d.fields)} (unique on the attribute${d.name ? `, ${d.name}` : ''})` : `index ${d.name} on ${list(d.fields)}`;
+      const what = d.fromAttribute
+        ? `unique index on ${list(d.fields)} (unique on the attribute${d.name ? `, ${d.name}` : ''})`
+        : `index ${d.name} on ${list(d.fields)}`;
       problems.push(`${table}: ${what} is declared in the model but missing from the table`);
       continue;
     }

@@ -96,9 +96,7 @@ export class AuthService {
     });
     if (outcome.pair) return outcome.pair;
     const detail =
-      outcome.error === 'reused'
-        ? 'This refresh token was already used; all sessions from this login were ended.'
-        : 'The refresh token is not valid.';
+      outcome.error === 'reused' ? 'This refresh token was already used; all sessions from this login were ended.' : 'The refresh token is not valid.';
     throw problems.unauthenticated(detail);
   }
 
@@ -106,10 +104,7 @@ export class AuthService {
   async logout(employeeId: number, refreshToken: string): Promise<void> {
     const row = await RefreshToken.findOne({ where: { tokenHash: sha256(refreshToken), employeeId } });
     if (!row) throw problems.notFound('refresh token');
-    await RefreshToken.update(
-      { revokedAt: new Date(), revokedReason: 'logout' },
-      { where: { familyId: row.familyId, revokedAt: null } },
-    );
+    await RefreshToken.update({ revokedAt: new Date(), revokedReason: 'logout' }, { where: { familyId: row.familyId, revokedAt: null } });
   }
 
   async me(employeeId: number) {

@@ -1,13 +1,6 @@
 // Machine access: API clients (e.g. a mobile-money gateway) and idempotency keys
 // (migration 20261124000010).
-import {
-  DataTypes,
-  Model,
-  type CreationOptional,
-  type InferAttributes,
-  type InferCreationAttributes,
-  type Sequelize,
-} from 'sequelize';
+import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type Sequelize } from 'sequelize';
 import { idColumn as id, timestampColumns as timestamps } from '../../platform/db/attributes';
 
 export const IDEMPOTENCY_STATUSES = ['in_progress', 'completed'] as const;

@@ -108,7 +108,17 @@ export class SqlIdempotencyStore implements IdempotencyStore {
       // Through the model (one INSERT): it writes instants in UTC, where raw replacements would
       // format a Date in the process's local zone.
       const row = await IdempotencyKey.create(
-        { scope, idempotencyKey: key, requestHash, status: 'in_progress', ownerToken, leaseExpiresAt, expiresAt: new Date(now.getTime() + this.retentionMs), createdAt: now, updatedAt: now },
+        {
+          scope,
+          idempotencyKey: key,
+          requestHash,
+          status: 'in_progress',
+          ownerToken,
+          leaseExpiresAt,
+          expiresAt: new Date(now.getTime() + this.retentionMs),
+          createdAt: now,
+          updatedAt: now,
+        },
         { silent: true },
       );
       return { kind: 'claimed', claim: new Claim(this, row.id, ownerToken) };
@@ -131,10 +141,7 @@ export class SqlIdempotencyStore implements IdempotencyStore {
       // The request holding the key died (its lease ran out): take the key over with a new token.
       // The conditions are re-checked by the UPDATE itself, so of two retries only one wins, and a
       // first request committing its answer right now makes this wait, then match nothing.
-      const [taken] = await IdempotencyKey.update(
-        { ownerToken, leaseExpiresAt },
-        { where: { id: existing.id, status: 'in_progress', ...expired } },
-      );
+      const [taken] = await IdempotencyKey.update({ ownerToken, leaseExpiresAt }, { where: { id: existing.id, status: 'in_progress', ...expired } });
       if (taken === 1) {
         this.logger?.info({ idempotencyKeyId: existing.id }, 'idempotency key taken over from a request whose lease ran out');
         return { kind: 'claimed', claim: new Claim(this, existing.id, ownerToken) };

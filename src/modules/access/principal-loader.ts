@@ -15,7 +15,14 @@ export function createPrincipalLoader() {
     if (hit && hit.expires > Date.now()) return hit.principal;
     const employee = await Employee.findByPk(employeeId, {
       attributes: ['id', 'roleId', 'isActive'],
-      include: [{ model: Role, as: 'role', attributes: ['id', 'name'], include: [{ model: Permission, as: 'grants', attributes: ['code'], through: { attributes: [] } }] }],
+      include: [
+        {
+          model: Role,
+          as: 'role',
+          attributes: ['id', 'name'],
+          include: [{ model: Permission, as: 'grants', attributes: ['code'], through: { attributes: [] } }],
+        },
+      ],
     });
     let principal: Principal | null = null;
     if (employee && employee.isActive && employee.role) {

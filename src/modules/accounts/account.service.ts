@@ -159,11 +159,28 @@ export class AccountService {
       if (zeroDown && account.agentId) {
         // A down payment's commission events come with the payment that completes it; here none will.
         await accrue(
-          [{ eventType: 'sale', employeeId: account.agentId, accountId: account.id, productId: account.productId, regionId, sourceType: 'account', sourceId: account.id, eventDate: calendar.businessDate, base: account.totalPrice }],
+          [
+            {
+              eventType: 'sale',
+              employeeId: account.agentId,
+              accountId: account.id,
+              productId: account.productId,
+              regionId,
+              sourceType: 'account',
+              sourceId: account.id,
+              eventDate: calendar.businessDate,
+              base: account.totalPrice,
+            },
+          ],
           t,
         );
       }
-      await integrations.enqueue(t, { aggregate: 'account', id: account.id, event: 'account.opened', payload: { accountId: account.id, accountNumber: account.accountNumber } });
+      await integrations.enqueue(t, {
+        aggregate: 'account',
+        id: account.id,
+        event: 'account.opened',
+        payload: { accountId: account.id, accountNumber: account.accountNumber },
+      });
       return account;
     });
   }
@@ -194,7 +211,13 @@ export class AccountService {
     const account = await this.visible(scope, id);
     const [installments, history] = await Promise.all([
       InstallmentSchedule.findAll({ where: { accountId: id }, order: [['installmentNumber', 'ASC']] }),
-      AccountStatusHistory.findAll({ where: { accountId: id }, order: [['changedAt', 'ASC'], ['id', 'ASC']] }),
+      AccountStatusHistory.findAll({
+        where: { accountId: id },
+        order: [
+          ['changedAt', 'ASC'],
+          ['id', 'ASC'],
+        ],
+      }),
     ]);
     return {
       ...accountView(account),
@@ -207,7 +230,14 @@ export class AccountService {
         status: i.status,
         paidDate: i.paidDate,
       })),
-      history: history.map((h) => ({ from: h.previousStatus, to: h.newStatus, reason: h.reason, changedBy: h.changedBy, changedAt: h.changedAt.toISOString(), businessDate: h.businessDate })),
+      history: history.map((h) => ({
+        from: h.previousStatus,
+        to: h.newStatus,
+        reason: h.reason,
+        changedBy: h.changedBy,
+        changedAt: h.changedAt.toISOString(),
+        businessDate: h.businessDate,
+      })),
     };
   }
 
@@ -246,16 +276,25 @@ export class AccountService {
     const linesOf = new Map<number, JournalLine[]>();
     for (const l of lines) linesOf.set(l.journalEntryId, [...(linesOf.get(l.journalEntryId) ?? []), l]);
     for (const e of page.data) e.lines = linesOf.get(e.id) ?? [];
-    return { data: page.data.map((e) => ({
-      id: e.id,
-      entryNumber: e.entryNumber,
-      businessDate: e.businessDate,
-      description: e.description,
-      sourceType: e.sourceType,
-      sourceId: e.sourceId,
-      reversalOfId: e.reversalOfId,
-      lines: (e.lines ?? []).map((l) => ({ ledger: l.ledgerAccount!.code, ledgerName: l.ledgerAccount!.name, debit: l.debit, credit: l.credit, accountId: l.accountId })),
-    })), page: page.page };
+    return {
+      data: page.data.map((e) => ({
+        id: e.id,
+        entryNumber: e.entryNumber,
+        businessDate: e.businessDate,
+        description: e.description,
+        sourceType: e.sourceType,
+        sourceId: e.sourceId,
+        reversalOfId: e.reversalOfId,
+        lines: (e.lines ?? []).map((l) => ({
+          ledger: l.ledgerAccount!.code,
+          ledgerName: l.ledgerAccount!.name,
+          debit: l.debit,
+          credit: l.credit,
+          accountId: l.accountId,
+        })),
+      })),
+      page: page.page,
+    };
   }
 }
 

@@ -48,7 +48,7 @@ export function accountRoutes(ctx: AppContext): RouteSpec[] {
     defineRoute<unknown, AccountQuery>({
       method: 'get',
       path: '/accounts',
-      summary: 'Accounts in the caller\'s regions, newest first; filter by status, PAR bucket, DPD, customer or agent',
+      summary: "Accounts in the caller's regions, newest first; filter by status, PAR bucket, DPD, customer or agent",
       tags,
       access: { permission: 'accounts:read' },
       query: Joi.object({
@@ -74,13 +74,19 @@ export function accountRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'accounts:read' },
       params: idParams,
-      responses: { 200: { description: 'The account with its schedule and status history', schema: accountDetailSchema }, 404: { description: 'No such account in the caller\'s regions' } },
+      responses: {
+        200: { description: 'The account with its schedule and status history', schema: accountDetailSchema },
+        404: { description: "No such account in the caller's regions" },
+      },
       handler: async (req) => ({ body: await accounts.detail(regionScope(req.principal), req.valid.params.id) }),
     }),
     defineRoute<{ id: number }, AccountPageQuery>({
       method: 'get',
       path: '/accounts/:id/payments',
-      responses: { 200: { description: 'A page of the account\'s payments', schema: pagedResponseSchema(paymentSchema) }, 404: { description: 'No such account in the caller\'s regions' } },
+      responses: {
+        200: { description: "A page of the account's payments", schema: pagedResponseSchema(paymentSchema) },
+        404: { description: "No such account in the caller's regions" },
+      },
       summary: 'Payments of an account, oldest first, a page at a time',
       tags,
       access: { permission: 'payments:read' },
@@ -91,7 +97,10 @@ export function accountRoutes(ctx: AppContext): RouteSpec[] {
     defineRoute<{ id: number }, AccountPageQuery>({
       method: 'get',
       path: '/accounts/:id/ledger',
-      responses: { 200: { description: 'A page of the account\'s journal entries', schema: pagedResponseSchema(accountLedgerEntrySchema) }, 404: { description: 'No such account in the caller\'s regions' } },
+      responses: {
+        200: { description: "A page of the account's journal entries", schema: pagedResponseSchema(accountLedgerEntrySchema) },
+        404: { description: "No such account in the caller's regions" },
+      },
       summary: 'Journal entries of an account, with their lines, oldest first, a page at a time',
       tags,
       access: { permission: 'ledger:read' },

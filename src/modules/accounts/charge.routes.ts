@@ -36,7 +36,10 @@ export function chargeRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'accounts:read' },
       params: Joi.object({ id: id.required() }),
-      responses: { 200: { description: 'The charges, oldest first', schema: Joi.object({ data: Joi.array().items(chargeSchema) }) }, 404: { description: 'No such account in the caller\'s regions' } },
+      responses: {
+        200: { description: 'The charges, oldest first', schema: Joi.object({ data: Joi.array().items(chargeSchema) }) },
+        404: { description: "No such account in the caller's regions" },
+      },
       handler: async (req) => ({ body: { data: (await charges.list(employeeOf(req), req.valid.params.id)).map(chargeView) } }),
     }),
     defineRoute<{ id: number }, unknown, RaiseChargeInput>({
@@ -51,18 +54,23 @@ export function chargeRoutes(ctx: AppContext): RouteSpec[] {
       idempotent: true,
       params: Joi.object({ id: id.required() }),
       body: Joi.object({
-        chargeType: Joi.string().valid(...ACCOUNT_CHARGE_TYPES).required(),
+        chargeType: Joi.string()
+          .valid(...ACCOUNT_CHARGE_TYPES)
+          .required(),
         amount: paymentAmountField().required(),
         description: Joi.string().trim().min(1).max(255).required(),
         dueDate: calendarDate.description('Defaults to the business date'),
       }),
       responses: {
         201: { description: 'The charge and the account after it', schema: chargeResult },
-        404: { description: 'No such account in the caller\'s regions' },
+        404: { description: "No such account in the caller's regions" },
         409: { description: 'The account takes no charges in its status, or the fiscal period is closed' },
       },
       handler: async (req) => {
-        const view = (r: { charge: Parameters<typeof chargeView>[0]; account: Parameters<typeof accountView>[0] }) => ({ charge: chargeView(r.charge), account: accountView(r.account) });
+        const view = (r: { charge: Parameters<typeof chargeView>[0]; account: Parameters<typeof accountView>[0] }) => ({
+          charge: chargeView(r.charge),
+          account: accountView(r.account),
+        });
         const result = await charges.raise(employeeOf(req), req.valid.params.id, req.valid.body, {
           beforeCommit: (r, t) => req.idempotency!.complete(201, view(r), t),
         });
@@ -73,7 +81,8 @@ export function chargeRoutes(ctx: AppContext): RouteSpec[] {
       method: 'post',
       path: '/accounts/:id/charges/:chargeId/waive',
       summary: 'Waive what is still unpaid of a charge',
-      description: 'Books Dr 4300/4400 / Cr 1200 for the unpaid part and lowers the balance (the account closes if nothing is owed). 409 if the charge is paid or waived.',
+      description:
+        'Books Dr 4300/4400 / Cr 1200 for the unpaid part and lowers the balance (the account closes if nothing is owed). 409 if the charge is paid or waived.',
       tags,
       access: { permission: 'charges:write' },
       params: Joi.object({ id: id.required(), chargeId: id.required() }),

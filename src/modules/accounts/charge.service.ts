@@ -68,7 +68,9 @@ export class ChargeService {
     return withTransaction(this.sequelize, async (t) => {
       const account = await lockAccount(accountId, t);
       if (!CHARGEABLE.includes(account.status)) {
-        throw problems.conflict(`No charge can be raised on an account that is ${account.status}.`, 'account-not-chargeable', { currentStatus: account.status });
+        throw problems.conflict(`No charge can be raised on an account that is ${account.status}.`, 'account-not-chargeable', {
+          currentStatus: account.status,
+        });
       }
       const { calendar, payplan } = await preparedAccount(account, t);
       const businessDate = calendar.businessDate;

@@ -1,12 +1,4 @@
-import {
-  DataTypes,
-  Model,
-  type CreationOptional,
-  type InferAttributes,
-  type InferCreationAttributes,
-  type NonAttribute,
-  type Sequelize,
-} from 'sequelize';
+import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type NonAttribute, type Sequelize } from 'sequelize';
 import { moneyColumn, idColumn as id, timestampColumns as timestamps } from '../../platform/db/attributes';
 import type { MoneyString } from '../../platform/money';
 import { Employee } from '../access/models';
@@ -109,10 +101,7 @@ export class AccountDevice extends Model<InferAttributes<AccountDevice>, InferCr
   declare device?: NonAttribute<Device>;
 }
 
-export class InstallmentSchedule extends Model<
-  InferAttributes<InstallmentSchedule>,
-  InferCreationAttributes<InstallmentSchedule>
-> {
+export class InstallmentSchedule extends Model<InferAttributes<InstallmentSchedule>, InferCreationAttributes<InstallmentSchedule>> {
   declare id: CreationOptional<number>;
   declare accountId: number;
   /** 0 is the down payment. */
@@ -127,10 +116,7 @@ export class InstallmentSchedule extends Model<
   declare account?: NonAttribute<Account>;
 }
 
-export class AccountStatusHistory extends Model<
-  InferAttributes<AccountStatusHistory>,
-  InferCreationAttributes<AccountStatusHistory>
-> {
+export class AccountStatusHistory extends Model<InferAttributes<AccountStatusHistory>, InferCreationAttributes<AccountStatusHistory>> {
   declare id: CreationOptional<number>;
   declare accountId: number;
   /** Null for the account's first status. */

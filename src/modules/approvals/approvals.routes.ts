@@ -4,7 +4,7 @@ import { cursorPaginationQuery, pagedResponseSchema } from '../../platform/http/
 import { defineRoute, employeeOf, type RouteSpec } from '../../platform/http/route';
 
 export const inboxItemSchema = Joi.object({
-  kind: Joi.string().description("refund, writeoff, reversal, remittance or commission_payment"),
+  kind: Joi.string().description('refund, writeoff, reversal, remittance or commission_payment'),
   id: Joi.number().integer(),
   amount: Joi.string(),
   requestedBy: Joi.number().integer().allow(null).description('The maker (for a remittance, the agent who handed the cash in)'),
@@ -26,7 +26,7 @@ export function approvalRoutes(): RouteSpec[] {
       summary: 'The approvals inbox: every pending request the caller may decide, across kinds, oldest first',
       description:
         'Refunds, write-offs, payment reversals, agent remittances and commission payments waiting for a decision, of the kinds whose approve ' +
-        'permission the caller holds, in their regions (agents\' items: agents sharing a region; commissions: employees they see). Requests the ' +
+        "permission the caller holds, in their regions (agents' items: agents sharing a region; commissions: employees they see). Requests the " +
         'caller made (or a remittance or commission of their own) are left out: another employee must decide them.',
       tags: ['approvals'],
       access: { permission: 'approvals:read' },

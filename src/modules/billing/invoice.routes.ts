@@ -53,11 +53,16 @@ export function invoiceRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'accounts:write' },
       params: Joi.object({ id: id.required() }),
-      body: Joi.object({ period: Joi.string().pattern(/^\d{4}-(0[1-9]|1[0-2])$/).message('must be a month YYYY-MM').required() }),
+      body: Joi.object({
+        period: Joi.string()
+          .pattern(/^\d{4}-(0[1-9]|1[0-2])$/)
+          .message('must be a month YYYY-MM')
+          .required(),
+      }),
       responses: {
         201: { description: 'The new statement', schema: invoiceSchema },
         200: { description: 'The statement already generated for this month', schema: invoiceSchema },
-        404: { description: 'No such account in the caller\'s regions' },
+        404: { description: "No such account in the caller's regions" },
         422: { description: 'The month has not started' },
       },
       handler: async (req) => {
@@ -73,7 +78,10 @@ export function invoiceRoutes(ctx: AppContext): RouteSpec[] {
       access: { permission: 'accounts:read' },
       params: Joi.object({ id: id.required() }),
       query: Joi.object({ limit: paginationQuery.limit, cursor: paginationQuery.cursor }),
-      responses: { 200: { description: 'A page of statements (without lines)', schema: pagedResponseSchema(invoiceSchema) }, 404: { description: 'Not found' } },
+      responses: {
+        200: { description: 'A page of statements (without lines)', schema: pagedResponseSchema(invoiceSchema) },
+        404: { description: 'Not found' },
+      },
       handler: async (req) => {
         const page = await invoices.list(employeeOf(req), req.valid.params.id, req.valid.query);
         return { body: { data: page.data.map(invoiceView), page: page.page } };

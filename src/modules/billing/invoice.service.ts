@@ -80,7 +80,12 @@ export class InvoiceService {
   }
 
   async get(actor: ScopedActor, id: number): Promise<AccountInvoice> {
-    const invoice = await AccountInvoice.findByPk(id, { include: [{ model: InvoiceLine, as: 'lines' }, { model: Account, as: 'account', attributes: ['id', 'regionId'] }] });
+    const invoice = await AccountInvoice.findByPk(id, {
+      include: [
+        { model: InvoiceLine, as: 'lines' },
+        { model: Account, as: 'account', attributes: ['id', 'regionId'] },
+      ],
+    });
     if (!invoice || !inRegionScope(actor.scope, invoice.account!.regionId)) throw problems.notFound('invoice');
     return invoice;
   }
@@ -113,7 +118,10 @@ export class InvoiceService {
         await lockAccount(accountId, t);
         const lines = await this.lines(accountId, periodStart, periodEnd, t);
         const total = lines.reduce((s, l) => s.plus(l.amount), new Decimal(0));
-        const [opening, closing] = await Promise.all([this.receivable(accountId, periodStart, 'before', t), this.receivable(accountId, periodEnd, 'through', t)]);
+        const [opening, closing] = await Promise.all([
+          this.receivable(accountId, periodStart, 'before', t),
+          this.receivable(accountId, periodEnd, 'through', t),
+        ]);
         const invoice = await AccountInvoice.create(
           {
             accountId,
@@ -182,16 +190,36 @@ export class InvoiceService {
     const out: DraftLine[] = [];
     for (const i of installments) {
       const what = i.installmentNumber === 0 ? 'Down payment' : `Instalment ${i.installmentNumber}`;
-      out.push({ lineType: 'installment', description: `${what} due ${i.dueDate}${i.status === 'waived' ? ' (waived)' : ''}`, amount: new Decimal(i.amount), installmentScheduleId: i.id });
+      out.push({
+        lineType: 'installment',
+        description: `${what} due ${i.dueDate}${i.status === 'waived' ? ' (waived)' : ''}`,
+        amount: new Decimal(i.amount),
+        installmentScheduleId: i.id,
+      });
     }
     for (const c of charges) {
-      out.push({ lineType: 'charge', description: `${c.chargeType === 'fee' ? 'Fee' : 'Penalty'}: ${c.description}`, amount: new Decimal(c.amount), accountChargeId: c.id });
+      out.push({
+        lineType: 'charge',
+        description: `${c.chargeType === 'fee' ? 'Fee' : 'Penalty'}: ${c.description}`,
+        amount: new Decimal(c.amount),
+        accountChargeId: c.id,
+      });
     }
     for (const p of payments) {
-      out.push({ lineType: 'payment', description: `Payment ${p.receiptNumber ?? p.transactionRef} received ${p.businessDate}`, amount: new Decimal(p.amount).negated(), paymentId: p.id });
+      out.push({
+        lineType: 'payment',
+        description: `Payment ${p.receiptNumber ?? p.transactionRef} received ${p.businessDate}`,
+        amount: new Decimal(p.amount).negated(),
+        paymentId: p.id,
+      });
     }
     for (const r of reversals) {
-      out.push({ lineType: 'adjustment', description: `Payment ${r.payment!.receiptNumber ?? r.payment!.transactionRef} reversed ${r.journalEntry!.businessDate}`, amount: new Decimal(r.amount), paymentId: r.paymentId });
+      out.push({
+        lineType: 'adjustment',
+        description: `Payment ${r.payment!.receiptNumber ?? r.payment!.transactionRef} reversed ${r.journalEntry!.businessDate}`,
+        amount: new Decimal(r.amount),
+        paymentId: r.paymentId,
+      });
     }
     for (const w of writeoffs) {
       out.push({ lineType: 'adjustment', description: `Balance written off ${w.writeoffDate}`, amount: new Decimal(w.amount).negated() });

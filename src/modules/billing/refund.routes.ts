@@ -33,7 +33,7 @@ export const refundSchema = Joi.object({
 const decided = {
   200: { description: 'Decided', schema: refundSchema },
   403: { description: 'Missing permission, or the caller requested it (maker-checker)' },
-  404: { description: 'No such refund in the caller\'s regions' },
+  404: { description: "No such refund in the caller's regions" },
   409: { description: 'Already decided, or the payment can no longer be refunded' },
 };
 
@@ -45,19 +45,22 @@ export function refundRoutes(ctx: AppContext): RouteSpec[] {
       method: 'post',
       path: '/refunds',
       summary: 'Request a refund of (part of) a payment (another employee approves it)',
-      description: '422 if the amount exceeds the payment less what is already refunded or being refunded; 409 if the payment is not completed or a reversal is pending.',
+      description:
+        '422 if the amount exceeds the payment less what is already refunded or being refunded; 409 if the payment is not completed or a reversal is pending.',
       tags,
       access: { permission: 'refunds:request' },
       body: Joi.object({
         paymentId: id.required(),
         amount: paymentAmountField().required(),
         reason: Joi.string().trim().min(3).max(2000).required(),
-        method: Joi.string().valid(...REFUND_METHODS).required(),
+        method: Joi.string()
+          .valid(...REFUND_METHODS)
+          .required(),
         destination: Joi.string().trim().max(100).description('Phone number or bank account the money goes to'),
       }),
       responses: {
         201: { description: 'The pending refund', schema: refundSchema },
-        404: { description: 'No such payment in the caller\'s regions' },
+        404: { description: "No such payment in the caller's regions" },
         409: { description: 'The payment cannot be refunded now' },
         422: { description: 'More than the payment can give back' },
       },
@@ -96,7 +99,7 @@ export function refundRoutes(ctx: AppContext): RouteSpec[] {
       decidePermission: 'refunds:approve',
       approveSummary: 'Approve a refund: Dr 2100 customer credit (first) and Dr 1200 for allocations taken back / Cr 2400 refunds payable',
       approveDescription:
-        'In one transaction with the account locked: the amount comes first from the account\'s credit balance, the rest by taking back the payment\'s ' +
+        "In one transaction with the account locked: the amount comes first from the account's credit balance, the rest by taking back the payment's " +
         'instalment and charge allocations newest first (the customer owes that again; a closed account re-opens). For a recovery on a written-off ' +
         'account the rest reduces recoveries (Dr 4500). Credit days the refunded money had bought are taken back, with a SET_TIME token for each ' +
         'device (creditDays, tokens in the answer). The approver must not be the requester (403).',

@@ -74,13 +74,23 @@ export class RefundService {
     return this.visibleRefund(actor, id);
   }
 
-  async list(actor: ScopedActor, q: { status?: RefundStatus; requestedBy?: number; paymentId?: number; accountId?: number; limit: number; cursor?: string }): Promise<Paged<Refund>> {
+  async list(
+    actor: ScopedActor,
+    q: { status?: RefundStatus; requestedBy?: number; paymentId?: number; accountId?: number; limit: number; cursor?: string },
+  ): Promise<Paged<Refund>> {
     const where = decisionListWhere(q);
     if (q.paymentId) where.push({ paymentId: q.paymentId });
     if (q.accountId) where.push({ accountId: q.accountId });
     const rows = await Refund.findAll({
       where: { [Op.and]: where },
-      include: [{ model: Account, as: 'account', attributes: ['id', 'regionId'], where: actor.scope.all ? undefined : { regionId: { [Op.in]: [...actor.scope.regionIds] } } }],
+      include: [
+        {
+          model: Account,
+          as: 'account',
+          attributes: ['id', 'regionId'],
+          where: actor.scope.all ? undefined : { regionId: { [Op.in]: [...actor.scope.regionIds] } },
+        },
+      ],
       order: [['id', 'DESC']],
       limit: q.limit + 1,
     });
@@ -92,10 +102,21 @@ export class RefundService {
     const rows = await Refund.findAll({
       where: { [Op.and]: [{ status: 'pending', paymentId: { [Op.ne]: null }, requestedBy: { [Op.ne]: decider.employeeId } }, pendingAfterWhere(after)] },
       include: [{ model: Account, as: 'account', attributes: ['id', 'regionId'], where: regionWhere(decider.scope) }],
-      order: [['createdAt', 'ASC'], ['id', 'ASC']],
+      order: [
+        ['createdAt', 'ASC'],
+        ['id', 'ASC'],
+      ],
       limit,
     });
-    return rows.map((r) => ({ id: r.id, amount: r.amount, requestedBy: r.requestedBy, requestedAt: r.createdAt, regionId: r.account!.regionId, accountId: r.accountId, employeeId: null }));
+    return rows.map((r) => ({
+      id: r.id,
+      amount: r.amount,
+      requestedBy: r.requestedBy,
+      requestedAt: r.createdAt,
+      regionId: r.account!.regionId,
+      accountId: r.accountId,
+      employeeId: null,
+    }));
   }
 
   /** What refunds already hold of a payment (pending ones included when asking). */
@@ -110,10 +131,13 @@ export class RefundService {
 
   private async checkRefundable(payment: Payment, amount: Decimal, already: Decimal, t: Transaction): Promise<void> {
     if (payment.status !== 'completed') {
-      throw problems.conflict(`Only a completed payment can be refunded; this one is ${payment.status}.`, 'payment-not-completed', { currentStatus: payment.status });
+      throw problems.conflict(`Only a completed payment can be refunded; this one is ${payment.status}.`, 'payment-not-completed', {
+        currentStatus: payment.status,
+      });
     }
     const reversal = await PaymentReversal.findOne({ where: { paymentId: payment.id, status: 'pending' }, attributes: ['id'], transaction: t });
-    if (reversal) throw problems.conflict('A reversal of this payment is waiting for approval; decide it first.', 'reversal-pending', { reversalId: reversal.id });
+    if (reversal)
+      throw problems.conflict('A reversal of this payment is waiting for approval; decide it first.', 'reversal-pending', { reversalId: reversal.id });
     const refundable = new Decimal(payment.amount).minus(already);
     if (amount.greaterThan(refundable)) {
       throw problems.unprocessable(
@@ -146,7 +170,13 @@ export class RefundService {
         },
         { transaction: t },
       );
-      await audit.record(t, { actor, action: 'refund.request', entity: 'refunds', entityId: refund.id, after: { paymentId: payment.id, amount: refund.amount, method: input.method, reason: input.reason } });
+      await audit.record(t, {
+        actor,
+        action: 'refund.request',
+        entity: 'refunds',
+        entityId: refund.id,
+        after: { paymentId: payment.id, amount: refund.amount, method: input.method, reason: input.reason },
+      });
       return refund;
     });
   }
@@ -189,7 +219,8 @@ export class RefundService {
           reopened = undone.reopened;
           lines.push({ ledger: LEDGER.loansReceivable, debit: toMoneyString(rest), accountId: account.id, memo: 'allocations taken back' });
           for (const w of undone.waived) lines.push({ ledger: w.ledger, debit: toMoneyString(w.amount), memo: 'restored on a waived item: written off again' });
-          if (waived.greaterThan(0)) lines.push({ ledger: LEDGER.loansReceivable, credit: toMoneyString(waived), accountId: account.id, memo: 'written off again' });
+          if (waived.greaterThan(0))
+            lines.push({ ledger: LEDGER.loansReceivable, credit: toMoneyString(waived), accountId: account.id, memo: 'written off again' });
         }
       }
       account.creditBalance = toMoneyString(new Decimal(account.creditBalance).minus(fromCredit));
@@ -214,8 +245,28 @@ export class RefundService {
       // Other domains take back what the money given back had bought (devices: credit days and a
       // token); after the status change, so the refund counts as given back.
       const effects = await paymentEvents.emitRefunded({ payment, account, businessDate, refundId: refund.id, refundedBy: actor.employeeId }, t);
-      await integrations.enqueue(t, { aggregate: 'refund', id: refund.id, event: 'refund.approved', payload: { refundId: refund.id, paymentId: payment.id, accountId: account.id, amount: refund.amount, fromCredit: toMoneyString(fromCredit), journalEntryId: entry.id, businessDate } });
-      await audit.record(t, { actor, action: 'refund.approve', entity: 'refunds', entityId: refund.id, before: { status: 'pending' }, after: { status: 'approved', journalEntryId: entry.id } });
+      await integrations.enqueue(t, {
+        aggregate: 'refund',
+        id: refund.id,
+        event: 'refund.approved',
+        payload: {
+          refundId: refund.id,
+          paymentId: payment.id,
+          accountId: account.id,
+          amount: refund.amount,
+          fromCredit: toMoneyString(fromCredit),
+          journalEntryId: entry.id,
+          businessDate,
+        },
+      });
+      await audit.record(t, {
+        actor,
+        action: 'refund.approve',
+        entity: 'refunds',
+        entityId: refund.id,
+        before: { status: 'pending' },
+        after: { status: 'approved', journalEntryId: entry.id },
+      });
       return { refund, effects };
     });
   }
@@ -228,7 +279,14 @@ export class RefundService {
       const refund = (await Refund.findByPk(id, { lock: t.LOCK.UPDATE, transaction: t }))!;
       if (refund.status !== 'pending') throw problems.conflict(`This refund is already ${refund.status}.`, 'already-decided', { currentStatus: refund.status });
       await refund.update({ status: 'rejected', approvedBy: actor.employeeId, decidedAt: new Date(), rejectionReason: reason }, { transaction: t });
-      await audit.record(t, { actor, action: 'refund.reject', entity: 'refunds', entityId: refund.id, before: { status: 'pending' }, after: { status: 'rejected', reason } });
+      await audit.record(t, {
+        actor,
+        action: 'refund.reject',
+        entity: 'refunds',
+        entityId: refund.id,
+        before: { status: 'pending' },
+        after: { status: 'rejected', reason },
+      });
       return refund;
     });
   }
@@ -239,7 +297,10 @@ export class RefundService {
     return withTransaction(this.sequelize, async (t) => {
       const account = await lockAccount(visible.accountId!, t);
       const refund = (await Refund.findByPk(id, { lock: t.LOCK.UPDATE, transaction: t }))!;
-      if (refund.status !== 'approved') throw problems.conflict(`Only an approved refund can be paid out; this one is ${refund.status}.`, 'refund-not-approved', { currentStatus: refund.status });
+      if (refund.status !== 'approved')
+        throw problems.conflict(`Only an approved refund can be paid out; this one is ${refund.status}.`, 'refund-not-approved', {
+          currentStatus: refund.status,
+        });
       const calendar = await calendarOfRegion(account.regionId, t);
       const entry = await postEntry(
         {
@@ -259,8 +320,27 @@ export class RefundService {
         t,
       );
       await refund.update({ status: 'completed', payoutReference, refundDate: calendar.businessDate }, { transaction: t });
-      await integrations.enqueue(t, { aggregate: 'refund', id: refund.id, event: 'refund.completed', payload: { refundId: refund.id, accountId: account.id, amount: refund.amount, payoutReference, journalEntryId: entry.id, refundDate: calendar.businessDate } });
-      await audit.record(t, { actor, action: 'refund.complete', entity: 'refunds', entityId: refund.id, before: { status: 'approved' }, after: { status: 'completed', payoutReference } });
+      await integrations.enqueue(t, {
+        aggregate: 'refund',
+        id: refund.id,
+        event: 'refund.completed',
+        payload: {
+          refundId: refund.id,
+          accountId: account.id,
+          amount: refund.amount,
+          payoutReference,
+          journalEntryId: entry.id,
+          refundDate: calendar.businessDate,
+        },
+      });
+      await audit.record(t, {
+        actor,
+        action: 'refund.complete',
+        entity: 'refunds',
+        entityId: refund.id,
+        before: { status: 'approved' },
+        after: { status: 'completed', payoutReference },
+      });
       return refund;
     });
   }

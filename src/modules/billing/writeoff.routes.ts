@@ -28,7 +28,7 @@ export const writeoffSchema = Joi.object({
 const decided = {
   200: { description: 'Decided', schema: writeoffSchema },
   403: { description: 'Missing permission, or the caller requested it (maker-checker)' },
-  404: { description: 'No such write-off in the caller\'s regions' },
+  404: { description: "No such write-off in the caller's regions" },
   409: { description: 'Already decided, or the account cannot be written off (e.g. closed)' },
 };
 
@@ -39,14 +39,14 @@ export function writeoffRoutes(ctx: AppContext): RouteSpec[] {
     defineRoute<{ id: number }, unknown, { reason: string }>({
       method: 'post',
       path: '/accounts/:id/writeoff',
-      summary: 'Request the write-off of an account\'s outstanding balance (another employee approves it)',
+      summary: "Request the write-off of an account's outstanding balance (another employee approves it)",
       tags,
       access: { permission: 'writeoffs:request' },
       params: idParams,
       body: Joi.object({ reason: Joi.string().trim().min(3).max(2000).required() }),
       responses: {
         201: { description: 'The pending write-off', schema: writeoffSchema },
-        404: { description: 'No such account in the caller\'s regions' },
+        404: { description: "No such account in the caller's regions" },
         409: { description: 'Closed, already written off, nothing owed, or a write-off already pending' },
       },
       handler: async (req) => {
@@ -83,7 +83,8 @@ export function writeoffRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       decidePermission: 'writeoffs:approve',
       approveSummary: 'Approve a write-off: Dr 5200 bad-debt expense / Cr 1200 for the whole balance; the account becomes written_off',
-      approveDescription: 'Open instalments and charges become waived and the balance 0. Later payments post as recoveries (Cr 4500). The approver must not be the requester (403).',
+      approveDescription:
+        'Open instalments and charges become waived and the balance 0. Later payments post as recoveries (Cr 4500). The approver must not be the requester (403).',
       rejectSummary: 'Reject a write-off; nothing else changes',
       decided,
       actorOf: employeeOf,

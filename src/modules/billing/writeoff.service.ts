@@ -52,12 +52,22 @@ export class WriteoffService {
     return this.visibleWriteoff(actor, id);
   }
 
-  async list(actor: ScopedActor, q: { status?: WriteoffStatus; requestedBy?: number; accountId?: number; limit: number; cursor?: string }): Promise<Paged<Writeoff>> {
+  async list(
+    actor: ScopedActor,
+    q: { status?: WriteoffStatus; requestedBy?: number; accountId?: number; limit: number; cursor?: string },
+  ): Promise<Paged<Writeoff>> {
     const where = decisionListWhere(q);
     if (q.accountId) where.push({ accountId: q.accountId });
     const rows = await Writeoff.findAll({
       where: { [Op.and]: where },
-      include: [{ model: Account, as: 'account', attributes: ['id', 'regionId'], where: actor.scope.all ? undefined : { regionId: { [Op.in]: [...actor.scope.regionIds] } } }],
+      include: [
+        {
+          model: Account,
+          as: 'account',
+          attributes: ['id', 'regionId'],
+          where: actor.scope.all ? undefined : { regionId: { [Op.in]: [...actor.scope.regionIds] } },
+        },
+      ],
       order: [['id', 'DESC']],
       limit: q.limit + 1,
     });
@@ -69,10 +79,21 @@ export class WriteoffService {
     const rows = await Writeoff.findAll({
       where: { [Op.and]: [{ status: 'pending', requestedBy: { [Op.ne]: decider.employeeId } }, pendingAfterWhere(after)] },
       include: [{ model: Account, as: 'account', attributes: ['id', 'regionId'], where: regionWhere(decider.scope) }],
-      order: [['createdAt', 'ASC'], ['id', 'ASC']],
+      order: [
+        ['createdAt', 'ASC'],
+        ['id', 'ASC'],
+      ],
       limit,
     });
-    return rows.map((w) => ({ id: w.id, amount: w.amount, requestedBy: w.requestedBy, requestedAt: w.createdAt, regionId: w.account!.regionId, accountId: w.accountId, employeeId: null }));
+    return rows.map((w) => ({
+      id: w.id,
+      amount: w.amount,
+      requestedBy: w.requestedBy,
+      requestedAt: w.createdAt,
+      regionId: w.account!.regionId,
+      accountId: w.accountId,
+      employeeId: null,
+    }));
   }
 
   private checkWritable(account: Account): void {
@@ -110,7 +131,10 @@ export class WriteoffService {
       const owed = await owedByItems(account.id, t);
       if (!owed.equals(amount)) throw new Error(`account ${account.id}: balance ${amount.toFixed(2)} differs from what its items owe (${owed.toFixed(2)})`);
 
-      await InstallmentSchedule.update({ status: 'waived' }, { where: { accountId: account.id, status: { [Op.in]: ['pending', 'partial', 'overdue'] } }, transaction: t });
+      await InstallmentSchedule.update(
+        { status: 'waived' },
+        { where: { accountId: account.id, status: { [Op.in]: ['pending', 'partial', 'overdue'] } }, transaction: t },
+      );
       await AccountCharge.update({ status: 'waived' }, { where: { accountId: account.id, status: { [Op.in]: ['pending', 'partial'] } }, transaction: t });
       account.balance = '0.00';
       await transition(account, 'written_off', { by: actor.employeeId, businessDate, reason: `written off: ${w.reason}`.slice(0, 255) }, t);
@@ -134,11 +158,30 @@ export class WriteoffService {
         t,
       );
       await w.update(
-        { status: 'approved', approvedBy: actor.employeeId, decidedAt: new Date(), amount: toMoneyString(amount), writeoffDate: businessDate, journalEntryId: entry.id },
+        {
+          status: 'approved',
+          approvedBy: actor.employeeId,
+          decidedAt: new Date(),
+          amount: toMoneyString(amount),
+          writeoffDate: businessDate,
+          journalEntryId: entry.id,
+        },
         { transaction: t },
       );
-      await integrations.enqueue(t, { aggregate: 'account', id: account.id, event: 'account.written_off', payload: { accountId: account.id, writeoffId: w.id, amount: toMoneyString(amount), journalEntryId: entry.id, businessDate } });
-      await audit.record(t, { actor, action: 'writeoff.approve', entity: 'writeoffs', entityId: w.id, before: { status: 'pending' }, after: { status: 'approved', amount: toMoneyString(amount), journalEntryId: entry.id } });
+      await integrations.enqueue(t, {
+        aggregate: 'account',
+        id: account.id,
+        event: 'account.written_off',
+        payload: { accountId: account.id, writeoffId: w.id, amount: toMoneyString(amount), journalEntryId: entry.id, businessDate },
+      });
+      await audit.record(t, {
+        actor,
+        action: 'writeoff.approve',
+        entity: 'writeoffs',
+        entityId: w.id,
+        before: { status: 'pending' },
+        after: { status: 'approved', amount: toMoneyString(amount), journalEntryId: entry.id },
+      });
       return w;
     });
   }
@@ -151,7 +194,14 @@ export class WriteoffService {
       const w = (await Writeoff.findByPk(id, { lock: t.LOCK.UPDATE, transaction: t }))!;
       if (w.status !== 'pending') throw problems.conflict(`This write-off is already ${w.status}.`, 'already-decided', { currentStatus: w.status });
       await w.update({ status: 'rejected', approvedBy: actor.employeeId, decidedAt: new Date(), rejectionReason: reason }, { transaction: t });
-      await audit.record(t, { actor, action: 'writeoff.reject', entity: 'writeoffs', entityId: w.id, before: { status: 'pending' }, after: { status: 'rejected', reason } });
+      await audit.record(t, {
+        actor,
+        action: 'writeoff.reject',
+        entity: 'writeoffs',
+        entityId: w.id,
+        before: { status: 'pending' },
+        after: { status: 'rejected', reason },
+      });
       return w;
     });
   }

@@ -23,7 +23,8 @@ export interface CashPosition {
 async function systemLimit(transaction?: Transaction): Promise<MoneyString | null> {
   const s = await SystemSetting.findOne({ where: { key: CASH_LIMIT_SETTING }, attributes: ['value'], transaction });
   const v = s?.value as unknown;
-  const text = typeof v === 'number' || typeof v === 'string' ? String(v) : typeof v === 'object' && v && 'amount' in v ? String((v as { amount: unknown }).amount) : null;
+  const text =
+    typeof v === 'number' || typeof v === 'string' ? String(v) : typeof v === 'object' && v && 'amount' in v ? String((v as { amount: unknown }).amount) : null;
   if (text === null || !/^\d{1,12}(\.\d{1,2})?$/.test(text)) return null;
   return toMoneyString(text);
 }
@@ -40,17 +41,25 @@ export async function cashPosition(sequelize: Sequelize, agentId: number, transa
   ]);
   const own = employee?.cashLimit;
   const [limit, limitSource] =
-    own !== null && own !== undefined ? [toMoneyString(own), 'employee' as const] : system !== null ? [system, 'system' as const] : [DEFAULT_AGENT_CASH_LIMIT, 'default' as const];
+    own !== null && own !== undefined
+      ? [toMoneyString(own), 'employee' as const]
+      : system !== null
+        ? [system, 'system' as const]
+        : [DEFAULT_AGENT_CASH_LIMIT, 'default' as const];
   const balance = toMoneyString(rows[0]?.total ?? 0);
   return { agentId, balance, limit, limitSource, blocked: new Decimal(balance).greaterThanOrEqualTo(limit) };
 }
 
 export function cashLimitExceeded(position: CashPosition): HttpProblem {
-  return new HttpProblem(403, `You carry ${position.balance} in cash, at or above your limit of ${position.limit}. Remit the cash you hold (POST /agent-remittances) and have it confirmed before collecting or selling again.`, {
-    type: 'cash-limit-exceeded',
-    title: 'Cash limit exceeded',
-    extensions: { balance: position.balance, limit: position.limit },
-  });
+  return new HttpProblem(
+    403,
+    `You carry ${position.balance} in cash, at or above your limit of ${position.limit}. Remit the cash you hold (POST /agent-remittances) and have it confirmed before collecting or selling again.`,
+    {
+      type: 'cash-limit-exceeded',
+      title: 'Cash limit exceeded',
+      extensions: { balance: position.balance, limit: position.limit },
+    },
+  );
 }
 
 /**

@@ -52,8 +52,8 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
   const tags = ['cash'];
   const decided = {
     200: { description: 'Decided', schema: remittanceSchema },
-    403: { description: 'Missing permission, or it is the caller\'s own remittance (four eyes)' },
-    404: { description: 'No such remittance of an agent in the caller\'s regions' },
+    403: { description: "Missing permission, or it is the caller's own remittance (four eyes)" },
+    404: { description: "No such remittance of an agent in the caller's regions" },
     409: { description: 'Already decided' },
   };
   return [
@@ -80,7 +80,7 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
         201: { description: 'Collected and posted: the collection, payment, receipt, allocations and device tokens', schema: cashCollectionResultSchema },
         200: { description: 'A retry: the first result (Idempotent-Replayed: true)', schema: cashCollectionResultSchema },
         403: limitProblem,
-        404: { description: 'No such account in the agent\'s regions' },
+        404: { description: "No such account in the agent's regions" },
         409: { description: 'clientCollectionId belongs to another agent' },
         422: { description: 'clientCollectionId already used for another account or amount' },
       },
@@ -108,23 +108,30 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
     defineRoute<{ id: number }>({
       method: 'get',
       path: '/cash-collections/:id',
-      summary: 'One cash collection with its receipt (the agent\'s own, or any in a supervisor\'s regions)',
+      summary: "One cash collection with its receipt (the agent's own, or any in a supervisor's regions)",
       tags,
       access: { permission: 'cash:collect' },
       params: idParams,
-      responses: { 200: { description: 'The collection, payment and receipt', schema: cashCollectionResultSchema }, 404: { description: 'Not found (or not visible)' } },
+      responses: {
+        200: { description: 'The collection, payment and receipt', schema: cashCollectionResultSchema },
+        404: { description: 'Not found (or not visible)' },
+      },
       handler: async (req) => ({ body: await cash.getCollection(employeeOf(req), req.valid.params.id) }),
     }),
     defineRoute<{ id: number }>({
       method: 'get',
       path: '/agents/:id/cash',
-      summary: 'An agent\'s cash: balance (collected, not yet in a confirmed remittance), limit, open collections, pending remittances',
-      description: 'The agent may see their own; employees with cash:remit:confirm may see agents who share one of their regions (all with regions:all); anyone else gets 404.',
+      summary: "An agent's cash: balance (collected, not yet in a confirmed remittance), limit, open collections, pending remittances",
+      description:
+        'The agent may see their own; employees with cash:remit:confirm may see agents who share one of their regions (all with regions:all); anyone else gets 404.',
       tags,
       access: { authenticated: true },
       params: idParams,
       responses: {
-        200: { description: 'The agent\'s cash position, open collections and pending remittances', schema: Joi.object({ ...cashPositionKeys, pendingRemittances: Joi.array().items(remittanceSchema).required() }) },
+        200: {
+          description: "The agent's cash position, open collections and pending remittances",
+          schema: Joi.object({ ...cashPositionKeys, pendingRemittances: Joi.array().items(remittanceSchema).required() }),
+        },
         404: { description: 'No such agent visible to the caller' },
       },
       handler: async (req) => ({ body: await cash.agentCash(employeeOf(req), req.valid.params.id) }),
@@ -135,19 +142,24 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
       summary: 'Hand in collected cash (Idempotency-Key required); someone else confirms it',
       description:
         'Takes the collections given in collectionIds, or by default every collection the agent holds outside a pending remittance; their sum must ' +
-        'equal amount (422 remittance-amount-mismatch, with the expected amount). They stay in the agent\'s balance until the remittance is confirmed.',
+        "equal amount (422 remittance-amount-mismatch, with the expected amount). They stay in the agent's balance until the remittance is confirmed.",
       tags,
       access: { permission: 'cash:collect' },
       idempotent: true,
       body: Joi.object({
         amount: paymentAmountField().required(),
-        method: Joi.string().valid(...REMITTANCE_METHODS).required(),
+        method: Joi.string()
+          .valid(...REMITTANCE_METHODS)
+          .required(),
         reference: Joi.string().trim().max(100),
         remittedAt: pastInstantField(),
         notes: Joi.string().trim().max(2000),
         collectionIds: Joi.array().items(id).min(1).max(1000).unique(),
       }),
-      responses: { 201: { description: 'The pending remittance', schema: remittanceSchema }, 422: { description: 'Nothing to remit, or the amount does not add up' } },
+      responses: {
+        201: { description: 'The pending remittance', schema: remittanceSchema },
+        422: { description: 'Nothing to remit, or the amount does not add up' },
+      },
       handler: async (req) => {
         const b = req.valid.body;
         const r = await cash.remit(
@@ -162,11 +174,20 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
       method: 'get',
       path: '/agent-remittances',
       summary: 'Remittances, newest first (e.g. ?status=pending: the queue to confirm)',
-      description: 'An agent sees their own; employees with cash:remit:confirm those of agents who share one of their regions (all with regions:all). Another agentId is a 404.',
+      description:
+        'An agent sees their own; employees with cash:remit:confirm those of agents who share one of their regions (all with regions:all). Another agentId is a 404.',
       tags,
       access: { authenticated: true },
-      query: Joi.object({ status: Joi.string().valid(...AGENT_REMITTANCE_STATUSES), agentId: id, limit: paginationQuery.limit, cursor: paginationQuery.cursor }),
-      responses: { 200: { description: 'A page of remittances', schema: pagedResponseSchema(remittanceSchema) }, 404: { description: 'The agent is not visible to the caller' } },
+      query: Joi.object({
+        status: Joi.string().valid(...AGENT_REMITTANCE_STATUSES),
+        agentId: id,
+        limit: paginationQuery.limit,
+        cursor: paginationQuery.cursor,
+      }),
+      responses: {
+        200: { description: 'A page of remittances', schema: pagedResponseSchema(remittanceSchema) },
+        404: { description: 'The agent is not visible to the caller' },
+      },
       handler: async (req) => {
         const page = await cash.listRemittances(employeeOf(req), req.valid.query);
         return { body: { data: page.data.map(remittanceView), page: page.page } };
@@ -175,7 +196,7 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
     defineRoute<{ id: number }>({
       method: 'get',
       path: '/agent-remittances/:id',
-      summary: 'One remittance (the agent\'s own, or an agent in the caller\'s regions with cash:remit:confirm)',
+      summary: "One remittance (the agent's own, or an agent in the caller's regions with cash:remit:confirm)",
       tags,
       access: { authenticated: true },
       params: idParams,

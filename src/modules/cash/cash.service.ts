@@ -163,7 +163,7 @@ export class CashService {
 
   private async replay(actor: EmployeeActor, existing: CashCollection, input: CollectInput) {
     if (existing.agentId !== actor.employeeId) {
-      throw problems.conflict('This clientCollectionId belongs to another agent\'s collection.', 'client-collection-id-taken');
+      throw problems.conflict("This clientCollectionId belongs to another agent's collection.", 'client-collection-id-taken');
     }
     if (existing.accountId !== input.accountId || !new Decimal(existing.amount).equals(input.amount)) {
       throw problems.unprocessable('This clientCollectionId was already used for a different account or amount.', 'client-collection-id-reused', {
@@ -217,7 +217,10 @@ export class CashService {
   }
 
   /** Remittances, newest first: the agent's own, or those of agents a supervisor may see (another agent's is a 404). */
-  async listRemittances(actor: EmployeeActor, q: { status?: AgentRemittanceStatus; agentId?: number; limit: number; cursor?: string }): Promise<Paged<AgentRemittance>> {
+  async listRemittances(
+    actor: EmployeeActor,
+    q: { status?: AgentRemittanceStatus; agentId?: number; limit: number; cursor?: string },
+  ): Promise<Paged<AgentRemittance>> {
     if (q.agentId !== undefined && !(await this.canSeeAgent(actor, q.agentId))) throw problems.notFound('agent');
     const visible = await this.visibleAgents(actor);
     const where: WhereOptions[] = [];
@@ -245,10 +248,21 @@ export class CashService {
           pendingAfterWhere(after),
         ],
       },
-      order: [['createdAt', 'ASC'], ['id', 'ASC']],
+      order: [
+        ['createdAt', 'ASC'],
+        ['id', 'ASC'],
+      ],
       limit,
     });
-    return rows.map((r) => ({ id: r.id, amount: r.amount, requestedBy: r.agentId, requestedAt: r.createdAt, regionId: null, accountId: null, employeeId: r.agentId }));
+    return rows.map((r) => ({
+      id: r.id,
+      amount: r.amount,
+      requestedBy: r.agentId,
+      requestedAt: r.createdAt,
+      regionId: null,
+      accountId: null,
+      employeeId: r.agentId,
+    }));
   }
 
   /** Whether the actor may see `agentId`'s cash: themselves, or a supervisor sharing a region with the agent. */
@@ -260,12 +274,19 @@ export class CashService {
     return shared > 0;
   }
 
-  async agentCash(actor: EmployeeActor, agentId: number): Promise<CashPosition & { openCollections: ReturnType<typeof collectionFields>[]; pendingRemittances: ReturnType<typeof remittanceView>[] }> {
+  async agentCash(
+    actor: EmployeeActor,
+    agentId: number,
+  ): Promise<CashPosition & { openCollections: ReturnType<typeof collectionFields>[]; pendingRemittances: ReturnType<typeof remittanceView>[] }> {
     if (!(await this.canSeeAgent(actor, agentId))) throw problems.notFound('agent');
     const [position, open, pending] = await Promise.all([
       cashPosition(this.sequelize, agentId),
       CashCollection.findAll({ where: { agentId, status: 'posted' }, order: [['id', 'DESC']], limit: 500 }),
-      AgentRemittance.findAll({ where: { agentId, status: 'pending' }, include: [{ model: CashCollection, as: 'collections', attributes: ['id'] }], order: [['id', 'DESC']] }),
+      AgentRemittance.findAll({
+        where: { agentId, status: 'pending' },
+        include: [{ model: CashCollection, as: 'collections', attributes: ['id'] }],
+        order: [['id', 'DESC']],
+      }),
     ]);
     return { ...position, openCollections: open.map(collectionFields), pendingRemittances: pending.map(remittanceView) };
   }
@@ -275,28 +296,51 @@ export class CashService {
    * `beforeCommit` runs in the remittance's transaction (the route stores its Idempotency-Key answer
    * there, as payments do), so the remittance and its stored answer commit together or not at all.
    */
-  async remit(actor: EmployeeActor, input: RemittanceInput, hooks: { beforeCommit?: (r: AgentRemittance, t: Transaction) => Promise<void> } = {}): Promise<AgentRemittance> {
+  async remit(
+    actor: EmployeeActor,
+    input: RemittanceInput,
+    hooks: { beforeCommit?: (r: AgentRemittance, t: Transaction) => Promise<void> } = {},
+  ): Promise<AgentRemittance> {
     const amount = new Decimal(input.amount);
     if (amount.lessThanOrEqualTo(0)) throw problems.validation([{ field: 'amount', in: 'body', message: 'amount must be positive' }]);
     return withTransaction(this.sequelize, async (t) => {
       await Employee.findByPk(actor.employeeId, { attributes: ['id'], lock: t.LOCK.UPDATE, transaction: t });
-      const where = { agentId: actor.employeeId, status: 'posted' as const, agentRemittanceId: null, ...(input.collectionIds ? { id: { [Op.in]: input.collectionIds } } : {}) };
+      const where = {
+        agentId: actor.employeeId,
+        status: 'posted' as const,
+        agentRemittanceId: null,
+        ...(input.collectionIds ? { id: { [Op.in]: input.collectionIds } } : {}),
+      };
       const collections = await CashCollection.findAll({ where, lock: t.LOCK.UPDATE, transaction: t, order: [['id', 'ASC']] });
       if (input.collectionIds) {
         const found = new Set(collections.map((c) => c.id));
         const missing = input.collectionIds.filter((id) => !found.has(id));
         if (missing.length) {
-          throw problems.unprocessable(`Collections ${missing.join(', ')} are not yours to remit, or are already in a remittance.`, 'collections-not-remittable', { collectionIds: missing });
+          throw problems.unprocessable(
+            `Collections ${missing.join(', ')} are not yours to remit, or are already in a remittance.`,
+            'collections-not-remittable',
+            { collectionIds: missing },
+          );
         }
       }
       if (collections.length === 0) throw problems.unprocessable('You hold no collected cash that is not already in a remittance.', 'nothing-to-remit');
       const total = collections.reduce((s, c) => s.plus(c.amount), new Decimal(0));
       if (!total.equals(amount)) {
-        throw problems.unprocessable(`The collections add up to ${total.toFixed(2)}, not ${amount.toFixed(2)}.`, 'remittance-amount-mismatch', { expected: total.toFixed(2) });
+        throw problems.unprocessable(`The collections add up to ${total.toFixed(2)}, not ${amount.toFixed(2)}.`, 'remittance-amount-mismatch', {
+          expected: total.toFixed(2),
+        });
       }
-      const accounts = await Account.findAll({ where: { id: { [Op.in]: [...new Set(collections.map((c) => c.accountId))] } }, attributes: ['id', 'regionId'], transaction: t });
+      const accounts = await Account.findAll({
+        where: { id: { [Op.in]: [...new Set(collections.map((c) => c.accountId))] } },
+        attributes: ['id', 'regionId'],
+        transaction: t,
+      });
       const countries = new Set(await Promise.all(accounts.map(async (a) => (await calendarOfRegion(a.regionId, t)).countryId)));
-      if (countries.size > 1) throw problems.unprocessable('These collections are in more than one country; remit each country\'s cash separately (collectionIds).', 'remittance-mixed-countries');
+      if (countries.size > 1)
+        throw problems.unprocessable(
+          "These collections are in more than one country; remit each country's cash separately (collectionIds).",
+          'remittance-mixed-countries',
+        );
       const remittance = await AgentRemittance.create(
         {
           agentId: actor.employeeId,
@@ -349,7 +393,14 @@ export class CashService {
       );
       await CashCollection.update({ status: 'remitted' }, { where: { agentRemittanceId: r.id, status: 'posted' }, transaction: t });
       await r.update({ status: 'confirmed', confirmedBy: actor.employeeId, confirmedAt: new Date() }, { transaction: t });
-      await audit.record(t, { actor, action: 'agent_remittance.confirm', entity: 'agentRemittances', entityId: r.id, before: { status: 'pending' }, after: { status: 'confirmed', amount: r.amount } });
+      await audit.record(t, {
+        actor,
+        action: 'agent_remittance.confirm',
+        entity: 'agentRemittances',
+        entityId: r.id,
+        before: { status: 'pending' },
+        after: { status: 'confirmed', amount: r.amount },
+      });
       r.collections = collections;
       return r;
     });
@@ -362,8 +413,18 @@ export class CashService {
       const r = (await AgentRemittance.findByPk(visible.id, { lock: t.LOCK.UPDATE, transaction: t }))!;
       if (r.status !== 'pending') throw problems.conflict(`This remittance is already ${r.status}.`, 'already-decided', { currentStatus: r.status });
       await CashCollection.update({ agentRemittanceId: null }, { where: { agentRemittanceId: r.id }, transaction: t });
-      await r.update({ status: 'rejected', confirmedBy: actor.employeeId, confirmedAt: new Date(), notes: [r.notes, `rejected: ${reason}`].filter(Boolean).join('\n') }, { transaction: t });
-      await audit.record(t, { actor, action: 'agent_remittance.reject', entity: 'agentRemittances', entityId: r.id, before: { status: 'pending' }, after: { status: 'rejected', reason } });
+      await r.update(
+        { status: 'rejected', confirmedBy: actor.employeeId, confirmedAt: new Date(), notes: [r.notes, `rejected: ${reason}`].filter(Boolean).join('\n') },
+        { transaction: t },
+      );
+      await audit.record(t, {
+        actor,
+        action: 'agent_remittance.reject',
+        entity: 'agentRemittances',
+        entityId: r.id,
+        before: { status: 'pending' },
+        after: { status: 'rejected', reason },
+      });
       r.collections = [];
       return r;
     });

@@ -1,14 +1,6 @@
 // Catalogue and pricing (migration 20261124000011): product types, products and their components,
 // payment plans, product-on-plan pricing, warranty policies, tax rates and price history.
-import {
-  DataTypes,
-  Model,
-  type CreationOptional,
-  type InferAttributes,
-  type InferCreationAttributes,
-  type NonAttribute,
-  type Sequelize,
-} from 'sequelize';
+import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type NonAttribute, type Sequelize } from 'sequelize';
 import { moneyColumn, idColumn as id, timestampColumns as timestamps, decimalColumn } from '../../platform/db/attributes';
 import type { MoneyString } from '../../platform/money';
 import { Employee } from '../access/models';
@@ -92,10 +84,7 @@ export class Payplan extends Model<InferAttributes<Payplan>, InferCreationAttrib
 }
 
 /** Which plans a product may be sold on, and at what price. */
-export class ProductPayplanPricing extends Model<
-  InferAttributes<ProductPayplanPricing>,
-  InferCreationAttributes<ProductPayplanPricing>
-> {
+export class ProductPayplanPricing extends Model<InferAttributes<ProductPayplanPricing>, InferCreationAttributes<ProductPayplanPricing>> {
   declare id: CreationOptional<number>;
   declare productId: number;
   declare payplanId: number;

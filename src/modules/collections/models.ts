@@ -1,12 +1,4 @@
-import {
-  DataTypes,
-  Model,
-  type CreationOptional,
-  type InferAttributes,
-  type InferCreationAttributes,
-  type NonAttribute,
-  type Sequelize,
-} from 'sequelize';
+import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type NonAttribute, type Sequelize } from 'sequelize';
 import { moneyColumn, idColumn as id, timestampColumns as timestamps, decimalColumn } from '../../platform/db/attributes';
 import type { MoneyString } from '../../platform/money';
 import { Employee } from '../access/models';
@@ -48,10 +40,7 @@ export class CollectionCase extends Model<InferAttributes<CollectionCase>, Infer
   declare fieldVisits?: NonAttribute<FieldVisit[]>;
 }
 
-export class CollectionActivity extends Model<
-  InferAttributes<CollectionActivity>,
-  InferCreationAttributes<CollectionActivity>
-> {
+export class CollectionActivity extends Model<InferAttributes<CollectionActivity>, InferCreationAttributes<CollectionActivity>> {
   declare id: CreationOptional<number>;
   declare collectionCaseId: number;
   declare activityType: CollectionActivityType;

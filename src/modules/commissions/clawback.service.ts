@@ -29,24 +29,44 @@ export interface ClawbackCandidate {
  * was in an approved or paid payment is deducted from the employee's next commission payment
  * (payout.service); one whose entry was never paid out is only a record.
  */
-export async function clawBackEntries(entryIds: readonly number[], reason: string, clawedBackOn: CalendarDate, t: Transaction): Promise<{ clawedBack: number; cancelled: number }> {
+export async function clawBackEntries(
+  entryIds: readonly number[],
+  reason: string,
+  clawedBackOn: CalendarDate,
+  t: Transaction,
+): Promise<{ clawedBack: number; cancelled: number }> {
   if (entryIds.length === 0) return { clawedBack: 0, cancelled: 0 };
   const rows: ClawbackCandidate[] = [];
   for (const ids of chunks(entryIds)) {
-    const found = await CommissionEntry.findAll({ where: { id: { [Op.in]: ids } }, attributes: ['id', 'accountId', 'employeeId', 'amount', 'status'], transaction: t });
+    const found = await CommissionEntry.findAll({
+      where: { id: { [Op.in]: ids } },
+      attributes: ['id', 'accountId', 'employeeId', 'amount', 'status'],
+      transaction: t,
+    });
     rows.push(...found.map((e) => ({ id: e.id, accountId: e.accountId!, employeeId: e.employeeId, amount: e.amount, status: e.status, reason })));
   }
   return applyClawbacks(rows, clawedBackOn, t);
 }
 
-async function applyClawbacks(rows: readonly ClawbackCandidate[], clawedBackOn: CalendarDate, t: Transaction): Promise<{ clawedBack: number; cancelled: number }> {
+async function applyClawbacks(
+  rows: readonly ClawbackCandidate[],
+  clawedBackOn: CalendarDate,
+  t: Transaction,
+): Promise<{ clawedBack: number; cancelled: number }> {
   const earned = rows.filter((r) => r.status === 'payable' || r.status === 'included');
   const accrued = rows.filter((r) => r.status === 'accrued').map((r) => r.id);
   let clawedBack = 0;
   let cancelled = 0;
   for (const part of chunks(earned)) {
     await CommissionClawback.bulkCreate(
-      part.map((r) => ({ commissionEntryId: r.id, accountId: r.accountId, employeeId: r.employeeId, amount: r.amount, reason: r.reason.slice(0, 255), clawedBackOn })),
+      part.map((r) => ({
+        commissionEntryId: r.id,
+        accountId: r.accountId,
+        employeeId: r.employeeId,
+        amount: r.amount,
+        reason: r.reason.slice(0, 255),
+        clawedBackOn,
+      })),
       { ignoreDuplicates: true, transaction: t },
     );
     const [n] = await CommissionEntry.update(
@@ -73,10 +93,10 @@ async function applyClawbacks(rows: readonly ClawbackCandidate[], clawedBackOn: 
  */
 export async function runClawbacks(countryId: number, businessDate: CalendarDate, t: Transaction): Promise<{ clawedBack: number; cancelled: number }> {
   const sequelize = CommissionEntry.sequelize!;
-  const [{ longest }] = await sequelize.query<{ longest: number | null }>(
-    'SELECT MAX(clawbackWithinDays) AS longest FROM commissionRules',
-    { type: QueryTypes.SELECT, transaction: t },
-  );
+  const [{ longest }] = await sequelize.query<{ longest: number | null }>('SELECT MAX(clawbackWithinDays) AS longest FROM commissionRules', {
+    type: QueryTypes.SELECT,
+    transaction: t,
+  });
   // Retired rules still govern the entries they accrued: the longest window of any rule.
   const maxWindow = Math.max(0, Number(longest ?? 0));
   if (maxWindow === 0) return { clawedBack: 0, cancelled: 0 };

@@ -4,7 +4,14 @@ import type { AppContext } from '../../platform/context';
 import { paginationQuery, pagedResponseSchema } from '../../platform/http/pagination';
 import { defineRoute, employeeOf, type RouteSpec } from '../../platform/http/route';
 import { idField } from '../../platform/http/schemas';
-import { COMMISSION_ENTRY_STATUSES, COMMISSION_EVENTS, COMMISSION_PAYMENT_STATUSES, type CommissionEntryStatus, type CommissionEvent, type CommissionPaymentStatus } from './models';
+import {
+  COMMISSION_ENTRY_STATUSES,
+  COMMISSION_EVENTS,
+  COMMISSION_PAYMENT_STATUSES,
+  type CommissionEntryStatus,
+  type CommissionEvent,
+  type CommissionPaymentStatus,
+} from './models';
 import { commissionPaymentView, CommissionPayoutService, entryView } from './payout.service';
 
 const id = idField();
@@ -65,7 +72,18 @@ export function commissionRoutes(ctx: AppContext): RouteSpec[] {
   const payouts = new CommissionPayoutService(ctx.sequelize);
   const tags = ['commissions'];
   return [
-    defineRoute<unknown, { employeeId?: number; accountId?: number; status?: CommissionEntryStatus; eventType?: CommissionEvent; paymentId?: number; limit: number; cursor?: string }>({
+    defineRoute<
+      unknown,
+      {
+        employeeId?: number;
+        accountId?: number;
+        status?: CommissionEntryStatus;
+        eventType?: CommissionEvent;
+        paymentId?: number;
+        limit: number;
+        cursor?: string;
+      }
+    >({
       method: 'get',
       path: '/commissions/entries',
       summary: 'Commission entries, newest first (one per earning event and stage)',
@@ -81,7 +99,10 @@ export function commissionRoutes(ctx: AppContext): RouteSpec[] {
         limit: paginationQuery.limit,
         cursor: paginationQuery.cursor,
       }),
-      responses: { 200: { description: 'A page of entries', schema: pagedResponseSchema(commissionEntrySchema) }, 404: { description: 'The employee is not visible to the caller' } },
+      responses: {
+        200: { description: 'A page of entries', schema: pagedResponseSchema(commissionEntrySchema) },
+        404: { description: 'The employee is not visible to the caller' },
+      },
       handler: async (req) => {
         const page = await payouts.listEntries(actor(req), req.valid.query);
         return { body: { data: page.data.map(entryView), page: page.page } };
@@ -94,7 +115,10 @@ export function commissionRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'commissions:read' },
       query: Joi.object({ employeeId: id, period, status: Joi.string().valid(...COMMISSION_PAYMENT_STATUSES), ...decisionListQuery }),
-      responses: { 200: { description: 'A page of payments', schema: pagedResponseSchema(commissionPaymentSchema) }, 404: { description: 'The employee is not visible to the caller' } },
+      responses: {
+        200: { description: 'A page of payments', schema: pagedResponseSchema(commissionPaymentSchema) },
+        404: { description: 'The employee is not visible to the caller' },
+      },
       handler: async (req) => {
         const page = await payouts.listPayments(actor(req), req.valid.query);
         return { body: { data: page.data.map(commissionPaymentView), page: page.page } };

@@ -1,12 +1,4 @@
-import {
-  DataTypes,
-  Model,
-  type CreationOptional,
-  type InferAttributes,
-  type InferCreationAttributes,
-  type NonAttribute,
-  type Sequelize,
-} from 'sequelize';
+import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type NonAttribute, type Sequelize } from 'sequelize';
 import { moneyColumn, decimalColumn } from '../../platform/db/attributes';
 import type { MoneyString } from '../../platform/money';
 import { Employee } from '../access/models';
@@ -103,10 +95,7 @@ export class CommissionEntry extends Model<InferAttributes<CommissionEntry>, Inf
   declare clawback?: NonAttribute<CommissionClawback | null>;
 }
 
-export class CommissionPayment extends Model<
-  InferAttributes<CommissionPayment>,
-  InferCreationAttributes<CommissionPayment>
-> {
+export class CommissionPayment extends Model<InferAttributes<CommissionPayment>, InferCreationAttributes<CommissionPayment>> {
   declare id: CreationOptional<number>;
   declare employeeId: number;
   declare amount: MoneyString;
@@ -132,10 +121,7 @@ export class CommissionPayment extends Model<
   declare clawbacks?: NonAttribute<CommissionClawback[]>;
 }
 
-export class CommissionClawback extends Model<
-  InferAttributes<CommissionClawback>,
-  InferCreationAttributes<CommissionClawback>
-> {
+export class CommissionClawback extends Model<InferAttributes<CommissionClawback>, InferCreationAttributes<CommissionClawback>> {
   declare id: CreationOptional<number>;
   /** Unique: an entry is clawed back at most once. */
   declare commissionEntryId: number;

@@ -1,7 +1,15 @@
 import { Op, QueryTypes, UniqueConstraintError, type Sequelize, type Transaction, type WhereOptions } from 'sequelize';
 import type { EmployeeActor } from '../../platform/auth/actor';
 import { ALL_REGIONS_PERMISSION } from '../../platform/auth/principal';
-import { decisionListWhere, pendingAfterWhere, fourEyesRefusal, refuseOwnRequest, type Decider, type InboxAfter, type PendingItem } from '../../platform/approvals/kit';
+import {
+  decisionListWhere,
+  pendingAfterWhere,
+  fourEyesRefusal,
+  refuseOwnRequest,
+  type Decider,
+  type InboxAfter,
+  type PendingItem,
+} from '../../platform/approvals/kit';
 import { addDays, addMonths, type CalendarDate } from '../../platform/dates';
 import { withTransaction } from '../../platform/db/transaction';
 import { decodeIdCursor, type Paged, pageOf } from '../../platform/http/pagination';
@@ -41,7 +49,10 @@ export function seesTeam(actor: Pick<EmployeeActor, 'permissions'>): boolean {
 }
 
 /** The employees whose commission the actor may see ('all' for head office). */
-export async function visibleEmployees(actor: Pick<EmployeeActor, 'employeeId' | 'scope' | 'permissions'>, transaction?: Transaction): Promise<'all' | number[]> {
+export async function visibleEmployees(
+  actor: Pick<EmployeeActor, 'employeeId' | 'scope' | 'permissions'>,
+  transaction?: Transaction,
+): Promise<'all' | number[]> {
   if (actor.scope.all) return 'all';
   if (!seesTeam(actor) || actor.scope.regionIds.length === 0) return [actor.employeeId];
   const rows = await EmployeeRegion.findAll({ where: { regionId: { [Op.in]: [...actor.scope.regionIds] } }, attributes: ['employeeId'], transaction });
@@ -113,7 +124,6 @@ export function periodEnd(period: string): CalendarDate {
   return addDays(addMonths(`${period}-01`, 1), -1);
 }
 
-
 function page<T extends { id: number }>(rows: T[], limit: number): Paged<T> {
   return pageOf(rows, limit, (last) => [last.id]);
 }
@@ -145,7 +155,15 @@ export class CommissionPayoutService {
 
   async listEntries(
     actor: Pick<EmployeeActor, 'employeeId' | 'scope' | 'permissions'>,
-    q: { employeeId?: number; accountId?: number; status?: CommissionEntryStatus; eventType?: CommissionEvent; paymentId?: number; limit: number; cursor?: string },
+    q: {
+      employeeId?: number;
+      accountId?: number;
+      status?: CommissionEntryStatus;
+      eventType?: CommissionEvent;
+      paymentId?: number;
+      limit: number;
+      cursor?: string;
+    },
   ): Promise<Paged<CommissionEntry>> {
     if (q.employeeId !== undefined) await assertVisible(actor, q.employeeId, 'employee');
     const visible = await visibleEmployees(actor);
@@ -183,10 +201,21 @@ export class CommissionPayoutService {
           pendingAfterWhere(after),
         ],
       },
-      order: [['createdAt', 'ASC'], ['id', 'ASC']],
+      order: [
+        ['createdAt', 'ASC'],
+        ['id', 'ASC'],
+      ],
       limit,
     });
-    return rows.map((p) => ({ id: p.id, amount: p.amount, requestedBy: p.requestedBy, requestedAt: p.createdAt, regionId: null, accountId: null, employeeId: p.employeeId }));
+    return rows.map((p) => ({
+      id: p.id,
+      amount: p.amount,
+      requestedBy: p.requestedBy,
+      requestedAt: p.createdAt,
+      regionId: null,
+      accountId: null,
+      employeeId: p.employeeId,
+    }));
   }
 
   private async visiblePayment(actor: Pick<EmployeeActor, 'employeeId' | 'scope' | 'permissions'>, id: number): Promise<CommissionPayment> {
@@ -299,7 +328,13 @@ export class CommissionPayoutService {
       if (payments.some((p) => new Decimal(p.amount).isNegative())) {
         throw problems.conflict(`Clawbacks changed while ${period} was being closed; run it again.`, 'close-running');
       }
-      await audit.record(t, { actor, action: 'commissionPayment.close', entity: 'commissionPayments', entityId: null, after: { period, created: payments.map((p) => p.id) } });
+      await audit.record(t, {
+        actor,
+        action: 'commissionPayment.close',
+        entity: 'commissionPayments',
+        entityId: null,
+        after: { period, created: payments.map((p) => p.id) },
+      });
       return { period, periodEnd: end, payments, carriedForward };
     });
   }
@@ -381,7 +416,14 @@ export class CommissionPayoutService {
         journalEntryId = entry.id;
       }
       await p.update({ status: 'approved', approvedBy: actor.employeeId, approvedAt: new Date(), journalEntryId }, { transaction: t }).catch(fourEyesProblem);
-      await audit.record(t, { actor, action: 'commissionPayment.approve', entity: 'commissionPayments', entityId: p.id, before: { status: 'pending' }, after: { status: 'approved', amount: p.amount, journalEntryId } });
+      await audit.record(t, {
+        actor,
+        action: 'commissionPayment.approve',
+        entity: 'commissionPayments',
+        entityId: p.id,
+        before: { status: 'pending' },
+        after: { status: 'approved', amount: p.amount, journalEntryId },
+      });
       return p;
     });
   }
@@ -392,14 +434,24 @@ export class CommissionPayoutService {
     this.refuseFourEyes(head, actor, 'reject');
     return withTransaction(this.sequelize, async (t) => {
       const p = await this.lockPending(id, 'pending', t);
-      await CommissionEntry.update({ status: 'payable', commissionPaymentId: null }, { where: { commissionPaymentId: id, status: 'included' }, transaction: t });
+      await CommissionEntry.update(
+        { status: 'payable', commissionPaymentId: null },
+        { where: { commissionPaymentId: id, status: 'included' }, transaction: t },
+      );
       // Entries clawed back while in this payment were never paid: nothing of theirs is deducted.
       await CommissionEntry.update({ commissionPaymentId: null }, { where: { commissionPaymentId: id }, transaction: t });
       await CommissionClawback.update({ commissionPaymentId: null }, { where: { commissionPaymentId: id }, transaction: t });
       await p
         .update({ status: 'rejected', approvedBy: actor.employeeId, approvedAt: new Date(), rejectionReason: reason }, { transaction: t })
         .catch(fourEyesProblem);
-      await audit.record(t, { actor, action: 'commissionPayment.reject', entity: 'commissionPayments', entityId: p.id, before: { status: 'pending' }, after: { status: 'rejected', reason } });
+      await audit.record(t, {
+        actor,
+        action: 'commissionPayment.reject',
+        entity: 'commissionPayments',
+        entityId: p.id,
+        before: { status: 'pending' },
+        after: { status: 'rejected', reason },
+      });
       return p;
     });
   }
@@ -434,7 +486,14 @@ export class CommissionPayoutService {
         journalEntryId = entry.id;
       }
       await p.update({ status: 'paid', paidDate: calendar.businessDate, paidBy: actor.employeeId, paymentReference, journalEntryId }, { transaction: t });
-      await audit.record(t, { actor, action: 'commissionPayment.pay', entity: 'commissionPayments', entityId: p.id, before: { status: 'approved' }, after: { status: 'paid', paymentReference, journalEntryId } });
+      await audit.record(t, {
+        actor,
+        action: 'commissionPayment.pay',
+        entity: 'commissionPayments',
+        entityId: p.id,
+        before: { status: 'approved' },
+        after: { status: 'paid', paymentReference, journalEntryId },
+      });
       return p;
     });
   }

@@ -113,7 +113,10 @@ function compareRules(a: ActiveRule, b: ActiveRule): number {
 /** What a rule pays for an event of `base` (the sale value, the down payment, the money collected). */
 export function commissionAmount(rule: Pick<ActiveRule, 'calculation' | 'amount' | 'percentage'>, base: Decimal.Value): Decimal {
   if (rule.calculation === 'fixed') return new Decimal(rule.amount ?? 0).toDecimalPlaces(2);
-  return new Decimal(base).times(rule.percentage ?? 0).dividedBy(100).toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
+  return new Decimal(base)
+    .times(rule.percentage ?? 0)
+    .dividedBy(100)
+    .toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
 }
 
 export interface StagedAmount {

@@ -30,7 +30,9 @@ export interface OnboardInput {
   address?: { addressLine: string; landmark?: string; city?: string; district?: string; latitude?: string; longitude?: string };
 }
 
-export type CustomerPatch = Partial<Pick<OnboardInput, 'firstName' | 'lastName' | 'phone' | 'email' | 'nationalId' | 'dateOfBirth' | 'gender' | 'preferredLanguage' | 'agentId'>>;
+export type CustomerPatch = Partial<
+  Pick<OnboardInput, 'firstName' | 'lastName' | 'phone' | 'email' | 'nationalId' | 'dateOfBirth' | 'gender' | 'preferredLanguage' | 'agentId'>
+>;
 
 export interface CustomerQuery {
   limit: number;
@@ -136,7 +138,13 @@ export class CustomerService {
         );
         if (input.address) await CustomerAddress.create({ customerId: customer.id, isPrimary: true, ...input.address }, { transaction: t });
         // The audit row names what was set, never the national ID itself.
-        await audit.record(t, { actor, action: 'customer.onboard', entity: 'customers', entityId: customer.id, after: { regionId: customer.regionId, nationalId: nationalId ? 'set' : null } });
+        await audit.record(t, {
+          actor,
+          action: 'customer.onboard',
+          entity: 'customers',
+          entityId: customer.id,
+          after: { regionId: customer.regionId, nationalId: nationalId ? 'set' : null },
+        });
         return customer;
       });
     } catch (err) {
@@ -149,7 +157,11 @@ export class CustomerService {
     const customer = await this.visible(actor, id);
     const nationalId = patch.nationalId ? normaliseNationalId(patch.nationalId) : undefined;
     const nationalIdHash = nationalId ? this.crypto.blindIndex(nationalId) : null;
-    await this.screen(patch.phone !== customer.phone ? patch.phone : undefined, nationalIdHash !== customer.nationalIdHash ? nationalIdHash : null, customer.id);
+    await this.screen(
+      patch.phone !== customer.phone ? patch.phone : undefined,
+      nationalIdHash !== customer.nationalIdHash ? nationalIdHash : null,
+      customer.id,
+    );
     const { nationalId: _plain, ...rest } = patch;
     const changes: Partial<Customer> = { ...rest };
     // A new national ID has not been checked: KYC starts again.
@@ -180,10 +192,20 @@ export class CustomerService {
     }
     if (decision === 'rejected' && !reason) throw problems.validation([{ field: 'reason', in: 'body', message: 'a rejection needs a reason' }]);
     return withTransaction(this.sequelize, async (t) => {
-      const check = await KycCheck.create({ customerId: customer.id, decision, reason: reason ?? null, checkedBy: actor.employeeId, checkedAt: new Date() }, { transaction: t });
+      const check = await KycCheck.create(
+        { customerId: customer.id, decision, reason: reason ?? null, checkedBy: actor.employeeId, checkedAt: new Date() },
+        { transaction: t },
+      );
       const before = customer.kycStatus;
       await customer.update({ kycStatus: decision }, { transaction: t });
-      await audit.record(t, { actor, action: 'customer.kyc', entity: 'customers', entityId: customer.id, before: { kycStatus: before }, after: { kycStatus: decision, kycCheckId: check.id } });
+      await audit.record(t, {
+        actor,
+        action: 'customer.kyc',
+        entity: 'customers',
+        entityId: customer.id,
+        before: { kycStatus: before },
+        after: { kycStatus: decision, kycCheckId: check.id },
+      });
       return { customer, check };
     });
   }

@@ -9,8 +9,15 @@ import { GENDERS, KYC_DECISIONS, KYC_STATUSES, type KycDecision } from './models
 
 const id = idField();
 const idParams = Joi.object({ id: id.required() });
-const phone = Joi.string().pattern(/^\+[1-9]\d{6,14}$/).message('must be an E.164 phone number, e.g. +254712345678');
-const nationalId = Joi.string().trim().min(4).max(40).pattern(/^[A-Za-z0-9 -]+$/).message('must be letters, digits, spaces or dashes');
+const phone = Joi.string()
+  .pattern(/^\+[1-9]\d{6,14}$/)
+  .message('must be an E.164 phone number, e.g. +254712345678');
+const nationalId = Joi.string()
+  .trim()
+  .min(4)
+  .max(40)
+  .pattern(/^[A-Za-z0-9 -]+$/)
+  .message('must be letters, digits, spaces or dashes');
 const calendarDate = dateOnlyField();
 const language = Joi.string().valid('en', 'sw', 'fr');
 
@@ -61,8 +68,12 @@ export function customerRoutes(ctx: AppContext): RouteSpec[] {
           landmark: Joi.string().max(255),
           city: Joi.string().max(100),
           district: Joi.string().max(100),
-          latitude: Joi.string().pattern(/^-?\d{1,2}(\.\d{1,7})?$/).message('must be a latitude with up to 7 decimals'),
-          longitude: Joi.string().pattern(/^-?\d{1,3}(\.\d{1,7})?$/).message('must be a longitude with up to 7 decimals'),
+          latitude: Joi.string()
+            .pattern(/^-?\d{1,2}(\.\d{1,7})?$/)
+            .message('must be a latitude with up to 7 decimals'),
+          longitude: Joi.string()
+            .pattern(/^-?\d{1,3}(\.\d{1,7})?$/)
+            .message('must be a longitude with up to 7 decimals'),
         }),
       }),
       responses: {
@@ -79,7 +90,7 @@ export function customerRoutes(ctx: AppContext): RouteSpec[] {
     defineRoute<unknown, CustomerQuery>({
       method: 'get',
       path: '/customers',
-      summary: 'Customers in the caller\'s regions, newest first; find one by phone or national ID',
+      summary: "Customers in the caller's regions, newest first; find one by phone or national ID",
       tags,
       access: { permission: 'customers:read' },
       query: Joi.object({
@@ -105,7 +116,7 @@ export function customerRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'customers:read' },
       params: idParams,
-      responses: { 200: { description: 'The customer', schema: customerSchema }, 404: { description: 'No such customer in the caller\'s regions' } },
+      responses: { 200: { description: 'The customer', schema: customerSchema }, 404: { description: "No such customer in the caller's regions" } },
       handler: async (req) => {
         const actor = employeeOf(req);
         return { body: customers.view(await customers.get(actor, req.valid.params.id), actor) };
@@ -114,7 +125,7 @@ export function customerRoutes(ctx: AppContext): RouteSpec[] {
     defineRoute<{ id: number }, unknown, CustomerPatch>({
       method: 'patch',
       path: '/customers/:id',
-      summary: 'Correct a customer\'s details (a new national ID sends KYC back to pending)',
+      summary: "Correct a customer's details (a new national ID sends KYC back to pending)",
       tags,
       access: { permission: 'customers:write' },
       params: idParams,
@@ -138,12 +149,14 @@ export function customerRoutes(ctx: AppContext): RouteSpec[] {
     defineRoute<{ id: number }, unknown, { decision: KycDecision; reason?: string }>({
       method: 'post',
       path: '/customers/:id/kyc',
-      summary: 'Verify or reject a customer\'s KYC (not by the customer\'s own agent)',
+      summary: "Verify or reject a customer's KYC (not by the customer's own agent)",
       tags,
       access: { permission: 'customers:kyc' },
       params: idParams,
       body: Joi.object({
-        decision: Joi.string().valid(...KYC_DECISIONS).required(),
+        decision: Joi.string()
+          .valid(...KYC_DECISIONS)
+          .required(),
         reason: Joi.string().trim().min(3).max(2000),
       }),
       responses: {
@@ -152,20 +165,27 @@ export function customerRoutes(ctx: AppContext): RouteSpec[] {
           schema: customerSchema.keys({
             kycCheck: Joi.object({
               id: Joi.number().integer().required(),
-              decision: Joi.string().valid(...KYC_DECISIONS).required(),
+              decision: Joi.string()
+                .valid(...KYC_DECISIONS)
+                .required(),
               reason: Joi.string().allow(null).required(),
               checkedBy: Joi.number().integer().required(),
               checkedAt: Joi.string().isoDate().required(),
             }).required(),
           }),
         },
-        403: { description: 'Missing permission, or the caller is the customer\'s agent (maker-checker)' },
+        403: { description: "Missing permission, or the caller is the customer's agent (maker-checker)" },
         422: { description: 'Verifying a customer without a national ID' },
       },
       handler: async (req) => {
         const actor = employeeOf(req);
         const { customer, check } = await customers.decideKyc(actor, req.valid.params.id, req.valid.body.decision, req.valid.body.reason);
-        return { body: { ...customers.view(customer, actor), kycCheck: { id: check.id, decision: check.decision, reason: check.reason, checkedBy: check.checkedBy, checkedAt: check.checkedAt.toISOString() } } };
+        return {
+          body: {
+            ...customers.view(customer, actor),
+            kycCheck: { id: check.id, decision: check.decision, reason: check.reason, checkedBy: check.checkedBy, checkedAt: check.checkedAt.toISOString() },
+          },
+        };
       },
     }),
   ];

@@ -124,29 +124,39 @@ export class CreditService {
     return minted;
   }
 
-  private async moveCredit(account: Account, days: number, reason: 'payment' | 'reversal' | 'refund', payment: Payment, by: number | null, now: Date, t: Transaction): Promise<Date | null> {
+  private async moveCredit(
+    account: Account,
+    days: number,
+    reason: 'payment' | 'reversal' | 'refund',
+    payment: Payment,
+    by: number | null,
+    now: Date,
+    t: Transaction,
+  ): Promise<Date | null> {
     if (days === 0) return account.creditExpiresAt ?? null;
     const current = account.creditExpiresAt ?? null;
     const base = days > 0 ? Math.max(now.getTime(), current?.getTime() ?? 0) : (current ?? now).getTime();
     const expiry = wholeSeconds(base + days * DAY_MS);
     const sql = sqlOf(Account.sequelize!);
-    await sql.write(t, `INSERT INTO creditDayEntries (accountId, days, reason, paymentId, createdBy, creditExpiresAt, createdAt, updatedAt) VALUES ${placeholders(1, 8)}`, [
-      account.id,
-      days,
-      reason,
-      payment.id,
-      by,
-      expiry,
-      now,
-      now,
-    ]);
+    await sql.write(
+      t,
+      `INSERT INTO creditDayEntries (accountId, days, reason, paymentId, createdBy, creditExpiresAt, createdAt, updatedAt) VALUES ${placeholders(1, 8)}`,
+      [account.id, days, reason, payment.id, by, expiry, now, now],
+    );
     await sql.write(t, 'UPDATE accounts SET creditExpiresAt = ? WHERE id = ?', [expiry, account.id]);
     account.setDataValue('creditExpiresAt', expiry);
     return expiry;
   }
 
   private effects(days: number, expiry: Date | null, minted: MintedToken[], errors: NonNullable<CreditEffects['tokenErrors']>): CreditEffects {
-    const tokens = minted.map((m) => ({ deviceId: m.deviceId, serialNumber: m.serialNumber, tokenType: m.tokenType, value: m.value, token: m.token, tokenCount: m.tokenCount }));
+    const tokens = minted.map((m) => ({
+      deviceId: m.deviceId,
+      serialNumber: m.serialNumber,
+      tokenType: m.tokenType,
+      value: m.value,
+      token: m.token,
+      tokenCount: m.tokenCount,
+    }));
     return {
       creditDays: days,
       creditExpiresAt: expiry ? expiry.toISOString() : null,
@@ -182,14 +192,26 @@ export class CreditService {
     const { account, payment, reversedBy } = event;
     // The reversed payment is no longer completed: what remains buys fewer days (never more here).
     const disabledByPayment = async () =>
-      new Set((await DeviceToken.findAll({ where: { paymentId: payment.id, tokenType: 'DISABLE_PAYG' }, attributes: ['deviceId'], transaction: t })).map((d) => d.deviceId));
+      new Set(
+        (await DeviceToken.findAll({ where: { paymentId: payment.id, tokenType: 'DISABLE_PAYG' }, attributes: ['deviceId'], transaction: t })).map(
+          (d) => d.deviceId,
+        ),
+      );
     return this.takeBack(account, payment, reversedBy, 'reversal', `payment ${payment.receiptNumber ?? payment.id} reversed`, disabledByPayment, t);
   }
 
   /** Money given back no longer buys days: the refunded amount leaves the sum the rule counts. */
   async onRefunded(event: PaymentRefundedEvent, t: Transaction): Promise<CreditEffects> {
     const { account, payment, refundId, refundedBy } = event;
-    return this.takeBack(account, payment, refundedBy, 'refund', `refund ${refundId} of payment ${payment.receiptNumber ?? payment.id}`, async () => new Set(), t);
+    return this.takeBack(
+      account,
+      payment,
+      refundedBy,
+      'refund',
+      `refund ${refundId} of payment ${payment.receiptNumber ?? payment.id}`,
+      async () => new Set(),
+      t,
+    );
   }
 
   /**

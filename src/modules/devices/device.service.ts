@@ -26,7 +26,6 @@ import { DAY_MS, DeviceTokenError, wholeSeconds, encryptDeviceKey, lockDevice, m
 /** A resend of a token whose SMS was saved less than this long ago joins it (a retry, not a new request). */
 export const RESEND_JOIN_MS = 10 * 60_000;
 
-
 export interface RegisterDeviceInput {
   serialNumber: string;
   deviceModelId: number;
@@ -60,7 +59,9 @@ export function deviceView(d: Device, link: ActiveLink | null, model?: DeviceMod
     id: d.id,
     serialNumber: d.serialNumber,
     deviceModelId: d.deviceModelId,
-    ...(model ? { deviceModel: { id: model.id, code: model.code, name: model.name, tokenType: model.tokenType, restrictedDigitSet: model.restrictedDigitSet } } : {}),
+    ...(model
+      ? { deviceModel: { id: model.id, code: model.code, name: model.name, tokenType: model.tokenType, restrictedDigitSet: model.restrictedDigitSet } }
+      : {}),
     productId: d.productId,
     warehouseId: d.warehouseId,
     status: d.status,
@@ -76,7 +77,11 @@ export function deviceView(d: Device, link: ActiveLink | null, model?: DeviceMod
   };
 }
 
-const ids = (values: readonly number[]) => values.map((v) => Number(v)).filter((v) => Number.isSafeInteger(v)).join(',') || 'NULL';
+const ids = (values: readonly number[]) =>
+  values
+    .map((v) => Number(v))
+    .filter((v) => Number.isSafeInteger(v))
+    .join(',') || 'NULL';
 
 /**
  * Devices: registering units with their OpenPAYGO key (encrypted at rest), handing one to an
@@ -107,7 +112,10 @@ export class DeviceService {
       transaction: t,
     });
     return new Map(
-      links.map((l) => [l.deviceId, { accountId: l.accountId, accountNumber: l.account!.accountNumber, regionId: l.account!.regionId, accountStatus: l.account!.status, linkId: l.id }]),
+      links.map((l) => [
+        l.deviceId,
+        { accountId: l.accountId, accountNumber: l.account!.accountNumber, regionId: l.account!.regionId, accountStatus: l.account!.status, linkId: l.id },
+      ]),
     );
   }
 
@@ -117,7 +125,13 @@ export class DeviceService {
     const regions = ids(scope.regionIds);
     return {
       [Op.or]: [
-        { id: { [Op.in]: literal(`(SELECT ad.deviceId FROM accountDevices ad JOIN accounts a ON a.id = ad.accountId WHERE ad.status = 'active' AND a.regionId IN (${regions}))`) } },
+        {
+          id: {
+            [Op.in]: literal(
+              `(SELECT ad.deviceId FROM accountDevices ad JOIN accounts a ON a.id = ad.accountId WHERE ad.status = 'active' AND a.regionId IN (${regions}))`,
+            ),
+          },
+        },
         {
           [Op.and]: [
             literal(`NOT EXISTS (SELECT 1 FROM accountDevices ad2 WHERE ad2.deviceId = \`Device\`.\`id\` AND ad2.status = 'active')`),
@@ -157,7 +171,8 @@ export class DeviceService {
     const where: WhereOptions[] = [this.scopeWhere(actor.scope)];
     if (q.status) where.push({ status: q.status });
     if (q.serialNumber) where.push({ serialNumber: q.serialNumber });
-    if (q.accountId) where.push({ id: { [Op.in]: literal(`(SELECT deviceId FROM accountDevices WHERE accountId = ${Number(q.accountId)} AND status = 'active')`) } });
+    if (q.accountId)
+      where.push({ id: { [Op.in]: literal(`(SELECT deviceId FROM accountDevices WHERE accountId = ${Number(q.accountId)} AND status = 'active')`) } });
     if (q.cursor) where.push({ id: { [Op.lt]: decodeIdCursor(q.cursor) } });
     const rows = await Device.scope('withSecret').findAll({ where: { [Op.and]: where }, order: [['id', 'DESC']], limit: q.limit + 1 });
     const page = pageOf(rows, q.limit, (last) => [last.id]);
@@ -185,8 +200,10 @@ export class DeviceService {
     ]);
     if (!model || !model.isActive) errors.push({ field: 'deviceModelId', in: 'body', message: 'no active device model with this id' });
     if (!product) errors.push({ field: 'productId', in: 'body', message: 'no product with this id' });
-    if (input.warehouseId && (!warehouse || !inRegionScope(actor.scope, warehouse.regionId))) errors.push({ field: 'warehouseId', in: 'body', message: 'no warehouse with this id' });
-    if (model?.supportsOpenPaygo && !input.openpaygoSecretKey) errors.push({ field: 'openpaygoSecretKey', in: 'body', message: 'this device model takes OpenPAYGO tokens: its secret key is required' });
+    if (input.warehouseId && (!warehouse || !inRegionScope(actor.scope, warehouse.regionId)))
+      errors.push({ field: 'warehouseId', in: 'body', message: 'no warehouse with this id' });
+    if (model?.supportsOpenPaygo && !input.openpaygoSecretKey)
+      errors.push({ field: 'openpaygoSecretKey', in: 'body', message: 'this device model takes OpenPAYGO tokens: its secret key is required' });
     if (model && !model.supportsOpenPaygo && (input.openpaygoSecretKey || input.startingCode !== undefined)) {
       errors.push({ field: 'openpaygoSecretKey', in: 'body', message: 'this device model does not take OpenPAYGO tokens' });
     }
@@ -211,8 +228,30 @@ export class DeviceService {
           },
           { transaction: t },
         );
-        await DeviceEvent.create({ deviceId: d.id, eventType: 'registered', payload: { status: d.status, warehouseId: d.warehouseId }, occurredAt: new Date(), createdBy: actor.employeeId }, { transaction: t });
-        await this.audit(actor, 'device.register', d.id, null, { serialNumber: d.serialNumber, deviceModelId: d.deviceModelId, productId: d.productId, warehouseId: d.warehouseId, openpaygo: !!input.openpaygoSecretKey }, t);
+        await DeviceEvent.create(
+          {
+            deviceId: d.id,
+            eventType: 'registered',
+            payload: { status: d.status, warehouseId: d.warehouseId },
+            occurredAt: new Date(),
+            createdBy: actor.employeeId,
+          },
+          { transaction: t },
+        );
+        await this.audit(
+          actor,
+          'device.register',
+          d.id,
+          null,
+          {
+            serialNumber: d.serialNumber,
+            deviceModelId: d.deviceModelId,
+            productId: d.productId,
+            warehouseId: d.warehouseId,
+            openpaygo: !!input.openpaygoSecretKey,
+          },
+          t,
+        );
         return d;
       });
       this.logger.info({ deviceId: device.id, serialNumber: device.serialNumber }, 'device registered');
@@ -251,14 +290,20 @@ export class DeviceService {
       const device = (await lockDevice(found.id, t))!;
       const active = await AccountDevice.findOne({ where: { deviceId: device.id, status: 'active' }, transaction: t });
       if (active) {
-        if (active.accountId === account.id) throw problems.conflict('This device is already attached to this account.', 'already-attached', { accountDeviceId: active.id });
+        if (active.accountId === account.id)
+          throw problems.conflict('This device is already attached to this account.', 'already-attached', { accountDeviceId: active.id });
         throw problems.conflict('This device is attached to another account.', 'device-in-use');
       }
       if (!ATTACHABLE.includes(device.status)) {
-        throw problems.conflict(`A ${device.status} device cannot be handed to a customer (only stored or shipped ones).`, 'device-not-available', { currentStatus: device.status });
+        throw problems.conflict(`A ${device.status} device cannot be handed to a customer (only stored or shipped ones).`, 'device-not-available', {
+          currentStatus: device.status,
+        });
       }
       if (device.productId !== account.productId) {
-        throw problems.unprocessable('This device is not of the product the account financed.', 'product-mismatch', { deviceProductId: device.productId, accountProductId: account.productId });
+        throw problems.unprocessable('This device is not of the product the account financed.', 'product-mismatch', {
+          deviceProductId: device.productId,
+          accountProductId: account.productId,
+        });
       }
       const model = await DeviceModel.findByPk(device.deviceModelId, { attributes: ['id', 'code'], transaction: t });
       const installationDate = input.installationDate ?? calendar.businessDate;
@@ -266,14 +311,24 @@ export class DeviceService {
       const link = previous
         ? await previous.update({ status: 'active', installationDate }, { transaction: t })
         : await AccountDevice.create(
-            { accountId: account.id, deviceId: device.id, deviceSerial: device.serialNumber, deviceType: model?.code ?? null, status: 'active', installationDate },
+            {
+              accountId: account.id,
+              deviceId: device.id,
+              deviceSerial: device.serialNumber,
+              deviceType: model?.code ?? null,
+              status: 'active',
+              installationDate,
+            },
             { transaction: t },
           );
       const before = { status: device.status, warehouseId: device.warehouseId };
       const now = new Date();
       await Device.update({ status: 'activated', warehouseId: null, activatedAt: device.activatedAt ?? now }, { where: { id: device.id }, transaction: t });
       Object.assign(device, { status: 'activated', warehouseId: null, activatedAt: device.activatedAt ?? now });
-      await DeviceEvent.create({ deviceId: device.id, eventType: 'activated', payload: { accountId: account.id, from: before }, occurredAt: now, createdBy: actor.employeeId }, { transaction: t });
+      await DeviceEvent.create(
+        { deviceId: device.id, eventType: 'activated', payload: { accountId: account.id, from: before }, occurredAt: now, createdBy: actor.employeeId },
+        { transaction: t },
+      );
 
       // Credit already bought (e.g. the down payment before the unit was handed over) goes onto the device.
       let minted: MintedToken[] = [];
@@ -283,7 +338,14 @@ export class DeviceService {
           minted = await mintTokens(
             this.crypto,
             device,
-            { type: 'SET_TIME', value: days, source: 'system', accountId: account.id, requestedBy: actor.employeeId, reason: 'attached to an account with credit' },
+            {
+              type: 'SET_TIME',
+              value: days,
+              source: 'system',
+              accountId: account.id,
+              requestedBy: actor.employeeId,
+              reason: 'attached to an account with credit',
+            },
             t,
           );
         } catch (err) {
@@ -291,7 +353,14 @@ export class DeviceService {
           this.logger.error({ deviceId: device.id, code: err.code }, 'no token minted on attach');
         }
       }
-      await this.audit(actor, 'device.attach', device.id, before, { accountId: account.id, accountDeviceId: link.id, status: 'activated', tokenIds: minted.map((m) => m.id) }, t);
+      await this.audit(
+        actor,
+        'device.attach',
+        device.id,
+        before,
+        { accountId: account.id, accountDeviceId: link.id, status: 'activated', tokenIds: minted.map((m) => m.id) },
+        t,
+      );
       return { link, device, account, minted };
     });
     const links = await this.activeLinks([result.device.id]);
@@ -305,7 +374,9 @@ export class DeviceService {
         installationDate: result.link.installationDate,
       },
       device: deviceView(result.device, links.get(result.device.id) ?? null),
-      token: result.minted[0] ? { tokenType: result.minted[0].tokenType, value: result.minted[0].value, token: result.minted[0].token, tokenCount: result.minted[0].tokenCount } : null,
+      token: result.minted[0]
+        ? { tokenType: result.minted[0].tokenType, value: result.minted[0].value, token: result.minted[0].token, tokenCount: result.minted[0].tokenCount }
+        : null,
     };
   }
 
@@ -323,13 +394,21 @@ export class DeviceService {
       const device = (await lockDevice(deviceId, t))!;
       // The link may have changed since it was read: the device lock settles it.
       const current = await AccountDevice.findOne({ where: { deviceId, status: 'active' }, attributes: ['accountId'], transaction: t });
-      if ((current?.accountId ?? null) !== (account?.id ?? null)) throw problems.conflict('The device was attached or detached meanwhile; try again.', 'device-changed');
+      if ((current?.accountId ?? null) !== (account?.id ?? null))
+        throw problems.conflict('The device was attached or detached meanwhile; try again.', 'device-changed');
       let tokens: MintedToken[];
       try {
         tokens = await mintTokens(
           this.crypto,
           device,
-          { type: input.type, value: input.value ?? null, source: 'manual', accountId: account?.id ?? null, requestedBy: actor.employeeId, reason: input.reason },
+          {
+            type: input.type,
+            value: input.value ?? null,
+            source: 'manual',
+            accountId: account?.id ?? null,
+            requestedBy: actor.employeeId,
+            reason: input.reason,
+          },
           t,
         );
       } catch (err) {
@@ -344,7 +423,9 @@ export class DeviceService {
         const now = new Date();
         const value = input.value ?? 0;
         const before = account.creditExpiresAt ?? null;
-        const expiry = wholeSeconds(input.type === 'ADD_TIME' ? Math.max(now.getTime(), before?.getTime() ?? 0) + value * DAY_MS : now.getTime() + value * DAY_MS);
+        const expiry = wholeSeconds(
+          input.type === 'ADD_TIME' ? Math.max(now.getTime(), before?.getTime() ?? 0) + value * DAY_MS : now.getTime() + value * DAY_MS,
+        );
         const delta = input.type === 'ADD_TIME' ? value : value - remainingDays(before, now);
         await CreditDayEntry.create(
           { accountId: account.id, deviceId, days: delta, reason: 'manual', note: input.reason, createdBy: actor.employeeId, creditExpiresAt: expiry },
@@ -357,7 +438,14 @@ export class DeviceService {
         'deviceToken.manual',
         deviceId,
         null,
-        { tokenIds: tokens.map((m) => m.id), type: input.type, value: input.value ?? null, tokenCount: tokens.at(-1)!.tokenCount, accountId: account?.id ?? null, reason: input.reason },
+        {
+          tokenIds: tokens.map((m) => m.id),
+          type: input.type,
+          value: input.value ?? null,
+          tokenCount: tokens.at(-1)!.tokenCount,
+          accountId: account?.id ?? null,
+          reason: input.reason,
+        },
         t,
       );
       return tokens;
@@ -385,7 +473,11 @@ export class DeviceService {
       const last = await DeviceToken.findOne({ where: { deviceId }, order: [['tokenCount', 'DESC']], transaction: t });
       if (!last) throw problems.unprocessable('No token was ever minted for this device.', 'no-token');
       const keyPrefix = `token-resend:${last.id}:`;
-      const earlier = await Notification.findAll({ where: { dedupeKey: { [Op.like]: `${keyPrefix}%` } }, attributes: ['id', 'status', 'recipient', 'dedupeKey', 'createdAt'], transaction: t });
+      const earlier = await Notification.findAll({
+        where: { dedupeKey: { [Op.like]: `${keyPrefix}%` } },
+        attributes: ['id', 'status', 'recipient', 'dedupeKey', 'createdAt'],
+        transaction: t,
+      });
       const recent = Date.now() - RESEND_JOIN_MS;
       const joined = earlier.find((n) => n.status === 'pending' || n.status === 'sending' || (n.status === 'sent' && n.createdAt.getTime() > recent));
       if (joined) return { notification: joined, last };
@@ -408,7 +500,14 @@ export class DeviceService {
         if (err instanceof NotificationError) throw problems.unprocessable(`The token SMS cannot be built: ${err.message}.`, 'no-template');
         throw err;
       }
-      await this.audit(actor, 'deviceToken.resend', device.id, null, { tokenId: last.id, tokenCount: last.tokenCount, notificationId: queued.notification.id, accountId: account.id, reason }, t);
+      await this.audit(
+        actor,
+        'deviceToken.resend',
+        device.id,
+        null,
+        { tokenId: last.id, tokenCount: last.tokenCount, notificationId: queued.notification.id, accountId: account.id, reason },
+        t,
+      );
       return { notification: queued.notification, last };
     });
     if (this.queue) {
@@ -425,7 +524,14 @@ export class DeviceService {
     return { notificationId: notification.id, status: notification.status, tokenId: last.id, tokenCount: last.tokenCount, recipient: notification.recipient };
   }
 
-  private async audit(actor: ScopedActor, action: string, deviceId: number, before: Record<string, unknown> | null, after: Record<string, unknown>, t: Transaction) {
+  private async audit(
+    actor: ScopedActor,
+    action: string,
+    deviceId: number,
+    before: Record<string, unknown> | null,
+    after: Record<string, unknown>,
+    t: Transaction,
+  ) {
     await audit.record(t, { actor, action, entity: 'devices', entityId: deviceId, before, after });
   }
 }

@@ -58,7 +58,7 @@ export const tokenResendSchema = shape({
   status: Joi.string().valid(...NOTIFICATION_STATUSES),
   tokenId: idOut(),
   tokenCount: Joi.number().integer(),
-  recipient: Joi.string().description('The customer\'s phone number'),
+  recipient: Joi.string().description("The customer's phone number"),
 });
 
 /** DeviceService.attach: the link, the device and the first token (null when none could be minted). */
@@ -72,5 +72,10 @@ export const deviceAttachedSchema = shape({
     installationDate: dateOut().allow(null),
   }),
   device: deviceSchema,
-  token: shape({ tokenType: Joi.string().valid(...DEVICE_TOKEN_TYPES), value: Joi.number().integer(), token: Joi.string(), tokenCount: Joi.number().integer() }).allow(null),
+  token: shape({
+    tokenType: Joi.string().valid(...DEVICE_TOKEN_TYPES),
+    value: Joi.number().integer(),
+    token: Joi.string(),
+    tokenCount: Joi.number().integer(),
+  }).allow(null),
 });

@@ -42,7 +42,7 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
     defineRoute<unknown, DeviceListQuery>({
       method: 'get',
       path: '/devices',
-      summary: 'Devices (newest first), within the caller\'s regions',
+      summary: "Devices (newest first), within the caller's regions",
       responses: { 200: { description: 'A page of devices', schema: pagedResponseSchema(deviceSchema) } },
       tags,
       access: { permission: 'devices:read' },
@@ -69,7 +69,10 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
       method: 'get',
       path: '/devices/:id/tokens',
       summary: 'Tokens minted for a device (latest count first)',
-      responses: { 200: { description: 'A page of the device\'s tokens', schema: pagedResponseSchema(deviceTokenSchema) }, 404: { description: 'No such device in the caller\'s regions' } },
+      responses: {
+        200: { description: "A page of the device's tokens", schema: pagedResponseSchema(deviceTokenSchema) },
+        404: { description: "No such device in the caller's regions" },
+      },
       tags,
       access: { permission: 'devices:read' },
       params: idParams,
@@ -81,13 +84,15 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
       path: '/devices/:id/tokens',
       summary: 'Mint a token by hand (support: add or set days, unlock for good, resynchronise the counter)',
       description:
-        'ADD_TIME and SET_TIME take `value` (days; up to 995 on standard devices, more become several tokens) and move the account\'s credit; ' +
+        "ADD_TIME and SET_TIME take `value` (days; up to 995 on standard devices, more become several tokens) and move the account's credit; " +
         'DISABLE_PAYG and COUNTER_SYNC take no value. Minted under the device lock from its stored count; recorded in the system log with the reason.',
       tags,
       access: { permission: 'tokens:manual' },
       params: idParams,
       body: Joi.object({
-        type: Joi.string().valid(...DEVICE_TOKEN_TYPES).required(),
+        type: Joi.string()
+          .valid(...DEVICE_TOKEN_TYPES)
+          .required(),
         value: Joi.when('type', {
           is: Joi.valid('ADD_TIME', 'SET_TIME'),
           then: Joi.number().integer().min(0).max(MAX_EXTENDED_VALUE).required(),
@@ -95,18 +100,26 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
         }),
         reason,
       }),
-      responses: { 201: { description: 'The token(s) minted', schema: mintedTokensSchema }, 404: { description: 'No such device in the caller\'s regions' }, 422: { description: 'The device takes no tokens' } },
+      responses: {
+        201: { description: 'The token(s) minted', schema: mintedTokensSchema },
+        404: { description: "No such device in the caller's regions" },
+        422: { description: 'The device takes no tokens' },
+      },
       handler: async (req) => ({ status: 201, body: await devices.mintManual(employeeOf(req), req.valid.params.id, req.valid.body) }),
     }),
     defineRoute<{ id: number }, unknown, { reason: string }>({
       method: 'post',
       path: '/devices/:id/tokens/resend',
-      summary: 'Send the device\'s last token to the customer again by SMS (no new token)',
+      summary: "Send the device's last token to the customer again by SMS (no new token)",
       tags,
       access: { permission: 'tokens:manual' },
       params: idParams,
       body: Joi.object({ reason }),
-      responses: { 202: { description: 'SMS queued', schema: tokenResendSchema }, 404: { description: 'No such device in the caller\'s regions' }, 422: { description: 'Not attached, no token yet, or no phone' } },
+      responses: {
+        202: { description: 'SMS queued', schema: tokenResendSchema },
+        404: { description: "No such device in the caller's regions" },
+        422: { description: 'Not attached, no token yet, or no phone' },
+      },
       handler: async (req) => ({ status: 202, body: await devices.resend(employeeOf(req), req.valid.params.id, req.valid.body.reason) }),
     }),
     defineRoute<{ id: number }, unknown, { deviceId?: number; serialNumber?: string; installationDate?: string }>({
@@ -118,7 +131,11 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
       access: { permission: 'devices:write' },
       params: idParams,
       body: Joi.object({ deviceId: id, serialNumber: Joi.string().max(100), installationDate: calendarDate }).xor('deviceId', 'serialNumber'),
-      responses: { 201: { description: 'Attached: the link, the device and its first token', schema: deviceAttachedSchema }, 409: { description: 'Device not available or in use; account finished' }, 422: { description: 'Device of another product' } },
+      responses: {
+        201: { description: 'Attached: the link, the device and its first token', schema: deviceAttachedSchema },
+        409: { description: 'Device not available or in use; account finished' },
+        422: { description: 'Device of another product' },
+      },
       handler: async (req) => ({ status: 201, body: await devices.attach(employeeOf(req), req.valid.params.id, req.valid.body) }),
     }),
   ];

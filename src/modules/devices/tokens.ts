@@ -127,7 +127,8 @@ export async function mintTokens(crypto: DataCrypto, device: Device, spec: MintS
   try {
     key = crypto.decrypt(device.openpaygoSecretKey, DEVICE_KEY_CONTEXT);
   } catch (err) {
-    if (err instanceof DecryptionError) throw new DeviceTokenError('key-unreadable', 'The device key cannot be decrypted with the configured DATA_ENCRYPTION_KEY.');
+    if (err instanceof DecryptionError)
+      throw new DeviceTokenError('key-unreadable', 'The device key cannot be decrypted with the configured DATA_ENCRYPTION_KEY.');
     throw err;
   }
   // Generate every piece before writing anything: a refusal leaves the transaction untouched.
@@ -182,7 +183,14 @@ export async function mintTokens(crypto: DataCrypto, device: Device, spec: MintS
     {
       deviceId: device.id,
       eventType: 'token_issued',
-      payload: { tokenIds: minted.map((m) => m.id), tokenType: spec.type, value: spec.value ?? null, tokenCount: count, source: spec.source, paymentId: spec.paymentId ?? null },
+      payload: {
+        tokenIds: minted.map((m) => m.id),
+        tokenType: spec.type,
+        value: spec.value ?? null,
+        tokenCount: count,
+        source: spec.source,
+        paymentId: spec.paymentId ?? null,
+      },
       occurredAt: new Date(),
       createdBy: spec.requestedBy ?? null,
     },

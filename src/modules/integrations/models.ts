@@ -1,12 +1,4 @@
-import {
-  DataTypes,
-  Model,
-  type CreationOptional,
-  type InferAttributes,
-  type InferCreationAttributes,
-  type NonAttribute,
-  type Sequelize,
-} from 'sequelize';
+import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type NonAttribute, type Sequelize } from 'sequelize';
 import { idColumn as id, timestampColumns as timestamps } from '../../platform/db/attributes';
 import { Employee } from '../access/models';
 
@@ -48,10 +40,7 @@ export class NetsuiteSync extends Model<InferAttributes<NetsuiteSync>, InferCrea
 }
 
 /** Salesforce id of a local record (original schema document columns). */
-export class SalesforceMapping extends Model<
-  InferAttributes<SalesforceMapping>,
-  InferCreationAttributes<SalesforceMapping>
-> {
+export class SalesforceMapping extends Model<InferAttributes<SalesforceMapping>, InferCreationAttributes<SalesforceMapping>> {
   declare id: CreationOptional<number>;
   declare localEntity: string;
   declare localId: number;
@@ -82,10 +71,7 @@ export class SyncOutbox extends Model<InferAttributes<SyncOutbox>, InferCreation
   declare webhookDeliveries?: NonAttribute<WebhookDelivery[]>;
 }
 
-export class WebhookSubscription extends Model<
-  InferAttributes<WebhookSubscription>,
-  InferCreationAttributes<WebhookSubscription>
-> {
+export class WebhookSubscription extends Model<InferAttributes<WebhookSubscription>, InferCreationAttributes<WebhookSubscription>> {
   declare id: CreationOptional<number>;
   declare name: string;
   declare url: string;

@@ -1,12 +1,4 @@
-import {
-  DataTypes,
-  Model,
-  type CreationOptional,
-  type InferAttributes,
-  type InferCreationAttributes,
-  type NonAttribute,
-  type Sequelize,
-} from 'sequelize';
+import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type NonAttribute, type Sequelize } from 'sequelize';
 import { moneyColumn, idColumn as id, timestampColumns as timestamps } from '../../platform/db/attributes';
 import type { MoneyString } from '../../platform/money';
 import { Employee } from '../access/models';
@@ -18,15 +10,7 @@ import { Warehouse } from '../organisation/reference.models';
 export const PURCHASE_ORDER_STATUSES = ['draft', 'ordered', 'partially_received', 'received', 'cancelled'] as const;
 export type PurchaseOrderStatus = (typeof PURCHASE_ORDER_STATUSES)[number];
 
-export const STOCK_MOVEMENT_TYPES = [
-  'receipt',
-  'sale',
-  'transfer_out',
-  'transfer_in',
-  'adjustment',
-  'return',
-  'repossession',
-] as const;
+export const STOCK_MOVEMENT_TYPES = ['receipt', 'sale', 'transfer_out', 'transfer_in', 'adjustment', 'return', 'repossession'] as const;
 export type StockMovementType = (typeof STOCK_MOVEMENT_TYPES)[number];
 
 export const STOCK_TRANSFER_STATUSES = ['draft', 'in_transit', 'received', 'cancelled'] as const;
@@ -68,10 +52,7 @@ export class PurchaseOrder extends Model<InferAttributes<PurchaseOrder>, InferCr
   declare items?: NonAttribute<PurchaseOrderItem[]>;
 }
 
-export class PurchaseOrderItem extends Model<
-  InferAttributes<PurchaseOrderItem>,
-  InferCreationAttributes<PurchaseOrderItem>
-> {
+export class PurchaseOrderItem extends Model<InferAttributes<PurchaseOrderItem>, InferCreationAttributes<PurchaseOrderItem>> {
   declare id: CreationOptional<number>;
   declare purchaseOrderId: number;
   declare productId: number;
@@ -139,10 +120,7 @@ export class StockTransfer extends Model<InferAttributes<StockTransfer>, InferCr
   declare items?: NonAttribute<StockTransferItem[]>;
 }
 
-export class StockTransferItem extends Model<
-  InferAttributes<StockTransferItem>,
-  InferCreationAttributes<StockTransferItem>
-> {
+export class StockTransferItem extends Model<InferAttributes<StockTransferItem>, InferCreationAttributes<StockTransferItem>> {
   declare id: CreationOptional<number>;
   declare stockTransferId: number;
   declare productId: number;

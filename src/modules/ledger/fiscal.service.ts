@@ -53,7 +53,14 @@ export class FiscalService {
       }
       where.push({ [Op.or]: [{ startDate: { [Op.gt]: startDate } }, { startDate, id: { [Op.gt]: id } }] });
     }
-    const rows = await FiscalPeriod.findAll({ where: { [Op.and]: where }, order: [['startDate', 'ASC'], ['id', 'ASC']], limit: q.limit + 1 });
+    const rows = await FiscalPeriod.findAll({
+      where: { [Op.and]: where },
+      order: [
+        ['startDate', 'ASC'],
+        ['id', 'ASC'],
+      ],
+      limit: q.limit + 1,
+    });
     return pageOf(rows, q.limit, (last) => [last.startDate, last.id]);
   }
 
@@ -69,9 +76,12 @@ export class FiscalService {
     const changed = await withTransaction(this.sequelize, async (t) => {
       const period = await FiscalPeriod.findByPk(id, { lock: t.LOCK.UPDATE, transaction: t });
       if (!period) throw problems.notFound('fiscal period');
-      if (period.status === to) throw problems.conflict(`The fiscal period ${period.name} is already ${to}.`, `fiscal-period-${to}`, { currentStatus: period.status });
+      if (period.status === to)
+        throw problems.conflict(`The fiscal period ${period.name} is already ${to}.`, `fiscal-period-${to}`, { currentStatus: period.status });
       const before = { status: period.status, closedAt: period.closedAt, closedBy: period.closedBy };
-      await period.update(to === 'closed' ? { status: 'closed', closedAt: new Date(), closedBy: by } : { status: 'open', closedAt: null, closedBy: null }, { transaction: t });
+      await period.update(to === 'closed' ? { status: 'closed', closedAt: new Date(), closedBy: by } : { status: 'open', closedAt: null, closedBy: null }, {
+        transaction: t,
+      });
       await audit.record(t, {
         actor: { employeeId: by },
         action: to === 'closed' ? 'fiscalPeriod.close' : 'fiscalPeriod.reopen',

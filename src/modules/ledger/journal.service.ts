@@ -136,7 +136,16 @@ export async function postEntry(spec: EntrySpec, transaction: Transaction): Prom
   await sql.write(
     transaction,
     `INSERT INTO journalLines (journalEntryId, ledgerAccountId, accountId, debit, credit, memo, createdAt, updatedAt) VALUES ${placeholders(resolved.length, 8)}`,
-    resolved.flatMap((l) => [insertId, l.ledgerAccountId, l.accountId ?? null, toMoneyString(l.debit ?? 0), toMoneyString(l.credit ?? 0), l.memo ?? null, now, now]),
+    resolved.flatMap((l) => [
+      insertId,
+      l.ledgerAccountId,
+      l.accountId ?? null,
+      toMoneyString(l.debit ?? 0),
+      toMoneyString(l.credit ?? 0),
+      l.memo ?? null,
+      now,
+      now,
+    ]),
   );
   return JournalEntry.build({ id: insertId, ...values }, { isNewRecord: false, raw: true });
 }

@@ -20,8 +20,12 @@ const darajaNumber = Joi.alternatives(Joi.string().max(24), Joi.number());
 /** Daraja C2B (validation and confirmation share the shape). Unknown fields are refused (400). */
 const c2bFields = {
   TransactionType: darajaText(50),
-  TransID: Joi.string().pattern(/^[A-Za-z0-9]{1,100}$/).message('TransID must be 1-100 letters or digits'),
-  TransTime: Joi.string().pattern(/^\d{14}$/).message("TransTime must be 'YYYYMMDDHHmmss'"),
+  TransID: Joi.string()
+    .pattern(/^[A-Za-z0-9]{1,100}$/)
+    .message('TransID must be 1-100 letters or digits'),
+  TransTime: Joi.string()
+    .pattern(/^\d{14}$/)
+    .message("TransTime must be 'YYYYMMDDHHmmss'"),
   TransAmount: darajaNumber.required(),
   BusinessShortCode: Joi.alternatives(Joi.string().max(20), Joi.number().integer()).required(),
   BillRefNumber: darajaText(100),
@@ -92,7 +96,10 @@ async function storeThenProcess(service: MobileMoneyService, tx: IncomingTransac
     return await service.processSafely(row.id);
   } catch (err) {
     if (!isDatabaseUnavailable(err)) throw err;
-    logger.warn({ provider: tx.provider, mobileMoneyTransactionId: row.id }, 'mobile-money transaction stored; processing left to re-drive (database unavailable)');
+    logger.warn(
+      { provider: tx.provider, mobileMoneyTransactionId: row.id },
+      'mobile-money transaction stored; processing left to re-drive (database unavailable)',
+    );
     return row;
   }
 }
@@ -136,7 +143,10 @@ export function callbackRoutes(ctx: AppContext): RouteSpec[] {
       handler: async (req) => {
         const b = req.valid.body;
         const amount = darajaAmount(b.TransAmount);
-        if (!amount) throw problems.validation([{ field: 'TransAmount', in: 'body', message: `TransAmount must be a positive amount with at most 2 decimals, at most ${MAX_PAYMENT_AMOUNT}` }]);
+        if (!amount)
+          throw problems.validation([
+            { field: 'TransAmount', in: 'body', message: `TransAmount must be a positive amount with at most 2 decimals, at most ${MAX_PAYMENT_AMOUNT}` },
+          ]);
         const transTime = parseProviderTime(b.TransTime!, PROVIDERS.mpesa.utcOffset);
         if (!transTime) throw problems.validation([{ field: 'TransTime', in: 'body', message: "TransTime is not a valid 'YYYYMMDDHHmmss' time" }]);
         const msisdn = b.MSISDN && /^\+?\d{6,15}$/.test(b.MSISDN) ? b.MSISDN.replace(/^\+/, '') : null;
@@ -160,7 +170,7 @@ export function callbackRoutes(ctx: AppContext): RouteSpec[] {
     defineRoute<{ provider: ProviderCode }, unknown, GenericCallbackBody>({
       method: 'post',
       path: '/mobile-money/:provider/callbacks',
-      summary: 'A provider payment notification in AMT\'s own JSON shape (gateways for Airtel, MTN, or M-Pesa)',
+      summary: "A provider payment notification in AMT's own JSON shape (gateways for Airtel, MTN, or M-Pesa)",
       description:
         'Body: transactionId (the provider\'s id, unique per provider), amount ("1500.00"), currency (ISO 4217), country (the country code of the ' +
         'collection account; optional for mpesa, whose home is KE), accountReference (account number or device serial the payer typed; may be empty), ' +
@@ -168,11 +178,19 @@ export function callbackRoutes(ctx: AppContext): RouteSpec[] {
         'M-Pesa confirmation; a repeat gets the same answer and posts nothing more.',
       tags,
       access,
-      params: Joi.object({ provider: Joi.string().valid(...PROVIDER_CODES).required() }),
+      params: Joi.object({
+        provider: Joi.string()
+          .valid(...PROVIDER_CODES)
+          .required(),
+      }),
       body: Joi.object({
-        transactionId: Joi.string().pattern(/^[A-Za-z0-9._-]{1,100}$/).required(),
+        transactionId: Joi.string()
+          .pattern(/^[A-Za-z0-9._-]{1,100}$/)
+          .required(),
         amount: paymentAmountField().required(),
-        currency: Joi.string().pattern(/^[A-Z]{3}$/).required(),
+        currency: Joi.string()
+          .pattern(/^[A-Z]{3}$/)
+          .required(),
         country: Joi.string().pattern(/^[A-Z0-9]{2,3}$/),
         accountReference: Joi.string().max(100).allow('').required(),
         msisdn: Joi.string().pattern(/^\+?\d{6,15}$/),
@@ -191,22 +209,29 @@ export function callbackRoutes(ctx: AppContext): RouteSpec[] {
         const b = req.valid.body;
         if (new Decimal(b.amount).lessThanOrEqualTo(0)) throw problems.validation([{ field: 'amount', in: 'body', message: 'amount must be positive' }]);
         const transTime = parseProviderTime(b.transactionTime, null);
-        if (!transTime) throw problems.validation([{ field: 'transactionTime', in: 'body', message: 'transactionTime must be ISO 8601 with an offset, e.g. 2026-11-20T14:05:00+03:00' }]);
+        if (!transTime)
+          throw problems.validation([
+            { field: 'transactionTime', in: 'body', message: 'transactionTime must be ISO 8601 with an offset, e.g. 2026-11-20T14:05:00+03:00' },
+          ]);
         const country = b.country ?? provider.country;
         if (!country) throw problems.validation([{ field: 'country', in: 'body', message: `country is required for ${provider.code}` }]);
         if (!(await countryByCode(country))) throw problems.validation([{ field: 'country', in: 'body', message: `unknown country ${country}` }]);
-        const transaction = await storeThenProcess(service, {
-          provider: provider.code,
-          transactionId: b.transactionId,
-          transactionType: b.transactionType ?? null,
-          amount: toMoneyString(b.amount),
-          currency: b.currency,
-          msisdn: b.msisdn?.replace(/^\+/, '') ?? null,
-          billRefNumber: b.accountReference,
-          payerName: b.payerName ?? null,
-          transTime,
-          rawPayload: { ...b, country },
-        }, ctx.logger);
+        const transaction = await storeThenProcess(
+          service,
+          {
+            provider: provider.code,
+            transactionId: b.transactionId,
+            transactionType: b.transactionType ?? null,
+            amount: toMoneyString(b.amount),
+            currency: b.currency,
+            msisdn: b.msisdn?.replace(/^\+/, '') ?? null,
+            billRefNumber: b.accountReference,
+            payerName: b.payerName ?? null,
+            transTime,
+            rawPayload: { ...b, country },
+          },
+          ctx.logger,
+        );
         return { body: { accepted: true, transaction: transactionView(transaction) } };
       },
     }),

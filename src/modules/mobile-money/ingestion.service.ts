@@ -119,7 +119,10 @@ export class MobileMoneyService {
     const row = await MobileMoneyTransaction.findOne({ where: { provider: tx.provider, transactionId: tx.transactionId } });
     if (!row) throw new Error(`mobile-money transaction ${tx.provider}/${tx.transactionId} vanished after a duplicate insert`);
     if (!new Decimal(row.amount).equals(tx.amount)) {
-      this.logger?.warn({ provider: tx.provider, transactionId: tx.transactionId }, 'repeated mobile-money transaction with a different amount; the first is kept');
+      this.logger?.warn(
+        { provider: tx.provider, transactionId: tx.transactionId },
+        'repeated mobile-money transaction with a different amount; the first is kept',
+      );
     }
     return { row, created: false };
   }
@@ -136,11 +139,16 @@ export class MobileMoneyService {
       if (isDatabaseUnavailable(err)) {
         // An outage, not a fault of this transaction: nothing to note on the row (it could not be
         // written anyway); a warning, and the re-drive job or the next copy posts it.
-        this.logger?.warn({ mobileMoneyTransactionId: id, dependency: 'database' }, 'mobile-money transaction not processed (database unavailable); left for re-drive');
+        this.logger?.warn(
+          { mobileMoneyTransactionId: id, dependency: 'database' },
+          'mobile-money transaction not processed (database unavailable); left for re-drive',
+        );
         return (await MobileMoneyTransaction.findByPk(id))!;
       }
       this.logger?.error({ mobileMoneyTransactionId: id, err: message }, 'mobile-money transaction could not be processed; left for re-drive');
-      await MobileMoneyTransaction.update({ errorMessage: `processing failed: ${message}`.slice(0, 2000) }, { where: { id, status: 'received' } }).catch(() => undefined);
+      await MobileMoneyTransaction.update({ errorMessage: `processing failed: ${message}`.slice(0, 2000) }, { where: { id, status: 'received' } }).catch(
+        () => undefined,
+      );
       return (await MobileMoneyTransaction.findByPk(id))!;
     }
   }
@@ -261,7 +269,10 @@ export async function suspenseCalendar(row: MobileMoneyTransaction, regionId: nu
 export function registerMobileMoneyListeners(ctx: Pick<AppContext, 'sequelize'>): void {
   paymentSubscriptions(ctx.sequelize).onPosted('mobile-money.mark-posted', async ({ payment, account, mobileMoneyTransaction: row }, t) => {
     if (!row) return;
-    await row.update({ status: 'posted', paymentId: payment.id, accountId: account.id, errorMessage: row.status === 'unmatched' ? row.errorMessage : null }, { transaction: t });
+    await row.update(
+      { status: 'posted', paymentId: payment.id, accountId: account.id, errorMessage: row.status === 'unmatched' ? row.errorMessage : null },
+      { transaction: t },
+    );
   });
 }
 

@@ -37,12 +37,26 @@ export const reconciliationReportSchema = shape({
     amountMismatches: Joi.number().integer().min(0),
   }),
   missingInAmt: Joi.array().items(
-    shape({ line: Joi.number().integer(), transactionId: Joi.string(), amount: moneyOut(), status, paymentId: idOut().allow(null), accountId: idOut().allow(null) }),
+    shape({
+      line: Joi.number().integer(),
+      transactionId: Joi.string(),
+      amount: moneyOut(),
+      status,
+      paymentId: idOut().allow(null),
+      accountId: idOut().allow(null),
+    }),
   ),
   missingInStatement: Joi.array().items(
     shape({ transactionId: Joi.string(), amount: moneyOut(), transTime: instantOut().allow(null), status, paymentId: idOut().allow(null) }),
   ),
   amountMismatches: Joi.array().items(
-    shape({ line: Joi.number().integer(), transactionId: Joi.string(), statementAmount: moneyOut(), amtAmount: moneyOut(), status, paymentId: idOut().allow(null) }),
+    shape({
+      line: Joi.number().integer(),
+      transactionId: Joi.string(),
+      statementAmount: moneyOut(),
+      amtAmount: moneyOut(),
+      status,
+      paymentId: idOut().allow(null),
+    }),
   ),
 });

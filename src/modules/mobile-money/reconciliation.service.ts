@@ -57,7 +57,9 @@ export class ReconciliationService {
     if (!countryRow) throw problems.validation([{ field: 'country', in: 'query', message: `unknown country ${country}` }]);
     const lines = readStatement(csv, provider);
     if (lines.length === 0 && (!options.from || !options.to)) {
-      throw problems.validation([{ field: 'body', in: 'body', message: 'the statement has no money-in lines; give from and to to check AMT against an empty period' }]);
+      throw problems.validation([
+        { field: 'body', in: 'body', message: 'the statement has no money-in lines; give from and to to check AMT against an empty period' },
+      ]);
     }
     const times = lines.map((l) => l.completedAt.getTime());
     const from = options.from ?? new Date(Math.min(...times));
@@ -107,14 +109,34 @@ export class ReconciliationService {
       let row = known.get(line.transactionId);
       if (!row || row.transactionType === STATEMENT_TYPE) {
         // Missing (or learnt from an earlier statement): ingest through the same path as callbacks.
-        const { transaction } = row && row.status !== 'received' ? { transaction: row } : await this.ingestion.ingest(incoming(provider, country, countryRow.currency, line, upload.id));
+        const { transaction } =
+          row && row.status !== 'received'
+            ? { transaction: row }
+            : await this.ingestion.ingest(incoming(provider, country, countryRow.currency, line, upload.id));
         row = transaction;
-        report.missingInAmt.push({ line: line.line, transactionId: line.transactionId, amount: line.amount, status: row.status, paymentId: row.paymentId, accountId: row.accountId });
+        report.missingInAmt.push({
+          line: line.line,
+          transactionId: line.transactionId,
+          amount: line.amount,
+          status: row.status,
+          paymentId: row.paymentId,
+          accountId: row.accountId,
+        });
         continue;
       }
       if (!new Decimal(row.amount).equals(line.amount)) {
-        report.amountMismatches.push({ line: line.line, transactionId: line.transactionId, statementAmount: line.amount, amtAmount: toMoneyString(row.amount), status: row.status, paymentId: row.paymentId });
-        mismatched.push({ id: row.id, note: `${REVIEW_MARK} amount ${toMoneyString(row.amount)} differs from ${line.amount} on the ${provider.label} statement (import ${upload.id}, line ${line.line})` });
+        report.amountMismatches.push({
+          line: line.line,
+          transactionId: line.transactionId,
+          statementAmount: line.amount,
+          amtAmount: toMoneyString(row.amount),
+          status: row.status,
+          paymentId: row.paymentId,
+        });
+        mismatched.push({
+          id: row.id,
+          note: `${REVIEW_MARK} amount ${toMoneyString(row.amount)} differs from ${line.amount} on the ${provider.label} statement (import ${upload.id}, line ${line.line})`,
+        });
         continue;
       }
       report.summary.matched++;
@@ -130,7 +152,13 @@ export class ReconciliationService {
     const absentIds: number[] = [];
     for (const r of inPeriod) {
       if (onStatement.has(r.transactionId)) continue;
-      report.missingInStatement.push({ transactionId: r.transactionId, amount: toMoneyString(r.amount), transTime: r.transTime?.toISOString() ?? null, status: r.status, paymentId: r.paymentId });
+      report.missingInStatement.push({
+        transactionId: r.transactionId,
+        amount: toMoneyString(r.amount),
+        transTime: r.transTime?.toISOString() ?? null,
+        status: r.status,
+        paymentId: r.paymentId,
+      });
       absentIds.push(r.id);
     }
 
@@ -146,7 +174,11 @@ export class ReconciliationService {
     report.summary.amountMismatches = report.amountMismatches.length;
     const rowErrors: DataImportRowError[] = [
       ...report.missingInAmt.map((m) => ({ row: m.line, field: 'transactionId', message: `${m.transactionId}: missing in AMT, ingested (${m.status})` })),
-      ...report.amountMismatches.map((m) => ({ row: m.line, field: 'amount', message: `${m.transactionId}: statement ${m.statementAmount}, AMT ${m.amtAmount}` })),
+      ...report.amountMismatches.map((m) => ({
+        row: m.line,
+        field: 'amount',
+        message: `${m.transactionId}: statement ${m.statementAmount}, AMT ${m.amtAmount}`,
+      })),
       ...report.missingInStatement.map((m) => ({ row: 0, field: 'transactionId', message: `${m.transactionId}: in AMT, not on the statement` })),
     ];
     await upload.update({

@@ -5,7 +5,13 @@ import { decodeIdCursor, encodeCursor, pagedResponseSchema, paginationQuery } fr
 import { defineRoute, employeeOf, type RouteSpec } from '../../platform/http/route';
 import { idField, instantField } from '../../platform/http/schemas';
 import { accountView } from '../accounts/account.service';
-import { MOBILE_MONEY_STATUSES, MobileMoneyTransaction, UNMATCHED_PAYMENT_STATUSES, type MobileMoneyStatus, type UnmatchedPaymentStatus } from '../payments/models';
+import {
+  MOBILE_MONEY_STATUSES,
+  MobileMoneyTransaction,
+  UNMATCHED_PAYMENT_STATUSES,
+  type MobileMoneyStatus,
+  type UnmatchedPaymentStatus,
+} from '../payments/models';
 import { paymentView } from '../payments/views';
 import { transactionView } from './ingestion.service';
 import { PROVIDER_CODES, providerOf, type ProviderCode } from './providers';
@@ -42,7 +48,7 @@ export function staffRoutes(ctx: AppContext): RouteSpec[] {
   const reconciliation = new ReconciliationService(ctx.sequelize, ctx.logger);
   const tags = ['mobile-money'];
   const resolved = {
-    404: { description: 'No such unmatched payment (or account in the caller\'s regions)' },
+    404: { description: "No such unmatched payment (or account in the caller's regions)" },
     409: { description: 'Already matched or refunded' },
   };
   return [
@@ -74,21 +80,30 @@ export function staffRoutes(ctx: AppContext): RouteSpec[] {
       path: '/unmatched-payments/:id/match',
       summary: 'Post an unmatched payment to the right account (it leaves suspense)',
       description:
-        'Posts the money to the account as a payment of the provider\'s type (transactionRef = the provider transaction id), debiting suspense 2200: ' +
+        "Posts the money to the account as a payment of the provider's type (transactionRef = the provider transaction id), debiting suspense 2200: " +
         'allocation, receipt, credit days and token as for any payment. 422 if the account is in another currency.',
       tags,
       access: { permission: 'unmatched:resolve' },
       params: idParams,
       body: Joi.object({ accountId: id.required(), note: Joi.string().trim().max(2000) }),
       responses: {
-        200: { description: 'Matched: the unmatched payment, the payment, its allocations, the account and the device token(s)', schema: unmatchedSchema.keys(postedPaymentKeys) },
+        200: {
+          description: 'Matched: the unmatched payment, the payment, its allocations, the account and the device token(s)',
+          schema: unmatchedSchema.keys(postedPaymentKeys),
+        },
         ...resolved,
         422: { description: 'Currency differs' },
       },
       handler: async (req) => {
         const { unmatched: u, posted } = await unmatched.match(employeeOf(req), req.valid.params.id, req.valid.body.accountId, req.valid.body.note);
         return {
-          body: { ...unmatchedView(u), payment: paymentView(posted.payment), allocations: posted.allocations, account: accountView(posted.account), ...posted.effects },
+          body: {
+            ...unmatchedView(u),
+            payment: paymentView(posted.payment),
+            allocations: posted.allocations,
+            account: accountView(posted.account),
+            ...posted.effects,
+          },
         };
       },
     }),
@@ -96,7 +111,7 @@ export function staffRoutes(ctx: AppContext): RouteSpec[] {
       method: 'post',
       path: '/unmatched-payments/:id/refund',
       summary: 'Record that an unmatched payment went back to the payer (e.g. an M-Pesa reversal)',
-      description: 'Dr 2200 suspense / Cr 1100 mobile-money clearing; payoutReference is the provider\'s id of the reversal or payout.',
+      description: "Dr 2200 suspense / Cr 1100 mobile-money clearing; payoutReference is the provider's id of the reversal or payout.",
       tags,
       access: { permission: 'unmatched:resolve' },
       params: idParams,
@@ -114,12 +129,16 @@ export function staffRoutes(ctx: AppContext): RouteSpec[] {
         'rows not Completed or not money in are skipped; lines before the header are skipped. M-Pesa local times are East Africa Time; other providers ' +
         'need ISO 8601 with an offset. A malformed line is a 400 naming it, and nothing is reconciled. ' +
         'Answers the differences: missingInAmt (now ingested: posted or in suspense), missingInStatement (in AMT within from..to, default the ' +
-        'statement\'s first and last times; marked for review), amountMismatches (marked for review). Re-uploading is safe (nothing happens twice). ' +
-        'country: where unmatched money is booked (default the provider\'s home country).',
+        "statement's first and last times; marked for review), amountMismatches (marked for review). Re-uploading is safe (nothing happens twice). " +
+        "country: where unmatched money is booked (default the provider's home country).",
       tags,
       access: { permission: 'mobile-money:reconcile' },
       consumes: ['text/csv'],
-      params: Joi.object({ provider: Joi.string().valid(...PROVIDER_CODES).required() }),
+      params: Joi.object({
+        provider: Joi.string()
+          .valid(...PROVIDER_CODES)
+          .required(),
+      }),
       query: Joi.object({
         from: instantField(),
         to: instantField(),
@@ -163,7 +182,9 @@ export function staffRoutes(ctx: AppContext): RouteSpec[] {
         if (q.cursor) Object.assign(where, { id: { [Op.lt]: decodeIdCursor(q.cursor) } });
         const rows = await MobileMoneyTransaction.findAll({ where, order: [['id', 'DESC']], limit: q.limit + 1 });
         const data = rows.slice(0, q.limit);
-        return { body: { data: data.map(transactionView), page: { limit: q.limit, nextCursor: rows.length > q.limit ? encodeCursor([data.at(-1)!.id]) : null } } };
+        return {
+          body: { data: data.map(transactionView), page: { limit: q.limit, nextCursor: rows.length > q.limit ? encodeCursor([data.at(-1)!.id]) : null } },
+        };
       },
     }),
   ];

@@ -114,7 +114,14 @@ export function readStatement(text: string, provider: ProviderSpec): StatementLi
   });
   if (headerIndex < 0) {
     throw problems.validation(
-      [{ field: 'body', in: 'body', message: 'no header row naming the transaction id, completion time and amount columns (e.g. transactionId,completedAt,amount,accountReference,msisdn or M-Pesa\'s "Receipt No.","Completion Time",...,"Paid In",...)' }],
+      [
+        {
+          field: 'body',
+          in: 'body',
+          message:
+            'no header row naming the transaction id, completion time and amount columns (e.g. transactionId,completedAt,amount,accountReference,msisdn or M-Pesa\'s "Receipt No.","Completion Time",...,"Paid In",...)',
+        },
+      ],
       'The statement has no recognisable header.',
     );
   }
@@ -151,7 +158,10 @@ export function readStatement(text: string, provider: ProviderSpec): StatementLi
     }
     const completedAt = parseProviderTime(get('completedAt'), provider.utcOffset);
     if (!completedAt) {
-      bad(row.line, `completion time "${get('completedAt').slice(0, 40)}" is not a time (ISO 8601 with offset${provider.utcOffset ? ", or local 'YYYY-MM-DD HH:mm:ss'" : ''})`);
+      bad(
+        row.line,
+        `completion time "${get('completedAt').slice(0, 40)}" is not a time (ISO 8601 with offset${provider.utcOffset ? ", or local 'YYYY-MM-DD HH:mm:ss'" : ''})`,
+      );
       continue;
     }
     const first = seen.get(transactionId);
@@ -176,6 +186,7 @@ export function readStatement(text: string, provider: ProviderSpec): StatementLi
       raw,
     });
   }
-  if (errors.length) throw problems.validation(errors, `The statement has ${errors.length >= 50 ? '50 or more' : errors.length} malformed line(s); nothing was reconciled.`);
+  if (errors.length)
+    throw problems.validation(errors, `The statement has ${errors.length >= 50 ? '50 or more' : errors.length} malformed line(s); nothing was reconciled.`);
   return lines;
 }

@@ -110,7 +110,14 @@ export class UnmatchedService {
         { transaction: t },
       );
       if (mm.paymentId !== posted.payment.id) throw new Error(`mobile-money transaction ${mm.id} was not linked to payment ${posted.payment.id}`);
-      await audit.record(t, { actor: by, action: 'unmatched_payment.match', entity: 'unmatchedPayments', entityId: u.id, before: { status: 'open' }, after: { status: 'matched', accountId: account.id, paymentId: posted.payment.id } });
+      await audit.record(t, {
+        actor: by,
+        action: 'unmatched_payment.match',
+        entity: 'unmatchedPayments',
+        entityId: u.id,
+        before: { status: 'open' },
+        after: { status: 'matched', accountId: account.id, paymentId: posted.payment.id },
+      });
       u.mobileMoneyTransaction = mm;
       return { unmatched: u, posted };
     });
@@ -127,7 +134,12 @@ export class UnmatchedService {
       // Back out of the country and currency it was suspended in.
       const named = mm.accountId ? await Account.findByPk(mm.accountId, { attributes: ['id', 'regionId'], transaction: t }) : null;
       const calendar = await suspenseCalendar(mm, named?.regionId ?? null, t);
-      const suspended = await JournalEntry.findOne({ where: { sourceType: 'unmatched_payment', sourceId: u.id }, attributes: ['currency'], order: [['id', 'ASC']], transaction: t });
+      const suspended = await JournalEntry.findOne({
+        where: { sourceType: 'unmatched_payment', sourceId: u.id },
+        attributes: ['currency'],
+        order: [['id', 'ASC']],
+        transaction: t,
+      });
       if (!suspended) throw new Error(`unmatched payment ${u.id} has no suspense entry`);
       await postEntry(
         {
@@ -146,11 +158,23 @@ export class UnmatchedService {
         t,
       );
       await u.update(
-        { status: 'refunded', resolvedBy: by.employeeId, resolvedAt: new Date(), resolutionNote: `${input.reason} (payout ${input.payoutReference})`.slice(0, 4000) },
+        {
+          status: 'refunded',
+          resolvedBy: by.employeeId,
+          resolvedAt: new Date(),
+          resolutionNote: `${input.reason} (payout ${input.payoutReference})`.slice(0, 4000),
+        },
         { transaction: t },
       );
       await mm.update({ status: 'refunded' }, { transaction: t });
-      await audit.record(t, { actor: by, action: 'unmatched_payment.refund', entity: 'unmatchedPayments', entityId: u.id, before: { status: 'open' }, after: { status: 'refunded', payoutReference: input.payoutReference } });
+      await audit.record(t, {
+        actor: by,
+        action: 'unmatched_payment.refund',
+        entity: 'unmatchedPayments',
+        entityId: u.id,
+        before: { status: 'open' },
+        after: { status: 'refunded', payoutReference: input.payoutReference },
+      });
       u.mobileMoneyTransaction = mm;
       return u;
     });

@@ -109,7 +109,10 @@ export class NotificationDispatcher {
   async releaseStale(): Promise<number> {
     const before = new Date(Date.now() - this.o.staleAfterMs);
     return withTransaction(this.sequelize, async (transaction) => {
-      const [affected] = await Notification.update({ status: 'pending' }, { where: { status: 'sending', channel: 'sms', updatedAt: { [Op.lt]: before } }, transaction });
+      const [affected] = await Notification.update(
+        { status: 'pending' },
+        { where: { status: 'sending', channel: 'sms', updatedAt: { [Op.lt]: before } }, transaction },
+      );
       return affected;
     });
   }
@@ -144,7 +147,10 @@ export class NotificationDispatcher {
       const candidates = await Notification.findAll({
         where: { status: 'pending', channel: 'sms', sendAfter: { [Op.lte]: new Date() }, ...(filter.ids ? { id: { [Op.in]: filter.ids } } : {}) },
         attributes: ['id'],
-        order: [['sendAfter', 'ASC'], ['id', 'ASC']],
+        order: [
+          ['sendAfter', 'ASC'],
+          ['id', 'ASC'],
+        ],
         limit: this.o.batchSize,
       });
       ids = [];
@@ -172,7 +178,14 @@ export class NotificationDispatcher {
     const attempts = row.attempts + 1;
     const log = { notificationId: row.id, to: maskPhone(row.recipient), templateCode: row.templateCode, attempts, provider: this.provider.name };
     if (result.ok) {
-      await this.record(row.id, { status: 'sent', provider: this.provider.name, providerMessageId: result.messageId, attempts, lastError: null, sentAt: new Date() });
+      await this.record(row.id, {
+        status: 'sent',
+        provider: this.provider.name,
+        providerMessageId: result.messageId,
+        attempts,
+        lastError: null,
+        sentAt: new Date(),
+      });
       this.logger.debug(log, 'sms sent');
       return 'sent';
     }

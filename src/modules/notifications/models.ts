@@ -1,12 +1,4 @@
-import {
-  DataTypes,
-  Model,
-  type CreationOptional,
-  type InferAttributes,
-  type InferCreationAttributes,
-  type NonAttribute,
-  type Sequelize,
-} from 'sequelize';
+import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type NonAttribute, type Sequelize } from 'sequelize';
 import { Employee } from '../access/models';
 import { Account } from '../accounts/models';
 import { Customer } from '../customers/models';
@@ -18,10 +10,7 @@ export type NotificationChannel = (typeof NOTIFICATION_CHANNELS)[number];
 export const NOTIFICATION_STATUSES = ['pending', 'sending', 'sent', 'delivered', 'failed'] as const;
 export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
 
-export class NotificationTemplate extends Model<
-  InferAttributes<NotificationTemplate>,
-  InferCreationAttributes<NotificationTemplate>
-> {
+export class NotificationTemplate extends Model<InferAttributes<NotificationTemplate>, InferCreationAttributes<NotificationTemplate>> {
   declare id: CreationOptional<number>;
   /** e.g. payment_received, reminder_due */
   declare code: string;
@@ -89,9 +78,7 @@ export function initNotificationsModels(sequelize: Sequelize): void {
       tableName: 'notificationTemplates',
       modelName: 'NotificationTemplate',
       version: true,
-      indexes: [
-        { name: 'notificationTemplates_code_language_channel', fields: ['code', 'language', 'channel'], unique: true },
-      ],
+      indexes: [{ name: 'notificationTemplates_code_language_channel', fields: ['code', 'language', 'channel'], unique: true }],
     },
   );
   Notification.init(

@@ -76,9 +76,13 @@ export function boardMount(ctx: AppContext): { path: string; handler: express.Ro
   const loadPrincipal = createPrincipalLoader();
   router.use((req: Request, _res: Response, next: NextFunction) => {
     const employeeId = employeeIdOf(req, ctx.config.jwt);
-    if (employeeId === undefined) return next(problems.unauthenticated('Bull Board needs a bearer access token or the cookie from GET /api/v1/ops/board-session.'));
+    if (employeeId === undefined)
+      return next(problems.unauthenticated('Bull Board needs a bearer access token or the cookie from GET /api/v1/ops/board-session.'));
     loadPrincipal(employeeId).then(
-      (p) => (p?.permissions.has(BOARD_PERMISSION) ? next() : next(p ? problems.forbidden(`This needs the ${BOARD_PERMISSION} permission.`) : problems.unauthenticated())),
+      (p) =>
+        p?.permissions.has(BOARD_PERMISSION)
+          ? next()
+          : next(p ? problems.forbidden(`This needs the ${BOARD_PERMISSION} permission.`) : problems.unauthenticated()),
       next,
     );
   });

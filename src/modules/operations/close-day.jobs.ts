@@ -167,7 +167,13 @@ export function closeDayJobs(ctx: AppContext, options: CloseDayJobOptions = {}):
         const target = await service.targetOf(data.countryId, data.closedDate);
         const range: PartitionRange = { index: data.index, total: data.total, fromId: data.fromId, toId: data.toId };
         const counts = await recordRun(
-          { jobName: RUN_NAMES.partition, countryId: data.countryId, businessDate: data.closedDate, partition: partitionLabel(data.runId, range), attempt: job.attempt },
+          {
+            jobName: RUN_NAMES.partition,
+            countryId: data.countryId,
+            businessDate: data.closedDate,
+            partition: partitionLabel(data.runId, range),
+            attempt: job.attempt,
+          },
           async () => {
             const r = await service.runPartition(target, range);
             return { value: r.counts, counts: r.counts, errors: r.errors };
@@ -269,5 +275,14 @@ export async function closeDayInline(
   });
   addCounts(counts, f.counts);
   errors.push(...f.errors);
-  return { country: target.countryCode, closedDate: target.closedDate, businessDate: target.businessDate, reRun, runId, partitions: ranges.length, counts, errors };
+  return {
+    country: target.countryCode,
+    closedDate: target.closedDate,
+    businessDate: target.businessDate,
+    reRun,
+    runId,
+    partitions: ranges.length,
+    counts,
+    errors,
+  };
 }

@@ -155,16 +155,27 @@ export class CloseDayService {
 
   /** The target of a close already begun (partition and finalize jobs get it from their data). */
   async targetOf(countryId: number, closedDate: CalendarDate): Promise<CloseTarget> {
-    const [c] = await this.sequelize.query<{ id: number; code: string; currency: string; timezone: string }>('SELECT id, code, currency, timezone FROM countries WHERE id = :countryId', {
-      replacements: { countryId },
-      type: QueryTypes.SELECT,
-    });
+    const [c] = await this.sequelize.query<{ id: number; code: string; currency: string; timezone: string }>(
+      'SELECT id, code, currency, timezone FROM countries WHERE id = :countryId',
+      {
+        replacements: { countryId },
+        type: QueryTypes.SELECT,
+      },
+    );
     if (!c) throw new CloseDayError(`country ${countryId} not found`);
     const regions = await this.sequelize.query<{ id: number }>('SELECT id FROM companyRegions WHERE countryId = :countryId ORDER BY id', {
       replacements: { countryId },
       type: QueryTypes.SELECT,
     });
-    return { countryId: c.id, countryCode: c.code, currency: c.currency, timezone: c.timezone, closedDate, businessDate: addDays(closedDate, 1), regionIds: regions.map((r) => Number(r.id)) };
+    return {
+      countryId: c.id,
+      countryCode: c.code,
+      currency: c.currency,
+      timezone: c.timezone,
+      closedDate,
+      businessDate: addDays(closedDate, 1),
+      regionIds: regions.map((r) => Number(r.id)),
+    };
   }
 
   /** Splits the country's accounts into `total` id ranges of equal width (none when it has no accounts). */
@@ -243,7 +254,9 @@ export class CloseDayService {
           const accounts = affectedRows(await this.sequelize.query(sql.settle, { replacements, type: QueryTypes.BULKUPDATE, transaction: t }));
           const active = locked.filter((a) => a.status === 'active').map((a) => Number(a.id));
           const suspended = active.length
-            ? affectedRows(await this.sequelize.query(sql.suspensionHistory, { replacements: { ...replacements, active }, type: QueryTypes.INSERT, transaction: t }))
+            ? affectedRows(
+                await this.sequelize.query(sql.suspensionHistory, { replacements: { ...replacements, active }, type: QueryTypes.INSERT, transaction: t }),
+              )
             : 0;
           const day = { countryId: target.countryId, closedDate: target.closedDate, businessDate: target.businessDate };
           const steps = await runChunkSteps(this.sequelize, { ...day, accountIds: locked.map((a) => Number(a.id)) }, t);
@@ -276,7 +289,9 @@ export class CloseDayService {
     counts.snapshotsMs = Date.now() - started;
     for (const step of closeSteps(this.sequelize).countrySteps()) {
       started = Date.now();
-      const out = await withTransaction(this.sequelize, (t) => step.run({ countryId: target.countryId, closedDate: target.closedDate, businessDate: target.businessDate }, t));
+      const out = await withTransaction(this.sequelize, (t) =>
+        step.run({ countryId: target.countryId, closedDate: target.closedDate, businessDate: target.businessDate }, t),
+      );
       for (const [k, v] of Object.entries(out ?? {})) counts[`${step.name}.${k}`] = v;
       counts[`${step.name}.ms`] = Date.now() - started;
     }

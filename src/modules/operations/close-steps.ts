@@ -64,7 +64,11 @@ export function closeSteps(sequelize: Sequelize): CloseStepRegistry {
 }
 
 /** Runs the registered chunk steps in the chunk's transaction; their counts prefixed by step name. */
-export async function runChunkSteps(sequelize: Sequelize, input: CloseStepDay & { accountIds: number[] }, transaction: Transaction): Promise<Record<string, number>> {
+export async function runChunkSteps(
+  sequelize: Sequelize,
+  input: CloseStepDay & { accountIds: number[] },
+  transaction: Transaction,
+): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   for (const step of closeSteps(sequelize).chunkSteps()) {
     for (const [k, v] of Object.entries((await step.run(input, transaction)) ?? {})) counts[`${step.name}.${k}`] = v;

@@ -112,7 +112,8 @@ export class FailedJobsService {
     const job = await this.redis(q.getJob(id));
     if (!job) throw problems.notFound('job');
     const state = await this.redis(job.getState());
-    if (state !== 'failed') throw problems.conflict(`Job ${id} of ${queueName} is ${state}, not failed: only failed jobs can be retried.`, 'job-not-failed', { state });
+    if (state !== 'failed')
+      throw problems.conflict(`Job ${id} of ${queueName} is ${state}, not failed: only failed jobs can be retried.`, 'job-not-failed', { state });
     await this.redis(job.retry());
     return { ...failedJobView(queueName, job), state: 'waiting' };
   }

@@ -5,7 +5,7 @@ import { instantOut, shape } from '../../platform/http/response-fields';
 export const failedJobSchema = shape({
   queue: Joi.string(),
   id: Joi.string(),
-  data: Joi.any().description('The job\'s payload as queued'),
+  data: Joi.any().description("The job's payload as queued"),
   failedReason: Joi.string().allow(null),
   attemptsMade: Joi.number().integer().min(0),
   maxAttempts: Joi.number().integer().allow(null),

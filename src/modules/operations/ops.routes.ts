@@ -6,7 +6,9 @@ import { BOARD_PATH, BOARD_PERMISSION, BOARD_SESSION_SECONDS, boardCookie, signB
 import { FailedJobsService } from './failed-jobs.service';
 import { boardSessionSchema, failedJobSchema, retriedJobSchema } from './ops.responses';
 
-const queueName = Joi.string().max(100).pattern(/^[A-Za-z0-9._:-]+$/);
+const queueName = Joi.string()
+  .max(100)
+  .pattern(/^[A-Za-z0-9._:-]+$/);
 
 export function opsRoutes(ctx: AppContext): RouteSpec[] {
   const failed = new FailedJobsService(ctx.queue);
@@ -16,8 +18,7 @@ export function opsRoutes(ctx: AppContext): RouteSpec[] {
       method: 'get',
       path: '/ops/jobs/failed',
       summary: 'Jobs that failed every attempt (Bull failed sets)',
-      description:
-        'Queue by queue (by name), newest first. Without Redis (demo mode) jobs run in-process and keep no failed set: the list is empty.',
+      description: 'Queue by queue (by name), newest first. Without Redis (demo mode) jobs run in-process and keep no failed set: the list is empty.',
       tags,
       access: { permission: 'ops:jobs' },
       query: Joi.object({ queue: queueName, limit: paginationQuery.limit, cursor: paginationQuery.cursor }),
@@ -30,8 +31,18 @@ export function opsRoutes(ctx: AppContext): RouteSpec[] {
       summary: 'Re-drive a failed job (moves it back to waiting)',
       tags,
       access: { permission: 'ops:jobs' },
-      params: Joi.object({ queue: queueName.required(), id: Joi.string().max(200).pattern(/^[A-Za-z0-9._:-]+$/).required() }),
-      responses: { 202: { description: 'Queued again', schema: retriedJobSchema }, 404: { description: 'Unknown queue or job' }, 409: { description: 'The job is not in the failed set' } },
+      params: Joi.object({
+        queue: queueName.required(),
+        id: Joi.string()
+          .max(200)
+          .pattern(/^[A-Za-z0-9._:-]+$/)
+          .required(),
+      }),
+      responses: {
+        202: { description: 'Queued again', schema: retriedJobSchema },
+        404: { description: 'Unknown queue or job' },
+        409: { description: 'The job is not in the failed set' },
+      },
       handler: async (req) => ({ status: 202, body: await failed.retry(req.valid.params.queue, req.valid.params.id) }),
     }),
     defineRoute({
@@ -45,7 +56,10 @@ export function opsRoutes(ctx: AppContext): RouteSpec[] {
       handler: async (req) => ({
         status: 200,
         body: { path: BOARD_PATH, expiresAt: new Date(Date.now() + BOARD_SESSION_SECONDS * 1000).toISOString(), queues: ctx.queue.mode === 'bull' },
-        headers: { 'Set-Cookie': boardCookie(signBoardSession(ctx.config.jwt, req.principal!.employeeId), ctx.config.env === 'production'), 'Cache-Control': 'no-store' },
+        headers: {
+          'Set-Cookie': boardCookie(signBoardSession(ctx.config.jwt, req.principal!.employeeId), ctx.config.env === 'production'),
+          'Cache-Control': 'no-store',
+        },
       }),
     }),
   ];

@@ -37,7 +37,22 @@ export type ReminderWriter = (inputs: EnqueueNotificationInput[], transaction: T
 
 const MAX_ERRORS = 50;
 /** The outbox columns a reminder sets, in the order of the values below. */
-const OUTBOX_COLUMNS = ['customerId', 'accountId', 'employeeId', 'channel', 'recipient', 'templateCode', 'subject', 'body', 'status', 'sendAfter', 'dedupeKey', 'attempts', 'createdAt', 'updatedAt'];
+const OUTBOX_COLUMNS = [
+  'customerId',
+  'accountId',
+  'employeeId',
+  'channel',
+  'recipient',
+  'templateCode',
+  'subject',
+  'body',
+  'status',
+  'sendAfter',
+  'dedupeKey',
+  'attempts',
+  'createdAt',
+  'updatedAt',
+];
 /** Accounts whose reminder candidates one query reads. */
 const READ_RANGE = 25_000;
 
@@ -245,7 +260,16 @@ export function localInstant(date: CalendarDate, hour: number, timeZone: string)
   const guess = Date.UTC(y, m - 1, d, hour, 0, 0);
   // The zone's offset at (about) that instant, from what the wall clock there shows.
   const offsetAt = (ms: number) => {
-    const parts = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+    const parts = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    })
       .formatToParts(new Date(ms))
       .reduce<Record<string, number>>((acc, p) => (p.type === 'literal' ? acc : { ...acc, [p.type]: Number(p.value) }), {});
     return Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!) - ms;

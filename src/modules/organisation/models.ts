@@ -1,12 +1,4 @@
-import {
-  DataTypes,
-  Model,
-  type CreationOptional,
-  type ForeignKey,
-  type InferAttributes,
-  type InferCreationAttributes,
-  type Sequelize,
-} from 'sequelize';
+import { DataTypes, Model, type CreationOptional, type ForeignKey, type InferAttributes, type InferCreationAttributes, type Sequelize } from 'sequelize';
 import { associateOrganisationReferenceModels, initOrganisationReferenceModels } from './reference.models';
 
 export class Country extends Model<InferAttributes<Country>, InferCreationAttributes<Country>> {

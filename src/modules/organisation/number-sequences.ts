@@ -20,7 +20,11 @@ export async function nextNumber(name: string, transaction: Transaction): Promis
   const sequelize = NumberSequence.sequelize!;
   if (dialect(sequelize).mysql) {
     // One round trip: the UPDATE locks the row and hands back the value it took as insertId.
-    const header = await sqlOf(sequelize).write(transaction, 'UPDATE numberSequences SET nextValue = LAST_INSERT_ID(nextValue) + 1, updatedAt = NOW() WHERE name = ?', [name]);
+    const header = await sqlOf(sequelize).write(
+      transaction,
+      'UPDATE numberSequences SET nextValue = LAST_INSERT_ID(nextValue) + 1, updatedAt = NOW() WHERE name = ?',
+      [name],
+    );
     if (header.affectedRows === 1) return format(name, header.insertId, transaction);
   }
   let seq = await NumberSequence.findOne({ where: { name }, lock: transaction.LOCK.UPDATE, transaction });

@@ -1,14 +1,6 @@
 // Reference data around the organisation: areas, warehouses, holidays, exchange rates, system
 // settings and gapless number sequences (migration 20261124000010).
-import {
-  DataTypes,
-  Model,
-  type CreationOptional,
-  type InferAttributes,
-  type InferCreationAttributes,
-  type NonAttribute,
-  type Sequelize,
-} from 'sequelize';
+import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type NonAttribute, type Sequelize } from 'sequelize';
 import { idColumn as id, timestampColumns as timestamps } from '../../platform/db/attributes';
 import { Decimal } from '../../platform/money';
 import { Employee } from '../access/models';

@@ -88,6 +88,8 @@ function runtimeOf(transaction: Transaction): Sequelize {
 /** Emitted by payments, in the payment's transaction, to the listeners of that transaction's runtime. */
 export const paymentEvents = {
   emitPosted: (event: PaymentPostedEvent, transaction: Transaction): Promise<Effects> => emit(listenersOf(runtimeOf(transaction)).posted, event, transaction),
-  emitReversed: (event: PaymentReversedEvent, transaction: Transaction): Promise<Effects> => emit(listenersOf(runtimeOf(transaction)).reversed, event, transaction),
-  emitRefunded: (event: PaymentRefundedEvent, transaction: Transaction): Promise<Effects> => emit(listenersOf(runtimeOf(transaction)).refunded, event, transaction),
+  emitReversed: (event: PaymentReversedEvent, transaction: Transaction): Promise<Effects> =>
+    emit(listenersOf(runtimeOf(transaction)).reversed, event, transaction),
+  emitRefunded: (event: PaymentRefundedEvent, transaction: Transaction): Promise<Effects> =>
+    emit(listenersOf(runtimeOf(transaction)).refunded, event, transaction),
 };

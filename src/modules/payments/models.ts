@@ -1,12 +1,4 @@
-import {
-  DataTypes,
-  Model,
-  type CreationOptional,
-  type InferAttributes,
-  type InferCreationAttributes,
-  type NonAttribute,
-  type Sequelize,
-} from 'sequelize';
+import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type NonAttribute, type Sequelize } from 'sequelize';
 import { moneyColumn, idColumn as id, timestampColumns as timestamps } from '../../platform/db/attributes';
 import { Decimal, type MoneyString } from '../../platform/money';
 import { Employee } from '../access/models';
@@ -116,10 +108,7 @@ export class PaymentAllocation extends Model<InferAttributes<PaymentAllocation>,
 }
 
 /** Every mobile-money provider callback, raw, once per (provider, transactionId). */
-export class MobileMoneyTransaction extends Model<
-  InferAttributes<MobileMoneyTransaction>,
-  InferCreationAttributes<MobileMoneyTransaction>
-> {
+export class MobileMoneyTransaction extends Model<InferAttributes<MobileMoneyTransaction>, InferCreationAttributes<MobileMoneyTransaction>> {
   declare id: CreationOptional<number>;
   /** e.g. 'mpesa', 'airtel', 'mtn'. */
   declare provider: string;

@@ -32,7 +32,7 @@ export const allocationSchema = shape({
 export const creditEffectKeys = {
   creditDays: Joi.number().integer().description('Days this payment bought'),
   creditExpiresAt: instantOut().allow(null),
-  token: Joi.string().allow(null).description('The token for the customer\'s device; with several devices, the first; null: none minted'),
+  token: Joi.string().allow(null).description("The token for the customer's device; with several devices, the first; null: none minted"),
   tokens: Joi.array().items(
     shape({
       deviceId: idOut(),

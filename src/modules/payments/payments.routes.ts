@@ -74,13 +74,18 @@ export function paymentRoutes(ctx: AppContext): RouteSpec[] {
               : code;
           })
           .description('Payment type code, e.g. MPESA, CASH, BANK; the seeded types must come through their own channel'),
-        channel: Joi.string().valid(...PAYMENT_CHANNELS).required(),
+        channel: Joi.string()
+          .valid(...PAYMENT_CHANNELS)
+          .required(),
         transactionRef: Joi.string().max(100).required(),
         paymentDate: pastInstantField().description('When the money was received; not in the future'),
       }).xor('accountId', 'accountNumber'),
       responses: {
-        201: { description: 'Posted: the payment, its allocations, the account after it, the journal entry and the device token(s)', schema: postedPaymentSchema },
-        404: { description: 'No such account in the caller\'s regions' },
+        201: {
+          description: 'Posted: the payment, its allocations, the account after it, the journal entry and the device token(s)',
+          schema: postedPaymentSchema,
+        },
+        404: { description: "No such account in the caller's regions" },
         409: { description: 'This transactionRef was already used for this payment type, or a request with this Idempotency-Key is still running' },
       },
       handler: async (req) => {
@@ -112,7 +117,10 @@ export function paymentRoutes(ctx: AppContext): RouteSpec[] {
       method: 'get',
       path: '/payments/:id',
       summary: 'One payment with its allocations',
-      responses: { 200: { description: 'The payment with every allocation, reversed ones included', schema: paymentDetailSchema }, 404: { description: 'No such payment in the caller\'s regions' } },
+      responses: {
+        200: { description: 'The payment with every allocation, reversed ones included', schema: paymentDetailSchema },
+        404: { description: "No such payment in the caller's regions" },
+      },
       tags,
       access: { permission: 'payments:read' },
       params: Joi.object({ id: idField().required() }),

@@ -179,7 +179,12 @@ export class PaymentPostingService {
           Object.assign(i, after);
         } else {
           const after = chargeAfter(chargeById.get(a.id)!, a.amount);
-          await this.sql.write(t, 'UPDATE accountCharges SET paidAmount = ?, status = ?, updatedAt = ? WHERE id = ?', [after.paidAmount, after.status, now, a.id]);
+          await this.sql.write(t, 'UPDATE accountCharges SET paidAmount = ?, status = ?, updatedAt = ? WHERE id = ?', [
+            after.paidAmount,
+            after.status,
+            now,
+            a.id,
+          ]);
         }
       }
       if (settled.greaterThan(0)) creditLines.push({ ledger: LEDGER.loansReceivable, credit: toMoneyString(settled), accountId: account.id });
@@ -192,7 +197,14 @@ export class PaymentPostingService {
       // pending -> active on the down payment; suspended -> active when caught up; -> closed when
       // paid off; DPD 0 while a down payment is still short (status.ts).
       const next = nextAccountState(
-        { status: account.status, activationDate: account.activationDate ?? null, balance: account.balance, installments, daysUntilSuspension: payplan.daysUntilSuspension, businessDate },
+        {
+          status: account.status,
+          activationDate: account.activationDate ?? null,
+          balance: account.balance,
+          installments,
+          daysUntilSuspension: payplan.daysUntilSuspension,
+          businessDate,
+        },
         'payment',
       );
       await applyAccountState(account, next, { by: input.createdBy ?? null, businessDate }, t);
@@ -201,7 +213,18 @@ export class PaymentPostingService {
       t,
       `UPDATE accounts SET balance = ?, creditBalance = ?, daysPastDue = ?, parBucket = ?, status = ?, activationDate = ?, closedAt = ?,
               lastNightlyBusinessDate = ?, updatedAt = ? WHERE id = ?`,
-      [account.balance, account.creditBalance, account.daysPastDue, account.parBucket, account.status, account.activationDate ?? null, account.closedAt ?? null, account.lastNightlyBusinessDate ?? null, now, account.id],
+      [
+        account.balance,
+        account.creditBalance,
+        account.daysPastDue,
+        account.parBucket,
+        account.status,
+        account.activationDate ?? null,
+        account.closedAt ?? null,
+        account.lastNightlyBusinessDate ?? null,
+        now,
+        account.id,
+      ],
     );
     account.setDataValue('updatedAt', now);
 
@@ -250,7 +273,12 @@ export class PaymentPostingService {
       },
       t,
     );
-    await integrations.enqueue(t, { aggregate: 'payment', id: paymentId, event: 'payment.completed', payload: { paymentId, accountId: account.id, amount: toMoneyString(amount), businessDate } });
+    await integrations.enqueue(t, {
+      aggregate: 'payment',
+      id: paymentId,
+      event: 'payment.completed',
+      payload: { paymentId, accountId: account.id, amount: toMoneyString(amount), businessDate },
+    });
     const effects = await paymentEvents.emitPosted(
       { payment, account, businessDate, paidOff: wasOpen && account.status === 'closed', mobileMoneyTransaction: input.mobileMoneyTransaction },
       t,
@@ -259,16 +287,11 @@ export class PaymentPostingService {
     // payment in the company queues on it, so it is held for as few statements as possible.
     const receiptNumber = await nextNumber('receipt', t);
     await this.sql.write(t, 'UPDATE payments SET receiptNumber = ? WHERE id = ?', [receiptNumber, paymentId]);
-    await this.sql.write(t, `INSERT INTO receipts (receiptNumber, paymentId, accountId, amount, issuedAt, channel, createdAt, updatedAt) VALUES ${placeholders(1, 8)}`, [
-      receiptNumber,
-      paymentId,
-      account.id,
-      toMoneyString(amount),
-      now,
-      'sms',
-      now,
-      now,
-    ]);
+    await this.sql.write(
+      t,
+      `INSERT INTO receipts (receiptNumber, paymentId, accountId, amount, issuedAt, channel, createdAt, updatedAt) VALUES ${placeholders(1, 8)}`,
+      [receiptNumber, paymentId, account.id, toMoneyString(amount), now, 'sms', now, now],
+    );
     payment.setDataValue('receiptNumber', receiptNumber);
     return { payment, account, allocations: allocationRows, receiptNumber, journalEntryId: entry.id, effects };
   }

@@ -26,7 +26,7 @@ export const reversalSchema = Joi.object({
 const decided = {
   200: { description: 'Decided (on approval, with what other domains took back, e.g. credit days)', schema: reversalSchema.unknown(true) },
   403: { description: 'Missing permission, or the caller requested it (maker-checker)' },
-  404: { description: 'No such reversal in the caller\'s regions' },
+  404: { description: "No such reversal in the caller's regions" },
   409: { description: 'Already decided, or the payment can no longer be reversed' },
 };
 
@@ -45,7 +45,7 @@ export function reversalRoutes(ctx: AppContext): RouteSpec[] {
       body: Joi.object({ reason: Joi.string().trim().min(3).max(2000).required() }),
       responses: {
         201: { description: 'The pending reversal', schema: reversalSchema },
-        404: { description: 'No such payment in the caller\'s regions' },
+        404: { description: "No such payment in the caller's regions" },
         409: { description: 'Not reversible now' },
       },
       handler: async (req) => {

@@ -59,12 +59,22 @@ export class ReversalService {
     return this.visibleReversal(actor, id);
   }
 
-  async list(actor: ScopedActor, q: { status?: PaymentReversalStatus; requestedBy?: number; paymentId?: number; limit: number; cursor?: string }): Promise<Paged<PaymentReversal>> {
+  async list(
+    actor: ScopedActor,
+    q: { status?: PaymentReversalStatus; requestedBy?: number; paymentId?: number; limit: number; cursor?: string },
+  ): Promise<Paged<PaymentReversal>> {
     const where = decisionListWhere(q);
     if (q.paymentId) where.push({ paymentId: q.paymentId });
     const rows = await PaymentReversal.findAll({
       where: { [Op.and]: where },
-      include: [{ model: Payment, as: 'payment', attributes: ['id', 'regionId'], where: actor.scope.all ? undefined : { regionId: { [Op.in]: [...actor.scope.regionIds] } } }],
+      include: [
+        {
+          model: Payment,
+          as: 'payment',
+          attributes: ['id', 'regionId'],
+          where: actor.scope.all ? undefined : { regionId: { [Op.in]: [...actor.scope.regionIds] } },
+        },
+      ],
       order: [['id', 'DESC']],
       limit: q.limit + 1,
     });
@@ -76,10 +86,21 @@ export class ReversalService {
     const rows = await PaymentReversal.findAll({
       where: { [Op.and]: [{ status: 'pending', requestedBy: { [Op.ne]: decider.employeeId } }, pendingAfterWhere(after)] },
       include: [{ model: Payment, as: 'payment', attributes: ['id', 'accountId', 'regionId'], where: regionWhere(decider.scope) }],
-      order: [['createdAt', 'ASC'], ['id', 'ASC']],
+      order: [
+        ['createdAt', 'ASC'],
+        ['id', 'ASC'],
+      ],
       limit,
     });
-    return rows.map((r) => ({ id: r.id, amount: r.amount, requestedBy: r.requestedBy, requestedAt: r.createdAt, regionId: r.payment!.regionId, accountId: r.payment!.accountId, employeeId: null }));
+    return rows.map((r) => ({
+      id: r.id,
+      amount: r.amount,
+      requestedBy: r.requestedBy,
+      requestedAt: r.createdAt,
+      regionId: r.payment!.regionId,
+      accountId: r.payment!.accountId,
+      employeeId: null,
+    }));
   }
 
   async request(actor: ScopedActor, paymentId: number, reason: string): Promise<PaymentReversal> {
@@ -91,14 +112,22 @@ export class ReversalService {
       const pending = await PaymentReversal.findOne({ where: { paymentId, status: 'pending' }, attributes: ['id'], transaction: t });
       if (pending) throw problems.conflict('A reversal of this payment is already waiting for approval.', 'reversal-pending', { reversalId: pending.id });
       const reversal = await PaymentReversal.create({ paymentId, reason, amount: payment.amount, requestedBy: actor.employeeId }, { transaction: t });
-      await audit.record(t, { actor, action: 'paymentReversal.request', entity: 'paymentReversals', entityId: reversal.id, after: { paymentId, amount: payment.amount, reason } });
+      await audit.record(t, {
+        actor,
+        action: 'paymentReversal.request',
+        entity: 'paymentReversals',
+        entityId: reversal.id,
+        after: { paymentId, amount: payment.amount, reason },
+      });
       return reversal;
     });
   }
 
   private async checkReversible(payment: Payment, t: Transaction): Promise<void> {
     if (payment.status !== 'completed') {
-      throw problems.conflict(`Only a completed payment can be reversed; this one is ${payment.status}.`, 'payment-not-completed', { currentStatus: payment.status });
+      throw problems.conflict(`Only a completed payment can be reversed; this one is ${payment.status}.`, 'payment-not-completed', {
+        currentStatus: payment.status,
+      });
     }
     const refunds = await Refund.count({ where: { paymentId: payment.id, status: { [Op.in]: [...LIVE_REFUND_STATUSES] } }, transaction: t });
     if (refunds > 0) throw problems.conflict('Part of this payment is refunded or being refunded; it can no longer be reversed.', 'payment-refunded');
@@ -110,7 +139,8 @@ export class ReversalService {
     return withTransaction(this.sequelize, async (t) => {
       const account = await lockAccount(visible.payment!.accountId, t);
       const reversal = (await PaymentReversal.findByPk(id, { lock: t.LOCK.UPDATE, transaction: t }))!;
-      if (reversal.status !== 'pending') throw problems.conflict(`This reversal is already ${reversal.status}.`, 'already-decided', { currentStatus: reversal.status });
+      if (reversal.status !== 'pending')
+        throw problems.conflict(`This reversal is already ${reversal.status}.`, 'already-decided', { currentStatus: reversal.status });
       const payment = (await Payment.findByPk(reversal.paymentId, { transaction: t }))!;
       await this.checkReversible(payment, t);
       const { calendar, payplan } = await preparedAccount(account, t);
@@ -122,7 +152,7 @@ export class ReversalService {
       const live = allocations.reduce((s, a) => s.plus(a.amount), new Decimal(0));
       // A payment on a written-off account (a recovery) has no allocations; any other settles exactly its amount.
       if (allocations.length > 0 && !live.equals(payment.amount)) {
-        throw problems.conflict('This payment\'s allocations no longer add up to its amount; it cannot be reversed automatically.', 'allocations-changed');
+        throw problems.conflict("This payment's allocations no longer add up to its amount; it cannot be reversed automatically.", 'allocations-changed');
       }
       const credit = allocations.filter((a) => a.allocationType === 'credit_balance').reduce((s, a) => s.plus(a.amount), new Decimal(0));
       if (new Decimal(account.creditBalance).lessThan(credit)) {
@@ -164,8 +194,20 @@ export class ReversalService {
         );
       }
       await reversal.update({ status: 'approved', approvedBy: actor.employeeId, decidedAt: new Date(), journalEntryId: entry.id }, { transaction: t });
-      await integrations.enqueue(t, { aggregate: 'payment', id: payment.id, event: 'payment.reversed', payload: { paymentId: payment.id, accountId: account.id, amount: payment.amount, reversalId: reversal.id, journalEntryId: entry.id, businessDate } });
-      await audit.record(t, { actor, action: 'paymentReversal.approve', entity: 'paymentReversals', entityId: reversal.id, before: { status: 'pending' }, after: { status: 'approved', journalEntryId: entry.id } });
+      await integrations.enqueue(t, {
+        aggregate: 'payment',
+        id: payment.id,
+        event: 'payment.reversed',
+        payload: { paymentId: payment.id, accountId: account.id, amount: payment.amount, reversalId: reversal.id, journalEntryId: entry.id, businessDate },
+      });
+      await audit.record(t, {
+        actor,
+        action: 'paymentReversal.approve',
+        entity: 'paymentReversals',
+        entityId: reversal.id,
+        before: { status: 'pending' },
+        after: { status: 'approved', journalEntryId: entry.id },
+      });
       return { reversal, effects };
     });
   }
@@ -176,9 +218,17 @@ export class ReversalService {
     return withTransaction(this.sequelize, async (t) => {
       await lockAccount(visible.payment!.accountId, t);
       const reversal = (await PaymentReversal.findByPk(id, { lock: t.LOCK.UPDATE, transaction: t }))!;
-      if (reversal.status !== 'pending') throw problems.conflict(`This reversal is already ${reversal.status}.`, 'already-decided', { currentStatus: reversal.status });
+      if (reversal.status !== 'pending')
+        throw problems.conflict(`This reversal is already ${reversal.status}.`, 'already-decided', { currentStatus: reversal.status });
       await reversal.update({ status: 'rejected', approvedBy: actor.employeeId, decidedAt: new Date() }, { transaction: t });
-      await audit.record(t, { actor, action: 'paymentReversal.reject', entity: 'paymentReversals', entityId: reversal.id, before: { status: 'pending' }, after: { status: 'rejected', reason: reason ?? null } });
+      await audit.record(t, {
+        actor,
+        action: 'paymentReversal.reject',
+        entity: 'paymentReversals',
+        entityId: reversal.id,
+        before: { status: 'pending' },
+        after: { status: 'rejected', reason: reason ?? null },
+      });
       return reversal;
     });
   }

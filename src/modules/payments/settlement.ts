@@ -109,7 +109,13 @@ export async function unapplyAllocations(
     const rest = new Decimal(a.amount).minus(take);
     if (rest.greaterThan(0)) {
       await PaymentAllocation.create(
-        { paymentId, allocationType: a.allocationType, installmentScheduleId: a.installmentScheduleId, accountChargeId: a.accountChargeId, amount: toMoneyString(rest) },
+        {
+          paymentId,
+          allocationType: a.allocationType,
+          installmentScheduleId: a.installmentScheduleId,
+          accountChargeId: a.accountChargeId,
+          amount: toMoneyString(rest),
+        },
         { transaction: t },
       );
     }
@@ -120,8 +126,16 @@ export async function unapplyAllocations(
 /** What the open instalments and charges of an account owe: the one true balance. */
 export async function owedByItems(accountId: number, t: Transaction): Promise<Decimal> {
   const [installments, charges] = await Promise.all([
-    InstallmentSchedule.findAll({ where: { accountId, status: { [Op.in]: ['pending', 'partial', 'overdue'] } }, attributes: ['amount', 'paidAmount', 'status'], transaction: t }),
-    AccountCharge.findAll({ where: { accountId, status: { [Op.in]: ['pending', 'partial'] } }, attributes: ['amount', 'paidAmount', 'status'], transaction: t }),
+    InstallmentSchedule.findAll({
+      where: { accountId, status: { [Op.in]: ['pending', 'partial', 'overdue'] } },
+      attributes: ['amount', 'paidAmount', 'status'],
+      transaction: t,
+    }),
+    AccountCharge.findAll({
+      where: { accountId, status: { [Op.in]: ['pending', 'partial'] } },
+      attributes: ['amount', 'paidAmount', 'status'],
+      transaction: t,
+    }),
   ]);
   let owed = new Decimal(0);
   for (const i of installments) owed = owed.plus(outstanding(i));
@@ -148,7 +162,14 @@ export async function settleAccount(
     transaction: t,
   });
   const next = nextAccountState(
-    { status: account.status, activationDate: account.activationDate ?? null, balance: account.balance, installments: open, daysUntilSuspension: payplan.daysUntilSuspension, businessDate },
+    {
+      status: account.status,
+      activationDate: account.activationDate ?? null,
+      balance: account.balance,
+      installments: open,
+      daysUntilSuspension: payplan.daysUntilSuspension,
+      businessDate,
+    },
     'balance',
   );
   await applyAccountState(account, next, { by: ctx.by, businessDate, reasonPrefix: ctx.reason }, t);

@@ -182,13 +182,17 @@ function attributeSchema(name: string, attr: Attr): Joi.Schema {
       s = Joi.number();
       break;
     case 'DECIMAL':
-      s = Joi.string().pattern(/^-?\d+\.\d+$/).description('Decimal as a string, e.g. "1500.00"');
+      s = Joi.string()
+        .pattern(/^-?\d+\.\d+$/)
+        .description('Decimal as a string, e.g. "1500.00"');
       break;
     case 'BOOLEAN':
       s = Joi.boolean();
       break;
     case 'DATEONLY':
-      s = Joi.string().pattern(/^\d{4}-\d{2}-\d{2}$/).description('Calendar date YYYY-MM-DD');
+      s = Joi.string()
+        .pattern(/^\d{4}-\d{2}-\d{2}$/)
+        .description('Calendar date YYYY-MM-DD');
       break;
     case 'DATE':
       s = Joi.string().isoDate();
@@ -223,8 +227,7 @@ function referencesOf(model: ModelStatic<Model>): Map<string, Reference> {
     refs.set(field, {
       field,
       what: target.name,
-      exists: async (value, transaction) =>
-        (await target.count({ where: { [target.primaryKeyAttribute]: value }, paranoid: false, transaction })) > 0,
+      exists: async (value, transaction) => (await target.count({ where: { [target.primaryKeyAttribute]: value }, paranoid: false, transaction })) > 0,
     });
   }
   const qi = model.sequelize!.getQueryInterface();
@@ -237,10 +240,11 @@ function referencesOf(model: ModelStatic<Model>): Map<string, Reference> {
       field,
       what: table,
       exists: async (value, transaction) => {
-        const rows = await model.sequelize!.query(
-          `SELECT 1 AS found FROM ${qi.quoteTable(table)} WHERE ${qi.quoteIdentifier(key)} = ? LIMIT 1`,
-          { replacements: [value], type: QueryTypes.SELECT, transaction },
-        );
+        const rows = await model.sequelize!.query(`SELECT 1 AS found FROM ${qi.quoteTable(table)} WHERE ${qi.quoteIdentifier(key)} = ? LIMIT 1`, {
+          replacements: [value],
+          type: QueryTypes.SELECT,
+          transaction,
+        });
         return rows.length > 0;
       },
     });
@@ -264,7 +268,9 @@ function uniqueSetsOf(model: ModelStatic<Model>): string[][] {
   for (const index of model.options.indexes ?? []) {
     if (!index.unique || !index.fields) continue;
     sets.push(
-      index.fields.map((f) => (typeof f === 'string' ? f : ((f as { name?: string; attribute?: string }).name ?? (f as { attribute?: string }).attribute ?? ''))),
+      index.fields.map((f) =>
+        typeof f === 'string' ? f : ((f as { name?: string; attribute?: string }).name ?? (f as { attribute?: string }).attribute ?? ''),
+      ),
     );
   }
   return sets.filter((s) => s.length && s.every(Boolean));
@@ -349,7 +355,10 @@ export function defineResource<M extends Model>(def: ResourceDefinition<M>): Rou
   const sortable = [...new Set([...(def.sort ?? []), 'id'])];
   for (const f of [...sortable, ...(def.search ?? []), ...(def.hidden ?? [])]) if (!has(f)) fail(`${f} is not an attribute of ${model.name}`);
 
-  const filters: [string, FilterSpec][] = Object.entries(def.filters ?? {}).map(([k, f]) => [k, Joi.isSchema(f) ? { schema: f as Joi.Schema } : (f as FilterSpec)]);
+  const filters: [string, FilterSpec][] = Object.entries(def.filters ?? {}).map(([k, f]) => [
+    k,
+    Joi.isSchema(f) ? { schema: f as Joi.Schema } : (f as FilterSpec),
+  ]);
   if (hasIsActive && !filters.some(([k]) => k === 'isActive')) {
     filters.push(['isActive', { schema: Joi.boolean().description('true: active only (the default); false: retired only') }]);
   }
@@ -362,16 +371,20 @@ export function defineResource<M extends Model>(def: ResourceDefinition<M>): Rou
   const immutable = new Set<string>(def.immutable ?? []);
   for (const k of immutable) if (!createKeys.includes(k)) fail(`immutable ${k} is not a key of the create schema`);
   const updateBase =
-    def.update ??
-    Joi.object(Object.fromEntries(createKeys.filter((k) => !immutable.has(k)).map((k) => [k, def.create.extract(k).optional()])));
-  const updateSchema = (hasIsActive && !(updateBase.describe() as { keys?: Record<string, unknown> }).keys?.isActive
-    ? updateBase.keys({ isActive: Joi.boolean().description('true brings a retired row back') })
-    : updateBase
+    def.update ?? Joi.object(Object.fromEntries(createKeys.filter((k) => !immutable.has(k)).map((k) => [k, def.create.extract(k).optional()])));
+  const updateSchema = (
+    hasIsActive && !(updateBase.describe() as { keys?: Record<string, unknown> }).keys?.isActive
+      ? updateBase.keys({ isActive: Joi.boolean().description('true brings a retired row back') })
+      : updateBase
   ).min(1);
 
   const hidden = new Set<string>(def.hidden ?? []);
   const item = Joi.object(
-    Object.fromEntries(Object.entries(attributes).filter(([k]) => !hidden.has(k)).map(([k, a]) => [k, attributeSchema(k, a)])),
+    Object.fromEntries(
+      Object.entries(attributes)
+        .filter(([k]) => !hidden.has(k))
+        .map(([k, a]) => [k, attributeSchema(k, a)]),
+    ),
   );
   const references = referencesOf(model as unknown as ModelStatic<Model>);
   const uniqueSets = uniqueSetsOf(model as unknown as ModelStatic<Model>);
@@ -423,7 +436,10 @@ export function defineResource<M extends Model>(def: ResourceDefinition<M>): Rou
   async function checkRules(next: Record<string, unknown>, ctx: WriteContext): Promise<void> {
     const errors = (await def.rules?.(next, ctx)) ?? [];
     if (errors.length) {
-      throw problems.validation(errors.map((e) => ({ in: 'body', ...e }) as FieldError), `The request breaks a rule of ${def.name}.`);
+      throw problems.validation(
+        errors.map((e) => ({ in: 'body', ...e }) as FieldError),
+        `The request breaks a rule of ${def.name}.`,
+      );
     }
   }
 
@@ -508,7 +524,15 @@ export function defineResource<M extends Model>(def: ResourceDefinition<M>): Rou
     cursor: paginationQuery.cursor.description('nextCursor of the previous page (not with page)'),
     page: paginationQuery.page.description('Page number; the answer then carries total (not with cursor)'),
     sort: sortSchema(sortable),
-    ...(def.search?.length ? { q: Joi.string().trim().min(1).max(100).description(`Case-insensitive search in ${def.search.join(', ')}`) } : {}),
+    ...(def.search?.length
+      ? {
+          q: Joi.string()
+            .trim()
+            .min(1)
+            .max(100)
+            .description(`Case-insensitive search in ${def.search.join(', ')}`),
+        }
+      : {}),
     includeRetired: Joi.boolean().default(false).description('Also list retired rows'),
     ...Object.fromEntries(filters.map(([k, f]) => [k, f.schema])),
   });

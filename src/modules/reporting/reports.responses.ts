@@ -1,7 +1,10 @@
 import Joi from 'joi';
 import { dateOut, idOut, moneyOut, shape } from '../../platform/http/response-fields';
 
-const ratio = () => Joi.string().pattern(/^\d+(\.\d+)?$/).description('Decimal string');
+const ratio = () =>
+  Joi.string()
+    .pattern(/^\d+(\.\d+)?$/)
+    .description('Decimal string');
 
 /** portfolioReport (reports.service.ts): the snapshot date (null: no snapshot yet) and its rows. */
 export const portfolioReportSchema = shape({

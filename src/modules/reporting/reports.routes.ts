@@ -29,7 +29,10 @@ export function reportRoutes(_ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'reports:read' },
       query: portfolioQuery,
-      responses: { 200: { description: 'Snapshot rows of the date (date null, no rows: no snapshot yet)', schema: portfolioReportSchema }, 404: { description: 'Region unknown or out of scope, or no snapshot of it' } },
+      responses: {
+        200: { description: 'Snapshot rows of the date (date null, no rows: no snapshot yet)', schema: portfolioReportSchema },
+        404: { description: 'Region unknown or out of scope, or no snapshot of it' },
+      },
       handler: async (req) => ({ status: 200, body: await portfolioReport(regionScope(req.principal), req.valid.query) }),
     }),
     defineRoute<unknown, { date?: string; regionId?: number }>({

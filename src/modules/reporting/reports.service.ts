@@ -71,7 +71,10 @@ function rowOf(s: ReportSnapshot): PortfolioRow {
  * only (never country totals, which include other regions); another region is a 404. Without a
  * date, the latest snapshot date the caller can see.
  */
-export async function portfolioReport(scope: RegionScope, query: { date?: CalendarDate; regionId?: number }): Promise<{ date: CalendarDate | null; data: PortfolioRow[] }> {
+export async function portfolioReport(
+  scope: RegionScope,
+  query: { date?: CalendarDate; regionId?: number },
+): Promise<{ date: CalendarDate | null; data: PortfolioRow[] }> {
   if (query.regionId !== undefined) {
     if (!inRegionScope(scope, query.regionId) || !(await CompanyRegion.findByPk(query.regionId, { attributes: ['id'] }))) throw problems.notFound('region');
   }
@@ -101,9 +104,23 @@ export async function portfolioReport(scope: RegionScope, query: { date?: Calend
 }
 
 const CSV_COLUMNS = [
-  'snapshotDate', 'level', 'countryCode', 'regionCode', 'regionName', 'accounts',
+  'snapshotDate',
+  'level',
+  'countryCode',
+  'regionCode',
+  'regionName',
+  'accounts',
   ...ACCOUNT_STATUSES,
-  'outstandingBalance', 'par1', 'par30', 'par60', 'par90', 'collectionRate', 'collected', 'due', 'periodFrom', 'periodTo',
+  'outstandingBalance',
+  'par1',
+  'par30',
+  'par60',
+  'par90',
+  'collectionRate',
+  'collected',
+  'due',
+  'periodFrom',
+  'periodTo',
 ] as const;
 
 function csvCell(v: unknown): string {

@@ -41,7 +41,13 @@ interface RegionFigures {
 }
 
 function emptyFigures(): RegionFigures {
-  return { accountsByStatus: {}, outstanding: new Decimal(0), par: { 1: new Decimal(0), 30: new Decimal(0), 60: new Decimal(0), 90: new Decimal(0) }, collected: new Decimal(0), due: new Decimal(0) };
+  return {
+    accountsByStatus: {},
+    outstanding: new Decimal(0),
+    par: { 1: new Decimal(0), 30: new Decimal(0), 60: new Decimal(0), 90: new Decimal(0) },
+    collected: new Decimal(0),
+    due: new Decimal(0),
+  };
 }
 
 function ratio(part: Decimal, whole: Decimal): string {
@@ -54,7 +60,12 @@ export function periodOf(closedDate: CalendarDate): { from: CalendarDate; to: Ca
 }
 
 /** Cash collected (down payments excluded) and instalments due, per region, over [from, to]. */
-async function collections(sequelize: Sequelize, regions: number[], from: CalendarDate, to: CalendarDate): Promise<Map<number, { collected: Decimal; due: Decimal }>> {
+async function collections(
+  sequelize: Sequelize,
+  regions: number[],
+  from: CalendarDate,
+  to: CalendarDate,
+): Promise<Map<number, { collected: Decimal; due: Decimal }>> {
   const out = new Map<number, { collected: Decimal; due: Decimal }>(regions.map((id) => [id, { collected: new Decimal(0), due: new Decimal(0) }]));
   const replacements = { regions, from, to };
   const collected = await sequelize.query<{ regionId: number; amount: string | null }>(

@@ -64,7 +64,10 @@ export async function approvalsInbox(decider: Decider, q: { limit: number; curso
   const perKind = await Promise.all(kinds.map(async (k) => (await k.pending(decider, afterFor(k.kind), q.limit + 1)).map((item) => ({ k, item }))));
   const merged = perKind
     .flat()
-    .sort((a, b) => a.item.requestedAt.getTime() - b.item.requestedAt.getTime() || (a.k.kind < b.k.kind ? -1 : a.k.kind > b.k.kind ? 1 : 0) || a.item.id - b.item.id);
+    .sort(
+      (a, b) =>
+        a.item.requestedAt.getTime() - b.item.requestedAt.getTime() || (a.k.kind < b.k.kind ? -1 : a.k.kind > b.k.kind ? 1 : 0) || a.item.id - b.item.id,
+    );
   const data = merged.slice(0, q.limit).map(({ k, item }) => inboxItem(k, item));
   const last = data.at(-1);
   return {

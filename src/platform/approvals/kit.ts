@@ -145,8 +145,7 @@ const idParams = Joi.object({ id: idField().required() });
 export function decisionRoutes<A>(kind: ApprovalKind<A>): RouteSpec[] {
   registerApprovalKind(kind);
   const reason = Joi.string().trim().max(2000);
-  const rejectBody =
-    kind.rejectReason === 'optional' ? Joi.object({ reason }) : Joi.object({ reason: reason.min(3).required() });
+  const rejectBody = kind.rejectReason === 'optional' ? Joi.object({ reason }) : Joi.object({ reason: reason.min(3).required() });
   return [
     defineRoute<{ id: number }>({
       method: 'post',

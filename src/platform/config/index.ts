@@ -42,9 +42,7 @@ export interface AppConfig {
   metrics: { token?: string; collectorTimeoutMs: number };
 }
 
-export type SmsConfig =
-  | { provider: 'log' }
-  | { provider: 'africastalking'; baseUrl: string; username: string; apiKey: string; senderId?: string };
+export type SmsConfig = { provider: 'log' } | { provider: 'africastalking'; baseUrl: string; username: string; apiKey: string; senderId?: string };
 
 // Fixed values for demo and development only; production must provide its own (see schema below).
 const DEV_JWT_SECRET = 'amt-development-only-secret-change-me-0123456789';
@@ -68,12 +66,20 @@ const schema = Joi.object({
     .uri({ scheme: ['redis', 'rediss'] })
     .when(isProd, { is: 'production', then: Joi.required() }),
   LOG_LEVEL: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info'),
-  BODY_LIMIT: Joi.string().pattern(/^\d+(b|kb|mb)$/i).default('1mb'),
+  BODY_LIMIT: Joi.string()
+    .pattern(/^\d+(b|kb|mb)$/i)
+    .default('1mb'),
   TRUST_PROXY: Joi.boolean().default(false),
   SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(0).default(10000),
   IDEMPOTENCY_LEASE_SECONDS: Joi.number().integer().min(1).max(3600).default(60),
-  IDEMPOTENCY_RETENTION_HOURS: Joi.number().integer().min(1).max(24 * 90).default(24),
-  QUEUE_PREFIX: Joi.string().pattern(/^[a-z0-9:_-]+$/i).default('amt'),
+  IDEMPOTENCY_RETENTION_HOURS: Joi.number()
+    .integer()
+    .min(1)
+    .max(24 * 90)
+    .default(24),
+  QUEUE_PREFIX: Joi.string()
+    .pattern(/^[a-z0-9:_-]+$/i)
+    .default('amt'),
   JWT_SECRET: Joi.string()
     .min(32)
     .when(isProd, { is: 'production', then: Joi.required(), otherwise: Joi.optional().default(DEV_JWT_SECRET) }),
@@ -89,9 +95,16 @@ const schema = Joi.object({
     .length(64)
     .when(isProd, { is: 'production', then: Joi.required(), otherwise: Joi.optional().default(DEV_ENCRYPTION_KEY) }),
   SMS_PROVIDER: Joi.string().valid('africastalking', 'log').default('log'),
-  AT_BASE_URL: Joi.string().uri({ scheme: ['http', 'https'] }).default('https://api.africastalking.com'),
-  AT_USERNAME: Joi.string().max(100).when('SMS_PROVIDER', { is: 'africastalking', then: Joi.required(), otherwise: Joi.allow('') }),
-  AT_API_KEY: Joi.string().min(8).max(200).when('SMS_PROVIDER', { is: 'africastalking', then: Joi.required(), otherwise: Joi.allow('') }),
+  AT_BASE_URL: Joi.string()
+    .uri({ scheme: ['http', 'https'] })
+    .default('https://api.africastalking.com'),
+  AT_USERNAME: Joi.string()
+    .max(100)
+    .when('SMS_PROVIDER', { is: 'africastalking', then: Joi.required(), otherwise: Joi.allow('') }),
+  AT_API_KEY: Joi.string()
+    .min(8)
+    .max(200)
+    .when('SMS_PROVIDER', { is: 'africastalking', then: Joi.required(), otherwise: Joi.allow('') }),
   AT_SENDER_ID: Joi.string().max(20).allow(''),
   NIGHTLY_CLOSE_CRON: Joi.string()
     .default('30 0 * * *')
@@ -107,12 +120,19 @@ const schema = Joi.object({
   READINESS_TIMEOUT_MS: Joi.number().integer().min(50).max(60_000).default(1500),
   REDIS_TIMEOUT_MS: Joi.number().integer().min(50).max(60_000).default(2000),
   SCHEDULE_CHECK_MS: Joi.number().integer().min(1000).max(3_600_000).default(60_000),
-  METRICS_TOKEN: Joi.string().min(16).max(512).pattern(/^[\x21-\x7e]+$/).message('must be 16+ printable characters without spaces'),
+  METRICS_TOKEN: Joi.string()
+    .min(16)
+    .max(512)
+    .pattern(/^[\x21-\x7e]+$/)
+    .message('must be 16+ printable characters without spaces'),
   METRICS_COLLECTOR_TIMEOUT_MS: Joi.number().integer().min(50).max(30_000).default(1000),
 }).unknown(true);
 
 export class ConfigError extends Error {
-  constructor(readonly variables: string[], message: string) {
+  constructor(
+    readonly variables: string[],
+    message: string,
+  ) {
     super(message);
     this.name = 'ConfigError';
   }
@@ -161,7 +181,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     sms:
       v.SMS_PROVIDER === 'africastalking'
-        ? { provider: 'africastalking' as const, baseUrl: String(v.AT_BASE_URL).replace(/\/+$/, ''), username: v.AT_USERNAME, apiKey: v.AT_API_KEY, senderId: v.AT_SENDER_ID || undefined }
+        ? {
+            provider: 'africastalking' as const,
+            baseUrl: String(v.AT_BASE_URL).replace(/\/+$/, ''),
+            username: v.AT_USERNAME,
+            apiKey: v.AT_API_KEY,
+            senderId: v.AT_SENDER_ID || undefined,
+          }
         : { provider: 'log' as const },
     readinessTimeoutMs: v.READINESS_TIMEOUT_MS,
     redisTimeoutMs: v.REDIS_TIMEOUT_MS,

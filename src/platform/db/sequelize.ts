@@ -73,9 +73,7 @@ function boundStatements(connection: unknown, timeoutMs: number): void {
 
 function setIsolation(connection: unknown): Promise<void> {
   const conn = connection as CallbackConnection;
-  return new Promise((resolve, reject) =>
-    conn.query(`SET SESSION TRANSACTION ISOLATION LEVEL ${MYSQL_ISOLATION}`, (err) => (err ? reject(err) : resolve())),
-  );
+  return new Promise((resolve, reject) => conn.query(`SET SESSION TRANSACTION ISOLATION LEVEL ${MYSQL_ISOLATION}`, (err) => (err ? reject(err) : resolve())));
 }
 
 /** Builds the Sequelize instance from the same settings sequelize-cli uses (config/database.cjs). */

@@ -64,7 +64,10 @@ export class Sql {
       const changes = await this.sequelize.query(sql, { replacements: values, type: QueryTypes.BULKUPDATE, transaction: t });
       return { insertId: 0, affectedRows: Number(changes ?? 0) };
     }
-    const [, meta] = (await this.sequelize.query(sql, { replacements: values, type: QueryTypes.RAW, transaction: t })) as [unknown, { lastID?: number; changes?: number }];
+    const [, meta] = (await this.sequelize.query(sql, { replacements: values, type: QueryTypes.RAW, transaction: t })) as [
+      unknown,
+      { lastID?: number; changes?: number },
+    ];
     return { insertId: Number(meta?.lastID ?? 0), affectedRows: Number(meta?.changes ?? 0) };
   }
 

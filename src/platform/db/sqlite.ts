@@ -122,7 +122,10 @@ export function sqliteWriterLock(sequelize: Sequelize): WriterLock | undefined {
  * Sets up a SQLite Sequelize instance as described above. Called once, by createSequelize, for a
  * file database (':memory:' is a single shared connection, serialised by the driver already).
  */
-export function serialiseSqliteWrites(sequelize: Sequelize, busyTimeoutMs = Number(process.env.SQLITE_BUSY_TIMEOUT_MS || DEFAULT_SQLITE_BUSY_TIMEOUT_MS)): WriterLock {
+export function serialiseSqliteWrites(
+  sequelize: Sequelize,
+  busyTimeoutMs = Number(process.env.SQLITE_BUSY_TIMEOUT_MS || DEFAULT_SQLITE_BUSY_TIMEOUT_MS),
+): WriterLock {
   const lock = new WriterLock(busyTimeoutMs);
   locks.set(sequelize, lock);
   const cm = sequelize.connectionManager as unknown as ConnectionManager;

@@ -87,7 +87,14 @@ export function createHttpApp(opts: HttpAppOptions): Express {
   // body parsers: their stream callbacks would run outside the store.
   app.use((req, _res, next) => {
     const ua = req.get('user-agent');
-    runInRequest({ ip: req.ip ?? null, userAgent: ua === undefined ? null : ua, requestId: typeof req.id === 'string' ? req.id : req.id === undefined ? null : String(req.id) }, next);
+    runInRequest(
+      {
+        ip: req.ip ?? null,
+        userAgent: ua === undefined ? null : ua,
+        requestId: typeof req.id === 'string' ? req.id : req.id === undefined ? null : String(req.id),
+      },
+      next,
+    );
   });
 
   app.get('/healthz', (_req, res) => {

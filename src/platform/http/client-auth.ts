@@ -138,7 +138,12 @@ export interface ClientAuthenticator {
  * Verifies API clients. Client records are cached for 30 seconds (a deactivated client or changed
  * address list takes effect within that), so a callback costs no extra query.
  */
-export function createClientAuthenticator(opts: { directory: ClientDirectory; encryptionKey: string; logger: Logger; now?: () => number }): ClientAuthenticator {
+export function createClientAuthenticator(opts: {
+  directory: ClientDirectory;
+  encryptionKey: string;
+  logger: Logger;
+  now?: () => number;
+}): ClientAuthenticator {
   const cache = new Map<string, Cached>();
   const touched = new Map<number, number>();
   const crypto = dataCrypto(opts.encryptionKey);
@@ -176,7 +181,8 @@ export function createClientAuthenticator(opts: { directory: ClientDirectory; en
   return {
     async verify(req, scope) {
       const clientId = req.get('x-client-id');
-      if (!clientId || clientId.length > 100) throw refuse('API client credentials are required (X-Client-Id with X-Signature and X-Timestamp, or X-Client-Secret).');
+      if (!clientId || clientId.length > 100)
+        throw refuse('API client credentials are required (X-Client-Id with X-Signature and X-Timestamp, or X-Client-Secret).');
       const client = await load(clientId);
       const signature = req.get('x-signature');
       const secret = req.get('x-client-secret');

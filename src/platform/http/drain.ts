@@ -165,7 +165,11 @@ export class RequestDrain {
             new Promise<void>((resolve) => {
               if (e.res.destroyed) return resolve();
               e.res.once('close', () => resolve());
-              seals[i]!.answer(503, { ...problem.headers, Connection: 'close', 'Content-Type': 'application/problem+json' }, JSON.stringify(problem.toBody(e.req.originalUrl ?? e.req.url)));
+              seals[i]!.answer(
+                503,
+                { ...problem.headers, Connection: 'close', 'Content-Type': 'application/problem+json' },
+                JSON.stringify(problem.toBody(e.req.originalUrl ?? e.req.url)),
+              );
             }),
         ),
       ),
@@ -189,8 +193,9 @@ export class RequestDrain {
       .map((t) => (t as unknown as { connection?: { threadId?: number } }).connection?.threadId)
       .filter((id): id is number => typeof id === 'number');
     if (threadIds.length === 0) return;
-    const manager = (this.sequelize as unknown as { connectionManager: { connect(c: unknown): Promise<RawConnection>; disconnect(c: RawConnection): Promise<void> } })
-      .connectionManager;
+    const manager = (
+      this.sequelize as unknown as { connectionManager: { connect(c: unknown): Promise<RawConnection>; disconnect(c: RawConnection): Promise<void> } }
+    ).connectionManager;
     const conn = await manager.connect((this.sequelize as unknown as { config: unknown }).config);
     try {
       for (const id of threadIds) {

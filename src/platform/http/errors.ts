@@ -70,6 +70,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (problem.status >= 400 && problem.status < 500) logger.debug({ status: problem.status, detail: problem.detail }, 'client error');
     if (res.headersSent) return res.end();
     for (const [k, v] of Object.entries(problem.headers)) res.setHeader(k, v);
-    res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem.toBody(req.originalUrl)));
+    res
+      .status(problem.status)
+      .type('application/problem+json')
+      .send(JSON.stringify(problem.toBody(req.originalUrl)));
   };
 }

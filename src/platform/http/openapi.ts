@@ -204,7 +204,10 @@ export function buildOpenApiDocument(routes: RouteSpec[], info: Schema = API_INF
     if (r.idempotent) {
       // The router's own answers on idempotent routes, unless the route describes them itself.
       for (const code of Object.keys(responses).filter((c) => c.startsWith('2'))) {
-        responses[code] = { ...responses[code], headers: { 'Idempotent-Replayed': { schema: { type: 'string', enum: ['true'] }, description: 'Present on a replay of the first response' } } };
+        responses[code] = {
+          ...responses[code],
+          headers: { 'Idempotent-Replayed': { schema: { type: 'string', enum: ['true'] }, description: 'Present on a replay of the first response' } },
+        };
       }
       responses['409'] ??= problemResponse('A request with this Idempotency-Key is still being processed; retry later');
       responses['422'] ??= problemResponse('This Idempotency-Key was used with another request body');
@@ -212,9 +215,11 @@ export function buildOpenApiDocument(routes: RouteSpec[], info: Schema = API_INF
     const problem = { content: PROBLEM };
     if (r.params || r.query || r.body || r.idempotent) responses['400'] = { description: 'Invalid input; the fields are named', ...problem };
     const isClient = !!r.access && 'client' in r.access;
-    if (r.access && !('public' in r.access)) responses['401'] = { description: isClient ? 'No or invalid API client credentials' : 'No or invalid access token', ...problem };
+    if (r.access && !('public' in r.access))
+      responses['401'] = { description: isClient ? 'No or invalid API client credentials' : 'No or invalid access token', ...problem };
     if (r.access && 'permission' in r.access) responses['403'] = { description: `Needs ${r.access.permission}`, ...problem };
-    if (r.access && 'client' in r.access) responses['403'] = { description: `Address not allowed for the client, or the client lacks scope ${r.access.client}`, ...problem };
+    if (r.access && 'client' in r.access)
+      responses['403'] = { description: `Address not allowed for the client, or the client lacks scope ${r.access.client}`, ...problem };
     if (r.body) responses['415'] ??= problemResponse(`The body is not ${(r.consumes ?? ['application/json']).join(' or ')}`);
     responses['503'] ??= problemResponse('A dependency (database, Redis) is unavailable; retry after Retry-After', { 'Retry-After': RETRY_AFTER });
     const security = !r.access || 'public' in r.access ? [] : isClient ? CLIENT_SECURITY : [{ bearerAuth: [] }];
@@ -242,7 +247,12 @@ export function buildOpenApiDocument(routes: RouteSpec[], info: Schema = API_INF
         ...(r.idempotent ? [idempotencyKey] : []),
       ],
       ...(r.body
-        ? { requestBody: { required: true, content: Object.fromEntries((r.consumes ?? ['application/json']).map((t) => [t, { schema: joiToOpenApi(r.body!) }])) } }
+        ? {
+            requestBody: {
+              required: true,
+              content: Object.fromEntries((r.consumes ?? ['application/json']).map((t) => [t, { schema: joiToOpenApi(r.body!) }])),
+            },
+          }
         : {}),
       responses,
     };

@@ -97,18 +97,14 @@ export class HttpProblem extends Error {
 }
 
 export const problems = {
-  validation: (errors: FieldError[], detail = 'The request has invalid fields.') =>
-    new HttpProblem(400, detail, { extensions: { errors } }),
-  unauthenticated: (detail = 'Authentication is required.') =>
-    new HttpProblem(401, detail, { headers: { 'WWW-Authenticate': 'Bearer' } }),
+  validation: (errors: FieldError[], detail = 'The request has invalid fields.') => new HttpProblem(400, detail, { extensions: { errors } }),
+  unauthenticated: (detail = 'Authentication is required.') => new HttpProblem(401, detail, { headers: { 'WWW-Authenticate': 'Bearer' } }),
   forbidden: (detail = 'You do not have permission to do this.', type?: string) => new HttpProblem(403, detail, { type }),
   notFound: (what = 'resource') => new HttpProblem(404, `The ${what} was not found.`),
-  conflict: (detail: string, type?: string, extensions?: Record<string, unknown>) =>
-    new HttpProblem(409, detail, { type, extensions }),
+  conflict: (detail: string, type?: string, extensions?: Record<string, unknown>) => new HttpProblem(409, detail, { type, extensions }),
   preconditionFailed: (detail: string) => new HttpProblem(412, detail),
   preconditionRequired: (detail: string) => new HttpProblem(428, detail),
-  unprocessable: (detail: string, type?: string, extensions?: Record<string, unknown>) =>
-    new HttpProblem(422, detail, { type, extensions }),
+  unprocessable: (detail: string, type?: string, extensions?: Record<string, unknown>) => new HttpProblem(422, detail, { type, extensions }),
   tooManyRequests: (retryAfterSeconds: number, detail = 'Too many requests; try again later.') =>
     new HttpProblem(429, detail, { headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) } }),
   unavailable: (detail: string) => new HttpProblem(503, detail),

@@ -6,10 +6,16 @@ import Joi from 'joi';
  */
 
 /** Money as the API writes it: a decimal string with two places, never a float. */
-export const moneyOut = () => Joi.string().pattern(/^-?\d+\.\d{2}$/).description('Decimal string with 2 places, e.g. "1500.00"');
+export const moneyOut = () =>
+  Joi.string()
+    .pattern(/^-?\d+\.\d{2}$/)
+    .description('Decimal string with 2 places, e.g. "1500.00"');
 
 /** A calendar date YYYY-MM-DD. */
-export const dateOut = () => Joi.string().pattern(/^\d{4}-\d{2}-\d{2}$/).description('Calendar date YYYY-MM-DD');
+export const dateOut = () =>
+  Joi.string()
+    .pattern(/^\d{4}-\d{2}-\d{2}$/)
+    .description('Calendar date YYYY-MM-DD');
 
 /** An instant in ISO 8601 (UTC, as toISOString writes it). */
 export const instantOut = () => Joi.string().isoDate();

@@ -15,11 +15,7 @@ import { problems } from './problem';
  *    (see client-auth.ts). The handler finds it in `req.client`.
  *  - { public: true, why }: no caller identity (login, provider callbacks with their own checks).
  */
-export type Access =
-  | { permission: string }
-  | { authenticated: true }
-  | { client: string }
-  | { public: true; why: string };
+export type Access = { permission: string } | { authenticated: true } | { client: string } | { public: true; why: string };
 
 /** The API client a `{ client }` route was called by. */
 export interface ClientPrincipal {

@@ -61,9 +61,7 @@ export function mountRoutes(
         headers: spec.headers ? validateInput(spec.headers, req.headers, 'headers') : {},
       };
       if (!spec.query && Object.keys(req.query as object).length > 0) {
-        throw problems.validation(
-          Object.keys(req.query as object).map((field) => ({ field, in: 'query', message: `${field} is not allowed` })),
-        );
+        throw problems.validation(Object.keys(req.query as object).map((field) => ({ field, in: 'query', message: `${field} is not allowed` })));
       }
       if (!spec.body && hasBody(req) && req.body !== undefined && Object.keys(req.body as object).length > 0) {
         throw problems.validation([{ field: 'body', message: 'this operation takes no request body' }]);

@@ -20,8 +20,7 @@ export const MAX_PAYMENT_AMOUNT = '10000000.00';
 export const CLOCK_SKEW_MS = 5 * 60 * 1000;
 
 /** A row id: a positive integer the INTEGER columns can hold. */
-export const idField = () =>
-  Joi.number().integer().positive().max(MAX_ID).messages({ 'number.max': '{#label} is not an id (at most 2147483647)' });
+export const idField = () => Joi.number().integer().positive().max(MAX_ID).messages({ 'number.max': '{#label} is not an id (at most 2147483647)' });
 
 /** A calendar date YYYY-MM-DD that exists (no 2026-02-30), in the years a DATE column holds. */
 export const dateOnlyField = () =>

@@ -31,7 +31,8 @@ export function poolCollector(sequelize: Sequelize): Collector {
         g.set({ state: 'waiting' }, lock.waiting);
         return;
       }
-      const pool = (sequelize.connectionManager as unknown as { pool?: { size: number; available: number; using: number; waiting: number; maxSize: number } }).pool;
+      const pool = (sequelize.connectionManager as unknown as { pool?: { size: number; available: number; using: number; waiting: number; maxSize: number } })
+        .pool;
       if (!pool) throw new Error('no connection pool');
       const g = set.gauge('amt_db_pool_connections', 'Database pool connections: in use, idle, and requests waiting for one.', ['state']);
       g.set({ state: 'in_use' }, pool.using);
@@ -48,7 +49,10 @@ export function queueCollector(queue: JobQueue): Collector {
     name: 'queues',
     gauges: ['amt_queue_jobs'],
     async collect(set) {
-      const g = set.gauge('amt_queue_jobs', 'Jobs per queue by state (waiting, active, delayed, failed: failed jobs Bull keeps, up to 5000 per queue).', ['queue', 'state']);
+      const g = set.gauge('amt_queue_jobs', 'Jobs per queue by state (waiting, active, delayed, failed: failed jobs Bull keeps, up to 5000 per queue).', [
+        'queue',
+        'state',
+      ]);
       let depths: QueueDepth[];
       if (queue instanceof BullQueue) {
         depths = await Promise.all(
@@ -112,13 +116,23 @@ export function databaseCollectors(sequelize: Sequelize): Collector[] {
     gauges: ['amt_outbox_backlog', 'amt_outbox_oldest_pending_age_seconds'],
     async collect(set) {
       const now = new Date();
-      const [sync] = await rows<{ n: number; oldest: unknown }>("SELECT COUNT(*) AS n, MIN(createdAt) AS oldest FROM syncOutbox WHERE status IN ('pending', 'processing')");
+      const [sync] = await rows<{ n: number; oldest: unknown }>(
+        "SELECT COUNT(*) AS n, MIN(createdAt) AS oldest FROM syncOutbox WHERE status IN ('pending', 'processing')",
+      );
       const [sms] = await rows<{ n: number; oldest: unknown }>(
         "SELECT COUNT(*) AS n, MIN(sendAfter) AS oldest FROM notifications WHERE status IN ('pending', 'sending') AND sendAfter <= ?",
         [utc(now)],
       );
-      const backlog = set.gauge('amt_outbox_backlog', 'Outbox rows not yet delivered: sync (syncOutbox pending/processing), notifications (due, pending/sending).', ['outbox']);
-      const age = set.gauge('amt_outbox_oldest_pending_age_seconds', 'Age of the oldest undelivered outbox row (sync: since created; notifications: since due); 0 when none.', ['outbox']);
+      const backlog = set.gauge(
+        'amt_outbox_backlog',
+        'Outbox rows not yet delivered: sync (syncOutbox pending/processing), notifications (due, pending/sending).',
+        ['outbox'],
+      );
+      const age = set.gauge(
+        'amt_outbox_oldest_pending_age_seconds',
+        'Age of the oldest undelivered outbox row (sync: since created; notifications: since due); 0 when none.',
+        ['outbox'],
+      );
       backlog.set({ outbox: 'sync' }, Number(sync.n));
       age.set({ outbox: 'sync' }, ageSeconds(now, sync.oldest));
       backlog.set({ outbox: 'notifications' }, Number(sms.n));
@@ -134,30 +148,57 @@ export function databaseCollectors(sequelize: Sequelize): Collector[] {
         "SELECT COUNT(*) AS n, SUM(CASE WHEN leaseExpiresAt <= ? THEN 1 ELSE 0 END) AS expired FROM idempotencyKeys WHERE status = 'in_progress'",
         [utc(new Date())],
       );
-      set.gauge('amt_idempotency_claims_in_flight', 'Idempotency-Key claims in progress (requests running, or dead ones whose lease has not been taken over).', []).set(Number(r.n));
-      set.gauge('amt_idempotency_claims_lease_expired', 'In-progress claims whose lease has run out (their request died; a retry may take them over).', []).set(Number(r.expired ?? 0));
+      set
+        .gauge(
+          'amt_idempotency_claims_in_flight',
+          'Idempotency-Key claims in progress (requests running, or dead ones whose lease has not been taken over).',
+          [],
+        )
+        .set(Number(r.n));
+      set
+        .gauge('amt_idempotency_claims_lease_expired', 'In-progress claims whose lease has run out (their request died; a retry may take them over).', [])
+        .set(Number(r.expired ?? 0));
     },
   };
 
   const nightlyClose: Collector = {
     name: 'nightly_close',
-    gauges: ['amt_nightly_close_last_duration_seconds', 'amt_nightly_close_last_finished_timestamp_seconds', 'amt_nightly_close_last_counts', 'amt_nightly_close_runs'],
+    gauges: [
+      'amt_nightly_close_last_duration_seconds',
+      'amt_nightly_close_last_finished_timestamp_seconds',
+      'amt_nightly_close_last_counts',
+      'amt_nightly_close_runs',
+    ],
     async collect(set) {
       // The latest successful close per country: its finalize run, and the coordinator run it names ('r<id> final').
       const finals = await rows<{ code: string; finishedAt: unknown; counts: unknown; part: string | null }>(
-        "SELECT c.code AS code, f.finishedAt AS finishedAt, f.counts AS counts, f.`partition` AS part FROM jobRuns f JOIN countries c ON c.id = f.countryId " +
+        'SELECT c.code AS code, f.finishedAt AS finishedAt, f.counts AS counts, f.`partition` AS part FROM jobRuns f JOIN countries c ON c.id = f.countryId ' +
           "WHERE f.id IN (SELECT MAX(x.id) FROM jobRuns x WHERE x.jobName = 'close-day.finalize' AND x.status = 'succeeded' GROUP BY x.countryId)",
       );
       const runIds = finals.map((f) => Number(/^r(\d+) final$/.exec(f.part ?? '')?.[1])).filter((n) => Number.isInteger(n) && n > 0);
       const starts = new Map<number, unknown>();
       if (runIds.length) {
-        for (const r of await rows<{ id: number; startedAt: unknown }>(`SELECT id, startedAt FROM jobRuns WHERE id IN (${runIds.map(() => '?').join(', ')})`, runIds)) {
+        for (const r of await rows<{ id: number; startedAt: unknown }>(
+          `SELECT id, startedAt FROM jobRuns WHERE id IN (${runIds.map(() => '?').join(', ')})`,
+          runIds,
+        )) {
           starts.set(Number(r.id), r.startedAt);
         }
       }
-      const duration = set.gauge('amt_nightly_close_last_duration_seconds', 'The latest successful nightly close per country: coordinator start to finalize end.', ['country']);
-      const finished = set.gauge('amt_nightly_close_last_finished_timestamp_seconds', 'When the latest successful nightly close per country finished (Unix time).', ['country']);
-      const counts = set.gauge('amt_nightly_close_last_counts', "The latest successful nightly close's counts per country (finalize step).", ['country', 'count']);
+      const duration = set.gauge(
+        'amt_nightly_close_last_duration_seconds',
+        'The latest successful nightly close per country: coordinator start to finalize end.',
+        ['country'],
+      );
+      const finished = set.gauge(
+        'amt_nightly_close_last_finished_timestamp_seconds',
+        'When the latest successful nightly close per country finished (Unix time).',
+        ['country'],
+      );
+      const counts = set.gauge('amt_nightly_close_last_counts', "The latest successful nightly close's counts per country (finalize step).", [
+        'country',
+        'count',
+      ]);
       for (const f of finals) {
         const end = instant(f.finishedAt);
         const runId = Number(/^r(\d+) final$/.exec(f.part ?? '')?.[1]);
@@ -170,7 +211,8 @@ export function databaseCollectors(sequelize: Sequelize): Collector[] {
         }
       }
       const runs = set.gauge('amt_nightly_close_runs', 'Nightly close job runs now running, and failed in the last 24 hours, by job.', ['job', 'status']);
-      for (const job of ['close-day', 'close-day.partition', 'close-day.finalize']) for (const status of ['running', 'failed_24h']) runs.set({ job, status }, 0);
+      for (const job of ['close-day', 'close-day.partition', 'close-day.finalize'])
+        for (const status of ['running', 'failed_24h']) runs.set({ job, status }, 0);
       const recent = await rows<{ jobName: string; status: string; n: number }>(
         "SELECT jobName, status, COUNT(*) AS n FROM jobRuns WHERE jobName IN ('close-day', 'close-day.partition', 'close-day.finalize') " +
           "AND (status = 'running' OR (status = 'failed' AND startedAt >= ?)) GROUP BY jobName, status",

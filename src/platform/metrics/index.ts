@@ -133,7 +133,10 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     const started = process.hrtime.bigint();
     res.once('finish', () => {
       const mount = (req as unknown as Record<symbol, string | undefined>)[MOUNT];
-      httpDuration.observe({ method: req.method, route: routeOf(req, res.statusCode, mount), status: String(res.statusCode) }, Number(process.hrtime.bigint() - started) / 1e9);
+      httpDuration.observe(
+        { method: req.method, route: routeOf(req, res.statusCode, mount), status: String(res.statusCode) },
+        Number(process.hrtime.bigint() - started) / 1e9,
+      );
     });
     next();
   };
@@ -148,7 +151,10 @@ export function createMetrics(opts: MetricsOptions): Metrics {
       }
       await Promise.all(collectors.map(collect));
       scrapes.inc();
-      res.set('Cache-Control', 'no-store').type(registry.contentType).send(await registry.metrics());
+      res
+        .set('Cache-Control', 'no-store')
+        .type(registry.contentType)
+        .send(await registry.metrics());
     } catch (err) {
       next(err);
     }

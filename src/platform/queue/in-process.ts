@@ -86,11 +86,14 @@ export class InProcessQueue implements JobQueue {
   private schedule(name: string, cron: string, tz: string | undefined, data: unknown, key: string): void {
     if (this.closing) return;
     const next = cronParser.parseExpression(cron, { tz }).next().getTime();
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      void this.enqueue(name, data, { jobId: `${key}:${next}` });
-      this.schedule(name, cron, tz, data, key);
-    }, Math.max(0, next - Date.now()));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        void this.enqueue(name, data, { jobId: `${key}:${next}` });
+        this.schedule(name, cron, tz, data, key);
+      },
+      Math.max(0, next - Date.now()),
+    );
     timer.unref();
     this.timers.add(timer);
   }

@@ -12,6 +12,10 @@ export function createQueue(
   options: { catchUp?: boolean } = {},
 ): JobQueue {
   return config.redisUrl
-    ? new BullQueue(config.redisUrl, config.queuePrefix, logger, { timeoutMs: config.redisTimeoutMs, scheduleCheckMs: config.scheduleCheckMs, catchUp: options.catchUp })
+    ? new BullQueue(config.redisUrl, config.queuePrefix, logger, {
+        timeoutMs: config.redisTimeoutMs,
+        scheduleCheckMs: config.scheduleCheckMs,
+        catchUp: options.catchUp,
+      })
     : new InProcessQueue(logger);
 }

@@ -58,7 +58,7 @@ export function sipHash24(key: Uint8Array, message: Uint8Array): bigint {
 
   // Last block: the remaining 0..7 bytes little-endian, with the message length (mod 256) on top.
   let b = BigInt(len & 0xff) << 56n;
-  for (let i = len % 8 - 1; i >= 0; i--) b |= BigInt(message[fullBlocksEnd + i]!) << BigInt(8 * i);
+  for (let i = (len % 8) - 1; i >= 0; i--) b |= BigInt(message[fullBlocksEnd + i]!) << BigInt(8 * i);
   v3 ^= b;
   round();
   round();

@@ -105,7 +105,10 @@ export interface GeneratedToken {
 export function parseKey(key: Buffer | Uint8Array | string): Buffer {
   if (typeof key === 'string') {
     if (!/^[0-9a-fA-F]{32}$/.test(key)) {
-      throw new OpenPaygoInputError('key', `key must be exactly 32 hexadecimal characters (16 bytes), got ${key.length} characters${/^[0-9a-fA-F]*$/.test(key) ? '' : ' including non-hexadecimal ones'}`);
+      throw new OpenPaygoInputError(
+        'key',
+        `key must be exactly 32 hexadecimal characters (16 bytes), got ${key.length} characters${/^[0-9a-fA-F]*$/.test(key) ? '' : ' including non-hexadecimal ones'}`,
+      );
     }
     return Buffer.from(key, 'hex');
   }
@@ -214,25 +217,37 @@ export function fromRestrictedDigits(digits: string): number {
 function tokenValue(type: OpenPaygoTokenType, value: number | null | undefined, extended: boolean): number {
   if (type === 'DISABLE_PAYG' || type === 'COUNTER_SYNC') {
     if (value !== undefined && value !== null) {
-      throw new OpenPaygoInputError('value', `value must not be given for ${type} tokens (it always carries ${type === 'DISABLE_PAYG' ? DISABLE_PAYG_VALUE : COUNTER_SYNC_VALUE})`);
+      throw new OpenPaygoInputError(
+        'value',
+        `value must not be given for ${type} tokens (it always carries ${type === 'DISABLE_PAYG' ? DISABLE_PAYG_VALUE : COUNTER_SYNC_VALUE})`,
+      );
     }
     return type === 'DISABLE_PAYG' ? DISABLE_PAYG_VALUE : COUNTER_SYNC_VALUE;
   }
   if (value === undefined || value === null) throw new OpenPaygoInputError('value', `value is required for ${type} tokens`);
   const max = extended ? MAX_EXTENDED_VALUE : MAX_STANDARD_VALUE;
   if (!Number.isSafeInteger(value) || value < 0 || value > (extended ? MAX_EXTENDED_VALUE : 999)) {
-    throw new OpenPaygoInputError('value', `value must be an integer from 0 to ${max} for ${extended ? 'extended' : 'standard'} ${type} tokens, got ${String(value)}`);
+    throw new OpenPaygoInputError(
+      'value',
+      `value must be an integer from 0 to ${max} for ${extended ? 'extended' : 'standard'} ${type} tokens, got ${String(value)}`,
+    );
   }
   if (!extended && RESERVED_VALUES.includes(value)) {
     throw new OpenPaygoInputError('value', `value ${value} is reserved by OpenPAYGO for future extensions (${type} takes 0 to ${max})`);
   }
   if (!extended && value > max) {
-    throw new OpenPaygoInputError('value', `value ${value} is reserved for ${value === DISABLE_PAYG_VALUE ? 'DISABLE_PAYG' : 'COUNTER_SYNC'} tokens; use that type (${type} takes 0 to ${max})`);
+    throw new OpenPaygoInputError(
+      'value',
+      `value ${value} is reserved for ${value === DISABLE_PAYG_VALUE ? 'DISABLE_PAYG' : 'COUNTER_SYNC'} tokens; use that type (${type} takes 0 to ${max})`,
+    );
   }
   if (extended && type === 'SET_TIME' && (value === DISABLE_PAYG_VALUE || value === COUNTER_SYNC_VALUE)) {
     // An odd-count extended token carrying 998/999 is bit for bit the DISABLE_PAYG/COUNTER_SYNC
     // token, so the device cannot tell which was meant. Refused rather than risk unlocking a device.
-    throw new OpenPaygoInputError('value', `value ${value} for an extended SET_TIME token would be identical to the ${value === DISABLE_PAYG_VALUE ? 'DISABLE_PAYG' : 'COUNTER_SYNC'} token; use another value`);
+    throw new OpenPaygoInputError(
+      'value',
+      `value ${value} for an extended SET_TIME token would be identical to the ${value === DISABLE_PAYG_VALUE ? 'DISABLE_PAYG' : 'COUNTER_SYNC'} token; use another value`,
+    );
   }
   return value;
 }

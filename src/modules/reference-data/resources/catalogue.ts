@@ -1,14 +1,5 @@
 import Joi from 'joi';
-import {
-  PAYPLAN_FREQUENCIES,
-  Payplan,
-  PriceHistory,
-  Product,
-  ProductPayplanPricing,
-  ProductType,
-  TaxRate,
-  WarrantyPolicy,
-} from '../../catalogue/models';
+import { PAYPLAN_FREQUENCIES, Payplan, PriceHistory, Product, ProductPayplanPricing, ProductType, TaxRate, WarrantyPolicy } from '../../catalogue/models';
 import { DeviceModel, DEVICE_MODEL_TOKEN_TYPES } from '../../devices/models';
 import { Supplier } from '../../inventory/models';
 import { ALLOCATION_TYPES } from '../../payments/models';
@@ -22,13 +13,7 @@ const catalogue = { read: 'catalogue:read', write: 'catalogue:write' };
 /** Today's date (UTC) as YYYY-MM-DD: the effective date of a price change made now. */
 const today = () => new Date().toISOString().slice(0, 10);
 
-async function recordPrice(
-  productId: number,
-  payplanId: number | null,
-  newPrice: string,
-  changed: string[],
-  ctx: WriteContext,
-): Promise<void> {
+async function recordPrice(productId: number, payplanId: number | null, newPrice: string, changed: string[], ctx: WriteContext): Promise<void> {
   if (!changed.includes('price')) return;
   const oldPrice = ctx.before ? (ctx.before.price as string | null) : null;
   if (oldPrice !== null && oldPrice !== undefined && new Decimal(oldPrice).eq(newPrice)) return;

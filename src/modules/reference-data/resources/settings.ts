@@ -61,6 +61,5 @@ export const notificationTemplates = resource({
   sort: ['code', 'language', 'id'],
   search: ['code', 'description'],
   description: 'Message texts per code, language and channel; bodies use {{placeholders}} filled by the notifications service.',
-  rules: (next) =>
-    next.channel === 'email' && !next.subject ? [{ field: 'subject', message: 'an e-mail template needs a subject' }] : [],
+  rules: (next) => (next.channel === 'email' && !next.subject ? [{ field: 'subject', message: 'an e-mail template needs a subject' }] : []),
 });
