@@ -11,7 +11,15 @@ import { LEDGER, type LedgerCode } from '../ledger/chart';
 import { postEntry, type LineSpec } from '../ledger/journal.service';
 import { paymentEvents, type Effects } from '../payments/events';
 import { Payment, PaymentAllocation, PaymentReversal } from '../payments/models';
-import { decisionListWhere, pendingAfterWhere, refuseOwnRequest, type Decider, type InboxAfter, type PendingItem } from '../../platform/approvals/kit';
+import {
+  decisionListWhere,
+  pendingAfterWhere,
+  PENDING_ORDER,
+  refuseOwnRequest,
+  type Decider,
+  type InboxAfter,
+  type PendingItem,
+} from '../../platform/approvals/kit';
 import type { ScopedActor } from '../../platform/auth/actor';
 import { lockAccount, preparedAccount, settleAccount, unapplyAllocations } from '../payments/settlement';
 import { calendarOfRegion } from '../organisation/business-date';
@@ -102,10 +110,7 @@ export class RefundService {
     const rows = await Refund.findAll({
       where: { [Op.and]: [{ status: 'pending', paymentId: { [Op.ne]: null }, requestedBy: { [Op.ne]: decider.employeeId } }, pendingAfterWhere(after)] },
       include: [{ model: Account, as: 'account', attributes: ['id', 'regionId'], where: regionWhere(decider.scope) }],
-      order: [
-        ['createdAt', 'ASC'],
-        ['id', 'ASC'],
-      ],
+      order: PENDING_ORDER,
       limit,
     });
     return rows.map((r) => ({

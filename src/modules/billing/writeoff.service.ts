@@ -10,7 +10,15 @@ import { audit } from '../audit/audit';
 import { integrations } from '../integrations/outbox';
 import { LEDGER } from '../ledger/chart';
 import { postEntry } from '../ledger/journal.service';
-import { decisionListWhere, pendingAfterWhere, refuseOwnRequest, type Decider, type InboxAfter, type PendingItem } from '../../platform/approvals/kit';
+import {
+  decisionListWhere,
+  pendingAfterWhere,
+  PENDING_ORDER,
+  refuseOwnRequest,
+  type Decider,
+  type InboxAfter,
+  type PendingItem,
+} from '../../platform/approvals/kit';
 import type { ScopedActor } from '../../platform/auth/actor';
 import { lockAccount, owedByItems, preparedAccount, settleAccount } from '../payments/settlement';
 import { Writeoff, type WriteoffStatus } from './models';
@@ -79,10 +87,7 @@ export class WriteoffService {
     const rows = await Writeoff.findAll({
       where: { [Op.and]: [{ status: 'pending', requestedBy: { [Op.ne]: decider.employeeId } }, pendingAfterWhere(after)] },
       include: [{ model: Account, as: 'account', attributes: ['id', 'regionId'], where: regionWhere(decider.scope) }],
-      order: [
-        ['createdAt', 'ASC'],
-        ['id', 'ASC'],
-      ],
+      order: PENDING_ORDER,
       limit,
     });
     return rows.map((w) => ({

@@ -1,5 +1,5 @@
 import { Op, UniqueConstraintError, type Sequelize, type Transaction, type WhereOptions } from 'sequelize';
-import { pendingAfterWhere, refuseOwnRequest, type Decider, type InboxAfter, type PendingItem } from '../../platform/approvals/kit';
+import { pendingAfterWhere, PENDING_ORDER, refuseOwnRequest, type Decider, type InboxAfter, type PendingItem } from '../../platform/approvals/kit';
 import type { EmployeeActor } from '../../platform/auth/actor';
 import { inRegionScope } from '../../platform/auth/principal';
 import { withTransaction } from '../../platform/db/transaction';
@@ -248,10 +248,7 @@ export class CashService {
           pendingAfterWhere(after),
         ],
       },
-      order: [
-        ['createdAt', 'ASC'],
-        ['id', 'ASC'],
-      ],
+      order: PENDING_ORDER,
       limit,
     });
     return rows.map((r) => ({

@@ -4,6 +4,7 @@ import { ALL_REGIONS_PERMISSION } from '../../platform/auth/principal';
 import {
   decisionListWhere,
   pendingAfterWhere,
+  PENDING_ORDER,
   fourEyesRefusal,
   refuseOwnRequest,
   type Decider,
@@ -201,10 +202,7 @@ export class CommissionPayoutService {
           pendingAfterWhere(after),
         ],
       },
-      order: [
-        ['createdAt', 'ASC'],
-        ['id', 'ASC'],
-      ],
+      order: PENDING_ORDER,
       limit,
     });
     return rows.map((p) => ({

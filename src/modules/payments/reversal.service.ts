@@ -12,7 +12,15 @@ import { postEntry, reverseEntry } from '../ledger/journal.service';
 import { JournalEntry } from '../ledger/models';
 import { paymentEvents, type Effects } from './events';
 import { Payment, PaymentAllocation, PaymentReversal, type PaymentReversalStatus } from './models';
-import { decisionListWhere, pendingAfterWhere, refuseOwnRequest, type Decider, type InboxAfter, type PendingItem } from '../../platform/approvals/kit';
+import {
+  decisionListWhere,
+  pendingAfterWhere,
+  PENDING_ORDER,
+  refuseOwnRequest,
+  type Decider,
+  type InboxAfter,
+  type PendingItem,
+} from '../../platform/approvals/kit';
 import type { ScopedActor } from '../../platform/auth/actor';
 import { lockAccount, preparedAccount, settleAccount, unapplyAllocations } from './settlement';
 
@@ -86,10 +94,7 @@ export class ReversalService {
     const rows = await PaymentReversal.findAll({
       where: { [Op.and]: [{ status: 'pending', requestedBy: { [Op.ne]: decider.employeeId } }, pendingAfterWhere(after)] },
       include: [{ model: Payment, as: 'payment', attributes: ['id', 'accountId', 'regionId'], where: regionWhere(decider.scope) }],
-      order: [
-        ['createdAt', 'ASC'],
-        ['id', 'ASC'],
-      ],
+      order: PENDING_ORDER,
       limit,
     });
     return rows.map((r) => ({

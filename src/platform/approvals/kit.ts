@@ -1,5 +1,5 @@
 import Joi from 'joi';
-import { DatabaseError, Op, type WhereOptions } from 'sequelize';
+import { DatabaseError, Op, type Order, type WhereOptions } from 'sequelize';
 import type { EmployeeActor } from '../auth/actor';
 import { decodeIdCursor, paginationQuery } from '../http/pagination';
 import { idField } from '../http/schemas';
@@ -69,6 +69,12 @@ export interface InboxAfter {
   /** Items requested exactly at `at` are all excluded (this kind sorts before the cursor's). */
   strict?: boolean;
 }
+
+/** The order every kind's pending() reads in: the keyset pendingAfterWhere pages over (oldest first). */
+export const PENDING_ORDER: Order = [
+  ['createdAt', 'ASC'],
+  ['id', 'ASC'],
+];
 
 /** The where-clause of a keyset page over (createdAt, id) ascending from `after`. */
 export function pendingAfterWhere(after: InboxAfter | undefined, createdAt = 'createdAt', id = 'id'): WhereOptions {
