@@ -18,6 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import { Op, QueryTypes } from 'sequelize';
 import { Agent, request } from 'undici';
+import { benchCatalogue } from './lib/catalogue';
 import { freshBenchDatabase } from './lib/database';
 import { rawCeiling } from './lib/raw-ceiling';
 import { SMOKE, sizeArg } from './lib/smoke';
@@ -30,11 +31,9 @@ import { createRuntime } from '../src/runtime';
 import { Employee } from '../src/modules/access/models';
 import { AccountService } from '../src/modules/accounts/account.service';
 import { Account } from '../src/modules/accounts/models';
-import { Payplan, Product, ProductPayplanPricing, ProductType } from '../src/modules/catalogue/models';
 import { Customer } from '../src/modules/customers/models';
 import { DeviceService } from '../src/modules/devices/device.service';
 import { DeviceModel } from '../src/modules/devices/models';
-import { CompanyRegion, Country } from '../src/modules/organisation/models';
 
 const args = process.argv.slice(2);
 const CALLBACKS = sizeArg('callbacks', 4000, 20);
@@ -60,22 +59,7 @@ interface Seeded {
 async function seed(): Promise<Seeded> {
   const config = benchConfig();
   const rt = await createRuntime(config, { role: 'bench' });
-  const country = (await Country.findOne({ where: { code: 'KE' } }))!;
-  const region = await CompanyRegion.create({ name: 'Bench region', code: 'BENCH', countryId: country.id });
-  const type = (await ProductType.findOne())!;
-  const product = await Product.create({ name: 'Bench kit', code: 'BENCH-KIT', price: '1000000.00', productTypeId: type.id });
-  const payplan = await Payplan.create({
-    name: 'Bench weekly',
-    code: 'BENCH-W',
-    duration: 52,
-    downPayment: '0.00',
-    installmentAmount: '0.00',
-    frequency: 'weekly',
-    daysUntilSuspension: 30,
-    dailyRate: '50.00',
-    interestRate: '0.00',
-  });
-  await ProductPayplanPricing.create({ productId: product.id, payplanId: payplan.id, price: '1000000.00', downPayment: '0.00', installmentAmount: '0.00' });
+  const { region, product, payplan } = await benchCatalogue();
   const model = await DeviceModel.create({ manufacturer: 'Bench', name: 'Bench lamp', code: 'BENCH-LAMP', tokenType: 'standard', supportsOpenPaygo: true });
   const admin = (await Employee.findOne({ where: { email: 'admin@amt.local' } }))!;
   const actor = { employeeId: admin.id, scope: { all: true as const } };

@@ -18,6 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import { Op, QueryTypes } from 'sequelize';
 import { Agent, request } from 'undici';
+import { benchCatalogue } from './lib/catalogue';
 import { freshBenchDatabase } from './lib/database';
 import { SMOKE, sizeArg } from './lib/smoke';
 import { round, runClosedLoop } from './lib/stats';
@@ -28,9 +29,7 @@ import { loadConfig } from '../src/platform/config';
 import { createRuntime } from '../src/runtime';
 import { AccountService } from '../src/modules/accounts/account.service';
 import { Account } from '../src/modules/accounts/models';
-import { Payplan, Product, ProductPayplanPricing, ProductType } from '../src/modules/catalogue/models';
 import { Customer } from '../src/modules/customers/models';
-import { CompanyRegion, Country } from '../src/modules/organisation/models';
 
 const PAYMENTS = sizeArg('payments', 4000, 20);
 const ACCOUNTS = sizeArg('accounts', 1000, 4);
@@ -47,22 +46,7 @@ async function seedAccounts(): Promise<{ raw: number[]; api: number[]; adminEmai
   const rt = await createRuntime(loadConfig({ ...process.env, NODE_ENV: 'test', DATABASE_URL: BASE, LOG_LEVEL: 'silent', REDIS_URL: undefined }), {
     role: 'bench',
   });
-  const country = (await Country.findOne({ where: { code: 'KE' } }))!;
-  const region = await CompanyRegion.create({ name: 'Bench region', code: 'BENCH', countryId: country.id });
-  const type = (await ProductType.findOne())!;
-  const product = await Product.create({ name: 'Bench kit', code: 'BENCH-KIT', price: '1000000.00', productTypeId: type.id });
-  const payplan = await Payplan.create({
-    name: 'Bench weekly',
-    code: 'BENCH-W',
-    duration: 52,
-    downPayment: '0.00',
-    installmentAmount: '0.00',
-    frequency: 'weekly',
-    daysUntilSuspension: 30,
-    dailyRate: '50.00',
-    interestRate: '0.00',
-  });
-  await ProductPayplanPricing.create({ productId: product.id, payplanId: payplan.id, price: '1000000.00', downPayment: '0.00', installmentAmount: '0.00' });
+  const { region, product, payplan } = await benchCatalogue();
   const service = new AccountService(rt.sequelize);
   const ids: number[] = [];
   for (let i = 0; i < ACCOUNTS * 2; i += 50) {
