@@ -32,7 +32,7 @@
  * `decodeToken` is the device side (what the firmware does when a code is typed in); the backend
  * uses it to check tokens independently of the generator and to explain a code a customer reads out.
  */
-import { sipHash24 } from './siphash';
+import { sipHash24Halves, sipHash24Word, sipKey, type SipKey } from './siphash';
 
 export const OPENPAYGO_TOKEN_TYPES = ['ADD_TIME', 'SET_TIME', 'DISABLE_PAYG', 'COUNTER_SYNC'] as const;
 export type OpenPaygoTokenType = (typeof OPENPAYGO_TOKEN_TYPES)[number];
@@ -137,27 +137,37 @@ function checkType(type: unknown): asserts type is OpenPaygoTokenType {
   }
 }
 
-/** The code after `code` in a device's chain: standard (9-digit) tokens. */
-function nextStandardCode(code: number, key: Buffer): number {
-  const message = Buffer.alloc(8);
-  message.writeUInt32BE(code, 0); // the 4-byte code written twice: SipHash input of 8 bytes
-  message.writeUInt32BE(code, 4);
-  return hashToStandardCode(sipHash24(key, message));
+/** A 32-bit number with its bytes reversed: a big-endian write read back as little-endian. */
+function byteSwap32(x: number): number {
+  return (((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24)) >>> 0;
+}
+
+/**
+ * The code after `code` in a device's chain: standard (9-digit) tokens. The SipHash input is the
+ * 4-byte code written big-endian twice, so both little-endian halves of the message are its bytes
+ * swapped.
+ */
+function nextStandardCode(code: number, key: SipKey): number {
+  const m = byteSwap32(code);
+  const [lo, hi] = sipHash24Word(key, m, m);
+  return hashToStandardCode(lo!, hi!);
 }
 
 /** The 64-bit hash folded to 32 bits (high XOR low), then its top 30 bits brought under 10^9. */
-function hashToStandardCode(hash: bigint): number {
-  const folded = Number((hash >> 32n) ^ (hash & 0xffff_ffffn)); // 32 bits, exact in a number
-  let code = Math.floor(folded / 4); // drop the 2 low bits: 30 bits left
+function hashToStandardCode(lo: number, hi: number): number {
+  let code = (lo ^ hi) >>> 2; // fold to 32 bits and drop the 2 low bits: 30 bits left
   if (code > 999_999_999) code -= 73_741_825; // 2^30 - 10^9 - 1: keeps 9 digits
   return code;
 }
 
-/** The code after `code` in a device's chain: extended (12-digit) tokens. */
-function nextExtendedCode(code: number, key: Buffer): number {
-  const message = Buffer.alloc(8);
-  message.writeBigUInt64BE(BigInt(code), 0); // the code as one 8-byte big-endian integer
-  let next = Number(sipHash24(key, message) >> 24n); // the top 40 bits
+/**
+ * The code after `code` in a device's chain: extended (12-digit) tokens. The SipHash input is the
+ * code as one 8-byte big-endian integer (codes stay under 2^40).
+ */
+function nextExtendedCode(code: number, key: SipKey): number {
+  const high = Math.floor(code / 0x1_0000_0000);
+  const [lo, hi] = sipHash24Word(key, byteSwap32(high), byteSwap32(code >>> 0));
+  let next = hi! * 256 + (lo! >>> 24); // the top 40 bits of the hash
   if (next > 999_999_999_999) next -= 99_511_627_777; // 2^40 - 10^12 - 1: keeps 12 digits
   return next;
 }
@@ -167,7 +177,7 @@ interface Layout {
   digits: number;
   bits: number;
   restrictedDigits: number;
-  next: (code: number, key: Buffer) => number;
+  next: (code: number, key: SipKey) => number;
 }
 
 const STANDARD: Layout = { modulus: 1000, digits: 9, bits: 30, restrictedDigits: 15, next: nextStandardCode };
@@ -184,7 +194,8 @@ function putBase(code: number, base: number, layout: Layout): number {
  */
 export function startingCodeFromKey(key: Buffer | Uint8Array | string): number {
   const k = parseKey(key);
-  return hashToStandardCode(sipHash24(k, k));
+  const [lo, hi] = sipHash24Halves(sipKey(k), k);
+  return hashToStandardCode(lo!, hi!);
 }
 
 /** The count a token of `type` takes after `count`: next even for ADD_TIME, next odd otherwise. */
@@ -269,7 +280,8 @@ export function generateToken(input: GenerateTokenInput): GeneratedToken {
 
   const base = ((startingCode % layout.modulus) + value) % layout.modulus;
   let code = putBase(startingCode, base, layout);
-  for (let i = 0; i < newCount; i++) code = layout.next(code, key);
+  const sip = sipKey(key);
+  for (let i = 0; i < newCount; i++) code = layout.next(code, sip);
   const tokenNumber = putBase(code, base, layout);
 
   const token = input.restrictedDigitSet === true ? toRestrictedDigits(tokenNumber, extended) : String(tokenNumber).padStart(layout.digits, '0');
@@ -328,6 +340,7 @@ export function decodeToken(input: DecodeTokenInput): DecodedToken {
   const maxJump = value === COUNTER_SYNC_VALUE ? MAX_TOKEN_JUMP_COUNTER_SYNC : MAX_TOKEN_JUMP;
   const used = input.usedCounts ?? [];
 
+  const sip = sipKey(key);
   let code = putBase(startingCode, tokenBase, layout);
   let genuineButUsed = false;
   for (let count = 0; count <= input.lastCount + maxJump; count++) {
@@ -341,7 +354,7 @@ export function decodeToken(input: DecodeTokenInput): DecodedToken {
       if (fresh) return { status: 'VALID', type, value, count, extended };
       genuineButUsed = true;
     }
-    code = layout.next(code, key);
+    code = layout.next(code, sip);
   }
   return genuineButUsed ? { status: 'ALREADY_USED', extended } : { status: 'INVALID' };
 }
