@@ -8,10 +8,14 @@
  *      an API client (HMAC-SHA256 of the body), each stored raw, matched to its account by
  *      BillRefNumber, posted (allocation, ledger, receipt, outbox) and, through the payment events,
  *      buying credit days and minting an OpenPAYGO token for the account's device.
- * Both run on the same freshly migrated database (accounts split in two identical sets; the API
+ *  (c) the yardstick: POST /api/v1/payments on the same accounts through the same API, same
+ *      concurrency (bench/lib/payments-client.ts); callbackRatio = (b) / (c).
+ *  (d) open loop: --rate confirmations a second for --seconds (default 100/s for 30 s), started on
+ *      schedule whatever the answers; p50/p99 from each one's scheduled start.
+ * All run on the same freshly migrated database (accounts split in two identical sets; the API
  * set has a device attached to every account). The last line is one JSON object.
  *
- *   npm run bench:callbacks -- [--callbacks 4000] [--accounts 1000] [--concurrency 32] [--no-devices] [--smoke]
+ *   npm run bench:callbacks -- [--callbacks 4000] [--accounts 1000] [--concurrency 32] [--rate 100] [--seconds 30] [--no-devices] [--smoke]
  * (--no-devices: accounts without devices, to see what token minting costs; --smoke: 20 callbacks
  * over 4 accounts, 4 concurrent, on amt_bench_smoke_callbacks, failing on any error or count off)
  */
@@ -23,7 +27,8 @@ import { freshBenchDatabase } from './lib/database';
 import { rawCeiling } from './lib/raw-ceiling';
 import { SMOKE, sizeArg } from './lib/smoke';
 import { freePort, startApi } from './lib/api-process';
-import { round, runClosedLoop } from './lib/stats';
+import { round, runClosedLoop, runOpenLoop } from './lib/stats';
+import { paymentsClient } from './lib/payments-client';
 import { createApiClient } from '../src/cli/clients.command';
 import { loadConfig } from '../src/platform/config';
 import { signBody } from '../src/platform/http/client-auth';
@@ -44,6 +49,8 @@ const BASE = process.env.BENCH_DATABASE_URL ?? `mysql://root@127.0.0.1:3306/${SM
 const REDIS = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/12';
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
 const DEVICES = !args.includes('--no-devices');
+const OPEN_RATE = sizeArg('rate', 100, 20);
+const OPEN_SECONDS = sizeArg('seconds', 30, 1);
 const AMOUNT = '100.00'; // 2 days at the bench plan's 50.00 a day: every callback mints a token
 
 const log = (s: string) => process.stdout.write(`${s}\n`);
@@ -101,11 +108,11 @@ async function seed(): Promise<Seeded> {
 /** 'YYYYMMDDHHmmss' in East Africa Time. */
 const darajaTime = (d: Date) => new Date(d.getTime() + 3 * 3600_000).toISOString().slice(0, 19).replace(/[-T:]/g, '');
 
-async function callbacks(seeded: Seeded, port: number, total: number, tag: string) {
-  const dispatcher = new Agent({ connections: CONCURRENCY, keepAliveTimeout: 30_000 });
+/** A Daraja-shaped confirmation sender: `send(i)` posts confirmation `<tag><i>` for an account of the API set. */
+function callbackSender(seeded: Seeded, port: number, connections: number, tag: string) {
+  const dispatcher = new Agent({ connections, keepAliveTimeout: 30_000 });
   const url = `http://127.0.0.1:${port}/api/v1/mobile-money/mpesa/confirmation`;
-  let failures = 0;
-  const result = await runClosedLoop(CONCURRENCY, total, async (i) => {
+  const send = async (i: number) => {
     const account = seeded.api[i % seeded.api.length]!;
     const body = JSON.stringify({
       TransactionType: 'Pay Bill',
@@ -135,13 +142,32 @@ async function callbacks(seeded: Seeded, port: number, total: number, tag: strin
       body,
     });
     const text = await res.body.text();
-    if (res.statusCode !== 200 || !text.includes('"ResultCode":0')) {
-      failures++;
-      throw new Error(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
-    }
-  });
-  await dispatcher.close();
-  return { ...result, failures };
+    if (res.statusCode !== 200 || !text.includes('"ResultCode":0')) throw new Error(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
+  };
+  return { send, close: () => dispatcher.close() };
+}
+
+async function callbacks(seeded: Seeded, port: number, total: number, tag: string) {
+  const sender = callbackSender(seeded, port, CONCURRENCY, tag);
+  const result = await runClosedLoop(CONCURRENCY, total, sender.send);
+  await sender.close();
+  return result;
+}
+
+/** Confirmations arriving at OPEN_RATE a second for OPEN_SECONDS, whatever the answers. */
+async function openLoopCallbacks(seeded: Seeded, port: number, tag: string) {
+  const sender = callbackSender(seeded, port, 256, tag);
+  const result = await runOpenLoop(OPEN_RATE, OPEN_SECONDS, sender.send);
+  await sender.close();
+  return result;
+}
+
+/** The yardstick: POST /api/v1/payments on the same accounts (devices, tokens minted), same concurrency, same run. */
+async function paymentsApi(seeded: Seeded, port: number) {
+  const client = await paymentsClient(port, CONCURRENCY, `PAYAPI-${randomBytes(4).toString('hex')}`);
+  const result = await runClosedLoop(CONCURRENCY, CALLBACKS, (i) => client.post(i, seeded.api[i % seeded.api.length]!.id, AMOUNT));
+  await client.close();
+  return result;
 }
 
 /** What the run left in the database: every callback stored once, posted once, one token each. */
@@ -179,27 +205,56 @@ async function main() {
   });
   try {
     await callbacks(seeded, port, WARM_UP, 'WARM').catch(() => undefined); // JIT, pools, caches
+    const payments = await paymentsApi(seeded, port);
+    log(
+      `POST /payments (same accounts): ${round(payments.tps)} payments/s, p50 ${round(payments.p50Ms, 2)} ms, p99 ${round(payments.p99Ms, 2)} ms, errors ${payments.errors}`,
+    );
     const full = await callbacks(seeded, port, CALLBACKS, 'BNCH');
     log(`M-Pesa callbacks:      ${round(full.tps)} callbacks/s, p50 ${round(full.p50Ms, 2)} ms, p99 ${round(full.p99Ms, 2)} ms, errors ${full.errors}`);
+    const open = await openLoopCallbacks(seeded, port, 'OPEN');
+    log(
+      `open loop at ${open.rate}/s for ${OPEN_SECONDS} s: p50 ${round(open.p50Ms, 2)} ms, p99 ${round(open.p99Ms, 2)} ms, errors ${open.errors} (target p99 < 100 ms)`,
+    );
     const done = await outcome('BNCH');
+    const openDone = await outcome('OPEN');
     log(`stored ${done.stored}, posted ${done.posted}, payments ${done.payments}, tokens ${done.tokens} (expected ${CALLBACKS} each)`);
     const ratio = full.tps / raw.tps;
-    log(`ratio callbacks/raw: ${round(ratio * 100, 1)}%, callback p99 ${round(full.p99Ms, 1)} ms`);
+    const callbackRatio = full.tps / payments.tps;
+    log(`callbacks/raw: ${round(ratio * 100, 1)}%; callbacks/POST /payments (callbackRatio): ${round(callbackRatio * 100, 1)}% (target >= 80%)`);
     log(
       JSON.stringify({
         callbacks: CALLBACKS,
         rawTps: round(raw.tps),
+        paymentsApiTps: round(payments.tps),
         callbacksPerSec: round(full.tps),
         ratio: round(ratio, 3),
+        callbackRatio: round(callbackRatio, 3),
         p99Ms: round(full.p99Ms, 2),
+        openLoopRate: open.rate,
+        openLoopP50Ms: round(open.p50Ms, 2),
+        openLoopP99Ms: round(open.p99Ms, 2),
         rawErrors: raw.errors,
+        paymentsErrors: payments.errors,
         errors: full.errors,
+        openLoopErrors: open.errors,
         ...done,
+        minted: done.tokens,
       }),
     );
     // A smoke run proves the bench still works: every callback stored, posted and tokened once.
     const tokens = DEVICES ? CALLBACKS : 0;
-    if (SMOKE && (raw.errors || full.errors || done.stored !== CALLBACKS || done.posted !== CALLBACKS || done.payments !== CALLBACKS || done.tokens !== tokens))
+    if (
+      SMOKE &&
+      (raw.errors ||
+        payments.errors ||
+        full.errors ||
+        open.errors ||
+        openDone.posted !== open.offered ||
+        done.stored !== CALLBACKS ||
+        done.posted !== CALLBACKS ||
+        done.payments !== CALLBACKS ||
+        done.tokens !== tokens)
+    )
       process.exitCode = 1;
   } finally {
     api.kill('SIGTERM');

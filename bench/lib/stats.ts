@@ -45,3 +45,43 @@ export async function runClosedLoop(concurrency: number, totalOps: number, op: (
 }
 
 export const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
+
+export interface OpenLoopResult {
+  /** Arrivals per second offered (fixed, whatever the answers). */
+  rate: number;
+  offered: number;
+  errors: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/**
+ * Open loop: `rate` new operations a second for `seconds`, each started on its schedule whether or
+ * not earlier ones have answered (as customers' payments arrive), and timed from its scheduled
+ * start, so a stall shows in the latencies instead of slowing the arrivals (no coordinated omission).
+ */
+export async function runOpenLoop(rate: number, seconds: number, op: (i: number) => Promise<void>): Promise<OpenLoopResult> {
+  const offered = Math.max(1, Math.round(rate * seconds));
+  const latencies: number[] = [];
+  let errors = 0;
+  const start = performance.now();
+  const runs: Promise<void>[] = [];
+  for (let i = 0; i < offered; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    runs.push(
+      op(i).then(
+        () => void latencies.push(performance.now() - due),
+        (err: unknown) => {
+          errors++;
+          latencies.push(performance.now() - due);
+          if (errors <= 3) process.stderr.write(`open-loop op ${i} failed: ${err instanceof Error ? err.message : String(err)}\n`);
+        },
+      ),
+    );
+  }
+  await Promise.all(runs);
+  latencies.sort((a, b) => a - b);
+  return { rate, offered, errors, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
+}

@@ -102,17 +102,34 @@ describe('benchmarks: every bench runs at its --smoke size', function () {
       'warmUp',
       'apiPosted',
       'unbalanced',
+      'statementTps',
+      'appRatio',
+      'roundTrips',
+      'openLoopRate',
+      'openLoopP50Ms',
+      'openLoopP99Ms',
     );
     const j = r.json as Record<string, number>;
-    expect({ rawErrors: j.rawErrors, statementErrors: j.statementErrors, apiErrors: j.apiErrors, unbalanced: j.unbalanced }).to.deep.equal({
+    expect({
+      rawErrors: j.rawErrors,
+      statementErrors: j.statementErrors,
+      apiErrors: j.apiErrors,
+      openLoopErrors: j.openLoopErrors,
+      unbalanced: j.unbalanced,
+    }).to.deep.equal({
       rawErrors: 0,
       statementErrors: 0,
       apiErrors: 0,
+      openLoopErrors: 0,
       unbalanced: 0,
     });
+    // The counting proxy saw at least BEGIN, the lock, one write and COMMIT per payment.
+    expect(j.roundTrips).to.be.a('number').and.at.least(4);
     expect(j.payments).to.be.greaterThan(0);
-    expect(j.apiPosted, 'the measured run and the warm-up, each payment once').to.equal(j.payments + j.warmUp);
-    for (const k of ['rawTps', 'apiTps', 'ratio', 'apiP50Ms', 'apiP99Ms'] as const) expect(j[k], k).to.be.a('number').and.greaterThan(0);
+    expect(j.apiPosted, 'every payment of every phase (warm-up, measured, open loop, counted), each once').to.equal(j.apiExpected);
+    expect(j.apiExpected).to.be.greaterThan(j.payments + j.warmUp);
+    for (const k of ['rawTps', 'statementTps', 'apiTps', 'ratio', 'appRatio', 'apiP50Ms', 'apiP99Ms', 'openLoopP50Ms', 'openLoopP99Ms'] as const)
+      expect(j[k], k).to.be.a('number').and.greaterThan(0);
   });
 
   it('bench:callbacks: every confirmation stored, posted and tokened once', () => {
@@ -128,18 +145,37 @@ describe('benchmarks: every bench runs at its --smoke size', function () {
       'posted',
       'payments',
       'tokens',
+      'paymentsApiTps',
+      'callbackRatio',
+      'openLoopRate',
+      'openLoopP50Ms',
+      'openLoopP99Ms',
+      'minted',
     );
     const j = r.json as Record<string, number>;
     expect(j.callbacks).to.be.greaterThan(0);
-    expect({ errors: j.errors, rawErrors: j.rawErrors, stored: j.stored, posted: j.posted, payments: j.payments, tokens: j.tokens }).to.deep.equal({
+    expect({
+      errors: j.errors,
+      rawErrors: j.rawErrors,
+      paymentsErrors: j.paymentsErrors,
+      openLoopErrors: j.openLoopErrors,
+      stored: j.stored,
+      posted: j.posted,
+      payments: j.payments,
+      tokens: j.tokens,
+    }).to.deep.equal({
       errors: 0,
       rawErrors: 0,
+      paymentsErrors: 0,
+      openLoopErrors: 0,
       stored: j.callbacks,
       posted: j.callbacks,
       payments: j.callbacks,
       tokens: j.callbacks,
     });
-    for (const k of ['rawTps', 'callbacksPerSec', 'ratio', 'p99Ms'] as const) expect(j[k], k).to.be.a('number').and.greaterThan(0);
+    expect(j.minted).to.equal(j.tokens);
+    for (const k of ['rawTps', 'paymentsApiTps', 'callbacksPerSec', 'ratio', 'callbackRatio', 'p99Ms', 'openLoopP99Ms'] as const)
+      expect(j[k], k).to.be.a('number').and.greaterThan(0);
   });
 
   it('bench:overdue: generates, copies, restores, closes, and the close agrees with the raw statements', () => {
