@@ -7,7 +7,7 @@ import { decodeIdCursor, type Paged, pageOf } from '../../platform/http/paginati
 import { problems } from '../../platform/http/problem';
 import { audit } from '../audit/audit';
 import { CompanyRegion } from '../organisation/models';
-import { BlacklistEntry, Customer, CustomerAddress, KycCheck, type Gender, type KycDecision, type KycStatus } from './models';
+import { BlacklistEntry, Customer, CustomerAddress, CustomerDocument, KycCheck, type Gender, type KycDecision, type KycStatus } from './models';
 
 /** The AES-GCM context national IDs are encrypted under: a ciphertext moved to another column fails to decrypt. */
 const NATIONAL_ID_CONTEXT = 'customers.nationalId';
@@ -181,11 +181,14 @@ export class CustomerService {
     }
   }
 
-  /** Back office verifies or rejects; whoever onboarded the customer may not (four eyes). */
+  /** Back office verifies or rejects; whoever onboarded the customer or uploaded their documents may not (four eyes). */
   async decideKyc(actor: EmployeeActor, id: number, decision: KycDecision, reason?: string): Promise<{ customer: Customer; check: KycCheck }> {
     const customer = await this.visible(actor, id);
     if (customer.agentId === actor.employeeId) {
       throw problems.forbidden('You onboarded this customer; another employee must decide the KYC (maker-checker).', 'four-eyes');
+    }
+    if (await CustomerDocument.findOne({ where: { customerId: customer.id, uploadedBy: actor.employeeId }, attributes: ['id'] })) {
+      throw problems.forbidden("You uploaded this customer's documents; another employee must decide the KYC (maker-checker).", 'four-eyes');
     }
     if (decision === 'verified' && !customer.nationalId) {
       throw problems.unprocessable('A customer without a national ID on file cannot be verified.', 'national-id-missing');

@@ -1,10 +1,11 @@
 import type { AppModule } from '../../platform/context';
 import { customerRoutes } from './customers.routes';
+import { documentRoutes } from './documents.routes';
 import { associateCustomersModels, initCustomersModels } from './models';
 
 export const customersModule: AppModule = {
   name: 'customers',
   initModels: initCustomersModels,
-  routes: customerRoutes,
+  routes: (ctx) => [...customerRoutes(ctx), ...documentRoutes(ctx)],
   associate: associateCustomersModels,
 };

@@ -31,7 +31,19 @@ export type AddressType = (typeof ADDRESS_TYPES)[number];
 export const CONTACT_TYPES = ['phone', 'email', 'whatsapp'] as const;
 export type ContactType = (typeof CONTACT_TYPES)[number];
 
-export const DOCUMENT_TYPES = ['national_id', 'passport', 'photo', 'proof_of_address', 'signature', 'contract', 'other'] as const;
+export const DOCUMENT_TYPES = [
+  'national_id',
+  'passport',
+  'photo',
+  'proof_of_address',
+  'signature',
+  'contract',
+  'other',
+  'id_front',
+  'id_back',
+  'selfie',
+  'signed_contract',
+] as const;
 export type DocumentType = (typeof DOCUMENT_TYPES)[number];
 
 export const REFERRAL_REWARD_STATUSES = ['pending', 'approved', 'paid', 'cancelled'] as const;

@@ -32,6 +32,8 @@ export interface AppConfig {
   nightlyClose: { cron: string; partitions: number; concurrency: number; reminderDaysBeforeDue: number };
   /** Outgoing SMS: Africa's Talking, or 'log' (demo: marked sent and logged without the text). */
   sms: SmsConfig;
+  /** Uploaded files (KYC documents): a directory (data/documents by default) and the largest file taken. */
+  documents: { dir: string; maxBytes: number };
   /** How long /readyz waits for each dependency before calling it unavailable. */
   readinessTimeoutMs: number;
   /** How long a request waits for Redis (enqueue, failed-jobs list) before answering 503. */
@@ -106,6 +108,12 @@ const schema = Joi.object({
     .max(200)
     .when('SMS_PROVIDER', { is: 'africastalking', then: Joi.required(), otherwise: Joi.allow('') }),
   AT_SENDER_ID: Joi.string().max(20).allow(''),
+  DOCUMENTS_DIR: Joi.string().default('data/documents'),
+  DOCUMENT_MAX_BYTES: Joi.number()
+    .integer()
+    .min(1024)
+    .max(50 * 1024 * 1024)
+    .default(5 * 1024 * 1024),
   NIGHTLY_CLOSE_CRON: Joi.string()
     .default('30 0 * * *')
     .custom((value: string) => {
@@ -189,6 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
             senderId: v.AT_SENDER_ID || undefined,
           }
         : { provider: 'log' as const },
+    documents: { dir: v.DOCUMENTS_DIR, maxBytes: v.DOCUMENT_MAX_BYTES },
     readinessTimeoutMs: v.READINESS_TIMEOUT_MS,
     redisTimeoutMs: v.REDIS_TIMEOUT_MS,
     scheduleCheckMs: v.SCHEDULE_CHECK_MS,
