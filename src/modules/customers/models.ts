@@ -29,6 +29,10 @@ export const ADDRESS_TYPES = ['home', 'business', 'other'] as const;
 export type AddressType = (typeof ADDRESS_TYPES)[number];
 
 export const CONTACT_TYPES = ['phone', 'email', 'whatsapp'] as const;
+export const CONSENT_TYPES = ['terms', 'data_processing', 'data_sharing', 'credit_bureau', 'marketing_sms'] as const;
+export type ConsentType = (typeof CONSENT_TYPES)[number];
+export const CONSENT_METHODS = ['paper_form', 'field_app', 'ussd', 'call_centre', 'sms'] as const;
+export type ConsentMethod = (typeof CONSENT_METHODS)[number];
 export type ContactType = (typeof CONTACT_TYPES)[number];
 
 export const DOCUMENT_TYPES = [
@@ -191,6 +195,8 @@ export class CustomerConsent extends Model<InferAttributes<CustomerConsent>, Inf
   declare grantedAt: CreationOptional<Date | null>;
   declare revokedAt: CreationOptional<Date | null>;
   declare recordedBy: CreationOptional<number | null>;
+  /** How it was given or withdrawn: one of CONSENT_METHODS. */
+  declare method: CreationOptional<ConsentMethod | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
   declare customer?: NonAttribute<Customer>;
@@ -380,6 +386,7 @@ export function initCustomersModels(sequelize: Sequelize): void {
       grantedAt: { type: DataTypes.DATE, allowNull: true },
       revokedAt: { type: DataTypes.DATE, allowNull: true },
       recordedBy: { type: DataTypes.INTEGER, allowNull: true },
+      method: { type: DataTypes.STRING(30), allowNull: true },
       ...timestamps,
     },
     {

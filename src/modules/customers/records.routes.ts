@@ -1,0 +1,214 @@
+import Joi from 'joi';
+import type { AppContext } from '../../platform/context';
+import { dataCrypto } from '../../platform/crypto';
+import { cursorPaginationQuery, pagedResponseSchema } from '../../platform/http/pagination';
+import { defineRoute, employeeOf, type RouteSpec } from '../../platform/http/route';
+import { idField } from '../../platform/http/schemas';
+import { CustomerService } from './customer.service';
+import { CONSENT_METHODS, CONSENT_TYPES, CONTACT_TYPES, type ConsentMethod, type ConsentType } from './models';
+import { CustomerRecordsService, type ContactInput, type NextOfKinInput } from './records.service';
+
+const id = idField();
+const tags = ['customers'];
+const customerParams = Joi.object({ id: id.required() });
+const phone = Joi.string()
+  .pattern(/^\+[1-9]\d{6,14}$/)
+  .message('must be an E.164 phone number, e.g. +254712345678');
+const text = (max: number) => Joi.string().trim().min(1).max(max);
+const notFound = { 404: { description: 'No such customer in your regions (or no such record of theirs)' } };
+
+const kinSchema = Joi.object({
+  id: Joi.number().integer().required(),
+  customerId: Joi.number().integer().required(),
+  name: Joi.string().required(),
+  relationship: Joi.string().required(),
+  phone: Joi.string().required(),
+  address: Joi.string().allow(null).required(),
+  createdAt: Joi.string().isoDate().required(),
+});
+const contactSchema = Joi.object({
+  id: Joi.number().integer().required(),
+  customerId: Joi.number().integer().required(),
+  contactType: Joi.string()
+    .valid(...CONTACT_TYPES)
+    .required(),
+  value: Joi.string().required(),
+  label: Joi.string().allow(null).required(),
+  isPrimary: Joi.boolean().required(),
+  isVerified: Joi.boolean().required(),
+  createdAt: Joi.string().isoDate().required(),
+});
+const consentSchema = Joi.object({
+  consentType: Joi.string().required(),
+  granted: Joi.boolean().required(),
+  grantedAt: Joi.string().isoDate().allow(null).required(),
+  revokedAt: Joi.string().isoDate().allow(null).required(),
+  recordedBy: Joi.number().integer().allow(null).required(),
+  method: Joi.string().allow(null).required(),
+  updatedAt: Joi.string().isoDate().required(),
+});
+const noteSchema = Joi.object({
+  id: Joi.number().integer().required(),
+  customerId: Joi.number().integer().required(),
+  note: Joi.string().required(),
+  createdBy: Joi.number().integer().required(),
+  createdAt: Joi.string().isoDate().required(),
+});
+
+export function customerRecordRoutes(ctx: AppContext): RouteSpec[] {
+  const records = new CustomerRecordsService(ctx.sequelize, new CustomerService(ctx.sequelize, dataCrypto(ctx.config.dataEncryptionKey)));
+  const read = { permission: 'customers:read' };
+  const write = { permission: 'customers:write' };
+  return [
+    defineRoute<{ id: number }>({
+      method: 'get',
+      path: '/customers/:id/next-of-kin',
+      summary: "A customer's next of kin",
+      tags,
+      access: read,
+      params: customerParams,
+      responses: { 200: { description: 'Next of kin, oldest first', schema: Joi.object({ data: Joi.array().items(kinSchema).required() }) }, ...notFound },
+      handler: async (req) => ({ body: { data: (await records.listKin(employeeOf(req), req.valid.params.id)).map(records.kinView) } }),
+    }),
+    defineRoute<{ id: number }, unknown, NextOfKinInput>({
+      method: 'post',
+      path: '/customers/:id/next-of-kin',
+      summary: 'Add a next of kin',
+      tags,
+      access: write,
+      params: customerParams,
+      body: Joi.object({ name: text(255).required(), relationship: text(50).required(), phone: phone.required(), address: text(2000).allow(null) }),
+      responses: { 201: { description: 'Added', schema: kinSchema }, ...notFound },
+      handler: async (req) => ({ status: 201, body: records.kinView(await records.addKin(employeeOf(req), req.valid.params.id, req.valid.body)) }),
+    }),
+    defineRoute<{ id: number; kinId: number }, unknown, Partial<NextOfKinInput>>({
+      method: 'patch',
+      path: '/customers/:id/next-of-kin/:kinId',
+      summary: 'Change a next of kin',
+      tags,
+      access: write,
+      params: Joi.object({ id: id.required(), kinId: id.required() }),
+      body: Joi.object({ name: text(255), relationship: text(50), phone, address: text(2000).allow(null) }).min(1),
+      responses: { 200: { description: 'Changed', schema: kinSchema }, ...notFound },
+      handler: async (req) => ({
+        body: records.kinView(await records.changeKin(employeeOf(req), req.valid.params.id, req.valid.params.kinId, req.valid.body)),
+      }),
+    }),
+    defineRoute<{ id: number; kinId: number }>({
+      method: 'delete',
+      path: '/customers/:id/next-of-kin/:kinId',
+      summary: 'Remove a next of kin',
+      tags,
+      access: write,
+      params: Joi.object({ id: id.required(), kinId: id.required() }),
+      responses: { 204: { description: 'Removed' }, ...notFound },
+      handler: async (req) => {
+        await records.removeKin(employeeOf(req), req.valid.params.id, req.valid.params.kinId);
+        return { status: 204 };
+      },
+    }),
+    defineRoute<{ id: number }>({
+      method: 'get',
+      path: '/customers/:id/contacts',
+      summary: "A customer's additional contacts",
+      tags,
+      access: read,
+      params: customerParams,
+      responses: { 200: { description: 'Contacts, oldest first', schema: Joi.object({ data: Joi.array().items(contactSchema).required() }) }, ...notFound },
+      handler: async (req) => ({ body: { data: (await records.listContacts(employeeOf(req), req.valid.params.id)).map(records.contactView) } }),
+    }),
+    defineRoute<{ id: number }, unknown, ContactInput>({
+      method: 'post',
+      path: '/customers/:id/contacts',
+      summary: 'Add a contact (a primary one takes the place of the previous primary of its type)',
+      tags,
+      access: write,
+      params: customerParams,
+      body: Joi.object({
+        contactType: Joi.string()
+          .valid(...CONTACT_TYPES)
+          .required(),
+        value: Joi.when('contactType', { is: 'email', then: Joi.string().email().max(255), otherwise: phone }).required(),
+        label: text(100).allow(null),
+        isPrimary: Joi.boolean(),
+      }),
+      responses: { 201: { description: 'Added', schema: contactSchema }, ...notFound },
+      handler: async (req) => ({ status: 201, body: records.contactView(await records.addContact(employeeOf(req), req.valid.params.id, req.valid.body)) }),
+    }),
+    defineRoute<{ id: number; contactId: number }>({
+      method: 'delete',
+      path: '/customers/:id/contacts/:contactId',
+      summary: 'Remove a contact',
+      tags,
+      access: write,
+      params: Joi.object({ id: id.required(), contactId: id.required() }),
+      responses: { 204: { description: 'Removed' }, ...notFound },
+      handler: async (req) => {
+        await records.removeContact(employeeOf(req), req.valid.params.id, req.valid.params.contactId);
+        return { status: 204 };
+      },
+    }),
+    defineRoute<{ id: number }>({
+      method: 'get',
+      path: '/customers/:id/consents',
+      summary: "A customer's consents: given or withdrawn, when, by whom recorded, how",
+      tags,
+      access: read,
+      params: customerParams,
+      responses: {
+        200: { description: 'One per consent type recorded', schema: Joi.object({ data: Joi.array().items(consentSchema).required() }) },
+        ...notFound,
+      },
+      handler: async (req) => ({ body: { data: (await records.listConsents(employeeOf(req), req.valid.params.id)).map(records.consentView) } }),
+    }),
+    defineRoute<{ id: number; consentType: ConsentType }, unknown, { granted: boolean; method: ConsentMethod }>({
+      method: 'put',
+      path: '/customers/:id/consents/:consentType',
+      summary: 'Record that the customer gave (granted: true) or withdrew (false) a consent, and how',
+      tags,
+      access: write,
+      params: Joi.object({
+        id: id.required(),
+        consentType: Joi.string()
+          .valid(...CONSENT_TYPES)
+          .required(),
+      }),
+      body: Joi.object({
+        granted: Joi.boolean().strict().required(),
+        method: Joi.string()
+          .valid(...CONSENT_METHODS)
+          .required(),
+      }),
+      responses: { 200: { description: 'The consent as recorded', schema: consentSchema }, ...notFound },
+      handler: async (req) => {
+        const { id: customerId, consentType } = req.valid.params;
+        return { body: records.consentView(await records.setConsent(employeeOf(req), customerId, consentType, req.valid.body.granted, req.valid.body.method)) };
+      },
+    }),
+    defineRoute<{ id: number }, { limit: number; cursor?: string }>({
+      method: 'get',
+      path: '/customers/:id/notes',
+      summary: 'Notes on a customer, newest first',
+      tags,
+      access: read,
+      params: customerParams,
+      query: Joi.object(cursorPaginationQuery),
+      responses: { 200: { description: 'Notes', schema: pagedResponseSchema(noteSchema) }, ...notFound },
+      handler: async (req) => {
+        const page = await records.listNotes(employeeOf(req), req.valid.params.id, req.valid.query);
+        return { body: { ...page, data: page.data.map(records.noteView) } };
+      },
+    }),
+    defineRoute<{ id: number }, unknown, { note: string }>({
+      method: 'post',
+      path: '/customers/:id/notes',
+      summary: 'Add a note on a customer (notes are never edited: a correction is another note)',
+      tags,
+      access: read,
+      params: customerParams,
+      body: Joi.object({ note: text(5000).required() }),
+      responses: { 201: { description: 'Added', schema: noteSchema }, ...notFound },
+      handler: async (req) => ({ status: 201, body: records.noteView(await records.addNote(employeeOf(req), req.valid.params.id, req.valid.body.note)) }),
+    }),
+  ];
+}
