@@ -1,5 +1,6 @@
 import type { AppModule } from '../../platform/context';
 import { closeSteps } from '../operations/close-steps';
+import { collectionsRoutes } from './collections.routes';
 import { associateCollectionsModels, initCollectionsModels } from './models';
 import { runCollectionsNightly } from './nightly';
 
@@ -7,6 +8,7 @@ export const collectionsModule: AppModule = {
   name: 'collections',
   initModels: initCollectionsModels,
   associate: associateCollectionsModels,
+  routes: collectionsRoutes,
   register: (ctx) => {
     // After the accounts' step, with their DPD, status and balance as of the business date the
     // close opens: promises judged, cases opened, closed, assigned, escalated and prioritised.
