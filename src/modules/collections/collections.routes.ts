@@ -1,9 +1,11 @@
 import Joi from 'joi';
 import type { AppContext } from '../../platform/context';
+import { localDate } from '../../platform/dates';
 import { pagedResponseSchema, paginationQuery } from '../../platform/http/pagination';
 import { defineRoute, employeeOf, type RouteSpec } from '../../platform/http/route';
 import { dateOnlyField, idField, pastInstantField, paymentAmountField } from '../../platform/http/schemas';
-import { activitySchema, caseDetailSchema, caseSchema, promiseSchema } from './collections.responses';
+import { activitySchema, caseDetailSchema, caseSchema, collectionsReportSchema, promiseSchema } from './collections.responses';
+import { collectionsReport, MAX_REPORT_DAYS, type CollectionsReportQuery } from './report.service';
 import {
   ACTIVITY_OUTCOMES,
   CollectionsService,
@@ -138,6 +140,24 @@ export function collectionsRoutes(ctx: AppContext): RouteSpec[] {
         422: { description: 'Dated in the past or too far ahead, or the activity is not of this case' },
       },
       handler: async (req) => ({ status: 201, body: promiseView(await cases.promise(employeeOf(req), req.valid.params.id, req.valid.body)) }),
+    }),
+    defineRoute<unknown, CollectionsReportQuery>({
+      method: 'get',
+      path: '/reports/collections',
+      summary: 'Collections performance per collector and per region: cases, contacts, promises made and kept, amount recovered',
+      description:
+        "Over [from, to] (business dates; default the month to date, UTC), in the caller's regions (another region is a 404), at most " +
+        `${MAX_REPORT_DAYS} days. amountRecovered: completed payments on an account while its case was open, credited to the case's assignee. ` +
+        'Promises kept, partly kept and broken: judged by the nightly close in the period, credited to who recorded them. See docs/collections.md.',
+      tags: ['reports'],
+      access: { permission: 'reports:read' },
+      query: Joi.object({ from: dateOnlyField(), to: dateOnlyField(), regionId: id }),
+      responses: {
+        200: { description: 'Per collector (employeeId null: unassigned cases) and per region', schema: collectionsReportSchema },
+        404: { description: 'Region out of scope' },
+        422: { description: 'from after to, or a period too long' },
+      },
+      handler: async (req) => ({ body: await collectionsReport(ctx.sequelize, employeeOf(req).scope, req.valid.query, localDate(new Date(), 'UTC')) }),
     }),
   ];
 }
