@@ -19,7 +19,16 @@
  *     suspensions, histories, reminders, snapshots and the commissions step); its flags, DPD and
  *     buckets are compared row by row with (a)'s and its counts with the first round's; the
  *     process's RSS is sampled during it.
- *  4. The figures are the medians of the rounds. The last line is one JSON object with them.
+ *  4. The figures are the medians of the rounds. The last line is one JSON object with them;
+ *     collectionsSeconds is the collections step of the close alone (its jobRuns count
+ *     collections.ms) and collectionsShare those seconds over the whole close (target <= 0.25).
+ *
+ * Collections (issue 15): before the copy, the portfolio gets what a live one carries into the
+ * night: two collections staff per region, the cases the previous close opened (the collections
+ * step run once as of CLOSED: every active or suspended account at 7 DPD or more), a promise to pay
+ * on two cases in five (dated from three days before CLOSED to three after: about half fall due
+ * tonight) and a contact on every third case. The close then judges promises, opens, closes,
+ * assigns, escalates and reprioritises cases like any night.
  *
  * Fairness: both runs start from the same state of the server. Before each, the restore's purge is
  * waited for, the database's dirty pages are written out (FLUSH TABLES ... FOR EXPORT) and the same
@@ -43,6 +52,7 @@ import { closeDayInline } from '../src/modules/operations/close-day.jobs';
 import { createRuntime } from '../src/runtime';
 import { snapshotPortfolio } from '../src/modules/reporting/snapshots.service';
 import { addDays } from '../src/platform/dates';
+import { runCollectionsNightly } from '../src/modules/collections/nightly';
 
 const args = process.argv.slice(2);
 const ACCOUNTS = sizeArg('accounts', 100_000, 200);
@@ -158,6 +168,41 @@ async function quiesce(s: Sequelize, url: string, tables: TableInfo[]): Promise<
   await s.query('SELECT SUM(balance), SUM(daysPastDue), MAX(lastNightlyBusinessDate) FROM accounts', { type: QueryTypes.SELECT });
 }
 
+/** The collections state a portfolio carries into the night (see the header). */
+async function seedCollections(db: Sequelize, countryId: number, regionIds: number[]): Promise<{ cases: number; promises: number }> {
+  const role = await one<{ id: number }>(db, "SELECT id FROM roles WHERE name = 'collections'");
+  const now = new Date();
+  for (const regionId of regionIds) {
+    for (const k of [1, 2]) {
+      const [id] = (await db.query(
+        `INSERT INTO employees (employeeCode, firstName, lastName, email, roleId, isActive, createdAt, updatedAt) VALUES (?, 'Bench', 'Collector', ?, ?, true, ?, ?)`,
+        { replacements: [`BC-${regionId}-${k}`, `collector.${regionId}.${k}@bench.amt`, role.id, now, now], type: QueryTypes.INSERT },
+      )) as [number, number];
+      await db.query('INSERT INTO employeeRegions (employeeId, regionId, createdAt, updatedAt) VALUES (?, ?, ?, ?)', {
+        replacements: [id, regionId, now, now],
+        type: QueryTypes.INSERT,
+      });
+    }
+  }
+  await db.transaction((t) => runCollectionsNightly(db, { countryId, businessDate: CLOSED }, t));
+  await db.query(
+    `INSERT INTO promisesToPay (collectionCaseId, accountId, promisedAmount, promisedDate, promisedOn, status, createdBy, createdAt, updatedAt)
+     SELECT c.id, c.accountId, LEAST(a.balance, 300.00), DATE_ADD(:closed, INTERVAL (c.id % 7) - 3 DAY), DATE_SUB(:closed, INTERVAL 5 DAY), 'open', c.assignedTo, :now, :now
+       FROM collectionCases c JOIN accounts a ON a.id = c.accountId
+      WHERE c.openAccountId IS NOT NULL AND c.id % 5 < 2 AND a.balance > 0`,
+    { replacements: { closed: CLOSED, now } },
+  );
+  await db.query(
+    `UPDATE collectionCases SET status = CASE WHEN status = 'repossession_review' THEN status WHEN id % 5 < 2 THEN 'promise' ELSE 'in_progress' END,
+        lastContactAt = CASE WHEN id % 3 = 0 THEN DATE_SUB(:now, INTERVAL (id % 10) DAY) ELSE lastContactAt END
+      WHERE openAccountId IS NOT NULL`,
+    { replacements: { now } },
+  );
+  const { cases } = await one<{ cases: number }>(db, 'SELECT COUNT(*) AS cases FROM collectionCases WHERE openAccountId IS NOT NULL');
+  const { promises } = await one<{ promises: number }>(db, "SELECT COUNT(*) AS promises FROM promisesToPay WHERE status = 'open'");
+  return { cases: Number(cases), promises: Number(promises) };
+}
+
 const median = (xs: number[]) => {
   const v = [...xs].sort((p, q) => p - q);
   return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
@@ -208,6 +253,12 @@ async function main(): Promise<void> {
   ).map((r) => Number(r.id));
   await snapshotPortfolio(db, { countryId: Number(ke.id), closedDate: addDays(CLOSED, -1), regionIds });
   log(`setup: the snapshots of ${addDays(CLOSED, -1)} (the previous close's), ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  started = Date.now();
+  const seeded = await seedCollections(db, Number(ke.id), regionIds);
+  log(
+    `setup: ${seeded.cases.toLocaleString('en')} open collection cases (${((seeded.cases / Number(accountCount)) * 100).toFixed(1)}% of accounts), ` +
+      `${seeded.promises.toLocaleString('en')} open promises, ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
 
   // 2. The pristine copy.
   started = Date.now();
@@ -226,6 +277,7 @@ async function main(): Promise<void> {
   // 3. Rounds.
   const raws: number[] = [];
   const jobs: number[] = [];
+  const collections: number[] = [];
   let peakRss = process.memoryUsage().rss;
   let firstCounts: string | undefined;
   let closedAccounts = 0;
@@ -295,6 +347,7 @@ async function main(): Promise<void> {
     runPeak = Math.max(runPeak, process.memoryUsage().rss);
     peakRss = Math.max(peakRss, runPeak);
     jobs.push(jobSeconds);
+    collections.push((summary.counts['collections.ms'] ?? 0) / 1000);
     sequelizeOptions.logging = false;
     sequelizeOptions.benchmark = false;
     const c = summary.counts;
@@ -302,7 +355,8 @@ async function main(): Promise<void> {
     log(`  (b) close-day job: ${jobSeconds.toFixed(2)} s, ${JSON.stringify(c)}`);
     log(
       `      step times summed over the ${CONCURRENCY} partition lanes: flags + DPD/suspensions/business date (what (a) covers) ${(((c.flagMs ?? 0) + (c.accountsMs ?? 0)) / 1000).toFixed(2)} s; ` +
-        `reminders ${((c.remindersMs ?? 0) / 1000).toFixed(2)} s, snapshots ${((c.snapshotsMs ?? 0) / 1000).toFixed(2)} s, commissions ${((c['commissions.ms'] ?? 0) / 1000).toFixed(2)} s`,
+        `reminders ${((c.remindersMs ?? 0) / 1000).toFixed(2)} s, snapshots ${((c.snapshotsMs ?? 0) / 1000).toFixed(2)} s, commissions ${((c['commissions.ms'] ?? 0) / 1000).toFixed(2)} s, ` +
+        `collections ${((c['collections.ms'] ?? 0) / 1000).toFixed(2)} s`,
     );
     for (const [k, v] of [...profile.entries()].sort((x, y) => y[1].ms - x[1].ms).slice(0, 15))
       log(`      ${String(Math.round(v.ms)).padStart(7)} ms ${String(v.n).padStart(6)}x  ${k}`);
@@ -341,6 +395,9 @@ async function main(): Promise<void> {
     `(a) ${raws.map((x) => x.toFixed(2)).join(', ')} s; (b) ${jobs.map((x) => x.toFixed(2)).join(', ')} s; per round ${jobs.map((j, i) => (j / raws[i]!).toFixed(2)).join(', ')}`,
   );
   log(`ratio job / raw (medians): ${ratio} (target <= 1.5)`);
+  const collectionsSeconds = round2(median(collections));
+  const collectionsShare = Math.round((median(collections) / median(jobs)) * 1000) / 1000;
+  log(`collections step: ${collections.map((x) => x.toFixed(2)).join(', ')} s; share of the close (medians): ${collectionsShare} (target <= 0.25)`);
   if (mismatch) {
     log('MISMATCH between the raw statements and the close, or between rounds');
     process.exitCode = 1;
@@ -353,6 +410,8 @@ async function main(): Promise<void> {
       rawSeconds,
       jobSeconds,
       ratio,
+      collectionsSeconds,
+      collectionsShare,
       peakRssMb: mb(peakRss),
       mismatch,
     }),

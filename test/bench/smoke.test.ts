@@ -190,9 +190,14 @@ describe('benchmarks: every bench runs at its --smoke size', function () {
       'ratio',
       'peakRssMb',
       'mismatch',
+      'collectionsSeconds',
+      'collectionsShare',
     );
     const j = r.json as Record<string, number | boolean>;
     expect(j.mismatch).to.equal(false);
+    expect(j.collectionsSeconds, 'the collections step ran').to.be.a('number').and.greaterThan(0);
+    expect(j.collectionsShare).to.be.a('number').and.greaterThan(0).and.lessThan(1);
+    expect(r.stdout).to.match(/open collection cases/);
     expect(j.accounts).to.be.a('number').and.greaterThan(0);
     expect(j.closedAccounts, 'the close reached every account').to.equal(j.accounts);
     expect(j.installments as number).to.be.greaterThan((j.accounts as number) * 2);

@@ -11,7 +11,8 @@ import { closeDayInline } from '../../src/modules/operations/close-day.jobs';
 import { IDEMPOTENCY_KEY_PATTERN, operationIdOf } from '../../src/platform/http/openapi';
 import type { RouteSpec } from '../../src/platform/http/route';
 import { lintOpenApi } from '../../scripts/openapi';
-import { api, loginAs, testRuntime } from '../support/app';
+import { api, createEmployee, loginAs, testRuntime } from '../support/app';
+import { lateAccount } from '../collections/support';
 import { createMarket, openAccount, type Market } from '../support/lending';
 import { createDeviceModel } from '../devices/support';
 
@@ -357,6 +358,30 @@ describe('OpenAPI document', () => {
       const csv = await get('/reports/portfolio.csv', { date: '2026-11-20', regionId });
       expect(csv.status).to.equal(200);
       expectDeclared(served, spec('get', '/reports/portfolio.csv'), csv);
+    });
+
+    it('collections: the worklist, a case, an activity, a promise and a reassignment', async () => {
+      const own = await createMarket({ businessDate: '2026-11-20' });
+      const account = await lateAccount(own, 12);
+      await closeDayInline(await testRuntime(), own.country.id, '2026-11-20');
+      const list = await get('/collections/worklist', { unassigned: true, regionId: own.region.id });
+      expectDeclared(served, spec('get', '/collections/worklist'), list);
+      const caseId = (list.body.data as { id: number; accountId: number }[]).find((c) => c.accountId === account.id)!.id;
+      const send = async (p: string, body: object) =>
+        (await api())
+          .post('/api/v1' + p)
+          .set('Authorization', `Bearer ${token}`)
+          .send(body);
+      const visit = await send(`/collections/cases/${caseId}/activities`, { activityType: 'visit', outcome: 'promised', latitude: '-1.5', longitude: '36.8' });
+      expectDeclared(served, spec('post', '/collections/cases/:id/activities'), visit);
+      const promise = await send(`/collections/cases/${caseId}/promises`, { amount: '50.00', date: '2026-11-25', collectionActivityId: visit.body.id });
+      expectDeclared(served, spec('post', '/collections/cases/:id/promises'), promise);
+      const staff = await createEmployee('collections', { regionIds: [own.region.id] });
+      const moved = await send(`/collections/cases/${caseId}/reassign`, { employeeId: staff.employee.id, reason: 'by region' });
+      expectDeclared(served, spec('post', '/collections/cases/:id/reassign'), moved);
+      const detail = await get(`/collections/cases/${caseId}`);
+      expectDeclared(served, spec('get', '/collections/cases/:id'), detail);
+      expect(detail.body.promises).to.have.length(1);
     });
   });
 });

@@ -142,3 +142,50 @@ export async function applyAccountState(
   // Only when it changed: an account read without the column keeps it unwritten.
   if (next.activationDate !== (account.activationDate ?? null)) account.activationDate = next.activationDate;
 }
+
+/** What back office may do to an account's status by hand (collections/status-actions.ts), each with a reason. */
+export const MANUAL_STATUS_ACTIONS = ['suspend', 'reactivate', 'mark-for-repossession', 'close-settled'] as const;
+export type ManualStatusAction = (typeof MANUAL_STATUS_ACTIONS)[number];
+
+export interface ManualStatusFacts {
+  status: AccountStatus;
+  /** DPD as of the business date (after the nightly catch-up). */
+  daysPastDue: number;
+  balance: string;
+  daysUntilSuspension: number;
+}
+
+/**
+ * The status change a manual action makes (none: the status stays, e.g. marking a suspended account
+ * for repossession), or why it is refused (a 409). Pure, like nextAccountState:
+ *  - suspend: an active account only;
+ *  - reactivate: a suspended account whose DPD is within its plan's limit (beyond it the next close
+ *    would suspend it again);
+ *  - mark-for-repossession: an active or suspended account in arrears (DPD > 0: a current account
+ *    is not repossessed); an active one is suspended;
+ *  - close-settled: an active or suspended account that owes nothing (what remains is collected
+ *    or written off first).
+ */
+export function manualStatusStep(action: ManualStatusAction, facts: ManualStatusFacts): { step: StatusStep | null } | { refusal: string } {
+  const { status, daysPastDue: dpd } = facts;
+  const live = status === 'active' || status === 'suspended';
+  switch (action) {
+    case 'suspend':
+      return status === 'active'
+        ? { step: { from: status, to: 'suspended', reason: 'suspended by hand' } }
+        : { refusal: `Only an active account can be suspended (it is ${status}).` };
+    case 'reactivate':
+      if (status !== 'suspended') return { refusal: `Only a suspended account can be reactivated (it is ${status}).` };
+      if (dpd > facts.daysUntilSuspension)
+        return { refusal: `DPD ${dpd} is beyond the plan's ${facts.daysUntilSuspension} days: the next close would suspend it again.` };
+      return { step: { from: status, to: 'active', reason: 'reactivated by hand' } };
+    case 'mark-for-repossession':
+      if (!live) return { refusal: `Only an active or suspended account can be marked for repossession (it is ${status}).` };
+      if (dpd <= 0) return { refusal: 'A current account (DPD 0) is not repossessed.' };
+      return { step: status === 'active' ? { from: status, to: 'suspended', reason: 'marked for repossession' } : null };
+    case 'close-settled':
+      if (!live) return { refusal: `Only an active or suspended account can be closed as settled (it is ${status}).` };
+      if (new Decimal(facts.balance).greaterThan(0)) return { refusal: `The account still owes ${facts.balance}: collect it or write it off first.` };
+      return { step: { from: status, to: 'closed', reason: 'closed as settled' } };
+  }
+}

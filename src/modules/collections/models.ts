@@ -8,14 +8,18 @@ import { Customer } from '../customers/models';
 export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 
-/** open -> in_progress -> promise -> resolved -> closed. */
-export const COLLECTION_CASE_STATUSES = ['open', 'in_progress', 'promise', 'resolved', 'closed'] as const;
+/**
+ * open (no contact yet) -> in_progress (contacted) <-> promise (an open promise to pay) ->
+ * repossession_review (escalated by the nightly close) -> closed (account current again, or out of
+ * the portfolio). 'resolved' is kept from the original schema and not used. See docs/collections.md.
+ */
+export const COLLECTION_CASE_STATUSES = ['open', 'in_progress', 'promise', 'resolved', 'closed', 'repossession_review'] as const;
 export type CollectionCaseStatus = (typeof COLLECTION_CASE_STATUSES)[number];
 
 export const COLLECTION_ACTIVITY_TYPES = ['call', 'sms', 'visit', 'note'] as const;
 export type CollectionActivityType = (typeof COLLECTION_ACTIVITY_TYPES)[number];
 
-export const PROMISE_STATUSES = ['open', 'kept', 'broken', 'cancelled'] as const;
+export const PROMISE_STATUSES = ['open', 'kept', 'broken', 'cancelled', 'partly_kept'] as const;
 export type PromiseStatus = (typeof PROMISE_STATUSES)[number];
 
 export const FIELD_VISIT_PURPOSES = ['installation', 'collection', 'repair', 'repossession', 'kyc'] as const;
@@ -31,6 +35,17 @@ export class CollectionCase extends Model<InferAttributes<CollectionCase>, Infer
   declare closedOn: CreationOptional<string | null>;
   declare daysPastDueAtOpen: CreationOptional<number>;
   declare resolution: CreationOptional<string | null>;
+  /** The account while the case is open, null once closed (unique: one open case per account). */
+  declare openAccountId: CreationOptional<number | null>;
+  declare daysPastDue: CreationOptional<number>;
+  /** The account's outstanding balance as of the last close. */
+  declare amountAtRisk: CreationOptional<MoneyString>;
+  declare lastContactAt: CreationOptional<Date | null>;
+  declare brokenPromises: CreationOptional<number>;
+  /** Higher first on the worklist (collections/priority.ts). */
+  declare priorityScore: CreationOptional<number>;
+  declare escalatedOn: CreationOptional<string | null>;
+  declare escalationReason: CreationOptional<string | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
   declare account?: NonAttribute<Account>;
@@ -49,6 +64,8 @@ export class CollectionActivity extends Model<InferAttributes<CollectionActivity
   declare notes: CreationOptional<string | null>;
   declare performedBy: number;
   declare performedAt: Date;
+  /** The fieldVisit a visit wrote. */
+  declare fieldVisitId: CreationOptional<number | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
   declare collectionCase?: NonAttribute<CollectionCase>;
@@ -65,6 +82,13 @@ export class PromiseToPay extends Model<InferAttributes<PromiseToPay>, InferCrea
   /** When the promise was judged kept or broken, or was cancelled. */
   declare resolvedOn: CreationOptional<string | null>;
   declare createdBy: CreationOptional<number | null>;
+  /** The business date it was made: payments from then until promisedDate count towards it. */
+  declare promisedOn: CreationOptional<string | null>;
+  /** Paid towards it when judged. */
+  declare paidAmount: CreationOptional<MoneyString>;
+  /** The payment that kept it. */
+  declare paymentId: CreationOptional<number | null>;
+  declare collectionActivityId: CreationOptional<number | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
   declare collectionCase?: NonAttribute<CollectionCase | null>;
@@ -107,6 +131,14 @@ export function initCollectionsModels(sequelize: Sequelize): void {
       closedOn: { type: DataTypes.DATEONLY, allowNull: true },
       daysPastDueAtOpen: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
       resolution: { type: DataTypes.TEXT, allowNull: true },
+      openAccountId: { type: DataTypes.INTEGER, allowNull: true },
+      daysPastDue: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      amountAtRisk: moneyColumn('amountAtRisk', { defaultValue: '0.00' }),
+      lastContactAt: { type: DataTypes.DATE, allowNull: true },
+      brokenPromises: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      priorityScore: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      escalatedOn: { type: DataTypes.DATEONLY, allowNull: true },
+      escalationReason: { type: DataTypes.STRING(255), allowNull: true },
       ...timestamps,
     },
     {
@@ -116,6 +148,8 @@ export function initCollectionsModels(sequelize: Sequelize): void {
       indexes: [
         { name: 'collectionCases_account_status', fields: ['accountId', 'status'] },
         { name: 'collectionCases_status_assignee', fields: ['status', 'assignedTo'] },
+        { name: 'collectionCases_assignee_score', fields: ['assignedTo', 'priorityScore'] },
+        { name: 'collectionCases_open_account', unique: true, fields: ['openAccountId'] },
       ],
     },
   );
@@ -128,6 +162,7 @@ export function initCollectionsModels(sequelize: Sequelize): void {
       notes: { type: DataTypes.TEXT, allowNull: true },
       performedBy: { type: DataTypes.INTEGER, allowNull: false },
       performedAt: { type: DataTypes.DATE, allowNull: false },
+      fieldVisitId: { type: DataTypes.INTEGER, allowNull: true },
       ...timestamps,
     },
     {
@@ -147,6 +182,10 @@ export function initCollectionsModels(sequelize: Sequelize): void {
       status: { type: DataTypes.ENUM(...PROMISE_STATUSES), allowNull: false, defaultValue: 'open' },
       resolvedOn: { type: DataTypes.DATEONLY, allowNull: true },
       createdBy: { type: DataTypes.INTEGER, allowNull: true },
+      promisedOn: { type: DataTypes.DATEONLY, allowNull: true },
+      paidAmount: moneyColumn('paidAmount', { defaultValue: '0.00' }),
+      paymentId: { type: DataTypes.INTEGER, allowNull: true },
+      collectionActivityId: { type: DataTypes.INTEGER, allowNull: true },
       ...timestamps,
     },
     {

@@ -18,6 +18,10 @@ export interface Dialect {
   daysBetween(a: string, b: string): string;
   /** String concatenation of SQL expressions. */
   concat(...parts: string[]): string;
+  /** The calendar date (YYYY-MM-DD) of a DATETIME expression as stored (UTC). */
+  dateOf(instant: string): string;
+  /** The integer part of a non-negative numeric expression. */
+  floor(x: string): string;
 }
 
 const MYSQL: Dialect = Object.freeze({
@@ -27,6 +31,8 @@ const MYSQL: Dialect = Object.freeze({
   insertIgnore: 'INSERT IGNORE INTO',
   daysBetween: (a: string, b: string) => `DATEDIFF(${b}, ${a})`,
   concat: (...p: string[]) => `CONCAT(${p.join(', ')})`,
+  dateOf: (x: string) => `DATE(${x})`,
+  floor: (x: string) => `FLOOR(${x})`,
 });
 
 const SQLITE: Dialect = Object.freeze({
@@ -36,6 +42,9 @@ const SQLITE: Dialect = Object.freeze({
   insertIgnore: 'INSERT OR IGNORE INTO',
   daysBetween: (a: string, b: string) => `CAST(julianday(${b}) - julianday(${a}) AS INTEGER)`,
   concat: (...p: string[]) => p.join(' || '),
+  // Sequelize stores a DATE as 'YYYY-MM-DD HH:MM:SS.SSS +00:00' on SQLite.
+  dateOf: (x: string) => `substr(${x}, 1, 10)`,
+  floor: (x: string) => `CAST(${x} AS INTEGER)`,
 });
 
 /** The dialect of `sequelize`. Only the two dialects the app is built for are accepted. */
