@@ -58,6 +58,10 @@ export class Employee extends Model<InferAttributes<Employee>, InferCreationAttr
   declare lastLoginAt: CreationOptional<Date | null>;
   /** Most cash the employee may carry before collections and sales are refused; null = system default. */
   declare cashLimit: CreationOptional<string | null>;
+  /** Optimistic concurrency (model option version: true): the ETag of GET/PATCH /employees/:id. */
+  declare version: CreationOptional<number>;
+  /** Carried in access tokens (claim `se`); raised on deactivation and password change/reset, refusing older tokens. */
+  declare sessionEpoch: CreationOptional<number>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
   declare deletedAt: CreationOptional<Date | null>;
@@ -165,6 +169,8 @@ export function initAccessModels(sequelize: Sequelize): void {
       isActive: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: true },
       lastLoginAt: { type: DataTypes.DATE, allowNull: true },
       cashLimit: { type: DataTypes.DECIMAL(14, 2), allowNull: true },
+      version: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      sessionEpoch: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
       ...timestamps,
       deletedAt: { type: DataTypes.DATE, allowNull: true },
     },
@@ -173,6 +179,7 @@ export function initAccessModels(sequelize: Sequelize): void {
       tableName: 'employees',
       modelName: 'Employee',
       paranoid: true,
+      version: true,
       defaultScope: { attributes: { exclude: ['passwordHash'] } },
       scopes: { withPassword: { attributes: { include: ['passwordHash'] } } },
     },
