@@ -88,8 +88,12 @@ export class StaffService {
     return employeeView(await this.get(id));
   }
 
-  /** Creates an active employee with no password, and a one-time reset token to set one. */
-  async create(actor: EmployeeActor, input: NewEmployee): Promise<{ employee: EmployeeView; passwordReset: IssuedReset }> {
+  /**
+   * Creates an active employee with no password, and a one-time reset token to set one. `actor`
+   * null is the operator's CLI (`amt staff:create`): trusted like the database, so no grant or
+   * region checks, and the audit row has no user.
+   */
+  async create(actor: EmployeeActor | null, input: NewEmployee, resetTtlMinutes?: number): Promise<{ employee: EmployeeView; passwordReset: IssuedReset }> {
     const email = normaliseEmail(input.email) ?? null;
     const phone = normalisePhone(input.phone) ?? null;
     const { employee, reset } = await withTransaction(this.sequelize, async (t) => {
@@ -128,7 +132,7 @@ export class StaffService {
         before: null,
         after: auditable(created, regionIds),
       });
-      const issued = await this.passwords.issueReset(t, actor, created.id);
+      const issued = await this.passwords.issueReset(t, actor, created.id, resetTtlMinutes);
       return { employee: created, reset: issued };
     });
     return { employee: await this.view(employee.id), passwordReset: reset };
@@ -348,9 +352,10 @@ export class StaffService {
   }
 
   /** The role exists (422) and grants nothing the caller lacks (403: no one hands out more than they hold). */
-  private async checkRole(actor: EmployeeActor, roleId: number, t: Transaction, field: string): Promise<void> {
+  private async checkRole(actor: EmployeeActor | null, roleId: number, t: Transaction, field: string): Promise<void> {
     const grants = await this.grantsOf(roleId, t);
     if (!grants) throw problems.unprocessable(`${field} names no role.`, 'unknown-role', { field });
+    if (!actor) return;
     const missing = grants.filter((g) => !actor.permissions.has(g));
     if (missing.length) throw problems.forbidden(`That role grants ${missing.join(', ')}, which you do not hold.`);
   }
@@ -363,13 +368,14 @@ export class StaffService {
   }
 
   /** Regions exist (422); a caller limited to regions may only add their own (403). `kept` are already assigned. */
-  private async checkRegions(actor: EmployeeActor, regionIds: number[], t: Transaction, kept: number[] = []): Promise<void> {
+  private async checkRegions(actor: EmployeeActor | null, regionIds: number[], t: Transaction, kept: number[] = []): Promise<void> {
     const ids = [...new Set(regionIds)];
     if (!ids.length) return;
     const found = await CompanyRegion.count({ where: { id: ids }, transaction: t });
     if (found !== ids.length) throw problems.unprocessable('regionIds names a region that does not exist.', 'unknown-region', { field: 'regionIds' });
-    if (!actor.scope.all) {
-      const outside = ids.filter((r) => !kept.includes(r) && !(actor.scope as { regionIds: readonly number[] }).regionIds.includes(r));
+    if (actor && !actor.scope.all) {
+      const scoped = actor.scope.regionIds;
+      const outside = ids.filter((r) => !kept.includes(r) && !scoped.includes(r));
       if (outside.length) throw problems.forbidden(`You may only assign your own regions (not ${outside.join(', ')}).`);
     }
   }
@@ -380,11 +386,12 @@ export class StaffService {
   }
 
   /** The supervisor is an active employee the caller may see, not the employee, and not one of their reports (no cycle). */
-  private async checkSupervisor(actor: EmployeeActor, supervisorId: number, employeeId: number | null, t: Transaction): Promise<void> {
+  private async checkSupervisor(actor: EmployeeActor | null, supervisorId: number, employeeId: number | null, t: Transaction): Promise<void> {
     const bad = (why: string) => problems.unprocessable(`supervisorId ${why}.`, 'bad-supervisor', { field: 'supervisorId' });
     if (supervisorId === employeeId) throw bad('cannot be the employee themselves');
     const s = await Employee.findByPk(supervisorId, { transaction: t });
-    if (!s || !s.isActive || !(actor.scope.all || inScope(actor.scope, await this.regionIdsOf(s.id, t)))) throw bad('names no active employee you can see');
+    const visible = !actor || actor.scope.all || (s !== null && inScope(actor.scope, await this.regionIdsOf(s.id, t)));
+    if (!s || !s.isActive || !visible) throw bad('names no active employee you can see');
     if (employeeId === null) return;
     let next: number | null = s.supervisorId;
     for (let hops = 0; next !== null && hops < 100; hops++) {
