@@ -4,6 +4,7 @@ import { Employee, RefreshToken, Role } from '../../src/modules/access/models';
 import { SystemLog } from '../../src/modules/audit/models';
 import { PasswordResetToken } from '../../src/modules/staff/models';
 import { api, createEmployee, createRegion, freshIp, loginAs } from '../support/app';
+import { startApiProcess, stopApiProcess, until, type ApiProcess } from '../support/api-process';
 
 const GOOD_PASSWORD = 'Kilimanjaro-Sunrise-42';
 
@@ -216,6 +217,34 @@ describe('staff: employees created, changed, deactivated and reactivated through
     const again = await login();
     expect(again.status).to.equal(200);
     await (await api()).get('/api/v1/auth/me').set('Authorization', `Bearer ${again.body.accessToken}`).expect(200);
+  });
+
+  describe('with a second API process (its own principal cache)', function () {
+    this.timeout(180_000);
+    let other: ApiProcess | undefined;
+    before(async () => {
+      other = await startApiProcess();
+    });
+    after(() => stopApiProcess(other));
+
+    it("a deactivation made through one process is refused by the other on the agent's next requests, well before its cache would expire", async () => {
+      const region = await createRegion();
+      const { token: admin } = await loginAs('admin');
+      const agent = await createEmployee('agent', { regionIds: [region.id] });
+      const me = (token: string) => fetch(`${other!.url}/api/v1/auth/me`, { headers: { Authorization: `Bearer ${token}` } });
+      const login = await fetch(`${other!.url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Forwarded-For': freshIp() },
+        body: JSON.stringify({ email: agent.email, password: agent.password }),
+      });
+      const { accessToken } = (await login.json()) as { accessToken: string };
+      // Warm the other process's cache (it would serve this principal for 10 s).
+      expect((await me(accessToken)).status).to.equal(200);
+      await (await api()).post(`/api/v1/employees/${agent.employee.id}/deactivate`).set('Authorization', `Bearer ${admin}`).expect(200);
+      // The change travels by Redis pub/sub: wait for the state, bounded well under the 10 s cache.
+      await until('the other process refuses the token', async () => (await me(accessToken)).status === 401, 5_000);
+      expect((await me(accessToken)).status).to.equal(401);
+    });
   });
 
   it('nobody deactivates themselves, nor an employee whose role grants more than theirs', async () => {

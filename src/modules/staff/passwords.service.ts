@@ -8,7 +8,7 @@ import { Employee, RefreshToken } from '../access/models';
 import { audit } from '../audit/audit';
 import { assertPasswordAcceptable } from './password-policy';
 import { PasswordResetToken } from './models';
-import { principalChanged } from './principal-changes';
+import { principalChanged } from '../access/principal-loader';
 
 /** How long an admin-issued reset token works (the API's; the CLI may give a new employee longer). */
 export const RESET_TTL_MINUTES = 60;

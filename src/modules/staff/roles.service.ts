@@ -6,7 +6,7 @@ import { Employee, Permission, Role, RolePermission } from '../access/models';
 import catalog from '../access/permission-catalog.json';
 import { PERMISSION_CODES } from '../access/permissions';
 import { audit } from '../audit/audit';
-import { invalidatePrincipal } from '../access/principal-loader';
+import { principalChanged } from '../access/principal-loader';
 
 /** Roles the catalog defines (and seeders keep in step): read-only through the API. */
 export const BUILT_IN_ROLES: ReadonlySet<string> = new Set(Object.keys(catalog.roles));
@@ -103,7 +103,7 @@ export class RoleService {
       });
     });
     // Everyone holding the role sees the change on their next request.
-    invalidatePrincipal();
+    await principalChanged();
     return this.get(id);
   }
 

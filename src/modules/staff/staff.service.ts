@@ -12,7 +12,7 @@ import { Customer } from '../customers/models';
 import { CompanyRegion } from '../organisation/models';
 import { checkIfMatch } from '../reference-data/resource';
 import { PasswordService, type IssuedReset } from './passwords.service';
-import { principalChanged } from './principal-changes';
+import { principalChanged } from '../access/principal-loader';
 
 export interface NewEmployee {
   firstName: string;
