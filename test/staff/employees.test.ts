@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { Employee, RefreshToken, Role } from '../../src/modules/access/models';
+import { Employee, Permission, RefreshToken, Role } from '../../src/modules/access/models';
 import { SystemLog } from '../../src/modules/audit/models';
 import { PasswordResetToken } from '../../src/modules/staff/models';
 import { api, createEmployee, createRegion, freshIp, loginAs } from '../support/app';
@@ -10,6 +10,11 @@ const GOOD_PASSWORD = 'Kilimanjaro-Sunrise-42';
 
 async function roleId(name: string): Promise<number> {
   return (await Role.findOne({ where: { name } }))!.id;
+}
+
+async function roleGrants(name: string): Promise<string[]> {
+  const role = await Role.findOne({ where: { name }, include: [{ model: Permission, as: 'grants', attributes: ['code'], through: { attributes: [] } }] });
+  return (role!.grants ?? []).map((p) => p.code);
 }
 
 function newAgentBody(regionIds: number[], extra: Record<string, unknown> = {}) {
@@ -151,6 +156,16 @@ describe('staff: employees created, changed, deactivated and reactivated through
     expect(stale.status).to.equal(412);
     expect((await Employee.findByPk(agent.employee.id))!.lastName).to.not.equal('Late');
 
+    // An employee keeps something to log in with.
+    const noLogin = await (
+      await api()
+    )
+      .patch(`/api/v1/employees/${agent.employee.id}`)
+      .set(auth)
+      .set('If-Match', ok.headers.etag as string)
+      .send({ email: null, phone: null });
+    expect(noLogin.status).to.equal(422);
+
     // A region change alone moves the version too.
     const regionsOnly = await (
       await api()
@@ -287,6 +302,41 @@ describe('staff: employees created, changed, deactivated and reactivated through
       .send(newAgentBody([], { roleId: await roleId('admin') }));
     expect(escalate.status).to.equal(403);
     expect(agentRole).to.be.a('number');
+  });
+
+  it('a writer limited to regions changes only employees of their regions (another region is a 404) and only their own regions (403)', async () => {
+    const [a, b, c] = [await createRegion(), await createRegion(), await createRegion()];
+    const { token: admin } = await loginAs('admin');
+    const role = await (
+      await api()
+    )
+      .post('/api/v1/roles')
+      .set('Authorization', `Bearer ${admin}`)
+      .send({ name: `area_hr_${randomUUID().slice(0, 6)}`, permissions: ['employees:read', 'employees:write', ...(await roleGrants('agent'))] })
+      .expect(201);
+    const hr = await createEmployee('agent', { regionIds: [a.id] });
+    await Employee.update({ roleId: role.body.id }, { where: { id: hr.employee.id } });
+    const token = (
+      await (await api()).post('/api/v1/auth/login').set('X-Forwarded-For', freshIp()).send({ email: hr.email, password: hr.password }).expect(200)
+    ).body.accessToken as string;
+    const auth = { Authorization: `Bearer ${token}` };
+    const shared = await createEmployee('agent', { regionIds: [a.id, b.id] });
+    const foreign = await createEmployee('agent', { regionIds: [b.id] });
+    const patch = async (id: number, body: object) => {
+      const etag = (await (await api()).get(`/api/v1/employees/${id}`).set('Authorization', `Bearer ${admin}`).expect(200)).headers.etag as string;
+      return (await api()).patch(`/api/v1/employees/${id}`).set(auth).set('If-Match', etag).send(body);
+    };
+    expect((await patch(foreign.employee.id, { firstName: 'Nope' })).status).to.equal(404);
+    expect((await (await api()).post(`/api/v1/employees/${foreign.employee.id}/deactivate`).set(auth)).status).to.equal(404);
+    const drop = await patch(shared.employee.id, { regionIds: [a.id] });
+    expect(drop.status).to.equal(403);
+    expect(drop.body.detail).to.contain('take away regions');
+    const add = await patch(shared.employee.id, { regionIds: [a.id, b.id, c.id] });
+    expect(add.status).to.equal(403);
+    expect(add.body.detail).to.contain('only assign your own regions');
+    const ok = await patch(shared.employee.id, { firstName: 'Zawadi' });
+    expect(ok.status).to.equal(200);
+    expect(ok.body.regions.map((r: { id: number }) => r.id)).to.deep.equal([a.id, b.id]);
   });
 
   it('lists with filters; a supervisor sees only their regions (another region is a 404)', async () => {

@@ -168,11 +168,17 @@ export class StaffService {
       if (change.supervisorId !== undefined) values.supervisorId = change.supervisorId;
       if (change.cashLimit !== undefined) values.cashLimit = change.cashLimit;
       e.set(values);
+      if (!e.email && !e.phone) throw problems.unprocessable('An employee keeps an e-mail or a phone to log in with.', 'no-login', { field: 'email' });
       let afterRegions = beforeRegions;
       if (change.regionIds !== undefined) {
         const wanted = [...new Set(change.regionIds)].sort((a, b) => a - b);
         if (wanted.join(',') !== beforeRegions.join(',')) {
           await this.checkRegions(actor, wanted, t, beforeRegions);
+          const dropped = beforeRegions.filter((r) => !wanted.includes(r));
+          const scope = actor.scope;
+          if (!scope.all && dropped.some((r) => !scope.regionIds.includes(r))) {
+            throw problems.forbidden('You may only take away regions of your own.');
+          }
           await EmployeeRegion.destroy({ where: { employeeId: e.id, regionId: { [Op.notIn]: wanted.length ? wanted : [0] } }, transaction: t });
           const added = wanted.filter((r) => !beforeRegions.includes(r));
           if (added.length)
