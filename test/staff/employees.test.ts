@@ -262,6 +262,19 @@ describe('staff: employees created, changed, deactivated and reactivated through
     });
   });
 
+  it('a session written while a deactivation committed (older epoch, not revoked) stays dead after reactivation', async () => {
+    const { token: admin } = await loginAs('admin');
+    const agent = await createEmployee('agent');
+    const login = await (await api()).post('/api/v1/auth/login').set('X-Forwarded-For', freshIp()).send({ email: agent.email, password: agent.password });
+    const session = login.body as { accessToken: string; refreshToken: string };
+    await (await api()).post(`/api/v1/employees/${agent.employee.id}/deactivate`).set('Authorization', `Bearer ${admin}`).expect(200);
+    // The race: a login or refresh that read the employee before the deactivation committed writes its token after the revocation.
+    await RefreshToken.update({ revokedAt: null, revokedReason: null }, { where: { employeeId: agent.employee.id } });
+    await (await api()).post(`/api/v1/employees/${agent.employee.id}/reactivate`).set('Authorization', `Bearer ${admin}`).expect(200);
+    expect((await (await api()).post('/api/v1/auth/refresh').send({ refreshToken: session.refreshToken })).status).to.equal(401);
+    expect((await (await api()).get('/api/v1/auth/me').set('Authorization', `Bearer ${session.accessToken}`)).status).to.equal(401);
+  });
+
   it('nobody deactivates themselves, nor an employee whose role grants more than theirs', async () => {
     const { user, token: admin } = await loginAs('admin');
     const self = await (await api()).post(`/api/v1/employees/${user.employee.id}/deactivate`).set('Authorization', `Bearer ${admin}`);

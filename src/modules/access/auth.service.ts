@@ -91,6 +91,8 @@ export class AuthService {
       if (row.expiresAt.getTime() <= Date.now()) return { error: 'expired' };
       const employee = await Employee.findByPk(row.employeeId, { transaction });
       if (!employee || !employee.isActive) return { error: 'inactive' };
+      // Sessions ended since this token was issued (deactivation, password change) stay ended.
+      if (row.sessionEpoch !== employee.sessionEpoch) return { error: 'revoked' };
       const { pair, tokenId } = await this.issue(employee, row.familyId, client, transaction);
       await row.update({ revokedAt: new Date(), revokedReason: 'rotated', replacedById: tokenId }, { transaction });
       return { pair };
@@ -143,6 +145,7 @@ export class AuthService {
         employeeId,
         tokenHash: sha256(refreshToken),
         familyId,
+        sessionEpoch: employee.sessionEpoch,
         expiresAt,
         createdByIp: client.ip,
         userAgent: client.userAgent?.slice(0, 255) ?? null,

@@ -84,6 +84,8 @@ export class RefreshToken extends Model<InferAttributes<RefreshToken>, InferCrea
   declare tokenHash: string;
   /** All tokens rotated from one login share a family; reuse of a rotated one revokes the family. */
   declare familyId: string;
+  /** The employee's sessionEpoch at issue: a refresh with a token of an older epoch is refused. */
+  declare sessionEpoch: CreationOptional<number>;
   declare expiresAt: Date;
   declare revokedAt: CreationOptional<Date | null>;
   declare revokedReason: CreationOptional<string | null>;
@@ -204,6 +206,7 @@ export function initAccessModels(sequelize: Sequelize): void {
       employeeId: { type: DataTypes.INTEGER, allowNull: false },
       tokenHash: { type: DataTypes.CHAR(64), allowNull: false, unique: true },
       familyId: { type: DataTypes.CHAR(36), allowNull: false },
+      sessionEpoch: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
       expiresAt: { type: DataTypes.DATE, allowNull: false },
       revokedAt: { type: DataTypes.DATE, allowNull: true },
       revokedReason: { type: DataTypes.STRING(50), allowNull: true },
