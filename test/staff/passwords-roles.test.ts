@@ -59,6 +59,21 @@ describe('staff: password resets and changes through the API', () => {
     expect((await (await api()).post('/api/v1/auth/refresh').send({ refreshToken: before.refreshToken })).status).to.equal(401);
   });
 
+  it('the same token sent twice at once sets one password: one 204, one 400', async () => {
+    const { token: admin } = await loginAs('admin');
+    const agent = await createEmployee('agent');
+    const token = (await issueReset(admin, agent.employee.id)).body.token as string;
+    const [x, y] = await Promise.all(
+      ['First-Mangrove-Path-1', 'Second-Mangrove-Path-2'].map(async (newPassword) =>
+        (await api()).post('/api/v1/auth/password-reset').send({ token, newPassword }),
+      ),
+    );
+    expect([x!.status, y!.status].sort()).to.deep.equal([204, 400]);
+    const winner = x!.status === 204 ? 'First-Mangrove-Path-1' : 'Second-Mangrove-Path-2';
+    expect((await login(agent.email, winner)).status).to.equal(200);
+    expect(await SystemLog.count({ where: { entityId: agent.employee.id, action: 'employee.password_reset' } })).to.equal(1);
+  });
+
   it('an expired token, an unknown one and one superseded by a newer token are refused alike', async () => {
     const { token: admin } = await loginAs('admin');
     const agent = await createEmployee('agent');

@@ -122,6 +122,36 @@ describe('staff: reassigning an agent’s portfolio', () => {
     expect(await Customer.count({ where: { agentId: from.employee.id } })).to.equal(1);
   });
 
+  it('concurrent reassignments: the same portfolio to two agents moves once; A to B and B to A at once both finish', async () => {
+    const a = await createEmployee('agent', { regionIds: [market.region.id] });
+    const b = await createEmployee('agent', { regionIds: [market.region.id] });
+    const c = await createEmployee('agent', { regionIds: [market.region.id] });
+    await portfolio(market, a.employee.id, 2, 4);
+    await portfolio(market, b.employee.id, 1, 2);
+    const { token: admin } = await loginAs('admin');
+
+    const [toB, toC] = await Promise.all([
+      reassign(admin, a.employee.id, { toEmployeeId: b.employee.id }),
+      reassign(admin, a.employee.id, { toEmployeeId: c.employee.id }),
+    ]);
+    expect([toB.status, toC.status]).to.deep.equal([200, 200]);
+    expect(toB.body.customers + toC.body.customers).to.equal(6);
+    expect(toB.body.accounts + toC.body.accounts).to.equal(2);
+    expect([toB.body.customers, toC.body.customers]).to.include(0);
+    expect(await Customer.count({ where: { agentId: a.employee.id } })).to.equal(0);
+
+    const before = { b: await Customer.count({ where: { agentId: b.employee.id } }), c: await Customer.count({ where: { agentId: c.employee.id } }) };
+    const [bToC, cToB] = await Promise.all([
+      reassign(admin, b.employee.id, { toEmployeeId: c.employee.id }),
+      reassign(admin, c.employee.id, { toEmployeeId: b.employee.id }),
+    ]);
+    expect([bToC.status, cToB.status]).to.deep.equal([200, 200]);
+    const after = { b: await Customer.count({ where: { agentId: b.employee.id } }), c: await Customer.count({ where: { agentId: c.employee.id } }) };
+    expect(after.b + after.c).to.equal(before.b + before.c);
+    // Serialised on the two agents' rows: whichever ran second took everything the first had handed over.
+    expect([after.b, after.c]).to.include(0);
+  });
+
   it('a deactivated agent’s portfolio moves: their customers stay until reassigned', async () => {
     const from = await createEmployee('agent', { regionIds: [market.region.id] });
     const to = await createEmployee('agent', { regionIds: [market.region.id] });
