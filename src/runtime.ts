@@ -10,7 +10,7 @@ import { createPassport } from './platform/auth/jwt';
 import { createLogger, type Logger } from './platform/logging/logger';
 import { createQueue } from './platform/queue';
 import { modules } from './modules';
-import { createPrincipalLoader } from './modules/access/principal-loader';
+import { createPrincipalLoader, sharePrincipalChanges } from './modules/access/principal-loader';
 import { PERMISSION_CODES } from './modules/access/permissions';
 import { SqlIdempotencyStore } from './modules/access/idempotency';
 import { boardMount } from './modules/operations/board';
@@ -34,6 +34,11 @@ export async function createRuntime(config: AppConfig, options: { logger?: Logge
   // Shared non-blocking connection (readiness, caches). Fails fast rather than queueing forever.
   const redis = config.redisUrl ? new IORedis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000, lazyConnect: true }) : undefined;
   redis?.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  // Staff changes (deactivation, roles, passwords) reach every API process's principal cache at once.
+  const role = options.role ?? 'api';
+  const principalSharing = redis
+    ? sharePrincipalChanges(redis, `${config.queuePrefix}:principal-changes`, { subscribe: role !== 'worker' && role !== 'cli', logger })
+    : undefined;
 
   // Only the worker catches up missed schedules (a nightly close lost with Redis's data). An
   // operator's command (amt jobs) may wait longer for Redis than a request: it starts cold, often
@@ -60,6 +65,7 @@ export async function createRuntime(config: AppConfig, options: { logger?: Logge
     ...ctx,
     async close() {
       await queue.close();
+      principalSharing?.close();
       redis?.disconnect();
       await sequelize.close();
     },

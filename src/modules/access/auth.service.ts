@@ -47,8 +47,9 @@ export class AuthService {
       throw problems.unauthenticated('The e-mail or phone and password do not match an active employee.');
     }
     await LoginAttempt.create({ ...attempt, employeeId: employee.id, succeeded: true, reason: null });
-    await employee.update({ lastLoginAt: new Date() });
-    return (await this.issue(employee.id, employee.roleId, randomUUID(), client)).pair;
+    // A static update: an instance save would raise employees.version (the record's ETag) on every login.
+    await Employee.update({ lastLoginAt: new Date() }, { where: { id: employee.id } });
+    return (await this.issue(employee, randomUUID(), client)).pair;
   }
 
   /** Failed attempts in the window (since the last success, per account) beyond the limit are 429. */
@@ -90,7 +91,9 @@ export class AuthService {
       if (row.expiresAt.getTime() <= Date.now()) return { error: 'expired' };
       const employee = await Employee.findByPk(row.employeeId, { transaction });
       if (!employee || !employee.isActive) return { error: 'inactive' };
-      const { pair, tokenId } = await this.issue(employee.id, employee.roleId, row.familyId, client, transaction);
+      // Sessions ended since this token was issued (deactivation, password change) stay ended.
+      if (row.sessionEpoch !== employee.sessionEpoch) return { error: 'revoked' };
+      const { pair, tokenId } = await this.issue(employee, row.familyId, client, transaction);
       await row.update({ revokedAt: new Date(), revokedReason: 'rotated', replacedById: tokenId }, { transaction });
       return { pair };
     });
@@ -129,19 +132,20 @@ export class AuthService {
   }
 
   private async issue(
-    employeeId: number,
-    roleId: number,
+    employee: Pick<Employee, 'id' | 'roleId' | 'sessionEpoch'>,
     familyId: string,
     client: ClientInfo,
     transaction?: Transaction,
   ): Promise<{ pair: TokenPair; tokenId: number }> {
     const refreshToken = randomBytes(32).toString('base64url');
     const expiresAt = new Date(Date.now() + this.config.refreshTokenTtlDays * 86_400_000);
+    const employeeId = employee.id;
     const row = await RefreshToken.create(
       {
         employeeId,
         tokenHash: sha256(refreshToken),
         familyId,
+        sessionEpoch: employee.sessionEpoch,
         expiresAt,
         createdByIp: client.ip,
         userAgent: client.userAgent?.slice(0, 255) ?? null,
@@ -149,7 +153,7 @@ export class AuthService {
       { transaction },
     );
     const pair: TokenPair = {
-      accessToken: signAccessToken(this.config.jwt, employeeId, roleId),
+      accessToken: signAccessToken(this.config.jwt, employeeId, employee.roleId, employee.sessionEpoch),
       tokenType: 'Bearer',
       expiresIn: this.config.jwt.accessTtlSeconds,
       refreshToken,

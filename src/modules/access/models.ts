@@ -58,6 +58,10 @@ export class Employee extends Model<InferAttributes<Employee>, InferCreationAttr
   declare lastLoginAt: CreationOptional<Date | null>;
   /** Most cash the employee may carry before collections and sales are refused; null = system default. */
   declare cashLimit: CreationOptional<string | null>;
+  /** Optimistic concurrency (model option version: true): the ETag of GET/PATCH /employees/:id. */
+  declare version: CreationOptional<number>;
+  /** Carried in access tokens (claim `se`); raised on deactivation and password change/reset, refusing older tokens. */
+  declare sessionEpoch: CreationOptional<number>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
   declare deletedAt: CreationOptional<Date | null>;
@@ -80,6 +84,8 @@ export class RefreshToken extends Model<InferAttributes<RefreshToken>, InferCrea
   declare tokenHash: string;
   /** All tokens rotated from one login share a family; reuse of a rotated one revokes the family. */
   declare familyId: string;
+  /** The employee's sessionEpoch at issue: a refresh with a token of an older epoch is refused. */
+  declare sessionEpoch: CreationOptional<number>;
   declare expiresAt: Date;
   declare revokedAt: CreationOptional<Date | null>;
   declare revokedReason: CreationOptional<string | null>;
@@ -165,6 +171,8 @@ export function initAccessModels(sequelize: Sequelize): void {
       isActive: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: true },
       lastLoginAt: { type: DataTypes.DATE, allowNull: true },
       cashLimit: { type: DataTypes.DECIMAL(14, 2), allowNull: true },
+      version: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      sessionEpoch: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
       ...timestamps,
       deletedAt: { type: DataTypes.DATE, allowNull: true },
     },
@@ -173,6 +181,7 @@ export function initAccessModels(sequelize: Sequelize): void {
       tableName: 'employees',
       modelName: 'Employee',
       paranoid: true,
+      version: true,
       defaultScope: { attributes: { exclude: ['passwordHash'] } },
       scopes: { withPassword: { attributes: { include: ['passwordHash'] } } },
     },
@@ -197,6 +206,7 @@ export function initAccessModels(sequelize: Sequelize): void {
       employeeId: { type: DataTypes.INTEGER, allowNull: false },
       tokenHash: { type: DataTypes.CHAR(64), allowNull: false, unique: true },
       familyId: { type: DataTypes.CHAR(36), allowNull: false },
+      sessionEpoch: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
       expiresAt: { type: DataTypes.DATE, allowNull: false },
       revokedAt: { type: DataTypes.DATE, allowNull: true },
       revokedReason: { type: DataTypes.STRING(50), allowNull: true },

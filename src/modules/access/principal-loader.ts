@@ -1,20 +1,84 @@
+import type IORedis from 'ioredis';
 import type { Principal } from '../../platform/auth/principal';
+import type { Logger } from '../../platform/logging/logger';
 import { Employee, EmployeeRegion, Permission, Role } from './models';
 
 const TTL_MS = 10_000;
 
+type PrincipalCache = Map<number, { principal: Principal | null; expires: number }>;
+
+/** Every loader's cache in this process (weakly: a dropped app's loader is collected). */
+const caches = new Set<WeakRef<PrincipalCache>>();
+
+/** Drops an employee (or everyone) from every principal cache in this process. */
+export function invalidatePrincipal(employeeId?: number): void {
+  for (const ref of caches) {
+    const cache = ref.deref();
+    if (!cache) caches.delete(ref);
+    else if (employeeId === undefined) cache.clear();
+    else cache.delete(employeeId);
+  }
+}
+
+/** Where this process tells the others (sharePrincipalChanges); empty without Redis. */
+const publishers = new Set<(message: string) => Promise<unknown>>();
+
+/**
+ * After committing a change to what an employee may do (deactivation, role, regions, password;
+ * no id: a role's grants, so everyone): every principal cache of this process drops them at once,
+ * and every other API process through Redis, so the employee's next request is checked against
+ * the database. Without Redis (the demo: one process) the local drop is all there is. A publish
+ * that fails (Redis down) is logged by the connection and leaves the other processes to TTL_MS.
+ */
+export async function principalChanged(employeeId?: number): Promise<void> {
+  invalidatePrincipal(employeeId);
+  const message = employeeId === undefined ? '*' : String(employeeId);
+  await Promise.all([...publishers].map((publish) => publish(message).catch(() => undefined)));
+}
+
+/**
+ * Joins this process to the others' principal changes over Redis pub/sub on `channel`: publishes
+ * this process's (principalChanged), and when `subscribe` (processes that authenticate requests)
+ * drops what the others announce. A subscriber that (re)connects drops every cached principal,
+ * since it may have missed announcements while away. `close()` before closing Redis.
+ */
+export function sharePrincipalChanges(redis: IORedis, channel: string, options: { subscribe: boolean; logger: Logger }): { close(): void } {
+  const publish = (message: string) => redis.publish(channel, message);
+  publishers.add(publish);
+  let subscriber: IORedis | undefined;
+  if (options.subscribe) {
+    subscriber = redis.duplicate();
+    subscriber.on('error', (err: Error) => options.logger.warn({ err: err.message }, 'principal changes: redis subscriber error'));
+    subscriber.on('ready', () => invalidatePrincipal());
+    subscriber.on('message', (from: string, message: string) => {
+      if (from !== channel) return;
+      if (message === '*') invalidatePrincipal();
+      else if (/^\d+$/.test(message)) invalidatePrincipal(Number(message));
+    });
+    subscriber.subscribe(channel).catch((err: Error) => options.logger.warn({ err: err.message }, 'principal changes: could not subscribe'));
+  }
+  return {
+    close() {
+      publishers.delete(publish);
+      subscriber?.disconnect();
+    },
+  };
+}
+
 /**
  * Turns an employee id from a verified token into a Principal. Cached briefly so the hot path
- * does not hit the database on every request; a deactivated employee loses access within TTL_MS.
+ * does not hit the database on every request; changes made through staff administration drop the
+ * entry at once in every process (principalChanged), anything else applies within TTL_MS.
  */
 export function createPrincipalLoader() {
-  const cache = new Map<number, { principal: Principal | null; expires: number }>();
+  const cache: PrincipalCache = new Map();
+  caches.add(new WeakRef(cache));
 
   async function load(employeeId: number): Promise<Principal | null> {
     const hit = cache.get(employeeId);
     if (hit && hit.expires > Date.now()) return hit.principal;
     const employee = await Employee.findByPk(employeeId, {
-      attributes: ['id', 'roleId', 'isActive'],
+      attributes: ['id', 'roleId', 'isActive', 'sessionEpoch'],
       include: [
         {
           model: Role,
@@ -33,6 +97,7 @@ export function createPrincipalLoader() {
         roleName: employee.role.name,
         permissions: new Set((employee.role.grants ?? []).map((p) => p.code)),
         regionIds: regions.map((r) => r.regionId),
+        sessionEpoch: employee.sessionEpoch,
       };
     }
     if (cache.size > 10_000) cache.clear();

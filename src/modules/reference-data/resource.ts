@@ -136,7 +136,7 @@ function versionsIn(header: string): (number | '*')[] {
     .filter((v) => v === '*' || Number.isInteger(v));
 }
 
-function checkIfMatch(header: string | undefined, current: number, required: boolean): void {
+export function checkIfMatch(header: string | undefined, current: number, required: boolean): void {
   if (header === undefined || header.trim() === '') {
     if (required) throw problems.preconditionRequired('Send If-Match with the ETag of the version you are changing (GET it first).');
     return;

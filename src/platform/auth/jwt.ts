@@ -12,6 +12,8 @@ export interface AccessClaims {
   sub: string;
   role: number;
   typ: 'access';
+  /** The employee's sessionEpoch when the token was issued; a token from an older epoch is refused (absent = 0). */
+  se?: number;
 }
 
 // jsonwebtoken turns a string secret into a KeyObject on every call; build it once per secret.
@@ -22,8 +24,8 @@ function keyOf(secret: string): KeyObject {
   return key;
 }
 
-export function signAccessToken(config: AppConfig['jwt'], employeeId: number, roleId: number): string {
-  const claims: AccessClaims = { sub: String(employeeId), role: roleId, typ: 'access' };
+export function signAccessToken(config: AppConfig['jwt'], employeeId: number, roleId: number, sessionEpoch = 0): string {
+  const claims: AccessClaims = { sub: String(employeeId), role: roleId, typ: 'access', se: sessionEpoch };
   return jwt.sign(claims, keyOf(config.secret), {
     algorithm: JWT_ALGORITHM,
     issuer: config.issuer,
@@ -51,7 +53,8 @@ export function createPassport(config: AppConfig['jwt'], loadPrincipal: Principa
       (claims: AccessClaims, done: (err: unknown, user?: Principal | false) => void) => {
         if (claims.typ !== 'access' || !/^\d+$/.test(claims.sub)) return done(null, false);
         loadPrincipal(Number(claims.sub)).then(
-          (p) => done(null, p ?? false),
+          // Deactivation and password changes raise the employee's sessionEpoch: older tokens stop here.
+          (p) => done(null, p && (claims.se ?? 0) === (p.sessionEpoch ?? 0) ? p : false),
           (err) => done(err),
         );
       },

@@ -8,6 +8,8 @@ export interface Principal {
   permissions: ReadonlySet<string>;
   /** Regions the employee covers (employeeRegions). */
   regionIds: readonly number[];
+  /** employees.sessionEpoch: an access token must carry the same (claim `se`), else it is refused. */
+  sessionEpoch?: number;
 }
 
 /** Permission that lifts the region restriction (head office staff). */
