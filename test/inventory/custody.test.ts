@@ -143,6 +143,47 @@ describe('inventory: transfers, agent stock, installation, returns, valuation', 
     }
   });
 
+  it("a unit the warehouse's level never counted (written by a bulk loader) still leaves it: counted in by an adjustment, never refused", async () => {
+    const account = await openAccount(market, PLAN);
+    const warehouse = await createWarehouse(market.region.id);
+    const loaded = await Device.create({
+      serialNumber: newUnit().serialNumber,
+      deviceModelId: model.id,
+      productId: account.productId,
+      warehouseId: warehouse.id,
+    });
+    const res = await call('post', `/accounts/${account.id}/devices`, admin, { deviceId: loaded.id });
+    expect(res.status, JSON.stringify(res.body)).to.equal(201);
+    expect(await level(warehouse.id, account.productId)).to.equal(0);
+    const trail = await StockMovement.findAll({ where: { warehouseId: warehouse.id }, order: [['id', 'ASC']] });
+    expect(trail.map((m) => [m.movementType, m.quantity])).to.deep.equal([
+      ['adjustment', 1],
+      ['sale', -1],
+    ]);
+  });
+
+  it('regional staff: receiving is for the destination region, cancelling for the source region; other regions see no transfer', async () => {
+    const product = (await openAccount(market, PLAN)).productId;
+    const { warehouse, ids } = await stocked(product, 1);
+    const far = await Warehouse.create({ name: 'Far depot', code: `WH-FAR-${ids[0]}`, regionId: other.region.id });
+    const sent = await call('post', '/stock-transfers', backOffice, { fromWarehouseId: warehouse.id, toWarehouseId: far.id, deviceIds: ids });
+    expect(sent.status).to.equal(201);
+    const { token: here } = await loginWithPermissions(['stock:read', 'stock:write'], [market.region.id]);
+    const { token: there } = await loginWithPermissions(['stock:read', 'stock:write'], [other.region.id]);
+    const { token: nowhere } = await loginWithPermissions(['stock:read', 'stock:write'], [(await createMarket()).region.id]);
+    expect((await call('get', `/stock-transfers/${sent.body.id}`, nowhere)).status).to.equal(404);
+    expect((await call('post', `/stock-transfers/${sent.body.id}/receive`, nowhere)).status).to.equal(404);
+    expect((await call('post', `/stock-transfers/${sent.body.id}/receive`, here)).status).to.equal(403);
+    expect((await call('post', `/stock-transfers/${sent.body.id}/cancel`, there)).status).to.equal(403);
+    const list = await call('get', `/stock-transfers?warehouseId=${far.id}`, there);
+    expect(list.body.data.map((t: { id: number }) => t.id)).to.deep.equal([sent.body.id]);
+    expect((await call('post', `/stock-transfers/${sent.body.id}/receive`, there)).status).to.equal(200);
+    // Dispatching from another region's warehouse: 400 naming it.
+    const stolen = await call('post', '/stock-transfers', there, { fromWarehouseId: warehouse.id, toWarehouseId: far.id, deviceIds: ids });
+    expect(stolen.status).to.equal(400);
+    expect(stolen.body.errors[0].field).to.equal('fromWarehouseId');
+  });
+
   it('the database refuses a unit in two open transfers even without the device lock (unique in-transit key)', async () => {
     const product = (await openAccount(market, PLAN)).productId;
     const { warehouse, ids } = await stocked(product, 1);

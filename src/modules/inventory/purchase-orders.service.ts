@@ -325,6 +325,7 @@ export class PurchaseOrderService {
             currentStatus: po.status,
           });
         }
+        if (!po.warehouseId) throw problems.conflict('The purchase order names no warehouse to receive into.', 'purchase-order-warehouse');
         const items = await PurchaseOrderItem.findAll({ where: { purchaseOrderId: id }, order: [['id', 'ASC']], transaction: t });
         const models = await DeviceModel.findAll({
           where: { id: { [Op.in]: items.flatMap((i) => (i.deviceModelId ? [i.deviceModelId] : [])) } },
@@ -383,7 +384,7 @@ export class PurchaseOrderService {
         });
         if (errors.length) throw receiptRejected(errors.slice(0, MAX_ERRORS), 'The receipt cannot be taken as given; nothing was received.');
 
-        const warehouseId = po.warehouseId!;
+        const warehouseId = po.warehouseId;
         const now = new Date();
         const movements: MovementInput[] = [];
         const created: Device[] = [];

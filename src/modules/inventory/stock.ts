@@ -40,24 +40,35 @@ export async function lockStockLevel(t: Transaction, warehouseId: number, produc
   return row!;
 }
 
+/** The note of an adjustment for serialised units found in a warehouse whose level never counted them. */
+export const UNCOUNTED_NOTE = 'units recorded in this warehouse (devices.warehouseId) but missing from its stock level';
+
 /**
  * Applies movements (grouped per warehouse and product, locked in a fixed order): each level moves
  * by the sum of its movements and every movement is a stockMovements row. A level that would go
- * below zero is a 409 and nothing is written.
+ * below zero is a 409 and nothing is written, except when only serialised units leave: the device
+ * rows say where a unit is, so units that were never counted (devices written before levels were
+ * kept, or by a bulk loader) are first counted in by an adjustment movement, never refused.
  */
 export async function applyMovements(t: Transaction, movements: MovementInput[]): Promise<void> {
   if (!movements.length) return;
-  const totals = new Map<string, { warehouseId: number; productId: number; delta: number }>();
+  const totals = new Map<string, { warehouseId: number; productId: number; delta: number; serialised: boolean }>();
   for (const m of movements) {
     const key = `${m.warehouseId}:${m.productId}`;
-    const cur = totals.get(key) ?? { warehouseId: m.warehouseId, productId: m.productId, delta: 0 };
+    const cur = totals.get(key) ?? { warehouseId: m.warehouseId, productId: m.productId, delta: 0, serialised: true };
     cur.delta += m.quantity;
+    cur.serialised &&= !!m.deviceId;
     totals.set(key, cur);
   }
   const ordered = [...totals.values()].sort((a, b) => a.warehouseId - b.warehouseId || a.productId - b.productId);
+  const adjustments: MovementInput[] = [];
   for (const level of ordered) {
     const row = await lockStockLevel(t, level.warehouseId, level.productId);
-    const next = row.quantity + level.delta;
+    let next = row.quantity + level.delta;
+    if (next < 0 && level.serialised) {
+      adjustments.push({ warehouseId: level.warehouseId, productId: level.productId, quantity: -next, movementType: 'adjustment', note: UNCOUNTED_NOTE });
+      next = 0;
+    }
     if (next < 0) {
       throw problems.conflict(
         `Warehouse ${level.warehouseId} holds ${row.quantity} of product ${level.productId}; ${-level.delta} cannot leave it.`,
@@ -72,7 +83,7 @@ export async function applyMovements(t: Transaction, movements: MovementInput[])
     await StockItem.update({ quantity: next }, { where: { id: row.id }, transaction: t });
   }
   await StockMovement.bulkCreate(
-    movements.map((m) => ({
+    [...adjustments, ...movements].map((m) => ({
       warehouseId: m.warehouseId,
       productId: m.productId,
       deviceId: m.deviceId ?? null,

@@ -219,7 +219,7 @@ export class TransferService {
 
   /**
    * Receives (into the destination) or cancels (back into the source) a transfer in transit.
-   * `receiverEmployeeId`: the caller receives into their own stock location only.
+   * `ownStockOnly`: the caller (an agent) receives into their own stock location only.
    */
   async close(actor: ScopedActor, id: number, outcome: 'received' | 'cancelled', options: { ownStockOnly?: boolean } = {}) {
     let head: StockTransfer;
@@ -227,7 +227,16 @@ export class TransferService {
       head = (await StockTransfer.findByPk(id))!;
       const mine = head ? await Warehouse.findOne({ where: { id: head.toWarehouseId, employeeId: actor.employeeId } }) : null;
       if (!head || !mine) throw problems.notFound('stock transfer');
-    } else head = await this.visible(actor, id);
+    } else {
+      head = await this.visible(actor, id);
+      // Receiving is the destination's business, cancelling the source's.
+      const side = await Warehouse.findByPk(outcome === 'received' ? head.toWarehouseId : head.fromWarehouseId, { attributes: ['id', 'regionId'] });
+      if (!side || !inRegionScope(actor.scope, side.regionId)) {
+        throw problems.forbidden(
+          `Only staff of the ${outcome === 'received' ? 'destination' : 'source'} warehouse's region can ${outcome === 'received' ? 'receive' : 'cancel'} this transfer.`,
+        );
+      }
+    }
     const transfer = await withTransaction(this.sequelize, async (t) => {
       const tr = (await StockTransfer.findByPk(head.id, { lock: t.LOCK.UPDATE, transaction: t }))!;
       if (tr.status !== 'in_transit') {
