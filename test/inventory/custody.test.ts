@@ -336,6 +336,26 @@ describe('inventory: transfers, agent stock, installation, returns, valuation', 
     expect(await FieldVisit.count({ where: { employeeId: agent.user.employee.id } })).to.equal(1);
   });
 
+  it('an installation and a transfer of the same unit at once (the agent installs while the office moves it): one wins, the unit is in one place', async () => {
+    const product = (await openAccount(market, PLAN)).productId;
+    for (let round = 0; round < 3; round++) {
+      const { agent, location, ids } = await agentWithStock(product, 1);
+      const account = await soldBy(agent.user.employee.id, product);
+      const depot = await createWarehouse(market.region.id);
+      const [install, transfer] = await Promise.all([
+        call('post', `/accounts/${account.id}/installation`, agent.token, { deviceId: ids[0], latitude: -1.3, longitude: 36.8, photos: [PHOTO] }),
+        call('post', '/stock-transfers', backOffice, { fromWarehouseId: location.id, toWarehouseId: depot.id, deviceIds: ids }),
+      ]);
+      expect([install.status, transfer.status].sort(), JSON.stringify([install.body, transfer.body])).to.deep.equal([201, 409]);
+      const device = (await Device.findByPk(ids[0]))!;
+      const linked = await AccountDevice.count({ where: { deviceId: ids[0], status: 'active' } });
+      const inTransit = await StockTransferItem.count({ where: { inTransitDeviceId: ids[0] } });
+      if (install.status === 201) expect([device.status, device.warehouseId, linked, inTransit]).to.deep.equal(['activated', null, 1, 0]);
+      else expect([device.status, device.warehouseId, linked, inTransit]).to.deep.equal(['shipped', null, 0, 1]);
+      expect(await level(location.id, product)).to.equal(0);
+    }
+  });
+
   it('returns: an agent sends a faulty unit back (arrives in_repair); a unit taken back from a customer is detached and in the warehouse', async () => {
     const product = (await openAccount(market, PLAN)).productId;
     const { agent, warehouse, location, ids } = await agentWithStock(product, 2);
