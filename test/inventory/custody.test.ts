@@ -9,7 +9,9 @@ import { loginAs } from '../support/app';
 import { createMarket, openAccount, type Market } from '../support/lending';
 import { call, loginWithPermissions, pay } from '../lending/support';
 import { createDeviceModel, decodeOnDevice } from '../devices/support';
-import { createSupplier, createWarehouse, level, newUnit, orderedPurchaseOrder, receiveUnits, type Unit } from './support';
+import { deviceAttachedSchema } from '../../src/modules/devices/devices.responses';
+import { myStockSchema, stockTransferSchema, valuationSchema } from '../../src/modules/inventory/inventory.responses';
+import { createSupplier, createWarehouse, expectDeclared, level, newUnit, orderedPurchaseOrder, receiveUnits, type Unit } from './support';
 
 const PLAN = { price: '10000.00', downPayment: '1000.00', duration: 10, frequency: 'weekly' as const, startDate: '2026-11-20' };
 const PHOTO = { reference: 'photos/2026/12/06/roof-1.jpg', mimeType: 'image/jpeg', sizeBytes: 182_000, sha256: 'ab'.repeat(32), caption: 'panel on the roof' };
@@ -86,6 +88,7 @@ describe('inventory: transfers, agent stock, installation, returns, valuation', 
     });
     expect(sent.status, JSON.stringify(sent.body)).to.equal(201);
     expect(sent.body).to.include({ status: 'in_transit', fromWarehouseId: warehouse.id, toWarehouseId: depot.id });
+    expectDeclared(stockTransferSchema, sent.body);
     expect(sent.body.items.map((i: { inTransit: boolean }) => i.inTransit)).to.deep.equal([true, true]);
     expect(await level(warehouse.id, product)).to.equal(1);
     expect(await level(depot.id, product)).to.equal(0);
@@ -220,6 +223,7 @@ describe('inventory: transfers, agent stock, installation, returns, valuation', 
     expect(before.status).to.equal(200);
     expect(before.body.devices).to.deep.equal([]);
     expect(before.body.incoming.map((t: { id: number }) => t.id)).to.deep.equal([sent.body.id]);
+    expectDeclared(myStockSchema, before.body);
 
     expect((await call('post', `/my-stock/transfers/${sent.body.id}/receive`, stranger.token)).status).to.equal(404);
     const got = await call('post', `/my-stock/transfers/${sent.body.id}/receive`, agent.token);
@@ -228,6 +232,7 @@ describe('inventory: transfers, agent stock, installation, returns, valuation', 
     expect(after.body.location).to.include({ id: location.id });
     expect(after.body.devices.map((d: { id: number }) => d.id)).to.have.members(ids);
     expect(after.body.incoming).to.deep.equal([]);
+    expectDeclared(myStockSchema, after.body);
     expect(await level(location.id, product)).to.equal(2);
     expect((await call('get', '/my-stock', stranger.token)).body).to.deep.equal({ location: null, devices: [], incoming: [] });
     // Back office may not use the agents' route (no stock:receive) and agents cannot read the warehouses' transfers.
@@ -251,6 +256,7 @@ describe('inventory: transfers, agent stock, installation, returns, valuation', 
       notes: 'installed on the east roof',
     });
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
+    expectDeclared(deviceAttachedSchema, res.body);
     expect(res.body.accountDevice).to.include({ accountId: account.id, deviceId: ids[0], status: 'active' });
     expect(res.body.device).to.include({ status: 'activated', warehouseId: null });
     expect(res.body.token).to.include({ tokenType: 'SET_TIME', value: 20, tokenCount: 1 });
@@ -414,6 +420,7 @@ describe('inventory: transfers, agent stock, installation, returns, valuation', 
 
     const res = await call('get', '/stock/valuation', backOffice);
     expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    expectDeclared(valuationSchema, res.body);
     const of = (id: number) => res.body.data.find((w: { warehouseId: number }) => w.warehouseId === id);
     expect(of(warehouse.id)).to.deep.include({ value: '9000.00' });
     expect(of(warehouse.id).products).to.deep.equal([{ productId: product, quantity: 2, serialisedUnits: 2, unpricedUnits: 0, value: '9000.00' }]);

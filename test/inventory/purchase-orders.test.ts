@@ -9,7 +9,8 @@ import { api, loginAs, testRuntime } from '../support/app';
 import { createMarket, createPlan, type Market } from '../support/lending';
 import { call, loginWithPermissions } from '../lending/support';
 import { createDeviceModel } from '../devices/support';
-import { createSupplier, createWarehouse, level, newUnit, orderedPurchaseOrder, receiveUnits } from './support';
+import { purchaseOrderReceiptSchema, purchaseOrderSchema } from '../../src/modules/inventory/inventory.responses';
+import { createSupplier, createWarehouse, expectDeclared, level, newUnit, orderedPurchaseOrder, receiveUnits } from './support';
 
 async function postCsv(path: string, token: string, csv: string) {
   return (await api()).post(`/api/v1${path}`).set('Authorization', `Bearer ${token}`).set('Content-Type', 'text/csv').send(csv);
@@ -63,6 +64,7 @@ describe('inventory: purchase orders and receiving', () => {
     });
     expect(created.status, JSON.stringify(created.body)).to.equal(201);
     expect(created.body).to.include({ status: 'draft', totalAmount: '14705.00', warehouseId: warehouse.id });
+    expectDeclared(purchaseOrderSchema, created.body);
     expect(created.body.orderNumber).to.equal(`PO-${String(created.body.id).padStart(6, '0')}`);
     const [serialised, loose] = created.body.items as { id: number }[];
 
@@ -80,6 +82,7 @@ describe('inventory: purchase orders and receiving', () => {
       ],
     });
     expect(first.status, JSON.stringify(first.body)).to.equal(201);
+    expectDeclared(purchaseOrderReceiptSchema, first.body);
     expect(first.body.purchaseOrder.status).to.equal('partially_received');
     expect(first.body.received.units).to.equal(6);
     expect(first.body.purchaseOrder.items.map((i: { receivedQuantity: number }) => i.receivedQuantity)).to.deep.equal([2, 4]);

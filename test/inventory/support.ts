@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type Joi from 'joi';
 import { expect } from 'chai';
 import { Supplier } from '../../src/modules/inventory/models';
 import { StockItem } from '../../src/modules/inventory/models';
@@ -60,4 +61,10 @@ export async function receiveUnits(token: string, po: { id: number; items: { id:
 export async function level(warehouseId: number, productId: number): Promise<number> {
   const row = await StockItem.findOne({ where: { warehouseId, productId } });
   return row?.quantity ?? 0;
+}
+
+/** The answer is what its route declares (the response schema the OpenAPI document is built from). */
+export function expectDeclared(schema: Joi.Schema, body: unknown): void {
+  const { error } = schema.validate(body, { presence: 'optional', convert: false });
+  expect(error?.message ?? null, JSON.stringify(body)).to.equal(null);
 }

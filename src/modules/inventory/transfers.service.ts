@@ -42,10 +42,10 @@ export function transferView(tr: StockTransfer, items: StockTransferItem[]) {
     status: tr.status,
     shippedAt: tr.shippedAt ? tr.shippedAt.toISOString() : null,
     receivedAt: tr.receivedAt ? tr.receivedAt.toISOString() : null,
-    notes: tr.notes,
+    notes: tr.notes ?? null,
     createdBy: tr.createdBy,
-    receivedBy: tr.receivedBy,
-    items: items.map((i) => ({ id: i.id, productId: i.productId, deviceId: i.deviceId, quantity: i.quantity, inTransit: i.inTransitDeviceId !== null })),
+    receivedBy: tr.receivedBy ?? null,
+    items: items.map((i) => ({ id: i.id, productId: i.productId, deviceId: i.deviceId ?? null, quantity: i.quantity, inTransit: i.inTransitDeviceId != null })),
     createdAt: tr.createdAt.toISOString(),
     updatedAt: tr.updatedAt.toISOString(),
   };
