@@ -10,7 +10,8 @@ import { createMarket, openAccount, type Market } from '../support/lending';
 import { call, loginWithPermissions, pay } from '../lending/support';
 import { createDeviceModel, decodeOnDevice } from '../devices/support';
 import { deviceAttachedSchema } from '../../src/modules/devices/devices.responses';
-import { myStockSchema, stockTransferSchema, valuationSchema } from '../../src/modules/inventory/inventory.responses';
+import { myStockSchema, stockMovementSchema, stockTransferSchema, valuationSchema } from '../../src/modules/inventory/inventory.responses';
+import { pagedResponseSchema } from '../../src/platform/http/pagination';
 import { createSupplier, createWarehouse, expectDeclared, level, newUnit, orderedPurchaseOrder, receiveUnits, type Unit } from './support';
 
 const PLAN = { price: '10000.00', downPayment: '1000.00', duration: 10, frequency: 'weekly' as const, startDate: '2026-11-20' };
@@ -119,6 +120,15 @@ describe('inventory: transfers, agent stock, installation, returns, valuation', 
       ['transfer_out', warehouse.id, -1],
       ['transfer_in', depot.id, 1],
     ]);
+    // The unit's custody trail through the API, newest first; another region sees none of it.
+    const api = await call('get', `/stock-movements?deviceId=${ids[0]}`, backOffice);
+    expect(api.status).to.equal(200);
+    expectDeclared(pagedResponseSchema(stockMovementSchema), api.body);
+    expect(api.body.data.map((m: { movementType: string }) => m.movementType)).to.deep.equal(['transfer_in', 'transfer_out', 'receipt']);
+    expect(api.body.data[2]).to.include({ referenceType: 'purchaseOrders', warehouseId: warehouse.id, quantity: 1 });
+    const { token: far } = await loginWithPermissions(['stock:read'], [other.region.id]);
+    expect((await call('get', `/stock-movements?deviceId=${ids[0]}`, far)).body.data).to.deep.equal([]);
+    expect((await call('get', '/stock-movements?movementType=lost', backOffice)).status).to.equal(400);
     const logs = await SystemLog.findAll({ where: { entity: 'stockTransfers', entityId: sent.body.id }, order: [['id', 'ASC']] });
     expect(logs.map((l) => l.action)).to.deep.equal(['stockTransfer.dispatch', 'stockTransfer.receive']);
 

@@ -1,7 +1,7 @@
 import Joi from 'joi';
 import { dateOut, idOut, instantOut, moneyOut, shape } from '../../platform/http/response-fields';
 import { DEVICE_STATUSES } from '../devices/models';
-import { PURCHASE_ORDER_STATUSES, STOCK_TRANSFER_STATUSES } from './models';
+import { PURCHASE_ORDER_STATUSES, STOCK_MOVEMENT_TYPES, STOCK_TRANSFER_STATUSES } from './models';
 
 /** purchaseOrderView (purchase-orders.service.ts). */
 export const purchaseOrderSchema = shape({
@@ -88,4 +88,19 @@ export const valuationSchema = shape({
     }),
   ),
   totalValue: moneyOut(),
+});
+
+/** movementView (valuation.service.ts). */
+export const stockMovementSchema = shape({
+  id: idOut(),
+  warehouseId: idOut(),
+  productId: idOut(),
+  deviceId: idOut().allow(null),
+  quantity: Joi.number().integer().description('Signed: positive into the warehouse, negative out of it'),
+  movementType: Joi.string().valid(...STOCK_MOVEMENT_TYPES),
+  referenceType: Joi.string().allow(null).description('What caused it: purchaseOrders, stockTransfers, accounts, devices'),
+  referenceId: Joi.number().integer().allow(null),
+  note: Joi.string().allow(null),
+  createdBy: idOut().allow(null),
+  createdAt: instantOut(),
 });

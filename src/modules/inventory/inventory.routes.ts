@@ -4,11 +4,18 @@ import { pagedResponseSchema, paginationQuery } from '../../platform/http/pagina
 import { problems } from '../../platform/http/problem';
 import { defineRoute, employeeOf, type RouteSpec } from '../../platform/http/route';
 import { dateOnlyField, idField } from '../../platform/http/schemas';
-import { PURCHASE_ORDER_STATUSES, STOCK_TRANSFER_STATUSES } from './models';
-import { myStockSchema, purchaseOrderReceiptSchema, purchaseOrderSchema, stockTransferSchema, valuationSchema } from './inventory.responses';
+import { PURCHASE_ORDER_STATUSES, STOCK_MOVEMENT_TYPES, STOCK_TRANSFER_STATUSES } from './models';
+import {
+  myStockSchema,
+  purchaseOrderReceiptSchema,
+  purchaseOrderSchema,
+  stockMovementSchema,
+  stockTransferSchema,
+  valuationSchema,
+} from './inventory.responses';
 import { PurchaseOrderService, type CreatePurchaseOrderInput, type PurchaseOrderListQuery, type ReceiptLineInput } from './purchase-orders.service';
 import { TransferService, type DispatchInput, type TransferListQuery } from './transfers.service';
-import { ValuationService } from './valuation.service';
+import { ValuationService, type MovementListQuery } from './valuation.service';
 
 const id = idField();
 const idParams = Joi.object({ id: id.required() });
@@ -275,7 +282,25 @@ export function inventoryRoutes(ctx: AppContext): RouteSpec[] {
       },
     }),
 
-    // --- valuation -------------------------------------------------------------------------
+    // --- movements and valuation -------------------------------------------------------------
+    defineRoute<unknown, MovementListQuery>({
+      method: 'get',
+      path: '/stock-movements',
+      summary: "Stock movements, newest first: a unit's custody trail (deviceId) or a warehouse's history, in the caller's regions",
+      tags,
+      access: { permission: 'stock:read' },
+      query: Joi.object({
+        warehouseId: id,
+        deviceId: id,
+        productId: id,
+        movementType: Joi.string().valid(...STOCK_MOVEMENT_TYPES),
+        limit: paginationQuery.limit,
+        cursor: paginationQuery.cursor,
+      }),
+      responses: { 200: { description: 'A page of movements', schema: pagedResponseSchema(stockMovementSchema) } },
+      handler: async (req) => ({ body: await valuation.movements(employeeOf(req), req.valid.query) }),
+    }),
+
     defineRoute<unknown, { warehouseId?: number }>({
       method: 'get',
       path: '/stock/valuation',

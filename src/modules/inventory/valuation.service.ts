@@ -1,12 +1,38 @@
-import { Op, QueryTypes, type Sequelize } from 'sequelize';
+import { Op, QueryTypes, type Sequelize, type WhereOptions } from 'sequelize';
 import type { ScopedActor } from '../../platform/auth/actor';
 import type { AppContext } from '../../platform/context';
 import { Decimal, toMoneyString } from '../../platform/money';
 import { Warehouse } from '../organisation/reference.models';
-import { StockItem } from './models';
+import { decodeIdCursor, pageOf, type Paged } from '../../platform/http/pagination';
+import { StockItem, StockMovement, type StockMovementType } from './models';
 
 export interface ValuationQuery {
   warehouseId?: number;
+}
+
+export interface MovementListQuery {
+  warehouseId?: number;
+  deviceId?: number;
+  productId?: number;
+  movementType?: StockMovementType;
+  limit: number;
+  cursor?: string;
+}
+
+export function movementView(m: StockMovement) {
+  return {
+    id: m.id,
+    warehouseId: m.warehouseId,
+    productId: m.productId,
+    deviceId: m.deviceId ?? null,
+    quantity: m.quantity,
+    movementType: m.movementType,
+    referenceType: m.referenceType ?? null,
+    referenceId: m.referenceId ?? null,
+    note: m.note ?? null,
+    createdBy: m.createdBy ?? null,
+    createdAt: m.createdAt.toISOString(),
+  };
 }
 
 /**
@@ -22,6 +48,23 @@ export class ValuationService {
 
   constructor(ctx: Pick<AppContext, 'sequelize'>) {
     this.sequelize = ctx.sequelize;
+  }
+
+  /** Stock movements, newest first: a unit's custody trail (deviceId), or a warehouse's history; of warehouses in the caller's regions. */
+  async movements(actor: ScopedActor, q: MovementListQuery): Promise<Paged<ReturnType<typeof movementView>>> {
+    const where: WhereOptions[] = [];
+    if (q.warehouseId) where.push({ warehouseId: q.warehouseId });
+    if (q.deviceId) where.push({ deviceId: q.deviceId });
+    if (q.productId) where.push({ productId: q.productId });
+    if (q.movementType) where.push({ movementType: q.movementType });
+    if (!actor.scope.all) {
+      const ids = (await Warehouse.findAll({ where: { regionId: { [Op.in]: [...actor.scope.regionIds] } }, attributes: ['id'] })).map((w) => w.id);
+      where.push({ warehouseId: { [Op.in]: ids } });
+    }
+    if (q.cursor) where.push({ id: { [Op.lt]: decodeIdCursor(q.cursor) } });
+    const rows = await StockMovement.findAll({ where: { [Op.and]: where }, order: [['id', 'DESC']], limit: q.limit + 1 });
+    const page = pageOf(rows, q.limit, (last) => [last.id]);
+    return { data: page.data.map(movementView), page: page.page };
   }
 
   async valuation(actor: ScopedActor, q: ValuationQuery) {
