@@ -117,6 +117,22 @@ export class FieldVisit extends Model<InferAttributes<FieldVisit>, InferCreation
   declare customer?: NonAttribute<Customer | null>;
   declare account?: NonAttribute<Account | null>;
   declare collectionCase?: NonAttribute<CollectionCase | null>;
+  declare photos?: NonAttribute<FieldVisitPhoto[]>;
+}
+
+/** A photo taken on a field visit (e.g. an installation): a reference to where it is kept, never the bytes. */
+export class FieldVisitPhoto extends Model<InferAttributes<FieldVisitPhoto>, InferCreationAttributes<FieldVisitPhoto>> {
+  declare id: CreationOptional<number>;
+  declare fieldVisitId: number;
+  declare reference: string;
+  declare mimeType: string;
+  declare sizeBytes: CreationOptional<number | null>;
+  declare sha256: CreationOptional<string | null>;
+  declare caption: CreationOptional<string | null>;
+  declare takenAt: CreationOptional<Date | null>;
+  declare createdAt: CreationOptional<Date>;
+  declare updatedAt: CreationOptional<Date>;
+  declare fieldVisit?: NonAttribute<FieldVisit>;
 }
 
 export function initCollectionsModels(sequelize: Sequelize): void {
@@ -218,6 +234,25 @@ export function initCollectionsModels(sequelize: Sequelize): void {
       indexes: [{ name: 'fieldVisits_employee_scheduled', fields: ['employeeId', 'scheduledFor'] }],
     },
   );
+  FieldVisitPhoto.init(
+    {
+      id,
+      fieldVisitId: { type: DataTypes.INTEGER, allowNull: false },
+      reference: { type: DataTypes.STRING(500), allowNull: false },
+      mimeType: { type: DataTypes.STRING(100), allowNull: false },
+      sizeBytes: { type: DataTypes.INTEGER, allowNull: true },
+      sha256: { type: DataTypes.CHAR(64), allowNull: true },
+      caption: { type: DataTypes.STRING(255), allowNull: true },
+      takenAt: { type: DataTypes.DATE, allowNull: true },
+      ...timestamps,
+    },
+    {
+      sequelize,
+      tableName: 'fieldVisitPhotos',
+      modelName: 'FieldVisitPhoto',
+      indexes: [{ name: 'fieldVisitPhotos_visit', fields: ['fieldVisitId'] }],
+    },
+  );
 }
 
 export function associateCollectionsModels(): void {
@@ -237,6 +272,8 @@ export function associateCollectionsModels(): void {
   PromiseToPay.belongsTo(Employee, { foreignKey: 'createdBy', as: 'creator' });
 
   FieldVisit.belongsTo(Employee, { foreignKey: 'employeeId', as: 'employee' });
+  FieldVisit.hasMany(FieldVisitPhoto, { foreignKey: 'fieldVisitId', as: 'photos' });
+  FieldVisitPhoto.belongsTo(FieldVisit, { foreignKey: 'fieldVisitId', as: 'fieldVisit' });
   Employee.hasMany(FieldVisit, { foreignKey: 'employeeId', as: 'fieldVisits' });
   FieldVisit.belongsTo(Customer, { foreignKey: 'customerId', as: 'customer' });
   Customer.hasMany(FieldVisit, { foreignKey: 'customerId', as: 'fieldVisits' });

@@ -13,7 +13,10 @@ import { redisUnavailable } from '../../platform/queue/unavailable';
 import { Account, AccountDevice, CreditDayEntry } from '../accounts/models';
 import { audit } from '../audit/audit';
 import { Product } from '../catalogue/models';
+import { FieldVisit, FieldVisitPhoto } from '../collections/models';
 import { Customer } from '../customers/models';
+import { StockTransferItem } from '../inventory/models';
+import { applyMovements } from '../inventory/stock';
 import { requestSend } from '../notifications/jobs';
 import { Notification } from '../notifications/models';
 import { enqueueNotification, NotificationError } from '../notifications/outbox';
@@ -36,6 +39,38 @@ export interface RegisterDeviceInput {
   warehouseId?: number;
   firmwareVersion?: string;
   status?: Extract<DeviceStatus, 'stored' | 'shipped'>;
+}
+
+export interface InstallationPhoto {
+  /** Where the photo is kept (the key or URL the phone uploaded it to); the bytes never come here. */
+  reference: string;
+  mimeType: string;
+  sizeBytes?: number;
+  sha256?: string;
+  caption?: string;
+  takenAt?: string;
+}
+
+export interface InstallInput {
+  deviceId?: number;
+  serialNumber?: string;
+  installationDate?: string;
+  latitude: number;
+  longitude: number;
+  photos: InstallationPhoto[];
+  notes?: string;
+}
+
+export interface ReturnInput {
+  warehouseId: number;
+  faulty: boolean;
+  reason: string;
+}
+
+/** What an installation adds to an attach, in the attach's transaction. */
+interface InstallStep {
+  locationId: number;
+  input: InstallInput;
 }
 
 export interface DeviceListQuery {
@@ -74,6 +109,27 @@ export function deviceView(d: Device, link: ActiveLink | null, model?: DeviceMod
     account: link ? { id: link.accountId, accountNumber: link.accountNumber, status: link.accountStatus } : null,
     createdAt: d.createdAt.toISOString(),
     updatedAt: d.updatedAt.toISOString(),
+  };
+}
+
+export function fieldVisitView(v: FieldVisit, photos: FieldVisitPhoto[]) {
+  return {
+    id: v.id,
+    purpose: v.purpose,
+    visitedAt: v.visitedAt ? v.visitedAt.toISOString() : null,
+    latitude: v.latitude,
+    longitude: v.longitude,
+    outcome: v.outcome,
+    notes: v.notes,
+    photos: photos.map((p) => ({
+      id: p.id,
+      reference: p.reference,
+      mimeType: p.mimeType,
+      sizeBytes: p.sizeBytes,
+      sha256: p.sha256,
+      caption: p.caption,
+      takenAt: p.takenAt ? p.takenAt.toISOString() : null,
+    })),
   };
 }
 
@@ -238,6 +294,21 @@ export class DeviceService {
           },
           { transaction: t },
         );
+        if (d.warehouseId) {
+          await applyMovements(t, [
+            {
+              warehouseId: d.warehouseId,
+              productId: d.productId,
+              deviceId: d.id,
+              quantity: 1,
+              movementType: 'receipt',
+              referenceType: 'devices',
+              referenceId: d.id,
+              note: 'registered by hand',
+              createdBy: actor.employeeId,
+            },
+          ]);
+        }
         await this.audit(
           actor,
           'device.register',
@@ -267,7 +338,7 @@ export class DeviceService {
 
   // --- attaching to an account ---------------------------------------------------------------
 
-  async attach(actor: ScopedActor, accountId: number, input: { deviceId?: number; serialNumber?: string; installationDate?: string }) {
+  async attach(actor: ScopedActor, accountId: number, input: { deviceId?: number; serialNumber?: string; installationDate?: string }, install?: InstallStep) {
     const head = await Account.findByPk(accountId, { attributes: ['id', 'regionId'] });
     if (!head || !inRegionScope(actor.scope, head.regionId)) throw problems.notFound('account');
     const found = input.deviceId
@@ -293,6 +364,13 @@ export class DeviceService {
         if (active.accountId === account.id)
           throw problems.conflict('This device is already attached to this account.', 'already-attached', { accountDeviceId: active.id });
         throw problems.conflict('This device is attached to another account.', 'device-in-use');
+      }
+      if (install && device.warehouseId !== install.locationId) {
+        throw problems.conflict('This device is not in your stock (any more): only a unit you carry can be installed.', 'not-in-your-stock');
+      }
+      const transit = await StockTransferItem.findOne({ where: { inTransitDeviceId: device.id }, attributes: ['stockTransferId'], transaction: t });
+      if (transit) {
+        throw problems.conflict('This device is in transit; receive the transfer first.', 'device-in-transit', { stockTransferId: transit.stockTransferId });
       }
       if (!ATTACHABLE.includes(device.status)) {
         throw problems.conflict(`A ${device.status} device cannot be handed to a customer (only stored or shipped ones).`, 'device-not-available', {
@@ -329,6 +407,22 @@ export class DeviceService {
         { deviceId: device.id, eventType: 'activated', payload: { accountId: account.id, from: before }, occurredAt: now, createdBy: actor.employeeId },
         { transaction: t },
       );
+      // The unit leaves the stock that held it (a warehouse or the installing agent's own stock).
+      if (before.warehouseId) {
+        await applyMovements(t, [
+          {
+            warehouseId: before.warehouseId,
+            productId: device.productId,
+            deviceId: device.id,
+            quantity: -1,
+            movementType: 'sale',
+            referenceType: 'accounts',
+            referenceId: account.id,
+            createdBy: actor.employeeId,
+          },
+        ]);
+      }
+      const visit = install ? await this.recordInstallationVisit(t, actor, account, install.input, installationDate, now) : null;
 
       // Credit already bought (e.g. the down payment before the unit was handed over) goes onto the device.
       let minted: MintedToken[] = [];
@@ -355,13 +449,19 @@ export class DeviceService {
       }
       await this.audit(
         actor,
-        'device.attach',
+        install ? 'device.install' : 'device.attach',
         device.id,
         before,
-        { accountId: account.id, accountDeviceId: link.id, status: 'activated', tokenIds: minted.map((m) => m.id) },
+        {
+          accountId: account.id,
+          accountDeviceId: link.id,
+          status: 'activated',
+          tokenIds: minted.map((m) => m.id),
+          ...(visit ? { fieldVisitId: visit.visit.id, photos: visit.photos.length } : {}),
+        },
         t,
       );
-      return { link, device, account, minted };
+      return { link, device, account, minted, visit };
     });
     const links = await this.activeLinks([result.device.id]);
     return {
@@ -377,7 +477,123 @@ export class DeviceService {
       token: result.minted[0]
         ? { tokenType: result.minted[0].tokenType, value: result.minted[0].value, token: result.minted[0].token, tokenCount: result.minted[0].tokenCount }
         : null,
+      ...(result.visit ? { fieldVisit: fieldVisitView(result.visit.visit, result.visit.photos) } : {}),
     };
+  }
+
+  private async recordInstallationVisit(t: Transaction, actor: ScopedActor, account: Account, input: InstallInput, day: string, now: Date) {
+    const visit = await FieldVisit.create(
+      {
+        employeeId: actor.employeeId,
+        customerId: account.customerId,
+        accountId: account.id,
+        purpose: 'installation',
+        scheduledFor: day,
+        visitedAt: now,
+        latitude: input.latitude.toFixed(7),
+        longitude: input.longitude.toFixed(7),
+        outcome: 'installed',
+        notes: input.notes ?? null,
+      },
+      { transaction: t },
+    );
+    const photos = input.photos.length
+      ? await FieldVisitPhoto.bulkCreate(
+          input.photos.map((p) => ({
+            fieldVisitId: visit.id,
+            reference: p.reference,
+            mimeType: p.mimeType,
+            sizeBytes: p.sizeBytes ?? null,
+            sha256: p.sha256?.toLowerCase() ?? null,
+            caption: p.caption ?? null,
+            takenAt: p.takenAt ? new Date(p.takenAt) : null,
+          })),
+          { transaction: t },
+        )
+      : [];
+    const stored = await FieldVisitPhoto.findAll({ where: { fieldVisitId: visit.id }, order: [['id', 'ASC']], transaction: t });
+    return { visit, photos: photos.length ? stored : [] };
+  }
+
+  // --- installation by the agent who carries the device --------------------------------------
+
+  /**
+   * An agent installs a unit they carry (their own stock location) on an account they sold, in
+   * their regions: the device is attached as by POST /accounts/{id}/devices (first token
+   * included), leaves the agent's stock (a sale movement), and the visit is recorded with its GPS
+   * fix and photo references. Another agent's sale is a 403; a unit not in the agent's stock a 409.
+   */
+  async install(actor: ScopedActor, accountId: number, input: InstallInput) {
+    const head = await Account.findByPk(accountId, { attributes: ['id', 'regionId', 'agentId'] });
+    if (!head || !inRegionScope(actor.scope, head.regionId)) throw problems.notFound('account');
+    if (head.agentId !== null && head.agentId !== actor.employeeId) {
+      throw problems.forbidden('This account was sold by another agent: only its seller installs its device.', 'not-your-sale');
+    }
+    const field = input.deviceId ? 'deviceId' : 'serialNumber';
+    const found = input.deviceId
+      ? await Device.findByPk(input.deviceId, { attributes: ['id', 'warehouseId'] })
+      : await Device.findOne({ where: { serialNumber: input.serialNumber! }, attributes: ['id', 'warehouseId'] });
+    if (!found) throw problems.validation([{ field, in: 'body', message: 'no such device' }]);
+    const location = await Warehouse.findOne({ where: { employeeId: actor.employeeId }, attributes: ['id'] });
+    if (!location || found.warehouseId !== location.id) {
+      throw problems.conflict('This device is not in your stock: only a unit you carry can be installed.', 'not-in-your-stock');
+    }
+    return this.attach(actor, accountId, { deviceId: found.id, installationDate: input.installationDate }, { locationId: location.id, input });
+  }
+
+  // --- back into stock ------------------------------------------------------------------------
+
+  /**
+   * A unit comes back from the field into a warehouse (a faulty unit swapped, a unit taken back):
+   * detached from its account (the link marked faulty or inactive), in the warehouse as stored or
+   * in_repair, a return movement. The account keeps its credit: a replacement attached later gets
+   * the remaining days as its first token.
+   */
+  async returnToStock(actor: ScopedActor, deviceId: number, input: ReturnInput) {
+    const { link } = await this.visibleDevice(actor, deviceId);
+    const warehouse = await Warehouse.findByPk(input.warehouseId, { attributes: ['id', 'regionId', 'isActive'] });
+    if (!warehouse || !warehouse.isActive || !inRegionScope(actor.scope, warehouse.regionId)) {
+      throw problems.validation([{ field: 'warehouseId', in: 'body', message: 'no active warehouse with this id' }]);
+    }
+    await withTransaction(this.sequelize, async (t) => {
+      const account = link ? await Account.findByPk(link.accountId, { lock: t.LOCK.UPDATE, transaction: t }) : null;
+      const device = (await lockDevice(deviceId, t))!;
+      const current = await AccountDevice.findOne({ where: { deviceId, status: 'active' }, transaction: t });
+      if ((current?.accountId ?? null) !== (account?.id ?? null))
+        throw problems.conflict('The device was attached or detached meanwhile; try again.', 'device-changed');
+      if (device.warehouseId !== null) throw problems.conflict('This device is already in stock.', 'already-in-stock', { warehouseId: device.warehouseId });
+      const transit = await StockTransferItem.findOne({ where: { inTransitDeviceId: deviceId }, attributes: ['id'], transaction: t });
+      if (transit) throw problems.conflict('This device is in transit; receive or cancel its transfer.', 'device-in-transit');
+      const before = { status: device.status, warehouseId: device.warehouseId, accountId: current?.accountId ?? null };
+      const status: DeviceStatus = input.faulty ? 'in_repair' : 'stored';
+      if (current) await current.update({ status: input.faulty ? 'faulty' : 'inactive' }, { transaction: t });
+      await Device.update({ status, warehouseId: warehouse.id }, { where: { id: deviceId }, transaction: t });
+      await DeviceEvent.create(
+        {
+          deviceId,
+          eventType: 'returned',
+          payload: { warehouseId: warehouse.id, faulty: input.faulty, accountId: current?.accountId ?? null },
+          occurredAt: new Date(),
+          createdBy: actor.employeeId,
+        },
+        { transaction: t },
+      );
+      await applyMovements(t, [
+        {
+          warehouseId: warehouse.id,
+          productId: device.productId,
+          deviceId,
+          quantity: 1,
+          movementType: 'return',
+          referenceType: current ? 'accounts' : null,
+          referenceId: current?.accountId ?? null,
+          note: `${input.faulty ? 'faulty: ' : ''}${input.reason}`,
+          createdBy: actor.employeeId,
+        },
+      ]);
+      await this.audit(actor, 'device.return', deviceId, before, { status, warehouseId: warehouse.id, faulty: input.faulty, reason: input.reason }, t);
+    });
+    return this.get(actor, deviceId);
   }
 
   // --- staff tokens --------------------------------------------------------------------------

@@ -61,6 +61,28 @@ export const tokenResendSchema = shape({
   recipient: Joi.string().description("The customer's phone number"),
 });
 
+/** fieldVisitView (device.service.ts): an installation visit with its GPS fix and photo references. */
+export const fieldVisitSchema = shape({
+  id: idOut(),
+  purpose: Joi.string(),
+  visitedAt: instantOut().allow(null),
+  latitude: Joi.string().allow(null).description('Decimal degrees, 7 places'),
+  longitude: Joi.string().allow(null).description('Decimal degrees, 7 places'),
+  outcome: Joi.string().allow(null),
+  notes: Joi.string().allow(null),
+  photos: Joi.array().items(
+    shape({
+      id: idOut(),
+      reference: Joi.string(),
+      mimeType: Joi.string(),
+      sizeBytes: Joi.number().integer().allow(null),
+      sha256: Joi.string().allow(null),
+      caption: Joi.string().allow(null),
+      takenAt: instantOut().allow(null),
+    }),
+  ),
+});
+
 /** DeviceService.attach: the link, the device and the first token (null when none could be minted). */
 export const deviceAttachedSchema = shape({
   accountDevice: shape({
@@ -78,4 +100,4 @@ export const deviceAttachedSchema = shape({
     token: Joi.string(),
     tokenCount: Joi.number().integer(),
   }).allow(null),
-});
+}).keys({ fieldVisit: fieldVisitSchema.optional().description('The installation visit (POST /accounts/{id}/installation)') });

@@ -2,8 +2,8 @@ import Joi from 'joi';
 import type { AppContext } from '../../platform/context';
 import { pagedResponseSchema, paginationQuery } from '../../platform/http/pagination';
 import { defineRoute, employeeOf, type RouteSpec } from '../../platform/http/route';
-import { dateOnlyField, idField } from '../../platform/http/schemas';
-import { DeviceService, type DeviceListQuery, type RegisterDeviceInput } from './device.service';
+import { dateOnlyField, idField, pastInstantField } from '../../platform/http/schemas';
+import { DeviceService, type DeviceListQuery, type InstallInput, type RegisterDeviceInput, type ReturnInput } from './device.service';
 import { DEVICE_STATUSES, DEVICE_TOKEN_TYPES, type DeviceTokenType } from './models';
 import { MAX_EXTENDED_VALUE, MAX_STARTING_CODE } from './openpaygo/token';
 import { deviceAttachedSchema, deviceSchema, deviceTokenSchema, mintedTokensSchema, tokenResendSchema } from './devices.responses';
@@ -137,6 +137,64 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
         422: { description: 'Device of another product' },
       },
       handler: async (req) => ({ status: 201, body: await devices.attach(employeeOf(req), req.valid.params.id, req.valid.body) }),
+    }),
+    defineRoute<{ id: number }, unknown, InstallInput>({
+      method: 'post',
+      path: '/accounts/:id/installation',
+      summary: 'Install a device the calling agent carries on an account they sold: attach, first token, field visit with GPS and photos',
+      description:
+        "For field agents (devices:install): the account must be in the agent's regions (else 404) and sold by them (another agent's sale: 403); " +
+        "the unit must be in the agent's own stock (else 409). The device is attached as by POST /accounts/{id}/devices (credit the account has goes onto it " +
+        "as its first token), leaves the agent's stock, and the visit is recorded with its GPS fix and photo references (where the phone stored each photo; " +
+        'the bytes are not sent here).',
+      tags,
+      access: { permission: 'devices:install' },
+      params: idParams,
+      body: Joi.object({
+        deviceId: id,
+        serialNumber: Joi.string().max(100),
+        installationDate: calendarDate,
+        latitude: Joi.number().min(-90).max(90).required(),
+        longitude: Joi.number().min(-180).max(180).required(),
+        photos: Joi.array()
+          .items(
+            Joi.object({
+              reference: Joi.string().trim().min(1).max(500).required(),
+              mimeType: Joi.string().valid('image/jpeg', 'image/png', 'image/webp', 'image/heic').required(),
+              sizeBytes: Joi.number().integer().min(1).max(50_000_000),
+              sha256: Joi.string().hex().length(64),
+              caption: Joi.string().max(255),
+              takenAt: pastInstantField(),
+            }),
+          )
+          .min(1)
+          .max(10)
+          .required(),
+        notes: Joi.string().max(2000),
+      }).xor('deviceId', 'serialNumber'),
+      responses: {
+        201: { description: 'Installed: the link, the device, its first token and the visit', schema: deviceAttachedSchema },
+        403: { description: "The account is another agent's sale" },
+        404: { description: "No such account in the caller's regions" },
+        409: { description: "The unit is not in the caller's stock, in use or not available; the account is finished" },
+        422: { description: 'Device of another product' },
+      },
+      handler: async (req) => ({ status: 201, body: await devices.install(employeeOf(req), req.valid.params.id, req.valid.body) }),
+    }),
+    defineRoute<{ id: number }, unknown, ReturnInput>({
+      method: 'post',
+      path: '/devices/:id/return',
+      summary: 'Take a unit back from the field into a warehouse (detached from its account; faulty: in_repair)',
+      tags,
+      access: { permission: 'devices:write' },
+      params: idParams,
+      body: Joi.object({ warehouseId: id.required(), faulty: Joi.boolean().required(), reason }),
+      responses: {
+        200: { description: 'Back in stock', schema: deviceSchema },
+        404: { description: "No such device in the caller's regions" },
+        409: { description: 'Already in stock or in transit' },
+      },
+      handler: async (req) => ({ body: await devices.returnToStock(employeeOf(req), req.valid.params.id, req.valid.body) }),
     }),
   ];
 }

@@ -44,6 +44,8 @@ export class Device extends Model<InferAttributes<Device>, InferCreationAttribut
   declare warehouseId: CreationOptional<number | null>;
   declare supplierId: CreationOptional<number | null>;
   declare purchaseOrderId: CreationOptional<number | null>;
+  /** The purchase order line the unit was received on (its cost). */
+  declare purchaseOrderItemId: CreationOptional<number | null>;
   declare status: CreationOptional<DeviceStatus>;
   /** Ciphertext of the OpenPAYGO secret key; decrypt only to generate a token. */
   declare openpaygoSecretKey: CreationOptional<string | null>;
@@ -132,6 +134,7 @@ export function initDevicesModels(sequelize: Sequelize): void {
       warehouseId: { type: DataTypes.INTEGER, allowNull: true },
       supplierId: { type: DataTypes.INTEGER, allowNull: true },
       purchaseOrderId: { type: DataTypes.INTEGER, allowNull: true },
+      purchaseOrderItemId: { type: DataTypes.INTEGER, allowNull: true },
       status: { type: DataTypes.ENUM(...DEVICE_STATUSES), allowNull: false, defaultValue: 'stored' },
       openpaygoSecretKey: { type: DataTypes.STRING(255), allowNull: true },
       startingCode: {
@@ -159,6 +162,7 @@ export function initDevicesModels(sequelize: Sequelize): void {
       indexes: [
         { name: 'devices_warehouse_status', fields: ['warehouseId', 'status'] },
         { name: 'devices_product_status', fields: ['productId', 'status'] },
+        { name: 'devices_purchase_order_item', fields: ['purchaseOrderItemId'] },
       ],
     },
   );

@@ -125,6 +125,8 @@ export class StockTransferItem extends Model<InferAttributes<StockTransferItem>,
   declare stockTransferId: number;
   declare productId: number;
   declare deviceId: CreationOptional<number | null>;
+  /** The device while the transfer is in transit, NULL once received or cancelled (unique: one open transfer per device). */
+  declare inTransitDeviceId: CreationOptional<number | null>;
   declare quantity: CreationOptional<number>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
@@ -259,6 +261,7 @@ export function initInventoryModels(sequelize: Sequelize): void {
       stockTransferId: { type: DataTypes.INTEGER, allowNull: false },
       productId: { type: DataTypes.INTEGER, allowNull: false },
       deviceId: { type: DataTypes.INTEGER, allowNull: true },
+      inTransitDeviceId: { type: DataTypes.INTEGER, allowNull: true },
       quantity: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 1 },
       ...timestamps,
     },
@@ -266,7 +269,10 @@ export function initInventoryModels(sequelize: Sequelize): void {
       sequelize,
       tableName: 'stockTransferItems',
       modelName: 'StockTransferItem',
-      indexes: [{ name: 'stockTransferItems_transfer', fields: ['stockTransferId'] }],
+      indexes: [
+        { name: 'stockTransferItems_transfer', fields: ['stockTransferId'] },
+        { name: 'stockTransferItems_in_transit_device', fields: ['inTransitDeviceId'], unique: true },
+      ],
     },
   );
 }

@@ -27,6 +27,8 @@ export class Warehouse extends Model<InferAttributes<Warehouse>, InferCreationAt
   declare areaId: CreationOptional<number | null>;
   declare address: CreationOptional<string | null>;
   declare capacity: CreationOptional<number | null>;
+  /** Set when this row is a field agent's own stock location (what the agent carries); one per agent. */
+  declare employeeId: CreationOptional<number | null>;
   declare isActive: CreationOptional<boolean>;
   declare version: CreationOptional<number>;
   declare createdAt: CreationOptional<Date>;
@@ -119,10 +121,17 @@ export function initOrganisationReferenceModels(sequelize: Sequelize): void {
       areaId: { type: DataTypes.INTEGER, allowNull: true },
       address: { type: DataTypes.TEXT, allowNull: true },
       capacity: { type: DataTypes.INTEGER, allowNull: true },
+      employeeId: { type: DataTypes.INTEGER, allowNull: true },
       ...reference,
       ...timestamps,
     },
-    { sequelize, tableName: 'warehouses', modelName: 'Warehouse', version: true },
+    {
+      sequelize,
+      tableName: 'warehouses',
+      modelName: 'Warehouse',
+      version: true,
+      indexes: [{ name: 'warehouses_employee', fields: ['employeeId'], unique: true }],
+    },
   );
   Holiday.init(
     {
