@@ -89,11 +89,11 @@ class NetsuiteSyncer {
     try {
       switch (item.aggregate) {
         case 'customer':
-          return { status: 'done', remoteId: await this.customer(item.id) };
+          return done(await this.customer(item.id));
         case LEDGER_DAY_AGGREGATE:
-          return { status: 'done', remoteId: await this.ledgerDay(item.id) };
+          return done(await this.ledgerDay(item.id));
         case 'commissionPayment':
-          return { status: 'done', remoteId: await this.commissionPayment(item.id) };
+          return done(await this.commissionPayment(item.id));
         default:
           return { status: 'done' };
       }
@@ -356,6 +356,10 @@ function changedDay(
     }
   }
   return `${externalId} was already sent to NetSuite and the day's journal lines have changed since (${diffs.join('; ')}). Not overwritten: finance must review the day and post the difference in NetSuite.`;
+}
+
+function done(remoteId: string | undefined): SyncOutcome {
+  return remoteId === undefined ? { status: 'done' } : { status: 'done', remoteId };
 }
 
 function outcomeOf(err: unknown): SyncOutcome {
