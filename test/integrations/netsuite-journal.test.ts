@@ -3,6 +3,7 @@ import { QueryTypes } from 'sequelize';
 import { NetsuiteAccountMapping, NetsuiteJournal, ledgerDayKey } from '../../src/modules/integrations/netsuite';
 import { SyncOutbox } from '../../src/modules/integrations/models';
 import { closeDayInline } from '../../src/modules/operations/close-day.jobs';
+import { JobRun } from '../../src/modules/operations/models';
 import { postEntry } from '../../src/modules/ledger/journal.service';
 import type { SyncItem } from '../../src/modules/integrations/sync-target';
 import { Decimal } from '../../src/platform/money';
@@ -92,6 +93,8 @@ describe('integrations: the NetSuite day journal and commission vendor bills', (
     // Sales revenue of the two accounts was credited that day.
     expect(lines.some((l) => l.account.id === '94100' && l.credit !== undefined)).to.equal(true);
     expect(fake.requests.at(-1)!.path).to.match(/\?replace=line$/);
+    const runs = () => JobRun.findAll({ where: { jobName: 'netsuite.ledgerDay', countryId: market.country.id }, order: [['id', 'ASC']] });
+    expect((await runs()).map((r) => [r.status, r.businessDate, r.counts])).to.deep.equal([['succeeded', DAY, { lines: lines.length }]]);
 
     const writes = fake.writes().length;
     expect(await t.push([item])).to.deep.equal([{ status: 'done', remoteId: je.id }]);
@@ -131,6 +134,11 @@ describe('integrations: the NetSuite day journal and commission vendor bills', (
     expect((changed as { error: string }).error).to.include('4300: sent Dr 0.00 Cr 0.00, now Dr 0.00 Cr 5.00');
     expect((changed as { error: string }).error).to.match(/Not overwritten: finance must review/);
     expect(fake.writes().length).to.equal(writes);
+    // Sent once (the re-pushes that sent nothing left no run); the refusal is a failed run with its message.
+    expect((await runs()).map((r) => [r.status, r.errors?.[0]?.message.slice(0, 40)])).to.deep.equal([
+      ['succeeded', undefined],
+      ['failed', (changed as { error: string }).error.slice(0, 40)],
+    ]);
     expect(netOf((fake.byExternalId('journalEntry', je.externalId)!.fields.line as { items: Line[] }).items)).to.deep.equal(netOf(lines));
   });
 

@@ -91,7 +91,7 @@ class NetsuiteSyncer {
         case 'customer':
           return done(await this.customer(item.id));
         case LEDGER_DAY_AGGREGATE:
-          return done(await this.ledgerDay(item.id));
+          return done(await this.journaled(item.id));
         case 'commissionPayment':
           return done(await this.commissionPayment(item.id));
         default:
@@ -138,7 +138,51 @@ class NetsuiteSyncer {
     return internalId;
   }
 
-  private async ledgerDay(key: number): Promise<string | undefined> {
+  /** The day journal, with a jobRuns row (jobName netsuite.ledgerDay) for each attempt that sent it or refused it. */
+  private async journaled(key: number): Promise<string | undefined> {
+    const startedAt = new Date();
+    const { countryId, date } = decodeLedgerDay(key);
+    const run = { sent: 0, lines: 0 };
+    try {
+      const id = await this.ledgerDay(key, run);
+      if (run.sent) await this.recordRun(countryId, date, startedAt, 'succeeded', { lines: run.lines }, null);
+      return id;
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      await this.recordRun(countryId, date, startedAt, 'failed', null, message).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async recordRun(
+    countryId: number,
+    date: string,
+    startedAt: Date,
+    status: 'succeeded' | 'failed',
+    counts: Record<string, number> | null,
+    error: string | null,
+  ) {
+    const now = new Date();
+    // A plain INSERT: the operations module (jobRuns' owner) sits above integrations in the module graph.
+    await this.sequelize.query(
+      `INSERT INTO jobRuns (jobName, countryId, businessDate, status, startedAt, finishedAt, counts, errors, attempt, createdAt, updatedAt)
+       VALUES (:jobName, :countryId, :date, :status, :startedAt, :now, :counts, :errors, 1, :now, :now)`,
+      {
+        replacements: {
+          jobName: 'netsuite.ledgerDay',
+          countryId,
+          date,
+          status,
+          startedAt,
+          now,
+          counts: counts ? JSON.stringify(counts) : null,
+          errors: error ? JSON.stringify([{ message: error.slice(0, 500) }]) : null,
+        },
+      },
+    );
+  }
+
+  private async ledgerDay(key: number, run: { sent: number; lines: number }): Promise<string | undefined> {
     const { countryId, date } = decodeLedgerDay(key);
     const [country] = await this.select<{ code: string; businessDate: string | Date | null; subsidiaryId: string | null }>(
       `SELECT co.code, co.businessDate, s.subsidiaryId FROM countries co LEFT JOIN netsuiteSubsidiaries s ON s.countryId = co.id AND s.isActive = :yes WHERE co.id = :countryId`,
@@ -209,6 +253,8 @@ class NetsuiteSyncer {
       },
       ['line'],
     );
+    run.sent = 1;
+    run.lines = lines.length;
     await sent.update({ status: 'sent', netsuiteId: internalId, sentAt: new Date() });
     await this.recordSuccess(LEDGER_DAY_AGGREGATE, key, internalId);
     return internalId;
