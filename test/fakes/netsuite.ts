@@ -399,3 +399,34 @@ function error(status: number, title: string, code: string, detail: string) {
     'o:errorDetails': [{ detail, 'o:errorCode': code }],
   };
 }
+
+/**
+ * For `npm run fakes` (a demo instance pointed at the fake): a fake on a fixed port with a fresh
+ * key pair registered, and the NETSUITE_* variables that point AMT at it (OAuth 2.0; the private
+ * key is the fake's throwaway one). A subsidiary and chart mapping must still be set in AMT
+ * (/netsuite-subsidiaries, /netsuite-account-mappings) for journals and vendor bills.
+ */
+export async function startNetsuiteFakeForDemo(port = 4010, options: FakeNetsuiteOptions = {}): Promise<{ fake: FakeNetsuite; env: Record<string, string> }> {
+  const { generateKeyPairSync } = await import('node:crypto');
+  const keys = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  const fake = new FakeNetsuite(options);
+  fake.registerCertificate('amt-demo-cert', 'amt-demo-client', keys.publicKey);
+  const baseUrl = await fake.start(port);
+  return {
+    fake,
+    env: {
+      NETSUITE_DRIVER: 'rest',
+      NETSUITE_ACCOUNT_ID: fake.accountId,
+      NETSUITE_BASE_URL: baseUrl,
+      NETSUITE_AUTH: 'oauth2',
+      NETSUITE_CLIENT_ID: 'amt-demo-client',
+      NETSUITE_CERTIFICATE_ID: 'amt-demo-cert',
+      NETSUITE_PRIVATE_KEY: keys.privateKey.replace(/\n/g, '\\n'),
+      NETSUITE_CONCURRENCY: String(fake.concurrencyLimit),
+    },
+  };
+}
