@@ -108,6 +108,23 @@ describe('integrations: the NetSuite client against the fake (auth, upsert, faul
     expect(fake.byExternalId('customer', `amt-cust-${c.id}`)!.fields.lastName).to.equal('Renewed');
   });
 
+  it('a token is renewed before it expires (no 401 on the way)', async () => {
+    const shortLived = await startFake({ tokenLifetimeSeconds: 1 });
+    try {
+      const m = await createMarket();
+      await mapSubsidiary(m.country.id);
+      const c = await createCustomer(m.region.id);
+      const t = await target(restConfig(shortLived));
+      await t.push([customerItem(c.id)]);
+      await new Promise((r) => setTimeout(r, 1000));
+      expect((await t.push([customerItem(c.id)]))[0]).to.deep.include({ status: 'done' });
+      expect(shortLived.tokensIssued).to.equal(2);
+      expect(shortLived.requests.filter((r) => r.status === 401)).to.deep.equal([]);
+    } finally {
+      await shortLived.stop();
+    }
+  });
+
   it("a 400 is dead with NetSuite's message (netsuiteSync failed); fixed, the next push succeeds", async () => {
     const c = await createCustomer(market.region.id);
     fake.refuse('customer', `amt-cust-${c.id}`, 'Invalid value for field phone: +254711000000.');

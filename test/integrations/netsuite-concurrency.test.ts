@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { expect } from 'chai';
 import IORedis from 'ioredis';
-import { redisSemaphore, SemaphoreTimeout } from '../../src/modules/integrations/semaphore';
+import { localSemaphore, redisSemaphore, SemaphoreTimeout } from '../../src/modules/integrations/semaphore';
 import { TEST_REDIS_URL } from '../support/env';
 import type { FakeNetsuite } from '../fakes/netsuite';
 import { startFake, TBA } from './netsuite-support';
@@ -72,6 +72,32 @@ describe('integrations: the NetSuite concurrency limit holds across processes (R
     }
     expect(await redis.zcard(key)).to.equal(0); // every slot given back
     fake.latencyMs = 0;
+  });
+
+  it('without Redis (the demo) the same limit holds inside the process: waiters are admitted in turn, or time out', async () => {
+    const sem = localSemaphore(2, 200);
+    let inside = 0;
+    let peak = 0;
+    await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        const release = await sem.acquire();
+        peak = Math.max(peak, ++inside);
+        await new Promise((r) => setTimeout(r, 5));
+        inside--;
+        await release();
+        await release(); // a second release is a no-op
+      }),
+    );
+    expect(peak).to.equal(2);
+    const a = await sem.acquire();
+    const b = await sem.acquire();
+    let refused: unknown;
+    await sem.acquire().catch((err: unknown) => (refused = err));
+    expect(refused).to.be.instanceOf(SemaphoreTimeout);
+    await a();
+    const c = await sem.acquire();
+    await b();
+    await c();
   });
 
   it('a process killed while holding a slot does not hold it for ever: the slot is free once its lease runs out', async function () {
