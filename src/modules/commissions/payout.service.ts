@@ -18,6 +18,7 @@ import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
 import { EmployeeRegion } from '../access/models';
 import { audit } from '../audit/audit';
+import { integrations } from '../integrations/outbox';
 import { LEDGER } from '../ledger/chart';
 import { postEntry } from '../ledger/journal.service';
 import { calendarOfCountry, type CountryCalendar } from '../organisation/business-date';
@@ -422,6 +423,8 @@ export class CommissionPayoutService {
         before: { status: 'pending' },
         after: { status: 'approved', amount: p.amount, journalEntryId },
       });
+      // NetSuite: the agent as a vendor and this payment as a vendor bill (integrations/netsuite).
+      await integrations.enqueue(t, { aggregate: 'commissionPayment', id: p.id, event: 'commission_payment.approved', payload: { amount: p.amount } });
       return p;
     });
   }

@@ -13,6 +13,9 @@ export const OUTBOX_ROUTES = {
   'payment.reversed': ['netsuite'],
   'refund.approved': ['netsuite'],
   'refund.completed': ['netsuite'],
+  // NetSuite: the day journal of a closed business day, and an approved commission payment's vendor bill.
+  'ledger.day_closed': ['netsuite'],
+  'commission_payment.approved': ['netsuite'],
 } as const satisfies Record<string, readonly OutboxTarget[]>;
 
 export type OutboxEvent = keyof typeof OUTBOX_ROUTES;

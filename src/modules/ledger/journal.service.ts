@@ -114,6 +114,7 @@ export async function postEntry(spec: EntrySpec, transaction: Transaction): Prom
     accountId: spec.accountId ?? null,
     reversalOfId: spec.reversalOfId ?? null,
     currency: spec.currency,
+    countryId: spec.countryId ?? null,
     createdBy: spec.createdBy ?? null,
     createdAt: now,
     updatedAt: now,
@@ -122,8 +123,8 @@ export async function postEntry(spec: EntrySpec, transaction: Transaction): Prom
   const { insertId } = await sql
     .write(
       transaction,
-      `INSERT INTO journalEntries (entryNumber, businessDate, fiscalPeriodId, description, sourceType, sourceId, accountId, reversalOfId, currency, createdBy, createdAt, updatedAt)
-       VALUES ${placeholders(1, 12)}`,
+      `INSERT INTO journalEntries (entryNumber, businessDate, fiscalPeriodId, description, sourceType, sourceId, accountId, reversalOfId, currency, countryId, createdBy, createdAt, updatedAt)
+       VALUES ${placeholders(1, 13)}`,
       Object.values(values),
     )
     .catch((err: unknown) => {

@@ -88,6 +88,8 @@ export class JournalEntry extends Model<InferAttributes<JournalEntry>, InferCrea
   declare reversalOfId: CreationOptional<number | null>;
   /** ISO 4217, e.g. KES. */
   declare currency: string;
+  /** The country the entry is booked in (null only on entries older than its migration that no country could be found for). */
+  declare countryId: CreationOptional<number | null>;
   /** NULL = posted by the system (callback, nightly job). */
   declare createdBy: CreationOptional<number | null>;
   declare createdAt: CreationOptional<Date>;
@@ -178,6 +180,7 @@ export function initLedgerModels(sequelize: Sequelize): void {
       accountId: { type: DataTypes.INTEGER, allowNull: true },
       reversalOfId: { type: DataTypes.INTEGER, allowNull: true, unique: true },
       currency: { type: DataTypes.CHAR(3), allowNull: false },
+      countryId: { type: DataTypes.INTEGER, allowNull: true },
       createdBy: { type: DataTypes.INTEGER, allowNull: true },
       ...timestamps,
     },
@@ -189,6 +192,7 @@ export function initLedgerModels(sequelize: Sequelize): void {
         { name: 'journalEntries_source', fields: ['sourceType', 'sourceId'] },
         { name: 'journalEntries_account_date', fields: ['accountId', 'businessDate'] },
         { name: 'journalEntries_business_date', fields: ['businessDate'] },
+        { name: 'journalEntries_country_date', fields: ['countryId', 'businessDate'] },
       ],
     },
   );

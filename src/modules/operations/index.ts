@@ -1,5 +1,7 @@
 import type { AppModule } from '../../platform/context';
+import { netsuiteLedgerDayStep } from '../integrations/netsuite/ledger-day';
 import { closeDayJobs } from './close-day.jobs';
+import { closeSteps } from './close-steps';
 import { associateOperationsModels, initOperationsModels } from './models';
 import { opsRoutes } from './ops.routes';
 
@@ -9,6 +11,11 @@ export const operationsModule: AppModule = {
   associate: associateOperationsModels,
   routes: opsRoutes,
   jobs: (ctx) => closeDayJobs(ctx),
+  register: (ctx) => {
+    // The closed day's journal goes to NetSuite (a 'ledgerDay' outbox row): registered after the
+    // modules listed before operations (commissions), so it runs after their steps.
+    closeSteps(ctx.sequelize).addCountryStep(netsuiteLedgerDayStep);
+  },
 };
 
 export { boardMount } from './board';

@@ -1,5 +1,6 @@
 import cronParser from 'cron-parser';
 import Joi from 'joi';
+import { netsuiteConfig, netsuiteSchema, type NetsuiteConfig } from './netsuite';
 
 /** Everything the process reads from its environment, validated once at start. */
 export interface AppConfig {
@@ -42,7 +43,11 @@ export interface AppConfig {
   scheduleCheckMs: number;
   /** GET /metrics: off unless a bearer token is set; each scrape-time collector's time limit. */
   metrics: { token?: string; collectorTimeoutMs: number };
+  /** NetSuite sync (issue 13): see ./netsuite.ts. */
+  netsuite: NetsuiteConfig;
 }
+
+export type { NetsuiteConfig } from './netsuite';
 
 export type SmsConfig = { provider: 'log' } | { provider: 'africastalking'; baseUrl: string; username: string; apiKey: string; senderId?: string };
 
@@ -134,6 +139,7 @@ const schema = Joi.object({
     .pattern(/^[\x21-\x7e]+$/)
     .message('must be 16+ printable characters without spaces'),
   METRICS_COLLECTOR_TIMEOUT_MS: Joi.number().integer().min(50).max(30_000).default(1000),
+  ...netsuiteSchema,
 }).unknown(true);
 
 export class ConfigError extends Error {
@@ -202,5 +208,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     redisTimeoutMs: v.REDIS_TIMEOUT_MS,
     scheduleCheckMs: v.SCHEDULE_CHECK_MS,
     metrics: { token: v.METRICS_TOKEN || undefined, collectorTimeoutMs: v.METRICS_COLLECTOR_TIMEOUT_MS },
+    netsuite: netsuiteConfig(v),
   });
 }

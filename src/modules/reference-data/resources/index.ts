@@ -3,6 +3,7 @@ import { deviceModels, payplans, pricing, products, productTypes, suppliers, tax
 import { areas, holidays, warehouses } from './geography';
 import { countries, departments, regions } from './organisation';
 import { notificationTemplates, paymentTypes } from './settings';
+import { netsuiteAccountMappings, netsuiteSubsidiaries } from './netsuite';
 
 /** Every reference resource the API serves, in the order they appear in the API document. */
 export const referenceResources: ResourceDefinition[] = [
@@ -22,4 +23,6 @@ export const referenceResources: ResourceDefinition[] = [
   warrantyPolicies,
   suppliers,
   deviceModels,
+  netsuiteSubsidiaries,
+  netsuiteAccountMappings,
 ];
