@@ -5,6 +5,7 @@ import { addDays, type CalendarDate } from '../../platform/dates';
 import { dialect } from '../../platform/db/dialect';
 import { withTransaction } from '../../platform/db/transaction';
 import { decodeCursor, pageOf, type Paged } from '../../platform/http/pagination';
+import { MAX_ID } from '../../platform/http/schemas';
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
 import { Employee, EmployeeRegion } from '../access/models';
@@ -168,8 +169,8 @@ export class CollectionsService {
     if (q.priority) where.push({ priority: q.priority });
     if (q.minDaysPastDue !== undefined) where.push({ daysPastDue: { [Op.gte]: q.minDaysPastDue } });
     if (q.cursor) {
-      const [score, id] = decodeCursor(q.cursor, 2) as [number, number];
-      where.push({ [Op.or]: [{ priorityScore: { [Op.lt]: Number(score) } }, { priorityScore: Number(score), id: { [Op.gt]: Number(id) } }] });
+      const [score, id] = worklistCursor(q.cursor);
+      where.push({ [Op.or]: [{ priorityScore: { [Op.lt]: score } }, { priorityScore: score, id: { [Op.gt]: id } }] });
     }
     const rows = await CollectionCase.findAll({
       where: { [Op.and]: where },
@@ -376,4 +377,12 @@ export class CollectionsService {
   async view(actor: ScopedActor, id: number) {
     return caseView(await this.find(actor, id));
   }
+}
+
+/** The (priority score, id) a worklist cursor carries; a forged one is a 400, never NaN in SQL. */
+function worklistCursor(cursor: string): [number, number] {
+  const [score, id] = decodeCursor(cursor, 2);
+  const s = typeof score === 'number' || typeof score === 'string' ? Number(score) : NaN;
+  if (Number.isSafeInteger(s) && typeof id === 'number' && Number.isSafeInteger(id) && id > 0 && id <= MAX_ID) return [s, id];
+  throw problems.validation([{ field: 'cursor', in: 'query', message: 'cursor is not valid for this list' }]);
 }
