@@ -19,8 +19,6 @@ const BACK_EDGES: Record<string, string> = {
   'accounts -> commissions': 'commissions are earned on accounts',
   // accounts/models.ts: the device link models.
   'accounts -> devices': 'devices are attached to accounts',
-  // ledger/models.ts: associations to accounts.
-  'ledger -> accounts': 'accounts post to the ledger',
   // accounts/charge.routes.ts (moneyString), accounts.routes.ts, account.service.ts, charge.service.ts.
   'accounts -> payments': 'payments settle accounts; locking and settlement belong in accounts',
   // payments/reversal.service.ts: reopening a reversed payment's invoice lines.

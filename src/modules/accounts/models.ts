@@ -5,6 +5,7 @@ import { Employee } from '../access/models';
 import { Payplan, Product } from '../catalogue/models';
 import { Customer } from '../customers/models';
 import { Device, DeviceToken } from '../devices/models';
+import { JournalEntry, JournalLine } from '../ledger/models';
 import { CompanyRegion } from '../organisation/models';
 import { Warehouse } from '../organisation/reference.models';
 
@@ -526,4 +527,8 @@ export function associateAccountsModels(): void {
   CreditDayEntry.belongsTo(Account, { foreignKey: 'accountId', as: 'account' });
   CreditDayEntry.belongsTo(Device, { foreignKey: 'deviceId', as: 'device' });
   CreditDayEntry.belongsTo(Employee, { foreignKey: 'createdBy', as: 'creator' });
+
+  // The ledger sits below accounts: its entries' and lines' sub-ledger links are declared here.
+  JournalEntry.belongsTo(Account, { foreignKey: 'accountId', as: 'account' });
+  JournalLine.belongsTo(Account, { foreignKey: 'accountId', as: 'account' });
 }
