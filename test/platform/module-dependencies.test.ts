@@ -23,8 +23,6 @@ const BACK_EDGES: Record<string, string> = {
   'accounts -> payments': 'payments settle accounts; locking and settlement belong in accounts',
   // payments/reversal.service.ts: reopening a reversed payment's invoice lines.
   'payments -> billing': 'billing builds on payments',
-  // inventory/models.ts and devices/models.ts import each other's models.
-  'inventory -> devices': 'devices are stocked in inventory',
   // devices/credit.service.ts: credit days from a payment.
   'devices -> payments': 'payments grant credit on devices',
 };

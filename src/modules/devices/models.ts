@@ -3,7 +3,6 @@ import { Employee } from '../access/models';
 import { Product, ProductType } from '../catalogue/models';
 import { Warehouse } from '../organisation/reference.models';
 import type { Account, AccountDevice } from '../accounts/models';
-import type { PurchaseOrder, StockMovement, Supplier } from '../inventory/models';
 
 export const DEVICE_MODEL_TOKEN_TYPES = ['standard', 'extended'] as const;
 export type DeviceModelTokenType = (typeof DEVICE_MODEL_TOKEN_TYPES)[number];
@@ -61,10 +60,7 @@ export class Device extends Model<InferAttributes<Device>, InferCreationAttribut
   declare warehouse?: NonAttribute<Warehouse | null>;
   declare tokens?: NonAttribute<DeviceToken[]>;
   declare events?: NonAttribute<DeviceEvent[]>;
-  // Associated from the inventory and accounts modules.
-  declare supplier?: NonAttribute<Supplier | null>;
-  declare purchaseOrder?: NonAttribute<PurchaseOrder | null>;
-  declare stockMovements?: NonAttribute<StockMovement[]>;
+  // Associated from the accounts module; inventory's (supplier, purchaseOrder, stockMovements) are declared in inventory/models.ts.
   declare accountDevices?: NonAttribute<AccountDevice[]>;
   declare accounts?: NonAttribute<Account[]>;
 }
