@@ -2,7 +2,25 @@ import { DataTypes, Model, type CreationOptional, type InferAttributes, type Inf
 import { Employee } from '../access/models';
 import { Product, ProductType } from '../catalogue/models';
 import { Warehouse } from '../organisation/reference.models';
-import type { Account, AccountDevice } from '../accounts/models';
+import { Account, AccountDevice, CreditDayEntry, Repossession } from '../accounts/models';
+
+// Devices depend on accounts (a device is attached to an account), never the reverse: the links
+// accounts' tables have to devices are typed on them from this side (associated below).
+declare module '../accounts/models' {
+  interface Account {
+    devices?: NonAttribute<Device[]>;
+    deviceTokens?: NonAttribute<DeviceToken[]>;
+  }
+  interface AccountDevice {
+    device?: NonAttribute<Device>;
+  }
+  interface Repossession {
+    device?: NonAttribute<Device | null>;
+  }
+  interface CreditDayEntry {
+    device?: NonAttribute<Device | null>;
+  }
+}
 
 export const DEVICE_MODEL_TOKEN_TYPES = ['standard', 'extended'] as const;
 export type DeviceModelTokenType = (typeof DEVICE_MODEL_TOKEN_TYPES)[number];
@@ -60,7 +78,7 @@ export class Device extends Model<InferAttributes<Device>, InferCreationAttribut
   declare warehouse?: NonAttribute<Warehouse | null>;
   declare tokens?: NonAttribute<DeviceToken[]>;
   declare events?: NonAttribute<DeviceEvent[]>;
-  // Associated from the accounts module; inventory's (supplier, purchaseOrder, stockMovements) are declared in inventory/models.ts.
+  // Inventory's links (supplier, purchaseOrder, stockMovements) are typed in inventory/models.ts.
   declare accountDevices?: NonAttribute<AccountDevice[]>;
   declare accounts?: NonAttribute<Account[]>;
 }
@@ -204,8 +222,9 @@ export function initDevicesModels(sequelize: Sequelize): void {
 }
 
 /**
- * Associations inside the module and towards catalogue, organisation and access. Suppliers and
- * purchase orders (inventory) and accounts associate with devices from their own modules.
+ * Associations inside the module and towards catalogue, organisation, access and accounts (which
+ * sits below devices). Suppliers, purchase orders and stock movements (inventory) associate with
+ * devices from their own module.
  */
 export function associateDevicesModels(): void {
   DeviceModel.belongsTo(ProductType, { foreignKey: 'productTypeId', as: 'productType' });
@@ -221,4 +240,14 @@ export function associateDevicesModels(): void {
   Device.hasMany(DeviceEvent, { foreignKey: 'deviceId', as: 'events' });
   DeviceEvent.belongsTo(Device, { foreignKey: 'deviceId', as: 'device' });
   DeviceEvent.belongsTo(Employee, { foreignKey: 'createdBy', as: 'creator' });
+
+  // Accounts' links to devices (devices sit above accounts).
+  AccountDevice.belongsTo(Device, { foreignKey: 'deviceId', as: 'device' });
+  Device.hasMany(AccountDevice, { foreignKey: 'deviceId', as: 'accountDevices' });
+  Account.belongsToMany(Device, { through: AccountDevice, foreignKey: 'accountId', otherKey: 'deviceId', as: 'devices' });
+  Device.belongsToMany(Account, { through: AccountDevice, foreignKey: 'deviceId', otherKey: 'accountId', as: 'accounts' });
+  Account.hasMany(DeviceToken, { foreignKey: 'accountId', as: 'deviceTokens' });
+  DeviceToken.belongsTo(Account, { foreignKey: 'accountId', as: 'account' });
+  Repossession.belongsTo(Device, { foreignKey: 'deviceId', as: 'device' });
+  CreditDayEntry.belongsTo(Device, { foreignKey: 'deviceId', as: 'device' });
 }
