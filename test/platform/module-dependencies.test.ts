@@ -17,8 +17,6 @@ const BACK_EDGES: Record<string, string> = {
   'accounts -> cash': 'cash collects for accounts',
   // accounts/account.service.ts: commission accrual on a sale.
   'accounts -> commissions': 'commissions are earned on accounts',
-  // accounts/charge.routes.ts (moneyString), accounts.routes.ts, account.service.ts, charge.service.ts.
-  'accounts -> payments': 'payments settle accounts; locking and settlement belong in accounts',
   // payments/reversal.service.ts: reopening a reversed payment's invoice lines.
   'payments -> billing': 'billing builds on payments',
   // devices/credit.service.ts: credit days from a payment.

@@ -15,8 +15,6 @@ import { JournalEntry, JournalLine, LedgerAccount } from '../ledger/models';
 import { calendarOfRegion } from '../organisation/business-date';
 import { nextNumber } from '../organisation/number-sequences';
 import { Holiday } from '../organisation/reference.models';
-import { Payment } from '../payments/models';
-import { paymentView } from '../payments/views';
 import { Account, AccountStatusHistory, InstallmentSchedule, type AccountStatus, type ParBucket } from './models';
 import { catchUpNightly } from './nightly-step';
 import { buildSchedule } from './schedule';
@@ -239,18 +237,6 @@ export class AccountService {
         businessDate: h.businessDate,
       })),
     };
-  }
-
-  /** An account's payments, oldest first, a page at a time (keyset on id). */
-  async payments(scope: RegionScope, id: number, q: AccountPageQuery) {
-    await this.visible(scope, id);
-    const rows = await Payment.findAll({
-      where: { accountId: id, ...(q.cursor ? { id: { [Op.gt]: decodeIdCursor(q.cursor) } } : {}) },
-      order: [['id', 'ASC']],
-      limit: q.limit + 1,
-    });
-    const page = pageOf(rows, q.limit, (last) => [last.id]);
-    return { data: page.data.map(paymentView), page: page.page };
   }
 
   /** An account's journal entries with their lines, oldest first, a page at a time. */

@@ -8,7 +8,6 @@ import { cursorPaginationQuery, pagedResponseSchema, paginationQuery } from '../
 import { AccountService, accountView, type AccountPageQuery, type AccountQuery } from './account.service';
 import { ACCOUNT_STATUSES, PAR_BUCKETS } from './models';
 import { accountDetailSchema, accountLedgerEntrySchema, accountSchema } from './accounts.responses';
-import { paymentSchema } from '../payments/payments.responses';
 
 const id = idField();
 const idParams = Joi.object({ id: id.required() });
@@ -79,20 +78,6 @@ export function accountRoutes(ctx: AppContext): RouteSpec[] {
         404: { description: "No such account in the caller's regions" },
       },
       handler: async (req) => ({ body: await accounts.detail(regionScope(req.principal), req.valid.params.id) }),
-    }),
-    defineRoute<{ id: number }, AccountPageQuery>({
-      method: 'get',
-      path: '/accounts/:id/payments',
-      responses: {
-        200: { description: "A page of the account's payments", schema: pagedResponseSchema(paymentSchema) },
-        404: { description: "No such account in the caller's regions" },
-      },
-      summary: 'Payments of an account, oldest first, a page at a time',
-      tags,
-      access: { permission: 'payments:read' },
-      params: idParams,
-      query: Joi.object(cursorPaginationQuery),
-      handler: async (req) => ({ body: await accounts.payments(regionScope(req.principal), req.valid.params.id, req.valid.query) }),
     }),
     defineRoute<{ id: number }, AccountPageQuery>({
       method: 'get',

@@ -21,7 +21,8 @@ import {
   type PendingItem,
 } from '../../platform/approvals/kit';
 import type { ScopedActor } from '../../platform/auth/actor';
-import { lockAccount, preparedAccount, settleAccount, unapplyAllocations } from '../payments/settlement';
+import { lockAccount, preparedAccount, settleAccount } from '../accounts/settlement';
+import { unapplyAllocations } from '../payments/unapply';
 import { calendarOfRegion } from '../organisation/business-date';
 import { Refund, type RefundMethod, type RefundStatus } from './models';
 

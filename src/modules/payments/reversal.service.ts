@@ -22,7 +22,8 @@ import {
   type PendingItem,
 } from '../../platform/approvals/kit';
 import type { ScopedActor } from '../../platform/auth/actor';
-import { lockAccount, preparedAccount, settleAccount, unapplyAllocations } from './settlement';
+import { lockAccount, preparedAccount, settleAccount } from '../accounts/settlement';
+import { unapplyAllocations } from './unapply';
 
 /** Refunds that keep a payment from being reversed: it really happened, part of it went back. */
 const LIVE_REFUND_STATUSES = ['pending', 'approved', 'completed'] as const;
