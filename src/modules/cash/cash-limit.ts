@@ -64,8 +64,8 @@ export function cashLimitExceeded(position: CashPosition): HttpProblem {
 
 /**
  * Refuses (403 cash-limit-exceeded) an employee whose cash balance is at or above their limit.
- * Collections call it under the agent's row lock; sales (POST /accounts) must call it before
- * opening the account: `await assertCashBelowLimit(ctx.sequelize, req.principal!.employeeId)`.
+ * Collections call it under the agent's row lock; sales (POST /accounts) before opening the
+ * account, as the sale guard the cash module registers (index.ts, accounts/events.ts).
  * Employees who carry no cash have a balance of 0 and always pass.
  */
 export async function assertCashBelowLimit(sequelize: Sequelize, employeeId: number, transaction?: Transaction): Promise<CashPosition> {

@@ -1,12 +1,17 @@
 import type { AppModule } from '../../platform/context';
+import { accountSubscriptions } from '../accounts/events';
+import { assertCashBelowLimit } from './cash-limit';
 import { cashRoutes } from './cash.routes';
 
 /**
  * Field agents' cash: collections (posted as cash payments at once), the agent's cash balance and
  * limit, remittances and their confirmation. Tables: cashCollections, agentRemittances (payments
- * module models). `assertCashBelowLimit` (cash-limit.ts) is also what sales must call.
+ * module models). Sales are refused too when the seller is at their limit: `assertCashBelowLimit`
+ * (cash-limit.ts) is registered as a sale guard of accounts (accounts/events.ts).
  */
 export const cashModule: AppModule = {
   name: 'cash',
   routes: (ctx) => cashRoutes(ctx),
+  // POST /accounts: an agent holding more cash than their limit sells nothing until they remit.
+  register: (ctx) => accountSubscriptions(ctx.sequelize).beforeSale('cash.limit', (sale) => assertCashBelowLimit(ctx.sequelize, sale.sellerId)),
 };
