@@ -6,7 +6,6 @@ import { decodeIdCursor, type Paged, pageOf } from '../../platform/http/paginati
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString } from '../../platform/money';
 import { Payplan, ProductPayplanPricing } from '../catalogue/models';
-import { accrue } from '../commissions/accrual.service';
 import { Customer } from '../customers/models';
 import { integrations } from '../integrations/outbox';
 import { LEDGER } from '../ledger/chart';
@@ -15,6 +14,7 @@ import { JournalEntry, JournalLine, LedgerAccount } from '../ledger/models';
 import { calendarOfRegion } from '../organisation/business-date';
 import { nextNumber } from '../organisation/number-sequences';
 import { Holiday } from '../organisation/reference.models';
+import { accountEvents } from './events';
 import { Account, AccountStatusHistory, InstallmentSchedule, type AccountStatus, type ParBucket } from './models';
 import { catchUpNightly } from './nightly-step';
 import { buildSchedule } from './schedule';
@@ -154,25 +154,8 @@ export class AccountService {
         },
         t,
       );
-      if (zeroDown && account.agentId) {
-        // A down payment's commission events come with the payment that completes it; here none will.
-        await accrue(
-          [
-            {
-              eventType: 'sale',
-              employeeId: account.agentId,
-              accountId: account.id,
-              productId: account.productId,
-              regionId,
-              sourceType: 'account',
-              sourceId: account.id,
-              eventDate: calendar.businessDate,
-              base: account.totalPrice,
-            },
-          ],
-          t,
-        );
-      }
+      // Who else acts on a sale (commissions: a zero-down sale's commission) subscribes in accounts/events.ts.
+      await accountEvents.emitOpened({ account, businessDate: calendar.businessDate }, t);
       await integrations.enqueue(t, {
         aggregate: 'account',
         id: account.id,
