@@ -3,6 +3,7 @@ import { Employee } from '../access/models';
 import { Product, ProductType } from '../catalogue/models';
 import { Warehouse } from '../organisation/reference.models';
 import { Account, AccountDevice, CreditDayEntry, Repossession } from '../accounts/models';
+import { Payment } from '../payments/models';
 
 // Devices depend on accounts (a device is attached to an account), never the reverse: the links
 // accounts' tables have to devices are typed on them from this side (associated below).
@@ -222,8 +223,8 @@ export function initDevicesModels(sequelize: Sequelize): void {
 }
 
 /**
- * Associations inside the module and towards catalogue, organisation, access and accounts (which
- * sits below devices). Suppliers, purchase orders and stock movements (inventory) associate with
+ * Associations inside the module and towards catalogue, organisation, access, accounts and
+ * payments (which sit below devices). Suppliers, purchase orders and stock movements (inventory) associate with
  * devices from their own module.
  */
 export function associateDevicesModels(): void {
@@ -250,4 +251,7 @@ export function associateDevicesModels(): void {
   DeviceToken.belongsTo(Account, { foreignKey: 'accountId', as: 'account' });
   Repossession.belongsTo(Device, { foreignKey: 'deviceId', as: 'device' });
   CreditDayEntry.belongsTo(Device, { foreignKey: 'deviceId', as: 'device' });
+
+  // Payments buy tokens (devices sit above payments: they listen to its events).
+  DeviceToken.belongsTo(Payment, { foreignKey: 'paymentId', as: 'payment' });
 }

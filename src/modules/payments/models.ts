@@ -4,7 +4,6 @@ import { Decimal, type MoneyString } from '../../platform/money';
 import { Employee } from '../access/models';
 import { Account, AccountCharge, CreditDayEntry, InstallmentSchedule } from '../accounts/models';
 import { Customer } from '../customers/models';
-import { DeviceToken } from '../devices/models';
 import { JournalEntry } from '../ledger/models';
 import { CompanyRegion } from '../organisation/models';
 
@@ -534,7 +533,6 @@ export function associatePaymentsModels(): void {
   Receipt.belongsTo(Payment, { foreignKey: 'paymentId', as: 'payment' });
   Receipt.belongsTo(Account, { foreignKey: 'accountId', as: 'account' });
 
-  // Links earlier tables (accounts and devices modules) hold to payments.
+  // Links an earlier table (accounts module) holds to payments; devices, above payments, declare theirs.
   CreditDayEntry.belongsTo(Payment, { foreignKey: 'paymentId', as: 'payment' });
-  DeviceToken.belongsTo(Payment, { foreignKey: 'paymentId', as: 'payment' });
 }
