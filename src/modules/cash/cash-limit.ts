@@ -2,7 +2,7 @@ import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import { HttpProblem } from '../../platform/http/problem';
 import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
 import { Employee } from '../access/models';
-import { CashCollection } from '../payments/models';
+import { CashCollection } from './models';
 import { SystemSetting } from '../organisation/reference.models';
 
 /** The cash limit when neither the employee (employees.cashLimit) nor systemSettings 'agentCashLimit' sets one. */
