@@ -149,6 +149,7 @@ describe('modules register payment listeners and nightly steps through register(
       'operations',
       'cash',
       'billing',
+      'inventory',
     ]);
     expect(
       closeSteps(rt.sequelize)
