@@ -26,7 +26,8 @@
  * Collections (issue 15): before the copy, the portfolio gets what a live one carries into the
  * night: two collections staff per region, the cases the previous close opened (the collections
  * step run once as of CLOSED: every active or suspended account at 7 DPD or more), a promise to pay
- * on two cases in five (dated from three days before CLOSED to three after: about half fall due
+ * on two cases in five (made twelve days before CLOSED, so the generated portfolio's last payments
+ * count towards them; dated from three days before CLOSED to three after: about half fall due
  * tonight) and a contact on every third case. The close then judges promises, opens, closes,
  * assigns, escalates and reprioritises cases like any night.
  *
@@ -187,7 +188,7 @@ async function seedCollections(db: Sequelize, countryId: number, regionIds: numb
   await db.transaction((t) => runCollectionsNightly(db, { countryId, businessDate: CLOSED }, t));
   await db.query(
     `INSERT INTO promisesToPay (collectionCaseId, accountId, promisedAmount, promisedDate, promisedOn, status, createdBy, createdAt, updatedAt)
-     SELECT c.id, c.accountId, LEAST(a.balance, 300.00), DATE_ADD(:closed, INTERVAL (c.id % 7) - 3 DAY), DATE_SUB(:closed, INTERVAL 5 DAY), 'open', c.assignedTo, :now, :now
+     SELECT c.id, c.accountId, LEAST(a.balance, 300.00), DATE_ADD(:closed, INTERVAL (c.id % 7) - 3 DAY), DATE_SUB(:closed, INTERVAL 12 DAY), 'open', c.assignedTo, :now, :now
        FROM collectionCases c JOIN accounts a ON a.id = c.accountId
       WHERE c.openAccountId IS NOT NULL AND c.id % 5 < 2 AND a.balance > 0`,
     { replacements: { closed: CLOSED, now } },

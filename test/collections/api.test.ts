@@ -89,6 +89,7 @@ describe('collections API: worklist, case, activities, promises, reassignment', 
     expect(past.body.errors[0]).to.include({ field: 'date' });
     expect((await post(agent.token, `/collections/cases/${caseId}/promises`, { amount: '90.00', date: addDays(NEXT, 61) })).status).to.equal(422);
     expect((await post(agent.token, `/collections/cases/${caseId}/promises`, { amount: '-5', date: NEXT })).status).to.equal(400);
+    expect((await post(agent.token, `/collections/cases/${caseId}/promises`, { amount: '0.00', date: NEXT })).status).to.equal(400);
     expect((await get(agent.token, `/collections/cases/${caseId}`)).body.promises).to.deep.equal([]);
     const ok = await post(agent.token, `/collections/cases/${caseId}/promises`, { amount: '90', date: addDays(NEXT, 2) });
     expect(ok.status).to.equal(201);

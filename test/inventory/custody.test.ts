@@ -336,6 +336,23 @@ describe('inventory: transfers, agent stock, installation, returns, valuation', 
     expect(await FieldVisit.count({ where: { employeeId: mine.agent.user.employee.id } })).to.equal(0);
   });
 
+  it('installation by serial number on an account with no credit yet: attached, no token until the down payment buys days', async () => {
+    const product = (await openAccount(market, PLAN)).productId;
+    const { agent, ids } = await agentWithStock(product, 1);
+    const account = await openAccount(market, PLAN);
+    await Account.update({ productId: product, agentId: agent.user.employee.id }, { where: { id: account.id } });
+    const serialNumber = (await Device.findByPk(ids[0]))!.serialNumber;
+    const res = await call('post', `/accounts/${account.id}/installation`, agent.token, { serialNumber, latitude: 0.5, longitude: 34.75, photos: [PHOTO] });
+    expect(res.status, JSON.stringify(res.body)).to.equal(201);
+    expectDeclared(deviceAttachedSchema, res.body);
+    expect(res.body.token).to.equal(null);
+    expect(res.body.accountDevice).to.include({ deviceSerial: serialNumber, installationDate: '2026-11-20' });
+    const paid = await pay(admin, account.id, '1000.00');
+    expect(paid.status).to.equal(201);
+    expect(paid.body.token).to.match(/^\d{9,}$/);
+    expect(paid.body.creditDays).to.equal(20);
+  });
+
   it('two installs of one unit at once (on two accounts): one wins', async () => {
     const product = (await openAccount(market, PLAN)).productId;
     const { agent, location, ids } = await agentWithStock(product, 1);

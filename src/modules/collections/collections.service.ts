@@ -321,6 +321,9 @@ export class CollectionsService {
 
   /** A promise to pay on an open case: dated from the business date to PROMISE_MAX_DAYS after it (422 otherwise). */
   async promise(actor: EmployeeActor, id: number, input: PromiseInput) {
+    if (new Decimal(input.amount).lessThanOrEqualTo(0)) {
+      throw problems.validation([{ field: 'amount', in: 'body', message: 'amount must be more than 0' }]);
+    }
     return withTransaction(this.sequelize, async (t) => {
       const c = await this.lockOpen(actor, id, t);
       const calendar = await calendarOfRegion(c.account!.regionId, t);
