@@ -141,7 +141,16 @@ describe('modules register payment listeners and nightly steps through register(
 
   it('the composition root registered every module that has register(), nothing by import side effect', async () => {
     const rt = await testRuntime();
-    expect(modules.filter((m) => m.register).map((m) => m.name)).to.have.members(['devices', 'commissions', 'mobile-money', 'collections', 'operations']);
+    expect(modules.filter((m) => m.register).map((m) => m.name)).to.have.members([
+      'devices',
+      'commissions',
+      'mobile-money',
+      'collections',
+      'operations',
+      'cash',
+      'billing',
+      'inventory',
+    ]);
     expect(
       closeSteps(rt.sequelize)
         .countrySteps()

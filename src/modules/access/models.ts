@@ -1,6 +1,7 @@
 import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type NonAttribute, type Sequelize } from 'sequelize';
 import { idColumn as id, timestampColumns as timestamps } from '../../platform/db/attributes';
 import { CompanyRegion } from '../organisation/models';
+import { SystemSetting } from '../organisation/reference.models';
 import { associateAccessClientModels, initAccessClientModels } from './clients.models';
 
 export class Department extends Model<InferAttributes<Department>, InferCreationAttributes<Department>> {
@@ -262,5 +263,7 @@ export function associateAccessModels(): void {
   Employee.hasMany(RefreshToken, { foreignKey: 'employeeId', as: 'refreshTokens' });
   RefreshToken.belongsTo(Employee, { foreignKey: 'employeeId', as: 'employee' });
   LoginAttempt.belongsTo(Employee, { foreignKey: 'employeeId', as: 'employee' });
+  // Organisation sits below access: the links its tables hold to employees are declared here.
+  SystemSetting.belongsTo(Employee, { foreignKey: 'updatedBy', as: 'updater' });
   associateAccessClientModels();
 }

@@ -6,7 +6,6 @@ import { decodeIdCursor, type Paged, pageOf } from '../../platform/http/paginati
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString } from '../../platform/money';
 import { Payplan, ProductPayplanPricing } from '../catalogue/models';
-import { accrue } from '../commissions/accrual.service';
 import { Customer } from '../customers/models';
 import { integrations } from '../integrations/outbox';
 import { LEDGER } from '../ledger/chart';
@@ -15,8 +14,7 @@ import { JournalEntry, JournalLine, LedgerAccount } from '../ledger/models';
 import { calendarOfRegion } from '../organisation/business-date';
 import { nextNumber } from '../organisation/number-sequences';
 import { Holiday } from '../organisation/reference.models';
-import { Payment } from '../payments/models';
-import { paymentView } from '../payments/views';
+import { accountEvents } from './events';
 import { Account, AccountStatusHistory, InstallmentSchedule, type AccountStatus, type ParBucket } from './models';
 import { catchUpNightly } from './nightly-step';
 import { buildSchedule } from './schedule';
@@ -156,25 +154,8 @@ export class AccountService {
         },
         t,
       );
-      if (zeroDown && account.agentId) {
-        // A down payment's commission events come with the payment that completes it; here none will.
-        await accrue(
-          [
-            {
-              eventType: 'sale',
-              employeeId: account.agentId,
-              accountId: account.id,
-              productId: account.productId,
-              regionId,
-              sourceType: 'account',
-              sourceId: account.id,
-              eventDate: calendar.businessDate,
-              base: account.totalPrice,
-            },
-          ],
-          t,
-        );
-      }
+      // Who else acts on a sale (commissions: a zero-down sale's commission) subscribes in accounts/events.ts.
+      await accountEvents.emitOpened({ account, businessDate: calendar.businessDate }, t);
       await integrations.enqueue(t, {
         aggregate: 'account',
         id: account.id,
@@ -239,18 +220,6 @@ export class AccountService {
         businessDate: h.businessDate,
       })),
     };
-  }
-
-  /** An account's payments, oldest first, a page at a time (keyset on id). */
-  async payments(scope: RegionScope, id: number, q: AccountPageQuery) {
-    await this.visible(scope, id);
-    const rows = await Payment.findAll({
-      where: { accountId: id, ...(q.cursor ? { id: { [Op.gt]: decodeIdCursor(q.cursor) } } : {}) },
-      order: [['id', 'ASC']],
-      limit: q.limit + 1,
-    });
-    const page = pageOf(rows, q.limit, (last) => [last.id]);
-    return { data: page.data.map(paymentView), page: page.page };
   }
 
   /** An account's journal entries with their lines, oldest first, a page at a time. */

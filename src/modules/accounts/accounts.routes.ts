@@ -3,12 +3,11 @@ import { regionScope } from '../../platform/auth/principal';
 import type { AppContext } from '../../platform/context';
 import { defineRoute, type RouteSpec } from '../../platform/http/route';
 import { dateOnlyField, idField } from '../../platform/http/schemas';
-import { assertCashBelowLimit } from '../cash/cash-limit';
 import { cursorPaginationQuery, pagedResponseSchema, paginationQuery } from '../../platform/http/pagination';
 import { AccountService, accountView, type AccountPageQuery, type AccountQuery } from './account.service';
+import { accountEvents } from './events';
 import { ACCOUNT_STATUSES, PAR_BUCKETS } from './models';
 import { accountDetailSchema, accountLedgerEntrySchema, accountSchema } from './accounts.responses';
-import { paymentSchema } from '../payments/payments.responses';
 
 const id = idField();
 const idParams = Joi.object({ id: id.required() });
@@ -39,8 +38,8 @@ export function accountRoutes(ctx: AppContext): RouteSpec[] {
         422: { description: "No pricing for this product on this payplan, or a regionId other than the customer's" },
       },
       handler: async (req) => {
-        // An agent holding more cash than their limit sells nothing until they remit.
-        await assertCashBelowLimit(ctx.sequelize, req.principal!.employeeId);
+        // The sale guards first (cash: an agent holding more cash than their limit sells nothing until they remit).
+        await accountEvents.checkSale(ctx.sequelize, { sellerId: req.principal!.employeeId });
         const account = await accounts.open(req.valid.body, regionScope(req.principal), req.principal!.employeeId);
         return { status: 201, body: accountView(account), headers: { Location: `/api/v1/accounts/${account.id}` } };
       },
@@ -79,20 +78,6 @@ export function accountRoutes(ctx: AppContext): RouteSpec[] {
         404: { description: "No such account in the caller's regions" },
       },
       handler: async (req) => ({ body: await accounts.detail(regionScope(req.principal), req.valid.params.id) }),
-    }),
-    defineRoute<{ id: number }, AccountPageQuery>({
-      method: 'get',
-      path: '/accounts/:id/payments',
-      responses: {
-        200: { description: "A page of the account's payments", schema: pagedResponseSchema(paymentSchema) },
-        404: { description: "No such account in the caller's regions" },
-      },
-      summary: 'Payments of an account, oldest first, a page at a time',
-      tags,
-      access: { permission: 'payments:read' },
-      params: idParams,
-      query: Joi.object(cursorPaginationQuery),
-      handler: async (req) => ({ body: await accounts.payments(regionScope(req.principal), req.valid.params.id, req.valid.query) }),
     }),
     defineRoute<{ id: number }, AccountPageQuery>({
       method: 'get',

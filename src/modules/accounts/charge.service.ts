@@ -8,7 +8,7 @@ import { integrations } from '../integrations/outbox';
 import { LEDGER } from '../ledger/chart';
 import { postEntry } from '../ledger/journal.service';
 import type { ScopedActor } from '../../platform/auth/actor';
-import { lockAccount, preparedAccount, settleAccount } from '../payments/settlement';
+import { lockAccount, preparedAccount, settleAccount } from './settlement';
 import { Account, AccountCharge, type AccountChargeType, type AccountStatus } from './models';
 
 export interface RaiseChargeInput {

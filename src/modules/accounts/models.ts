@@ -4,7 +4,7 @@ import type { MoneyString } from '../../platform/money';
 import { Employee } from '../access/models';
 import { Payplan, Product } from '../catalogue/models';
 import { Customer } from '../customers/models';
-import { Device, DeviceToken } from '../devices/models';
+import { JournalEntry, JournalLine } from '../ledger/models';
 import { CompanyRegion } from '../organisation/models';
 import { Warehouse } from '../organisation/reference.models';
 
@@ -73,13 +73,11 @@ export class Account extends Model<InferAttributes<Account>, InferCreationAttrib
   declare region?: NonAttribute<CompanyRegion>;
   declare agent?: NonAttribute<Employee | null>;
   declare accountDevices?: NonAttribute<AccountDevice[]>;
-  declare devices?: NonAttribute<Device[]>;
   declare installments?: NonAttribute<InstallmentSchedule[]>;
   declare statusHistory?: NonAttribute<AccountStatusHistory[]>;
   declare charges?: NonAttribute<AccountCharge[]>;
   declare notes?: NonAttribute<AccountNote[]>;
   declare creditDayEntries?: NonAttribute<CreditDayEntry[]>;
-  declare deviceTokens?: NonAttribute<DeviceToken[]>;
   declare transfers?: NonAttribute<AccountTransfer[]>;
   declare upgrades?: NonAttribute<AccountUpgrade[]>;
   declare repossessions?: NonAttribute<Repossession[]>;
@@ -98,7 +96,6 @@ export class AccountDevice extends Model<InferAttributes<AccountDevice>, InferCr
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
   declare account?: NonAttribute<Account>;
-  declare device?: NonAttribute<Device>;
 }
 
 export class InstallmentSchedule extends Model<InferAttributes<InstallmentSchedule>, InferCreationAttributes<InstallmentSchedule>> {
@@ -216,7 +213,6 @@ export class Repossession extends Model<InferAttributes<Repossession>, InferCrea
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
   declare account?: NonAttribute<Account>;
-  declare device?: NonAttribute<Device | null>;
   declare performer?: NonAttribute<Employee | null>;
   declare warehouse?: NonAttribute<Warehouse | null>;
 }
@@ -236,7 +232,6 @@ export class CreditDayEntry extends Model<InferAttributes<CreditDayEntry>, Infer
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
   declare account?: NonAttribute<Account>;
-  declare device?: NonAttribute<Device | null>;
   declare creator?: NonAttribute<Employee | null>;
 }
 
@@ -479,13 +474,6 @@ export function associateAccountsModels(): void {
 
   Account.hasMany(AccountDevice, { foreignKey: 'accountId', as: 'accountDevices' });
   AccountDevice.belongsTo(Account, { foreignKey: 'accountId', as: 'account' });
-  AccountDevice.belongsTo(Device, { foreignKey: 'deviceId', as: 'device' });
-  Device.hasMany(AccountDevice, { foreignKey: 'deviceId', as: 'accountDevices' });
-  Account.belongsToMany(Device, { through: AccountDevice, foreignKey: 'accountId', otherKey: 'deviceId', as: 'devices' });
-  Device.belongsToMany(Account, { through: AccountDevice, foreignKey: 'deviceId', otherKey: 'accountId', as: 'accounts' });
-
-  Account.hasMany(DeviceToken, { foreignKey: 'accountId', as: 'deviceTokens' });
-  DeviceToken.belongsTo(Account, { foreignKey: 'accountId', as: 'account' });
 
   Account.hasMany(InstallmentSchedule, { foreignKey: 'accountId', as: 'installments' });
   InstallmentSchedule.belongsTo(Account, { foreignKey: 'accountId', as: 'account' });
@@ -518,12 +506,14 @@ export function associateAccountsModels(): void {
 
   Account.hasMany(Repossession, { foreignKey: 'accountId', as: 'repossessions' });
   Repossession.belongsTo(Account, { foreignKey: 'accountId', as: 'account' });
-  Repossession.belongsTo(Device, { foreignKey: 'deviceId', as: 'device' });
   Repossession.belongsTo(Employee, { foreignKey: 'performedBy', as: 'performer' });
   Repossession.belongsTo(Warehouse, { foreignKey: 'warehouseId', as: 'warehouse' });
 
   Account.hasMany(CreditDayEntry, { foreignKey: 'accountId', as: 'creditDayEntries' });
   CreditDayEntry.belongsTo(Account, { foreignKey: 'accountId', as: 'account' });
-  CreditDayEntry.belongsTo(Device, { foreignKey: 'deviceId', as: 'device' });
   CreditDayEntry.belongsTo(Employee, { foreignKey: 'createdBy', as: 'creator' });
+
+  // The ledger sits below accounts: its entries' and lines' sub-ledger links are declared here.
+  JournalEntry.belongsTo(Account, { foreignKey: 'accountId', as: 'account' });
+  JournalLine.belongsTo(Account, { foreignKey: 'accountId', as: 'account' });
 }

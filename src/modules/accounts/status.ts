@@ -9,7 +9,7 @@ import type { Account, AccountStatus, ParBucket } from './models';
  * An account's next status and derived fields (DPD, PAR bucket, activation), worked out in one
  * pure function from its open items, its payplan and the business date. Every TypeScript path
  * uses it: the nightly step's catch-up (nightly-step.ts), payment posting, and balance changes
- * (reversals, refunds, charges, waivers, write-offs: payments/settlement.ts settleAccount), and
+ * (reversals, refunds, charges, waivers, write-offs: accounts/settlement.ts settleAccount), and
  * the volume generator. The set-based SQL of the nightly close (operations/close-day.sql.ts) does
  * the 'close' occasion for many accounts at once; test/operations/arrears-sql.test.ts checks it
  * against this function on random accounts.

@@ -1,5 +1,7 @@
 import type { AppModule } from '../../platform/context';
+import { paymentSubscriptions } from '../payments/events';
 import { associateBillingModels, initBillingModels } from './models';
+import { refuseReversalOfRefunded } from './refund.service';
 import { invoiceRoutes } from './invoice.routes';
 import { refundRoutes } from './refund.routes';
 import { writeoffRoutes } from './writeoff.routes';
@@ -9,4 +11,6 @@ export const billingModule: AppModule = {
   initModels: initBillingModels,
   routes: (ctx) => [...refundRoutes(ctx), ...writeoffRoutes(ctx), ...invoiceRoutes(ctx)],
   associate: associateBillingModels,
+  // A payment refunded (or being refunded) in part can no longer be reversed (409 payment-refunded).
+  register: (ctx) => paymentSubscriptions(ctx.sequelize).beforeReversal('billing.refunds', refuseReversalOfRefunded),
 };

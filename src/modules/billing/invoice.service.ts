@@ -12,7 +12,7 @@ import { calendarOfRegion } from '../organisation/business-date';
 import { nextNumber } from '../organisation/number-sequences';
 import type { ScopedActor } from '../../platform/auth/actor';
 import { Payment, PaymentReversal } from '../payments/models';
-import { lockAccount } from '../payments/settlement';
+import { lockAccount } from '../accounts/settlement';
 import { AccountInvoice, InvoiceLine, Writeoff, type InvoiceLineType } from './models';
 
 export function invoiceView(i: AccountInvoice) {

@@ -21,7 +21,8 @@ import {
   type PendingItem,
 } from '../../platform/approvals/kit';
 import type { ScopedActor } from '../../platform/auth/actor';
-import { lockAccount, preparedAccount, settleAccount, unapplyAllocations } from '../payments/settlement';
+import { lockAccount, preparedAccount, settleAccount } from '../accounts/settlement';
+import { unapplyAllocations } from '../payments/unapply';
 import { calendarOfRegion } from '../organisation/business-date';
 import { Refund, type RefundMethod, type RefundStatus } from './models';
 
@@ -31,6 +32,18 @@ export const REFUND_PAYOUT_LEDGER: Record<RefundMethod, LedgerCode> = {
   bank: LEDGER.bank,
   cash: LEDGER.cashOnHand,
 };
+
+/** Refunds that keep a payment from being reversed: it really happened, part of it went back. */
+const LIVE_REFUND_STATUSES = ['pending', 'approved', 'completed'] as const;
+
+/**
+ * The reversal guard billing registers (payments/events.ts beforeReversal), in the reversal's
+ * transaction: 409 payment-refunded for a payment with a live refund.
+ */
+export async function refuseReversalOfRefunded(payment: Payment, t: Transaction): Promise<void> {
+  const refunds = await Refund.count({ where: { paymentId: payment.id, status: { [Op.in]: [...LIVE_REFUND_STATUSES] } }, transaction: t });
+  if (refunds > 0) throw problems.conflict('Part of this payment is refunded or being refunded; it can no longer be reversed.', 'payment-refunded');
+}
 
 export interface RefundRequest {
   paymentId: number;

@@ -20,7 +20,7 @@ import {
   type PendingItem,
 } from '../../platform/approvals/kit';
 import type { ScopedActor } from '../../platform/auth/actor';
-import { lockAccount, owedByItems, preparedAccount, settleAccount } from '../payments/settlement';
+import { lockAccount, owedByItems, preparedAccount, settleAccount } from '../accounts/settlement';
 import { Writeoff, type WriteoffStatus } from './models';
 
 export function writeoffView(w: Writeoff) {

@@ -2,7 +2,7 @@ import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import { HttpProblem } from '../../platform/http/problem';
 import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
 import { Employee } from '../access/models';
-import { CashCollection } from '../payments/models';
+import { CashCollection } from './models';
 import { SystemSetting } from '../organisation/reference.models';
 
 /** The cash limit when neither the employee (employees.cashLimit) nor systemSettings 'agentCashLimit' sets one. */
@@ -64,8 +64,8 @@ export function cashLimitExceeded(position: CashPosition): HttpProblem {
 
 /**
  * Refuses (403 cash-limit-exceeded) an employee whose cash balance is at or above their limit.
- * Collections call it under the agent's row lock; sales (POST /accounts) must call it before
- * opening the account: `await assertCashBelowLimit(ctx.sequelize, req.principal!.employeeId)`.
+ * Collections call it under the agent's row lock; sales (POST /accounts) before opening the
+ * account, as the sale guard the cash module registers (index.ts, accounts/events.ts).
  * Employees who carry no cash have a balance of 0 and always pass.
  */
 export async function assertCashBelowLimit(sequelize: Sequelize, employeeId: number, transaction?: Transaction): Promise<CashPosition> {

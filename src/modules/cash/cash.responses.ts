@@ -2,7 +2,7 @@ import Joi from 'joi';
 import { idOut, instantOut, moneyOut, shape } from '../../platform/http/response-fields';
 import { DEVICE_TOKEN_TYPES } from '../devices/models';
 import { allocationSchema, paymentSchema } from '../payments/payments.responses';
-import { CASH_COLLECTION_STATUSES } from '../payments/models';
+import { CASH_COLLECTION_STATUSES } from './models';
 
 /** collectionFields (cash.service.ts). */
 export const cashCollectionSchema = shape({

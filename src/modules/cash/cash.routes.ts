@@ -5,7 +5,7 @@ import { idField, pastInstantField, paymentAmountField } from '../../platform/ht
 import { problems } from '../../platform/http/problem';
 import { decisionRoutes } from '../../platform/approvals/kit';
 import { paginationQuery, pagedResponseSchema } from '../../platform/http/pagination';
-import { AGENT_REMITTANCE_STATUSES, type AgentRemittanceStatus } from '../payments/models';
+import { AGENT_REMITTANCE_STATUSES, type AgentRemittanceStatus } from './models';
 import { CashService, REMITTANCE_METHODS, remittanceView, type RemittanceMethod } from './cash.service';
 import { cashCollectionResultSchema, cashPositionKeys } from './cash.responses';
 

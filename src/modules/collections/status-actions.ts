@@ -7,7 +7,7 @@ import { toMoneyString } from '../../platform/money';
 import { AccountDevice, Repossession } from '../accounts/models';
 import { applyAccountState, manualStatusStep, type ManualStatusAction } from '../accounts/status';
 import { audit } from '../audit/audit';
-import { lockAccount, preparedAccount } from '../payments/settlement';
+import { lockAccount, preparedAccount } from '../accounts/settlement';
 
 /** The permission of each manual status action. */
 export const ACTION_PERMISSIONS: Record<ManualStatusAction, string> = {

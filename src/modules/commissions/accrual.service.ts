@@ -2,6 +2,7 @@ import { Op, QueryTypes, type CreationAttributes, type Transaction } from 'seque
 import type { CalendarDate } from '../../platform/dates';
 import { Decimal } from '../../platform/money';
 import type { AppContext } from '../../platform/context';
+import { accountSubscriptions, type AccountOpenedEvent } from '../accounts/events';
 import { paymentSubscriptions, type PaymentPostedEvent, type PaymentReversedEvent } from '../payments/events';
 import { clawBackEntries } from './clawback.service';
 import { CommissionEntry, type CommissionEntryStatus, type CommissionEvent } from './models';
@@ -103,6 +104,32 @@ export async function accrueOnPayment(event: PaymentPostedEvent, t: Transaction)
 }
 
 /**
+ * The sale listener (accounts/events.ts), in the opening's transaction: the agent of a zero-down
+ * account earns the sale commission on its sale date. A down payment's commission events come
+ * with the payment that completes it (accrueOnPayment); on a zero-down plan none will.
+ */
+export async function accrueOnSale(event: AccountOpenedEvent, t: Transaction): Promise<void> {
+  const { account, businessDate } = event;
+  if (!account.agentId || !new Decimal(account.downPaymentAmount).isZero()) return;
+  await accrue(
+    [
+      {
+        eventType: 'sale',
+        employeeId: account.agentId,
+        accountId: account.id,
+        productId: account.productId,
+        regionId: account.regionId,
+        sourceType: 'account',
+        sourceId: account.id,
+        eventDate: businessDate,
+        base: account.totalPrice,
+      },
+    ],
+    t,
+  );
+}
+
+/**
  * A reversed payment earns nothing: its entries not yet in a payment are cancelled; those already
  * in one are clawed back (deducted from the next commission payment once that one is approved).
  */
@@ -120,8 +147,14 @@ export async function unaccrueOnReversal(event: PaymentReversedEvent, t: Transac
   await clawBackEntries(included, `payment ${payment.id} reversed`, businessDate, t);
 }
 
-/** Accrual follows posted and reversed payments, in the payment's transaction (from the module's register). */
+/**
+ * Accrual follows zero-down sales (in the opening's transaction) and posted and reversed payments
+ * (in the payment's transaction), from the module's register.
+ */
 export function registerCommissionListeners(ctx: Pick<AppContext, 'sequelize'>): void {
+  accountSubscriptions(ctx.sequelize).onOpened('commissions.accrue-sale', async (event, t) => {
+    await accrueOnSale(event, t);
+  });
   const payments = paymentSubscriptions(ctx.sequelize);
   payments.onPosted('commissions.accrue', async (event, t) => {
     await accrueOnPayment(event, t);

@@ -14,7 +14,7 @@ export const commissionsModule: AppModule = {
   associate: associateCommissionsModels,
   routes: commissionRoutes,
   register: (ctx) => {
-    // Accrual listens to posted and reversed payments (in the payment's transaction).
+    // Accrual listens to zero-down sales (accounts/events.ts) and to posted and reversed payments (in their transactions).
     registerCommissionListeners(ctx);
     // After the accounts' step, on the business date the close opens (the date their DPD and
     // statuses are as of): stages earned by then become payable, defaulted ones are cancelled,

@@ -15,14 +15,13 @@ import { audit } from '../audit/audit';
 import { Product } from '../catalogue/models';
 import { FieldVisit, FieldVisitPhoto } from '../collections/models';
 import { Customer } from '../customers/models';
-import { StockTransferItem } from '../inventory/models';
-import { applyMovements } from '../inventory/stock';
 import { requestSend } from '../notifications/jobs';
 import { Notification } from '../notifications/models';
 import { enqueueNotification, NotificationError } from '../notifications/outbox';
 import { calendarOfRegion } from '../organisation/business-date';
 import { Warehouse } from '../organisation/reference.models';
 import { remainingDays } from './credit.service';
+import { deviceStock } from './stock-keeper';
 import { Device, DeviceEvent, DeviceModel, DeviceToken, type DeviceStatus, type DeviceTokenType } from './models';
 import { DAY_MS, DeviceTokenError, wholeSeconds, encryptDeviceKey, lockDevice, mintTokens, spacedToken, tokenView, type MintedToken } from './tokens';
 
@@ -295,7 +294,7 @@ export class DeviceService {
           { transaction: t },
         );
         if (d.warehouseId) {
-          await applyMovements(t, [
+          await deviceStock(t).move(t, [
             {
               warehouseId: d.warehouseId,
               productId: d.productId,
@@ -368,9 +367,9 @@ export class DeviceService {
       if (install && device.warehouseId !== install.locationId) {
         throw problems.conflict('This device is not in your stock (any more): only a unit you carry can be installed.', 'not-in-your-stock');
       }
-      const transit = await StockTransferItem.findOne({ where: { inTransitDeviceId: device.id }, attributes: ['stockTransferId'], transaction: t });
-      if (transit) {
-        throw problems.conflict('This device is in transit; receive the transfer first.', 'device-in-transit', { stockTransferId: transit.stockTransferId });
+      const transferId = await deviceStock(t).inTransit(t, device.id);
+      if (transferId) {
+        throw problems.conflict('This device is in transit; receive the transfer first.', 'device-in-transit', { stockTransferId: transferId });
       }
       if (!ATTACHABLE.includes(device.status)) {
         throw problems.conflict(`A ${device.status} device cannot be handed to a customer (only stored or shipped ones).`, 'device-not-available', {
@@ -409,7 +408,7 @@ export class DeviceService {
       );
       // The unit leaves the stock that held it (a warehouse or the installing agent's own stock).
       if (before.warehouseId) {
-        await applyMovements(t, [
+        await deviceStock(t).move(t, [
           {
             warehouseId: before.warehouseId,
             productId: device.productId,
@@ -562,8 +561,8 @@ export class DeviceService {
       if ((current?.accountId ?? null) !== (account?.id ?? null))
         throw problems.conflict('The device was attached or detached meanwhile; try again.', 'device-changed');
       if (device.warehouseId !== null) throw problems.conflict('This device is already in stock.', 'already-in-stock', { warehouseId: device.warehouseId });
-      const transit = await StockTransferItem.findOne({ where: { inTransitDeviceId: deviceId }, attributes: ['id'], transaction: t });
-      if (transit) throw problems.conflict('This device is in transit; receive or cancel its transfer.', 'device-in-transit');
+      if (await deviceStock(t).inTransit(t, deviceId))
+        throw problems.conflict('This device is in transit; receive or cancel its transfer.', 'device-in-transit');
       const before = { status: device.status, warehouseId: device.warehouseId, accountId: current?.accountId ?? null };
       const status: DeviceStatus = input.faulty ? 'in_repair' : 'stored';
       if (current) await current.update({ status: input.faulty ? 'faulty' : 'inactive' }, { transaction: t });
@@ -578,7 +577,7 @@ export class DeviceService {
         },
         { transaction: t },
       );
-      await applyMovements(t, [
+      await deviceStock(t).move(t, [
         {
           warehouseId: warehouse.id,
           productId: device.productId,

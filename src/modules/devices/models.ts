@@ -2,8 +2,26 @@ import { DataTypes, Model, type CreationOptional, type InferAttributes, type Inf
 import { Employee } from '../access/models';
 import { Product, ProductType } from '../catalogue/models';
 import { Warehouse } from '../organisation/reference.models';
-import type { Account, AccountDevice } from '../accounts/models';
-import type { PurchaseOrder, StockMovement, Supplier } from '../inventory/models';
+import { Account, AccountDevice, CreditDayEntry, Repossession } from '../accounts/models';
+import { Payment } from '../payments/models';
+
+// Devices depend on accounts (a device is attached to an account), never the reverse: the links
+// accounts' tables have to devices are typed on them from this side (associated below).
+declare module '../accounts/models' {
+  interface Account {
+    devices?: NonAttribute<Device[]>;
+    deviceTokens?: NonAttribute<DeviceToken[]>;
+  }
+  interface AccountDevice {
+    device?: NonAttribute<Device>;
+  }
+  interface Repossession {
+    device?: NonAttribute<Device | null>;
+  }
+  interface CreditDayEntry {
+    device?: NonAttribute<Device | null>;
+  }
+}
 
 export const DEVICE_MODEL_TOKEN_TYPES = ['standard', 'extended'] as const;
 export type DeviceModelTokenType = (typeof DEVICE_MODEL_TOKEN_TYPES)[number];
@@ -63,10 +81,7 @@ export class Device extends Model<InferAttributes<Device>, InferCreationAttribut
   declare warehouse?: NonAttribute<Warehouse | null>;
   declare tokens?: NonAttribute<DeviceToken[]>;
   declare events?: NonAttribute<DeviceEvent[]>;
-  // Associated from the inventory and accounts modules.
-  declare supplier?: NonAttribute<Supplier | null>;
-  declare purchaseOrder?: NonAttribute<PurchaseOrder | null>;
-  declare stockMovements?: NonAttribute<StockMovement[]>;
+  // Inventory's links (supplier, purchaseOrder, stockMovements) are typed in inventory/models.ts.
   declare accountDevices?: NonAttribute<AccountDevice[]>;
   declare accounts?: NonAttribute<Account[]>;
 }
@@ -212,8 +227,9 @@ export function initDevicesModels(sequelize: Sequelize): void {
 }
 
 /**
- * Associations inside the module and towards catalogue, organisation and access. Suppliers and
- * purchase orders (inventory) and accounts associate with devices from their own modules.
+ * Associations inside the module and towards catalogue, organisation, access, accounts and
+ * payments (which sit below devices). Suppliers, purchase orders and stock movements (inventory) associate with
+ * devices from their own module.
  */
 export function associateDevicesModels(): void {
   DeviceModel.belongsTo(ProductType, { foreignKey: 'productTypeId', as: 'productType' });
@@ -229,4 +245,17 @@ export function associateDevicesModels(): void {
   Device.hasMany(DeviceEvent, { foreignKey: 'deviceId', as: 'events' });
   DeviceEvent.belongsTo(Device, { foreignKey: 'deviceId', as: 'device' });
   DeviceEvent.belongsTo(Employee, { foreignKey: 'createdBy', as: 'creator' });
+
+  // Accounts' links to devices (devices sit above accounts).
+  AccountDevice.belongsTo(Device, { foreignKey: 'deviceId', as: 'device' });
+  Device.hasMany(AccountDevice, { foreignKey: 'deviceId', as: 'accountDevices' });
+  Account.belongsToMany(Device, { through: AccountDevice, foreignKey: 'accountId', otherKey: 'deviceId', as: 'devices' });
+  Device.belongsToMany(Account, { through: AccountDevice, foreignKey: 'deviceId', otherKey: 'accountId', as: 'accounts' });
+  Account.hasMany(DeviceToken, { foreignKey: 'accountId', as: 'deviceTokens' });
+  DeviceToken.belongsTo(Account, { foreignKey: 'accountId', as: 'account' });
+  Repossession.belongsTo(Device, { foreignKey: 'deviceId', as: 'device' });
+  CreditDayEntry.belongsTo(Device, { foreignKey: 'deviceId', as: 'device' });
+
+  // Payments buy tokens (devices sit above payments: they listen to its events).
+  DeviceToken.belongsTo(Payment, { foreignKey: 'paymentId', as: 'payment' });
 }

@@ -7,6 +7,16 @@ import { Device, DeviceModel } from '../devices/models';
 import { Country } from '../organisation/models';
 import { Warehouse } from '../organisation/reference.models';
 
+// Inventory depends on devices (devices are stocked, bought and moved here), never the reverse: the
+// links a device has to inventory's tables are typed on Device from this side (associated below).
+declare module '../devices/models' {
+  interface Device {
+    supplier?: NonAttribute<Supplier | null>;
+    purchaseOrder?: NonAttribute<PurchaseOrder | null>;
+    stockMovements?: NonAttribute<StockMovement[]>;
+  }
+}
+
 export const PURCHASE_ORDER_STATUSES = ['draft', 'ordered', 'partially_received', 'received', 'cancelled'] as const;
 export type PurchaseOrderStatus = (typeof PURCHASE_ORDER_STATUSES)[number];
 

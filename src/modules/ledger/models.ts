@@ -2,7 +2,6 @@ import { DataTypes, Model, type CreationOptional, type InferAttributes, type Inf
 import { moneyColumn, idColumn as id, timestampColumns as timestamps } from '../../platform/db/attributes';
 import { Decimal, type MoneyString } from '../../platform/money';
 import { Employee } from '../access/models';
-import { Account } from '../accounts/models';
 import { Country } from '../organisation/models';
 
 export const LEDGER_ACCOUNT_TYPES = ['asset', 'liability', 'equity', 'income', 'expense'] as const;
@@ -96,7 +95,6 @@ export class JournalEntry extends Model<InferAttributes<JournalEntry>, InferCrea
   declare updatedAt: CreationOptional<Date>;
   declare lines?: NonAttribute<JournalLine[]>;
   declare fiscalPeriod?: NonAttribute<FiscalPeriod>;
-  declare account?: NonAttribute<Account | null>;
   declare reversalOf?: NonAttribute<JournalEntry | null>;
   declare reversal?: NonAttribute<JournalEntry | null>;
   declare creator?: NonAttribute<Employee | null>;
@@ -121,7 +119,6 @@ export class JournalLine extends Model<InferAttributes<JournalLine>, InferCreati
   declare updatedAt: CreationOptional<Date>;
   declare entry?: NonAttribute<JournalEntry>;
   declare ledgerAccount?: NonAttribute<LedgerAccount>;
-  declare account?: NonAttribute<Account | null>;
 }
 
 function appendOnly(): never {
@@ -248,12 +245,10 @@ export function associateLedgerModels(): void {
 
   JournalEntry.hasMany(JournalLine, { foreignKey: 'journalEntryId', as: 'lines' });
   JournalEntry.belongsTo(FiscalPeriod, { foreignKey: 'fiscalPeriodId', as: 'fiscalPeriod' });
-  JournalEntry.belongsTo(Account, { foreignKey: 'accountId', as: 'account' });
   JournalEntry.belongsTo(JournalEntry, { foreignKey: 'reversalOfId', as: 'reversalOf' });
   JournalEntry.hasOne(JournalEntry, { foreignKey: 'reversalOfId', as: 'reversal' });
   JournalEntry.belongsTo(Employee, { foreignKey: 'createdBy', as: 'creator' });
 
   JournalLine.belongsTo(JournalEntry, { foreignKey: 'journalEntryId', as: 'entry' });
   JournalLine.belongsTo(LedgerAccount, { foreignKey: 'ledgerAccountId', as: 'ledgerAccount' });
-  JournalLine.belongsTo(Account, { foreignKey: 'accountId', as: 'account' });
 }

@@ -3,7 +3,6 @@
 import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type NonAttribute, type Sequelize } from 'sequelize';
 import { idColumn as id, timestampColumns as timestamps } from '../../platform/db/attributes';
 import { Decimal } from '../../platform/money';
-import { Employee } from '../access/models';
 import { CompanyRegion, Country } from './models';
 
 export class Area extends Model<InferAttributes<Area>, InferCreationAttributes<Area>> {
@@ -69,7 +68,6 @@ export class SystemSetting extends Model<InferAttributes<SystemSetting>, InferCr
   declare updatedBy: CreationOptional<number | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
-  declare updater?: NonAttribute<Employee | null>;
 }
 
 /**
@@ -214,5 +212,4 @@ export function associateOrganisationReferenceModels(): void {
   Warehouse.belongsTo(Area, { foreignKey: 'areaId', as: 'area' });
   Country.hasMany(Holiday, { foreignKey: 'countryId', as: 'holidays' });
   Holiday.belongsTo(Country, { foreignKey: 'countryId', as: 'country' });
-  SystemSetting.belongsTo(Employee, { foreignKey: 'updatedBy', as: 'updater' });
 }

@@ -39,6 +39,13 @@ export type Effects = Record<string, unknown>;
 export type PaymentListener<E> = (event: E, transaction: Transaction) => Promise<Effects | void>;
 
 /**
+ * Asked before a payment's reversal is requested or approved, in that transaction with the account
+ * locked; a throw (an HttpProblem) refuses the reversal. Billing: a payment refunded (or being
+ * refunded) in part can no longer be reversed.
+ */
+export type ReversalGuard = (payment: Payment, transaction: Transaction) => Promise<void>;
+
+/**
  * Where a module subscribes, from its `register(ctx)` (src/platform/context.ts), nowhere else.
  * Listeners are named: registering a name again replaces it, so registration is idempotent.
  */
@@ -46,12 +53,14 @@ export interface PaymentEventSubscriptions {
   onPosted(name: string, listener: PaymentListener<PaymentPostedEvent>): void;
   onReversed(name: string, listener: PaymentListener<PaymentReversedEvent>): void;
   onRefunded(name: string, listener: PaymentListener<PaymentRefundedEvent>): void;
+  beforeReversal(name: string, guard: ReversalGuard): void;
 }
 
 interface Listeners {
   posted: Map<string, PaymentListener<PaymentPostedEvent>>;
   reversed: Map<string, PaymentListener<PaymentReversedEvent>>;
   refunded: Map<string, PaymentListener<PaymentRefundedEvent>>;
+  beforeReversal: Map<string, ReversalGuard>;
 }
 
 // One set of listeners per runtime, keyed by its Sequelize instance: a test process builds
@@ -60,7 +69,7 @@ const byRuntime = new WeakMap<Sequelize, Listeners>();
 
 function listenersOf(sequelize: Sequelize): Listeners {
   let l = byRuntime.get(sequelize);
-  if (!l) byRuntime.set(sequelize, (l = { posted: new Map(), reversed: new Map(), refunded: new Map() }));
+  if (!l) byRuntime.set(sequelize, (l = { posted: new Map(), reversed: new Map(), refunded: new Map(), beforeReversal: new Map() }));
   return l;
 }
 
@@ -71,6 +80,7 @@ export function paymentSubscriptions(sequelize: Sequelize): PaymentEventSubscrip
     onPosted: (name, listener) => void l.posted.set(name, listener),
     onReversed: (name, listener) => void l.reversed.set(name, listener),
     onRefunded: (name, listener) => void l.refunded.set(name, listener),
+    beforeReversal: (name, guard) => void l.beforeReversal.set(name, guard),
   };
 }
 
@@ -92,4 +102,7 @@ export const paymentEvents = {
     emit(listenersOf(runtimeOf(transaction)).reversed, event, transaction),
   emitRefunded: (event: PaymentRefundedEvent, transaction: Transaction): Promise<Effects> =>
     emit(listenersOf(runtimeOf(transaction)).refunded, event, transaction),
+  checkReversal: async (payment: Payment, transaction: Transaction): Promise<void> => {
+    for (const guard of listenersOf(runtimeOf(transaction)).beforeReversal.values()) await guard(payment, transaction);
+  },
 };

@@ -1,10 +1,8 @@
 import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type NonAttribute, type Sequelize } from 'sequelize';
 import { moneyColumn, idColumn as id, timestampColumns as timestamps } from '../../platform/db/attributes';
-import { Decimal, type MoneyString } from '../../platform/money';
+import type { MoneyString } from '../../platform/money';
 import { Employee } from '../access/models';
 import { Account, AccountCharge, CreditDayEntry, InstallmentSchedule } from '../accounts/models';
-import { Customer } from '../customers/models';
-import { DeviceToken } from '../devices/models';
 import { JournalEntry } from '../ledger/models';
 import { CompanyRegion } from '../organisation/models';
 
@@ -25,12 +23,6 @@ export type UnmatchedPaymentStatus = (typeof UNMATCHED_PAYMENT_STATUSES)[number]
 
 export const PAYMENT_REVERSAL_STATUSES = ['pending', 'approved', 'rejected'] as const;
 export type PaymentReversalStatus = (typeof PAYMENT_REVERSAL_STATUSES)[number];
-
-export const CASH_COLLECTION_STATUSES = ['recorded', 'posted', 'remitted', 'cancelled'] as const;
-export type CashCollectionStatus = (typeof CASH_COLLECTION_STATUSES)[number];
-
-export const AGENT_REMITTANCE_STATUSES = ['pending', 'confirmed', 'rejected'] as const;
-export type AgentRemittanceStatus = (typeof AGENT_REMITTANCE_STATUSES)[number];
 
 /** Usual receipts.channel values (the column is VARCHAR(20)). */
 export const RECEIPT_CHANNELS = ['sms', 'email', 'print', 'app'] as const;
@@ -85,7 +77,6 @@ export class Payment extends Model<InferAttributes<Payment>, InferCreationAttrib
   declare reversals?: NonAttribute<PaymentReversal[]>;
   declare receipts?: NonAttribute<Receipt[]>;
   declare mobileMoneyTransactions?: NonAttribute<MobileMoneyTransaction[]>;
-  declare cashCollection?: NonAttribute<CashCollection | null>;
 }
 
 /** What a payment settled: an instalment, a charge, or the account's credit balance (overpayment). */
@@ -154,7 +145,6 @@ export class UnmatchedPayment extends Model<InferAttributes<UnmatchedPayment>, I
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
   declare mobileMoneyTransaction?: NonAttribute<MobileMoneyTransaction | null>;
-  declare cashCollection?: NonAttribute<CashCollection | null>;
   declare resolver?: NonAttribute<Employee | null>;
   declare account?: NonAttribute<Account | null>;
   declare payment?: NonAttribute<Payment | null>;
@@ -180,51 +170,6 @@ export class PaymentReversal extends Model<InferAttributes<PaymentReversal>, Inf
   declare journalEntry?: NonAttribute<JournalEntry | null>;
 }
 
-/** Cash an agent took from a customer, uploaded by the phone app (clientCollectionId makes retries safe). */
-export class CashCollection extends Model<InferAttributes<CashCollection>, InferCreationAttributes<CashCollection>> {
-  declare id: CreationOptional<number>;
-  declare clientCollectionId: string;
-  declare agentId: number;
-  declare accountId: number;
-  declare customerId: number;
-  declare amount: MoneyString;
-  declare collectedAt: Date;
-  /** The payment posted for it (unique: one payment per collection). */
-  declare paymentId: CreationOptional<number | null>;
-  declare status: CreationOptional<CashCollectionStatus>;
-  declare agentRemittanceId: CreationOptional<number | null>;
-  /** DECIMAL(10,7), read as a string. */
-  declare latitude: CreationOptional<string | null>;
-  declare longitude: CreationOptional<string | null>;
-  declare createdAt: CreationOptional<Date>;
-  declare updatedAt: CreationOptional<Date>;
-  declare agent?: NonAttribute<Employee>;
-  declare account?: NonAttribute<Account>;
-  declare customer?: NonAttribute<Customer>;
-  declare payment?: NonAttribute<Payment | null>;
-  declare remittance?: NonAttribute<AgentRemittance | null>;
-}
-
-/** Cash an agent handed in; confirmed by someone other than the agent (database trigger). */
-export class AgentRemittance extends Model<InferAttributes<AgentRemittance>, InferCreationAttributes<AgentRemittance>> {
-  declare id: CreationOptional<number>;
-  declare agentId: number;
-  declare amount: MoneyString;
-  declare remittedAt: Date;
-  /** e.g. 'bank_deposit', 'mobile_money', 'office_cash'. */
-  declare method: string;
-  declare reference: CreationOptional<string | null>;
-  declare status: CreationOptional<AgentRemittanceStatus>;
-  declare confirmedBy: CreationOptional<number | null>;
-  declare confirmedAt: CreationOptional<Date | null>;
-  declare notes: CreationOptional<string | null>;
-  declare createdAt: CreationOptional<Date>;
-  declare updatedAt: CreationOptional<Date>;
-  declare agent?: NonAttribute<Employee>;
-  declare confirmer?: NonAttribute<Employee | null>;
-  declare collections?: NonAttribute<CashCollection[]>;
-}
-
 export class Receipt extends Model<InferAttributes<Receipt>, InferCreationAttributes<Receipt>> {
   declare id: CreationOptional<number>;
   declare receiptNumber: string;
@@ -239,18 +184,6 @@ export class Receipt extends Model<InferAttributes<Receipt>, InferCreationAttrib
   declare updatedAt: CreationOptional<Date>;
   declare payment?: NonAttribute<Payment>;
   declare account?: NonAttribute<Account>;
-}
-
-/** DECIMAL(10,7) read as a 7-decimal string on MySQL and SQLite alike (SQLite would return a number). */
-function coordinateColumn(field: 'latitude' | 'longitude') {
-  return {
-    type: DataTypes.DECIMAL(10, 7),
-    allowNull: true,
-    get(this: CashCollection): string | null {
-      const raw = this.getDataValue(field) as unknown;
-      return raw === null || raw === undefined ? null : new Decimal(raw as string).toFixed(7);
-    },
-  };
 }
 
 export function initPaymentsModels(sequelize: Sequelize): void {
@@ -411,57 +344,6 @@ export function initPaymentsModels(sequelize: Sequelize): void {
       ],
     },
   );
-  CashCollection.init(
-    {
-      id,
-      clientCollectionId: { type: DataTypes.STRING(64), allowNull: false, unique: true },
-      agentId: { type: DataTypes.INTEGER, allowNull: false },
-      accountId: { type: DataTypes.INTEGER, allowNull: false },
-      customerId: { type: DataTypes.INTEGER, allowNull: false },
-      amount: moneyColumn('amount'),
-      collectedAt: { type: DataTypes.DATE, allowNull: false },
-      paymentId: { type: DataTypes.INTEGER, allowNull: true, unique: true },
-      status: { type: DataTypes.ENUM(...CASH_COLLECTION_STATUSES), allowNull: false, defaultValue: 'recorded' },
-      agentRemittanceId: { type: DataTypes.INTEGER, allowNull: true },
-      latitude: coordinateColumn('latitude'),
-      longitude: coordinateColumn('longitude'),
-      ...timestamps,
-    },
-    {
-      sequelize,
-      tableName: 'cashCollections',
-      modelName: 'CashCollection',
-      indexes: [
-        { name: 'cashCollections_agent_status', fields: ['agentId', 'status'] },
-        { name: 'cashCollections_account', fields: ['accountId'] },
-        { name: 'cashCollections_remittance', fields: ['agentRemittanceId'] },
-      ],
-    },
-  );
-  AgentRemittance.init(
-    {
-      id,
-      agentId: { type: DataTypes.INTEGER, allowNull: false },
-      amount: moneyColumn('amount'),
-      remittedAt: { type: DataTypes.DATE, allowNull: false },
-      method: { type: DataTypes.STRING(30), allowNull: false },
-      reference: { type: DataTypes.STRING(100), allowNull: true },
-      status: { type: DataTypes.ENUM(...AGENT_REMITTANCE_STATUSES), allowNull: false, defaultValue: 'pending' },
-      confirmedBy: { type: DataTypes.INTEGER, allowNull: true },
-      confirmedAt: { type: DataTypes.DATE, allowNull: true },
-      notes: { type: DataTypes.TEXT, allowNull: true },
-      ...timestamps,
-    },
-    {
-      sequelize,
-      tableName: 'agentRemittances',
-      modelName: 'AgentRemittance',
-      indexes: [
-        { name: 'agentRemittances_agent_status', fields: ['agentId', 'status'] },
-        { name: 'agentRemittances_status_remitted', fields: ['status', 'remittedAt'] },
-      ],
-    },
-  );
   Receipt.init(
     {
       id,
@@ -498,7 +380,6 @@ export function associatePaymentsModels(): void {
   Payment.hasMany(PaymentReversal, { foreignKey: 'paymentId', as: 'reversals' });
   Payment.hasMany(Receipt, { foreignKey: 'paymentId', as: 'receipts' });
   Payment.hasMany(MobileMoneyTransaction, { foreignKey: 'paymentId', as: 'mobileMoneyTransactions' });
-  Payment.hasOne(CashCollection, { foreignKey: 'paymentId', as: 'cashCollection' });
 
   PaymentAllocation.belongsTo(Payment, { foreignKey: 'paymentId', as: 'payment' });
   PaymentAllocation.belongsTo(InstallmentSchedule, { foreignKey: 'installmentScheduleId', as: 'installment' });
@@ -511,7 +392,6 @@ export function associatePaymentsModels(): void {
   MobileMoneyTransaction.hasOne(UnmatchedPayment, { foreignKey: 'mobileMoneyTransactionId', as: 'unmatchedPayment' });
 
   UnmatchedPayment.belongsTo(MobileMoneyTransaction, { foreignKey: 'mobileMoneyTransactionId', as: 'mobileMoneyTransaction' });
-  UnmatchedPayment.belongsTo(CashCollection, { foreignKey: 'cashCollectionId', as: 'cashCollection' });
   UnmatchedPayment.belongsTo(Employee, { foreignKey: 'resolvedBy', as: 'resolver' });
   UnmatchedPayment.belongsTo(Account, { foreignKey: 'accountId', as: 'account' });
   UnmatchedPayment.belongsTo(Payment, { foreignKey: 'paymentId', as: 'payment' });
@@ -521,20 +401,9 @@ export function associatePaymentsModels(): void {
   PaymentReversal.belongsTo(Employee, { foreignKey: 'approvedBy', as: 'approver' });
   PaymentReversal.belongsTo(JournalEntry, { foreignKey: 'journalEntryId', as: 'journalEntry' });
 
-  CashCollection.belongsTo(Employee, { foreignKey: 'agentId', as: 'agent' });
-  CashCollection.belongsTo(Account, { foreignKey: 'accountId', as: 'account' });
-  CashCollection.belongsTo(Customer, { foreignKey: 'customerId', as: 'customer' });
-  CashCollection.belongsTo(Payment, { foreignKey: 'paymentId', as: 'payment' });
-  CashCollection.belongsTo(AgentRemittance, { foreignKey: 'agentRemittanceId', as: 'remittance' });
-
-  AgentRemittance.belongsTo(Employee, { foreignKey: 'agentId', as: 'agent' });
-  AgentRemittance.belongsTo(Employee, { foreignKey: 'confirmedBy', as: 'confirmer' });
-  AgentRemittance.hasMany(CashCollection, { foreignKey: 'agentRemittanceId', as: 'collections' });
-
   Receipt.belongsTo(Payment, { foreignKey: 'paymentId', as: 'payment' });
   Receipt.belongsTo(Account, { foreignKey: 'accountId', as: 'account' });
 
-  // Links earlier tables (accounts and devices modules) hold to payments.
+  // Links an earlier table (accounts module) holds to payments; devices, above payments, declare theirs.
   CreditDayEntry.belongsTo(Payment, { foreignKey: 'paymentId', as: 'payment' });
-  DeviceToken.belongsTo(Payment, { foreignKey: 'paymentId', as: 'payment' });
 }

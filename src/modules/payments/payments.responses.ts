@@ -1,7 +1,6 @@
 import Joi from 'joi';
 import { dateOut, idOut, instantOut, moneyOut, shape } from '../../platform/http/response-fields';
 import { accountSchema } from '../accounts/accounts.responses';
-import { DEVICE_TOKEN_TYPES } from '../devices/models';
 import { ALLOCATION_TYPES, PAYMENT_CHANNELS, PAYMENT_STATUSES } from './models';
 
 /** paymentView (views.ts). */
@@ -26,6 +25,12 @@ export const allocationSchema = shape({
 });
 
 /**
+ * The devices module's DEVICE_TOKEN_TYPES (devices/models.ts), written out here because devices sit
+ * above payments (they listen to its events); test/devices/token-types.test.ts keeps the two equal.
+ */
+export const POSTED_TOKEN_TYPES = ['ADD_TIME', 'SET_TIME', 'DISABLE_PAYG', 'COUNTER_SYNC'] as const;
+
+/**
  * What the devices module reports for a posted payment (CreditEffects in devices/credit.service.ts),
  * merged into the answer: the credit days bought and the token(s) minted.
  */
@@ -37,7 +42,7 @@ export const creditEffectKeys = {
     shape({
       deviceId: idOut(),
       serialNumber: Joi.string(),
-      tokenType: Joi.string().valid(...DEVICE_TOKEN_TYPES),
+      tokenType: Joi.string().valid(...POSTED_TOKEN_TYPES),
       value: Joi.number().integer(),
       token: Joi.string(),
       tokenCount: Joi.number().integer(),

@@ -4,12 +4,14 @@ import type { AppContext } from '../../platform/context';
 import { defineRoute, type RouteSpec } from '../../platform/http/route';
 import { idField, pastInstantField, paymentAmountField } from '../../platform/http/schemas';
 import { problems } from '../../platform/http/problem';
-import { accountView } from '../accounts/account.service';
+import { cursorPaginationQuery, pagedResponseSchema } from '../../platform/http/pagination';
+import { AccountService, accountView, type AccountPageQuery } from '../accounts/account.service';
 import { Account } from '../accounts/models';
 import { Payment, PAYMENT_CHANNELS, type PaymentChannel } from './models';
 import { PaymentPostingService, type PostedPayment } from './posting.service';
 import { paymentView } from './views';
-import { paymentDetailSchema, postedPaymentSchema } from './payments.responses';
+import { paymentDetailSchema, paymentSchema, postedPaymentSchema } from './payments.responses';
+import { accountPayments } from './account-payments';
 
 /**
  * The channel each seeded payment type moves money through: an M-Pesa payment posted as cash
@@ -46,6 +48,7 @@ function postedView(p: PostedPayment) {
 
 export function paymentRoutes(ctx: AppContext): RouteSpec[] {
   const posting = new PaymentPostingService(ctx.sequelize);
+  const accounts = new AccountService(ctx.sequelize);
   const tags = ['payments'];
   return [
     defineRoute<unknown, unknown, PostPaymentBody>({
@@ -140,6 +143,21 @@ export function paymentRoutes(ctx: AppContext): RouteSpec[] {
           },
         };
       },
+    }),
+    // Listed under accounts in the API; served here because payments sit above accounts.
+    defineRoute<{ id: number }, AccountPageQuery>({
+      method: 'get',
+      path: '/accounts/:id/payments',
+      responses: {
+        200: { description: "A page of the account's payments", schema: pagedResponseSchema(paymentSchema) },
+        404: { description: "No such account in the caller's regions" },
+      },
+      summary: 'Payments of an account, oldest first, a page at a time',
+      tags: ['accounts'],
+      access: { permission: 'payments:read' },
+      params: Joi.object({ id: idField().required() }),
+      query: Joi.object(cursorPaginationQuery),
+      handler: async (req) => ({ body: await accountPayments(accounts, regionScope(req.principal), req.valid.params.id, req.valid.query) }),
     }),
   ];
 }

@@ -19,7 +19,7 @@ import { nextNumber } from '../organisation/number-sequences';
 import { allocate, isAllocationOrder, type OpenItem } from './allocation';
 import { paymentEvents, type Effects } from './events';
 import { Payment, PaymentType, type MobileMoneyTransaction, type PaymentChannel } from './models';
-import { chargeAfter, installmentAfter } from './settlement';
+import { chargeAfter, installmentAfter } from '../accounts/settlement';
 
 export interface PostPaymentInput {
   accountId: number;

@@ -5,7 +5,6 @@ import { problems } from '../../platform/http/problem';
 import { type Paged, pageOf } from '../../platform/http/pagination';
 import { Decimal, toMoneyString } from '../../platform/money';
 import { audit } from '../audit/audit';
-import { Refund } from '../billing/models';
 import { integrations } from '../integrations/outbox';
 import { LEDGER } from '../ledger/chart';
 import { postEntry, reverseEntry } from '../ledger/journal.service';
@@ -22,10 +21,8 @@ import {
   type PendingItem,
 } from '../../platform/approvals/kit';
 import type { ScopedActor } from '../../platform/auth/actor';
-import { lockAccount, preparedAccount, settleAccount, unapplyAllocations } from './settlement';
-
-/** Refunds that keep a payment from being reversed: it really happened, part of it went back. */
-const LIVE_REFUND_STATUSES = ['pending', 'approved', 'completed'] as const;
+import { lockAccount, preparedAccount, settleAccount } from '../accounts/settlement';
+import { unapplyAllocations } from './unapply';
 
 export function reversalView(r: PaymentReversal) {
   return {
@@ -134,8 +131,8 @@ export class ReversalService {
         currentStatus: payment.status,
       });
     }
-    const refunds = await Refund.count({ where: { paymentId: payment.id, status: { [Op.in]: [...LIVE_REFUND_STATUSES] } }, transaction: t });
-    if (refunds > 0) throw problems.conflict('Part of this payment is refunded or being refunded; it can no longer be reversed.', 'payment-refunded');
+    // What other domains refuse (billing: a payment refunded in part), registered in their register(ctx).
+    await paymentEvents.checkReversal(payment, t);
   }
 
   async approve(actor: ScopedActor, id: number): Promise<{ reversal: PaymentReversal; effects: Effects }> {

@@ -2,14 +2,13 @@ import { Op, type Transaction } from 'sequelize';
 import type { CalendarDate } from '../../platform/dates';
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
-import { installmentStatus, outstanding } from '../accounts/arrears';
-import { Account, AccountCharge, InstallmentSchedule, type AccountChargeStatus, type InstallmentStatus } from '../accounts/models';
-import { catchUpNightly } from '../accounts/nightly-step';
-import { applyAccountState, nextAccountState } from '../accounts/status';
+import { installmentStatus, outstanding } from './arrears';
+import { Account, AccountCharge, InstallmentSchedule, type AccountChargeStatus, type InstallmentStatus } from './models';
+import { catchUpNightly } from './nightly-step';
+import { applyAccountState, nextAccountState } from './status';
 import type { Payplan } from '../catalogue/models';
 import { payplanTerms, type PayplanTerms } from '../catalogue/payplan-terms';
 import { calendarOfRegion, type CountryCalendar } from '../organisation/business-date';
-import { PaymentAllocation } from './models';
 
 /**
  * How money moving onto or off an instalment or a charge changes it. Payment posting applies a
@@ -47,80 +46,6 @@ export function chargeAfter(c: Pick<AccountCharge, 'amount' | 'paidAmount' | 'st
   const status: AccountChargeStatus =
     c.status === 'waived' ? 'waived' : paid.greaterThanOrEqualTo(c.amount) ? 'paid' : paid.greaterThan(0) ? 'partial' : 'pending';
   return { paidAmount: toMoneyString(paid), status };
-}
-
-export interface Unapplied {
-  /** Receivable that is owed again (goes back onto the account's balance). */
-  reopened: Decimal;
-  /**
-   * Receivable restored on items that are waived (a written-off account, or a waived charge): it
-   * must be written off again by the caller (Dr `ledger` / Cr 1200) so the balance keeps equal to
-   * what the open items owe.
-   */
-  waived: { ledger: '5200' | '4300' | '4400'; amount: Decimal }[];
-  /** Allocation rows taken back (reversedAt set). */
-  allocationIds: number[];
-}
-
-/**
- * Takes back a payment's instalment and charge allocations, newest first, up to `limit` (all of
- * them when undefined), on an account the caller has locked. Each allocation taken back gets its
- * reversedAt; when only part of one is taken, the rest is written as a new allocation row so that
- * the payment's live allocations (reversedAt IS NULL) always say what it still settles.
- */
-export async function unapplyAllocations(
-  account: Account,
-  paymentId: number,
-  limit: Decimal | undefined,
-  businessDate: CalendarDate,
-  t: Transaction,
-): Promise<Unapplied> {
-  const rows = await PaymentAllocation.findAll({
-    where: { paymentId, reversedAt: null, allocationType: { [Op.in]: ['installment', 'charge'] } },
-    order: [['id', 'DESC']],
-    transaction: t,
-  });
-  const now = new Date();
-  const result: Unapplied = { reopened: new Decimal(0), waived: [], allocationIds: [] };
-  let left = limit;
-  const writtenOff = account.status === 'written_off';
-  for (const a of rows) {
-    if (left !== undefined && left.lessThanOrEqualTo(0)) break;
-    const take = left === undefined ? new Decimal(a.amount) : Decimal.min(left, a.amount);
-    if (left !== undefined) left = left.minus(take);
-    if (a.allocationType === 'installment') {
-      const i = (await InstallmentSchedule.findByPk(a.installmentScheduleId!, { transaction: t }))!;
-      const after = installmentAfter(i, take.negated(), businessDate);
-      // On a written-off account what comes back is written off again: the item stays waived.
-      if (writtenOff && after.status !== 'paid') after.status = 'waived';
-      await InstallmentSchedule.update(after, { where: { id: i.id }, transaction: t });
-      if (after.status === 'waived') result.waived.push({ ledger: '5200', amount: take });
-      else result.reopened = result.reopened.plus(take);
-    } else {
-      const c = (await AccountCharge.findByPk(a.accountChargeId!, { transaction: t }))!;
-      const after = chargeAfter(c, take.negated());
-      if (writtenOff && after.status !== 'paid') after.status = 'waived';
-      await AccountCharge.update(after, { where: { id: c.id }, transaction: t });
-      if (after.status === 'waived') result.waived.push({ ledger: writtenOff ? '5200' : c.chargeType === 'penalty' ? '4400' : '4300', amount: take });
-      else result.reopened = result.reopened.plus(take);
-    }
-    await a.update({ reversedAt: now }, { transaction: t });
-    result.allocationIds.push(a.id);
-    const rest = new Decimal(a.amount).minus(take);
-    if (rest.greaterThan(0)) {
-      await PaymentAllocation.create(
-        {
-          paymentId,
-          allocationType: a.allocationType,
-          installmentScheduleId: a.installmentScheduleId,
-          accountChargeId: a.accountChargeId,
-          amount: toMoneyString(rest),
-        },
-        { transaction: t },
-      );
-    }
-  }
-  return result;
 }
 
 /** What the open instalments and charges of an account owe: the one true balance. */
