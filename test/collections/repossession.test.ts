@@ -12,7 +12,7 @@ import { registerDevice } from '../devices/support';
 import { createWarehouse, expectDeclared, level } from '../inventory/support';
 import { repossessionSchema } from '../../src/modules/repossession/repossession.responses';
 import type { Market } from '../support/lending';
-import { CLOSED, closeDay, lateAccount } from './support';
+import { CLOSED, NEXT, caseOf, closeDay, lateAccount } from './support';
 
 type Login = Awaited<ReturnType<typeof loginAs>>;
 
@@ -136,6 +136,12 @@ describe('repossession: assign, recover (device, stock, books, write-off) or fai
     // Recovering twice, or failing after: 409.
     expect((await call('post', `/repossessions/${id}/recover`, agent.token, recovery(warehouse.id))).status).to.equal(409);
     expect((await call('post', `/repossessions/${id}/fail`, agent.token, { reason: 'gone' })).status).to.equal(409);
+
+    // The next close escalated the case when marked; now it closes it: the account left the portfolio.
+    await closeDay(market, NEXT);
+    expect((await caseOf(account.id)).at(-1)).to.include({ status: 'closed', resolution: 'account repossessed' });
+    await expectAccountBooks(account.id, 'after the next close');
+    expect(await whereIs(device.id)).to.deep.equal({ warehouseId: warehouse.id, status: 'in_repair', activeLinks: [] });
 
     // The write-off of the rest: pending, requested by the agent; the agent cannot approve it, finance does.
     const w = await call('get', `/writeoffs/${recovered.body.writeoffId}`, finance.token);
