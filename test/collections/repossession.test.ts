@@ -175,6 +175,10 @@ describe('repossession: assign, recover (device, stock, books, write-off) or fai
 
     const id = await marked(account.id);
     expect((await call('post', `/repossessions/${id}/assign`, backOffice.token, { employeeId: agent.user.employee.id })).status).to.equal(200);
+    // Assigned is still pending: no second mark, and the next close escalates the case as marked.
+    expect((await call('post', `/accounts/${account.id}/mark-for-repossession`, backOffice.token, { reason: 'again' })).status).to.equal(409);
+    await closeDay(market, NEXT);
+    expect((await caseOf(account.id))[0]).to.include({ status: 'repossession_review', escalationReason: 'marked for repossession' });
     expect((await call('post', `/repossessions/${id}/fail`, agent.token, { reason: 'x' })).status).to.equal(400);
     const failed = await call('post', `/repossessions/${id}/fail`, agent.token, { reason: 'customer moved away', latitude: -1.3, longitude: 36.8 });
     expect(failed.status, JSON.stringify(failed.body)).to.equal(200);
