@@ -33,7 +33,8 @@ export type AccountTransferStatus = (typeof ACCOUNT_TRANSFER_STATUSES)[number];
 export const ACCOUNT_UPGRADE_STATUSES = ['pending', 'completed', 'cancelled'] as const;
 export type AccountUpgradeStatus = (typeof ACCOUNT_UPGRADE_STATUSES)[number];
 
-export const REPOSSESSION_STATUSES = ['scheduled', 'completed', 'cancelled'] as const;
+/** scheduled (marked) -> assigned (to a field agent) -> completed (recovered) or failed; cancelled is not used yet. */
+export const REPOSSESSION_STATUSES = ['scheduled', 'completed', 'cancelled', 'assigned', 'failed'] as const;
 export type RepossessionStatus = (typeof REPOSSESSION_STATUSES)[number];
 
 export const CREDIT_DAY_REASONS = ['payment', 'grant', 'reversal', 'removal', 'manual', 'refund'] as const;
@@ -208,8 +209,22 @@ export class Repossession extends Model<InferAttributes<Repossession>, InferCrea
   declare performedBy: CreationOptional<number | null>;
   /** Where the recovered device was taken. */
   declare warehouseId: CreationOptional<number | null>;
-  /** Free text, e.g. good, damaged, missing_parts. */
+  /** The grade of the recovered unit: good, refurbishable, faulty (repossession/repossession.service.ts). */
   declare condition: CreationOptional<string | null>;
+  /** The field agent the repossession is assigned to, who assigned it and when. */
+  declare assignedTo: CreationOptional<number | null>;
+  declare assignedBy: CreationOptional<number | null>;
+  declare assignedAt: CreationOptional<Date | null>;
+  /** The visit (GPS, photos) that recorded the outcome. */
+  declare fieldVisitId: CreationOptional<number | null>;
+  declare failureReason: CreationOptional<string | null>;
+  /** What the ledger booked for the recovered unit (Dr 1300 / Cr 1200). */
+  declare recoveredValue: CreationOptional<MoneyString | null>;
+  declare journalEntryId: CreationOptional<number | null>;
+  /** The write-off requested for what remained owed. */
+  declare writeoffId: CreationOptional<number | null>;
+  /** The token that locked the device (SET_TIME 0). */
+  declare deviceTokenId: CreationOptional<number | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
   declare account?: NonAttribute<Account>;
@@ -423,6 +438,15 @@ export function initAccountsModels(sequelize: Sequelize): void {
       performedBy: { type: DataTypes.INTEGER, allowNull: true },
       warehouseId: { type: DataTypes.INTEGER, allowNull: true },
       condition: { type: DataTypes.STRING(50), allowNull: true },
+      assignedTo: { type: DataTypes.INTEGER, allowNull: true },
+      assignedBy: { type: DataTypes.INTEGER, allowNull: true },
+      assignedAt: { type: DataTypes.DATE, allowNull: true },
+      fieldVisitId: { type: DataTypes.INTEGER, allowNull: true },
+      failureReason: { type: DataTypes.TEXT, allowNull: true },
+      recoveredValue: moneyColumn('recoveredValue', { allowNull: true }),
+      journalEntryId: { type: DataTypes.INTEGER, allowNull: true },
+      writeoffId: { type: DataTypes.INTEGER, allowNull: true },
+      deviceTokenId: { type: DataTypes.INTEGER, allowNull: true },
       ...timestamps,
     },
     {
@@ -432,6 +456,7 @@ export function initAccountsModels(sequelize: Sequelize): void {
       indexes: [
         { name: 'repossessions_account', fields: ['accountId'] },
         { name: 'repossessions_status_scheduled', fields: ['status', 'scheduledFor'] },
+        { name: 'repossessions_assignee_status', fields: ['assignedTo', 'status'] },
       ],
     },
   );

@@ -1,4 +1,4 @@
-import { Op, type Sequelize } from 'sequelize';
+import { Op, type Sequelize, type Transaction } from 'sequelize';
 import { inRegionScope, regionWhere } from '../../platform/auth/principal';
 import { withTransaction } from '../../platform/db/transaction';
 import { type Paged, pageOf } from '../../platform/http/pagination';
@@ -38,6 +38,27 @@ export function writeoffView(w: Writeoff) {
     journalEntryId: w.journalEntryId,
     createdAt: w.createdAt.toISOString(),
   };
+}
+
+function checkWritable(account: Account): void {
+  if (!canTransition(account.status, 'written_off')) {
+    throw problems.conflict(`An account that is ${account.status} cannot be written off.`, 'illegal-transition', { from: account.status, to: 'written_off' });
+  }
+  if (!new Decimal(account.balance).greaterThan(0)) throw problems.conflict('This account owes nothing; there is nothing to write off.', 'nothing-owed');
+}
+
+/**
+ * The request of a write-off of an account the caller has locked (`lockAccount`, same
+ * transaction): what POST /accounts/:id/writeoff does, and what a recorded repossession asks for
+ * what remains owed (repossession.service.ts). Another employee approves it.
+ */
+export async function requestWriteoff(account: Account, actor: ScopedActor, reason: string, t: Transaction): Promise<Writeoff> {
+  checkWritable(account);
+  const pending = await Writeoff.findOne({ where: { accountId: account.id, status: 'pending' }, attributes: ['id'], transaction: t });
+  if (pending) throw problems.conflict('A write-off of this account is already waiting for approval.', 'writeoff-pending', { writeoffId: pending.id });
+  const w = await Writeoff.create({ accountId: account.id, amount: account.balance, reason, requestedBy: actor.employeeId }, { transaction: t });
+  await audit.record(t, { actor, action: 'writeoff.request', entity: 'writeoffs', entityId: w.id, after: { accountId: account.id, amount: w.amount, reason } });
+  return w;
 }
 
 /**
@@ -102,24 +123,13 @@ export class WriteoffService {
   }
 
   private checkWritable(account: Account): void {
-    if (!canTransition(account.status, 'written_off')) {
-      throw problems.conflict(`An account that is ${account.status} cannot be written off.`, 'illegal-transition', { from: account.status, to: 'written_off' });
-    }
-    if (!new Decimal(account.balance).greaterThan(0)) throw problems.conflict('This account owes nothing; there is nothing to write off.', 'nothing-owed');
+    checkWritable(account);
   }
 
   async request(actor: ScopedActor, accountId: number, reason: string): Promise<Writeoff> {
     const visible = await Account.findByPk(accountId, { attributes: ['id', 'regionId'] });
     if (!visible || !inRegionScope(actor.scope, visible.regionId)) throw problems.notFound('account');
-    return withTransaction(this.sequelize, async (t) => {
-      const account = await lockAccount(accountId, t);
-      this.checkWritable(account);
-      const pending = await Writeoff.findOne({ where: { accountId, status: 'pending' }, attributes: ['id'], transaction: t });
-      if (pending) throw problems.conflict('A write-off of this account is already waiting for approval.', 'writeoff-pending', { writeoffId: pending.id });
-      const w = await Writeoff.create({ accountId, amount: account.balance, reason, requestedBy: actor.employeeId }, { transaction: t });
-      await audit.record(t, { actor, action: 'writeoff.request', entity: 'writeoffs', entityId: w.id, after: { accountId, amount: w.amount, reason } });
-      return w;
-    });
+    return withTransaction(this.sequelize, async (t) => requestWriteoff(await lockAccount(accountId, t), actor, reason, t));
   }
 
   async approve(actor: ScopedActor, id: number): Promise<Writeoff> {

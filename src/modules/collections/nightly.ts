@@ -194,7 +194,7 @@ export async function runCollectionsNightly(
   // 6. Escalation to repossession review.
   const escRepl: Record<string, unknown> = { brokenLimit: policy.escalateAfterBrokenPromises };
   const escAt = thresholdSql(policy, 'escalateAtDpd', '(SELECT a.payplanId FROM accounts a WHERE a.id = collectionCases.accountId)', escRepl, 'esc');
-  const scheduled = `EXISTS (SELECT 1 FROM repossessions r WHERE r.accountId = collectionCases.accountId AND r.status = 'scheduled')`;
+  const scheduled = `EXISTS (SELECT 1 FROM repossessions r WHERE r.accountId = collectionCases.accountId AND r.status IN ('scheduled', 'assigned'))`;
   counts.casesEscalated = await write(
     `UPDATE collectionCases SET status = 'repossession_review', escalatedOn = :bd,
         escalationReason = CASE WHEN ${scheduled} THEN 'marked for repossession'

@@ -1,4 +1,4 @@
-import type { Sequelize } from 'sequelize';
+import { Op, type Sequelize } from 'sequelize';
 import type { EmployeeActor } from '../../platform/auth/actor';
 import { inRegionScope } from '../../platform/auth/principal';
 import { withTransaction } from '../../platform/db/transaction';
@@ -55,7 +55,7 @@ export async function applyStatusAction(
     if ('refusal' in decided) throw problems.conflict(decided.refusal, 'illegal-status-action', { action, status: account.status });
     let repossessionId: number | null = null;
     if (action === 'mark-for-repossession') {
-      const scheduled = await Repossession.findOne({ where: { accountId, status: 'scheduled' }, transaction: t });
+      const scheduled = await Repossession.findOne({ where: { accountId, status: { [Op.in]: ['scheduled', 'assigned'] } }, transaction: t });
       if (scheduled) throw problems.conflict(`A repossession of account ${accountId} is already scheduled (${scheduled.id}).`, 'repossession-scheduled');
       const device = await AccountDevice.findOne({ where: { accountId, status: 'active' }, order: [['id', 'DESC']], transaction: t });
       const r = await Repossession.create(

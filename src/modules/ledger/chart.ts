@@ -5,6 +5,7 @@ export const LEDGER = {
   agentCashInTransit: '1120',
   bank: '1130',
   loansReceivable: '1200',
+  inventory: '1300',
   customerCreditBalances: '2100',
   suspense: '2200',
   refundsPayable: '2400',
