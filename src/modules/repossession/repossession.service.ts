@@ -21,7 +21,7 @@ import { applyMovements } from '../inventory/stock';
 import { LEDGER } from '../ledger/chart';
 import { postEntry } from '../ledger/journal.service';
 import { Warehouse } from '../organisation/reference.models';
-import { lockAccount, preparedAccount, settleAccount } from '../payments/settlement';
+import { lockAccount, preparedAccount, settleAccount } from '../accounts/settlement';
 
 /** How a recovered unit is graded, and what each grade means for the stock and the books. */
 export const CONDITION_GRADES = ['good', 'refurbishable', 'faulty'] as const;
