@@ -16,17 +16,27 @@ const calendarDate = dateOnlyField();
 
 export { accountSchema };
 
+/** POST /accounts: what a sale on credit names. */
+interface OpenAccountBody {
+  customerId: number;
+  productId: number;
+  payplanId: number;
+  regionId?: number;
+  agentId?: number;
+  startDate?: string;
+}
+
 export function accountRoutes(ctx: AppContext): RouteSpec[] {
   const accounts = new AccountService(ctx.sequelize);
   const tags = ['accounts'];
   return [
-    defineRoute<unknown, unknown, { customerId: number; productId: number; payplanId: number; regionId?: number; agentId?: number; startDate?: string }>({
+    defineRoute({
       method: 'post',
       path: '/accounts',
       summary: 'Open an account (sale on credit): prices it and builds its schedule',
       tags,
       access: { permission: 'accounts:write' },
-      body: Joi.object({
+      body: Joi.object<OpenAccountBody, true>({
         customerId: id.required(),
         productId: id.required(),
         payplanId: id.required(),

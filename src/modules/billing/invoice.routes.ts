@@ -42,7 +42,7 @@ export function invoiceRoutes(ctx: AppContext): RouteSpec[] {
   const invoices = new InvoiceService(ctx.sequelize);
   const tags = ['billing'];
   return [
-    defineRoute<{ id: number }, unknown, { period: string }>({
+    defineRoute({
       method: 'post',
       path: '/accounts/:id/invoices',
       summary: 'Generate the monthly statement of an account (once per month: asking again returns it)',
@@ -52,8 +52,8 @@ export function invoiceRoutes(ctx: AppContext): RouteSpec[] {
         '201 when created, 200 with the same statement when it already exists; 422 for a month not started yet.',
       tags,
       access: { permission: 'accounts:write' },
-      params: Joi.object({ id: id.required() }),
-      body: Joi.object({
+      params: Joi.object<{ id: number }, true>({ id: id.required() }),
+      body: Joi.object<{ period: string }, true>({
         period: Joi.string()
           .pattern(/^\d{4}-(0[1-9]|1[0-2])$/)
           .message('must be a month YYYY-MM')

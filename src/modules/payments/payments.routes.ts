@@ -48,7 +48,7 @@ export function paymentRoutes(ctx: AppContext): RouteSpec[] {
   const posting = new PaymentPostingService(ctx.sequelize);
   const tags = ['payments'];
   return [
-    defineRoute<unknown, unknown, PostPaymentBody>({
+    defineRoute({
       method: 'post',
       path: '/payments',
       summary: 'Post a payment to an account (Idempotency-Key required)',
@@ -58,7 +58,7 @@ export function paymentRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'payments:write' },
       idempotent: true,
-      body: Joi.object({
+      body: Joi.object<PostPaymentBody, true>({
         accountId: idField(),
         accountNumber: Joi.string().max(50),
         amount: paymentAmountField().required(),

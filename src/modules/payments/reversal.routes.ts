@@ -8,7 +8,7 @@ import { decisionListQuery, decisionRoutes } from '../../platform/approvals/kit'
 import { ReversalService, reversalView } from './reversal.service';
 
 const id = idField();
-const idParams = Joi.object({ id: id.required() });
+const idParams = Joi.object<{ id: number }, true>({ id: id.required() });
 
 export const reversalSchema = Joi.object({
   id: Joi.number().integer(),
@@ -34,7 +34,7 @@ export function reversalRoutes(ctx: AppContext): RouteSpec[] {
   const reversals = new ReversalService(ctx.sequelize);
   const tags = ['payments'];
   return [
-    defineRoute<{ id: number }, unknown, { reason: string }>({
+    defineRoute({
       method: 'post',
       path: '/payments/:id/reversal',
       summary: 'Request the reversal of a payment (another employee approves it)',
@@ -42,7 +42,7 @@ export function reversalRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'payments:reverse' },
       params: idParams,
-      body: Joi.object({ reason: Joi.string().trim().min(3).max(2000).required() }),
+      body: Joi.object<{ reason: string }, true>({ reason: Joi.string().trim().min(3).max(2000).required() }),
       responses: {
         201: { description: 'The pending reversal', schema: reversalSchema },
         404: { description: "No such payment in the caller's regions" },

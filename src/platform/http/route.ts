@@ -67,10 +67,11 @@ export interface RouteSpec<P = any, Q = any, B = any, H = any> {
   description?: string;
   tags?: string[];
   access?: Access;
-  params?: Joi.ObjectSchema;
-  query?: Joi.ObjectSchema;
-  body?: Joi.Schema;
-  headers?: Joi.ObjectSchema;
+  params?: Joi.ObjectSchema<P>;
+  query?: Joi.ObjectSchema<Q>;
+  /** Typed: `Joi.object<FooBody, true>({...})` (see defineRoute); the handler's `req.valid.body` is a FooBody. */
+  body?: Joi.Schema<B>;
+  headers?: Joi.ObjectSchema<H>;
   responses?: Record<number, ResponseSpec>;
   /**
    * Requires an Idempotency-Key header: a retry with the same key and body replays the first
@@ -96,8 +97,34 @@ export function employeeOf(req: Pick<ApiRequest, 'actor'>): EmployeeActor {
   return actor;
 }
 
-/** Identity helper that gives a route spec its types at the definition site. */
-export function defineRoute<P = any, Q = any, B = any, H = any>(spec: RouteSpec<P, Q, B, H>): RouteSpec<P, Q, B, H> {
+/** The body type of a route that takes none: `req.valid.body` is undefined. */
+declare const _noBody: unique symbol;
+export type NoBody = typeof _noBody;
+
+type IsAny<T> = 0 extends 1 & T ? true : false;
+
+/**
+ * What defineRoute adds to a spec so that a body's type comes from its schema:
+ *  - B is `any` (an untyped `Joi.object({...})`): `body` must be the message below, so the
+ *    compiler names the field and says what to write instead;
+ *  - B is NoBody (no body schema to infer it from, or explicit type arguments, which stop
+ *    inference): the spec may have no body.
+ */
+type BodyTyped<B> =
+  IsAny<B> extends true
+    ? { body?: 'a body schema states its type: Joi.object<FooBody, true>({...}) with interface FooBody beside it' }
+    : [B] extends [NoBody]
+      ? { body?: undefined }
+      : unknown;
+
+/**
+ * Identity helper that gives a route spec its types at the definition site. A route with a body
+ * takes no type arguments: P, Q and B are inferred from typed schemas (`Joi.object<T, true>`:
+ * every key of T has a schema of its type, and no other key), so the handler's
+ * `req.valid.body` is what the schema validated. Routes without a body may still name P and Q
+ * (`defineRoute<{ id: number }>`); eslint refuses a third type argument.
+ */
+export function defineRoute<P = any, Q = any, B = NoBody, H = any>(spec: RouteSpec<P, Q, B, H> & BodyTyped<B>): RouteSpec<P, Q, B, H> {
   return spec;
 }
 
