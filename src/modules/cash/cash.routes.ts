@@ -10,7 +10,7 @@ import { CashService, REMITTANCE_METHODS, remittanceView, type RemittanceMethod 
 import { cashCollectionResultSchema, cashPositionKeys } from './cash.responses';
 
 const id = idField();
-const idParams = Joi.object({ id: id.required() });
+const idParams = Joi.object<{ id: number }, true>({ id: id.required() });
 
 const remittanceSchema = Joi.object({
   id: Joi.number().integer(),
@@ -57,7 +57,7 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
     409: { description: 'Already decided' },
   };
   return [
-    defineRoute<unknown, unknown, CollectBody>({
+    defineRoute({
       method: 'post',
       path: '/cash-collections',
       summary: 'Record cash an agent took from a customer (posted at once; the receipt and token come back)',
@@ -68,7 +68,7 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
         'limit is refused (403 cash-limit-exceeded) until a remittance is confirmed.',
       tags,
       access: { permission: 'cash:collect' },
-      body: Joi.object({
+      body: Joi.object<CollectBody, true>({
         clientCollectionId: Joi.string().guid().required(),
         accountId: id.required(),
         amount: paymentAmountField().required(),
@@ -136,7 +136,7 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
       },
       handler: async (req) => ({ body: await cash.agentCash(employeeOf(req), req.valid.params.id) }),
     }),
-    defineRoute<unknown, unknown, RemitBody>({
+    defineRoute({
       method: 'post',
       path: '/agent-remittances',
       summary: 'Hand in collected cash (Idempotency-Key required); someone else confirms it',
@@ -146,7 +146,7 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'cash:collect' },
       idempotent: true,
-      body: Joi.object({
+      body: Joi.object<RemitBody, true>({
         amount: paymentAmountField().required(),
         method: Joi.string()
           .valid(...REMITTANCE_METHODS)

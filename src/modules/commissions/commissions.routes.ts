@@ -15,7 +15,7 @@ import {
 import { commissionPaymentView, CommissionPayoutService, entryView } from './payout.service';
 
 const id = idField();
-const idParams = Joi.object({ id: id.required() });
+const idParams = Joi.object<{ id: number }, true>({ id: id.required() });
 const period = Joi.string()
   .pattern(/^\d{4}-(0[1-9]|1[0-2])$/)
   .messages({ 'string.pattern.base': '{#label} must be a month, YYYY-MM' });
@@ -134,7 +134,7 @@ export function commissionRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 200: { description: 'The payment', schema: commissionPaymentSchema.unknown(true) }, 404: { description: 'Not found' } },
       handler: async (req) => ({ body: await payouts.getPayment(actor(req), req.valid.params.id) }),
     }),
-    defineRoute<unknown, unknown, { period: string }>({
+    defineRoute({
       method: 'post',
       path: '/commissions/payments/close',
       summary: "Monthly close: one pending commission payment per employee for the period's payable entries, less open clawbacks",
@@ -145,7 +145,7 @@ export function commissionRoutes(ctx: AppContext): RouteSpec[] {
         'approves each payment (maker-checker).',
       tags,
       access: { permission: 'commissions:pay' },
-      body: Joi.object({ period: period.required() }),
+      body: Joi.object<{ period: string }, true>({ period: period.required() }),
       responses: {
         200: {
           description: 'The payments created by this run, and who carried forward',
@@ -177,7 +177,7 @@ export function commissionRoutes(ctx: AppContext): RouteSpec[] {
       reject: async (a, id, reason) => commissionPaymentView(await payouts.reject(a, id, reason!)),
       pending: (decider, after, limit) => payouts.pending(decider, after, limit),
     }),
-    defineRoute<{ id: number }, unknown, { paymentReference: string }>({
+    defineRoute({
       method: 'post',
       path: '/commissions/payments/:id/pay',
       summary: 'Mark an approved commission payment paid: Dr 2500 commission payable / Cr 1130 bank',
@@ -185,7 +185,7 @@ export function commissionRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'commissions:pay' },
       params: idParams,
-      body: Joi.object({ paymentReference: Joi.string().trim().min(1).max(100).required() }),
+      body: Joi.object<{ paymentReference: string }, true>({ paymentReference: Joi.string().trim().min(1).max(100).required() }),
       responses: { ...decided, 200: { description: 'Paid', schema: commissionPaymentSchema } },
       handler: async (req) => ({ body: commissionPaymentView(await payouts.pay(actor(req), req.valid.params.id, req.valid.body.paymentReference)) }),
     }),
