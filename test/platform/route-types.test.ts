@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import Joi from 'joi';
+import { Area } from '../../src/modules/organisation/reference.models';
+import { resource, type ResourceBody } from '../../src/modules/reference-data/resource';
 import { defineRoute, type ApiRequest } from '../../src/platform/http/route';
 import { idField } from '../../src/platform/http/schemas';
 
@@ -110,6 +112,16 @@ defineRoute({
     return { status: 204 };
   },
 });
+
+// Reference resources: the create body names attributes of the model, with schemas of their types.
+const areaResource = { name: 'areas', singular: 'area', path: '/areas', model: Area, permissions: { read: 'reference:read', write: 'reference:write' } };
+resource({ ...areaResource, create: Joi.object<ResourceBody<Area, 'regionId' | 'name'>, true>({ regionId: idField().required(), name: Joi.string() }) });
+// @ts-expect-error the create schema states its type
+resource({ ...areaResource, create: Joi.object({ regionId: idField().required() }) });
+// @ts-expect-error regionId is a number column, not a string
+resource({ ...areaResource, create: Joi.object<ResourceBody<Area, 'regionId' | 'name'>, true>({ regionId: Joi.string(), name: Joi.string() }) });
+// @ts-expect-error nope is not an attribute of Area
+resource({ ...areaResource, create: Joi.object<{ nope: string }, true>({ nope: Joi.string() }) });
 
 describe('route types: a body type comes from its Joi schema', () => {
   it('a typed schema validates and converts as Joi does', () => {
