@@ -55,7 +55,8 @@ export default tseslint.config(
   },
   {
     // A route's body type comes from its typed schema (`Joi.object<FooBody, true>`, see defineRoute in
-    // src/platform/http/route.ts): a body type named as a type argument is checked against nothing.
+    // src/platform/http/route.ts): a body type named as a type argument is checked against nothing,
+    // and `Joi.object<T>` without `true` (Joi's loose map) checks no key against T.
     files: ['**/*.ts'],
     rules: {
       'no-restricted-syntax': [
@@ -63,6 +64,11 @@ export default tseslint.config(
         {
           selector: "CallExpression[callee.name='defineRoute'][typeArguments.params.length>2]",
           message: 'Type the body schema (Joi.object<FooBody, true>({...})) and let defineRoute infer the types; no body type argument.',
+        },
+        {
+          selector: "CallExpression[callee.object.name='Joi'][callee.property.name='object'][typeArguments.params.length=1]",
+          message:
+            'Joi.object<T, true>({...}): the strict map checks every key against T (write Joi.object<T, false> where the keys are only known at run time).',
         },
       ],
     },

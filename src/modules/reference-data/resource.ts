@@ -391,7 +391,7 @@ export function defineResource<M extends Model>(def: ResourceDefinition<M>): Rou
   const immutable = new Set<string>(def.immutable ?? []);
   for (const k of immutable) if (!createKeys.includes(k)) fail(`immutable ${k} is not a key of the create schema`);
   const updateBase: Joi.ObjectSchema<Values> =
-    def.update ?? Joi.object<Values>(Object.fromEntries(createKeys.filter((k) => !immutable.has(k)).map((k) => [k, def.create.extract(k).optional()])));
+    def.update ?? Joi.object<Values, false>(Object.fromEntries(createKeys.filter((k) => !immutable.has(k)).map((k) => [k, def.create.extract(k).optional()])));
   const createBody: Joi.ObjectSchema<Values> = def.create;
   const updateSchema = (
     hasIsActive && !(updateBase.describe() as { keys?: Record<string, unknown> }).keys?.isActive
@@ -540,7 +540,7 @@ export function defineResource<M extends Model>(def: ResourceDefinition<M>): Rou
     return Object.fromEntries(codes.map((c) => [c, { description: words[c]!, contentType: 'application/problem+json' }]));
   };
 
-  const listQuery = Joi.object<Record<string, any>>({
+  const listQuery = Joi.object<Record<string, any>, false>({
     limit: paginationQuery.limit,
     cursor: paginationQuery.cursor.description('nextCursor of the previous page (not with page)'),
     page: paginationQuery.page.description('Page number; the answer then carries total (not with cursor)'),
