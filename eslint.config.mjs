@@ -55,15 +55,15 @@ export default tseslint.config(
   },
   {
     // A route's body type comes from its typed schema (`Joi.object<FooBody, true>`, see defineRoute in
-    // src/platform/http/route.ts): a body type named as a type argument is checked against nothing,
+    // src/platform/http/route.ts): a type named as a type argument is checked against nothing,
     // and `Joi.object<T>` without `true` (Joi's loose map) checks no key against T.
     files: ['**/*.ts'],
     rules: {
       'no-restricted-syntax': [
         'error',
         {
-          selector: "CallExpression[callee.name='defineRoute'][typeArguments.params.length>2]",
-          message: 'Type the body schema (Joi.object<FooBody, true>({...})) and let defineRoute infer the types; no body type argument.',
+          selector: "CallExpression[callee.name='defineRoute'][typeArguments]",
+          message: 'Type the schemas (Joi.object<FooBody, true>({...})) and let defineRoute infer the types; no type arguments.',
         },
         {
           selector: "CallExpression[callee.object.name='Joi'][callee.property.name='object'][typeArguments.params.length=1]",

@@ -77,7 +77,21 @@ defineRoute({
   handler: () => ({ status: 204 }),
 });
 
-// Explicit type arguments stop inference: a route naming its params type may not take a body.
+// Untyped params and query schemas are refused the same way.
+defineRoute({
+  method: 'get',
+  path: '/untyped-params/:id',
+  summary: 'untyped params',
+  access: { authenticated: true },
+  // @ts-expect-error a schema states its type
+  params: Joi.object({ id: idField().required() }),
+  // @ts-expect-error a schema states its type
+  query: Joi.object({ limit: Joi.number() }),
+  handler: () => ({ status: 204 }),
+});
+
+// Explicit type arguments (refused by eslint) stop inference: a route naming its params type may not take a body.
+// eslint-disable-next-line no-restricted-syntax -- the type arguments are what this case is about
 defineRoute<{ id: number }>({
   method: 'post',
   path: '/explicit/:id',

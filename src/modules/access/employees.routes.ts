@@ -23,13 +23,13 @@ export function employeeRoutes(): RouteSpec[] {
   const service = new EmployeeService();
   const tags = ['employees'];
   return [
-    defineRoute<unknown, { limit: number; cursor?: string; roleId?: number; isActive?: boolean }>({
+    defineRoute({
       method: 'get',
       path: '/employees',
       summary: 'List employees (field staff see only those in their regions)',
       tags,
       access: { permission: 'employees:read' },
-      query: Joi.object({
+      query: Joi.object<{ limit: number; cursor?: string; roleId?: number; isActive?: boolean }, true>({
         limit: paginationQuery.limit,
         cursor: paginationQuery.cursor,
         roleId: idField(),
@@ -38,13 +38,13 @@ export function employeeRoutes(): RouteSpec[] {
       responses: { 200: { description: 'A page of employees', schema: pagedResponseSchema(employee) } },
       handler: async (req) => ({ body: await service.list(regionScope(req.principal), req.valid.query) }),
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/employees/:id',
       summary: 'One employee',
       tags,
       access: { permission: 'employees:read' },
-      params: Joi.object({ id: idField().required() }),
+      params: Joi.object<{ id: number }, true>({ id: idField().required() }),
       responses: { 200: { description: 'The employee', schema: employee } },
       handler: async (req) => ({ body: await service.get(regionScope(req.principal), req.valid.params.id) }),
     }),

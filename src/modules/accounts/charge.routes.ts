@@ -29,13 +29,13 @@ export function chargeRoutes(ctx: AppContext): RouteSpec[] {
   const charges = new ChargeService(ctx.sequelize);
   const tags = ['accounts'];
   return [
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/accounts/:id/charges',
       summary: 'Fees and penalties of an account',
       tags,
       access: { permission: 'accounts:read' },
-      params: Joi.object({ id: id.required() }),
+      params: Joi.object<{ id: number }, true>({ id: id.required() }),
       responses: {
         200: { description: 'The charges, oldest first', schema: Joi.object({ data: Joi.array().items(chargeSchema) }) },
         404: { description: "No such account in the caller's regions" },

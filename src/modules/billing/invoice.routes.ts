@@ -70,14 +70,14 @@ export function invoiceRoutes(ctx: AppContext): RouteSpec[] {
         return { status: created ? 201 : 200, body: invoiceView(invoice), headers: { Location: `/api/v1/invoices/${invoice.id}` } };
       },
     }),
-    defineRoute<{ id: number }, { limit: number; cursor?: string }>({
+    defineRoute({
       method: 'get',
       path: '/accounts/:id/invoices',
       summary: 'Statements of an account, newest first',
       tags,
       access: { permission: 'accounts:read' },
-      params: Joi.object({ id: id.required() }),
-      query: Joi.object({ limit: paginationQuery.limit, cursor: paginationQuery.cursor }),
+      params: Joi.object<{ id: number }, true>({ id: id.required() }),
+      query: Joi.object<{ limit: number; cursor?: string }, true>({ limit: paginationQuery.limit, cursor: paginationQuery.cursor }),
       responses: {
         200: { description: 'A page of statements (without lines)', schema: pagedResponseSchema(invoiceSchema) },
         404: { description: 'Not found' },
@@ -87,13 +87,13 @@ export function invoiceRoutes(ctx: AppContext): RouteSpec[] {
         return { body: { data: page.data.map(invoiceView), page: page.page } };
       },
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/invoices/:id',
       summary: 'One statement with its lines',
       tags,
       access: { permission: 'accounts:read' },
-      params: Joi.object({ id: id.required() }),
+      params: Joi.object<{ id: number }, true>({ id: id.required() }),
       responses: { 200: { description: 'The statement', schema: invoiceSchema }, 404: { description: 'Not found' } },
       handler: async (req) => ({ body: invoiceView(await invoices.get(employeeOf(req), req.valid.params.id)) }),
     }),

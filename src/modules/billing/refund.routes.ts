@@ -69,20 +69,25 @@ export function refundRoutes(ctx: AppContext): RouteSpec[] {
         return { status: 201, body: refundView(r), headers: { Location: `/api/v1/refunds/${r.id}` } };
       },
     }),
-    defineRoute<unknown, { status?: RefundStatus; requestedBy?: number; paymentId?: number; accountId?: number; limit: number; cursor?: string }>({
+    defineRoute({
       method: 'get',
       path: '/refunds',
       summary: 'Refunds, newest first (e.g. ?status=pending: the approval queue)',
       tags,
       access: { permission: 'payments:read' },
-      query: Joi.object({ status: Joi.string().valid(...REFUND_STATUSES), paymentId: id, accountId: id, ...decisionListQuery }),
+      query: Joi.object<{ status?: RefundStatus; requestedBy?: number; paymentId?: number; accountId?: number; limit: number; cursor?: string }, true>({
+        status: Joi.string().valid(...REFUND_STATUSES),
+        paymentId: id,
+        accountId: id,
+        ...decisionListQuery,
+      }),
       responses: { 200: { description: 'A page of refunds', schema: pagedResponseSchema(refundSchema) } },
       handler: async (req) => {
         const page = await refunds.list(employeeOf(req), req.valid.query);
         return { body: { data: page.data.map(refundView), page: page.page } };
       },
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/refunds/:id',
       summary: 'One refund',

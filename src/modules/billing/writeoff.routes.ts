@@ -54,20 +54,24 @@ export function writeoffRoutes(ctx: AppContext): RouteSpec[] {
         return { status: 201, body: writeoffView(w), headers: { Location: `/api/v1/writeoffs/${w.id}` } };
       },
     }),
-    defineRoute<unknown, { status?: WriteoffStatus; requestedBy?: number; accountId?: number; limit: number; cursor?: string }>({
+    defineRoute({
       method: 'get',
       path: '/writeoffs',
       summary: 'Write-offs, newest first (e.g. ?status=pending: the approval queue)',
       tags,
       access: { permission: 'accounts:read' },
-      query: Joi.object({ status: Joi.string().valid(...WRITEOFF_STATUSES), accountId: id, ...decisionListQuery }),
+      query: Joi.object<{ status?: WriteoffStatus; requestedBy?: number; accountId?: number; limit: number; cursor?: string }, true>({
+        status: Joi.string().valid(...WRITEOFF_STATUSES),
+        accountId: id,
+        ...decisionListQuery,
+      }),
       responses: { 200: { description: 'A page of write-offs', schema: pagedResponseSchema(writeoffSchema) } },
       handler: async (req) => {
         const page = await writeoffs.list(employeeOf(req), req.valid.query);
         return { body: { data: page.data.map(writeoffView), page: page.page } };
       },
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/writeoffs/:id',
       summary: 'One write-off',

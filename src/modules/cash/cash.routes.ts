@@ -105,7 +105,7 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
         };
       },
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/cash-collections/:id',
       summary: "One cash collection with its receipt (the agent's own, or any in a supervisor's regions)",
@@ -118,7 +118,7 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
       },
       handler: async (req) => ({ body: await cash.getCollection(employeeOf(req), req.valid.params.id) }),
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/agents/:id/cash',
       summary: "An agent's cash: balance (collected, not yet in a confirmed remittance), limit, open collections, pending remittances",
@@ -170,7 +170,7 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
         return { status: 201, body: remittanceView(r), headers: { Location: `/api/v1/agent-remittances/${r.id}` } };
       },
     }),
-    defineRoute<unknown, { status?: AgentRemittanceStatus; agentId?: number; limit: number; cursor?: string }>({
+    defineRoute({
       method: 'get',
       path: '/agent-remittances',
       summary: 'Remittances, newest first (e.g. ?status=pending: the queue to confirm)',
@@ -178,7 +178,7 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
         'An agent sees their own; employees with cash:remit:confirm those of agents who share one of their regions (all with regions:all). Another agentId is a 404.',
       tags,
       access: { authenticated: true },
-      query: Joi.object({
+      query: Joi.object<{ status?: AgentRemittanceStatus; agentId?: number; limit: number; cursor?: string }, true>({
         status: Joi.string().valid(...AGENT_REMITTANCE_STATUSES),
         agentId: id,
         limit: paginationQuery.limit,
@@ -193,7 +193,7 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
         return { body: { data: page.data.map(remittanceView), page: page.page } };
       },
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/agent-remittances/:id',
       summary: "One remittance (the agent's own, or an agent in the caller's regions with cash:remit:confirm)",

@@ -72,25 +72,25 @@ export function commissionRoutes(ctx: AppContext): RouteSpec[] {
   const payouts = new CommissionPayoutService(ctx.sequelize);
   const tags = ['commissions'];
   return [
-    defineRoute<
-      unknown,
-      {
-        employeeId?: number;
-        accountId?: number;
-        status?: CommissionEntryStatus;
-        eventType?: CommissionEvent;
-        paymentId?: number;
-        limit: number;
-        cursor?: string;
-      }
-    >({
+    defineRoute({
       method: 'get',
       path: '/commissions/entries',
       summary: 'Commission entries, newest first (one per earning event and stage)',
       description: "Agents see only their own (another employee's is a 404); supervisors their regions' employees; head office everyone's.",
       tags,
       access: { permission: 'commissions:read' },
-      query: Joi.object({
+      query: Joi.object<
+        {
+          employeeId?: number;
+          accountId?: number;
+          status?: CommissionEntryStatus;
+          eventType?: CommissionEvent;
+          paymentId?: number;
+          limit: number;
+          cursor?: string;
+        },
+        true
+      >({
         employeeId: id,
         accountId: id,
         status: Joi.string().valid(...COMMISSION_ENTRY_STATUSES),
@@ -108,13 +108,15 @@ export function commissionRoutes(ctx: AppContext): RouteSpec[] {
         return { body: { data: page.data.map(entryView), page: page.page } };
       },
     }),
-    defineRoute<unknown, { employeeId?: number; period?: string; status?: CommissionPaymentStatus; requestedBy?: number; limit: number; cursor?: string }>({
+    defineRoute({
       method: 'get',
       path: '/commissions/payments',
       summary: 'Commission payments, newest first (e.g. ?status=pending: the approval queue)',
       tags,
       access: { permission: 'commissions:read' },
-      query: Joi.object({ employeeId: id, period, status: Joi.string().valid(...COMMISSION_PAYMENT_STATUSES), ...decisionListQuery }),
+      query: Joi.object<{ employeeId?: number; period?: string; status?: CommissionPaymentStatus; requestedBy?: number; limit: number; cursor?: string }, true>(
+        { employeeId: id, period, status: Joi.string().valid(...COMMISSION_PAYMENT_STATUSES), ...decisionListQuery },
+      ),
       responses: {
         200: { description: 'A page of payments', schema: pagedResponseSchema(commissionPaymentSchema) },
         404: { description: 'The employee is not visible to the caller' },
@@ -124,7 +126,7 @@ export function commissionRoutes(ctx: AppContext): RouteSpec[] {
         return { body: { data: page.data.map(commissionPaymentView), page: page.page } };
       },
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/commissions/payments/:id',
       summary: 'One commission payment, with its entries by event and the clawbacks deducted from it',

@@ -87,13 +87,13 @@ export function customerRoutes(ctx: AppContext): RouteSpec[] {
         return { status: 201, body: customers.view(customer, actor), headers: { Location: `/api/v1/customers/${customer.id}` } };
       },
     }),
-    defineRoute<unknown, CustomerQuery>({
+    defineRoute({
       method: 'get',
       path: '/customers',
       summary: "Customers in the caller's regions, newest first; find one by phone or national ID",
       tags,
       access: { permission: 'customers:read' },
-      query: Joi.object({
+      query: Joi.object<CustomerQuery, true>({
         limit: paginationQuery.limit,
         cursor: paginationQuery.cursor,
         phone,
@@ -109,7 +109,7 @@ export function customerRoutes(ctx: AppContext): RouteSpec[] {
         return { body: { data: page.data.map((c) => customers.view(c, actor)), page: page.page } };
       },
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/customers/:id',
       summary: 'One customer',

@@ -53,14 +53,14 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
         return { status: 201, body: device, headers: { Location: `/api/v1/devices/${device.id}` } };
       },
     }),
-    defineRoute<unknown, DeviceListQuery>({
+    defineRoute({
       method: 'get',
       path: '/devices',
       summary: "Devices (newest first), within the caller's regions",
       responses: { 200: { description: 'A page of devices', schema: pagedResponseSchema(deviceSchema) } },
       tags,
       access: { permission: 'devices:read' },
-      query: Joi.object({
+      query: Joi.object<DeviceListQuery, true>({
         status: Joi.string().valid(...DEVICE_STATUSES),
         serialNumber: Joi.string().max(100),
         accountId: id,
@@ -69,7 +69,7 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
       }),
       handler: async (req) => ({ body: await devices.list(employeeOf(req), req.valid.query) }),
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/devices/:id',
       summary: 'A device and the account it is attached to',
@@ -79,7 +79,7 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 200: { description: 'The device', schema: deviceSchema } },
       handler: async (req) => ({ body: await devices.get(employeeOf(req), req.valid.params.id) }),
     }),
-    defineRoute<{ id: number }, { limit: number; cursor?: string }>({
+    defineRoute({
       method: 'get',
       path: '/devices/:id/tokens',
       summary: 'Tokens minted for a device (latest count first)',
@@ -90,7 +90,7 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'devices:read' },
       params: idParams,
-      query: Joi.object({ limit: paginationQuery.limit, cursor: paginationQuery.cursor }),
+      query: Joi.object<{ limit: number; cursor?: string }, true>({ limit: paginationQuery.limit, cursor: paginationQuery.cursor }),
       handler: async (req) => ({ body: await devices.tokens(employeeOf(req), req.valid.params.id, req.valid.query) }),
     }),
     defineRoute({

@@ -52,20 +52,24 @@ export function staffRoutes(ctx: AppContext): RouteSpec[] {
     409: { description: 'Already matched or refunded' },
   };
   return [
-    defineRoute<unknown, { status?: UnmatchedPaymentStatus; limit: number; cursor?: string }>({
+    defineRoute({
       method: 'get',
       path: '/unmatched-payments',
       summary: 'Money in suspense, newest first (default status open)',
       tags,
       access: { permission: 'unmatched:resolve' },
-      query: Joi.object({ status: Joi.string().valid(...UNMATCHED_PAYMENT_STATUSES), limit: paginationQuery.limit, cursor: paginationQuery.cursor }),
+      query: Joi.object<{ status?: UnmatchedPaymentStatus; limit: number; cursor?: string }, true>({
+        status: Joi.string().valid(...UNMATCHED_PAYMENT_STATUSES),
+        limit: paginationQuery.limit,
+        cursor: paginationQuery.cursor,
+      }),
       responses: { 200: { description: 'A page of unmatched payments', schema: pagedResponseSchema(unmatchedSchema) } },
       handler: async (req) => {
         const page = await unmatched.list(req.valid.query);
         return { body: { data: page.data.map(unmatchedView), page: page.page } };
       },
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/unmatched-payments/:id',
       summary: 'One unmatched payment',
@@ -162,13 +166,13 @@ export function staffRoutes(ctx: AppContext): RouteSpec[] {
         return { body: report };
       },
     }),
-    defineRoute<unknown, { provider?: ProviderCode; status?: MobileMoneyStatus; review?: boolean; limit: number; cursor?: string }>({
+    defineRoute({
       method: 'get',
       path: '/mobile-money/transactions',
       summary: 'Stored provider transactions, newest first (review=true: those reconciliation marked for review)',
       tags,
       access: { permission: 'mobile-money:reconcile' },
-      query: Joi.object({
+      query: Joi.object<{ provider?: ProviderCode; status?: MobileMoneyStatus; review?: boolean; limit: number; cursor?: string }, true>({
         provider: Joi.string().valid(...PROVIDER_CODES),
         status: Joi.string().valid(...MOBILE_MONEY_STATUSES),
         review: Joi.boolean(),

@@ -53,20 +53,24 @@ export function reversalRoutes(ctx: AppContext): RouteSpec[] {
         return { status: 201, body: reversalView(r), headers: { Location: `/api/v1/payment-reversals/${r.id}` } };
       },
     }),
-    defineRoute<unknown, { status?: PaymentReversalStatus; requestedBy?: number; paymentId?: number; limit: number; cursor?: string }>({
+    defineRoute({
       method: 'get',
       path: '/payment-reversals',
       summary: 'Payment reversals, newest first (e.g. ?status=pending: the approval queue)',
       tags,
       access: { permission: 'payments:read' },
-      query: Joi.object({ status: Joi.string().valid(...PAYMENT_REVERSAL_STATUSES), paymentId: id, ...decisionListQuery }),
+      query: Joi.object<{ status?: PaymentReversalStatus; requestedBy?: number; paymentId?: number; limit: number; cursor?: string }, true>({
+        status: Joi.string().valid(...PAYMENT_REVERSAL_STATUSES),
+        paymentId: id,
+        ...decisionListQuery,
+      }),
       responses: { 200: { description: 'A page of reversals', schema: pagedResponseSchema(reversalSchema) } },
       handler: async (req) => {
         const page = await reversals.list(employeeOf(req), req.valid.query);
         return { body: { data: page.data.map(reversalView), page: page.page } };
       },
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/payment-reversals/:id',
       summary: 'One payment reversal',

@@ -157,7 +157,7 @@ export function decisionRoutes<A>(kind: ApprovalKind<A>): RouteSpec[] {
       ? Joi.object<{ reason?: string }, true>({ reason })
       : Joi.object<{ reason?: string }, true>({ reason: reason.min(3).required() });
   return [
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'post',
       path: `${kind.basePath}/:id/${kind.approveVerb ?? 'approve'}`,
       summary: kind.approveSummary,

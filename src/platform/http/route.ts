@@ -103,28 +103,28 @@ export type NoBody = typeof _noBody;
 
 type IsAny<T> = 0 extends 1 & T ? true : false;
 
+/** A schema of type `any` (an untyped `Joi.object({...})`) in field K: K must then be this message, so the compiler names the field and the fix. */
+type Typed<K extends string, T> =
+  IsAny<T> extends true ? { [key in K]?: 'a schema states its type: Joi.object<Foo, true>({...}) with interface Foo beside it' } : unknown;
+
 /**
- * What defineRoute adds to a spec so that a body's type comes from its schema:
- *  - B is `any` (an untyped `Joi.object({...})`): `body` must be the message below, so the
- *    compiler names the field and says what to write instead;
+ * What defineRoute adds to a spec so that the request's types come from its schemas:
+ *  - params, query, body or headers schema typed `any`: refused (see Typed);
  *  - B is NoBody (no body schema to infer it from, or explicit type arguments, which stop
  *    inference): the spec may have no body.
  */
-type BodyTyped<B> =
-  IsAny<B> extends true
-    ? { body?: 'a body schema states its type: Joi.object<FooBody, true>({...}) with interface FooBody beside it' }
-    : [B] extends [NoBody]
-      ? { body?: undefined }
-      : unknown;
+type SchemasTyped<P, Q, B, H> = Typed<'params', P> &
+  Typed<'query', Q> &
+  Typed<'headers', H> &
+  (IsAny<B> extends true ? Typed<'body', B> : [B] extends [NoBody] ? { body?: undefined } : unknown);
 
 /**
- * Identity helper that gives a route spec its types at the definition site. A route with a body
- * takes no type arguments: P, Q and B are inferred from typed schemas (`Joi.object<T, true>`:
- * every key of T has a schema of its type, and no other key), so the handler's
- * `req.valid.body` is what the schema validated. Routes without a body may still name P and Q
- * (`defineRoute<{ id: number }>`); eslint refuses a third type argument.
+ * Identity helper that gives a route spec its types at the definition site. A route takes no
+ * type arguments (eslint refuses them): P, Q, B and H are inferred from typed schemas
+ * (`Joi.object<T, true>`: every key of T has a schema of its type, and no other key), so the
+ * handler's `req.valid.body` is what the schema validated.
  */
-export function defineRoute<P = any, Q = any, B = NoBody, H = any>(spec: RouteSpec<P, Q, B, H> & BodyTyped<B>): RouteSpec<P, Q, B, H> {
+export function defineRoute<P = unknown, Q = unknown, B = NoBody, H = unknown>(spec: RouteSpec<P, Q, B, H> & SchemasTyped<P, Q, B, H>): RouteSpec<P, Q, B, H> {
   return spec;
 }
 
