@@ -62,6 +62,17 @@ const decided = {
 
 const actor = employeeOf;
 
+/** GET /commissions/entries: the filters. */
+interface EntryQuery {
+  employeeId?: number;
+  accountId?: number;
+  status?: CommissionEntryStatus;
+  eventType?: CommissionEvent;
+  paymentId?: number;
+  limit: number;
+  cursor?: string;
+}
+
 /**
  * Commissions. Reading needs commissions:read (agents see their own, supervisors their regions'
  * employees, head office everyone's); the monthly close, which requests the payments, needs
@@ -79,18 +90,7 @@ export function commissionRoutes(ctx: AppContext): RouteSpec[] {
       description: "Agents see only their own (another employee's is a 404); supervisors their regions' employees; head office everyone's.",
       tags,
       access: { permission: 'commissions:read' },
-      query: Joi.object<
-        {
-          employeeId?: number;
-          accountId?: number;
-          status?: CommissionEntryStatus;
-          eventType?: CommissionEvent;
-          paymentId?: number;
-          limit: number;
-          cursor?: string;
-        },
-        true
-      >({
+      query: Joi.object<EntryQuery, true>({
         employeeId: id,
         accountId: id,
         status: Joi.string().valid(...COMMISSION_ENTRY_STATUSES),
