@@ -34,7 +34,7 @@ export function employeeRoutes(): RouteSpec[] {
       summary: 'List employees (field staff see only those in their regions)',
       tags,
       access: { permission: 'employees:read' },
-      query: Joi.object({
+      query: Joi.object<{ limit: number; cursor?: string; roleId?: number; isActive?: boolean }, true>({
         limit: paginationQuery.limit,
         cursor: paginationQuery.cursor,
         roleId: idField(),
@@ -53,7 +53,7 @@ export function employeeRoutes(): RouteSpec[] {
       responses: { 200: { description: 'A page of employees', schema: pagedResponseSchema(employeeSchema) } },
       handler: async (req) => ({ body: await service.list(regionScope(req.principal), req.valid.query) }),
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/employees/:id',
       summary: 'One employee, with its version as ETag (If-Match for PATCH)',

@@ -48,7 +48,7 @@ export function paymentRoutes(ctx: AppContext): RouteSpec[] {
   const posting = new PaymentPostingService(ctx.sequelize);
   const tags = ['payments'];
   return [
-    defineRoute<unknown, unknown, PostPaymentBody>({
+    defineRoute({
       method: 'post',
       path: '/payments',
       summary: 'Post a payment to an account (Idempotency-Key required)',
@@ -58,7 +58,7 @@ export function paymentRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'payments:write' },
       idempotent: true,
-      body: Joi.object({
+      body: Joi.object<PostPaymentBody, true>({
         accountId: idField(),
         accountNumber: Joi.string().max(50),
         amount: paymentAmountField().required(),
@@ -113,7 +113,7 @@ export function paymentRoutes(ctx: AppContext): RouteSpec[] {
         return { status: 201, body: postedView(posted), headers: { Location: `/api/v1/payments/${posted.payment.id}` } };
       },
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/payments/:id',
       summary: 'One payment with its allocations',
@@ -123,7 +123,7 @@ export function paymentRoutes(ctx: AppContext): RouteSpec[] {
       },
       tags,
       access: { permission: 'payments:read' },
-      params: Joi.object({ id: idField().required() }),
+      params: Joi.object<{ id: number }, true>({ id: idField().required() }),
       handler: async (req) => {
         const payment = await Payment.findByPk(req.valid.params.id, { include: [{ association: 'allocations' }] });
         if (!payment || !inRegionScope(regionScope(req.principal), payment.regionId)) throw problems.notFound('payment');
