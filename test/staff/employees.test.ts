@@ -184,6 +184,55 @@ describe('staff: employees created, changed, deactivated and reactivated through
     expect(audit.length).to.equal(2);
   });
 
+  it('a supervisor must be an active employee and never one of the employee’s own reports (422); an unknown department is a 422', async () => {
+    const region = await createRegion();
+    const { token: admin } = await loginAs('admin');
+    const auth = { Authorization: `Bearer ${admin}` };
+    const boss = await createEmployee('supervisor', { regionIds: [region.id] });
+    const agentRole = await roleId('agent');
+    const made = await (
+      await api()
+    )
+      .post('/api/v1/employees')
+      .set(auth)
+      .send(newAgentBody([region.id], { roleId: agentRole, supervisorId: boss.employee.id }))
+      .expect(201);
+    const etagOf = async (id: number) => (await (await api()).get(`/api/v1/employees/${id}`).set(auth).expect(200)).headers.etag as string;
+    const cycle = await (
+      await api()
+    )
+      .patch(`/api/v1/employees/${boss.employee.id}`)
+      .set(auth)
+      .set('If-Match', await etagOf(boss.employee.id))
+      .send({ supervisorId: made.body.id });
+    expect(cycle.status).to.equal(422);
+    expect(cycle.body.field).to.equal('supervisorId');
+    const self = await (
+      await api()
+    )
+      .patch(`/api/v1/employees/${made.body.id}`)
+      .set(auth)
+      .set('If-Match', await etagOf(made.body.id))
+      .send({ supervisorId: made.body.id });
+    expect(self.status).to.equal(422);
+    const gone = await createEmployee('supervisor', { regionIds: [region.id], isActive: false });
+    const inactive = await (
+      await api()
+    )
+      .post('/api/v1/employees')
+      .set(auth)
+      .send(newAgentBody([region.id], { roleId: agentRole, supervisorId: gone.employee.id }));
+    expect(inactive.status).to.equal(422);
+    const dept = await (
+      await api()
+    )
+      .post('/api/v1/employees')
+      .set(auth)
+      .send(newAgentBody([region.id], { roleId: agentRole, departmentId: 999999 }));
+    expect(dept.status).to.equal(422);
+    expect(dept.body.field).to.equal('departmentId');
+  });
+
   it('two concurrent PATCHes with the same If-Match: one wins, the other is a 412', async () => {
     const region = await createRegion();
     const { token: admin } = await loginAs('admin');
