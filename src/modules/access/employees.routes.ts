@@ -28,13 +28,13 @@ export function employeeRoutes(): RouteSpec[] {
   const service = new EmployeeService();
   const tags = ['employees'];
   return [
-    defineRoute<unknown, EmployeeQuery>({
+    defineRoute({
       method: 'get',
       path: '/employees',
       summary: 'List employees (field staff see only those in their regions)',
       tags,
       access: { permission: 'employees:read' },
-      query: Joi.object<{ limit: number; cursor?: string; roleId?: number; isActive?: boolean }, true>({
+      query: Joi.object<EmployeeQuery, true>({
         limit: paginationQuery.limit,
         cursor: paginationQuery.cursor,
         roleId: idField(),
@@ -59,7 +59,7 @@ export function employeeRoutes(): RouteSpec[] {
       summary: 'One employee, with its version as ETag (If-Match for PATCH)',
       tags,
       access: { permission: 'employees:read' },
-      params: Joi.object({ id: idField().required() }),
+      params: Joi.object<{ id: number }, true>({ id: idField().required() }),
       responses: { 200: { description: 'The employee', schema: employeeSchema } },
       handler: async (req) => {
         const body = await service.get(regionScope(req.principal), req.valid.params.id);
