@@ -3,7 +3,7 @@ import type { AppContext } from '../../platform/context';
 import { pagedResponseSchema, paginationQuery } from '../../platform/http/pagination';
 import { defineRoute, employeeOf, type RouteSpec } from '../../platform/http/route';
 import { dateOnlyField, idField, pastInstantField } from '../../platform/http/schemas';
-import { DeviceService, type DeviceListQuery, type InstallInput, type RegisterDeviceInput, type ReturnInput } from './device.service';
+import { DeviceService, type DeviceListQuery, type InstallationPhoto, type InstallInput, type RegisterDeviceInput, type ReturnInput } from './device.service';
 import { DEVICE_STATUSES, DEVICE_TOKEN_TYPES, type DeviceTokenType } from './models';
 import { MAX_EXTENDED_VALUE, MAX_STARTING_CODE } from './openpaygo/token';
 import { deviceAttachedSchema, deviceSchema, deviceTokenSchema, mintedTokensSchema, tokenResendSchema } from './devices.responses';
@@ -155,7 +155,7 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
       },
       handler: async (req) => ({ status: 201, body: await devices.attach(employeeOf(req), req.valid.params.id, req.valid.body) }),
     }),
-    defineRoute<{ id: number }, unknown, InstallInput>({
+    defineRoute({
       method: 'post',
       path: '/accounts/:id/installation',
       summary: 'Install a device the calling agent carries on an account they sold: attach, first token, field visit with GPS and photos',
@@ -167,7 +167,7 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'devices:install' },
       params: idParams,
-      body: Joi.object({
+      body: Joi.object<InstallInput, true>({
         deviceId: id,
         serialNumber: Joi.string().max(100),
         installationDate: calendarDate,
@@ -175,7 +175,7 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
         longitude: Joi.number().min(-180).max(180).required(),
         photos: Joi.array()
           .items(
-            Joi.object({
+            Joi.object<InstallationPhoto, true>({
               reference: Joi.string().trim().min(1).max(500).required(),
               mimeType: Joi.string().valid('image/jpeg', 'image/png', 'image/webp', 'image/heic').required(),
               sizeBytes: Joi.number().integer().min(1).max(50_000_000),
@@ -198,14 +198,14 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
       },
       handler: async (req) => ({ status: 201, body: await devices.install(employeeOf(req), req.valid.params.id, req.valid.body) }),
     }),
-    defineRoute<{ id: number }, unknown, ReturnInput>({
+    defineRoute({
       method: 'post',
       path: '/devices/:id/return',
       summary: 'Take a unit back from the field into a warehouse (detached from its account; faulty: in_repair)',
       tags,
       access: { permission: 'devices:write' },
       params: idParams,
-      body: Joi.object({ warehouseId: id.required(), faulty: Joi.boolean().required(), reason }),
+      body: Joi.object<ReturnInput, true>({ warehouseId: id.required(), faulty: Joi.boolean().required(), reason }),
       responses: {
         200: { description: 'Back in stock', schema: deviceSchema },
         404: { description: "No such device in the caller's regions" },
