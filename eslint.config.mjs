@@ -18,6 +18,18 @@ Module._resolveFilename = function (request, parent, ...rest) {
 };
 const { default: tseslint } = await import('typescript-eslint');
 
+/** no-restricted-syntax selectors that keep a route's request types derived from its Joi schemas. */
+const ROUTE_TYPE_RULES = [
+  {
+    selector: "CallExpression[callee.name='defineRoute'][typeArguments]",
+    message: 'Type the schemas (Joi.object<FooBody, true>({...})) and let defineRoute infer the types; no type arguments.',
+  },
+  {
+    selector: "CallExpression[callee.object.name='Joi'][callee.property.name='object'][typeArguments.params.length=1]",
+    message: 'Joi.object<T, true>({...}): the strict map checks every key against T (write Joi.object<T, false> where the keys are only known at run time).',
+  },
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'data/', 'coverage/', 'docs/', '**/*.d.ts'] },
   js.configs.recommended,
@@ -52,6 +64,29 @@ export default tseslint.config(
       'src/platform/approvals/inbox.ts',
     ],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
+    // A route's types come from its typed schemas (`Joi.object<FooBody, true>`, see defineRoute in
+    // src/platform/http/route.ts): a type named as a type argument is checked against nothing,
+    // and `Joi.object<T>` without `true` (Joi's loose map) checks no key against T.
+    files: ['**/*.ts'],
+    rules: { 'no-restricted-syntax': ['error', ...ROUTE_TYPE_RULES] },
+  },
+  {
+    // In the app, every route goes through defineRoute (a plain RouteSpec literal would escape its
+    // checks); tests may build plain specs for their probe apps.
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...ROUTE_TYPE_RULES,
+        {
+          selector:
+            "ObjectExpression:has(> Property[key.name='handler']):has(> Property[key.name='path']):has(> Property[key.name='method']):not(CallExpression[callee.name='defineRoute'] > ObjectExpression)",
+          message: 'Declare a route with defineRoute({...}), which infers and checks its request types.',
+        },
+      ],
+    },
   },
   {
     files: ['test/**/*.ts'],

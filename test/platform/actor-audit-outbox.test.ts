@@ -62,12 +62,12 @@ async function probeApp(): Promise<Express> {
         access: { client: MACHINE_SCOPE },
         handler: (req) => ({ body: { employee: employeeOf(req).employeeId } }),
       }),
-      defineRoute<unknown, unknown, { note: string }>({
+      defineRoute({
         method: 'post',
         path: '/probe/audit',
         summary: 'records an audit row after reading a body',
         access: { authenticated: true },
-        body: Joi.object({ note: Joi.string().required() }),
+        body: Joi.object<{ note: string }, true>({ note: Joi.string().required() }),
         handler: async (req) => {
           const entityId = Math.floor(Math.random() * 1e9);
           await withTransaction(rt.sequelize, (t) =>

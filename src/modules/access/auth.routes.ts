@@ -5,7 +5,7 @@ import type { AppContext } from '../../platform/context';
 import { AuthService, type LoginInput } from './auth.service';
 
 const password = Joi.string().min(1).max(256).required();
-const loginBody = Joi.object({
+const loginBody = Joi.object<LoginInput, true>({
   email: Joi.string().email({ tlds: false }).max(255),
   phone: Joi.string().pattern(/^\+?[0-9\s-]{6,20}$/),
   password,
@@ -13,7 +13,7 @@ const loginBody = Joi.object({
   .xor('email', 'phone')
   .description('Log in with e-mail or phone, and password.');
 
-const refreshBody = Joi.object({ refreshToken: Joi.string().min(20).max(200).required() });
+const refreshBody = Joi.object<{ refreshToken: string }, true>({ refreshToken: Joi.string().min(20).max(200).required() });
 
 const tokenPair = Joi.object({
   accessToken: Joi.string().required(),
@@ -41,7 +41,7 @@ export function authRoutes(ctx: AppContext): RouteSpec[] {
   const auth = new AuthService(ctx.sequelize, ctx.config);
   const tags = ['auth'];
   return [
-    defineRoute<unknown, unknown, LoginInput>({
+    defineRoute({
       method: 'post',
       path: '/auth/login',
       summary: 'Log in and receive an access token and a refresh token',
@@ -51,7 +51,7 @@ export function authRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 200: { description: 'Logged in', schema: tokenPair } },
       handler: async (req) => ({ body: await auth.login(req.valid.body, clientOf(req)) }),
     }),
-    defineRoute<unknown, unknown, { refreshToken: string }>({
+    defineRoute({
       method: 'post',
       path: '/auth/refresh',
       summary: 'Exchange a refresh token for a new pair (the old one stops working)',
@@ -61,7 +61,7 @@ export function authRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 200: { description: 'New token pair', schema: tokenPair } },
       handler: async (req) => ({ body: await auth.refresh(req.valid.body.refreshToken, clientOf(req)) }),
     }),
-    defineRoute<unknown, unknown, { refreshToken: string }>({
+    defineRoute({
       method: 'post',
       path: '/auth/logout',
       summary: 'End the session the refresh token belongs to',

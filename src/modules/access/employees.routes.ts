@@ -28,13 +28,13 @@ export function employeeRoutes(): RouteSpec[] {
   const service = new EmployeeService();
   const tags = ['employees'];
   return [
-    defineRoute<unknown, EmployeeQuery>({
+    defineRoute({
       method: 'get',
       path: '/employees',
       summary: 'List employees (field staff see only those in their regions)',
       tags,
       access: { permission: 'employees:read' },
-      query: Joi.object({
+      query: Joi.object<EmployeeQuery, true>({
         limit: paginationQuery.limit,
         cursor: paginationQuery.cursor,
         roleId: idField(),
@@ -53,13 +53,13 @@ export function employeeRoutes(): RouteSpec[] {
       responses: { 200: { description: 'A page of employees', schema: pagedResponseSchema(employeeSchema) } },
       handler: async (req) => ({ body: await service.list(regionScope(req.principal), req.valid.query) }),
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/employees/:id',
       summary: 'One employee, with its version as ETag (If-Match for PATCH)',
       tags,
       access: { permission: 'employees:read' },
-      params: Joi.object({ id: idField().required() }),
+      params: Joi.object<{ id: number }, true>({ id: idField().required() }),
       responses: { 200: { description: 'The employee', schema: employeeSchema } },
       handler: async (req) => {
         const body = await service.get(regionScope(req.principal), req.valid.params.id);

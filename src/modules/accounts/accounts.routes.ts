@@ -10,22 +10,32 @@ import { ACCOUNT_STATUSES, PAR_BUCKETS } from './models';
 import { accountDetailSchema, accountLedgerEntrySchema, accountSchema } from './accounts.responses';
 
 const id = idField();
-const idParams = Joi.object({ id: id.required() });
+const idParams = Joi.object<{ id: number }, true>({ id: id.required() });
 const calendarDate = dateOnlyField();
 
 export { accountSchema };
+
+/** POST /accounts: what a sale on credit names. */
+interface OpenAccountBody {
+  customerId: number;
+  productId: number;
+  payplanId: number;
+  regionId?: number;
+  agentId?: number;
+  startDate?: string;
+}
 
 export function accountRoutes(ctx: AppContext): RouteSpec[] {
   const accounts = new AccountService(ctx.sequelize);
   const tags = ['accounts'];
   return [
-    defineRoute<unknown, unknown, { customerId: number; productId: number; payplanId: number; regionId?: number; agentId?: number; startDate?: string }>({
+    defineRoute({
       method: 'post',
       path: '/accounts',
       summary: 'Open an account (sale on credit): prices it and builds its schedule',
       tags,
       access: { permission: 'accounts:write' },
-      body: Joi.object({
+      body: Joi.object<OpenAccountBody, true>({
         customerId: id.required(),
         productId: id.required(),
         payplanId: id.required(),
@@ -44,13 +54,13 @@ export function accountRoutes(ctx: AppContext): RouteSpec[] {
         return { status: 201, body: accountView(account), headers: { Location: `/api/v1/accounts/${account.id}` } };
       },
     }),
-    defineRoute<unknown, AccountQuery>({
+    defineRoute({
       method: 'get',
       path: '/accounts',
       summary: "Accounts in the caller's regions, newest first; filter by status, PAR bucket, DPD, customer or agent",
       tags,
       access: { permission: 'accounts:read' },
-      query: Joi.object({
+      query: Joi.object<AccountQuery, true>({
         limit: paginationQuery.limit,
         cursor: paginationQuery.cursor,
         status: Joi.string().valid(...ACCOUNT_STATUSES),
@@ -66,7 +76,7 @@ export function accountRoutes(ctx: AppContext): RouteSpec[] {
         return { body: { data: page.data.map(accountView), page: page.page } };
       },
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/accounts/:id',
       summary: 'An account with its schedule, balance, DPD and status history',
@@ -79,7 +89,7 @@ export function accountRoutes(ctx: AppContext): RouteSpec[] {
       },
       handler: async (req) => ({ body: await accounts.detail(regionScope(req.principal), req.valid.params.id) }),
     }),
-    defineRoute<{ id: number }, AccountPageQuery>({
+    defineRoute({
       method: 'get',
       path: '/accounts/:id/ledger',
       responses: {
@@ -90,7 +100,7 @@ export function accountRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'ledger:read' },
       params: idParams,
-      query: Joi.object(cursorPaginationQuery),
+      query: Joi.object<AccountPageQuery, true>(cursorPaginationQuery),
       handler: async (req) => ({ body: await accounts.ledger(regionScope(req.principal), req.valid.params.id, req.valid.query) }),
     }),
   ];

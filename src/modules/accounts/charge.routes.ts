@@ -29,20 +29,20 @@ export function chargeRoutes(ctx: AppContext): RouteSpec[] {
   const charges = new ChargeService(ctx.sequelize);
   const tags = ['accounts'];
   return [
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/accounts/:id/charges',
       summary: 'Fees and penalties of an account',
       tags,
       access: { permission: 'accounts:read' },
-      params: Joi.object({ id: id.required() }),
+      params: Joi.object<{ id: number }, true>({ id: id.required() }),
       responses: {
         200: { description: 'The charges, oldest first', schema: Joi.object({ data: Joi.array().items(chargeSchema) }) },
         404: { description: "No such account in the caller's regions" },
       },
       handler: async (req) => ({ body: { data: (await charges.list(employeeOf(req), req.valid.params.id)).map(chargeView) } }),
     }),
-    defineRoute<{ id: number }, unknown, RaiseChargeInput>({
+    defineRoute({
       method: 'post',
       path: '/accounts/:id/charges',
       summary: 'Raise a fee or penalty on an account (Idempotency-Key required)',
@@ -52,8 +52,8 @@ export function chargeRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'charges:write' },
       idempotent: true,
-      params: Joi.object({ id: id.required() }),
-      body: Joi.object({
+      params: Joi.object<{ id: number }, true>({ id: id.required() }),
+      body: Joi.object<RaiseChargeInput, true>({
         chargeType: Joi.string()
           .valid(...ACCOUNT_CHARGE_TYPES)
           .required(),
@@ -77,7 +77,7 @@ export function chargeRoutes(ctx: AppContext): RouteSpec[] {
         return { status: 201, body: view(result), headers: { Location: `/api/v1/accounts/${req.valid.params.id}/charges` } };
       },
     }),
-    defineRoute<{ id: number; chargeId: number }, unknown, { reason?: string } | undefined>({
+    defineRoute({
       method: 'post',
       path: '/accounts/:id/charges/:chargeId/waive',
       summary: 'Waive what is still unpaid of a charge',
@@ -85,15 +85,15 @@ export function chargeRoutes(ctx: AppContext): RouteSpec[] {
         'Books Dr 4300/4400 / Cr 1200 for the unpaid part and lowers the balance (the account closes if nothing is owed). 409 if the charge is paid or waived.',
       tags,
       access: { permission: 'charges:write' },
-      params: Joi.object({ id: id.required(), chargeId: id.required() }),
-      body: Joi.object({ reason: Joi.string().trim().max(255) }),
+      params: Joi.object<{ id: number; chargeId: number }, true>({ id: id.required(), chargeId: id.required() }),
+      body: Joi.object<{ reason?: string }, true>({ reason: Joi.string().trim().max(255) }),
       responses: {
         200: { description: 'The waived charge and the account after it', schema: chargeResult },
         404: { description: 'No such account or charge' },
         409: { description: 'The charge is not open' },
       },
       handler: async (req) => {
-        const r = await charges.waive(employeeOf(req), req.valid.params.id, req.valid.params.chargeId, req.valid.body?.reason);
+        const r = await charges.waive(employeeOf(req), req.valid.params.id, req.valid.params.chargeId, req.valid.body.reason);
         return { body: { charge: chargeView(r.charge), account: accountView(r.account) } };
       },
     }),

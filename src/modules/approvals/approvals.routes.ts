@@ -20,7 +20,7 @@ export const inboxItemSchema = Joi.object({
 /** The approvals inbox: one list of what the caller may decide, across every maker-checker kind. */
 export function approvalRoutes(): RouteSpec[] {
   return [
-    defineRoute<unknown, { limit: number; cursor?: string }>({
+    defineRoute({
       method: 'get',
       path: '/approvals',
       summary: 'The approvals inbox: every pending request the caller may decide, across kinds, oldest first',
@@ -30,7 +30,7 @@ export function approvalRoutes(): RouteSpec[] {
         'caller made (or a remittance or commission of their own) are left out: another employee must decide them.',
       tags: ['approvals'],
       access: { permission: 'approvals:read' },
-      query: Joi.object(cursorPaginationQuery),
+      query: Joi.object<{ limit: number; cursor?: string }, true>(cursorPaginationQuery),
       responses: { 200: { description: 'A page of pending items, oldest first', schema: pagedResponseSchema(inboxItemSchema) } },
       handler: async (req) => ({ body: await approvalsInbox(employeeOf(req), req.valid.query) }),
     }),

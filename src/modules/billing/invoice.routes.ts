@@ -42,7 +42,7 @@ export function invoiceRoutes(ctx: AppContext): RouteSpec[] {
   const invoices = new InvoiceService(ctx.sequelize);
   const tags = ['billing'];
   return [
-    defineRoute<{ id: number }, unknown, { period: string }>({
+    defineRoute({
       method: 'post',
       path: '/accounts/:id/invoices',
       summary: 'Generate the monthly statement of an account (once per month: asking again returns it)',
@@ -52,8 +52,8 @@ export function invoiceRoutes(ctx: AppContext): RouteSpec[] {
         '201 when created, 200 with the same statement when it already exists; 422 for a month not started yet.',
       tags,
       access: { permission: 'accounts:write' },
-      params: Joi.object({ id: id.required() }),
-      body: Joi.object({
+      params: Joi.object<{ id: number }, true>({ id: id.required() }),
+      body: Joi.object<{ period: string }, true>({
         period: Joi.string()
           .pattern(/^\d{4}-(0[1-9]|1[0-2])$/)
           .message('must be a month YYYY-MM')
@@ -70,14 +70,14 @@ export function invoiceRoutes(ctx: AppContext): RouteSpec[] {
         return { status: created ? 201 : 200, body: invoiceView(invoice), headers: { Location: `/api/v1/invoices/${invoice.id}` } };
       },
     }),
-    defineRoute<{ id: number }, { limit: number; cursor?: string }>({
+    defineRoute({
       method: 'get',
       path: '/accounts/:id/invoices',
       summary: 'Statements of an account, newest first',
       tags,
       access: { permission: 'accounts:read' },
-      params: Joi.object({ id: id.required() }),
-      query: Joi.object({ limit: paginationQuery.limit, cursor: paginationQuery.cursor }),
+      params: Joi.object<{ id: number }, true>({ id: id.required() }),
+      query: Joi.object<{ limit: number; cursor?: string }, true>({ limit: paginationQuery.limit, cursor: paginationQuery.cursor }),
       responses: {
         200: { description: 'A page of statements (without lines)', schema: pagedResponseSchema(invoiceSchema) },
         404: { description: 'Not found' },
@@ -87,13 +87,13 @@ export function invoiceRoutes(ctx: AppContext): RouteSpec[] {
         return { body: { data: page.data.map(invoiceView), page: page.page } };
       },
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/invoices/:id',
       summary: 'One statement with its lines',
       tags,
       access: { permission: 'accounts:read' },
-      params: Joi.object({ id: id.required() }),
+      params: Joi.object<{ id: number }, true>({ id: id.required() }),
       responses: { 200: { description: 'The statement', schema: invoiceSchema }, 404: { description: 'Not found' } },
       handler: async (req) => ({ body: invoiceView(await invoices.get(employeeOf(req), req.valid.params.id)) }),
     }),

@@ -8,7 +8,7 @@ import { REFUND_METHODS, REFUND_STATUSES, type RefundStatus } from './models';
 import { RefundService, refundView, type RefundRequest } from './refund.service';
 
 const id = idField();
-const idParams = Joi.object({ id: id.required() });
+const idParams = Joi.object<{ id: number }, true>({ id: id.required() });
 
 export const refundSchema = Joi.object({
   id: Joi.number().integer(),
@@ -41,7 +41,7 @@ export function refundRoutes(ctx: AppContext): RouteSpec[] {
   const refunds = new RefundService(ctx.sequelize);
   const tags = ['billing'];
   return [
-    defineRoute<unknown, unknown, RefundRequest>({
+    defineRoute({
       method: 'post',
       path: '/refunds',
       summary: 'Request a refund of (part of) a payment (another employee approves it)',
@@ -49,7 +49,7 @@ export function refundRoutes(ctx: AppContext): RouteSpec[] {
         '422 if the amount exceeds the payment less what is already refunded or being refunded; 409 if the payment is not completed or a reversal is pending.',
       tags,
       access: { permission: 'refunds:request' },
-      body: Joi.object({
+      body: Joi.object<RefundRequest, true>({
         paymentId: id.required(),
         amount: paymentAmountField().required(),
         reason: Joi.string().trim().min(3).max(2000).required(),
@@ -69,20 +69,25 @@ export function refundRoutes(ctx: AppContext): RouteSpec[] {
         return { status: 201, body: refundView(r), headers: { Location: `/api/v1/refunds/${r.id}` } };
       },
     }),
-    defineRoute<unknown, { status?: RefundStatus; requestedBy?: number; paymentId?: number; accountId?: number; limit: number; cursor?: string }>({
+    defineRoute({
       method: 'get',
       path: '/refunds',
       summary: 'Refunds, newest first (e.g. ?status=pending: the approval queue)',
       tags,
       access: { permission: 'payments:read' },
-      query: Joi.object({ status: Joi.string().valid(...REFUND_STATUSES), paymentId: id, accountId: id, ...decisionListQuery }),
+      query: Joi.object<{ status?: RefundStatus; requestedBy?: number; paymentId?: number; accountId?: number; limit: number; cursor?: string }, true>({
+        status: Joi.string().valid(...REFUND_STATUSES),
+        paymentId: id,
+        accountId: id,
+        ...decisionListQuery,
+      }),
       responses: { 200: { description: 'A page of refunds', schema: pagedResponseSchema(refundSchema) } },
       handler: async (req) => {
         const page = await refunds.list(employeeOf(req), req.valid.query);
         return { body: { data: page.data.map(refundView), page: page.page } };
       },
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/refunds/:id',
       summary: 'One refund',
@@ -113,14 +118,14 @@ export function refundRoutes(ctx: AppContext): RouteSpec[] {
       reject: async (actor, id, reason) => refundView(await refunds.reject(actor, id, reason!)),
       pending: (decider, after, limit) => refunds.pending(decider, after, limit),
     }),
-    defineRoute<{ id: number }, unknown, { payoutReference: string }>({
+    defineRoute({
       method: 'post',
       path: '/refunds/:id/complete',
       summary: 'Record that an approved refund was paid out: Dr 2400 refunds payable / Cr 1100, 1130 or 1110 by method',
       tags,
       access: { permission: 'refunds:approve' },
       params: idParams,
-      body: Joi.object({ payoutReference: Joi.string().trim().min(1).max(100).required() }),
+      body: Joi.object<{ payoutReference: string }, true>({ payoutReference: Joi.string().trim().min(1).max(100).required() }),
       responses: {
         200: { description: 'Completed', schema: refundSchema },
         404: { description: 'Not found' },

@@ -8,7 +8,7 @@ import { WRITEOFF_STATUSES, type WriteoffStatus } from './models';
 import { WriteoffService, writeoffView } from './writeoff.service';
 
 const id = idField();
-const idParams = Joi.object({ id: id.required() });
+const idParams = Joi.object<{ id: number }, true>({ id: id.required() });
 
 export const writeoffSchema = Joi.object({
   id: Joi.number().integer(),
@@ -36,14 +36,14 @@ export function writeoffRoutes(ctx: AppContext): RouteSpec[] {
   const writeoffs = new WriteoffService(ctx.sequelize);
   const tags = ['billing'];
   return [
-    defineRoute<{ id: number }, unknown, { reason: string }>({
+    defineRoute({
       method: 'post',
       path: '/accounts/:id/writeoff',
       summary: "Request the write-off of an account's outstanding balance (another employee approves it)",
       tags,
       access: { permission: 'writeoffs:request' },
       params: idParams,
-      body: Joi.object({ reason: Joi.string().trim().min(3).max(2000).required() }),
+      body: Joi.object<{ reason: string }, true>({ reason: Joi.string().trim().min(3).max(2000).required() }),
       responses: {
         201: { description: 'The pending write-off', schema: writeoffSchema },
         404: { description: "No such account in the caller's regions" },
@@ -54,20 +54,24 @@ export function writeoffRoutes(ctx: AppContext): RouteSpec[] {
         return { status: 201, body: writeoffView(w), headers: { Location: `/api/v1/writeoffs/${w.id}` } };
       },
     }),
-    defineRoute<unknown, { status?: WriteoffStatus; requestedBy?: number; accountId?: number; limit: number; cursor?: string }>({
+    defineRoute({
       method: 'get',
       path: '/writeoffs',
       summary: 'Write-offs, newest first (e.g. ?status=pending: the approval queue)',
       tags,
       access: { permission: 'accounts:read' },
-      query: Joi.object({ status: Joi.string().valid(...WRITEOFF_STATUSES), accountId: id, ...decisionListQuery }),
+      query: Joi.object<{ status?: WriteoffStatus; requestedBy?: number; accountId?: number; limit: number; cursor?: string }, true>({
+        status: Joi.string().valid(...WRITEOFF_STATUSES),
+        accountId: id,
+        ...decisionListQuery,
+      }),
       responses: { 200: { description: 'A page of write-offs', schema: pagedResponseSchema(writeoffSchema) } },
       handler: async (req) => {
         const page = await writeoffs.list(employeeOf(req), req.valid.query);
         return { body: { data: page.data.map(writeoffView), page: page.page } };
       },
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/writeoffs/:id',
       summary: 'One write-off',

@@ -10,7 +10,7 @@ import { CashService, REMITTANCE_METHODS, remittanceView, type RemittanceMethod 
 import { cashCollectionResultSchema, cashPositionKeys } from './cash.responses';
 
 const id = idField();
-const idParams = Joi.object({ id: id.required() });
+const idParams = Joi.object<{ id: number }, true>({ id: id.required() });
 
 const remittanceSchema = Joi.object({
   id: Joi.number().integer(),
@@ -57,7 +57,7 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
     409: { description: 'Already decided' },
   };
   return [
-    defineRoute<unknown, unknown, CollectBody>({
+    defineRoute({
       method: 'post',
       path: '/cash-collections',
       summary: 'Record cash an agent took from a customer (posted at once; the receipt and token come back)',
@@ -68,7 +68,7 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
         'limit is refused (403 cash-limit-exceeded) until a remittance is confirmed.',
       tags,
       access: { permission: 'cash:collect' },
-      body: Joi.object({
+      body: Joi.object<CollectBody, true>({
         clientCollectionId: Joi.string().guid().required(),
         accountId: id.required(),
         amount: paymentAmountField().required(),
@@ -105,7 +105,7 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
         };
       },
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/cash-collections/:id',
       summary: "One cash collection with its receipt (the agent's own, or any in a supervisor's regions)",
@@ -118,7 +118,7 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
       },
       handler: async (req) => ({ body: await cash.getCollection(employeeOf(req), req.valid.params.id) }),
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/agents/:id/cash',
       summary: "An agent's cash: balance (collected, not yet in a confirmed remittance), limit, open collections, pending remittances",
@@ -136,7 +136,7 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
       },
       handler: async (req) => ({ body: await cash.agentCash(employeeOf(req), req.valid.params.id) }),
     }),
-    defineRoute<unknown, unknown, RemitBody>({
+    defineRoute({
       method: 'post',
       path: '/agent-remittances',
       summary: 'Hand in collected cash (Idempotency-Key required); someone else confirms it',
@@ -146,7 +146,7 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'cash:collect' },
       idempotent: true,
-      body: Joi.object({
+      body: Joi.object<RemitBody, true>({
         amount: paymentAmountField().required(),
         method: Joi.string()
           .valid(...REMITTANCE_METHODS)
@@ -170,7 +170,7 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
         return { status: 201, body: remittanceView(r), headers: { Location: `/api/v1/agent-remittances/${r.id}` } };
       },
     }),
-    defineRoute<unknown, { status?: AgentRemittanceStatus; agentId?: number; limit: number; cursor?: string }>({
+    defineRoute({
       method: 'get',
       path: '/agent-remittances',
       summary: 'Remittances, newest first (e.g. ?status=pending: the queue to confirm)',
@@ -178,7 +178,7 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
         'An agent sees their own; employees with cash:remit:confirm those of agents who share one of their regions (all with regions:all). Another agentId is a 404.',
       tags,
       access: { authenticated: true },
-      query: Joi.object({
+      query: Joi.object<{ status?: AgentRemittanceStatus; agentId?: number; limit: number; cursor?: string }, true>({
         status: Joi.string().valid(...AGENT_REMITTANCE_STATUSES),
         agentId: id,
         limit: paginationQuery.limit,
@@ -193,7 +193,7 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
         return { body: { data: page.data.map(remittanceView), page: page.page } };
       },
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/agent-remittances/:id',
       summary: "One remittance (the agent's own, or an agent in the caller's regions with cash:remit:confirm)",

@@ -23,7 +23,7 @@ import { COLLECTION_ACTIVITY_TYPES, PRIORITIES } from './models';
 import { ASSIGNMENT_RULE } from './nightly';
 
 const id = idField();
-const idParams = Joi.object({ id: id.required() });
+const idParams = Joi.object<{ id: number }, true>({ id: id.required() });
 const latitude = Joi.string()
   .pattern(/^-?\d{1,2}(\.\d{1,7})?$/)
   .message('must be a latitude with up to 7 decimals');
@@ -39,7 +39,7 @@ export function collectionsRoutes(ctx: AppContext): RouteSpec[] {
   const cases = new CollectionsService(ctx.sequelize);
   const tags = ['collections'];
   return [
-    defineRoute<unknown, WorklistQuery>({
+    defineRoute({
       method: 'get',
       path: '/collections/worklist',
       summary: "The caller's open collection cases, highest priority first",
@@ -49,7 +49,7 @@ export function collectionsRoutes(ctx: AppContext): RouteSpec[] {
         `(403 without it). Cases are opened, closed and assigned by the nightly close: ${ASSIGNMENT_RULE}`,
       tags,
       access: { permission: 'collections:read' },
-      query: Joi.object({
+      query: Joi.object<WorklistQuery, true>({
         ...paginationQuery,
         assignedTo: id,
         unassigned: Joi.boolean(),
@@ -64,7 +64,7 @@ export function collectionsRoutes(ctx: AppContext): RouteSpec[] {
         return { body: { data: page.data.map(caseView), page: page.page } };
       },
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/collections/cases/:id',
       summary: 'One collection case with its activities, promises to pay and field visits',
@@ -74,7 +74,7 @@ export function collectionsRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 200: { description: 'The case', schema: caseDetailSchema }, 404: notFound },
       handler: async (req) => ({ body: await cases.get(employeeOf(req), req.valid.params.id) }),
     }),
-    defineRoute<{ id: number }, unknown, { employeeId: number; reason: string }>({
+    defineRoute({
       method: 'post',
       path: '/collections/cases/:id/reassign',
       summary: 'Reassign an open case to another collector (audited)',
@@ -82,7 +82,7 @@ export function collectionsRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: SUPERVISE },
       params: idParams,
-      body: Joi.object({ employeeId: id.required(), reason: reason.required() }),
+      body: Joi.object<{ employeeId: number; reason: string }, true>({ employeeId: id.required(), reason: reason.required() }),
       responses: {
         200: { description: 'The case', schema: caseSchema },
         404: notFound,
@@ -95,7 +95,7 @@ export function collectionsRoutes(ctx: AppContext): RouteSpec[] {
         return { body: await cases.view(employee, req.valid.params.id) };
       },
     }),
-    defineRoute<{ id: number }, unknown, ActivityInput>({
+    defineRoute({
       method: 'post',
       path: '/collections/cases/:id/activities',
       summary: 'Record a call, SMS, visit (with GPS: a field visit) or note on an open case',
@@ -103,7 +103,7 @@ export function collectionsRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'collections:write' },
       params: idParams,
-      body: Joi.object({
+      body: Joi.object<ActivityInput, true>({
         activityType: Joi.string()
           .valid(...COLLECTION_ACTIVITY_TYPES)
           .required(),
@@ -118,7 +118,7 @@ export function collectionsRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 201: { description: 'The activity', schema: activitySchema }, 404: notFound, 409: closed },
       handler: async (req) => ({ status: 201, body: activityView(await cases.recordActivity(employeeOf(req), req.valid.params.id, req.valid.body)) }),
     }),
-    defineRoute<{ id: number }, unknown, PromiseInput>({
+    defineRoute({
       method: 'post',
       path: '/collections/cases/:id/promises',
       summary: 'Record a promise to pay (amount, date) on an open case',
@@ -128,7 +128,7 @@ export function collectionsRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'collections:write' },
       params: idParams,
-      body: Joi.object({
+      body: Joi.object<PromiseInput, true>({
         amount: paymentAmountField().required(),
         date: dateOnlyField().required(),
         collectionActivityId: id.description('The activity the promise was made in'),
@@ -141,7 +141,7 @@ export function collectionsRoutes(ctx: AppContext): RouteSpec[] {
       },
       handler: async (req) => ({ status: 201, body: promiseView(await cases.promise(employeeOf(req), req.valid.params.id, req.valid.body)) }),
     }),
-    defineRoute<unknown, CollectionsReportQuery>({
+    defineRoute({
       method: 'get',
       path: '/reports/collections',
       summary: 'Collections performance per collector and per region: cases, contacts, promises made and kept, amount recovered',
@@ -151,7 +151,7 @@ export function collectionsRoutes(ctx: AppContext): RouteSpec[] {
         'Promises kept, partly kept and broken: judged by the nightly close in the period, credited to who recorded them. See docs/collections.md.',
       tags: ['reports'],
       access: { permission: 'reports:read' },
-      query: Joi.object({ from: dateOnlyField(), to: dateOnlyField(), regionId: id }),
+      query: Joi.object<CollectionsReportQuery, true>({ from: dateOnlyField(), to: dateOnlyField(), regionId: id }),
       responses: {
         200: { description: 'Per collector (employeeId null: unassigned cases) and per region', schema: collectionsReportSchema },
         404: { description: 'Region out of scope' },

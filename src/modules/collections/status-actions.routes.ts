@@ -27,7 +27,7 @@ const SUMMARIES: Record<ManualStatusAction, string> = {
 /** POST /accounts/:id/{suspend,reactivate,mark-for-repossession,close-settled}: each with a reason and its own permission. */
 export function statusActionRoutes(ctx: AppContext): RouteSpec[] {
   return MANUAL_STATUS_ACTIONS.map((action) =>
-    defineRoute<{ id: number }, unknown, { reason: string }>({
+    defineRoute({
       method: 'post',
       path: `/accounts/:id/${action}`,
       summary: SUMMARIES[action],
@@ -36,8 +36,8 @@ export function statusActionRoutes(ctx: AppContext): RouteSpec[] {
         'a status change writes its history row with the reason; audited. A move the lifecycle does not allow is a 409. See docs/collections.md.',
       tags: ['accounts'],
       access: { permission: ACTION_PERMISSIONS[action] },
-      params: Joi.object({ id: idField().required() }),
-      body: Joi.object({ reason: Joi.string().trim().min(3).max(1000).required() }),
+      params: Joi.object<{ id: number }, true>({ id: idField().required() }),
+      body: Joi.object<{ reason: string }, true>({ reason: Joi.string().trim().min(3).max(1000).required() }),
       responses: {
         200: { description: 'The account after the action', schema: resultSchema },
         404: { description: "No such account in the caller's regions" },

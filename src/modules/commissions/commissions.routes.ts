@@ -15,7 +15,7 @@ import {
 import { commissionPaymentView, CommissionPayoutService, entryView } from './payout.service';
 
 const id = idField();
-const idParams = Joi.object({ id: id.required() });
+const idParams = Joi.object<{ id: number }, true>({ id: id.required() });
 const period = Joi.string()
   .pattern(/^\d{4}-(0[1-9]|1[0-2])$/)
   .messages({ 'string.pattern.base': '{#label} must be a month, YYYY-MM' });
@@ -62,6 +62,17 @@ const decided = {
 
 const actor = employeeOf;
 
+/** GET /commissions/entries: the filters. */
+interface EntryQuery {
+  employeeId?: number;
+  accountId?: number;
+  status?: CommissionEntryStatus;
+  eventType?: CommissionEvent;
+  paymentId?: number;
+  limit: number;
+  cursor?: string;
+}
+
 /**
  * Commissions. Reading needs commissions:read (agents see their own, supervisors their regions'
  * employees, head office everyone's); the monthly close, which requests the payments, needs
@@ -72,25 +83,14 @@ export function commissionRoutes(ctx: AppContext): RouteSpec[] {
   const payouts = new CommissionPayoutService(ctx.sequelize);
   const tags = ['commissions'];
   return [
-    defineRoute<
-      unknown,
-      {
-        employeeId?: number;
-        accountId?: number;
-        status?: CommissionEntryStatus;
-        eventType?: CommissionEvent;
-        paymentId?: number;
-        limit: number;
-        cursor?: string;
-      }
-    >({
+    defineRoute({
       method: 'get',
       path: '/commissions/entries',
       summary: 'Commission entries, newest first (one per earning event and stage)',
       description: "Agents see only their own (another employee's is a 404); supervisors their regions' employees; head office everyone's.",
       tags,
       access: { permission: 'commissions:read' },
-      query: Joi.object({
+      query: Joi.object<EntryQuery, true>({
         employeeId: id,
         accountId: id,
         status: Joi.string().valid(...COMMISSION_ENTRY_STATUSES),
@@ -108,13 +108,15 @@ export function commissionRoutes(ctx: AppContext): RouteSpec[] {
         return { body: { data: page.data.map(entryView), page: page.page } };
       },
     }),
-    defineRoute<unknown, { employeeId?: number; period?: string; status?: CommissionPaymentStatus; requestedBy?: number; limit: number; cursor?: string }>({
+    defineRoute({
       method: 'get',
       path: '/commissions/payments',
       summary: 'Commission payments, newest first (e.g. ?status=pending: the approval queue)',
       tags,
       access: { permission: 'commissions:read' },
-      query: Joi.object({ employeeId: id, period, status: Joi.string().valid(...COMMISSION_PAYMENT_STATUSES), ...decisionListQuery }),
+      query: Joi.object<{ employeeId?: number; period?: string; status?: CommissionPaymentStatus; requestedBy?: number; limit: number; cursor?: string }, true>(
+        { employeeId: id, period, status: Joi.string().valid(...COMMISSION_PAYMENT_STATUSES), ...decisionListQuery },
+      ),
       responses: {
         200: { description: 'A page of payments', schema: pagedResponseSchema(commissionPaymentSchema) },
         404: { description: 'The employee is not visible to the caller' },
@@ -124,7 +126,7 @@ export function commissionRoutes(ctx: AppContext): RouteSpec[] {
         return { body: { data: page.data.map(commissionPaymentView), page: page.page } };
       },
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/commissions/payments/:id',
       summary: 'One commission payment, with its entries by event and the clawbacks deducted from it',
@@ -134,7 +136,7 @@ export function commissionRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 200: { description: 'The payment', schema: commissionPaymentSchema.unknown(true) }, 404: { description: 'Not found' } },
       handler: async (req) => ({ body: await payouts.getPayment(actor(req), req.valid.params.id) }),
     }),
-    defineRoute<unknown, unknown, { period: string }>({
+    defineRoute({
       method: 'post',
       path: '/commissions/payments/close',
       summary: "Monthly close: one pending commission payment per employee for the period's payable entries, less open clawbacks",
@@ -145,7 +147,7 @@ export function commissionRoutes(ctx: AppContext): RouteSpec[] {
         'approves each payment (maker-checker).',
       tags,
       access: { permission: 'commissions:pay' },
-      body: Joi.object({ period: period.required() }),
+      body: Joi.object<{ period: string }, true>({ period: period.required() }),
       responses: {
         200: {
           description: 'The payments created by this run, and who carried forward',
@@ -177,7 +179,7 @@ export function commissionRoutes(ctx: AppContext): RouteSpec[] {
       reject: async (a, id, reason) => commissionPaymentView(await payouts.reject(a, id, reason!)),
       pending: (decider, after, limit) => payouts.pending(decider, after, limit),
     }),
-    defineRoute<{ id: number }, unknown, { paymentReference: string }>({
+    defineRoute({
       method: 'post',
       path: '/commissions/payments/:id/pay',
       summary: 'Mark an approved commission payment paid: Dr 2500 commission payable / Cr 1130 bank',
@@ -185,7 +187,7 @@ export function commissionRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'commissions:pay' },
       params: idParams,
-      body: Joi.object({ paymentReference: Joi.string().trim().min(1).max(100).required() }),
+      body: Joi.object<{ paymentReference: string }, true>({ paymentReference: Joi.string().trim().min(1).max(100).required() }),
       responses: { ...decided, 200: { description: 'Paid', schema: commissionPaymentSchema } },
       handler: async (req) => ({ body: commissionPaymentView(await payouts.pay(actor(req), req.valid.params.id, req.valid.body.paymentReference)) }),
     }),

@@ -8,7 +8,7 @@ import { CustomerService, type CustomerPatch, type CustomerQuery, type OnboardIn
 import { GENDERS, KYC_DECISIONS, KYC_STATUSES, type KycDecision } from './models';
 
 const id = idField();
-const idParams = Joi.object({ id: id.required() });
+const idParams = Joi.object<{ id: number }, true>({ id: id.required() });
 const phone = Joi.string()
   .pattern(/^\+[1-9]\d{6,14}$/)
   .message('must be an E.164 phone number, e.g. +254712345678');
@@ -42,7 +42,7 @@ export function customerRoutes(ctx: AppContext): RouteSpec[] {
   const customers = new CustomerService(ctx.sequelize, dataCrypto(ctx.config.dataEncryptionKey));
   const tags = ['customers'];
   return [
-    defineRoute<unknown, unknown, OnboardInput>({
+    defineRoute({
       method: 'post',
       path: '/customers',
       summary: 'Onboard a customer (KYC pending until back office decides)',
@@ -51,7 +51,7 @@ export function customerRoutes(ctx: AppContext): RouteSpec[] {
         'customer, a blacklisted phone or national ID a 422. The agent defaults to the caller.',
       tags,
       access: { permission: 'customers:write' },
-      body: Joi.object({
+      body: Joi.object<OnboardInput, true>({
         firstName: Joi.string().trim().min(1).max(100).required(),
         lastName: Joi.string().trim().min(1).max(100).required(),
         phone: phone.required(),
@@ -63,7 +63,7 @@ export function customerRoutes(ctx: AppContext): RouteSpec[] {
         agentId: id,
         referredBy: id,
         preferredLanguage: language,
-        address: Joi.object({
+        address: Joi.object<NonNullable<OnboardInput['address']>, true>({
           addressLine: Joi.string().trim().min(1).max(255).required(),
           landmark: Joi.string().max(255),
           city: Joi.string().max(100),
@@ -87,13 +87,13 @@ export function customerRoutes(ctx: AppContext): RouteSpec[] {
         return { status: 201, body: customers.view(customer, actor), headers: { Location: `/api/v1/customers/${customer.id}` } };
       },
     }),
-    defineRoute<unknown, CustomerQuery>({
+    defineRoute({
       method: 'get',
       path: '/customers',
       summary: "Customers in the caller's regions, newest first; find one by phone or national ID",
       tags,
       access: { permission: 'customers:read' },
-      query: Joi.object({
+      query: Joi.object<CustomerQuery, true>({
         limit: paginationQuery.limit,
         cursor: paginationQuery.cursor,
         phone,
@@ -109,7 +109,7 @@ export function customerRoutes(ctx: AppContext): RouteSpec[] {
         return { body: { data: page.data.map((c) => customers.view(c, actor)), page: page.page } };
       },
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/customers/:id',
       summary: 'One customer',
@@ -122,14 +122,14 @@ export function customerRoutes(ctx: AppContext): RouteSpec[] {
         return { body: customers.view(await customers.get(actor, req.valid.params.id), actor) };
       },
     }),
-    defineRoute<{ id: number }, unknown, CustomerPatch>({
+    defineRoute({
       method: 'patch',
       path: '/customers/:id',
       summary: "Correct a customer's details (a new national ID sends KYC back to pending)",
       tags,
       access: { permission: 'customers:write' },
       params: idParams,
-      body: Joi.object({
+      body: Joi.object<CustomerPatch, true>({
         firstName: Joi.string().trim().min(1).max(100),
         lastName: Joi.string().trim().min(1).max(100),
         phone,
@@ -146,14 +146,14 @@ export function customerRoutes(ctx: AppContext): RouteSpec[] {
         return { body: customers.view(await customers.update(actor, req.valid.params.id, req.valid.body), actor) };
       },
     }),
-    defineRoute<{ id: number }, unknown, { decision: KycDecision; reason?: string }>({
+    defineRoute({
       method: 'post',
       path: '/customers/:id/kyc',
       summary: "Verify or reject a customer's KYC (not by the customer's own agent)",
       tags,
       access: { permission: 'customers:kyc' },
       params: idParams,
-      body: Joi.object({
+      body: Joi.object<{ decision: KycDecision; reason?: string }, true>({
         decision: Joi.string()
           .valid(...KYC_DECISIONS)
           .required(),

@@ -9,7 +9,7 @@ import { idField } from '../../platform/http/schemas';
 import { validateInput } from '../../platform/http/validate';
 import { FsBlobStore } from '../../platform/storage/blob-store';
 import { CustomerService } from './customer.service';
-import { DocumentService } from './documents.service';
+import { DocumentService, type DocumentQuery } from './documents.service';
 import { DOCUMENT_TYPES, type DocumentType } from './models';
 
 const id = idField();
@@ -29,7 +29,7 @@ const documentSchema = Joi.object({
 });
 
 /** The multipart form's fields besides the file. */
-const uploadFields = Joi.object({
+const uploadFields = Joi.object<{ documentType: DocumentType }, true>({
   documentType: Joi.string()
     .valid(...DOCUMENT_TYPES)
     .required(),
@@ -43,7 +43,7 @@ export function documentServices(ctx: AppContext): DocumentService {
 export function documentRoutes(ctx: AppContext): RouteSpec[] {
   const documents = documentServices(ctx);
   return [
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'post',
       path: '/customers/:id/documents',
       summary: 'Upload a KYC document of a customer (multipart/form-data: documentType, file)',
@@ -52,7 +52,7 @@ export function documentRoutes(ctx: AppContext): RouteSpec[] {
         'photos of the person or the ID must be images; papers may be PDF. Files over DOCUMENT_MAX_BYTES are refused (413). The SHA-256 is stored.',
       tags,
       access: { permission: 'customers:write' },
-      params: Joi.object({ id: id.required() }),
+      params: Joi.object<{ id: number }, true>({ id: id.required() }),
       consumes: ['multipart/form-data'],
       responses: {
         201: { description: 'The document stored', schema: documentSchema },
@@ -71,14 +71,14 @@ export function documentRoutes(ctx: AppContext): RouteSpec[] {
         return { status: 201, body: documents.view(doc) };
       },
     }),
-    defineRoute<{ id: number }, { limit: number; cursor?: string }>({
+    defineRoute({
       method: 'get',
       path: '/customers/:id/documents',
       summary: "A customer's documents, newest first",
       tags,
       access: { permission: 'customers:read' },
-      params: Joi.object({ id: id.required() }),
-      query: Joi.object(cursorPaginationQuery),
+      params: Joi.object<{ id: number }, true>({ id: id.required() }),
+      query: Joi.object<DocumentQuery, true>(cursorPaginationQuery),
       responses: { 200: { description: 'The documents (metadata; the file at .../content)', schema: pagedResponseSchema(documentSchema) } },
       handler: async (req) => {
         const actor = employeeOf(req);
@@ -86,13 +86,13 @@ export function documentRoutes(ctx: AppContext): RouteSpec[] {
         return { body: { ...page, data: page.data.map((d) => documents.view(d)) } };
       },
     }),
-    defineRoute<{ id: number; documentId: number }>({
+    defineRoute({
       method: 'get',
       path: '/customers/:id/documents/:documentId/content',
       summary: 'Download a document (by those who may see the customer)',
       tags,
       access: { permission: 'customers:read' },
-      params: Joi.object({ id: id.required(), documentId: id.required() }),
+      params: Joi.object<{ id: number; documentId: number }, true>({ id: id.required(), documentId: id.required() }),
       responses: {
         200: {
           description: 'The file, with its stored type (image/jpeg, image/png, image/webp or application/pdf)',
@@ -116,13 +116,13 @@ export function documentRoutes(ctx: AppContext): RouteSpec[] {
         res.end(bytes);
       },
     }),
-    defineRoute<unknown, { limit: number; cursor?: string }>({
+    defineRoute({
       method: 'get',
       path: '/kyc/queue',
       summary: 'Customers waiting for a KYC decision, oldest first, each with its documents',
       tags,
       access: { permission: 'customers:kyc' },
-      query: Joi.object(cursorPaginationQuery),
+      query: Joi.object<DocumentQuery, true>(cursorPaginationQuery),
       responses: {
         200: {
           description: 'The queue',

@@ -10,7 +10,7 @@ import { CustomerRecordsService, type ContactInput, type NextOfKinInput } from '
 
 const id = idField();
 const tags = ['customers'];
-const customerParams = Joi.object({ id: id.required() });
+const customerParams = Joi.object<{ id: number }, true>({ id: id.required() });
 const phone = Joi.string()
   .pattern(/^\+[1-9]\d{6,14}$/)
   .message('must be an E.164 phone number, e.g. +254712345678');
@@ -60,7 +60,7 @@ export function customerRecordRoutes(ctx: AppContext): RouteSpec[] {
   const read = { permission: 'customers:read' };
   const write = { permission: 'customers:write' };
   return [
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/customers/:id/next-of-kin',
       summary: "A customer's next of kin",
@@ -70,44 +70,49 @@ export function customerRecordRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 200: { description: 'Next of kin, oldest first', schema: Joi.object({ data: Joi.array().items(kinSchema).required() }) }, ...notFound },
       handler: async (req) => ({ body: { data: (await records.listKin(employeeOf(req), req.valid.params.id)).map(records.kinView) } }),
     }),
-    defineRoute<{ id: number }, unknown, NextOfKinInput>({
+    defineRoute({
       method: 'post',
       path: '/customers/:id/next-of-kin',
       summary: 'Add a next of kin',
       tags,
       access: write,
       params: customerParams,
-      body: Joi.object({ name: text(255).required(), relationship: text(50).required(), phone: phone.required(), address: text(2000).allow(null) }),
+      body: Joi.object<NextOfKinInput, true>({
+        name: text(255).required(),
+        relationship: text(50).required(),
+        phone: phone.required(),
+        address: text(2000).allow(null),
+      }),
       responses: { 201: { description: 'Added', schema: kinSchema }, ...notFound },
       handler: async (req) => ({ status: 201, body: records.kinView(await records.addKin(employeeOf(req), req.valid.params.id, req.valid.body)) }),
     }),
-    defineRoute<{ id: number; kinId: number }, unknown, Partial<NextOfKinInput>>({
+    defineRoute({
       method: 'patch',
       path: '/customers/:id/next-of-kin/:kinId',
       summary: 'Change a next of kin',
       tags,
       access: write,
-      params: Joi.object({ id: id.required(), kinId: id.required() }),
-      body: Joi.object({ name: text(255), relationship: text(50), phone, address: text(2000).allow(null) }).min(1),
+      params: Joi.object<{ id: number; kinId: number }, true>({ id: id.required(), kinId: id.required() }),
+      body: Joi.object<Partial<NextOfKinInput>, true>({ name: text(255), relationship: text(50), phone, address: text(2000).allow(null) }).min(1),
       responses: { 200: { description: 'Changed', schema: kinSchema }, ...notFound },
       handler: async (req) => ({
         body: records.kinView(await records.changeKin(employeeOf(req), req.valid.params.id, req.valid.params.kinId, req.valid.body)),
       }),
     }),
-    defineRoute<{ id: number; kinId: number }>({
+    defineRoute({
       method: 'delete',
       path: '/customers/:id/next-of-kin/:kinId',
       summary: 'Remove a next of kin',
       tags,
       access: write,
-      params: Joi.object({ id: id.required(), kinId: id.required() }),
+      params: Joi.object<{ id: number; kinId: number }, true>({ id: id.required(), kinId: id.required() }),
       responses: { 204: { description: 'Removed' }, ...notFound },
       handler: async (req) => {
         await records.removeKin(employeeOf(req), req.valid.params.id, req.valid.params.kinId);
         return { status: 204 };
       },
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/customers/:id/contacts',
       summary: "A customer's additional contacts",
@@ -117,38 +122,40 @@ export function customerRecordRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 200: { description: 'Contacts, oldest first', schema: Joi.object({ data: Joi.array().items(contactSchema).required() }) }, ...notFound },
       handler: async (req) => ({ body: { data: (await records.listContacts(employeeOf(req), req.valid.params.id)).map(records.contactView) } }),
     }),
-    defineRoute<{ id: number }, unknown, ContactInput>({
+    defineRoute({
       method: 'post',
       path: '/customers/:id/contacts',
       summary: 'Add a contact (a primary one takes the place of the previous primary of its type)',
       tags,
       access: write,
       params: customerParams,
-      body: Joi.object({
+      body: Joi.object<ContactInput, true>({
         contactType: Joi.string()
           .valid(...CONTACT_TYPES)
           .required(),
-        value: Joi.when('contactType', { is: 'email', then: Joi.string().email().max(255), otherwise: phone }).required(),
+        value: Joi.string()
+          .when('contactType', { is: 'email', then: Joi.string().email().max(255), otherwise: phone })
+          .required(),
         label: text(100).allow(null),
         isPrimary: Joi.boolean(),
       }),
       responses: { 201: { description: 'Added', schema: contactSchema }, ...notFound },
       handler: async (req) => ({ status: 201, body: records.contactView(await records.addContact(employeeOf(req), req.valid.params.id, req.valid.body)) }),
     }),
-    defineRoute<{ id: number; contactId: number }>({
+    defineRoute({
       method: 'delete',
       path: '/customers/:id/contacts/:contactId',
       summary: 'Remove a contact',
       tags,
       access: write,
-      params: Joi.object({ id: id.required(), contactId: id.required() }),
+      params: Joi.object<{ id: number; contactId: number }, true>({ id: id.required(), contactId: id.required() }),
       responses: { 204: { description: 'Removed' }, ...notFound },
       handler: async (req) => {
         await records.removeContact(employeeOf(req), req.valid.params.id, req.valid.params.contactId);
         return { status: 204 };
       },
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/customers/:id/consents',
       summary: "A customer's consents: given or withdrawn, when, by whom recorded, how",
@@ -161,19 +168,19 @@ export function customerRecordRoutes(ctx: AppContext): RouteSpec[] {
       },
       handler: async (req) => ({ body: { data: (await records.listConsents(employeeOf(req), req.valid.params.id)).map(records.consentView) } }),
     }),
-    defineRoute<{ id: number; consentType: ConsentType }, unknown, { granted: boolean; method: ConsentMethod }>({
+    defineRoute({
       method: 'put',
       path: '/customers/:id/consents/:consentType',
       summary: 'Record that the customer gave (granted: true) or withdrew (false) a consent, and how',
       tags,
       access: write,
-      params: Joi.object({
+      params: Joi.object<{ id: number; consentType: ConsentType }, true>({
         id: id.required(),
         consentType: Joi.string()
           .valid(...CONSENT_TYPES)
           .required(),
       }),
-      body: Joi.object({
+      body: Joi.object<{ granted: boolean; method: ConsentMethod }, true>({
         granted: Joi.boolean().strict().required(),
         method: Joi.string()
           .valid(...CONSENT_METHODS)
@@ -185,28 +192,28 @@ export function customerRecordRoutes(ctx: AppContext): RouteSpec[] {
         return { body: records.consentView(await records.setConsent(employeeOf(req), customerId, consentType, req.valid.body.granted, req.valid.body.method)) };
       },
     }),
-    defineRoute<{ id: number }, { limit: number; cursor?: string }>({
+    defineRoute({
       method: 'get',
       path: '/customers/:id/notes',
       summary: 'Notes on a customer, newest first',
       tags,
       access: read,
       params: customerParams,
-      query: Joi.object(cursorPaginationQuery),
+      query: Joi.object<{ limit: number; cursor?: string }, true>(cursorPaginationQuery),
       responses: { 200: { description: 'Notes', schema: pagedResponseSchema(noteSchema) }, ...notFound },
       handler: async (req) => {
         const page = await records.listNotes(employeeOf(req), req.valid.params.id, req.valid.query);
         return { body: { ...page, data: page.data.map(records.noteView) } };
       },
     }),
-    defineRoute<{ id: number }, unknown, { note: string }>({
+    defineRoute({
       method: 'post',
       path: '/customers/:id/notes',
       summary: 'Add a note on a customer (notes are never edited: a correction is another note)',
       tags,
       access: read,
       params: customerParams,
-      body: Joi.object({ note: text(5000).required() }),
+      body: Joi.object<{ note: string }, true>({ note: text(5000).required() }),
       responses: { 201: { description: 'Added', schema: noteSchema }, ...notFound },
       handler: async (req) => ({ status: 201, body: records.noteView(await records.addNote(employeeOf(req), req.valid.params.id, req.valid.body.note)) }),
     }),

@@ -3,27 +3,41 @@ import type { AppContext } from '../../platform/context';
 import { pagedResponseSchema, paginationQuery } from '../../platform/http/pagination';
 import { defineRoute, employeeOf, type RouteSpec } from '../../platform/http/route';
 import { dateOnlyField, idField, pastInstantField } from '../../platform/http/schemas';
-import { DeviceService, type DeviceListQuery, type InstallInput, type RegisterDeviceInput, type ReturnInput } from './device.service';
+import { DeviceService, type DeviceListQuery, type InstallationPhoto, type InstallInput, type RegisterDeviceInput, type ReturnInput } from './device.service';
 import { DEVICE_STATUSES, DEVICE_TOKEN_TYPES, type DeviceTokenType } from './models';
 import { MAX_EXTENDED_VALUE, MAX_STARTING_CODE } from './openpaygo/token';
 import { deviceAttachedSchema, deviceSchema, deviceTokenSchema, mintedTokensSchema, tokenResendSchema } from './devices.responses';
 
 const id = idField();
-const idParams = Joi.object({ id: id.required() });
+const idParams = Joi.object<{ id: number }, true>({ id: id.required() });
 const calendarDate = dateOnlyField();
+/** POST /devices/:id/tokens: a token minted by hand. */
+interface ManualTokenBody {
+  type: DeviceTokenType;
+  value?: number;
+  reason: string;
+}
+
+/** POST /accounts/:id/devices: the device by id or by serial number. */
+interface AttachDeviceBody {
+  deviceId?: number;
+  serialNumber?: string;
+  installationDate?: string;
+}
+
 const reason = Joi.string().trim().min(3).max(500).required().description('Why: kept in the system log');
 
 export function deviceRoutes(ctx: AppContext): RouteSpec[] {
   const devices = new DeviceService(ctx);
   const tags = ['devices'];
   return [
-    defineRoute<unknown, unknown, RegisterDeviceInput>({
+    defineRoute({
       method: 'post',
       path: '/devices',
       summary: 'Register a device with its OpenPAYGO secret key (stored encrypted, never shown again)',
       tags,
       access: { permission: 'devices:write' },
-      body: Joi.object({
+      body: Joi.object<RegisterDeviceInput, true>({
         serialNumber: Joi.string().trim().min(1).max(100).required(),
         deviceModelId: id.required(),
         productId: id.required(),
@@ -39,14 +53,14 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
         return { status: 201, body: device, headers: { Location: `/api/v1/devices/${device.id}` } };
       },
     }),
-    defineRoute<unknown, DeviceListQuery>({
+    defineRoute({
       method: 'get',
       path: '/devices',
       summary: "Devices (newest first), within the caller's regions",
       responses: { 200: { description: 'A page of devices', schema: pagedResponseSchema(deviceSchema) } },
       tags,
       access: { permission: 'devices:read' },
-      query: Joi.object({
+      query: Joi.object<DeviceListQuery, true>({
         status: Joi.string().valid(...DEVICE_STATUSES),
         serialNumber: Joi.string().max(100),
         accountId: id,
@@ -55,7 +69,7 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
       }),
       handler: async (req) => ({ body: await devices.list(employeeOf(req), req.valid.query) }),
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/devices/:id',
       summary: 'A device and the account it is attached to',
@@ -65,7 +79,7 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 200: { description: 'The device', schema: deviceSchema } },
       handler: async (req) => ({ body: await devices.get(employeeOf(req), req.valid.params.id) }),
     }),
-    defineRoute<{ id: number }, { limit: number; cursor?: string }>({
+    defineRoute({
       method: 'get',
       path: '/devices/:id/tokens',
       summary: 'Tokens minted for a device (latest count first)',
@@ -76,10 +90,10 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'devices:read' },
       params: idParams,
-      query: Joi.object({ limit: paginationQuery.limit, cursor: paginationQuery.cursor }),
+      query: Joi.object<{ limit: number; cursor?: string }, true>({ limit: paginationQuery.limit, cursor: paginationQuery.cursor }),
       handler: async (req) => ({ body: await devices.tokens(employeeOf(req), req.valid.params.id, req.valid.query) }),
     }),
-    defineRoute<{ id: number }, unknown, { type: DeviceTokenType; value?: number; reason: string }>({
+    defineRoute({
       method: 'post',
       path: '/devices/:id/tokens',
       summary: 'Mint a token by hand (support: add or set days, unlock for good, resynchronise the counter)',
@@ -89,11 +103,11 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'tokens:manual' },
       params: idParams,
-      body: Joi.object({
+      body: Joi.object<ManualTokenBody, true>({
         type: Joi.string()
           .valid(...DEVICE_TOKEN_TYPES)
           .required(),
-        value: Joi.when('type', {
+        value: Joi.number().when('type', {
           is: Joi.valid('ADD_TIME', 'SET_TIME'),
           then: Joi.number().integer().min(0).max(MAX_EXTENDED_VALUE).required(),
           otherwise: Joi.forbidden(),
@@ -107,14 +121,14 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
       },
       handler: async (req) => ({ status: 201, body: await devices.mintManual(employeeOf(req), req.valid.params.id, req.valid.body) }),
     }),
-    defineRoute<{ id: number }, unknown, { reason: string }>({
+    defineRoute({
       method: 'post',
       path: '/devices/:id/tokens/resend',
       summary: "Send the device's last token to the customer again by SMS (no new token)",
       tags,
       access: { permission: 'tokens:manual' },
       params: idParams,
-      body: Joi.object({ reason }),
+      body: Joi.object<{ reason: string }, true>({ reason }),
       responses: {
         202: { description: 'SMS queued', schema: tokenResendSchema },
         404: { description: "No such device in the caller's regions" },
@@ -122,7 +136,7 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
       },
       handler: async (req) => ({ status: 202, body: await devices.resend(employeeOf(req), req.valid.params.id, req.valid.body.reason) }),
     }),
-    defineRoute<{ id: number }, unknown, { deviceId?: number; serialNumber?: string; installationDate?: string }>({
+    defineRoute({
       method: 'post',
       path: '/accounts/:id/devices',
       summary: 'Hand a device to the customer of an account (the device must be stored or shipped, and on no other account)',
@@ -130,7 +144,10 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'devices:write' },
       params: idParams,
-      body: Joi.object({ deviceId: id, serialNumber: Joi.string().max(100), installationDate: calendarDate }).xor('deviceId', 'serialNumber'),
+      body: Joi.object<AttachDeviceBody, true>({ deviceId: id, serialNumber: Joi.string().max(100), installationDate: calendarDate }).xor(
+        'deviceId',
+        'serialNumber',
+      ),
       responses: {
         201: { description: 'Attached: the link, the device and its first token', schema: deviceAttachedSchema },
         409: { description: 'Device not available or in use; account finished' },
@@ -138,7 +155,7 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
       },
       handler: async (req) => ({ status: 201, body: await devices.attach(employeeOf(req), req.valid.params.id, req.valid.body) }),
     }),
-    defineRoute<{ id: number }, unknown, InstallInput>({
+    defineRoute({
       method: 'post',
       path: '/accounts/:id/installation',
       summary: 'Install a device the calling agent carries on an account they sold: attach, first token, field visit with GPS and photos',
@@ -150,7 +167,7 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'devices:install' },
       params: idParams,
-      body: Joi.object({
+      body: Joi.object<InstallInput, true>({
         deviceId: id,
         serialNumber: Joi.string().max(100),
         installationDate: calendarDate,
@@ -158,7 +175,7 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
         longitude: Joi.number().min(-180).max(180).required(),
         photos: Joi.array()
           .items(
-            Joi.object({
+            Joi.object<InstallationPhoto, true>({
               reference: Joi.string().trim().min(1).max(500).required(),
               mimeType: Joi.string().valid('image/jpeg', 'image/png', 'image/webp', 'image/heic').required(),
               sizeBytes: Joi.number().integer().min(1).max(50_000_000),
@@ -181,14 +198,14 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
       },
       handler: async (req) => ({ status: 201, body: await devices.install(employeeOf(req), req.valid.params.id, req.valid.body) }),
     }),
-    defineRoute<{ id: number }, unknown, ReturnInput>({
+    defineRoute({
       method: 'post',
       path: '/devices/:id/return',
       summary: 'Take a unit back from the field into a warehouse (detached from its account; faulty: in_repair)',
       tags,
       access: { permission: 'devices:write' },
       params: idParams,
-      body: Joi.object({ warehouseId: id.required(), faulty: Joi.boolean().required(), reason }),
+      body: Joi.object<ReturnInput, true>({ warehouseId: id.required(), faulty: Joi.boolean().required(), reason }),
       responses: {
         200: { description: 'Back in stock', schema: deviceSchema },
         404: { description: "No such device in the caller's regions" },

@@ -13,19 +13,26 @@ import {
   stockTransferSchema,
   valuationSchema,
 } from './inventory.responses';
-import { PurchaseOrderService, type CreatePurchaseOrderInput, type PurchaseOrderListQuery, type ReceiptLineInput } from './purchase-orders.service';
+import {
+  PurchaseOrderService,
+  type CreatePurchaseOrderInput,
+  type PurchaseOrderLineInput,
+  type PurchaseOrderListQuery,
+  type ReceiptLineInput,
+  type ReceivedUnit,
+} from './purchase-orders.service';
 import { TransferService, type DispatchInput, type TransferListQuery } from './transfers.service';
-import { ValuationService, type MovementListQuery } from './valuation.service';
+import { ValuationService, type MovementListQuery, type ValuationQuery } from './valuation.service';
 
 const id = idField();
-const idParams = Joi.object({ id: id.required() });
+const idParams = Joi.object<{ id: number }, true>({ id: id.required() });
 const unitCost = Joi.string()
   .pattern(/^\d{1,10}(\.\d{1,2})?$/)
   .messages({ 'string.pattern.base': '{#label} must be an amount like 1500 or 1500.50' });
 const MAX_UNITS = 1000;
 const MAX_CSV_ROWS = 5000;
 
-const receivedUnit = Joi.object({
+const receivedUnit = Joi.object<ReceivedUnit, true>({
   serialNumber: Joi.string().trim().min(1).max(100).required(),
   openpaygoSecretKey: Joi.string().hex().length(32).description('16-byte key as 32 hexadecimal characters; stored encrypted, never shown again'),
   startingCode: Joi.number().integer().min(0).max(999_999_999),
@@ -40,13 +47,13 @@ export function inventoryRoutes(ctx: AppContext): RouteSpec[] {
   const conflict = { 409: { description: 'Not in a status that allows it' } };
   return [
     // --- purchase orders -------------------------------------------------------------------
-    defineRoute<unknown, unknown, CreatePurchaseOrderInput>({
+    defineRoute({
       method: 'post',
       path: '/purchase-orders',
       summary: 'Draft a purchase order from a supplier, to be received into a warehouse',
       tags,
       access: { permission: 'stock:write' },
-      body: Joi.object({
+      body: Joi.object<CreatePurchaseOrderInput, true>({
         supplierId: id.required(),
         warehouseId: id.required(),
         expectedAt: dateOnlyField(),
@@ -54,7 +61,7 @@ export function inventoryRoutes(ctx: AppContext): RouteSpec[] {
         notes: Joi.string().max(2000),
         items: Joi.array()
           .items(
-            Joi.object({
+            Joi.object<PurchaseOrderLineInput, true>({
               productId: id.required(),
               deviceModelId: id.description('Serialised units of this model: received one by one with serial numbers and keys'),
               quantity: Joi.number().integer().min(1).max(100_000).required(),
@@ -71,13 +78,13 @@ export function inventoryRoutes(ctx: AppContext): RouteSpec[] {
         return { status: 201, body: po, headers: { Location: `/api/v1/purchase-orders/${po.id}` } };
       },
     }),
-    defineRoute<unknown, PurchaseOrderListQuery>({
+    defineRoute({
       method: 'get',
       path: '/purchase-orders',
       summary: "Purchase orders (newest first), of warehouses in the caller's regions",
       tags,
       access: { permission: 'stock:read' },
-      query: Joi.object({
+      query: Joi.object<PurchaseOrderListQuery, true>({
         status: Joi.string().valid(...PURCHASE_ORDER_STATUSES),
         supplierId: id,
         warehouseId: id,
@@ -87,7 +94,7 @@ export function inventoryRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 200: { description: 'A page of purchase orders', schema: pagedResponseSchema(purchaseOrderSchema) } },
       handler: async (req) => ({ body: await orders.list(employeeOf(req), req.valid.query) }),
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/purchase-orders/:id',
       summary: 'A purchase order and its lines (ordered and received quantities)',
@@ -97,7 +104,7 @@ export function inventoryRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 200: { description: 'The purchase order', schema: purchaseOrderSchema }, 404: { description: "No such order in the caller's regions" } },
       handler: async (req) => ({ body: await orders.get(employeeOf(req), req.valid.params.id) }),
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'post',
       path: '/purchase-orders/:id/order',
       summary: 'Place a draft purchase order with the supplier (draft -> ordered)',
@@ -107,7 +114,7 @@ export function inventoryRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 200: { description: 'Ordered', schema: purchaseOrderSchema }, ...conflict },
       handler: async (req) => ({ body: await orders.transition(employeeOf(req), req.valid.params.id, 'ordered') }),
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'post',
       path: '/purchase-orders/:id/cancel',
       summary: 'Cancel a purchase order nothing was received on yet',
@@ -117,7 +124,7 @@ export function inventoryRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 200: { description: 'Cancelled', schema: purchaseOrderSchema }, ...conflict },
       handler: async (req) => ({ body: await orders.transition(employeeOf(req), req.valid.params.id, 'cancelled') }),
     }),
-    defineRoute<{ id: number }, unknown, { lines: ReceiptLineInput[] }>({
+    defineRoute({
       method: 'post',
       path: '/purchase-orders/:id/receipts',
       summary: 'Receive units of an ordered purchase order into its warehouse, in part or whole (all or nothing)',
@@ -127,10 +134,10 @@ export function inventoryRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'stock:write' },
       params: idParams,
-      body: Joi.object({
+      body: Joi.object<{ lines: ReceiptLineInput[] }, true>({
         lines: Joi.array()
           .items(
-            Joi.object({
+            Joi.object<ReceiptLineInput, true>({
               purchaseOrderItemId: id.required(),
               quantity: Joi.number().integer().min(1).max(100_000),
               devices: Joi.array().items(receivedUnit).min(1).max(MAX_UNITS),
@@ -148,7 +155,7 @@ export function inventoryRoutes(ctx: AppContext): RouteSpec[] {
       },
       handler: async (req) => ({ status: 201, body: await orders.receive(employeeOf(req), req.valid.params.id, req.valid.body.lines) }),
     }),
-    defineRoute<{ id: number }, unknown, string>({
+    defineRoute({
       method: 'post',
       path: '/purchase-orders/:id/receipts.csv',
       summary: 'Receive units from a CSV of serial numbers and keys (all rows or none)',
@@ -173,7 +180,7 @@ export function inventoryRoutes(ctx: AppContext): RouteSpec[] {
     }),
 
     // --- transfers -------------------------------------------------------------------------
-    defineRoute<unknown, unknown, DispatchInput>({
+    defineRoute({
       method: 'post',
       path: '/stock-transfers',
       summary: "Dispatch units from a warehouse to another warehouse or to a field agent's own stock",
@@ -183,7 +190,7 @@ export function inventoryRoutes(ctx: AppContext): RouteSpec[] {
         'A unit not in the source (moved, installed, in another transfer) is a 409 and nothing moves.',
       tags,
       access: { permission: 'stock:write' },
-      body: Joi.object({
+      body: Joi.object<DispatchInput, true>({
         fromWarehouseId: id.required(),
         toWarehouseId: id,
         toEmployeeId: id,
@@ -194,13 +201,13 @@ export function inventoryRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 201: { description: 'Dispatched', schema: stockTransferSchema }, 409: { description: 'A unit is not in the source' } },
       handler: async (req) => ({ status: 201, body: await transfers.dispatch(employeeOf(req), req.valid.body) }),
     }),
-    defineRoute<unknown, TransferListQuery>({
+    defineRoute({
       method: 'get',
       path: '/stock-transfers',
       summary: "Stock transfers (newest first) from or to warehouses in the caller's regions",
       tags,
       access: { permission: 'stock:read' },
-      query: Joi.object({
+      query: Joi.object<TransferListQuery, true>({
         status: Joi.string().valid(...STOCK_TRANSFER_STATUSES),
         warehouseId: id,
         limit: paginationQuery.limit,
@@ -209,7 +216,7 @@ export function inventoryRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 200: { description: 'A page of transfers', schema: pagedResponseSchema(stockTransferSchema) } },
       handler: async (req) => ({ body: await transfers.list(employeeOf(req), req.valid.query) }),
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/stock-transfers/:id',
       summary: 'A stock transfer and its units',
@@ -219,7 +226,7 @@ export function inventoryRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 200: { description: 'The transfer', schema: stockTransferSchema }, 404: { description: "No such transfer in the caller's regions" } },
       handler: async (req) => ({ body: await transfers.get(employeeOf(req), req.valid.params.id) }),
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'post',
       path: '/stock-transfers/:id/receive',
       summary: 'Receive a transfer in transit into its destination',
@@ -229,7 +236,7 @@ export function inventoryRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 200: { description: 'Received', schema: stockTransferSchema }, ...conflict },
       handler: async (req) => ({ body: await transfers.close(employeeOf(req), req.valid.params.id, 'received') }),
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'post',
       path: '/stock-transfers/:id/cancel',
       summary: 'Cancel a transfer in transit: its units go back into the source',
@@ -250,7 +257,7 @@ export function inventoryRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 200: { description: "The agent's stock", schema: myStockSchema } },
       handler: async (req) => ({ body: await transfers.myStock(employeeOf(req)) }),
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'post',
       path: '/my-stock/transfers/:id/receive',
       summary: "Receive a transfer sent to the calling agent's own stock",
@@ -260,13 +267,13 @@ export function inventoryRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 200: { description: 'Received', schema: stockTransferSchema }, 404: { description: 'No such transfer to the caller' }, ...conflict },
       handler: async (req) => ({ body: await transfers.close(employeeOf(req), req.valid.params.id, 'received', { ownStockOnly: true }) }),
     }),
-    defineRoute<unknown, unknown, { toWarehouseId: number; deviceIds: number[]; faulty?: boolean; notes?: string }>({
+    defineRoute({
       method: 'post',
       path: '/my-stock/returns',
       summary: 'Send units the calling agent carries back to a warehouse (faulty: they arrive in_repair)',
       tags,
       access: { permission: 'stock:receive' },
-      body: Joi.object({
+      body: Joi.object<{ toWarehouseId: number; deviceIds: number[]; faulty?: boolean; notes?: string }, true>({
         toWarehouseId: id.required(),
         deviceIds: Joi.array().items(id).min(1).max(MAX_UNITS).unique().required(),
         faulty: Joi.boolean(),
@@ -283,13 +290,13 @@ export function inventoryRoutes(ctx: AppContext): RouteSpec[] {
     }),
 
     // --- movements and valuation -------------------------------------------------------------
-    defineRoute<unknown, MovementListQuery>({
+    defineRoute({
       method: 'get',
       path: '/stock-movements',
       summary: "Stock movements, newest first: a unit's custody trail (deviceId) or a warehouse's history, in the caller's regions",
       tags,
       access: { permission: 'stock:read' },
-      query: Joi.object({
+      query: Joi.object<MovementListQuery, true>({
         warehouseId: id,
         deviceId: id,
         productId: id,
@@ -301,13 +308,13 @@ export function inventoryRoutes(ctx: AppContext): RouteSpec[] {
       handler: async (req) => ({ body: await valuation.movements(employeeOf(req), req.valid.query) }),
     }),
 
-    defineRoute<unknown, { warehouseId?: number }>({
+    defineRoute({
       method: 'get',
       path: '/stock/valuation',
       summary: "Stock at cost per warehouse and product (agents' stock included), from the purchase order lines",
       tags,
       access: { permission: 'stock:read' },
-      query: Joi.object({ warehouseId: id }),
+      query: Joi.object<ValuationQuery, true>({ warehouseId: id }),
       responses: { 200: { description: 'The valuation', schema: valuationSchema } },
       handler: async (req) => ({ body: await valuation.valuation(employeeOf(req), req.valid.query) }),
     }),

@@ -7,7 +7,7 @@ import { FiscalService, fiscalPeriodView, type FiscalListQuery } from './fiscal.
 import { FISCAL_PERIOD_STATUSES } from './models';
 
 const calendarDate = dateOnlyField();
-const idParams = Joi.object({ id: idField().required() });
+const idParams = Joi.object<{ id: number }, true>({ id: idField().required() });
 
 export const fiscalPeriodSchema = Joi.object({
   id: Joi.number().integer(),
@@ -24,13 +24,13 @@ export function fiscalRoutes(ctx: AppContext): RouteSpec[] {
   const fiscal = new FiscalService(ctx.sequelize);
   const tags = ['ledger'];
   return [
-    defineRoute<unknown, FiscalListQuery>({
+    defineRoute({
       method: 'get',
       path: '/fiscal-periods',
       summary: 'Fiscal periods, oldest first',
       tags,
       access: { permission: 'fiscal:manage' },
-      query: Joi.object({
+      query: Joi.object<FiscalListQuery, true>({
         status: Joi.string().valid(...FISCAL_PERIOD_STATUSES),
         countryId: Joi.alternatives(idField(), Joi.string().valid('global')).description("A country's own periods, or 'global'"),
         from: calendarDate.description('Periods ending on or after this date'),
@@ -44,7 +44,7 @@ export function fiscalRoutes(ctx: AppContext): RouteSpec[] {
         return { body: { data: page.data.map(fiscalPeriodView), page: page.page } };
       },
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'post',
       path: '/fiscal-periods/:id/close',
       summary: 'Close a fiscal period: it takes no more postings',
@@ -54,7 +54,7 @@ export function fiscalRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 200: { description: 'Closed', schema: fiscalPeriodSchema }, 404: { description: 'Not found' }, 409: { description: 'Already closed' } },
       handler: async (req) => ({ body: fiscalPeriodView(await fiscal.close(req.valid.params.id, req.principal!.employeeId)) }),
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'post',
       path: '/fiscal-periods/:id/reopen',
       summary: 'Re-open a closed fiscal period',

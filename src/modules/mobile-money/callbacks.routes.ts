@@ -52,6 +52,11 @@ export interface C2BBody {
   MiddleName?: string;
   LastName?: string;
 }
+/** The confirmation: a C2B body that names its transaction and time. */
+export interface C2BConfirmationBody extends C2BBody {
+  TransID: string;
+  TransTime: string;
+}
 
 /** A Daraja amount as money, or null when it is not a positive amount with at most 2 decimals. */
 function darajaAmount(value: string | number): string | null {
@@ -109,7 +114,7 @@ export function callbackRoutes(ctx: AppContext): RouteSpec[] {
   const tags = ['mobile-money'];
   const access = { client: CALLBACK_SCOPE };
   return [
-    defineRoute<unknown, unknown, C2BBody>({
+    defineRoute({
       method: 'post',
       path: '/mobile-money/mpesa/validation',
       summary: 'M-Pesa C2B validation (Daraja ValidationURL): may this payment be taken?',
@@ -118,7 +123,7 @@ export function callbackRoutes(ctx: AppContext): RouteSpec[] {
         'reference, or its account is closed or repossessed) or "C2B00013" (invalid amount: not a positive amount with at most 2 decimals, or above the maximum per payment). Stores nothing.',
       tags,
       access,
-      body: Joi.object(c2bFields),
+      body: Joi.object<C2BBody, true>(c2bFields),
       responses: { 200: { description: 'Daraja result', schema: darajaAnswer } },
       handler: async (req) => {
         const b = req.valid.body;
@@ -127,7 +132,7 @@ export function callbackRoutes(ctx: AppContext): RouteSpec[] {
         return { body: accepted };
       },
     }),
-    defineRoute<unknown, unknown, C2BBody>({
+    defineRoute({
       method: 'post',
       path: '/mobile-money/mpesa/confirmation',
       summary: 'M-Pesa C2B confirmation (Daraja ConfirmationURL): the money has moved',
@@ -138,7 +143,7 @@ export function callbackRoutes(ctx: AppContext): RouteSpec[] {
         'when it cannot be stored (database unavailable) a 503 problem+json with Retry-After, so it is not acknowledged and may be sent again.',
       tags,
       access,
-      body: Joi.object({ ...c2bFields, TransID: c2bFields.TransID.required(), TransTime: c2bFields.TransTime.required() }),
+      body: Joi.object<C2BConfirmationBody, true>({ ...c2bFields, TransID: c2bFields.TransID.required(), TransTime: c2bFields.TransTime.required() }),
       responses: { 200: { description: 'Accepted (stored; posted or in suspense)', schema: darajaAnswer } },
       handler: async (req) => {
         const b = req.valid.body;
@@ -147,12 +152,12 @@ export function callbackRoutes(ctx: AppContext): RouteSpec[] {
           throw problems.validation([
             { field: 'TransAmount', in: 'body', message: `TransAmount must be a positive amount with at most 2 decimals, at most ${MAX_PAYMENT_AMOUNT}` },
           ]);
-        const transTime = parseProviderTime(b.TransTime!, PROVIDERS.mpesa.utcOffset);
+        const transTime = parseProviderTime(b.TransTime, PROVIDERS.mpesa.utcOffset);
         if (!transTime) throw problems.validation([{ field: 'TransTime', in: 'body', message: "TransTime is not a valid 'YYYYMMDDHHmmss' time" }]);
         const msisdn = b.MSISDN && /^\+?\d{6,15}$/.test(b.MSISDN) ? b.MSISDN.replace(/^\+/, '') : null;
         const tx: IncomingTransaction = {
           provider: 'mpesa',
-          transactionId: b.TransID!,
+          transactionId: b.TransID,
           transactionType: b.TransactionType || 'Pay Bill',
           amount,
           currency: PROVIDERS.mpesa.currency,
@@ -167,7 +172,7 @@ export function callbackRoutes(ctx: AppContext): RouteSpec[] {
         return { body: accepted };
       },
     }),
-    defineRoute<{ provider: ProviderCode }, unknown, GenericCallbackBody>({
+    defineRoute({
       method: 'post',
       path: '/mobile-money/:provider/callbacks',
       summary: "A provider payment notification in AMT's own JSON shape (gateways for Airtel, MTN, or M-Pesa)",
@@ -178,12 +183,12 @@ export function callbackRoutes(ctx: AppContext): RouteSpec[] {
         'M-Pesa confirmation; a repeat gets the same answer and posts nothing more.',
       tags,
       access,
-      params: Joi.object({
+      params: Joi.object<{ provider: ProviderCode }, true>({
         provider: Joi.string()
           .valid(...PROVIDER_CODES)
           .required(),
       }),
-      body: Joi.object({
+      body: Joi.object<GenericCallbackBody, true>({
         transactionId: Joi.string()
           .pattern(/^[A-Za-z0-9._-]{1,100}$/)
           .required(),

@@ -21,7 +21,7 @@ import { mobileMoneyTransactionSchema, reconciliationReportSchema } from './mobi
 import { postedPaymentKeys } from '../payments/payments.responses';
 
 const id = idField();
-const idParams = Joi.object({ id: id.required() });
+const idParams = Joi.object<{ id: number }, true>({ id: id.required() });
 
 const unmatchedSchema = Joi.object({
   id: Joi.number().integer(),
@@ -52,20 +52,24 @@ export function staffRoutes(ctx: AppContext): RouteSpec[] {
     409: { description: 'Already matched or refunded' },
   };
   return [
-    defineRoute<unknown, { status?: UnmatchedPaymentStatus; limit: number; cursor?: string }>({
+    defineRoute({
       method: 'get',
       path: '/unmatched-payments',
       summary: 'Money in suspense, newest first (default status open)',
       tags,
       access: { permission: 'unmatched:resolve' },
-      query: Joi.object({ status: Joi.string().valid(...UNMATCHED_PAYMENT_STATUSES), limit: paginationQuery.limit, cursor: paginationQuery.cursor }),
+      query: Joi.object<{ status?: UnmatchedPaymentStatus; limit: number; cursor?: string }, true>({
+        status: Joi.string().valid(...UNMATCHED_PAYMENT_STATUSES),
+        limit: paginationQuery.limit,
+        cursor: paginationQuery.cursor,
+      }),
       responses: { 200: { description: 'A page of unmatched payments', schema: pagedResponseSchema(unmatchedSchema) } },
       handler: async (req) => {
         const page = await unmatched.list(req.valid.query);
         return { body: { data: page.data.map(unmatchedView), page: page.page } };
       },
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/unmatched-payments/:id',
       summary: 'One unmatched payment',
@@ -75,7 +79,7 @@ export function staffRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 200: { description: 'The unmatched payment', schema: unmatchedSchema }, 404: { description: 'Not found' } },
       handler: async (req) => ({ body: unmatchedView(await unmatched.get(req.valid.params.id)) }),
     }),
-    defineRoute<{ id: number }, unknown, { accountId: number; note?: string }>({
+    defineRoute({
       method: 'post',
       path: '/unmatched-payments/:id/match',
       summary: 'Post an unmatched payment to the right account (it leaves suspense)',
@@ -85,7 +89,7 @@ export function staffRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'unmatched:resolve' },
       params: idParams,
-      body: Joi.object({ accountId: id.required(), note: Joi.string().trim().max(2000) }),
+      body: Joi.object<{ accountId: number; note?: string }, true>({ accountId: id.required(), note: Joi.string().trim().max(2000) }),
       responses: {
         200: {
           description: 'Matched: the unmatched payment, the payment, its allocations, the account and the device token(s)',
@@ -107,7 +111,7 @@ export function staffRoutes(ctx: AppContext): RouteSpec[] {
         };
       },
     }),
-    defineRoute<{ id: number }, unknown, { reason: string; payoutReference: string }>({
+    defineRoute({
       method: 'post',
       path: '/unmatched-payments/:id/refund',
       summary: 'Record that an unmatched payment went back to the payer (e.g. an M-Pesa reversal)',
@@ -115,11 +119,14 @@ export function staffRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'unmatched:resolve' },
       params: idParams,
-      body: Joi.object({ reason: Joi.string().trim().min(3).max(2000).required(), payoutReference: Joi.string().trim().max(100).required() }),
+      body: Joi.object<{ reason: string; payoutReference: string }, true>({
+        reason: Joi.string().trim().min(3).max(2000).required(),
+        payoutReference: Joi.string().trim().max(100).required(),
+      }),
       responses: { 200: { description: 'Refunded', schema: unmatchedSchema }, ...resolved },
       handler: async (req) => ({ body: unmatchedView(await unmatched.refund(employeeOf(req), req.valid.params.id, req.valid.body)) }),
     }),
-    defineRoute<{ provider: ProviderCode }, { from?: string; to?: string; country?: string; fileName?: string }, string>({
+    defineRoute({
       method: 'post',
       path: '/mobile-money/:provider/statements',
       summary: 'Reconcile a provider statement (CSV) against what AMT received',
@@ -134,12 +141,12 @@ export function staffRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'mobile-money:reconcile' },
       consumes: ['text/csv'],
-      params: Joi.object({
+      params: Joi.object<{ provider: ProviderCode }, true>({
         provider: Joi.string()
           .valid(...PROVIDER_CODES)
           .required(),
       }),
-      query: Joi.object({
+      query: Joi.object<{ from?: string; to?: string; country?: string; fileName?: string }, true>({
         from: instantField(),
         to: instantField(),
         country: Joi.string().pattern(/^[A-Z0-9]{2,3}$/),
@@ -159,13 +166,13 @@ export function staffRoutes(ctx: AppContext): RouteSpec[] {
         return { body: report };
       },
     }),
-    defineRoute<unknown, { provider?: ProviderCode; status?: MobileMoneyStatus; review?: boolean; limit: number; cursor?: string }>({
+    defineRoute({
       method: 'get',
       path: '/mobile-money/transactions',
       summary: 'Stored provider transactions, newest first (review=true: those reconciliation marked for review)',
       tags,
       access: { permission: 'mobile-money:reconcile' },
-      query: Joi.object({
+      query: Joi.object<{ provider?: ProviderCode; status?: MobileMoneyStatus; review?: boolean; limit: number; cursor?: string }, true>({
         provider: Joi.string().valid(...PROVIDER_CODES),
         status: Joi.string().valid(...MOBILE_MONEY_STATUSES),
         review: Joi.boolean(),

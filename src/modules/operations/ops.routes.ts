@@ -14,24 +14,28 @@ export function opsRoutes(ctx: AppContext): RouteSpec[] {
   const failed = new FailedJobsService(ctx.queue);
   const tags = ['operations'];
   return [
-    defineRoute<unknown, { queue?: string; limit: number; cursor?: string }>({
+    defineRoute({
       method: 'get',
       path: '/ops/jobs/failed',
       summary: 'Jobs that failed every attempt (Bull failed sets)',
       description: 'Queue by queue (by name), newest first. Without Redis (demo mode) jobs run in-process and keep no failed set: the list is empty.',
       tags,
       access: { permission: 'ops:jobs' },
-      query: Joi.object({ queue: queueName, limit: paginationQuery.limit, cursor: paginationQuery.cursor }),
+      query: Joi.object<{ queue?: string; limit: number; cursor?: string }, true>({
+        queue: queueName,
+        limit: paginationQuery.limit,
+        cursor: paginationQuery.cursor,
+      }),
       responses: { 200: { description: 'A page of failed jobs', schema: pagedResponseSchema(failedJobSchema) }, 404: { description: 'Unknown queue' } },
       handler: async (req) => ({ status: 200, body: await failed.list(req.valid.query) }),
     }),
-    defineRoute<{ queue: string; id: string }>({
+    defineRoute({
       method: 'post',
       path: '/ops/jobs/:queue/:id/retry',
       summary: 'Re-drive a failed job (moves it back to waiting)',
       tags,
       access: { permission: 'ops:jobs' },
-      params: Joi.object({
+      params: Joi.object<{ queue: string; id: string }, true>({
         queue: queueName.required(),
         id: Joi.string()
           .max(200)

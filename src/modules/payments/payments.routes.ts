@@ -51,7 +51,7 @@ export function paymentRoutes(ctx: AppContext): RouteSpec[] {
   const accounts = new AccountService(ctx.sequelize);
   const tags = ['payments'];
   return [
-    defineRoute<unknown, unknown, PostPaymentBody>({
+    defineRoute({
       method: 'post',
       path: '/payments',
       summary: 'Post a payment to an account (Idempotency-Key required)',
@@ -61,7 +61,7 @@ export function paymentRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'payments:write' },
       idempotent: true,
-      body: Joi.object({
+      body: Joi.object<PostPaymentBody, true>({
         accountId: idField(),
         accountNumber: Joi.string().max(50),
         amount: paymentAmountField().required(),
@@ -116,7 +116,7 @@ export function paymentRoutes(ctx: AppContext): RouteSpec[] {
         return { status: 201, body: postedView(posted), headers: { Location: `/api/v1/payments/${posted.payment.id}` } };
       },
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/payments/:id',
       summary: 'One payment with its allocations',
@@ -126,7 +126,7 @@ export function paymentRoutes(ctx: AppContext): RouteSpec[] {
       },
       tags,
       access: { permission: 'payments:read' },
-      params: Joi.object({ id: idField().required() }),
+      params: Joi.object<{ id: number }, true>({ id: idField().required() }),
       handler: async (req) => {
         const payment = await Payment.findByPk(req.valid.params.id, { include: [{ association: 'allocations' }] });
         if (!payment || !inRegionScope(regionScope(req.principal), payment.regionId)) throw problems.notFound('payment');

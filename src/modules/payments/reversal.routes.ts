@@ -8,7 +8,7 @@ import { decisionListQuery, decisionRoutes } from '../../platform/approvals/kit'
 import { ReversalService, reversalView } from './reversal.service';
 
 const id = idField();
-const idParams = Joi.object({ id: id.required() });
+const idParams = Joi.object<{ id: number }, true>({ id: id.required() });
 
 export const reversalSchema = Joi.object({
   id: Joi.number().integer(),
@@ -34,7 +34,7 @@ export function reversalRoutes(ctx: AppContext): RouteSpec[] {
   const reversals = new ReversalService(ctx.sequelize);
   const tags = ['payments'];
   return [
-    defineRoute<{ id: number }, unknown, { reason: string }>({
+    defineRoute({
       method: 'post',
       path: '/payments/:id/reversal',
       summary: 'Request the reversal of a payment (another employee approves it)',
@@ -42,7 +42,7 @@ export function reversalRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: 'payments:reverse' },
       params: idParams,
-      body: Joi.object({ reason: Joi.string().trim().min(3).max(2000).required() }),
+      body: Joi.object<{ reason: string }, true>({ reason: Joi.string().trim().min(3).max(2000).required() }),
       responses: {
         201: { description: 'The pending reversal', schema: reversalSchema },
         404: { description: "No such payment in the caller's regions" },
@@ -53,20 +53,24 @@ export function reversalRoutes(ctx: AppContext): RouteSpec[] {
         return { status: 201, body: reversalView(r), headers: { Location: `/api/v1/payment-reversals/${r.id}` } };
       },
     }),
-    defineRoute<unknown, { status?: PaymentReversalStatus; requestedBy?: number; paymentId?: number; limit: number; cursor?: string }>({
+    defineRoute({
       method: 'get',
       path: '/payment-reversals',
       summary: 'Payment reversals, newest first (e.g. ?status=pending: the approval queue)',
       tags,
       access: { permission: 'payments:read' },
-      query: Joi.object({ status: Joi.string().valid(...PAYMENT_REVERSAL_STATUSES), paymentId: id, ...decisionListQuery }),
+      query: Joi.object<{ status?: PaymentReversalStatus; requestedBy?: number; paymentId?: number; limit: number; cursor?: string }, true>({
+        status: Joi.string().valid(...PAYMENT_REVERSAL_STATUSES),
+        paymentId: id,
+        ...decisionListQuery,
+      }),
       responses: { 200: { description: 'A page of reversals', schema: pagedResponseSchema(reversalSchema) } },
       handler: async (req) => {
         const page = await reversals.list(employeeOf(req), req.valid.query);
         return { body: { data: page.data.map(reversalView), page: page.page } };
       },
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/payment-reversals/:id',
       summary: 'One payment reversal',

@@ -7,6 +7,7 @@ import {
   where as sqlWhere,
   type Attributes,
   type BelongsTo,
+  type CreationAttributes,
   type Model,
   type ModelAttributeColumnOptions,
   type ModelStatic,
@@ -18,7 +19,7 @@ import type { Principal } from '../../platform/auth/principal';
 import { withTransaction } from '../../platform/db/transaction';
 import { decodeCursor, encodeCursor, pagedResponseSchema, paginationQuery, type Paged } from '../../platform/http/pagination';
 import { problems, type FieldError } from '../../platform/http/problem';
-import type { ApiRequest, ApiResult, ResponseSpec, RouteSpec } from '../../platform/http/route';
+import { defineRoute, type ApiResult, type ResponseSpec, type RouteSpec } from '../../platform/http/route';
 import { idField } from '../../platform/http/schemas';
 import { audit } from '../audit/audit';
 
@@ -44,6 +45,19 @@ import { audit } from '../audit/audit';
 
 type AttributeName<M extends Model> = Extract<keyof Attributes<M>, string>;
 
+/**
+ * The type of a resource's create body: the attributes of model M it names, e.g.
+ * `Joi.object<ResourceBody<Area, 'regionId' | 'name' | 'code'>, true>({...})`. Joi's strict map
+ * then refuses a key that is not listed, a listed key without a schema, and a schema of another
+ * type than the attribute's (a number schema for a string column).
+ */
+export type ResourceBody<M extends Model, K extends keyof CreationAttributes<M>> = Pick<CreationAttributes<M>, K>;
+
+/** A body as the generic routes handle it: the per-resource type was checked where the resource is declared. */
+type Values = Record<string, unknown>;
+
+type IsAny<T> = 0 extends 1 & T ? true : false;
+
 export interface FilterSpec {
   /** Validates the query value (converted from the query string). */
   schema: Joi.Schema;
@@ -59,7 +73,7 @@ export interface WriteContext {
   principal: Principal;
 }
 
-export interface ResourceDefinition<M extends Model = any> {
+export interface ResourceDefinition<M extends Model = any, B = any> {
   /** Plural, lower case: the tag and the words of the summaries, e.g. 'countries'. */
   name: string;
   /** One of them, for messages: 'country'. */
@@ -68,8 +82,8 @@ export interface ResourceDefinition<M extends Model = any> {
   path: string;
   model: ModelStatic<M>;
   permissions: { read: string; write: string };
-  /** Body of POST. A Joi object: keys it does not list are refused. */
-  create: Joi.ObjectSchema;
+  /** Body of POST, typed with ResourceBody: `Joi.object<ResourceBody<M, keys>, true>({...})`; keys it does not list are refused. */
+  create: Joi.ObjectSchema<B>;
   /** Body of PATCH; by default the keys of `create`, all optional, less `immutable`. `isActive` is always accepted. */
   update?: Joi.ObjectSchema;
   /** Keys of `create` that identify the row and may not change afterwards (default update schema). */
@@ -94,8 +108,14 @@ export interface ResourceDefinition<M extends Model = any> {
   description?: string;
 }
 
-/** Types a definition against its model at the declaration site; returns it unchanged. */
-export function resource<M extends Model>(def: ResourceDefinition<M>): ResourceDefinition {
+/**
+ * Types a definition against its model at the declaration site; returns it unchanged. The create
+ * schema must be typed (an untyped `Joi.object({...})` is refused) with attributes of the model.
+ */
+export function resource<M extends Model, B extends Partial<CreationAttributes<M>>>(
+  def: ResourceDefinition<M, B> &
+    (IsAny<B> extends true ? { create: 'the create schema states its type: Joi.object<ResourceBody<Model, keys>, true>({...})' } : unknown),
+): ResourceDefinition {
   return def as ResourceDefinition;
 }
 
@@ -103,9 +123,9 @@ export function resource<M extends Model>(def: ResourceDefinition<M>): ResourceD
 // Headers, ETags and shared schemas
 
 const RESERVED_QUERY = new Set(['limit', 'cursor', 'page', 'sort', 'q', 'includeRetired']);
-const idParams = Joi.object({ id: idField().required() });
+const idParams = Joi.object<{ id: number }, true>({ id: idField().required() });
 const ifMatchHeaders = (required: boolean) =>
-  Joi.object({
+  Joi.object<{ 'if-match'?: string }, true>({
     'if-match': Joi.string()
       .max(200)
       .description(
@@ -114,7 +134,7 @@ const ifMatchHeaders = (required: boolean) =>
           : 'Optional: the ETag from GET; 412 when stale.',
       ),
   });
-const ifNoneMatchHeaders = Joi.object({
+const ifNoneMatchHeaders = Joi.object<{ 'if-none-match'?: string }, true>({
   'if-none-match': Joi.string().max(200).description('An ETag from an earlier GET: 304 when unchanged.'),
 });
 
@@ -370,8 +390,9 @@ export function defineResource<M extends Model>(def: ResourceDefinition<M>): Rou
   const createKeys = Object.keys((def.create.describe() as { keys?: Record<string, unknown> }).keys ?? {});
   const immutable = new Set<string>(def.immutable ?? []);
   for (const k of immutable) if (!createKeys.includes(k)) fail(`immutable ${k} is not a key of the create schema`);
-  const updateBase =
-    def.update ?? Joi.object(Object.fromEntries(createKeys.filter((k) => !immutable.has(k)).map((k) => [k, def.create.extract(k).optional()])));
+  const updateBase: Joi.ObjectSchema<Values> =
+    def.update ?? Joi.object<Values, false>(Object.fromEntries(createKeys.filter((k) => !immutable.has(k)).map((k) => [k, def.create.extract(k).optional()])));
+  const createBody: Joi.ObjectSchema<Values> = def.create;
   const updateSchema = (
     hasIsActive && !(updateBase.describe() as { keys?: Record<string, unknown> }).keys?.isActive
       ? updateBase.keys({ isActive: Joi.boolean().description('true brings a retired row back') })
@@ -519,7 +540,7 @@ export function defineResource<M extends Model>(def: ResourceDefinition<M>): Rou
     return Object.fromEntries(codes.map((c) => [c, { description: words[c]!, contentType: 'application/problem+json' }]));
   };
 
-  const listQuery = Joi.object({
+  const listQuery = Joi.object<Record<string, any>, false>({
     limit: paginationQuery.limit,
     cursor: paginationQuery.cursor.description('nextCursor of the previous page (not with page)'),
     page: paginationQuery.page.description('Page number; the answer then carries total (not with cursor)'),
@@ -538,7 +559,7 @@ export function defineResource<M extends Model>(def: ResourceDefinition<M>): Rou
   });
 
   return [
-    {
+    defineRoute({
       method: 'get',
       path: def.path,
       summary: `List ${def.name}`,
@@ -547,9 +568,9 @@ export function defineResource<M extends Model>(def: ResourceDefinition<M>): Rou
       access: read,
       query: listQuery,
       responses: { 200: { description: `A page of ${def.name}`, schema: pagedResponseSchema(item) } },
-      handler: async (req: ApiRequest) => ({ body: await list(req.valid.query as Record<string, any>) }),
-    },
-    {
+      handler: async (req) => ({ body: await list(req.valid.query) }),
+    }),
+    defineRoute({
       method: 'get',
       path: `${def.path}/:id`,
       summary: `One ${singular} (retired ones too), with its version as ETag`,
@@ -558,7 +579,7 @@ export function defineResource<M extends Model>(def: ResourceDefinition<M>): Rou
       params: idParams,
       headers: ifNoneMatchHeaders,
       responses: { 200: { description: `The ${singular}`, schema: item }, ...problemsOf(304, 404) },
-      handler: async (req: ApiRequest) => {
+      handler: async (req) => {
         const row = await model.findByPk(req.valid.params.id);
         if (!row) throw problems.notFound(singular);
         const ifNoneMatch: string | undefined = req.valid.headers['if-none-match'];
@@ -567,17 +588,17 @@ export function defineResource<M extends Model>(def: ResourceDefinition<M>): Rou
         }
         return answer(row);
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'post',
       path: def.path,
       summary: `Create a ${singular}`,
       tags,
       access: write,
-      body: def.create,
+      body: createBody,
       responses: { 201: { description: `The new ${singular}; Location and ETag headers`, schema: item }, ...problemsOf(409) },
-      handler: async (req: ApiRequest) => {
-        const values = req.valid.body as Record<string, unknown>;
+      handler: async (req) => {
+        const values = req.valid.body;
         const created = await withTransaction(sequelize, async (transaction) => {
           const ctx: WriteContext = { transaction, principal: req.principal! };
           await checkReferences(values, transaction);
@@ -593,8 +614,8 @@ export function defineResource<M extends Model>(def: ResourceDefinition<M>): Rou
         const out = answer(created, 201);
         return { ...out, headers: { ...out.headers, Location: location(created.id) } };
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'patch',
       path: `${def.path}/:id`,
       summary: `Change a ${singular} (If-Match: its ETag)`,
@@ -605,13 +626,13 @@ export function defineResource<M extends Model>(def: ResourceDefinition<M>): Rou
       headers: ifMatchHeaders(true),
       body: updateSchema,
       responses: { 200: { description: `The changed ${singular}, with its new ETag`, schema: item }, ...problemsOf(404, 409, 412, 428) },
-      handler: async (req: ApiRequest) => {
+      handler: async (req) => {
         const ifMatch: string | undefined = req.valid.headers['if-match'];
         // 428 before touching the database: no If-Match, no write.
         if (!ifMatch?.trim()) checkIfMatch(undefined, 0, true);
         // Only what the caller sent: schema defaults are for creation, never a silent overwrite.
         const sent = new Set(Object.keys((req.body ?? {}) as object));
-        const values = Object.fromEntries(Object.entries(req.valid.body as Record<string, unknown>).filter(([k]) => sent.has(k)));
+        const values = Object.fromEntries(Object.entries(req.valid.body).filter(([k]) => sent.has(k)));
         const row = await withTransaction(sequelize, async (transaction) => {
           const current = await model.findByPk(req.valid.params.id, { transaction, lock: transaction.LOCK.UPDATE });
           if (!current) throw problems.notFound(singular);
@@ -633,8 +654,8 @@ export function defineResource<M extends Model>(def: ResourceDefinition<M>): Rou
         await row.reload();
         return answer(row);
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'post',
       path: `${def.path}/:id/retire`,
       summary: `Retire a ${singular} (idempotent; it stays readable and referable)`,
@@ -643,7 +664,7 @@ export function defineResource<M extends Model>(def: ResourceDefinition<M>): Rou
       params: idParams,
       headers: ifMatchHeaders(false),
       responses: { 200: { description: `The retired ${singular}`, schema: item }, ...problemsOf(404, 412) },
-      handler: async (req: ApiRequest) => {
+      handler: async (req) => {
         const ifMatch: string | undefined = req.valid.headers['if-match'];
         const row = await withTransaction(sequelize, async (transaction) => {
           const current = await model.findByPk(req.valid.params.id, { transaction, lock: transaction.LOCK.UPDATE, paranoid: hasIsActive });
@@ -664,6 +685,6 @@ export function defineResource<M extends Model>(def: ResourceDefinition<M>): Rou
         await row.reload({ paranoid: false });
         return answer(row);
       },
-    },
+    }),
   ];
 }

@@ -8,7 +8,7 @@ import { portfolioCsvSchema, portfolioReportSchema } from './reports.responses';
 
 const calendarDate = dateOnlyField();
 
-const portfolioQuery = Joi.object({
+const portfolioQuery = Joi.object<{ date?: string; regionId?: number }, true>({
   date: calendarDate.description('Snapshot date (the business day a nightly close closed); default the latest'),
   regionId: idField(),
 });
@@ -21,7 +21,7 @@ const DESCRIPTION =
 export function reportRoutes(_ctx: AppContext): RouteSpec[] {
   const tags = ['reports'];
   return [
-    defineRoute<unknown, { date?: string; regionId?: number }>({
+    defineRoute({
       method: 'get',
       path: '/reports/portfolio',
       summary: 'Portfolio snapshot: accounts by status, outstanding, PAR1/30/60/90, collection rate',
@@ -35,7 +35,7 @@ export function reportRoutes(_ctx: AppContext): RouteSpec[] {
       },
       handler: async (req) => ({ status: 200, body: await portfolioReport(regionScope(req.principal), req.valid.query) }),
     }),
-    defineRoute<unknown, { date?: string; regionId?: number }>({
+    defineRoute({
       method: 'get',
       path: '/reports/portfolio.csv',
       summary: 'The portfolio snapshot as CSV',

@@ -10,7 +10,7 @@ import { RoleService, type RoleInput } from './roles.service';
 import { StaffService, type EmployeeChange, type NewEmployee } from './staff.service';
 
 const id = idField();
-const idParams = Joi.object({ id: id.required() });
+const idParams = Joi.object<{ id: number }, true>({ id: id.required() });
 const name = Joi.string().trim().min(1).max(100);
 const email = Joi.string().trim().email({ tlds: false }).max(255);
 const phone = Joi.string()
@@ -24,7 +24,7 @@ const regionIds = Joi.array().items(id).max(100).unique();
 const password = Joi.string().min(1).max(PASSWORD_MAX_LENGTH);
 
 const ifMatch = (required: boolean) =>
-  Joi.object({
+  Joi.object<{ 'if-match'?: string }, true>({
     'if-match': Joi.string()
       .max(200)
       .description(required ? 'Required: the ETag from GET (428 without it, 412 when stale).' : 'Optional: the ETag from GET; 412 when stale.'),
@@ -61,7 +61,7 @@ export function staffRoutes(ctx: AppContext): RouteSpec[] {
   const roles = new RoleService(ctx.sequelize);
   const tags = ['employees'];
   return [
-    defineRoute<unknown, unknown, NewEmployee>({
+    defineRoute({
       method: 'post',
       path: '/employees',
       summary: 'Create an employee, with a one-time password reset token to set their password',
@@ -70,7 +70,7 @@ export function staffRoutes(ctx: AppContext): RouteSpec[] {
         'not hold is a 403; a caller limited to regions may only assign their own. A taken e-mail, phone or code is a 409 naming the field.',
       tags,
       access: { permission: 'employees:write' },
-      body: Joi.object({
+      body: Joi.object<NewEmployee, true>({
         firstName: name.required(),
         lastName: name.required(),
         email,
@@ -96,7 +96,7 @@ export function staffRoutes(ctx: AppContext): RouteSpec[] {
         return { status: 201, body: { ...employee, passwordReset }, headers: { ...etag(employee), Location: `/api/v1/employees/${employee.id}` } };
       },
     }),
-    defineRoute<{ id: number }, unknown, EmployeeChange, { 'if-match'?: string }>({
+    defineRoute({
       method: 'patch',
       path: '/employees/:id',
       summary: 'Change an employee (If-Match: their ETag)',
@@ -105,7 +105,7 @@ export function staffRoutes(ctx: AppContext): RouteSpec[] {
       access: { permission: 'employees:write' },
       params: idParams,
       headers: ifMatch(true),
-      body: Joi.object({
+      body: Joi.object<EmployeeChange, true>({
         firstName: name,
         lastName: name,
         email: email.allow(null),
@@ -128,7 +128,7 @@ export function staffRoutes(ctx: AppContext): RouteSpec[] {
         return { body: e, headers: etag(e) };
       },
     }),
-    defineRoute<{ id: number }, unknown, { reason?: string }, { 'if-match'?: string }>({
+    defineRoute({
       method: 'post',
       path: '/employees/:id/deactivate',
       summary: 'Deactivate an employee: no more logins, every session ended at once (idempotent)',
@@ -137,14 +137,14 @@ export function staffRoutes(ctx: AppContext): RouteSpec[] {
       access: { permission: 'employees:write' },
       params: idParams,
       headers: ifMatch(false),
-      body: Joi.object({ reason: Joi.string().trim().max(500) }),
+      body: Joi.object<{ reason?: string }, true>({ reason: Joi.string().trim().max(500) }),
       responses: { 200: { description: 'The deactivated employee', schema: employeeSchema }, 412: problem('Stale If-Match') },
       handler: async (req) => {
         const e = await staff.deactivate(employeeOf(req), req.valid.params.id, req.valid.headers['if-match'], req.valid.body?.reason);
         return { body: e, headers: etag(e) };
       },
     }),
-    defineRoute<{ id: number }, unknown, unknown, { 'if-match'?: string }>({
+    defineRoute({
       method: 'post',
       path: '/employees/:id/reactivate',
       summary: 'Reactivate an employee (idempotent); they log in again',
@@ -158,7 +158,7 @@ export function staffRoutes(ctx: AppContext): RouteSpec[] {
         return { body: e, headers: etag(e) };
       },
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'post',
       path: '/employees/:id/password-reset',
       summary: 'Issue a one-time password reset token (60 minutes; earlier ones stop working)',
@@ -169,7 +169,7 @@ export function staffRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 201: { description: 'The token, shown once', schema: passwordResetSchema }, 422: problem('The employee is deactivated') },
       handler: async (req) => ({ status: 201, body: await staff.issueReset(employeeOf(req), req.valid.params.id) }),
     }),
-    defineRoute<{ id: number }, unknown, { toEmployeeId: number; regionId?: number }>({
+    defineRoute({
       method: 'post',
       path: '/employees/:id/reassign',
       summary: 'Move an agent’s customers and open accounts to another agent, in one transaction',
@@ -181,7 +181,7 @@ export function staffRoutes(ctx: AppContext): RouteSpec[] {
       access: { permission: 'employees:reassign' },
       idempotent: true,
       params: idParams,
-      body: Joi.object({ toEmployeeId: id.required(), regionId: id }),
+      body: Joi.object<{ toEmployeeId: number; regionId?: number }, true>({ toEmployeeId: id.required(), regionId: id }),
       responses: {
         200: { description: 'What moved', schema: reassignSchema },
         404: problem('No such employee in the caller’s regions'),
@@ -191,27 +191,27 @@ export function staffRoutes(ctx: AppContext): RouteSpec[] {
         body: await staff.reassign(employeeOf(req), req.valid.params.id, req.valid.body, (result, t) => req.idempotency!.complete(200, result, t)),
       }),
     }),
-    defineRoute<unknown, unknown, { token: string; newPassword: string }>({
+    defineRoute({
       method: 'post',
       path: '/auth/password-reset',
       summary: 'Set a new password with a one-time reset token (ends every session)',
       description: 'An unknown, used or expired token is a 400 (which one is not said); a password breaking the policy a 422 (the token stays usable).',
       tags: ['auth'],
       access: { public: true, why: 'the one-time reset token is the credential' },
-      body: Joi.object({ token: Joi.string().min(20).max(200).required(), newPassword: password.required() }),
+      body: Joi.object<{ token: string; newPassword: string }, true>({ token: Joi.string().min(20).max(200).required(), newPassword: password.required() }),
       responses: { 204: { description: 'Password set' }, 422: problem('The password breaks the policy') },
       handler: async (req) => {
         await passwords.consumeReset(req.valid.body.token, req.valid.body.newPassword);
         return { status: 204 };
       },
     }),
-    defineRoute<unknown, unknown, { currentPassword: string; newPassword: string }>({
+    defineRoute({
       method: 'post',
       path: '/auth/password',
       summary: 'Change your own password (ends every session, this one included)',
       tags: ['auth'],
       access: { authenticated: true },
-      body: Joi.object({ currentPassword: password.required(), newPassword: password.required() }),
+      body: Joi.object<{ currentPassword: string; newPassword: string }, true>({ currentPassword: password.required(), newPassword: password.required() }),
       responses: { 204: { description: 'Password changed; log in again' }, 422: problem('The password breaks the policy') },
       handler: async (req) => {
         await passwords.changeOwn(employeeOf(req).employeeId, req.valid.body.currentPassword, req.valid.body.newPassword);
@@ -227,7 +227,7 @@ export function staffRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 200: { description: 'Every role', schema: Joi.object({ data: Joi.array().items(roleSchema).required() }) } },
       handler: async () => ({ body: { data: await roles.list() } }),
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/roles/:id',
       summary: 'One role, with what it grants',
@@ -237,14 +237,14 @@ export function staffRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 200: { description: 'The role', schema: roleSchema } },
       handler: async (req) => ({ body: await roles.get(req.valid.params.id) }),
     }),
-    defineRoute<unknown, unknown, RoleInput>({
+    defineRoute({
       method: 'post',
       path: '/roles',
       summary: 'Create a custom role from permission catalog codes',
       description: 'Codes must be in the catalog (422 naming unknown ones) and held by the caller (403).',
       tags: ['roles'],
       access: { permission: 'roles:write' },
-      body: Joi.object({
+      body: Joi.object<RoleInput, true>({
         name: Joi.string()
           .trim()
           .pattern(/^[a-z][a-z0-9_]{1,49}$/)
@@ -259,14 +259,17 @@ export function staffRoutes(ctx: AppContext): RouteSpec[] {
         return { status: 201, body: role, headers: { Location: `/api/v1/roles/${role.id}` } };
       },
     }),
-    defineRoute<{ id: number }, unknown, { description?: string | null; permissions?: string[] }>({
+    defineRoute({
       method: 'patch',
       path: '/roles/:id',
       summary: 'Change a custom role’s description or grants (built-in roles are read-only: 409)',
       tags: ['roles'],
       access: { permission: 'roles:write' },
       params: idParams,
-      body: Joi.object({ description: Joi.string().trim().max(500).allow(null), permissions: Joi.array().items(Joi.string().max(100)).max(200) }).min(1),
+      body: Joi.object<Partial<Omit<RoleInput, 'name'>>, true>({
+        description: Joi.string().trim().max(500).allow(null),
+        permissions: Joi.array().items(Joi.string().max(100)).max(200),
+      }).min(1),
       responses: { 200: { description: 'The changed role', schema: roleSchema }, 409: problem('A built-in role') },
       handler: async (req) => ({ body: await roles.update(employeeOf(req), req.valid.params.id, req.valid.body) }),
     }),

@@ -145,15 +145,19 @@ export function approvalKinds(): ApprovalKind<any>[] {
   return [...registry.values()].sort((a, b) => a.kind.localeCompare(b.kind));
 }
 
-const idParams = Joi.object({ id: idField().required() });
+const idParams = Joi.object<{ id: number }, true>({ id: idField().required() });
 
 /** The approve and reject routes of a kind, built once here; also registers the kind with the inbox. */
 export function decisionRoutes<A>(kind: ApprovalKind<A>): RouteSpec[] {
   registerApprovalKind(kind);
   const reason = Joi.string().trim().max(2000);
-  const rejectBody = kind.rejectReason === 'optional' ? Joi.object({ reason }) : Joi.object({ reason: reason.min(3).required() });
+  // Required or not, the reason is a string when sent: the handler reads `{ reason?: string }`.
+  const rejectBody =
+    kind.rejectReason === 'optional'
+      ? Joi.object<{ reason?: string }, true>({ reason })
+      : Joi.object<{ reason?: string }, true>({ reason: reason.min(3).required() });
   return [
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'post',
       path: `${kind.basePath}/:id/${kind.approveVerb ?? 'approve'}`,
       summary: kind.approveSummary,
@@ -164,7 +168,7 @@ export function decisionRoutes<A>(kind: ApprovalKind<A>): RouteSpec[] {
       responses: kind.approved ? { ...kind.decided, 200: kind.approved } : kind.decided,
       handler: async (req) => ({ body: await kind.approve(kind.actorOf(req), req.valid.params.id) }),
     }),
-    defineRoute<{ id: number }, unknown, { reason?: string } | undefined>({
+    defineRoute({
       method: 'post',
       path: `${kind.basePath}/:id/reject`,
       summary: kind.rejectSummary,
@@ -173,7 +177,7 @@ export function decisionRoutes<A>(kind: ApprovalKind<A>): RouteSpec[] {
       params: idParams,
       body: rejectBody,
       responses: kind.decided,
-      handler: async (req) => ({ body: await kind.reject(kind.actorOf(req), req.valid.params.id, req.valid.body?.reason) }),
+      handler: async (req) => ({ body: await kind.reject(kind.actorOf(req), req.valid.params.id, req.valid.body.reason) }),
     }),
   ];
 }

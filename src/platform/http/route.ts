@@ -67,10 +67,11 @@ export interface RouteSpec<P = any, Q = any, B = any, H = any> {
   description?: string;
   tags?: string[];
   access?: Access;
-  params?: Joi.ObjectSchema;
-  query?: Joi.ObjectSchema;
-  body?: Joi.Schema;
-  headers?: Joi.ObjectSchema;
+  params?: Joi.ObjectSchema<P>;
+  query?: Joi.ObjectSchema<Q>;
+  /** Typed: `Joi.object<FooBody, true>({...})` (see defineRoute); the handler's `req.valid.body` is a FooBody. */
+  body?: Joi.Schema<B>;
+  headers?: Joi.ObjectSchema<H>;
   responses?: Record<number, ResponseSpec>;
   /**
    * Requires an Idempotency-Key header: a retry with the same key and body replays the first
@@ -96,8 +97,34 @@ export function employeeOf(req: Pick<ApiRequest, 'actor'>): EmployeeActor {
   return actor;
 }
 
-/** Identity helper that gives a route spec its types at the definition site. */
-export function defineRoute<P = any, Q = any, B = any, H = any>(spec: RouteSpec<P, Q, B, H>): RouteSpec<P, Q, B, H> {
+/** The body type of a route that takes none: `req.valid.body` is undefined. */
+declare const _noBody: unique symbol;
+export type NoBody = typeof _noBody;
+
+type IsAny<T> = 0 extends 1 & T ? true : false;
+
+/** A schema of type `any` (an untyped `Joi.object({...})`) in field K: K must then be this message, so the compiler names the field and the fix. */
+type Typed<K extends string, T> =
+  IsAny<T> extends true ? { [key in K]?: 'a schema states its type: Joi.object<Foo, true>({...}) with interface Foo beside it' } : unknown;
+
+/**
+ * What defineRoute adds to a spec so that the request's types come from its schemas:
+ *  - params, query, body or headers schema typed `any`: refused (see Typed);
+ *  - B is NoBody (no body schema to infer it from, or explicit type arguments, which stop
+ *    inference): the spec may have no body.
+ */
+type SchemasTyped<P, Q, B, H> = Typed<'params', P> &
+  Typed<'query', Q> &
+  Typed<'headers', H> &
+  (IsAny<B> extends true ? Typed<'body', B> : [B] extends [NoBody] ? { body?: undefined } : unknown);
+
+/**
+ * Identity helper that gives a route spec its types at the definition site. A route takes no
+ * type arguments (eslint refuses them): P, Q, B and H are inferred from typed schemas
+ * (`Joi.object<T, true>`: every key of T has a schema of its type, and no other key), so the
+ * handler's `req.valid.body` is what the schema validated.
+ */
+export function defineRoute<P = unknown, Q = unknown, B = NoBody, H = unknown>(spec: RouteSpec<P, Q, B, H> & SchemasTyped<P, Q, B, H>): RouteSpec<P, Q, B, H> {
   return spec;
 }
 

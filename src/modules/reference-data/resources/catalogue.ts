@@ -5,7 +5,7 @@ import { Supplier } from '../../inventory/models';
 import { ALLOCATION_TYPES } from '../../payments/models';
 import { Decimal } from '../../../platform/money';
 import type { FieldError } from '../../../platform/http/problem';
-import { resource, type WriteContext } from '../resource';
+import { resource, type ResourceBody, type WriteContext } from '../resource';
 import { code, dateOnly, email, filter, id, money, name, phone, text } from './fields';
 
 const catalogue = { read: 'catalogue:read', write: 'catalogue:write' };
@@ -32,7 +32,7 @@ export const productTypes = resource({
   path: '/product-types',
   model: ProductType,
   permissions: catalogue,
-  create: Joi.object({
+  create: Joi.object<ResourceBody<ProductType, 'name' | 'code' | 'description'>, true>({
     name: name().required(),
     code: code().uppercase().required().description('e.g. SOLAR_HOME_SYSTEM'),
     description: text().allow(null, ''),
@@ -48,7 +48,7 @@ export const products = resource({
   path: '/products',
   model: Product,
   permissions: catalogue,
-  create: Joi.object({
+  create: Joi.object<ResourceBody<Product, 'name' | 'code' | 'description' | 'category' | 'price' | 'productTypeId' | 'warrantyPeriod'>, true>({
     name: name().required(),
     code: code().required(),
     description: text().allow(null, ''),
@@ -77,7 +77,25 @@ export const payplans = resource({
   path: '/payplans',
   model: Payplan,
   permissions: catalogue,
-  create: Joi.object({
+  create: Joi.object<
+    ResourceBody<
+      Payplan,
+      | 'name'
+      | 'code'
+      | 'description'
+      | 'duration'
+      | 'interestRate'
+      | 'downPayment'
+      | 'installmentAmount'
+      | 'frequency'
+      | 'gracePeriodDays'
+      | 'daysUntilSuspension'
+      | 'dailyRate'
+      | 'allocationOrder'
+      | 'countryId'
+    >,
+    true
+  >({
     name: name().required(),
     code: code().required(),
     description: text().allow(null, ''),
@@ -111,7 +129,7 @@ export const pricing = resource({
   path: '/pricing',
   model: ProductPayplanPricing,
   permissions: catalogue,
-  create: Joi.object({
+  create: Joi.object<ResourceBody<ProductPayplanPricing, 'productId' | 'payplanId' | 'price' | 'downPayment' | 'installmentAmount'>, true>({
     productId: id().required(),
     payplanId: id().required(),
     price: money().required().description('Total price on this plan: down payment and every instalment'),
@@ -138,7 +156,7 @@ export const taxRates = resource({
   path: '/tax-rates',
   model: TaxRate,
   permissions: catalogue,
-  create: Joi.object({
+  create: Joi.object<ResourceBody<TaxRate, 'countryId' | 'name' | 'rate' | 'effectiveFrom' | 'effectiveTo'>, true>({
     countryId: id().required(),
     name: name(100).required(),
     rate: Joi.string()
@@ -164,7 +182,7 @@ export const warrantyPolicies = resource({
   path: '/warranty-policies',
   model: WarrantyPolicy,
   permissions: catalogue,
-  create: Joi.object({
+  create: Joi.object<ResourceBody<WarrantyPolicy, 'name' | 'durationMonths' | 'terms' | 'productTypeId'>, true>({
     name: name().required(),
     durationMonths: Joi.number().integer().min(1).max(600).required(),
     terms: text(20000).allow(null, ''),
@@ -181,7 +199,7 @@ export const suppliers = resource({
   path: '/suppliers',
   model: Supplier,
   permissions: catalogue,
-  create: Joi.object({
+  create: Joi.object<ResourceBody<Supplier, 'name' | 'code' | 'contactName' | 'email' | 'phone' | 'address' | 'countryId'>, true>({
     name: name().required(),
     code: code().required(),
     contactName: name().allow(null),
@@ -201,7 +219,10 @@ export const deviceModels = resource({
   path: '/device-models',
   model: DeviceModel,
   permissions: catalogue,
-  create: Joi.object({
+  create: Joi.object<
+    ResourceBody<DeviceModel, 'manufacturer' | 'name' | 'code' | 'productTypeId' | 'supportsOpenPaygo' | 'tokenType' | 'restrictedDigitSet'>,
+    true
+  >({
     manufacturer: name().required(),
     name: name().required(),
     code: code().required(),

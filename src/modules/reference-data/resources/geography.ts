@@ -1,7 +1,7 @@
 import Joi from 'joi';
 import { Op } from 'sequelize';
 import { Area, Holiday, Warehouse } from '../../organisation/reference.models';
-import { resource } from '../resource';
+import { resource, type ResourceBody } from '../resource';
 import { code, dateOnly, filter, id, name, text } from './fields';
 
 const reference = { read: 'reference:read', write: 'reference:write' };
@@ -12,7 +12,7 @@ export const areas = resource({
   path: '/areas',
   model: Area,
   permissions: reference,
-  create: Joi.object({
+  create: Joi.object<ResourceBody<Area, 'regionId' | 'name' | 'code'>, true>({
     regionId: id().required(),
     name: name().required(),
     code: code().required(),
@@ -29,7 +29,7 @@ export const warehouses = resource({
   path: '/warehouses',
   model: Warehouse,
   permissions: reference,
-  create: Joi.object({
+  create: Joi.object<ResourceBody<Warehouse, 'name' | 'code' | 'regionId' | 'areaId' | 'address' | 'capacity'>, true>({
     name: name().required(),
     code: code().required(),
     regionId: id().required(),
@@ -57,7 +57,7 @@ export const holidays = resource({
   path: '/holidays',
   model: Holiday,
   permissions: reference,
-  create: Joi.object({
+  create: Joi.object<ResourceBody<Holiday, 'countryId' | 'date' | 'name'>, true>({
     countryId: id().required(),
     date: dateOnly().required(),
     name: name().required(),

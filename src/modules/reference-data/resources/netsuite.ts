@@ -1,7 +1,7 @@
 import Joi from 'joi';
 import { QueryTypes } from 'sequelize';
 import { NetsuiteAccountMapping, NetsuiteSubsidiary } from '../../integrations/netsuite/models';
-import { resource } from '../resource';
+import { resource, type ResourceBody } from '../resource';
 import { filter, id } from './fields';
 
 const reference = { read: 'reference:read', write: 'reference:write' };
@@ -18,7 +18,7 @@ export const netsuiteSubsidiaries = resource({
   path: '/netsuite-subsidiaries',
   model: NetsuiteSubsidiary,
   permissions: reference,
-  create: Joi.object({
+  create: Joi.object<ResourceBody<NetsuiteSubsidiary, 'countryId' | 'subsidiaryId'>, true>({
     countryId: id().required(),
     subsidiaryId: internalId().required().description('Internal id of the NetSuite subsidiary the country books into'),
   }),
@@ -34,7 +34,7 @@ export const netsuiteAccountMappings = resource({
   path: '/netsuite-account-mappings',
   model: NetsuiteAccountMapping,
   permissions: reference,
-  create: Joi.object({
+  create: Joi.object<ResourceBody<NetsuiteAccountMapping, 'countryId' | 'ledgerCode' | 'netsuiteAccountId'>, true>({
     countryId: id().required(),
     ledgerCode: Joi.string()
       .pattern(/^[0-9A-Za-z.-]{1,20}$/)

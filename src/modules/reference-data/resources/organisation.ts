@@ -1,7 +1,7 @@
 import Joi from 'joi';
 import { Department } from '../../access/models';
 import { CompanyRegion, Country } from '../../organisation/models';
-import { resource } from '../resource';
+import { resource, type ResourceBody } from '../resource';
 import { code, currency, filter, id, name, text, timezone } from './fields';
 
 const reference = { read: 'reference:read', write: 'reference:write' };
@@ -12,7 +12,7 @@ export const countries = resource({
   path: '/countries',
   model: Country,
   permissions: reference,
-  create: Joi.object({
+  create: Joi.object<ResourceBody<Country, 'name' | 'code' | 'currency' | 'phoneCode' | 'timezone'>, true>({
     name: name().required(),
     code: Joi.string()
       .pattern(/^[A-Z]{2,3}$/)
@@ -37,7 +37,7 @@ export const regions = resource({
   path: '/regions',
   model: CompanyRegion,
   permissions: reference,
-  create: Joi.object({
+  create: Joi.object<ResourceBody<CompanyRegion, 'name' | 'code' | 'countryId' | 'managerId'>, true>({
     name: name().required(),
     code: code().required(),
     countryId: id().required(),
@@ -55,7 +55,7 @@ export const departments = resource({
   path: '/departments',
   model: Department,
   permissions: reference,
-  create: Joi.object({
+  create: Joi.object<ResourceBody<Department, 'name' | 'code' | 'description' | 'managerId'>, true>({
     name: name().required(),
     code: code().required(),
     description: text().allow(null, ''),

@@ -1,7 +1,7 @@
 import Joi from 'joi';
 import { NOTIFICATION_CHANNELS, NotificationTemplate } from '../../notifications/models';
 import { PaymentType } from '../../payments/models';
-import { resource } from '../resource';
+import { resource, type ResourceBody } from '../resource';
 import { code, filter, name, text } from './fields';
 
 const reference = { read: 'reference:read', write: 'reference:write' };
@@ -12,7 +12,7 @@ export const paymentTypes = resource({
   path: '/payment-types',
   model: PaymentType,
   permissions: reference,
-  create: Joi.object({
+  create: Joi.object<ResourceBody<PaymentType, 'name' | 'code' | 'description'>, true>({
     name: name().required(),
     code: code().required(),
     description: text().allow(null, ''),
@@ -43,7 +43,7 @@ export const notificationTemplates = resource({
   path: '/notification-templates',
   model: NotificationTemplate,
   permissions: reference,
-  create: Joi.object({
+  create: Joi.object<ResourceBody<NotificationTemplate, 'code' | 'language' | 'channel' | 'subject' | 'body' | 'description'>, true>({
     code: Joi.string()
       .pattern(/^[a-z][a-z0-9_]{0,99}$/)
       .required()
