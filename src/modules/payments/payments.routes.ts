@@ -145,7 +145,7 @@ export function paymentRoutes(ctx: AppContext): RouteSpec[] {
       },
     }),
     // Listed under accounts in the API; served here because payments sit above accounts.
-    defineRoute<{ id: number }, AccountPageQuery>({
+    defineRoute({
       method: 'get',
       path: '/accounts/:id/payments',
       responses: {
@@ -155,8 +155,8 @@ export function paymentRoutes(ctx: AppContext): RouteSpec[] {
       summary: 'Payments of an account, oldest first, a page at a time',
       tags: ['accounts'],
       access: { permission: 'payments:read' },
-      params: Joi.object({ id: idField().required() }),
-      query: Joi.object(cursorPaginationQuery),
+      params: Joi.object<{ id: number }, true>({ id: idField().required() }),
+      query: Joi.object<AccountPageQuery, true>(cursorPaginationQuery),
       handler: async (req) => ({ body: await accountPayments(accounts, regionScope(req.principal), req.valid.params.id, req.valid.query) }),
     }),
   ];

@@ -8,10 +8,29 @@ import { repossessionSchema } from './repossession.responses';
 import { ASSIGN, CONDITION_GRADES, RECORD, RepossessionService, repossessionView, type RecoverInput } from './repossession.service';
 
 const id = idField();
-const idParams = Joi.object({ id: id.required() });
+const idParams = Joi.object<{ id: number }, true>({ id: id.required() });
 const latitude = Joi.number().min(-90).max(90);
 const longitude = Joi.number().min(-180).max(180);
 const tags = ['repossessions'];
+
+interface RepossessionListQuery {
+  status?: RepossessionStatus;
+  assignedTo?: number;
+  accountId?: number;
+  limit: number;
+  cursor?: string;
+}
+
+interface AssignBody {
+  employeeId: number;
+  notes?: string;
+}
+
+interface FailBody {
+  reason: string;
+  latitude?: number;
+  longitude?: number;
+}
 
 /** /repossessions: list, get, assign, recover, fail (docs/repossession.md). */
 export function repossessionRoutes(ctx: AppContext): RouteSpec[] {
@@ -22,13 +41,13 @@ export function repossessionRoutes(ctx: AppContext): RouteSpec[] {
     409: { description: 'Not allowed in its status (e.g. recovered already, not assigned yet) or the account state' },
   };
   return [
-    defineRoute<unknown, { status?: RepossessionStatus; assignedTo?: number; accountId?: number; limit: number; cursor?: string }>({
+    defineRoute({
       method: 'get',
       path: '/repossessions',
       summary: "Repossessions of the caller's regions, newest first",
       tags,
       access: { permission: 'repossessions:read' },
-      query: Joi.object({
+      query: Joi.object<RepossessionListQuery, true>({
         status: Joi.string().valid(...REPOSSESSION_STATUSES),
         assignedTo: id,
         accountId: id,
@@ -41,7 +60,7 @@ export function repossessionRoutes(ctx: AppContext): RouteSpec[] {
         return { body: { data: page.data.map(repossessionView), page: page.page } };
       },
     }),
-    defineRoute<{ id: number }>({
+    defineRoute({
       method: 'get',
       path: '/repossessions/:id',
       summary: 'One repossession',
@@ -51,7 +70,7 @@ export function repossessionRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 200: { description: 'The repossession', schema: repossessionSchema }, 404: { description: "No such repossession in the caller's regions" } },
       handler: async (req) => ({ body: repossessionView(await service.get(employeeOf(req), req.valid.params.id)) }),
     }),
-    defineRoute<{ id: number }, unknown, { employeeId: number; notes?: string }>({
+    defineRoute({
       method: 'post',
       path: '/repossessions/:id/assign',
       summary: 'Assign (or reassign) a repossession to a field agent',
@@ -59,7 +78,7 @@ export function repossessionRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: ASSIGN },
       params: idParams,
-      body: Joi.object({ employeeId: id.required(), notes: Joi.string().trim().max(2000) }),
+      body: Joi.object<AssignBody, true>({ employeeId: id.required(), notes: Joi.string().trim().max(2000) }),
       responses: {
         200: { description: 'The assigned repossession', schema: repossessionSchema },
         ...stepErrors,
@@ -67,7 +86,7 @@ export function repossessionRoutes(ctx: AppContext): RouteSpec[] {
       },
       handler: async (req) => ({ body: repossessionView(await service.assign(employeeOf(req), req.valid.params.id, req.valid.body)) }),
     }),
-    defineRoute<{ id: number }, unknown, RecoverInput>({
+    defineRoute({
       method: 'post',
       path: '/repossessions/:id/recover',
       summary: 'Record the unit as recovered: device locked and back in stock, account repossessed, value booked, the rest to a write-off',
@@ -79,7 +98,7 @@ export function repossessionRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: { permission: RECORD },
       params: idParams,
-      body: Joi.object({
+      body: Joi.object<RecoverInput, true>({
         condition: Joi.string()
           .valid(...CONDITION_GRADES)
           .required(),
@@ -109,14 +128,14 @@ export function repossessionRoutes(ctx: AppContext): RouteSpec[] {
       },
       handler: async (req) => ({ body: repossessionView(await service.recover(employeeOf(req), req.valid.params.id, req.valid.body)) }),
     }),
-    defineRoute<{ id: number }, unknown, { reason: string; latitude?: number; longitude?: number }>({
+    defineRoute({
       method: 'post',
       path: '/repossessions/:id/fail',
       summary: 'Record that the unit could not be recovered, with a reason',
       tags,
       access: { permission: RECORD },
       params: idParams,
-      body: Joi.object({ reason: Joi.string().trim().min(3).max(2000).required(), latitude, longitude }).and('latitude', 'longitude'),
+      body: Joi.object<FailBody, true>({ reason: Joi.string().trim().min(3).max(2000).required(), latitude, longitude }).and('latitude', 'longitude'),
       responses: { 200: { description: 'The failed repossession', schema: repossessionSchema }, ...stepErrors },
       handler: async (req) => ({ body: repossessionView(await service.fail(employeeOf(req), req.valid.params.id, req.valid.body)) }),
     }),
