@@ -168,8 +168,12 @@ export class CollectionsService {
     if (q.priority) where.push({ priority: q.priority });
     if (q.minDaysPastDue !== undefined) where.push({ daysPastDue: { [Op.gte]: q.minDaysPastDue } });
     if (q.cursor) {
-      const [score, id] = decodeCursor(q.cursor, 2) as [number, number];
-      where.push({ [Op.or]: [{ priorityScore: { [Op.lt]: Number(score) } }, { priorityScore: Number(score), id: { [Op.gt]: Number(id) } }] });
+      const [score, id] = decodeCursor(q.cursor, 2);
+      // A forged cursor is the caller's error (400), never NaN in SQL.
+      if (typeof score !== 'number' || !Number.isSafeInteger(score) || typeof id !== 'number' || !Number.isSafeInteger(id)) {
+        throw problems.validation([{ field: 'cursor', in: 'query', message: 'cursor is not valid for this list' }]);
+      }
+      where.push({ [Op.or]: [{ priorityScore: { [Op.lt]: score } }, { priorityScore: score, id: { [Op.gt]: id } }] });
     }
     const rows = await CollectionCase.findAll({
       where: { [Op.and]: where },
