@@ -141,12 +141,18 @@ describe('modules register payment listeners and nightly steps through register(
 
   it('the composition root registered every module that has register(), nothing by import side effect', async () => {
     const rt = await testRuntime();
-    expect(modules.filter((m) => m.register).map((m) => m.name)).to.have.members(['devices', 'commissions', 'mobile-money']);
+    expect(modules.filter((m) => m.register).map((m) => m.name)).to.have.members(['devices', 'commissions', 'mobile-money', 'operations']);
     expect(
       closeSteps(rt.sequelize)
         .countrySteps()
         .map((s) => s.name),
     ).to.include('commissions');
+    // operations registers the sync's chunk step (integrations/close-step.ts: integrations may not import operations).
+    expect(
+      closeSteps(rt.sequelize)
+        .chunkSteps()
+        .map((s) => s.name),
+    ).to.include('sync');
     // A Sequelize no runtime registered on has no listeners and no steps.
     const bare = createSequelize({ databaseUrl: rt.config.databaseUrl }, { logging: false });
     try {

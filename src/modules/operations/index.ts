@@ -1,4 +1,6 @@
 import type { AppModule } from '../../platform/context';
+import { arrearsSyncStep } from '../integrations/close-step';
+import { closeSteps } from './close-steps';
 import { closeDayJobs } from './close-day.jobs';
 import { associateOperationsModels, initOperationsModels } from './models';
 import { opsRoutes } from './ops.routes';
@@ -9,6 +11,10 @@ export const operationsModule: AppModule = {
   associate: associateOperationsModels,
   routes: opsRoutes,
   jobs: (ctx) => closeDayJobs(ctx),
+  register: (ctx) => {
+    // Salesforce hears of the accounts whose DPD, bucket or status the close changed (integrations/close-step.ts).
+    closeSteps(ctx.sequelize).addChunkStep(arrearsSyncStep);
+  },
 };
 
 export { boardMount } from './board';
