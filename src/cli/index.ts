@@ -4,6 +4,7 @@ import { tokenCommands } from './token.command';
 import { closeDayCommands } from './close-day.command';
 import { jobsCommands } from './jobs.command';
 import { clientCommands } from './clients.command';
+import { syncCommands } from './sync.command';
 
 /**
  * `amt`: the operator's command line. Each domain adds its commands here; they call the same
@@ -15,6 +16,7 @@ tokenCommands(program);
 closeDayCommands(program);
 jobsCommands(program);
 clientCommands(program);
+syncCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import IORedis from 'ioredis';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import { SyncOutbox } from '../../src/modules/integrations/models';
-import { integrations } from '../../src/modules/integrations/outbox';
+import { sqlOf } from '../../src/platform/db/sql';
 import { withTransaction } from '../../src/platform/db/transaction';
 import { testRuntime } from '../support/app';
 import { TEST_REDIS_URL, testEnv } from '../support/env';
@@ -39,7 +39,15 @@ async function seed(sequelize: Sequelize, aggregates: number, base: number): Pro
     for (let i = 1; i <= aggregates; i++) {
       const n = 1 + (i % 3);
       expected.set(base + i, n);
-      for (let k = 0; k < n; k++) await integrations.enqueue(t, { aggregate: 'account', id: base + i, event: 'payment.completed', payload: { k } });
+      for (let k = 0; k < n; k++) {
+        const now = new Date();
+        await sqlOf(sequelize).write(
+          t,
+          `INSERT INTO syncOutbox (aggregateType, aggregateId, eventType, payload, target, status, attempts, availableAt, createdAt, updatedAt)
+           VALUES ('account', ?, 'payment.completed', ?, 'netsuite', 'pending', 0, ?, ?, ?)`,
+          [base + i, JSON.stringify({ k }), now, now, now],
+        );
+      }
     }
   });
   return expected;

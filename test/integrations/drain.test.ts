@@ -2,10 +2,10 @@ import { expect } from 'chai';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import { OutboxDrain } from '../../src/modules/integrations/drain';
 import { SyncOutbox } from '../../src/modules/integrations/models';
-import { integrations } from '../../src/modules/integrations/outbox';
 import { syncJobs, syncQueueName } from '../../src/modules/integrations/drain.jobs';
 import type { SyncItem, SyncOutcome, SyncTarget } from '../../src/modules/integrations/sync-target';
 import type { SyncConfig } from '../../src/platform/config';
+import { sqlOf } from '../../src/platform/db/sql';
 import { withTransaction } from '../../src/platform/db/transaction';
 import { createLogger } from '../../src/platform/logging/logger';
 import { BullQueue } from '../../src/platform/queue/bull';
@@ -60,9 +60,18 @@ class RecordingTarget implements SyncTarget {
   }
 }
 
+/** n netsuite rows of one aggregate, as integrations.enqueue writes them (routing is drain-routing.test.ts's business). */
 async function enqueue(sequelize: Sequelize, aggregate: string, id: number, n: number): Promise<void> {
   await withTransaction(sequelize, async (t) => {
-    for (let i = 0; i < n; i++) await integrations.enqueue(t, { aggregate, id, event: 'payment.completed', payload: { seq: i } });
+    for (let i = 0; i < n; i++) {
+      const now = new Date();
+      await sqlOf(sequelize).write(
+        t,
+        `INSERT INTO syncOutbox (aggregateType, aggregateId, eventType, payload, target, status, attempts, availableAt, createdAt, updatedAt)
+         VALUES (?, ?, 'payment.completed', ?, 'netsuite', 'pending', 0, ?, ?, ?)`,
+        [aggregate, id, JSON.stringify({ seq: i }), now, now, now],
+      );
+    }
   });
 }
 

@@ -21,6 +21,8 @@ export const OUTBOX_ROUTES = {
   'refund.completed': ['netsuite', 'salesforce'],
   'customer.created': ['netsuite', 'salesforce'],
   'customer.updated': ['netsuite', 'salesforce'],
+  /** An operator's re-send or backfill of an account's current state (`amt sync resend|backfill`). */
+  'account.resync': ['salesforce'],
 } as const satisfies Record<string, readonly OutboxTarget[]>;
 
 export type OutboxEvent = keyof typeof OUTBOX_ROUTES;
