@@ -4,7 +4,7 @@ import { OutboxDrain } from '../../src/modules/integrations/drain';
 import { SyncOutbox } from '../../src/modules/integrations/models';
 import { syncJobs, syncQueueName } from '../../src/modules/integrations/drain.jobs';
 import type { SyncItem, SyncOutcome, SyncTarget } from '../../src/modules/integrations/sync-target';
-import type { SyncConfig } from '../../src/platform/config';
+import { ConfigError, loadConfig, type SyncConfig } from '../../src/platform/config';
 import { sqlOf } from '../../src/platform/db/sql';
 import { withTransaction } from '../../src/platform/db/transaction';
 import { createLogger } from '../../src/platform/logging/logger';
@@ -177,7 +177,8 @@ describe('integrations: the outbox drain', function () {
   it('retry: back to pending with exponential backoff (at least retryAfterMs) and the error; dead after SYNC_MAX_ATTEMPTS', async () => {
     await enqueue(sequelize, 'account', 401, 2);
     const target = new RecordingTarget(200, () => ({ status: 'retry', error: '503 Service Unavailable' }));
-    const drain = drainOf(sequelize, { maxAttempts: 3 });
+    // DATETIME keeps whole seconds: a base of 4 s (2 s after the jitter) is still ahead of now once stored.
+    const drain = drainOf(sequelize, { maxAttempts: 3, backoffBaseMs: 4000 });
     const before = Date.now();
     let r = await drain.round(target);
     expect(r).to.deep.include({ rows: 2, retried: 2, dead: 0 });
@@ -185,7 +186,7 @@ describe('integrations: the outbox drain', function () {
     // random() = 0: half of base * 2^0.
     for (const row of after) {
       expect(row).to.deep.include({ status: 'pending', attempts: 1, lastError: '503 Service Unavailable', leaseId: null });
-      expect(row.availableAt.getTime()).to.be.at.least(seconds(before + 500));
+      expect(row.availableAt.getTime()).to.be.at.least(seconds(before + 2000));
     }
     // Not available yet: the next round finds nothing.
     expect((await drain.round(target)).rows).to.equal(0);
@@ -258,6 +259,59 @@ describe('integrations: the outbox drain', function () {
     const late = await first;
     expect(late).to.deep.include({ dead: 0, fencedOut: 2 });
     for (const row of await rows()) expect(row).to.deep.include({ status: 'done', attempts: 2, leasedBy: 'fast' });
+  });
+
+  it('a slow push renews its lease, so another worker does not take its rows over', async () => {
+    await enqueue(sequelize, 'account', 751, 1);
+    const gate = deferred<void>();
+    const slow = new RecordingTarget(200, async () => {
+      await gate.promise;
+      return { status: 'done' };
+    });
+    const first = drainOf(sequelize, { leaseSeconds: 1 }, 'slow').round(slow);
+    for (let i = 0; i < 200 && slow.inFlight.size === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    const leased = (await rows())[0]!;
+    // Wait until the lease has been renewed (its expiry moved), then past the first expiry.
+    let renewed = leased;
+    for (let i = 0; i < 100 && renewed.availableAt.getTime() <= leased.availableAt.getTime(); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      renewed = (await rows())[0]!;
+    }
+    expect(renewed.availableAt.getTime()).to.be.greaterThan(leased.availableAt.getTime());
+    expect(renewed).to.deep.include({ status: 'processing', leaseId: leased.leaseId });
+    const other = await drainOf(sequelize, { leaseSeconds: 1 }, 'other').round(new RecordingTarget());
+    expect(other.rows).to.equal(0);
+    gate.resolve();
+    expect(await first).to.deep.include({ done: 1, fencedOut: 0 });
+  });
+
+  it('SYNC_* settings are validated at start, naming the variable', () => {
+    expect(loadConfig({ NODE_ENV: 'test' }).sync).to.deep.equal({
+      batchSize: 500,
+      concurrency: 4,
+      maxAttempts: 10,
+      backoffBaseMs: 5000,
+      backoffMaxMs: 3_600_000,
+      leaseSeconds: 120,
+      retentionDays: 14,
+      pollIntervalSeconds: 5,
+    });
+    const bad = (env: Record<string, string>) => {
+      try {
+        loadConfig({ NODE_ENV: 'test', ...env });
+      } catch (err) {
+        return err as ConfigError;
+      }
+      throw new Error('accepted');
+    };
+    expect(bad({ SYNC_POLL_INTERVAL_SECONDS: '7' }).variables).to.deep.equal(['SYNC_POLL_INTERVAL_SECONDS']);
+    expect(bad({ SYNC_POLL_INTERVAL_SECONDS: '7' }).message).to.contain('must divide a minute');
+    expect(bad({ SYNC_BACKOFF_BASE_MS: '10000', SYNC_BACKOFF_MAX_MS: '5000' }).variables).to.deep.equal(['SYNC_BACKOFF_MAX_MS']);
+    expect(bad({ SYNC_BATCH_SIZE: '0', SYNC_MAX_ATTEMPTS: 'x', SYNC_LEASE_SECONDS: '-1' }).variables).to.have.members([
+      'SYNC_BATCH_SIZE',
+      'SYNC_MAX_ATTEMPTS',
+      'SYNC_LEASE_SECONDS',
+    ]);
   });
 
   it('a row whose lease expired on its last attempt (the worker crashed each time) is dead', async () => {

@@ -24,7 +24,8 @@ import type { SyncItem, SyncOutcome, SyncTarget } from './sync-target';
  *     get status 'processing', a fresh leaseId (the fencing token), attempts + 1 and availableAt
  *     = the lease's expiry (so an expired lease is found by the same index as a pending row).
  *  2. Push the items (target.batchSize per call, SYNC_CONCURRENCY calls at once): outside any
- *     transaction, so the database never waits on the remote system.
+ *     transaction, so the database never waits on the remote system. The lease is renewed while
+ *     they run (every third of SYNC_LEASE_SECONDS).
  *  3. Mark, fenced by the leaseId: done only once the remote confirmed; retry -> pending again
  *     with exponential backoff and jitter (never sooner than the target's retryAfterMs); dead
  *     (status 'failed', with lastError) on a permanent outcome or after SYNC_MAX_ATTEMPTS. A
@@ -154,6 +155,19 @@ export class OutboxDrain {
     const batches: LeasedItem[][] = [];
     const size = Math.max(1, target.batchSize);
     for (let i = 0; i < lease.length; i += size) batches.push(lease.slice(i, i + size));
+    // While the pushes run, the lease is renewed (every third of it), so a slow remote system (a
+    // Bulk API job) does not let another worker take the rows over; a crashed worker renews nothing.
+    const renew = setInterval(() => void this.renew(leaseId).catch(() => undefined), Math.max(250, (this.config.leaseSeconds * 1000) / 3));
+    renew.unref();
+    try {
+      await this.pushAll(target, leaseId, batches, result);
+    } finally {
+      clearInterval(renew);
+    }
+    return result;
+  }
+
+  private async pushAll(target: SyncTarget, leaseId: string, batches: LeasedItem[][], result: DrainRound): Promise<void> {
     await eachLimited(batches, this.config.concurrency, async (batch) => {
       let outcomes: SyncOutcome[];
       try {
@@ -165,7 +179,18 @@ export class OutboxDrain {
       }
       await this.mark(leaseId, batch, outcomes, result);
     });
-    return result;
+  }
+
+  /** Moves the expiry of the rows still held under `leaseId` to a full lease from now. */
+  private async renew(leaseId: string): Promise<void> {
+    const now = new Date();
+    await withTransaction(this.sequelize, (t) =>
+      sqlOf(this.sequelize).write(t, `UPDATE syncOutbox SET availableAt = ?, updatedAt = ? WHERE leaseId = ? AND status = 'processing'`, [
+        new Date(now.getTime() + this.config.leaseSeconds * 1000),
+        now,
+        leaseId,
+      ]),
+    );
   }
 
   /**
