@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import { OutboxDrain } from '../../src/modules/integrations/drain';
 import { SyncOutbox } from '../../src/modules/integrations/models';
 import { syncJobs, syncQueueName } from '../../src/modules/integrations/drain.jobs';
+import { setSyncTargetForTests } from '../../src/modules/integrations/registry';
 import type { SyncItem, SyncOutcome, SyncTarget } from '../../src/modules/integrations/sync-target';
 import { ConfigError, loadConfig, type SyncConfig } from '../../src/platform/config';
 import { sqlOf } from '../../src/platform/db/sql';
@@ -10,6 +12,7 @@ import { withTransaction } from '../../src/platform/db/transaction';
 import { createLogger } from '../../src/platform/logging/logger';
 import { BullQueue } from '../../src/platform/queue/bull';
 import { testRuntime } from '../support/app';
+import { TEST_REDIS_URL } from '../support/env';
 
 const CONFIG: SyncConfig = {
   batchSize: 500,
@@ -335,6 +338,32 @@ describe('integrations: the outbox drain', function () {
     expect(deleted).to.equal(4);
     const left = await rows();
     expect(left.map((r) => `${r.aggregateId}:${r.status}`)).to.deep.equal(['901:done', '902:pending', '902:pending']);
+  });
+
+  it('the repeatable Bull job of a target drains its outbox in a worker', async () => {
+    const rt = await testRuntime();
+    await enqueue(sequelize, 'account', 1101, 4);
+    await enqueue(sequelize, 'account', 1102, 1);
+    const target = new RecordingTarget();
+    setSyncTargetForTests(sequelize, 'netsuite', target);
+    const worker = new BullQueue(TEST_REDIS_URL, `amt-test-sync-${randomUUID().slice(0, 8)}`, silent);
+    try {
+      const ctx = { ...rt, queue: worker, config: { ...rt.config, sync: { ...rt.config.sync, pollIntervalSeconds: 1 } } };
+      for (const job of syncJobs(ctx)) worker.register(job);
+      await worker.startWorkers();
+      for (let i = 0; i < 200 && (await SyncOutbox.count({ where: { target: 'netsuite', status: 'done' } })) < 5; i++)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(await SyncOutbox.count({ where: { target: 'netsuite', status: 'done' } })).to.equal(5);
+      expect(target.items().map((i) => [i.id, i.events.length])).to.have.deep.members([
+        [1101, 4],
+        [1102, 1],
+      ]);
+      const repeat = await worker.queue('sync-netsuite').getRepeatableJobs();
+      expect(repeat.map((r) => r.cron)).to.deep.equal(['*/1 * * * * *']);
+    } finally {
+      await worker.close();
+      setSyncTargetForTests(sequelize, 'netsuite', null);
+    }
   });
 
   it('registers one repeatable Bull queue per target and the purge (Bull Board lists them)', async () => {
