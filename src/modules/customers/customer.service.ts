@@ -6,6 +6,7 @@ import { withTransaction } from '../../platform/db/transaction';
 import { decodeIdCursor, type Paged, pageOf } from '../../platform/http/pagination';
 import { problems } from '../../platform/http/problem';
 import { audit } from '../audit/audit';
+import { integrations } from '../integrations/outbox';
 import { CompanyRegion } from '../organisation/models';
 import { BlacklistEntry, Customer, CustomerAddress, CustomerDocument, KycCheck, type Gender, type KycDecision, type KycStatus } from './models';
 
@@ -145,6 +146,8 @@ export class CustomerService {
           entityId: customer.id,
           after: { regionId: customer.regionId, nationalId: nationalId ? 'set' : null },
         });
+        // NetSuite and Salesforce read the customer's current state when they sync (no personal data in the row).
+        await integrations.enqueue(t, { aggregate: 'customer', id: customer.id, event: 'customer.created', payload: { customerId: customer.id } });
         return customer;
       });
     } catch (err) {
@@ -173,6 +176,7 @@ export class CustomerService {
         await customer.update(changes, { transaction: t });
         const fields = Object.keys(changes).filter((k) => k !== 'nationalIdHash');
         await audit.record(t, { actor, action: 'customer.update', entity: 'customers', entityId: customer.id, after: { fields } });
+        await integrations.enqueue(t, { aggregate: 'customer', id: customer.id, event: 'customer.updated', payload: { customerId: customer.id, fields } });
         return customer;
       });
     } catch (err) {
@@ -208,6 +212,12 @@ export class CustomerService {
         entityId: customer.id,
         before: { kycStatus: before },
         after: { kycStatus: decision, kycCheckId: check.id },
+      });
+      await integrations.enqueue(t, {
+        aggregate: 'customer',
+        id: customer.id,
+        event: 'customer.updated',
+        payload: { customerId: customer.id, fields: ['kycStatus'] },
       });
       return { customer, check };
     });

@@ -45,6 +45,26 @@ export interface AppConfig {
   metrics: { token?: string; collectorTimeoutMs: number };
   /** NetSuite sync (issue 13): see ./netsuite.ts. */
   netsuite: NetsuiteConfig;
+  /** The outbox drain (src/modules/integrations/drain.ts): see SYNC_* in README. */
+  sync: SyncConfig;
+}
+
+export interface SyncConfig {
+  /** Outbox rows one drain round leases per target (several rows of one aggregate make one item). */
+  batchSize: number;
+  /** Pushes (batches of items) one worker process runs at once per target. */
+  concurrency: number;
+  /** Attempts before a row is dead (status failed). */
+  maxAttempts: number;
+  /** Backoff after a failed attempt: base * 2^(attempt-1), at most max, with jitter. */
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** How long a worker's lease on its rows lasts; a crashed worker's rows are taken over after it. */
+  leaseSeconds: number;
+  /** Done rows are purged after this many days. */
+  retentionDays: number;
+  /** How often each target's drain job is scheduled (it runs until the outbox is empty, then waits for the next tick). */
+  pollIntervalSeconds: number;
 }
 
 export type { NetsuiteConfig } from './netsuite';
@@ -140,6 +160,18 @@ const schema = Joi.object({
     .message('must be 16+ printable characters without spaces'),
   METRICS_COLLECTOR_TIMEOUT_MS: Joi.number().integer().min(50).max(30_000).default(1000),
   ...netsuiteSchema,
+  SYNC_BATCH_SIZE: Joi.number().integer().min(1).max(10_000).default(500),
+  SYNC_CONCURRENCY: Joi.number().integer().min(1).max(64).default(4),
+  SYNC_MAX_ATTEMPTS: Joi.number().integer().min(1).max(100).default(10),
+  SYNC_BACKOFF_BASE_MS: Joi.number().integer().min(1).max(3_600_000).default(5000),
+  SYNC_BACKOFF_MAX_MS: Joi.number().integer().min(Joi.ref('SYNC_BACKOFF_BASE_MS')).max(86_400_000).default(3_600_000),
+  SYNC_LEASE_SECONDS: Joi.number().integer().min(1).max(3600).default(120),
+  SYNC_RETENTION_DAYS: Joi.number().integer().min(1).max(3650).default(14),
+  SYNC_POLL_INTERVAL_SECONDS: Joi.number()
+    .integer()
+    .valid(1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)
+    .default(5)
+    .messages({ 'any.only': 'must divide a minute: 1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60' }),
 }).unknown(true);
 
 export class ConfigError extends Error {
@@ -209,5 +241,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     scheduleCheckMs: v.SCHEDULE_CHECK_MS,
     metrics: { token: v.METRICS_TOKEN || undefined, collectorTimeoutMs: v.METRICS_COLLECTOR_TIMEOUT_MS },
     netsuite: netsuiteConfig(v),
+    sync: {
+      batchSize: v.SYNC_BATCH_SIZE,
+      concurrency: v.SYNC_CONCURRENCY,
+      maxAttempts: v.SYNC_MAX_ATTEMPTS,
+      backoffBaseMs: v.SYNC_BACKOFF_BASE_MS,
+      backoffMaxMs: v.SYNC_BACKOFF_MAX_MS,
+      leaseSeconds: v.SYNC_LEASE_SECONDS,
+      retentionDays: v.SYNC_RETENTION_DAYS,
+      pollIntervalSeconds: v.SYNC_POLL_INTERVAL_SECONDS,
+    },
   });
 }
