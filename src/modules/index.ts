@@ -21,6 +21,7 @@ import { referenceDataModule } from './reference-data';
 import { mobileMoneyModule } from './mobile-money';
 import { cashModule } from './cash';
 import { approvalsModule } from './approvals';
+import { crmModule } from './crm';
 
 /** Every domain module, in the order their models are initialised. */
 export const modules: AppModule[] = [
@@ -46,4 +47,5 @@ export const modules: AppModule[] = [
   mobileMoneyModule,
   cashModule,
   approvalsModule,
+  crmModule,
 ];

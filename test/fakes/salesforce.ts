@@ -114,6 +114,8 @@ export class FakeSalesforce {
   private readonly cursors = new Map<string, { rows: SfRecord[]; fields: string[]; object: string; offset: number }>();
   private seq = 0;
   private lastStamp = 0;
+  /** Ids differ between fakes (as between orgs), so several in one test database never collide. */
+  private readonly org = randomBytes(4).toString('hex').slice(0, 5).toUpperCase();
 
   constructor(readonly options: FakeSalesforceOptions) {
     this.latencyMs = options.latencyMs ?? 0;
@@ -198,7 +200,7 @@ export class FakeSalesforce {
 
   private newId(object: string): string {
     this.seq += 1;
-    return `${ID_PREFIX[object] ?? 'a0Z'}${String(this.seq).padStart(12, '0')}AAA`;
+    return `${ID_PREFIX[object] ?? 'a0Z'}${this.org}${String(this.seq).padStart(7, '0')}AAA`;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

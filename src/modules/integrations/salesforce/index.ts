@@ -6,17 +6,17 @@ import { LogSalesforceTarget, SalesforceTarget } from './target';
 export { SalesforceClient, SalesforceError } from './client';
 export { SalesforceTarget, LogSalesforceTarget } from './target';
 
-/** One client per runtime (keyed by its Sequelize instance): the target and the inbound pull share the token. */
+/** One client per configuration (a runtime has one): the target and the inbound pull share the token and the usage figures. */
 const clients = new WeakMap<object, SalesforceClient>();
 
 /** The runtime's Salesforce client, or undefined with the log driver. */
 export function salesforceClientOf(ctx: AppContext): SalesforceClient | undefined {
   const cfg = ctx.config.salesforce;
   if (cfg.driver !== 'rest') return undefined;
-  let client = clients.get(ctx.sequelize);
+  let client = clients.get(cfg);
   if (!client) {
     client = new SalesforceClient(cfg);
-    clients.set(ctx.sequelize, client);
+    clients.set(cfg, client);
   }
   return client;
 }
