@@ -151,7 +151,8 @@ export class SalesforceTarget implements SyncTarget {
           lastSync: now,
           sentState: p.customer ? syncedOf(p.customer) : null,
         })),
-        { updateOnDuplicate: ['salesforceId', 'salesforceObject', 'lastSync', 'sentState', 'updatedAt'] },
+        // conflictAttributes: SQLite's ON CONFLICT must name one unique key (MySQL's ON DUPLICATE KEY ignores it).
+        { updateOnDuplicate: ['salesforceId', 'salesforceObject', 'lastSync', 'sentState', 'updatedAt'], conflictAttributes: ['localEntity', 'localId'] },
       );
     } catch (err) {
       this.logger?.warn({ err: (err as Error).message, object, count: confirmed.length }, 'salesforce: mapping rows not saved');
