@@ -111,6 +111,7 @@ export class FakeSalesforce {
   private readonly faults: FaultRule[] = [];
   private readonly rejections: Rejection[] = [];
   private readonly jobs = new Map<string, IngestJob>();
+  private readonly indexes = new Map<string, Map<string, string>>();
   private readonly cursors = new Map<string, { rows: SfRecord[]; fields: string[]; object: string; offset: number }>();
   private seq = 0;
   private lastStamp = 0;
@@ -173,12 +174,14 @@ export class FakeSalesforce {
     const rec = this.store.get(object)?.get(id);
     if (!rec) throw new Error(`no ${object} ${id}`);
     Object.assign(rec, changes, { SystemModstamp: this.stamp(), LastModifiedById: CALL_CENTRE_USER_ID });
+    for (const k of [...this.indexes.keys()]) if (k.startsWith(`${object}|`)) this.indexes.delete(k);
     return rec;
   }
 
   /** Empties the records, jobs, faults and counters (tokens stay valid). */
   reset(): void {
     this.store.clear();
+    this.indexes.clear();
     this.jobs.clear();
     this.cursors.clear();
     this.faults.length = 0;
@@ -188,11 +191,35 @@ export class FakeSalesforce {
     this.maxInFlight = 0;
   }
 
+  /** Counts for `GET /__fake/stats`: records per object, API requests by kind, the highest concurrency seen. */
+  stats(): Record<string, unknown> {
+    const byKind: Record<string, number> = {};
+    for (const r of this.requests) {
+      const kind = `${r.method} ${r.path.replace(/\/services\/data\/v[\d.]+/, '').replace(/\/(01g|750)[^/]*/, '/:id')}`;
+      byKind[kind] = (byKind[kind] ?? 0) + 1;
+    }
+    const records = Object.fromEntries([...this.store.entries()].map(([k, v]) => [k, v.size]));
+    const upserted = this.requests.reduce((n, r) => n + (r.records ?? 0), 0);
+    return { records, requests: byKind, upsertedRecords: upserted, maxInFlight: this.maxInFlight, apiUsed: this.apiUsed, dailyLimit: this.dailyLimit };
+  }
+
   apiRequests(pattern: RegExp): RecordedRequest[] {
     return this.requests.filter((r) => pattern.test(`${r.method} ${r.path}`));
   }
 
   /** SystemModstamp: strictly increasing, Salesforce's format (2026-12-06T20:10:00.123+0000). */
+  /** External id value -> record Id, per object and field (built on first use; upserts keep it current). */
+  private extIndex(object: string, field: string): Map<string, string> {
+    const k = `${object}|${field}`;
+    let index = this.indexes.get(k);
+    if (!index) {
+      index = new Map();
+      for (const r of this.records(object)) if (r[field] !== undefined && r[field] !== null) index.set(String(r[field]), r.Id);
+      this.indexes.set(k, index);
+    }
+    return index;
+  }
+
   private stamp(): string {
     this.lastStamp = Math.max(Date.now(), this.lastStamp + 1);
     return new Date(this.lastStamp).toISOString().replace('Z', '+0000');
@@ -224,6 +251,8 @@ export class FakeSalesforce {
       res.end(text);
     };
     if (method === 'POST' && url.pathname === '/services/oauth2/token') return send(...this.token(raw));
+    // Not Salesforce: the fake's own figures, for a bench or a demo running it in another process.
+    if (method === 'GET' && url.pathname === '/__fake/stats') return send(200, this.stats());
     if (!url.pathname.startsWith('/services/data/')) return send(404, [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]);
 
     const auth = String(req.headers.authorization ?? '');
@@ -366,14 +395,17 @@ export class FakeSalesforce {
     const { attributes: _a, Id: _id, ...fields } = input;
     if (!this.store.has(object)) this.store.set(object, new Map());
     const table = this.store.get(object)!;
-    const existing = [...table.values()].find((r) => String(r[extField]) === String(fields[extField]));
+    const index = this.extIndex(object, extField);
+    const key = String(fields[extField]);
+    const existing = index.has(key) ? table.get(index.get(key)!) : undefined;
     const stamp = this.stamp();
-    if (existing) {
+    if (existing && String(existing[extField]) === key) {
       Object.assign(existing, fields, { SystemModstamp: stamp, LastModifiedById: INTEGRATION_USER_ID });
       return { id: existing.Id, created: false };
     }
     const id = this.newId(object);
     table.set(id, { ...fields, Id: id, CreatedDate: stamp, SystemModstamp: stamp, LastModifiedById: INTEGRATION_USER_ID });
+    index.set(key, id);
     return { id, created: true };
   }
 

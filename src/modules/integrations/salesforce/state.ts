@@ -68,8 +68,9 @@ export async function readAccounts(sequelize: Sequelize, ids: number[]): Promise
     q<{ accountId: number; dueDate: unknown; amount: unknown; paidAmount: unknown }>(
       `SELECT s.accountId, s.dueDate, s.amount, s.paidAmount
          FROM installmentSchedules s
-        WHERE s.accountId IN (:ids) AND s.status IN (:open)
-          AND s.dueDate = (SELECT MIN(x.dueDate) FROM installmentSchedules x WHERE x.accountId = s.accountId AND x.status IN (:open))`,
+         JOIN (SELECT accountId, MIN(dueDate) AS firstDue FROM installmentSchedules WHERE accountId IN (:ids) AND status IN (:open) GROUP BY accountId) m
+           ON m.accountId = s.accountId AND s.dueDate = m.firstDue
+        WHERE s.status IN (:open)`,
       { ids, open: OPEN_INSTALMENT },
     ),
     q<{ accountId: number; lastDate: unknown }>(

@@ -1,7 +1,8 @@
 import type { Sequelize } from 'sequelize';
 import type { SalesforceConfig } from '../../../platform/config';
 import type { Logger } from '../../../platform/logging/logger';
-import { SalesforceMapping } from '../models';
+import { dialect } from '../../../platform/db/dialect';
+import { sqlOf } from '../../../platform/db/sql';
 import type { SyncItem, SyncOutcome, SyncTarget } from '../sync-target';
 import { SalesforceError, type SalesforceClient } from './client';
 import {
@@ -91,42 +92,74 @@ export class SalesforceTarget implements SyncTarget {
 
   async push(items: SyncItem[]): Promise<SyncOutcome[]> {
     const outcomes: SyncOutcome[] = new Array(items.length);
-    const customerIds = items.filter((i) => i.aggregate === 'customer').map((i) => i.id);
-    const accountIds = items.filter((i) => i.aggregate === 'account').map((i) => i.id);
-    const [customers, accounts] = await Promise.all([readCustomers(this.sequelize, customerIds), readAccounts(this.sequelize, accountIds)]);
-    const byObject: { customers: Prepared[]; accounts: Prepared[] } = { customers: [], accounts: [] };
+    const groups: Record<'customer' | 'account', Array<{ index: number; id: number }>> = { customer: [], account: [] };
     items.forEach((item, index) => {
-      if (item.aggregate === 'customer') {
-        const c = customers.get(item.id);
-        if (!c) outcomes[index] = { status: 'dead', error: `customer ${item.id} does not exist` };
-        else
-          byObject.customers.push({
-            index,
-            localEntity: 'customer',
-            localId: c.id,
-            externalId: String(c.id),
-            record: customerRecord(c, this.mode),
-            customer: c,
-          });
-      } else if (item.aggregate === 'account') {
-        const a = accounts.get(item.id);
-        if (!a) outcomes[index] = { status: 'dead', error: `account ${item.id} does not exist` };
-        else byObject.accounts.push({ index, localEntity: 'account', localId: a.id, externalId: a.accountNumber, record: accountRecord(a) });
-      } else {
-        outcomes[index] = { status: 'dead', error: `Salesforce does not sync '${item.aggregate}' (only customer and account)` };
-      }
+      if (item.aggregate === 'customer' || item.aggregate === 'account') groups[item.aggregate].push({ index, id: item.id });
+      else outcomes[index] = { status: 'dead', error: `Salesforce does not sync '${item.aggregate}' (only customer and account)` };
     });
-    await this.send(CUSTOMER_OBJECT, CUSTOMER_EXTERNAL_ID, byObject.customers, outcomes);
-    await this.send(ACCOUNT_OBJECT, ACCOUNT_EXTERNAL_ID, byObject.accounts, outcomes);
+    await this.sendGroup('customer', groups.customer, outcomes);
+    await this.sendGroup('account', groups.account, outcomes);
     return outcomes;
   }
 
-  private async send(object: string, externalIdField: string, prepared: Prepared[], outcomes: SyncOutcome[]): Promise<void> {
-    if (prepared.length === 0) return;
-    const results =
-      prepared.length > this.config.bulkThreshold
-        ? await this.viaBulk(object, externalIdField, prepared)
-        : await this.viaCollections(object, externalIdField, prepared);
+  /** Reads the current state of these customers or accounts (one set-based read) and builds their records; a missing row is dead. */
+  private async prepare(aggregate: 'customer' | 'account', entries: Array<{ index: number; id: number }>, outcomes: SyncOutcome[]): Promise<Prepared[]> {
+    const ids = entries.map((e) => e.id);
+    const out: Prepared[] = [];
+    if (aggregate === 'customer') {
+      const customers = await readCustomers(this.sequelize, ids);
+      for (const { index, id } of entries) {
+        const c = customers.get(id);
+        if (!c) outcomes[index] = { status: 'dead', error: `customer ${id} does not exist` };
+        else out.push({ index, localEntity: 'customer', localId: c.id, externalId: String(c.id), record: customerRecord(c, this.mode), customer: c });
+      }
+    } else {
+      const accounts = await readAccounts(this.sequelize, ids);
+      for (const { index, id } of entries) {
+        const a = accounts.get(id);
+        if (!a) outcomes[index] = { status: 'dead', error: `account ${id} does not exist` };
+        else out.push({ index, localEntity: 'account', localId: a.id, externalId: a.accountNumber, record: accountRecord(a) });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * One object's items. Above the bulk threshold: read all, one Bulk API job, settle. Otherwise a
+   * pipeline over chunks of 200: the state of the chunks is read ahead (two reads at a time)
+   * while COLLECTION_CONCURRENCY requests are in flight, and each chunk's outcomes and mapping
+   * rows are settled as soon as its answer is in, so the database work hides behind the network.
+   */
+  private async sendGroup(aggregate: 'customer' | 'account', entries: Array<{ index: number; id: number }>, outcomes: SyncOutcome[]): Promise<void> {
+    if (entries.length === 0) return;
+    const [object, externalIdField] = aggregate === 'customer' ? [CUSTOMER_OBJECT, CUSTOMER_EXTERNAL_ID] : [ACCOUNT_OBJECT, ACCOUNT_EXTERNAL_ID];
+    if (entries.length > this.config.bulkThreshold) {
+      const prepared = await this.prepare(aggregate, entries, outcomes);
+      if (prepared.length > 0) await this.settle(object, prepared, await this.viaBulk(object, externalIdField, prepared), outcomes);
+      return;
+    }
+    const chunks: Array<Array<{ index: number; id: number }>> = [];
+    for (let i = 0; i < entries.length; i += COLLECTION_SIZE) chunks.push(entries.slice(i, i + COLLECTION_SIZE));
+    const db = limiter(2);
+    const reads = chunks.map((chunk) => db(() => this.prepare(aggregate, chunk, outcomes)));
+    // A read that failed fails the push (nothing was sent for it): make sure no rejection goes unobserved meanwhile.
+    for (const r of reads) r.catch(() => undefined);
+    const settling: Promise<void>[] = [];
+    let next = 0;
+    const worker = async () => {
+      for (let c = next++; c < chunks.length; c = next++) {
+        const prepared = await reads[c]!;
+        if (prepared.length === 0) continue;
+        const results = await this.viaCollection(object, externalIdField, prepared);
+        settling.push(this.settle(object, prepared, results, outcomes));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(COLLECTION_CONCURRENCY, chunks.length) }, worker));
+    await Promise.all(settling);
+  }
+
+  /** Outcomes from results; confirmed records get their salesforceMapping row (and, customers, the fields as sent). */
+  private async settle(object: string, prepared: Prepared[], results: RecordResult[], outcomes: SyncOutcome[]): Promise<void> {
     const confirmed: Array<{ p: Prepared; id: string }> = [];
     prepared.forEach((p, i) => {
       const r = results[i]!;
@@ -139,24 +172,34 @@ export class SalesforceTarget implements SyncTarget {
       } else outcomes[p.index] = { status: 'dead', error: r.error };
     });
     if (confirmed.length === 0) return;
-    const now = new Date();
     // The remote write is confirmed: a failure to record the mapping must not undo the outcomes (the next upsert repairs it).
     try {
-      await SalesforceMapping.bulkCreate(
-        confirmed.map(({ p, id }) => ({
-          localEntity: p.localEntity,
-          localId: p.localId,
-          salesforceId: id,
-          salesforceObject: object,
-          lastSync: now,
-          sentState: p.customer ? syncedOf(p.customer) : null,
-        })),
-        // conflictAttributes: SQLite's ON CONFLICT must name one unique key (MySQL's ON DUPLICATE KEY ignores it).
-        { updateOnDuplicate: ['salesforceId', 'salesforceObject', 'lastSync', 'sentState', 'updatedAt'], conflictAttributes: ['localEntity', 'localId'] },
-      );
+      await this.saveMappings(object, confirmed);
     } catch (err) {
       this.logger?.warn({ err: (err as Error).message, object, count: confirmed.length }, 'salesforce: mapping rows not saved');
     }
+  }
+
+  /** One multi-row upsert of salesforceMapping (plain SQL: no model instances for thousands of rows). */
+  private async saveMappings(object: string, confirmed: Array<{ p: Prepared; id: string }>): Promise<void> {
+    const now = new Date();
+    const values: Array<string | number | Date | null> = [];
+    for (const { p, id } of confirmed) {
+      values.push(p.localEntity, p.localId, id, object, now, p.customer ? JSON.stringify(syncedOf(p.customer)) : null, now, now);
+    }
+    const rows = confirmed.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+    const update = ['salesforceId', 'salesforceObject', 'lastSync', 'sentState', 'updatedAt'];
+    const tail = dialect(this.sequelize).mysql
+      ? `ON DUPLICATE KEY UPDATE ${update.map((c) => `${c} = VALUES(${c})`).join(', ')}`
+      : `ON CONFLICT (localEntity, localId) DO UPDATE SET ${update.map((c) => `${c} = excluded.${c}`).join(', ')}`;
+    // On the transaction's own mysql2 connection (sqlOf): a multi-row statement formatted by the driver, not by Sequelize.
+    await this.sequelize.transaction((t) =>
+      sqlOf(this.sequelize).write(
+        t,
+        `INSERT INTO salesforceMapping (localEntity, localId, salesforceId, salesforceObject, lastSync, sentState, createdAt, updatedAt) VALUES ${rows} ${tail}`,
+        values,
+      ),
+    );
   }
 
   private failAll(n: number, err: unknown): RecordResult[] {
@@ -165,38 +208,28 @@ export class SalesforceTarget implements SyncTarget {
     return new Array(n).fill({ ok: false, error: e.message, transient: e.transient || e.errorCode === 'REQUEST_LIMIT_EXCEEDED' });
   }
 
-  private async viaCollections(object: string, externalIdField: string, prepared: Prepared[]): Promise<RecordResult[]> {
-    const chunks: Prepared[][] = [];
-    for (let i = 0; i < prepared.length; i += COLLECTION_SIZE) chunks.push(prepared.slice(i, i + COLLECTION_SIZE));
-    const perChunk: RecordResult[][] = new Array(chunks.length);
-    let next = 0;
-    const worker = async () => {
-      for (let c = next++; c < chunks.length; c = next++) {
-        const chunk = chunks[c]!;
-        try {
-          const saved = await this.client.upsertCollection(
-            object,
-            externalIdField,
-            chunk.map((p) => p.record),
-          );
-          perChunk[c] = chunk.map((_, i) => {
-            const s = saved[i];
-            if (s?.success && s.id) return { ok: true, id: s.id };
-            const e = s?.errors?.[0];
-            if (!e) return { ok: false, error: 'Salesforce gave no result for this record', transient: true };
-            return {
-              ok: false,
-              error: `${e.statusCode}: ${e.message}${e.fields?.length ? ` (${e.fields.join(', ')})` : ''}`,
-              transient: TRANSIENT_RECORD_CODES.has(e.statusCode),
-            };
-          });
-        } catch (err) {
-          perChunk[c] = this.failAll(chunk.length, err);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(COLLECTION_CONCURRENCY, chunks.length) }, worker));
-    return perChunk.flat();
+  /** One sObject Collections request (at most 200 records): per-record results, in order. */
+  private async viaCollection(object: string, externalIdField: string, chunk: Prepared[]): Promise<RecordResult[]> {
+    try {
+      const saved = await this.client.upsertCollection(
+        object,
+        externalIdField,
+        chunk.map((p) => p.record),
+      );
+      return chunk.map((_, i) => {
+        const s = saved[i];
+        if (s?.success && s.id) return { ok: true, id: s.id };
+        const e = s?.errors?.[0];
+        if (!e) return { ok: false, error: 'Salesforce gave no result for this record', transient: true };
+        return {
+          ok: false,
+          error: `${e.statusCode}: ${e.message}${e.fields?.length ? ` (${e.fields.join(', ')})` : ''}`,
+          transient: TRANSIENT_RECORD_CODES.has(e.statusCode),
+        };
+      });
+    } catch (err) {
+      return this.failAll(chunk.length, err);
+    }
   }
 
   private async viaBulk(object: string, externalIdField: string, prepared: Prepared[]): Promise<RecordResult[]> {
@@ -226,6 +259,26 @@ export class SalesforceTarget implements SyncTarget {
       return { ok: false, error: 'not processed by the Bulk API job', transient: true };
     });
   }
+}
+
+/** Runs at most `n` of the given tasks at once, in the order they were handed over. */
+function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const queue: Array<() => void> = [];
+  return (task) =>
+    new Promise((resolve, reject) => {
+      const run = () => {
+        active += 1;
+        task()
+          .then(resolve, reject)
+          .finally(() => {
+            active -= 1;
+            queue.shift()?.();
+          });
+      };
+      if (active < n) run();
+      else queue.push(run);
+    });
 }
 
 /** The demo's Salesforce: nothing leaves the process; each upsert is logged (ids only) and done. */
