@@ -39,8 +39,13 @@ describe('Salesforce inbound pull (call-centre edits back into AMT)', () => {
     const client = new SalesforceClient(cfg);
     target = new SalesforceTarget(rt.sequelize, client, cfg);
     const customers = new CustomerService(rt.sequelize, dataCrypto(rt.config.dataEncryptionKey));
-    inbound = new SalesforceInbound(rt.sequelize, client, { personAccounts: cfg.personAccounts, overlapSeconds: 0 }, (id, change, within) =>
-      customers.applyIntegrationChange(id, change, within),
+    inbound = new SalesforceInbound(
+      rt.sequelize,
+      client,
+      { personAccounts: cfg.personAccounts, overlapSeconds: 0 },
+      (id, change, within) => customers.applyIntegrationChange(id, change, within),
+      undefined,
+      (ids) => target.push(ids.map((id) => ({ aggregate: 'customer', id, events: ['salesforce.conflict'], payloads: [{}] }))),
     );
   }
 
@@ -100,6 +105,8 @@ describe('Salesforce inbound pull (call-centre edits back into AMT)', () => {
     expect(conflicts.map((c) => c.get({ plain: true }))).to.have.length(1);
     expect(conflicts[0]).to.include({ field: 'firstName', amtValue: 'Neema', salesforceValue: 'Nelly', resolution: 'kept-amt', salesforceId: verified.sfId });
     expect(conflicts[0]!.reason).to.match(/KYC-verified/);
+    // AMT's value went back to Salesforce at once.
+    expect(fake.records('Account').find((r) => r.Id === verified.sfId)).to.include({ AMT_First_Name__c: 'Neema', Phone: '+254700111000' });
     // Not recorded again on the next pull.
     fake.edit('Account', verified.sfId, { BillingCity: 'Thika' });
     await inbound.pull();

@@ -2,7 +2,7 @@ import type { AppContext } from '../../platform/context';
 import { dataCrypto } from '../../platform/crypto';
 import type { JobDefinition } from '../../platform/queue';
 import { CustomerService } from '../customers/customer.service';
-import { salesforceClientOf } from '../integrations/salesforce';
+import { createSalesforceTarget, salesforceClientOf } from '../integrations/salesforce';
 import { SalesforceInbound } from '../integrations/salesforce/inbound';
 import { recordRun } from '../operations/job-runs';
 
@@ -13,6 +13,7 @@ export function salesforceInbound(ctx: AppContext): SalesforceInbound | undefine
   const client = salesforceClientOf(ctx);
   const cfg = ctx.config.salesforce;
   if (!client || cfg.driver !== 'rest') return undefined;
+  const target = createSalesforceTarget(ctx);
   const customers = new CustomerService(ctx.sequelize, dataCrypto(ctx.config.dataEncryptionKey));
   return new SalesforceInbound(
     ctx.sequelize,
@@ -20,6 +21,7 @@ export function salesforceInbound(ctx: AppContext): SalesforceInbound | undefine
     { personAccounts: cfg.personAccounts, personAccountRecordTypeId: cfg.personAccountRecordTypeId, overlapSeconds: cfg.inboundOverlapSeconds },
     (customerId, change, within) => customers.applyIntegrationChange(customerId, change, within),
     ctx.logger,
+    (ids) => target.push(ids.map((id) => ({ aggregate: 'customer', id, events: ['salesforce.conflict'], payloads: [{}] }))),
   );
 }
 

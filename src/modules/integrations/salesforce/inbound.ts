@@ -39,6 +39,8 @@ export interface PullCounts {
   conflicts: number;
   unchanged: number;
   unknown: number;
+  /** Customers whose AMT values were sent back to Salesforce after a conflict AMT won. */
+  resent: number;
 }
 
 /** Values Salesforce may hand AMT, checked as the API checks an employee's input. */
@@ -99,6 +101,8 @@ export class SalesforceInbound {
     private readonly options: FieldMode & { overlapSeconds: number },
     private readonly apply: CustomerChangeSink,
     private readonly logger?: Logger,
+    /** Sends AMT's state of these customers back to Salesforce (the target), so a value AMT kept does not linger there. */
+    private readonly resend?: (customerIds: number[]) => Promise<unknown>,
   ) {}
 
   async watermark(): Promise<string | null> {
@@ -124,7 +128,7 @@ export class SalesforceInbound {
   }
 
   async pull(): Promise<{ counts: PullCounts; watermark: string | null }> {
-    const counts: PullCounts = { fetched: 0, applied: 0, conflicts: 0, unchanged: 0, unknown: 0 };
+    const counts: PullCounts = { fetched: 0, applied: 0, conflicts: 0, unchanged: 0, unknown: 0, resent: 0 };
     const mark = await this.watermark();
     const since = mark ? parseStamp(mark) - this.options.overlapSeconds * 1000 : 0;
     let newest = mark;
@@ -142,6 +146,20 @@ export class SalesforceInbound {
   }
 
   private async applyPage(records: Record<string, unknown>[], counts: PullCounts): Promise<void> {
+    const keptAmt = new Set<number>();
+    await this.applyRecords(records, counts, keptAmt);
+    if (keptAmt.size > 0 && this.resend) {
+      // Best effort: a failure leaves Salesforce's value until the customer's next upsert.
+      try {
+        await this.resend([...keptAmt]);
+        counts.resent += keptAmt.size;
+      } catch (err) {
+        this.logger?.warn({ err: (err as Error).message, customers: keptAmt.size }, 'salesforce inbound: resend of kept values failed');
+      }
+    }
+  }
+
+  private async applyRecords(records: Record<string, unknown>[], counts: PullCounts, keptAmt: Set<number>): Promise<void> {
     const ids = [...new Set(records.map((r) => Number(r[CUSTOMER_EXTERNAL_ID])).filter((n) => Number.isInteger(n) && n > 0))];
     const [customers, mappings] = await Promise.all([
       readCustomers(this.sequelize, ids),
@@ -194,6 +212,7 @@ export class SalesforceInbound {
           });
         } else take[f] = s;
       }
+      if (conflicts.some((c) => c.resolution === 'kept-amt')) keptAmt.add(customerId);
       const salesforceId = String(r.Id);
       const modstamp = r.SystemModstamp ? new Date(parseStamp(r.SystemModstamp)) : null;
       const bookkeeping = async (t?: Transaction) => {
