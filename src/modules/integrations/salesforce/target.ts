@@ -172,6 +172,8 @@ export class SalesforceTarget implements SyncTarget {
       } else outcomes[p.index] = { status: 'dead', error: r.error };
     });
     if (confirmed.length === 0) return;
+    // Salesforce accepts writes again: a past REQUEST_LIMIT_EXCEEDED no longer pauses anything.
+    this.limitHitAt = undefined;
     // The remote write is confirmed: a failure to record the mapping must not undo the outcomes (the next upsert repairs it).
     try {
       await this.saveMappings(object, confirmed);
