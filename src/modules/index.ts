@@ -22,6 +22,7 @@ import { mobileMoneyModule } from './mobile-money';
 import { cashModule } from './cash';
 import { approvalsModule } from './approvals';
 import { staffModule } from './staff';
+import { crmModule } from './crm';
 
 /** Every domain module, in the order their models are initialised. */
 export const modules: AppModule[] = [
@@ -48,4 +49,5 @@ export const modules: AppModule[] = [
   cashModule,
   approvalsModule,
   staffModule,
+  crmModule,
 ];

@@ -1,6 +1,7 @@
 import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type NonAttribute, type Sequelize } from 'sequelize';
 import { idColumn as id, timestampColumns as timestamps } from '../../platform/db/attributes';
 import { Employee } from '../access/models';
+import { initSalesforceModels } from './salesforce/models';
 
 export const NETSUITE_SYNC_STATUSES = ['pending', 'success', 'failed'] as const;
 export type NetsuiteSyncStatus = (typeof NETSUITE_SYNC_STATUSES)[number];
@@ -52,6 +53,8 @@ export class SalesforceMapping extends Model<InferAttributes<SalesforceMapping>,
   declare salesforceId: CreationOptional<string | null>;
   declare salesforceObject: string;
   declare lastSync: CreationOptional<Date | null>;
+  /** Customers: the fields as AMT last agreed them with Salesforce (the inbound pull's base; salesforce/fields.ts). */
+  declare sentState: CreationOptional<Record<string, string | null> | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
 }
@@ -134,6 +137,7 @@ export class DataImport extends Model<InferAttributes<DataImport>, InferCreation
 }
 
 export function initIntegrationsModels(sequelize: Sequelize): void {
+  initSalesforceModels(sequelize);
   NetsuiteSync.init(
     {
       id,
@@ -165,6 +169,7 @@ export function initIntegrationsModels(sequelize: Sequelize): void {
       salesforceId: { type: DataTypes.STRING(100), allowNull: true },
       salesforceObject: { type: DataTypes.STRING(50), allowNull: false },
       lastSync: { type: DataTypes.DATE, allowNull: true },
+      sentState: { type: DataTypes.JSON, allowNull: true },
       ...timestamps,
     },
     {

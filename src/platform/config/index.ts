@@ -47,6 +47,8 @@ export interface AppConfig {
   netsuite: NetsuiteConfig;
   /** The outbox drain (src/modules/integrations/drain.ts): see SYNC_* in README. */
   sync: SyncConfig;
+  /** Salesforce (CRM): the REST client through jsforce, or 'log' (demo: nothing leaves the process). */
+  salesforce: SalesforceConfig;
 }
 
 export interface SyncConfig {
@@ -68,6 +70,37 @@ export interface SyncConfig {
 }
 
 export type { NetsuiteConfig } from './netsuite';
+
+export type SalesforceConfig =
+  | { driver: 'log'; inboundCron: string; inboundOverlapSeconds: number }
+  | {
+      driver: 'rest';
+      /** https://login.salesforce.com (test.salesforce.com for sandboxes): the JWT's audience and the token endpoint's host. */
+      loginUrl: string;
+      /** The connected app's consumer key (the JWT's iss). */
+      consumerKey: string;
+      /** The integration user's username (the JWT's sub). */
+      username: string;
+      /** PEM RSA private key whose certificate is registered on the connected app. Never logged. */
+      privateKey: string;
+      /** REST API version, e.g. '62.0'. */
+      apiVersion: string;
+      /** Customers as Person Accounts (FirstName/LastName/PersonEmail...) instead of business Accounts (Name...). */
+      personAccounts: boolean;
+      /** Person Account record type id (when the org has several record types). */
+      personAccountRecordTypeId?: string;
+      /** Above this many records of one object in one push, a Bulk API 2.0 ingest job instead of sObject Collections. */
+      bulkThreshold: number;
+      /** Share of the daily API limit (0..1) past which the Salesforce queue pauses. */
+      pauseShare: number;
+      /** How long the queue stays paused after REQUEST_LIMIT_EXCEEDED before one call tries again. */
+      limitPauseMs: number;
+      /** Per-request timeout. */
+      timeoutMs: number;
+      inboundCron: string;
+      /** The inbound pull re-reads this many seconds before its watermark (clock skew, commit lag). */
+      inboundOverlapSeconds: number;
+    };
 
 export type SmsConfig = { provider: 'log' } | { provider: 'africastalking'; baseUrl: string; username: string; apiKey: string; senderId?: string };
 
@@ -172,6 +205,40 @@ const schema = Joi.object({
     .valid(1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)
     .default(5)
     .messages({ 'any.only': 'must divide a minute: 1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60' }),
+  SALESFORCE_DRIVER: Joi.string().valid('log', 'rest').default('log'),
+  SALESFORCE_LOGIN_URL: Joi.string()
+    .uri({ scheme: ['http', 'https'] })
+    .when('SALESFORCE_DRIVER', { is: 'rest', then: Joi.required() }),
+  SALESFORCE_CONSUMER_KEY: Joi.string()
+    .max(255)
+    .when('SALESFORCE_DRIVER', { is: 'rest', then: Joi.required(), otherwise: Joi.allow('') }),
+  SALESFORCE_USERNAME: Joi.string()
+    .max(255)
+    .when('SALESFORCE_DRIVER', { is: 'rest', then: Joi.required(), otherwise: Joi.allow('') }),
+  SALESFORCE_PRIVATE_KEY: Joi.string()
+    .pattern(/-----BEGIN (RSA |ENCRYPTED )?PRIVATE KEY-----/)
+    .message('must be a PEM private key (-----BEGIN PRIVATE KEY-----; \\n escapes allowed)')
+    .when('SALESFORCE_DRIVER', { is: 'rest', then: Joi.required(), otherwise: Joi.allow('') }),
+  SALESFORCE_API_VERSION: Joi.string()
+    .pattern(/^\d{2}\.0$/)
+    .default('62.0'),
+  SALESFORCE_PERSON_ACCOUNTS: Joi.boolean().default(false),
+  SALESFORCE_PERSON_ACCOUNT_RECORD_TYPE_ID: Joi.string()
+    .pattern(/^[a-zA-Z0-9]{15,18}$/)
+    .allow(''),
+  SALESFORCE_BULK_THRESHOLD: Joi.number().integer().min(1).max(1_000_000).default(2000),
+  SALESFORCE_PAUSE_SHARE: Joi.number().greater(0).max(1).default(0.9),
+  SALESFORCE_LIMIT_PAUSE_MS: Joi.number().integer().min(1000).max(86_400_000).default(900_000),
+  SALESFORCE_TIMEOUT_MS: Joi.number().integer().min(100).max(600_000).default(30_000),
+  SALESFORCE_INBOUND_CRON: Joi.string()
+    .default('*/5 * * * *')
+    .custom((value: string) => {
+      cronParser.parseExpression(value);
+      if (value.trim().split(/\s+/).length !== 5) throw new Error('five fields');
+      return value;
+    })
+    .message('must be a five-field cron expression, e.g. "*/5 * * * *"'),
+  SALESFORCE_INBOUND_OVERLAP_SECONDS: Joi.number().integer().min(0).max(86_400).default(120),
 }).unknown(true);
 
 export class ConfigError extends Error {
@@ -251,5 +318,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       retentionDays: v.SYNC_RETENTION_DAYS,
       pollIntervalSeconds: v.SYNC_POLL_INTERVAL_SECONDS,
     },
+    salesforce: salesforceConfigOf(v),
   });
+}
+
+function salesforceConfigOf(v: Record<string, any>): SalesforceConfig {
+  const inbound = { inboundCron: v.SALESFORCE_INBOUND_CRON as string, inboundOverlapSeconds: v.SALESFORCE_INBOUND_OVERLAP_SECONDS as number };
+  if (v.SALESFORCE_DRIVER !== 'rest') return { driver: 'log', ...inbound };
+  return {
+    driver: 'rest',
+    loginUrl: String(v.SALESFORCE_LOGIN_URL).replace(/\/+$/, ''),
+    consumerKey: v.SALESFORCE_CONSUMER_KEY,
+    username: v.SALESFORCE_USERNAME,
+    // A PEM in one environment line keeps its line breaks as \n.
+    privateKey: String(v.SALESFORCE_PRIVATE_KEY).replace(/\\n/g, '\n'),
+    apiVersion: v.SALESFORCE_API_VERSION,
+    personAccounts: v.SALESFORCE_PERSON_ACCOUNTS,
+    personAccountRecordTypeId: v.SALESFORCE_PERSON_ACCOUNT_RECORD_TYPE_ID || undefined,
+    bulkThreshold: v.SALESFORCE_BULK_THRESHOLD,
+    pauseShare: v.SALESFORCE_PAUSE_SHARE,
+    limitPauseMs: v.SALESFORCE_LIMIT_PAUSE_MS,
+    timeoutMs: v.SALESFORCE_TIMEOUT_MS,
+    ...inbound,
+  };
 }
