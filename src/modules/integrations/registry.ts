@@ -2,6 +2,8 @@ import type { Sequelize } from 'sequelize';
 import type { AppContext } from '../../platform/context';
 import type { Logger } from '../../platform/logging/logger';
 import type { OutboxTarget } from './models';
+import { createNetsuiteTarget } from './netsuite';
+import { createSalesforceTarget } from './salesforce';
 import type { SyncItem, SyncOutcome, SyncTarget } from './sync-target';
 
 /** The outbox targets the drain serves (webhooks have their own deliveries). */
@@ -13,12 +15,14 @@ export function isSyncTarget(name: string): name is SyncTargetName {
 }
 
 /**
- * The client that serves each target. A factory decides from ctx.config whether its real driver
- * is configured and otherwise returns `logTarget(name, ctx.logger)` (the demo's driver, as SMS).
- * A target with no factory here uses the log driver. Wiring a client is one line, e.g.
- * `netsuite: createNetsuiteTarget,`.
+ * The client that serves each target: its REST client when its driver is configured
+ * (NETSUITE_DRIVER / SALESFORCE_DRIVER = rest), else `logTarget(name, ctx.logger)` (the demo's
+ * driver, as SMS). A target with no factory here uses the log driver. Wiring a client is one line.
  */
-const FACTORIES: { [K in SyncTargetName]?: (ctx: AppContext) => SyncTarget } = {};
+const FACTORIES: { [K in SyncTargetName]?: (ctx: AppContext) => SyncTarget } = {
+  netsuite: (ctx) => (ctx.config.netsuite.driver === 'rest' ? createNetsuiteTarget(ctx) : logTarget('netsuite', ctx.logger)),
+  salesforce: (ctx) => (ctx.config.salesforce.driver === 'rest' ? createSalesforceTarget(ctx) : logTarget('salesforce', ctx.logger)),
+};
 
 /** The demo driver: one log line per item (no payload: it may hold personal data), always done. */
 export function logTarget(name: SyncTargetName, logger: Logger, batchSize = 200): SyncTarget & { readonly driver: 'log' } {
