@@ -13,7 +13,7 @@ import { closeDayInline } from '../../src/modules/operations/close-day.jobs';
 import type { AppContext } from '../../src/platform/context';
 import { Decimal } from '../../src/platform/money';
 import { loginAs, testRuntime } from '../support/app';
-import { createMarket, createPlan, type Market } from '../support/lending';
+import { createMarket, createPlan, openAccount, type Market } from '../support/lending';
 import { call, pay } from '../lending/support';
 import type { FakeNetsuite } from '../fakes/netsuite';
 import type { FakeSalesforce } from '../fakes/salesforce';
@@ -165,5 +165,34 @@ describe('integrations: sync end to end (API -> outbox -> drain -> registry targ
     for (const target of ['netsuite', 'salesforce']) {
       expect(await SyncOutbox.count({ where: { target, status: 'failed', aggregateId: [customerId, accountId] } }), `${target} dead`).to.equal(0);
     }
+  });
+
+  it('a reversal reaches Salesforce as the account restored (balance back up), in one upsert', async () => {
+    const account = await openAccount(market, { price: '1000.00', downPayment: '100.00', duration: 4, frequency: 'weekly', startDate: DAY });
+    expect((await pay(cashier, account.id, '100.00')).status).to.equal(201);
+    const second = await pay(cashier, account.id, '50.00');
+    expect(second.status).to.equal(201);
+    await drain.drain(salesforce);
+    const paid = (await Account.findByPk(account.id))!;
+    expect(sf.find('PAYG_Account__c', 'AMT_Account_Number__c', paid.accountNumber)).to.include({ Balance__c: paid.balance });
+
+    const requested = await call('post', `/payments/${second.body.payment.id}/reversal`, backOffice, { reason: 'provider reversed the transaction' });
+    expect(requested.status, JSON.stringify(requested.body)).to.equal(201);
+    const approved = await call('post', `/payment-reversals/${requested.body.id}/approve`, cashier);
+    expect(approved.status, JSON.stringify(approved.body)).to.be.oneOf([200, 201]);
+    const requestsBefore = sf.requests.length;
+    await drain.drain(salesforce);
+    const reversed = (await Account.findByPk(account.id))!;
+    expect(reversed.balance).to.equal(new Decimal(paid.balance).plus('50.00').toFixed(2));
+    expect(sf.find('PAYG_Account__c', 'AMT_Account_Number__c', reversed.accountNumber)).to.include({
+      Balance__c: reversed.balance,
+      Status__c: reversed.status,
+    });
+    expect(
+      sf.requests
+        .slice(requestsBefore)
+        .filter((r) => r.path.includes('PAYG_Account__c'))
+        .map((r) => r.records),
+    ).to.deep.equal([1]);
   });
 });
