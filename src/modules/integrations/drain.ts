@@ -157,7 +157,8 @@ export class OutboxDrain {
     for (let i = 0; i < lease.length; i += size) batches.push(lease.slice(i, i + size));
     // While the pushes run, the lease is renewed (every third of it), so a slow remote system (a
     // Bulk API job) does not let another worker take the rows over; a crashed worker renews nothing.
-    const renew = setInterval(() => void this.renew(leaseId).catch(() => undefined), Math.max(250, (this.config.leaseSeconds * 1000) / 3));
+    const ids = lease.flatMap((l) => l.rowIds);
+    const renew = setInterval(() => void this.renew(leaseId, ids).catch(() => undefined), Math.max(250, (this.config.leaseSeconds * 1000) / 3));
     renew.unref();
     try {
       await this.pushAll(target, leaseId, batches, result);
@@ -181,15 +182,15 @@ export class OutboxDrain {
     });
   }
 
-  /** Moves the expiry of the rows still held under `leaseId` to a full lease from now. */
-  private async renew(leaseId: string): Promise<void> {
+  /** Moves the expiry of the rows (by id: the primary key) still held under `leaseId` to a full lease from now. */
+  private async renew(leaseId: string, ids: number[]): Promise<void> {
     const now = new Date();
     await withTransaction(this.sequelize, (t) =>
-      sqlOf(this.sequelize).write(t, `UPDATE syncOutbox SET availableAt = ?, updatedAt = ? WHERE leaseId = ? AND status = 'processing'`, [
-        new Date(now.getTime() + this.config.leaseSeconds * 1000),
-        now,
-        leaseId,
-      ]),
+      sqlOf(this.sequelize).write(
+        t,
+        `UPDATE syncOutbox SET availableAt = ?, updatedAt = ? WHERE id IN (${ids.map(() => '?').join(', ')}) AND leaseId = ? AND status = 'processing'`,
+        [new Date(now.getTime() + this.config.leaseSeconds * 1000), now, ...ids, leaseId],
+      ),
     );
   }
 
