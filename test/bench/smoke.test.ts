@@ -67,12 +67,13 @@ describe('benchmarks: every bench runs at its --smoke size', function () {
   const runs: Partial<Record<keyof typeof DATABASES, Run>> = {};
 
   before(async () => {
-    const [payments, callbacks, overdue, sync] = await Promise.all([
+    const [payments, callbacks, overdue] = await Promise.all([
       runBench('bench/payments.ts', { BENCH_DATABASE_URL: databaseUrl(DATABASES.payments) }),
       runBench('bench/callbacks.ts', { BENCH_DATABASE_URL: databaseUrl(DATABASES.callbacks) }),
       runBench('bench/overdue.ts', { BENCH_OVERDUE_DATABASE_URL: databaseUrl(DATABASES.overdue) }),
-      runBench('bench/sync.ts', { BENCH_SYNC_DATABASE_URL: databaseUrl(DATABASES.sync) }),
     ]);
+    // After the others, not beside them: a fourth migration and generator at once slowed the API start of bench:payments past its limit on a busy machine.
+    const sync = await runBench('bench/sync.ts', { BENCH_SYNC_DATABASE_URL: databaseUrl(DATABASES.sync) });
     Object.assign(runs, { payments, callbacks, overdue, sync });
   });
 
