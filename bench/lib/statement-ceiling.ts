@@ -53,8 +53,8 @@ export async function statementCeiling(opts: { url: string; concurrency: number;
         [entry.insertId, ref!.clearing, entry.insertId, ref!.recv, accountId],
       );
       await conn.query(
-        "INSERT INTO syncOutbox (aggregateType, aggregateId, eventType, payload, target, status, attempts, availableAt, createdAt, updatedAt) VALUES ('payment', ?, 'payment.completed', '{}', 'netsuite', 'pending', 0, NOW(), NOW(), NOW())",
-        [pay.insertId],
+        "INSERT INTO syncOutbox (aggregateType, aggregateId, eventType, payload, target, status, attempts, availableAt, createdAt, updatedAt) VALUES ('payment', ?, 'payment.completed', '{}', 'netsuite', 'pending', 0, NOW(), NOW(), NOW()), ('account', ?, 'payment.completed', '{}', 'salesforce', 'pending', 0, NOW(), NOW(), NOW())",
+        [pay.insertId, accountId],
       );
       await conn.query(
         `SELECT (SELECT COALESCE(SUM(amount), 0) FROM payments WHERE accountId = ? AND status = 'completed') AS paid,

@@ -5,6 +5,7 @@ import { closeDayCommands } from './close-day.command';
 import { jobsCommands } from './jobs.command';
 import { clientCommands } from './clients.command';
 import { staffCommands } from './staff.command';
+import { syncCommands } from './sync.command';
 
 /**
  * `amt`: the operator's command line. Each domain adds its commands here; they call the same
@@ -17,6 +18,7 @@ closeDayCommands(program);
 jobsCommands(program);
 clientCommands(program);
 staffCommands(program);
+syncCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);

@@ -23,6 +23,7 @@ import { cashModule } from './cash';
 import { approvalsModule } from './approvals';
 import { staffModule } from './staff';
 import { repossessionModule } from './repossession';
+import { crmModule } from './crm';
 
 /** Every domain module, in the order their models are initialised. */
 export const modules: AppModule[] = [
@@ -50,4 +51,5 @@ export const modules: AppModule[] = [
   approvalsModule,
   staffModule,
   repossessionModule,
+  crmModule,
 ];

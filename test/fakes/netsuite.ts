@@ -23,6 +23,7 @@ import type { AddressInfo, Socket } from 'node:net';
  * - Errors are NetSuite's: `{type, title, status, "o:errorDetails": [{detail, "o:errorCode"}]}`.
  * - At most `concurrencyLimit` record requests at once: one more is a 429 CONCURRENCY_LIMIT_EXCEEDED;
  *   `maxConcurrency` is the highest number of record requests in flight it saw.
+ * - `GET /__fake/records[?type=customer]` (the fake's own, no auth): the records it holds, by type.
  * - Fault injection: the next N requests fail with a 5xx, answers are slowed, the connection is
  *   dropped after a write is applied, a record is refused with a 400.
  */
@@ -172,6 +173,14 @@ export class FakeNetsuite {
       const out = this.token(raw, `${this.baseUrl}${TOKEN_PATH}`);
       this.requests.push({ method, path: url.pathname, status: out.status, auth: 'token-endpoint' });
       res.writeHead(out.status, { 'content-type': 'application/json' }).end(JSON.stringify(out.body));
+      return;
+    }
+    if (url.pathname === '/__fake/records' && method === 'GET') {
+      // Not NetSuite's: what the fake holds, for a person watching a demo sync (`npm run fakes`).
+      const type = url.searchParams.get('type');
+      const out: Record<string, FakeRecord[]> = {};
+      for (const [t, byId] of this.records) if (!type || t === type) out[t] = [...byId.values()];
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(out));
       return;
     }
     if (!url.pathname.startsWith(RECORD_PREFIX)) {

@@ -10,7 +10,7 @@ import { audit } from '../../src/modules/audit/audit';
 import { SystemLog } from '../../src/modules/audit/models';
 import { SyncOutbox } from '../../src/modules/integrations/models';
 import { integrations } from '../../src/modules/integrations/outbox';
-import { OUTBOX_ROUTES, type OutboxEvent } from '../../src/modules/integrations/targets';
+import { OUTBOX_ROUTES, STATE_TRANSFER, type OutboxEvent } from '../../src/modules/integrations/targets';
 import { FiscalPeriod } from '../../src/modules/ledger/models';
 import { createPassport } from '../../src/platform/auth/jwt';
 import { withTransaction } from '../../src/platform/db/transaction';
@@ -213,16 +213,28 @@ describe('platform: one actor, one audit write, one outbox write', () => {
       const rt = await testRuntime();
       const events = Object.keys(OUTBOX_ROUTES) as OutboxEvent[];
       const id = Math.floor(Math.random() * 1e9);
+      // accountId: the targets that keep an account's state file money events under the account (targets.ts STATE_TRANSFER).
+      const accountId = id + 7;
       await withTransaction(rt.sequelize, async (t) => {
-        for (const event of events) await integrations.enqueue(t, { aggregate: 'probe', id, event, payload: { event, amount: '10.50' } });
+        for (const event of events) await integrations.enqueue(t, { aggregate: 'probe', id, event, payload: { event, amount: '10.50', accountId } });
       });
-      const rows = await SyncOutbox.findAll({ where: { aggregateType: 'probe', aggregateId: id }, order: [['id', 'ASC']] });
+      const rows = await SyncOutbox.findAll({
+        where: {
+          [Op.or]: [
+            { aggregateType: 'probe', aggregateId: id },
+            { aggregateType: 'account', aggregateId: accountId },
+          ],
+        },
+        order: [['id', 'ASC']],
+      });
       expect(rows.map((r) => [r.eventType, r.target])).to.deep.equal(events.flatMap((e) => OUTBOX_ROUTES[e].map((target) => [e, target])));
       expect(rows.find((r) => r.eventType === 'account.opened')!.target).to.equal('salesforce');
       expect(rows.find((r) => r.eventType === 'payment.completed')!.target).to.equal('netsuite');
       for (const r of rows) {
+        const filedUnder = STATE_TRANSFER[r.target]?.[r.eventType as OutboxEvent];
+        expect([r.aggregateType, r.aggregateId]).to.deep.equal(filedUnder ? [filedUnder, accountId] : ['probe', id]);
         expect(r.get({ plain: true })).to.include({ status: 'pending', attempts: 0, lastError: null, processedAt: null });
-        expect(r.payload).to.deep.equal({ event: r.eventType, amount: '10.50' });
+        expect(r.payload).to.deep.equal({ event: r.eventType, amount: '10.50', accountId });
         expect(r.availableAt).to.be.instanceOf(Date);
       }
     });
@@ -230,15 +242,25 @@ describe('platform: one actor, one audit write, one outbox write', () => {
     it('a payload left out is an empty object; a rollback leaves no row', async () => {
       const rt = await testRuntime();
       const id = Math.floor(Math.random() * 1e9);
-      await withTransaction(rt.sequelize, (t) => integrations.enqueue(t, { aggregate: 'probe', id, event: 'refund.completed' }));
+      await withTransaction(rt.sequelize, (t) => integrations.enqueue(t, { aggregate: 'probe', id, event: 'customer.created' }));
       const [row] = await SyncOutbox.findAll({ where: { aggregateType: 'probe', aggregateId: id } });
       expect(row!.payload).to.deep.equal({});
       const gone = id + 1;
       await withTransaction(rt.sequelize, async (t) => {
-        await integrations.enqueue(t, { aggregate: 'probe', id: gone, event: 'payment.completed', payload: {} });
+        await integrations.enqueue(t, { aggregate: 'probe', id: gone, event: 'customer.updated', payload: {} });
         throw new Error('rolled back');
       }).catch(() => undefined);
       expect(await SyncOutbox.count({ where: { aggregateType: 'probe', aggregateId: gone } })).to.equal(0);
+    });
+
+    it('a money event for a state-transfer target without the accountId it is filed under is a programming error, and writes nothing', async () => {
+      const rt = await testRuntime();
+      const id = Math.floor(Math.random() * 1e9);
+      const err = await withTransaction(rt.sequelize, (t) =>
+        integrations.enqueue(t, { aggregate: 'probe', id, event: 'payment.completed', payload: {} }),
+      ).catch((e: Error) => e.message);
+      expect(err).to.equal('outbox event payment.completed for salesforce needs payload.accountId (it is filed under the account)');
+      expect(await SyncOutbox.count({ where: { aggregateType: 'probe', aggregateId: id } })).to.equal(0);
     });
   });
 });

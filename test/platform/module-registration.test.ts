@@ -156,6 +156,12 @@ describe('modules register payment listeners and nightly steps through register(
         .countrySteps()
         .map((s) => s.name),
     ).to.include('commissions');
+    // operations registers the sync's chunk step (integrations/close-step.ts: integrations may not import operations).
+    expect(
+      closeSteps(rt.sequelize)
+        .chunkSteps()
+        .map((s) => s.name),
+    ).to.include('sync');
     // A Sequelize no runtime registered on has no listeners and no steps.
     const bare = createSequelize({ databaseUrl: rt.config.databaseUrl }, { logging: false });
     try {

@@ -1,4 +1,4 @@
-import { Op, UniqueConstraintError, type Sequelize, type WhereOptions } from 'sequelize';
+import { Op, UniqueConstraintError, type Sequelize, type Transaction, type WhereOptions } from 'sequelize';
 import type { EmployeeActor } from '../../platform/auth/actor';
 import { inRegionScope } from '../../platform/auth/principal';
 import type { DataCrypto } from '../../platform/crypto';
@@ -6,6 +6,7 @@ import { withTransaction } from '../../platform/db/transaction';
 import { decodeIdCursor, type Paged, pageOf } from '../../platform/http/pagination';
 import { problems } from '../../platform/http/problem';
 import { audit } from '../audit/audit';
+import { integrations } from '../integrations/outbox';
 import { CompanyRegion } from '../organisation/models';
 import { BlacklistEntry, Customer, CustomerAddress, CustomerDocument, KycCheck, type Gender, type KycDecision, type KycStatus } from './models';
 
@@ -33,6 +34,17 @@ export interface OnboardInput {
 export type CustomerPatch = Partial<
   Pick<OnboardInput, 'firstName' | 'lastName' | 'phone' | 'email' | 'nationalId' | 'dateOfBirth' | 'gender' | 'preferredLanguage' | 'agentId'>
 >;
+
+/** A change to a customer that came from another system (the Salesforce inbound pull), never from an employee. */
+export interface IntegrationChange {
+  /** The system, e.g. 'salesforce': the audit row says the customer was changed by `integration:<source>`. */
+  source: string;
+  /** The remote record, for the audit row. */
+  remoteId: string;
+  fields: Partial<Pick<OnboardInput, 'firstName' | 'lastName' | 'phone' | 'dateOfBirth' | 'preferredLanguage'>> & { email?: string | null };
+  /** The primary address's fields (the primary address is created when there is none). */
+  address?: { addressLine?: string | null; city?: string | null; district?: string | null };
+}
 
 export interface CustomerQuery {
   limit: number;
@@ -145,6 +157,8 @@ export class CustomerService {
           entityId: customer.id,
           after: { regionId: customer.regionId, nationalId: nationalId ? 'set' : null },
         });
+        // NetSuite and Salesforce read the customer's current state when they sync (no personal data in the row).
+        await integrations.enqueue(t, { aggregate: 'customer', id: customer.id, event: 'customer.created', payload: { customerId: customer.id } });
         return customer;
       });
     } catch (err) {
@@ -173,6 +187,50 @@ export class CustomerService {
         await customer.update(changes, { transaction: t });
         const fields = Object.keys(changes).filter((k) => k !== 'nationalIdHash');
         await audit.record(t, { actor, action: 'customer.update', entity: 'customers', entityId: customer.id, after: { fields } });
+        await integrations.enqueue(t, { aggregate: 'customer', id: customer.id, event: 'customer.updated', payload: { customerId: customer.id, fields } });
+        return customer;
+      });
+    } catch (err) {
+      if (err instanceof UniqueConstraintError) throw problems.conflict('A customer with this e-mail address is already on file.', 'customer-exists');
+      throw err;
+    }
+  }
+
+  /**
+   * Applies a change from an integration (no employee: the audit row's user is null and it names
+   * the source). In one transaction, the customer row locked first: identity fields (name, date of
+   * birth) of a KYC-verified customer are refused (409 kyc-verified), as are a blacklisted phone
+   * (422) and an e-mail address another customer has (409). `within` runs in the same transaction
+   * (the caller's sync bookkeeping), so both commit or neither.
+   */
+  async applyIntegrationChange(customerId: number, change: IntegrationChange, within?: (t: Transaction) => Promise<void>): Promise<Customer> {
+    const { fields, address } = change;
+    if (fields.phone) await this.screen(fields.phone, null, customerId);
+    try {
+      return await withTransaction(this.sequelize, async (t) => {
+        const customer = await Customer.findByPk(customerId, { transaction: t, lock: t.LOCK.UPDATE });
+        if (!customer) throw problems.notFound('customer');
+        const identity = (['firstName', 'lastName', 'dateOfBirth'] as const).filter((f) => fields[f] !== undefined);
+        if (identity.length > 0 && customer.kycStatus === 'verified') {
+          throw problems.conflict(`KYC-verified identity fields (${identity.join(', ')}) are changed only in AMT.`, 'kyc-verified');
+        }
+        const changed = Object.keys(fields).filter((k) => fields[k as keyof typeof fields] !== undefined);
+        if (changed.length > 0) await customer.update(fields, { transaction: t });
+        const addressFields = address ? Object.keys(address).filter((k) => address[k as keyof typeof address] !== undefined) : [];
+        if (address && addressFields.length > 0) {
+          const primary = await CustomerAddress.findOne({ where: { customerId, isPrimary: true }, order: [['id', 'DESC']], transaction: t });
+          if (primary) await primary.update(address as Partial<CustomerAddress>, { transaction: t });
+          else if (address.addressLine)
+            await CustomerAddress.create({ customerId, isPrimary: true, ...address, addressLine: address.addressLine }, { transaction: t });
+        }
+        await audit.record(t, {
+          actor: null,
+          action: 'customer.update',
+          entity: 'customers',
+          entityId: customerId,
+          after: { fields: [...changed, ...addressFields.map((f) => `address.${f}`)], changedBy: `integration:${change.source}`, remoteId: change.remoteId },
+        });
+        if (within) await within(t);
         return customer;
       });
     } catch (err) {
@@ -208,6 +266,12 @@ export class CustomerService {
         entityId: customer.id,
         before: { kycStatus: before },
         after: { kycStatus: decision, kycCheckId: check.id },
+      });
+      await integrations.enqueue(t, {
+        aggregate: 'customer',
+        id: customer.id,
+        event: 'customer.updated',
+        payload: { customerId: customer.id, fields: ['kycStatus'] },
       });
       return { customer, check };
     });

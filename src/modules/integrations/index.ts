@@ -1,4 +1,6 @@
 import type { AppModule } from '../../platform/context';
+import { syncJobs } from './drain.jobs';
+import { integrationRoutes } from './integrations.routes';
 import { associateIntegrationsModels, initIntegrationsModels } from './models';
 import { initNetsuiteModels } from './netsuite/models';
 
@@ -9,4 +11,6 @@ export const integrationsModule: AppModule = {
     initNetsuiteModels(sequelize);
   },
   associate: associateIntegrationsModels,
+  routes: integrationRoutes,
+  jobs: syncJobs,
 };

@@ -1,6 +1,7 @@
 import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type NonAttribute, type Sequelize } from 'sequelize';
 import { idColumn as id, timestampColumns as timestamps } from '../../platform/db/attributes';
 import { Employee } from '../access/models';
+import { initSalesforceModels } from './salesforce/models';
 
 export const NETSUITE_SYNC_STATUSES = ['pending', 'success', 'failed'] as const;
 export type NetsuiteSyncStatus = (typeof NETSUITE_SYNC_STATUSES)[number];
@@ -8,7 +9,11 @@ export type NetsuiteSyncStatus = (typeof NETSUITE_SYNC_STATUSES)[number];
 export const OUTBOX_TARGETS = ['netsuite', 'salesforce', 'webhook'] as const;
 export type OutboxTarget = (typeof OUTBOX_TARGETS)[number];
 
-/** pending -> processing -> done; or failed (after the last attempt). */
+/**
+ * pending -> processing (leased by a drain worker) -> done; or back to pending (retry, after a
+ * backoff); or failed: dead (after SYNC_MAX_ATTEMPTS or a permanent error), kept with lastError
+ * until an operator retries it (drain.ts).
+ */
 export const OUTBOX_STATUSES = ['pending', 'processing', 'done', 'failed'] as const;
 export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
 
@@ -48,6 +53,8 @@ export class SalesforceMapping extends Model<InferAttributes<SalesforceMapping>,
   declare salesforceId: CreationOptional<string | null>;
   declare salesforceObject: string;
   declare lastSync: CreationOptional<Date | null>;
+  /** Customers: the fields as AMT last agreed them with Salesforce (the inbound pull's base; salesforce/fields.ts). */
+  declare sentState: CreationOptional<Record<string, string | null> | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
 }
@@ -66,6 +73,10 @@ export class SyncOutbox extends Model<InferAttributes<SyncOutbox>, InferCreation
   declare availableAt: Date;
   declare lastError: CreationOptional<string | null>;
   declare processedAt: CreationOptional<Date | null>;
+  /** The fencing token of the drain worker's lease while processing; null otherwise. */
+  declare leaseId: CreationOptional<string | null>;
+  /** Which worker holds (or last held) the lease, for operators. */
+  declare leasedBy: CreationOptional<string | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
   declare webhookDeliveries?: NonAttribute<WebhookDelivery[]>;
@@ -126,6 +137,7 @@ export class DataImport extends Model<InferAttributes<DataImport>, InferCreation
 }
 
 export function initIntegrationsModels(sequelize: Sequelize): void {
+  initSalesforceModels(sequelize);
   NetsuiteSync.init(
     {
       id,
@@ -157,6 +169,7 @@ export function initIntegrationsModels(sequelize: Sequelize): void {
       salesforceId: { type: DataTypes.STRING(100), allowNull: true },
       salesforceObject: { type: DataTypes.STRING(50), allowNull: false },
       lastSync: { type: DataTypes.DATE, allowNull: true },
+      sentState: { type: DataTypes.JSON, allowNull: true },
       ...timestamps,
     },
     {
@@ -182,6 +195,8 @@ export function initIntegrationsModels(sequelize: Sequelize): void {
       availableAt: { type: DataTypes.DATE, allowNull: false },
       lastError: { type: DataTypes.TEXT, allowNull: true },
       processedAt: { type: DataTypes.DATE, allowNull: true },
+      leaseId: { type: DataTypes.CHAR(36), allowNull: true },
+      leasedBy: { type: DataTypes.STRING(100), allowNull: true },
       ...timestamps,
     },
     {
@@ -189,7 +204,8 @@ export function initIntegrationsModels(sequelize: Sequelize): void {
       tableName: 'syncOutbox',
       modelName: 'SyncOutbox',
       indexes: [
-        { name: 'syncOutbox_status_available', fields: ['status', 'availableAt'] },
+        { name: 'syncOutbox_target_status_available', fields: ['target', 'status', 'availableAt'] },
+        { name: 'syncOutbox_status_processed', fields: ['status', 'processedAt'] },
         { name: 'syncOutbox_aggregate', fields: ['aggregateType', 'aggregateId'] },
       ],
     },

@@ -1,5 +1,6 @@
 import type { AppModule } from '../../platform/context';
 import { netsuiteLedgerDayStep } from '../integrations/netsuite/ledger-day';
+import { arrearsSyncStep } from '../integrations/close-step';
 import { closeDayJobs } from './close-day.jobs';
 import { closeSteps } from './close-steps';
 import { associateOperationsModels, initOperationsModels } from './models';
@@ -15,6 +16,8 @@ export const operationsModule: AppModule = {
     // The closed day's journal goes to NetSuite (a 'ledgerDay' outbox row): registered after the
     // modules listed before operations (commissions), so it runs after their steps.
     closeSteps(ctx.sequelize).addCountryStep(netsuiteLedgerDayStep);
+    // Salesforce hears of the accounts whose DPD, bucket or status the close changed (integrations/close-step.ts).
+    closeSteps(ctx.sequelize).addChunkStep(arrearsSyncStep);
   },
 };
 

@@ -45,9 +45,62 @@ export interface AppConfig {
   metrics: { token?: string; collectorTimeoutMs: number };
   /** NetSuite sync (issue 13): see ./netsuite.ts. */
   netsuite: NetsuiteConfig;
+  /** The outbox drain (src/modules/integrations/drain.ts): see SYNC_* in README. */
+  sync: SyncConfig;
+  /** Salesforce (CRM): the REST client through jsforce, or 'log' (demo: nothing leaves the process). */
+  salesforce: SalesforceConfig;
+}
+
+export interface SyncConfig {
+  /** Outbox rows one drain round leases per target (several rows of one aggregate make one item). */
+  batchSize: number;
+  /** Pushes (batches of items) one worker process runs at once per target. */
+  concurrency: number;
+  /** Attempts before a row is dead (status failed). */
+  maxAttempts: number;
+  /** Backoff after a failed attempt: base * 2^(attempt-1), at most max, with jitter. */
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** How long a worker's lease on its rows lasts; a crashed worker's rows are taken over after it. */
+  leaseSeconds: number;
+  /** Done rows are purged after this many days. */
+  retentionDays: number;
+  /** How often each target's drain job is scheduled (it runs until the outbox is empty, then waits for the next tick). */
+  pollIntervalSeconds: number;
 }
 
 export type { NetsuiteConfig } from './netsuite';
+
+export type SalesforceConfig =
+  | { driver: 'log'; inboundCron: string; inboundOverlapSeconds: number }
+  | {
+      driver: 'rest';
+      /** https://login.salesforce.com (test.salesforce.com for sandboxes): the JWT's audience and the token endpoint's host. */
+      loginUrl: string;
+      /** The connected app's consumer key (the JWT's iss). */
+      consumerKey: string;
+      /** The integration user's username (the JWT's sub). */
+      username: string;
+      /** PEM RSA private key whose certificate is registered on the connected app. Never logged. */
+      privateKey: string;
+      /** REST API version, e.g. '62.0'. */
+      apiVersion: string;
+      /** Customers as Person Accounts (FirstName/LastName/PersonEmail...) instead of business Accounts (Name...). */
+      personAccounts: boolean;
+      /** Person Account record type id (when the org has several record types). */
+      personAccountRecordTypeId?: string;
+      /** Above this many records of one object in one push, a Bulk API 2.0 ingest job instead of sObject Collections. */
+      bulkThreshold: number;
+      /** Share of the daily API limit (0..1) past which the Salesforce queue pauses. */
+      pauseShare: number;
+      /** How long the queue stays paused after REQUEST_LIMIT_EXCEEDED before one call tries again. */
+      limitPauseMs: number;
+      /** Per-request timeout. */
+      timeoutMs: number;
+      inboundCron: string;
+      /** The inbound pull re-reads this many seconds before its watermark (clock skew, commit lag). */
+      inboundOverlapSeconds: number;
+    };
 
 export type SmsConfig = { provider: 'log' } | { provider: 'africastalking'; baseUrl: string; username: string; apiKey: string; senderId?: string };
 
@@ -140,6 +193,52 @@ const schema = Joi.object({
     .message('must be 16+ printable characters without spaces'),
   METRICS_COLLECTOR_TIMEOUT_MS: Joi.number().integer().min(50).max(30_000).default(1000),
   ...netsuiteSchema,
+  SYNC_BATCH_SIZE: Joi.number().integer().min(1).max(10_000).default(500),
+  SYNC_CONCURRENCY: Joi.number().integer().min(1).max(64).default(4),
+  SYNC_MAX_ATTEMPTS: Joi.number().integer().min(1).max(100).default(10),
+  SYNC_BACKOFF_BASE_MS: Joi.number().integer().min(1).max(3_600_000).default(5000),
+  SYNC_BACKOFF_MAX_MS: Joi.number().integer().min(Joi.ref('SYNC_BACKOFF_BASE_MS')).max(86_400_000).default(3_600_000),
+  SYNC_LEASE_SECONDS: Joi.number().integer().min(1).max(3600).default(120),
+  SYNC_RETENTION_DAYS: Joi.number().integer().min(1).max(3650).default(14),
+  SYNC_POLL_INTERVAL_SECONDS: Joi.number()
+    .integer()
+    .valid(1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)
+    .default(5)
+    .messages({ 'any.only': 'must divide a minute: 1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60' }),
+  SALESFORCE_DRIVER: Joi.string().valid('log', 'rest').default('log'),
+  SALESFORCE_LOGIN_URL: Joi.string()
+    .uri({ scheme: ['http', 'https'] })
+    .when('SALESFORCE_DRIVER', { is: 'rest', then: Joi.required() }),
+  SALESFORCE_CONSUMER_KEY: Joi.string()
+    .max(255)
+    .when('SALESFORCE_DRIVER', { is: 'rest', then: Joi.required(), otherwise: Joi.allow('') }),
+  SALESFORCE_USERNAME: Joi.string()
+    .max(255)
+    .when('SALESFORCE_DRIVER', { is: 'rest', then: Joi.required(), otherwise: Joi.allow('') }),
+  SALESFORCE_PRIVATE_KEY: Joi.string()
+    .pattern(/-----BEGIN (RSA |ENCRYPTED )?PRIVATE KEY-----/)
+    .message('must be a PEM private key (-----BEGIN PRIVATE KEY-----; \\n escapes allowed)')
+    .when('SALESFORCE_DRIVER', { is: 'rest', then: Joi.required(), otherwise: Joi.allow('') }),
+  SALESFORCE_API_VERSION: Joi.string()
+    .pattern(/^\d{2}\.0$/)
+    .default('62.0'),
+  SALESFORCE_PERSON_ACCOUNTS: Joi.boolean().default(false),
+  SALESFORCE_PERSON_ACCOUNT_RECORD_TYPE_ID: Joi.string()
+    .pattern(/^[a-zA-Z0-9]{15,18}$/)
+    .allow(''),
+  SALESFORCE_BULK_THRESHOLD: Joi.number().integer().min(1).max(1_000_000).default(2000),
+  SALESFORCE_PAUSE_SHARE: Joi.number().greater(0).max(1).default(0.9),
+  SALESFORCE_LIMIT_PAUSE_MS: Joi.number().integer().min(1000).max(86_400_000).default(900_000),
+  SALESFORCE_TIMEOUT_MS: Joi.number().integer().min(100).max(600_000).default(30_000),
+  SALESFORCE_INBOUND_CRON: Joi.string()
+    .default('*/5 * * * *')
+    .custom((value: string) => {
+      cronParser.parseExpression(value);
+      if (value.trim().split(/\s+/).length !== 5) throw new Error('five fields');
+      return value;
+    })
+    .message('must be a five-field cron expression, e.g. "*/5 * * * *"'),
+  SALESFORCE_INBOUND_OVERLAP_SECONDS: Joi.number().integer().min(0).max(86_400).default(120),
 }).unknown(true);
 
 export class ConfigError extends Error {
@@ -209,5 +308,37 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     scheduleCheckMs: v.SCHEDULE_CHECK_MS,
     metrics: { token: v.METRICS_TOKEN || undefined, collectorTimeoutMs: v.METRICS_COLLECTOR_TIMEOUT_MS },
     netsuite: netsuiteConfig(v),
+    sync: {
+      batchSize: v.SYNC_BATCH_SIZE,
+      concurrency: v.SYNC_CONCURRENCY,
+      maxAttempts: v.SYNC_MAX_ATTEMPTS,
+      backoffBaseMs: v.SYNC_BACKOFF_BASE_MS,
+      backoffMaxMs: v.SYNC_BACKOFF_MAX_MS,
+      leaseSeconds: v.SYNC_LEASE_SECONDS,
+      retentionDays: v.SYNC_RETENTION_DAYS,
+      pollIntervalSeconds: v.SYNC_POLL_INTERVAL_SECONDS,
+    },
+    salesforce: salesforceConfigOf(v),
   });
+}
+
+function salesforceConfigOf(v: Record<string, any>): SalesforceConfig {
+  const inbound = { inboundCron: v.SALESFORCE_INBOUND_CRON as string, inboundOverlapSeconds: v.SALESFORCE_INBOUND_OVERLAP_SECONDS as number };
+  if (v.SALESFORCE_DRIVER !== 'rest') return { driver: 'log', ...inbound };
+  return {
+    driver: 'rest',
+    loginUrl: String(v.SALESFORCE_LOGIN_URL).replace(/\/+$/, ''),
+    consumerKey: v.SALESFORCE_CONSUMER_KEY,
+    username: v.SALESFORCE_USERNAME,
+    // A PEM in one environment line keeps its line breaks as \n.
+    privateKey: String(v.SALESFORCE_PRIVATE_KEY).replace(/\\n/g, '\n'),
+    apiVersion: v.SALESFORCE_API_VERSION,
+    personAccounts: v.SALESFORCE_PERSON_ACCOUNTS,
+    personAccountRecordTypeId: v.SALESFORCE_PERSON_ACCOUNT_RECORD_TYPE_ID || undefined,
+    bulkThreshold: v.SALESFORCE_BULK_THRESHOLD,
+    pauseShare: v.SALESFORCE_PAUSE_SHARE,
+    limitPauseMs: v.SALESFORCE_LIMIT_PAUSE_MS,
+    timeoutMs: v.SALESFORCE_TIMEOUT_MS,
+    ...inbound,
+  };
 }

@@ -12,6 +12,11 @@ export interface Dialect {
   readonly sqlite: boolean;
   /** ' FOR UPDATE' where the dialect has row locks, '' on SQLite (it serialises writers instead). */
   readonly forUpdate: string;
+  /**
+   * ' FOR UPDATE SKIP LOCKED' (MariaDB 10.6+, MySQL 8) where the dialect has row locks: rows another
+   * transaction holds are passed over, not waited for (queue workers). '' on SQLite (one writer).
+   */
+  readonly forUpdateSkipLocked: string;
   /** The statement head of an INSERT that skips rows a unique key already holds. */
   readonly insertIgnore: string;
   /** Whole days from date a to date b (b later: positive); a and b are SQL expressions. */
@@ -28,6 +33,7 @@ const MYSQL: Dialect = Object.freeze({
   mysql: true,
   sqlite: false,
   forUpdate: ' FOR UPDATE',
+  forUpdateSkipLocked: ' FOR UPDATE SKIP LOCKED',
   insertIgnore: 'INSERT IGNORE INTO',
   daysBetween: (a: string, b: string) => `DATEDIFF(${b}, ${a})`,
   concat: (...p: string[]) => `CONCAT(${p.join(', ')})`,
@@ -39,6 +45,7 @@ const SQLITE: Dialect = Object.freeze({
   mysql: false,
   sqlite: true,
   forUpdate: '',
+  forUpdateSkipLocked: '',
   insertIgnore: 'INSERT OR IGNORE INTO',
   daysBetween: (a: string, b: string) => `CAST(julianday(${b}) - julianday(${a}) AS INTEGER)`,
   concat: (...p: string[]) => p.join(' || '),

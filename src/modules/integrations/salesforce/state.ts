@@ -1,0 +1,110 @@
+import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
+import { Decimal } from '../../../platform/money';
+import type { AccountState, CustomerState } from './fields';
+
+/**
+ * The current state of a batch's customers and accounts, read fresh in a few set-based queries
+ * (never one query per record). Plain SQL on the tables, so the integrations module does not
+ * import the customers or accounts modules (they import it to write the outbox).
+ */
+const OPEN_INSTALMENT = ['pending', 'partial', 'overdue'];
+
+function dateOnly(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  if (v instanceof Date) return v.toISOString().slice(0, 10);
+  return String(v).slice(0, 10);
+}
+
+function moneyOf(v: unknown): string {
+  return new Decimal(String(v ?? 0)).toFixed(2);
+}
+
+export async function readCustomers(sequelize: Sequelize, ids: number[], transaction?: Transaction): Promise<Map<number, CustomerState>> {
+  const out = new Map<number, CustomerState>();
+  if (ids.length === 0) return out;
+  const rows = await sequelize.query<Record<string, unknown>>(
+    `SELECT c.id, c.firstName, c.lastName, c.phone, c.email, c.dateOfBirth, c.kycStatus, c.preferredLanguage, c.regionId, c.deletedAt,
+            a.addressLine, a.city, a.district
+       FROM customers c
+       LEFT JOIN customerAddresses a ON a.id = (SELECT MAX(x.id) FROM customerAddresses x WHERE x.customerId = c.id AND x.isPrimary = :yes)
+      WHERE c.id IN (:ids)`,
+    { replacements: { ids, yes: true }, type: QueryTypes.SELECT, transaction },
+  );
+  const str = (v: unknown) => (v === null || v === undefined || v === '' ? null : String(v));
+  for (const r of rows) {
+    out.set(Number(r.id), {
+      id: Number(r.id),
+      firstName: str(r.firstName),
+      lastName: str(r.lastName),
+      phone: str(r.phone),
+      email: str(r.email),
+      dateOfBirth: dateOnly(r.dateOfBirth),
+      preferredLanguage: str(r.preferredLanguage),
+      addressLine: str(r.addressLine),
+      city: str(r.city),
+      district: str(r.district),
+      kycStatus: String(r.kycStatus),
+      regionId: Number(r.regionId),
+      deleted: r.deletedAt !== null && r.deletedAt !== undefined,
+    });
+  }
+  return out;
+}
+
+export async function readAccounts(sequelize: Sequelize, ids: number[]): Promise<Map<number, AccountState>> {
+  const out = new Map<number, AccountState>();
+  if (ids.length === 0) return out;
+  const q = <T extends object>(sql: string, replacements: Record<string, unknown>) => sequelize.query<T>(sql, { replacements, type: QueryTypes.SELECT });
+  const [accounts, instalments, payments] = await Promise.all([
+    q<Record<string, unknown>>(
+      `SELECT a.id, a.accountNumber, a.customerId, a.status, a.balance, a.daysPastDue, a.parBucket, a.agentId,
+              p.code AS productCode, p.name AS productName, e.firstName AS agentFirstName, e.lastName AS agentLastName
+         FROM accounts a
+         JOIN products p ON p.id = a.productId
+         LEFT JOIN employees e ON e.id = a.agentId
+        WHERE a.id IN (:ids)`,
+      { ids },
+    ),
+    q<{ accountId: number; dueDate: unknown; amount: unknown; paidAmount: unknown }>(
+      `SELECT s.accountId, s.dueDate, s.amount, s.paidAmount
+         FROM installmentSchedules s
+         JOIN (SELECT accountId, MIN(dueDate) AS firstDue FROM installmentSchedules WHERE accountId IN (:ids) AND status IN (:open) GROUP BY accountId) m
+           ON m.accountId = s.accountId AND s.dueDate = m.firstDue
+        WHERE s.status IN (:open)`,
+      { ids, open: OPEN_INSTALMENT },
+    ),
+    q<{ accountId: number; lastDate: unknown }>(
+      `SELECT accountId, MAX(businessDate) AS lastDate FROM payments WHERE accountId IN (:ids) AND status = 'completed' GROUP BY accountId`,
+      { ids },
+    ),
+  ]);
+  const due = new Map<number, { date: string; amount: Decimal }>();
+  for (const s of instalments) {
+    const id = Number(s.accountId);
+    const owed = new Decimal(String(s.amount)).minus(String(s.paidAmount ?? 0));
+    const prev = due.get(id);
+    due.set(id, { date: dateOnly(s.dueDate)!, amount: prev ? prev.amount.plus(owed) : owed });
+  }
+  const lastPaid = new Map(payments.map((p) => [Number(p.accountId), dateOnly(p.lastDate)]));
+  for (const a of accounts) {
+    const id = Number(a.id);
+    const next = due.get(id);
+    out.set(id, {
+      id,
+      accountNumber: String(a.accountNumber),
+      customerId: Number(a.customerId),
+      productCode: String(a.productCode),
+      productName: String(a.productName),
+      status: String(a.status),
+      balance: moneyOf(a.balance),
+      daysPastDue: Number(a.daysPastDue ?? 0),
+      parBucket: String(a.parBucket),
+      nextDueDate: next?.date ?? null,
+      nextDueAmount: next ? next.amount.toFixed(2) : null,
+      agentId: a.agentId === null || a.agentId === undefined ? null : Number(a.agentId),
+      agentName: a.agentFirstName ? `${String(a.agentFirstName)} ${String(a.agentLastName ?? '')}`.trim() : null,
+      lastPaymentDate: lastPaid.get(id) ?? null,
+    });
+  }
+  return out;
+}

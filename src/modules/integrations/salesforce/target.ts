@@ -1,0 +1,295 @@
+import type { Sequelize } from 'sequelize';
+import type { SalesforceConfig } from '../../../platform/config';
+import type { Logger } from '../../../platform/logging/logger';
+import { dialect } from '../../../platform/db/dialect';
+import { sqlOf } from '../../../platform/db/sql';
+import type { SyncItem, SyncOutcome, SyncTarget } from '../sync-target';
+import { SalesforceError, type SalesforceClient } from './client';
+import {
+  ACCOUNT_EXTERNAL_ID,
+  ACCOUNT_OBJECT,
+  accountRecord,
+  CUSTOMER_EXTERNAL_ID,
+  CUSTOMER_OBJECT,
+  customerRecord,
+  syncedOf,
+  type CustomerState,
+  type FieldMode,
+} from './fields';
+import { readAccounts, readCustomers } from './state';
+
+type RestConfig = Extract<SalesforceConfig, { driver: 'rest' }>;
+
+/** Records per sObject Collections request (Salesforce's maximum). */
+export const COLLECTION_SIZE = 200;
+/** Collections requests of one push in flight at once. */
+export const COLLECTION_CONCURRENCY = 4;
+/** A paused queue re-reads the API usage (GET /limits) at most this often. */
+const USAGE_RECHECK_MS = 5 * 60_000;
+/** Per-record error codes worth another attempt (everything else is the data's fault: dead). */
+const TRANSIENT_RECORD_CODES = new Set(['UNABLE_TO_LOCK_ROW', 'REQUEST_LIMIT_EXCEEDED', 'UNKNOWN_EXCEPTION', 'SERVER_UNAVAILABLE']);
+
+interface Prepared {
+  index: number;
+  localEntity: 'customer' | 'account';
+  localId: number;
+  externalId: string;
+  record: Record<string, unknown>;
+  customer?: CustomerState;
+}
+
+type RecordResult = { ok: true; id: string } | { ok: false; error: string; transient: boolean };
+
+/**
+ * The Salesforce SyncTarget: 'customer' items become Accounts (or Person Accounts) upserted by
+ * AMT_Customer_Id__c, 'account' items PAYG_Account__c upserted by AMT_Account_Number__c, each from
+ * the current state read fresh for the whole batch. Up to SALESFORCE_BULK_THRESHOLD records of an
+ * object go as sObject Collections upserts (200 a request, per-record results); more as one Bulk
+ * API 2.0 ingest job. Confirmed records get their salesforceMapping row (Salesforce id, last sync,
+ * and for customers the fields as sent: the inbound pull's base). API usage from Sforce-Limit-Info
+ * past SALESFORCE_PAUSE_SHARE, or a REQUEST_LIMIT_EXCEEDED, pauses the target (pauseState).
+ */
+export class SalesforceTarget implements SyncTarget {
+  readonly name = 'salesforce' as const;
+  /** Large, so a nightly close's or a backfill's thousands of changes can reach the bulk path. */
+  readonly batchSize = 10_000;
+  private limitHitAt?: number;
+  /** Bulk job polling (tests shorten it). */
+  bulkPoll = { intervalMs: 2000, timeoutMs: 10 * 60_000 };
+
+  constructor(
+    private readonly sequelize: Sequelize,
+    readonly client: SalesforceClient,
+    private readonly config: RestConfig,
+    private readonly logger?: Logger,
+  ) {}
+
+  private get mode(): FieldMode {
+    return { personAccounts: this.config.personAccounts, personAccountRecordTypeId: this.config.personAccountRecordTypeId };
+  }
+
+  async pauseState(): Promise<{ paused: boolean; reason?: string }> {
+    if (this.limitHitAt !== undefined && Date.now() - this.limitHitAt < this.config.limitPauseMs) {
+      return { paused: true, reason: `Salesforce answered REQUEST_LIMIT_EXCEEDED (daily API limit) at ${new Date(this.limitHitAt).toISOString()}` };
+    }
+    let usage = this.client.usage;
+    const over = () => !!usage && usage.limit > 0 && usage.used / usage.limit >= this.config.pauseShare;
+    if ((over() || this.limitHitAt !== undefined) && (!usage || Date.now() - usage.at >= USAGE_RECHECK_MS)) {
+      try {
+        usage = await this.client.refreshUsage();
+        this.limitHitAt = undefined;
+      } catch (err) {
+        if (err instanceof SalesforceError && err.errorCode === 'REQUEST_LIMIT_EXCEEDED') this.limitHitAt = Date.now();
+        return { paused: true, reason: `Salesforce API usage unknown: ${(err as Error).message}` };
+      }
+    }
+    if (over()) {
+      const pct = ((usage!.used / usage!.limit) * 100).toFixed(1);
+      return { paused: true, reason: `Salesforce API usage ${usage!.used}/${usage!.limit} (${pct}%) is past SALESFORCE_PAUSE_SHARE ${this.config.pauseShare}` };
+    }
+    return { paused: false };
+  }
+
+  async push(items: SyncItem[]): Promise<SyncOutcome[]> {
+    const outcomes: SyncOutcome[] = new Array(items.length);
+    const groups: Record<'customer' | 'account', Array<{ index: number; id: number }>> = { customer: [], account: [] };
+    items.forEach((item, index) => {
+      if (item.aggregate === 'customer' || item.aggregate === 'account') groups[item.aggregate].push({ index, id: item.id });
+      else outcomes[index] = { status: 'dead', error: `Salesforce does not sync '${item.aggregate}' (only customer and account)` };
+    });
+    await this.sendGroup('customer', groups.customer, outcomes);
+    await this.sendGroup('account', groups.account, outcomes);
+    return outcomes;
+  }
+
+  /** Reads the current state of these customers or accounts (one set-based read) and builds their records; a missing row is dead. */
+  private async prepare(aggregate: 'customer' | 'account', entries: Array<{ index: number; id: number }>, outcomes: SyncOutcome[]): Promise<Prepared[]> {
+    const ids = entries.map((e) => e.id);
+    const out: Prepared[] = [];
+    if (aggregate === 'customer') {
+      const customers = await readCustomers(this.sequelize, ids);
+      for (const { index, id } of entries) {
+        const c = customers.get(id);
+        if (!c) outcomes[index] = { status: 'dead', error: `customer ${id} does not exist` };
+        else out.push({ index, localEntity: 'customer', localId: c.id, externalId: String(c.id), record: customerRecord(c, this.mode), customer: c });
+      }
+    } else {
+      const accounts = await readAccounts(this.sequelize, ids);
+      for (const { index, id } of entries) {
+        const a = accounts.get(id);
+        if (!a) outcomes[index] = { status: 'dead', error: `account ${id} does not exist` };
+        else out.push({ index, localEntity: 'account', localId: a.id, externalId: a.accountNumber, record: accountRecord(a) });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * One object's items. Above the bulk threshold: read all, one Bulk API job, settle. Otherwise a
+   * pipeline over chunks of 200: the state of the chunks is read ahead (two reads at a time)
+   * while COLLECTION_CONCURRENCY requests are in flight, and each chunk's outcomes and mapping
+   * rows are settled as soon as its answer is in, so the database work hides behind the network.
+   */
+  private async sendGroup(aggregate: 'customer' | 'account', entries: Array<{ index: number; id: number }>, outcomes: SyncOutcome[]): Promise<void> {
+    if (entries.length === 0) return;
+    const [object, externalIdField] = aggregate === 'customer' ? [CUSTOMER_OBJECT, CUSTOMER_EXTERNAL_ID] : [ACCOUNT_OBJECT, ACCOUNT_EXTERNAL_ID];
+    if (entries.length > this.config.bulkThreshold) {
+      const prepared = await this.prepare(aggregate, entries, outcomes);
+      if (prepared.length > 0) await this.settle(object, prepared, await this.viaBulk(object, externalIdField, prepared), outcomes);
+      return;
+    }
+    const chunks: Array<Array<{ index: number; id: number }>> = [];
+    for (let i = 0; i < entries.length; i += COLLECTION_SIZE) chunks.push(entries.slice(i, i + COLLECTION_SIZE));
+    const db = limiter(2);
+    const reads = chunks.map((chunk) => db(() => this.prepare(aggregate, chunk, outcomes)));
+    // A read that failed fails the push (nothing was sent for it): make sure no rejection goes unobserved meanwhile.
+    for (const r of reads) r.catch(() => undefined);
+    const settling: Promise<void>[] = [];
+    let next = 0;
+    const worker = async () => {
+      for (let c = next++; c < chunks.length; c = next++) {
+        const prepared = await reads[c]!;
+        if (prepared.length === 0) continue;
+        const results = await this.viaCollection(object, externalIdField, prepared);
+        settling.push(this.settle(object, prepared, results, outcomes));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(COLLECTION_CONCURRENCY, chunks.length) }, worker));
+    await Promise.all(settling);
+  }
+
+  /** Outcomes from results; confirmed records get their salesforceMapping row (and, customers, the fields as sent). */
+  private async settle(object: string, prepared: Prepared[], results: RecordResult[], outcomes: SyncOutcome[]): Promise<void> {
+    const confirmed: Array<{ p: Prepared; id: string }> = [];
+    prepared.forEach((p, i) => {
+      const r = results[i]!;
+      if (r.ok) {
+        outcomes[p.index] = { status: 'done', remoteId: r.id };
+        confirmed.push({ p, id: r.id });
+      } else if (r.transient) {
+        const limit = /REQUEST_LIMIT_EXCEEDED/.test(r.error);
+        outcomes[p.index] = { status: 'retry', error: r.error, ...(limit ? { retryAfterMs: this.config.limitPauseMs } : {}) };
+      } else outcomes[p.index] = { status: 'dead', error: r.error };
+    });
+    if (confirmed.length === 0) return;
+    // Salesforce accepts writes again: a past REQUEST_LIMIT_EXCEEDED no longer pauses anything.
+    this.limitHitAt = undefined;
+    // The remote write is confirmed: a failure to record the mapping must not undo the outcomes (the next upsert repairs it).
+    try {
+      await this.saveMappings(object, confirmed);
+    } catch (err) {
+      this.logger?.warn({ err: (err as Error).message, object, count: confirmed.length }, 'salesforce: mapping rows not saved');
+    }
+  }
+
+  /** One multi-row upsert of salesforceMapping (plain SQL: no model instances for thousands of rows). */
+  private async saveMappings(object: string, confirmed: Array<{ p: Prepared; id: string }>): Promise<void> {
+    const now = new Date();
+    const values: Array<string | number | Date | null> = [];
+    for (const { p, id } of confirmed) {
+      values.push(p.localEntity, p.localId, id, object, now, p.customer ? JSON.stringify(syncedOf(p.customer)) : null, now, now);
+    }
+    const rows = confirmed.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+    const update = ['salesforceId', 'salesforceObject', 'lastSync', 'sentState', 'updatedAt'];
+    const tail = dialect(this.sequelize).mysql
+      ? `ON DUPLICATE KEY UPDATE ${update.map((c) => `${c} = VALUES(${c})`).join(', ')}`
+      : `ON CONFLICT (localEntity, localId) DO UPDATE SET ${update.map((c) => `${c} = excluded.${c}`).join(', ')}`;
+    // On the transaction's own mysql2 connection (sqlOf): a multi-row statement formatted by the driver, not by Sequelize.
+    await this.sequelize.transaction((t) =>
+      sqlOf(this.sequelize).write(
+        t,
+        `INSERT INTO salesforceMapping (localEntity, localId, salesforceId, salesforceObject, lastSync, sentState, createdAt, updatedAt) VALUES ${rows} ${tail}`,
+        values,
+      ),
+    );
+  }
+
+  private failAll(n: number, err: unknown): RecordResult[] {
+    const e = err instanceof SalesforceError ? err : new SalesforceError((err as Error).message, 'UNKNOWN', true);
+    if (e.errorCode === 'REQUEST_LIMIT_EXCEEDED') this.limitHitAt = Date.now();
+    return new Array(n).fill({ ok: false, error: e.message, transient: e.transient || e.errorCode === 'REQUEST_LIMIT_EXCEEDED' });
+  }
+
+  /** One sObject Collections request (at most 200 records): per-record results, in order. */
+  private async viaCollection(object: string, externalIdField: string, chunk: Prepared[]): Promise<RecordResult[]> {
+    try {
+      const saved = await this.client.upsertCollection(
+        object,
+        externalIdField,
+        chunk.map((p) => p.record),
+      );
+      return chunk.map((_, i) => {
+        const s = saved[i];
+        if (s?.success && s.id) return { ok: true, id: s.id };
+        const e = s?.errors?.[0];
+        if (!e) return { ok: false, error: 'Salesforce gave no result for this record', transient: true };
+        return {
+          ok: false,
+          error: `${e.statusCode}: ${e.message}${e.fields?.length ? ` (${e.fields.join(', ')})` : ''}`,
+          transient: TRANSIENT_RECORD_CODES.has(e.statusCode),
+        };
+      });
+    } catch (err) {
+      return this.failAll(chunk.length, err);
+    }
+  }
+
+  private async viaBulk(object: string, externalIdField: string, prepared: Prepared[]): Promise<RecordResult[]> {
+    let results: Awaited<ReturnType<SalesforceClient['bulkUpsert']>>;
+    try {
+      results = await this.client.bulkUpsert(
+        object,
+        externalIdField,
+        prepared.map((p) => p.record),
+        this.bulkPoll,
+      );
+    } catch (err) {
+      return this.failAll(prepared.length, err);
+    }
+    const ok = new Map<string, string>();
+    for (const r of results.successful) ok.set(String(r[externalIdField]), String(r.sf__Id));
+    const failed = new Map<string, string>();
+    for (const r of results.failed) failed.set(String(r[externalIdField]), String(r.sf__Error));
+    return prepared.map((p) => {
+      const id = ok.get(p.externalId);
+      if (id) return { ok: true, id };
+      const error = failed.get(p.externalId);
+      if (error !== undefined) {
+        const code = error.split(':')[0] ?? '';
+        return { ok: false, error, transient: TRANSIENT_RECORD_CODES.has(code) };
+      }
+      return { ok: false, error: 'not processed by the Bulk API job', transient: true };
+    });
+  }
+}
+
+/** Runs at most `n` of the given tasks at once, in the order they were handed over. */
+function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const queue: Array<() => void> = [];
+  return (task) =>
+    new Promise((resolve, reject) => {
+      const run = () => {
+        active += 1;
+        task()
+          .then(resolve, reject)
+          .finally(() => {
+            active -= 1;
+            queue.shift()?.();
+          });
+      };
+      if (active < n) run();
+      else queue.push(run);
+    });
+}
+
+/** The demo's Salesforce: nothing leaves the process; each upsert is logged (ids only) and done. */
+export class LogSalesforceTarget implements SyncTarget {
+  readonly name = 'salesforce' as const;
+  readonly batchSize = COLLECTION_SIZE;
+  constructor(private readonly logger?: Logger) {}
+  async push(items: SyncItem[]): Promise<SyncOutcome[]> {
+    for (const i of items) this.logger?.info({ aggregate: i.aggregate, id: i.id, events: i.events }, 'salesforce (log driver): upsert');
+    return items.map(() => ({ status: 'done' }));
+  }
+}
