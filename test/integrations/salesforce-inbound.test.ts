@@ -186,7 +186,14 @@ describe('Salesforce inbound pull (call-centre edits back into AMT)', () => {
       expect(mark!.value).to.be.a('string');
       const result = await runSalesforceInbound(second);
       expect(result).to.include({ applied: 1 });
-      expect(result.fetched as number, 'only what changed since the watermark (and its second)').to.be.lessThan(3);
+      // The pull asks for SystemModstamp > the watermark's whole second: records stamped within that
+      // second come again (harmless: unchanged), anything older must not.
+      const stamp = (v: string) => Date.parse(v.replace(/\+0000$/, 'Z'));
+      const markSecond = Math.floor(stamp(String(mark!.value)) / 1000) * 1000;
+      const accounts = fake.records('Account');
+      const sinceSecond = accounts.filter((r) => stamp(r.SystemModstamp) > markSecond).length;
+      expect(result.fetched as number, 'only what changed since the watermark (and its second)').to.be.at.most(sinceSecond);
+      expect(sinceSecond, 'older records exist and were not fetched').to.be.lessThan(accounts.length);
       const run = await JobRun.findOne({ where: { jobName: SALESFORCE_INBOUND_JOB }, order: [['id', 'DESC']] });
       expect(run).to.include({ status: 'succeeded' });
       expect(run!.counts).to.include({ applied: 1, conflicts: 0 });
