@@ -1,7 +1,5 @@
 import type { Transaction } from 'sequelize';
-import { sqlOf, type SqlValue } from '../../platform/db/sql';
-import { SyncOutbox } from './models';
-import { targetsOf } from './targets';
+import { integrations } from './outbox';
 
 /**
  * The nightly close's part in the sync: one 'account' outbox row (event account.arrears_changed,
@@ -22,20 +20,13 @@ export const arrearsSyncStep = {
   name: 'sync',
   async run(input: { accountIds: number[] }, t: Transaction): Promise<{ accounts: number }> {
     if (input.accountIds.length === 0) return { accounts: 0 };
-    const sql = sqlOf(SyncOutbox.sequelize!);
-    const now = new Date();
-    let accounts = 0;
-    for (const target of targetsOf('account.arrears_changed')) {
-      const values: SqlValue[] = ['account.arrears_changed', '{}', target, now, now, now, ...input.accountIds];
-      const r = await sql.write(
-        t,
-        `INSERT INTO syncOutbox (aggregateType, aggregateId, eventType, payload, target, status, attempts, availableAt, createdAt, updatedAt)
-         SELECT 'account', id, ?, ?, ?, 'pending', 0, ?, ?, ? FROM accounts
-          WHERE id IN (${input.accountIds.map(() => '?').join(', ')}) AND daysPastDue > 0`,
-        values,
-      );
-      accounts = r.affectedRows;
-    }
+    const written = await integrations.enqueueSelected(t, {
+      aggregate: 'account',
+      event: 'account.arrears_changed',
+      from: `SELECT id FROM accounts WHERE id IN (${input.accountIds.map(() => '?').join(', ')}) AND daysPastDue > 0`,
+      replacements: input.accountIds,
+    });
+    const accounts = written.at(-1)?.rows ?? 0;
     return { accounts };
   },
 };

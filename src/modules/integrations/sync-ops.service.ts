@@ -1,10 +1,11 @@
 import { QueryTypes, type Sequelize } from 'sequelize';
 import type { AppContext } from '../../platform/context';
 import { withTransaction } from '../../platform/db/transaction';
-import { sqlOf, type SqlValue } from '../../platform/db/sql';
+import { sqlOf } from '../../platform/db/sql';
 import { decodeIdCursor, encodeCursor, type Paged } from '../../platform/http/pagination';
 import { problems } from '../../platform/http/problem';
 import { audit } from '../audit/audit';
+import { integrations } from './outbox';
 import { driverOf, SYNC_TARGETS, syncTargetFor, type SyncTargetName } from './registry';
 import { targetsOf, type OutboxEvent } from './targets';
 
@@ -192,14 +193,16 @@ export class SyncOpsService {
       const [row] = await sql.rows<{ id: number }>(t, `SELECT id FROM ${table} WHERE id = ?`, [id]);
       if (!row) throw problems.notFound(entity);
       const out: { target: string; outboxId: number }[] = [];
-      const now = new Date();
       for (const tg of targets) {
-        const r = await sql.write(
-          t,
-          `INSERT INTO syncOutbox (aggregateType, aggregateId, eventType, payload, target, status, attempts, availableAt, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)`,
-          [entity, id, event, JSON.stringify({ [`${entity}Id`]: id, resend: true }), tg, now, now, now],
-        );
-        out.push({ target: tg, outboxId: r.insertId });
+        const [written] = await integrations.enqueueSelected(t, {
+          aggregate: entity,
+          event,
+          from: `SELECT id FROM ${table} WHERE id = ?`,
+          replacements: [id],
+          payload: { [`${entity}Id`]: id, resend: true },
+          only: tg,
+        });
+        out.push({ target: tg, outboxId: written!.insertId });
       }
       await audit.record(t, { actor, action: 'sync.resend', entity: table, entityId: id, after: { targets } });
       return out;
@@ -235,14 +238,15 @@ export class SyncOpsService {
     return withTransaction(this.sequelize, async (t) => {
       const ids = (await sql.rows<{ id: number }>(t, `SELECT id FROM ${table} WHERE id > ? ORDER BY id LIMIT ?`, [afterId, pageSize])).map((r) => Number(r.id));
       if (ids.length === 0) return { lastId: null, filed: 0 };
-      const now = new Date();
-      const values: SqlValue[] = [entity, event, JSON.stringify({ backfill: true }), target, now, now, now, ...ids];
-      const r = await sql.write(
-        t,
-        `INSERT INTO syncOutbox (aggregateType, aggregateId, eventType, payload, target, status, attempts, availableAt, createdAt, updatedAt)
-         SELECT ?, id, ?, ?, ?, 'pending', 0, ?, ?, ? FROM ${table} WHERE id IN (${inList(ids.length)})`,
-        values,
-      );
+      const [written] = await integrations.enqueueSelected(t, {
+        aggregate: entity,
+        event,
+        from: `SELECT id FROM ${table} WHERE id IN (${inList(ids.length)})`,
+        replacements: ids,
+        payload: { backfill: true },
+        only: target,
+      });
+      const r = { affectedRows: written?.rows ?? 0 };
       const lastId = ids.at(-1)!;
       await save?.(lastId, r.affectedRows, t);
       return { lastId, filed: r.affectedRows };
