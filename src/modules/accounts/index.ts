@@ -2,10 +2,11 @@ import type { AppModule } from '../../platform/context';
 import { accountRoutes } from './accounts.routes';
 import { associateAccountsModels, initAccountsModels } from './models';
 import { chargeRoutes } from './charge.routes';
+import { accountNoteRoutes } from './notes';
 
 export const accountsModule: AppModule = {
   name: 'accounts',
   initModels: initAccountsModels,
-  routes: (ctx) => [...accountRoutes(ctx), ...chargeRoutes(ctx)],
+  routes: (ctx) => [...accountRoutes(ctx), ...chargeRoutes(ctx), ...accountNoteRoutes(ctx)],
   associate: associateAccountsModels,
 };
