@@ -1,8 +1,6 @@
 // @ts-check
 'use strict';
-const { QueryTypes } = require('sequelize');
-const { stamped } = require('./lib/env');
-const catalog = require('../src/modules/access/permission-catalog.json');
+const { permissionSeeder } = require('./lib/permissions');
 
 /**
  * Permission codes added with staff administration (POST /api/v1/employees/:id/reassign), for
@@ -12,32 +10,4 @@ const catalog = require('../src/modules/access/permission-catalog.json');
  */
 const CODES = ['employees:reassign'];
 
-/** @type {import('sequelize-cli').Migration} */
-module.exports = {
-  async up(queryInterface) {
-    /** @type {Record<string, string>} */
-    const descriptions = catalog.permissions;
-    await queryInterface.bulkInsert('permissions', stamped(CODES.map((code) => ({ code, description: descriptions[code] }))), { ignoreDuplicates: true });
-    const sequelize = queryInterface.sequelize;
-    /** @type {{id:number, code:string}[]} */
-    const perms = await sequelize.query('SELECT id, code FROM permissions WHERE code IN (:codes)', { replacements: { codes: CODES }, type: QueryTypes.SELECT });
-    /** @type {{id:number, name:string}[]} */
-    const roles = await sequelize.query('SELECT id, name FROM roles', { type: QueryTypes.SELECT });
-    /** @type {Record<string, { grants: string[] }>} */
-    const defaults = catalog.roles;
-    const grants = [];
-    for (const role of roles) {
-      const def = defaults[role.name];
-      if (!def) continue;
-      for (const p of perms) if (def.grants.includes('*') || def.grants.includes(p.code)) grants.push({ roleId: role.id, permissionId: p.id });
-    }
-    if (grants.length) await queryInterface.bulkInsert('rolePermissions', stamped(grants), { ignoreDuplicates: true });
-  },
-  async down(queryInterface) {
-    const sequelize = queryInterface.sequelize;
-    /** @type {{id:number}[]} */
-    const perms = await sequelize.query('SELECT id FROM permissions WHERE code IN (:codes)', { replacements: { codes: CODES }, type: QueryTypes.SELECT });
-    if (perms.length) await queryInterface.bulkDelete('rolePermissions', { permissionId: perms.map((p) => p.id) });
-    await queryInterface.bulkDelete('permissions', { code: CODES });
-  },
-};
+module.exports = permissionSeeder(CODES);
