@@ -7,6 +7,7 @@ import { dataCrypto, type DataCrypto } from '../../platform/crypto';
 import { withTransaction } from '../../platform/db/transaction';
 import { decodeIdCursor, type Paged, pageOf } from '../../platform/http/pagination';
 import { problems, type FieldError } from '../../platform/http/problem';
+import type { PhotoReference } from '../../platform/http/schemas';
 import type { Logger } from '../../platform/logging/logger';
 import type { JobQueue } from '../../platform/queue';
 import { redisUnavailable } from '../../platform/queue/unavailable';
@@ -40,15 +41,8 @@ export interface RegisterDeviceInput {
   status?: Extract<DeviceStatus, 'stored' | 'shipped'>;
 }
 
-export interface InstallationPhoto {
-  /** Where the photo is kept (the key or URL the phone uploaded it to); the bytes never come here. */
-  reference: string;
-  mimeType: string;
-  sizeBytes?: number;
-  sha256?: string;
-  caption?: string;
-  takenAt?: string;
-}
+/** A photo of the installation visit, by reference. */
+export type InstallationPhoto = PhotoReference;
 
 export interface InstallInput {
   deviceId?: number;

@@ -2,8 +2,8 @@ import Joi from 'joi';
 import type { AppContext } from '../../platform/context';
 import { pagedResponseSchema, paginationQuery } from '../../platform/http/pagination';
 import { defineRoute, employeeOf, type RouteSpec } from '../../platform/http/route';
-import { dateOnlyField, idField, pastInstantField } from '../../platform/http/schemas';
-import { DeviceService, type DeviceListQuery, type InstallationPhoto, type InstallInput, type RegisterDeviceInput, type ReturnInput } from './device.service';
+import { dateOnlyField, idField, photoReferencesField } from '../../platform/http/schemas';
+import { DeviceService, type DeviceListQuery, type InstallInput, type RegisterDeviceInput, type ReturnInput } from './device.service';
 import { DEVICE_STATUSES, DEVICE_TOKEN_TYPES, type DeviceTokenType } from './models';
 import { MAX_EXTENDED_VALUE, MAX_STARTING_CODE } from './openpaygo/token';
 import { deviceAttachedSchema, deviceSchema, deviceTokenSchema, mintedTokensSchema, tokenResendSchema } from './devices.responses';
@@ -173,20 +173,7 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
         installationDate: calendarDate,
         latitude: Joi.number().min(-90).max(90).required(),
         longitude: Joi.number().min(-180).max(180).required(),
-        photos: Joi.array()
-          .items(
-            Joi.object<InstallationPhoto, true>({
-              reference: Joi.string().trim().min(1).max(500).required(),
-              mimeType: Joi.string().valid('image/jpeg', 'image/png', 'image/webp', 'image/heic').required(),
-              sizeBytes: Joi.number().integer().min(1).max(50_000_000),
-              sha256: Joi.string().hex().length(64),
-              caption: Joi.string().max(255),
-              takenAt: pastInstantField(),
-            }),
-          )
-          .min(1)
-          .max(10)
-          .required(),
+        photos: photoReferencesField().required(),
         notes: Joi.string().max(2000),
       }).xor('deviceId', 'serialNumber'),
       responses: {

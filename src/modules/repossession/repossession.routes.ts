@@ -2,7 +2,7 @@ import Joi from 'joi';
 import type { AppContext } from '../../platform/context';
 import { pagedResponseSchema, paginationQuery } from '../../platform/http/pagination';
 import { defineRoute, employeeOf, type RouteSpec } from '../../platform/http/route';
-import { idField, pastInstantField } from '../../platform/http/schemas';
+import { idField, photoReferencesField } from '../../platform/http/schemas';
 import { REPOSSESSION_STATUSES, type RepossessionStatus } from '../accounts/models';
 import { repossessionSchema } from './repossession.responses';
 import { ASSIGN, CONDITION_GRADES, RECORD, RepossessionService, repossessionView, type RecoverInput } from './repossession.service';
@@ -105,20 +105,7 @@ export function repossessionRoutes(ctx: AppContext): RouteSpec[] {
         warehouseId: id.required(),
         latitude: latitude.required(),
         longitude: longitude.required(),
-        photos: Joi.array()
-          .items(
-            Joi.object({
-              reference: Joi.string().trim().min(1).max(500).required(),
-              mimeType: Joi.string().valid('image/jpeg', 'image/png', 'image/webp', 'image/heic').required(),
-              sizeBytes: Joi.number().integer().min(1).max(50_000_000),
-              sha256: Joi.string().hex().length(64),
-              caption: Joi.string().max(255),
-              takenAt: pastInstantField(),
-            }),
-          )
-          .min(1)
-          .max(10)
-          .required(),
+        photos: photoReferencesField().required(),
         notes: Joi.string().trim().max(2000),
       }),
       responses: {

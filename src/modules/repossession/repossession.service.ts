@@ -3,6 +3,7 @@ import type { EmployeeActor, ScopedActor } from '../../platform/auth/actor';
 import { inRegionScope } from '../../platform/auth/principal';
 import type { AppContext } from '../../platform/context';
 import { dataCrypto, type DataCrypto } from '../../platform/crypto';
+import type { PhotoReference } from '../../platform/http/schemas';
 import { withTransaction } from '../../platform/db/transaction';
 import { decodeIdCursor, pageOf, type Paged } from '../../platform/http/pagination';
 import { problems } from '../../platform/http/problem';
@@ -39,21 +40,12 @@ const GRADE_DEVICE_STATUS: Record<ConditionGrade, DeviceStatus> = { good: 'store
 export const RECORD = 'repossessions:record';
 export const ASSIGN = 'repossessions:assign';
 
-export interface PhotoInput {
-  reference: string;
-  mimeType: string;
-  sizeBytes?: number;
-  sha256?: string;
-  caption?: string;
-  takenAt?: Date;
-}
-
 export interface RecoverInput {
   condition: ConditionGrade;
   warehouseId: number;
   latitude: number;
   longitude: number;
-  photos: PhotoInput[];
+  photos: PhotoReference[];
   notes?: string;
 }
 
@@ -384,7 +376,7 @@ export class RepossessionService {
             sizeBytes: p.sizeBytes ?? null,
             sha256: p.sha256 ?? null,
             caption: p.caption ?? null,
-            takenAt: p.takenAt ?? null,
+            takenAt: p.takenAt ? new Date(p.takenAt) : null,
           })),
           { transaction: t },
         );

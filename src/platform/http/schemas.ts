@@ -46,6 +46,32 @@ export const pastInstantField = () =>
     Date.parse(value) <= Date.now() + CLOCK_SKEW_MS ? value : helpers.message({ custom: '{#label} is in the future' }),
   );
 
+/** A photo taken in the field, by reference: where the phone stored it (the bytes never come to the API). */
+export interface PhotoReference {
+  reference: string;
+  mimeType: string;
+  sizeBytes?: number;
+  sha256?: string;
+  caption?: string;
+  takenAt?: string;
+}
+
+/** The photos of a field visit (an installation, a repossession): 1 to 10 references. */
+export const photoReferencesField = () =>
+  Joi.array()
+    .items(
+      Joi.object<PhotoReference, true>({
+        reference: Joi.string().trim().min(1).max(500).required(),
+        mimeType: Joi.string().valid('image/jpeg', 'image/png', 'image/webp', 'image/heic').required(),
+        sizeBytes: Joi.number().integer().min(1).max(50_000_000),
+        sha256: Joi.string().hex().length(64),
+        caption: Joi.string().max(255),
+        takenAt: pastInstantField(),
+      }),
+    )
+    .min(1)
+    .max(10);
+
 const AMOUNT = /^\d{1,12}(\.\d{1,2})?$/;
 
 /** Money a payment, collection, charge or refund moves: a string amount up to MAX_PAYMENT_AMOUNT. */
