@@ -66,6 +66,8 @@ export interface RecordedRequest {
   status: number;
   /** Number of records in a collections upsert or bulk upload. */
   records?: number;
+  /** The query string as sent (a SOQL query's `q`, for instance). */
+  search?: string;
 }
 
 interface IngestJob {
@@ -236,7 +238,7 @@ export class FakeSalesforce {
     const raw = Buffer.concat(chunks).toString('utf8');
     const url = new URL(req.url ?? '/', this.baseUrl);
     const method = req.method ?? 'GET';
-    const record: RecordedRequest = { method, path: url.pathname, status: 0 };
+    const record: RecordedRequest = { method, path: url.pathname, status: 0, search: url.search };
     this.requests.push(record);
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       record.status = status;
