@@ -14,6 +14,7 @@ import { createPrincipalLoader, sharePrincipalChanges } from './modules/access/p
 import { PERMISSION_CODES } from './modules/access/permissions';
 import { SqlIdempotencyStore } from './modules/access/idempotency';
 import { boardMount } from './modules/operations/board';
+import { closeSyncTargets } from './modules/integrations/registry';
 import { ApiClient } from './modules/access/clients.models';
 import { createClientAuthenticator, type ClientDirectory } from './platform/http/client-auth';
 
@@ -65,6 +66,8 @@ export async function createRuntime(config: AppConfig, options: { logger?: Logge
     ...ctx,
     async close() {
       await queue.close();
+      // After the jobs stop: the NetSuite/Salesforce clients this runtime built (sockets, token refreshers).
+      await closeSyncTargets(sequelize);
       principalSharing?.close();
       redis?.disconnect();
       await sequelize.close();
