@@ -1,6 +1,6 @@
 import { Op, QueryTypes, type Sequelize, type Transaction, type WhereOptions } from 'sequelize';
 import type { EmployeeActor, ScopedActor } from '../../platform/auth/actor';
-import { inRegionScope } from '../../platform/auth/principal';
+import { inRegionScope, regionWhere } from '../../platform/auth/principal';
 import type { AppContext } from '../../platform/context';
 import { dataCrypto, type DataCrypto } from '../../platform/crypto';
 import type { PhotoReference } from '../../platform/http/schemas';
@@ -123,7 +123,7 @@ export class RepossessionService {
           model: Account,
           as: 'account',
           attributes: ['id', 'regionId'],
-          where: actor.scope.all ? undefined : { regionId: { [Op.in]: [...actor.scope.regionIds] } },
+          where: regionWhere(actor.scope),
         },
       ],
       order: [['id', 'DESC']],
