@@ -5,6 +5,7 @@ import { Account, CreditDayEntry, InstallmentSchedule } from '../../src/modules/
 import { Payplan } from '../../src/modules/catalogue/models';
 import { DeviceToken } from '../../src/modules/devices/models';
 import { Decimal } from '../../src/platform/money';
+import { closeDayInline } from '../../src/modules/operations/close-day.jobs';
 import { loginAs, testRuntime } from '../support/app';
 import { expectAccountBooks } from '../support/books';
 import { createMarket, openAccount, type Market } from '../support/lending';
@@ -231,6 +232,27 @@ describe('accounts: schedule changes (payment holidays, restructures)', () => {
     expect((await pay(checker, account.id, '879.00')).status).to.equal(201);
     expect((await Account.findByPk(account.id))!).to.include({ status: 'closed', balance: '0.00' });
     await expectAccountBooks(account.id, 'paid off after restructures');
+  });
+
+  it('the portfolio report counts restructured accounts apart (count, outstanding, PAR of restructured loans)', async () => {
+    const own = await createMarket({ businessDate: '2026-11-20' });
+    const open = async () => {
+      const a = await openAccount(own, { price: '1000.00', downPayment: '100.00', duration: 4, frequency: 'weekly', startDate: '2026-11-20' });
+      expect((await pay(checker, a.id, '100.00')).status).to.equal(201);
+      return a;
+    };
+    const [late, restructured] = [await open(), await open()];
+    await own.setDate('2026-12-05'); // both 8 days late on instalment 1
+    const req = await restructure(restructured.id, { term: 5, fromDate: '2026-12-10', reason: 'reported apart' });
+    expect((await call('post', `/schedule-changes/${req.body.id}/approve`, checker)).status).to.equal(200);
+    await closeDayInline(await testRuntime(), own.country.id, '2026-12-05');
+    const res = await call('get', `/reports/portfolio?date=2026-12-05&regionId=${own.region.id}`, checker);
+    expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    const row = res.body.data[0];
+    // Both owe 900; only the account left in arrears counts in PAR; the restructured one is current.
+    expect(row).to.include({ outstandingBalance: '1800.00', par1: '0.5000' });
+    expect(row.restructured).to.deep.equal({ accounts: 1, outstandingBalance: '900.00', par1: '0.0000', par30: '0.0000', par60: '0.0000', par90: '0.0000' });
+    expect((await Account.findByPk(late.id))!.daysPastDue).to.be.greaterThan(0);
   });
 
   it('4xx: illegal state 409, bad input 400 naming the field (nothing written), another region 404, missing permission 403', async () => {
