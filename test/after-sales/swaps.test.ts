@@ -9,7 +9,7 @@ import { approvedClaimSchema, deviceSwapSchema, warrantyClaimSchema } from '../.
 import { loginAs } from '../support/app';
 import { expectAccountBooks } from '../support/books';
 import { createMarket, type Market } from '../support/lending';
-import { call, entryLines } from '../lending/support';
+import { call, entryLines, pay } from '../lending/support';
 import { registerDevice } from '../devices/support';
 import { createWarehouse, expectDeclared, level } from '../inventory/support';
 import { agentLocation, expectOnePlace, paidAccountWithDevice, whereIs, type Login } from './support';
@@ -218,5 +218,32 @@ describe('warranty claims and device swaps: stock both ways, credit carried, fee
     expect(await level(warehouse.id, account.productId)).to.equal(2);
     for (const d of [device.id, a.id, b.id]) await expectOnePlace(d);
     await expectAccountBooks(account.id, 'after racing swaps');
+  });
+
+  it('a paid swap racing a payment and a charge on the same account: all land, the books balance, the new unit holds every day paid for', async () => {
+    const { account } = await paidAccountWithDevice(market, backOffice.token);
+    const warehouse = await createWarehouse(market.region.id);
+    const unit = await registerDevice(backOffice.token, account.productId, { warehouseId: warehouse.id });
+    const [swapped, paid, charged] = await Promise.all([
+      swapOf(backOffice.token, account.id, { newDeviceId: unit.id, reason: 'race with money', fee: '250.00' }),
+      pay(backOffice.token, account.id, '500.00'),
+      call(
+        'post',
+        `/accounts/${account.id}/charges`,
+        backOffice2.token,
+        { chargeType: 'fee', amount: '75.00', description: 'visit' },
+        { 'Idempotency-Key': randomUUID() },
+      ),
+    ]);
+    expect([swapped.status, paid.status, charged.status], JSON.stringify([swapped.body, paid.body, charged.body])).to.deep.equal([201, 201, 201]);
+    await expectAccountBooks(account.id, 'after a swap raced a payment and a charge');
+    await expectOnePlace(unit.id);
+    // 1000.00 + 500.00 at 50.00 a day: 30 days bought; the new unit's newest time token leaves it with what remains of them.
+    const a = (await Account.findByPk(account.id))!;
+    const left = Math.ceil((a.creditExpiresAt!.getTime() - Date.now()) / 86_400_000);
+    expect(left).to.be.within(29, 30);
+    const tokens = await DeviceToken.findAll({ where: { deviceId: unit.id }, order: [['tokenCount', 'ASC']] });
+    const days = tokens.reduce((d, t) => (t.tokenType === 'SET_TIME' ? t.value : t.tokenType === 'ADD_TIME' ? d + t.value : d), 0);
+    expect(days).to.be.within(left - 1, left);
   });
 });
