@@ -168,6 +168,12 @@ describe('warranty claims and device swaps: stock both ways, credit carried, fee
     expect((await swapOf(finance.token, account.id, { newDeviceId: unit.id, reason: 'broken by customer' })).status).to.equal(403);
     expect((await swapOf(elsewhere.token, account.id, { newDeviceId: unit.id, reason: 'broken by customer' })).status).to.equal(404);
     expect((await swapOf(agent.token, account.id, { newDeviceId: carried.id, reason: 'broken by customer', fee: '500.00' })).status).to.equal(403);
+    // A unit in a warehouse of another region (back office sees every region): not handed out here.
+    const farWarehouse = await createWarehouse((await createMarket()).region.id);
+    const far = await registerDevice(backOffice.token, account.productId, { warehouseId: farWarehouse.id });
+    const elsewhereUnit = await swapOf(backOffice.token, account.id, { newDeviceId: far.id, reason: 'wrong depot' });
+    expect(elsewhereUnit.status).to.equal(409);
+    expect(elsewhereUnit.body.type).to.match(/device-elsewhere/);
     expect(await DeviceSwap.count({ where: { accountId: account.id } })).to.equal(0);
 
     const key = randomUUID();
