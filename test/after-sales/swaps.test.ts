@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { Account, AccountDevice } from '../../src/modules/accounts/models';
 import { SystemLog } from '../../src/modules/audit/models';
+import { Product, ProductType, WarrantyPolicy } from '../../src/modules/catalogue/models';
 import { DeviceToken } from '../../src/modules/devices/models';
 import { StockMovement } from '../../src/modules/inventory/models';
 import { DeviceSwap, WarrantyClaim } from '../../src/modules/support/models';
@@ -138,6 +139,15 @@ describe('warranty claims and device swaps: stock both ways, credit carried, fee
     const none = await paidAccountWithDevice(market, backOffice.token, null);
     expect((await call('post', '/support/warranty-claims', agent.token, { accountId: none.account.id, issue: 'Panel cracked' })).status).to.equal(409);
     expect(await WarrantyClaim.count({ where: { accountId: [expired.account.id, none.account.id] } })).to.equal(0);
+
+    // No warranty period on the product: the active policy of its product type (a type of this test's own) covers it.
+    const viaPolicy = await paidAccountWithDevice(market, backOffice.token, null);
+    const type = await ProductType.create({ name: 'Radio', code: `RADIO-${randomUUID().slice(0, 8)}` });
+    await Product.update({ productTypeId: type.id }, { where: { id: viaPolicy.account.productId } });
+    const policy = await WarrantyPolicy.create({ name: 'Radios 6 months', durationMonths: 6, productTypeId: type.id });
+    const covered = await call('post', '/support/warranty-claims', agent.token, { accountId: viaPolicy.account.id, issue: 'No sound' });
+    expect(covered.status, JSON.stringify(covered.body)).to.equal(201);
+    expect(covered.body).to.include({ warrantyPolicyId: policy.id, warrantyExpiry: '2027-05-19' });
 
     const { account } = await paidAccountWithDevice(market, backOffice.token, 24);
     const own = await call('post', '/support/warranty-claims', backOffice.token, { accountId: account.id, issue: 'Radio silent' });
