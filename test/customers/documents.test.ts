@@ -8,7 +8,7 @@ import { CustomerDocument } from '../../src/modules/customers/models';
 import { loadConfig } from '../../src/platform/config';
 import { createApp, createRuntime, type Runtime } from '../../src/runtime';
 import { FakeS3 } from '../fakes/s3';
-import { api, loginAs } from '../support/app';
+import { api, closeTestRuntime, loginAs } from '../support/app';
 import { TEST_DOCUMENT_MAX_BYTES, TEST_DOCUMENTS_DIR, testEnv } from '../support/env';
 import { createMarket, type Market } from '../support/lending';
 
@@ -61,6 +61,8 @@ function s3Store(): StoreUnderTest & { start(): Promise<void>; stop(): Promise<v
     },
     async stop() {
       await runtime?.close();
+      // A runtime binds the models to its own pool: the suite's runtime is made afresh (and binds them again) for the files after this one.
+      await closeTestRuntime();
       await fake.stop();
     },
     client: async () => supertest(app!),
