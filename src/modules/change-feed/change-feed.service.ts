@@ -37,6 +37,9 @@ export interface ChangesQuery {
 
 type Row = Record<string, unknown>;
 
+/** Runs one SELECT with `?` replacements (an array value fills an `IN (?)` list); rows as plain objects. */
+export type FeedQueryRunner = (sql: string, replacements: unknown[]) => Promise<Row[]>;
+
 export interface ChangesPage {
   customers: Row[];
   accounts: Row[];
@@ -106,8 +109,14 @@ function normalise(rows: Row[], instants: readonly string[]): Row[] {
  */
 export class ChangeFeedService {
   private readonly d;
-  constructor(private readonly sequelize: Sequelize) {
+  private readonly run: FeedQueryRunner;
+  /**
+   * `run` executes each statement (`?` replacements, an array for `IN (?)`); by default through
+   * Sequelize. bench:sync-feed hands a mysql2 pool's to time the same statements without the app.
+   */
+  constructor(sequelize: Sequelize, run?: FeedQueryRunner) {
     this.d = dialect(sequelize);
+    this.run = run ?? ((sql, replacements) => sequelize.query<Row>(sql, { replacements, type: QueryTypes.SELECT }));
   }
 
   async changes(actor: EmployeeActor, q: ChangesQuery): Promise<ChangesPage> {
@@ -118,7 +127,7 @@ export class ChangeFeedService {
   }
 
   private select<T extends object = Row>(sql: string, replacements: unknown[]): Promise<T[]> {
-    return this.sequelize.query<T>(sql, { replacements, type: QueryTypes.SELECT });
+    return this.run(sql, replacements) as Promise<T[]>;
   }
 
   /** Where the incremental syncs after a full sync starting now begin: FULL_SYNC_OVERLAP_SECONDS back. */
