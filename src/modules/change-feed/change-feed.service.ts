@@ -1,7 +1,8 @@
-import { QueryTypes, type Sequelize } from 'sequelize';
+import type { Sequelize } from 'sequelize';
 import type { EmployeeActor } from '../../platform/auth/actor';
 import type { RegionScope } from '../../platform/auth/principal';
 import { dialect } from '../../platform/db/dialect';
+import { selectRows } from '../../platform/db/sql';
 import { problems } from '../../platform/http/problem';
 import { MAX_ID } from '../../platform/http/schemas';
 import { CHANGE_ENTITY_TYPES, type ChangeEntityType } from './models';
@@ -95,7 +96,7 @@ function normalise(rows: Row[], instants: readonly string[]): Row[] {
     for (const k of instants) {
       const v = r[k];
       if (v instanceof Date) r[k] = v.toISOString();
-      else if (typeof v === 'string') r[k] = new Date(/[+Z]/.test(v.slice(10)) ? v : `${v} +00:00`).toISOString();
+      else if (typeof v === 'string' && !v.endsWith('Z')) r[k] = new Date(/[+Z]/.test(v.slice(10)) ? v : `${v} +00:00`).toISOString();
     }
   }
   return rows;
@@ -116,7 +117,7 @@ export class ChangeFeedService {
    */
   constructor(sequelize: Sequelize, run?: FeedQueryRunner) {
     this.d = dialect(sequelize);
-    this.run = run ?? ((sql, replacements) => sequelize.query<Row>(sql, { replacements, type: QueryTypes.SELECT }));
+    this.run = run ?? ((sql, replacements) => selectRows<Row>(sequelize, sql, replacements));
   }
 
   async changes(actor: EmployeeActor, q: ChangesQuery): Promise<ChangesPage> {
