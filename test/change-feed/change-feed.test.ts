@@ -1,7 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import { QueryTypes } from 'sequelize';
-import { Customer } from '../../src/modules/customers/models';
+import { randomUUID } from 'node:crypto';
+import { CollectionCase } from '../../src/modules/collections/models';
+import { Customer, CustomerAddress } from '../../src/modules/customers/models';
+import { Device, DeviceToken } from '../../src/modules/devices/models';
+import { createDeviceModel } from '../devices/support';
 import { CloseDayService } from '../../src/modules/operations/close-day.service';
 import { SETTLE_SECONDS } from '../../src/modules/change-feed/change-feed.service';
 import { api, loginAs, testRuntime } from '../support/app';
@@ -213,6 +217,43 @@ describe('GET /sync/changes: the offline agents change feed', function () {
     expect(row!.daysPastDue).to.be.greaterThan(0);
     expect(keysOf(pages).upserts).to.include(`account:${behind.id}`);
     expect(pages.flatMap((p) => p.accounts).find((a) => a.id === behind.id)!.daysPastDue).to.equal(row!.daysPastDue);
+  });
+
+  it("tokens, a customer's records, and the tasks assigned to the agent (a reassigned one as deleted) appear", async () => {
+    const agent = await loginAs('agent', { regionIds: [east.region.id] });
+    const since = await caughtUp(agent.token);
+    const account = await openAccount(east);
+    await settle();
+    const afterOpening = (await drain(agent.token, since)).next;
+    const model = await createDeviceModel();
+    const device = await Device.create({ serialNumber: `SN-${randomUUID().slice(0, 12)}`, deviceModelId: model.id, productId: account.productId });
+    const token = await DeviceToken.create({
+      deviceId: device.id,
+      accountId: account.id,
+      tokenType: 'ADD_TIME',
+      value: 7,
+      token: '123456789',
+      tokenCount: 1,
+      source: 'manual',
+    });
+    await CustomerAddress.create({ customerId: account.customerId, addressType: 'home', addressLine: 'Plot 7, Kisumu road', isPrimary: true });
+    const mine = await CollectionCase.create({ accountId: account.id, assignedTo: agent.user.employee.id, openedOn: '2026-11-20' });
+    const other = (await loginAs('agent', { regionIds: [east.region.id] })).user.employee.id;
+    const theirs = await CollectionCase.create({ accountId: account.id, assignedTo: other, openedOn: '2026-11-20' });
+    await settle();
+    const pages = (await drain(agent.token, afterOpening)).pages;
+    expect(keysOf(pages)).to.deep.equal({
+      upserts: [`collectionCase:${mine.id}`, `customer:${account.customerId}`, `token:${token.id}`].sort(),
+      deleted: [`collectionCase:${theirs.id}`],
+    });
+    const customer = pages.flatMap((p) => p.customers).find((c) => c.id === account.customerId) as unknown as { addresses: { addressLine: string }[] };
+    expect(customer.addresses.map((a) => a.addressLine)).to.deep.equal(['Plot 7, Kisumu road']);
+
+    // Reassigned to another agent: it leaves this agent's phone.
+    const cursor = pages.at(-1)!.next;
+    await mine.update({ assignedTo: other });
+    await settle();
+    expect(keysOf((await drain(agent.token, cursor)).pages)).to.deep.equal({ upserts: [], deleted: [`collectionCase:${mine.id}`] });
   });
 
   it('refuses a malformed cursor or limit (400 naming the field), a caller without sync:read (403) and no token (401)', async () => {
