@@ -102,3 +102,31 @@ export function placeholders(rows: number, width: number): string {
   const row = `(${Array.from({ length: width }, () => '?').join(', ')})`;
   return Array.from({ length: rows }, () => row).join(', ');
 }
+
+interface PooledMysql2Connection {
+  query(options: { sql: string; values: unknown[]; typeCast: boolean; dateStrings: string[] }, cb: (err: Error | null, result: unknown) => void): void;
+}
+
+/**
+ * Rows of a big read outside any transaction (the agents' change feed): on MySQL on a pooled mysql2
+ * connection with mysql2's own conversions (DATETIME as a UTC Date, DATE as 'YYYY-MM-DD', DECIMAL
+ * as a string, as Sequelize gives them) instead of Sequelize's per-field type casting, which cost
+ * more than the statements on a page of a few thousand rows. An array value fills an `IN (?)`
+ * list on both dialects; elsewhere (SQLite) through sequelize.query.
+ */
+export async function selectRows<T extends object>(sequelize: Sequelize, sql: string, values: unknown[]): Promise<T[]> {
+  if (!dialect(sequelize).mysql) return sequelize.query<T>(sql, { replacements: values, type: QueryTypes.SELECT });
+  const cm = sequelize.connectionManager;
+  const conn = (await cm.getConnection({ type: 'read' })) as unknown as PooledMysql2Connection;
+  try {
+    return await new Promise<T[]>((resolve, reject) =>
+      conn.query({ sql, values, typeCast: true, dateStrings: ['DATE'] }, (err, rows) => {
+        if (!err) return resolve(rows as T[]);
+        const Query = (sequelize as unknown as { dialect: { Query: QueryClass } }).dialect.Query;
+        reject(new Query(conn, sequelize, {}).formatError(Object.assign(err, { sql }), err.stack));
+      }),
+    );
+  } finally {
+    cm.releaseConnection(conn as never);
+  }
+}
