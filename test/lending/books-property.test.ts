@@ -165,8 +165,9 @@ describe('lending: the books stay balanced under random operations (property)', 
     if (process.env.PROPERTY_VERBOSE) console.log(`seed ${seed}`, seen);
     // The run exercised more than payments (guards against a sequence that silently did nothing).
     expect(Object.keys(seen).filter((k) => !k.startsWith('pay ')).length, JSON.stringify(seen)).to.be.greaterThan(3);
-    // ... and schedule changes and payoffs among them.
-    for (const what of ['holiday 201', 'restructure-approve 200', 'payoff 201'])
-      expect(seen[what] ?? 0, `${what} in ${JSON.stringify(seen)}`).to.be.greaterThan(0);
+    // ... and, on the suite's seed, schedule changes and payoffs among them (another seed may close its accounts early).
+    if (process.env.PROPERTY_SEED === undefined)
+      for (const what of ['holiday 201', 'restructure-approve 200', 'payoff 201'])
+        expect(seen[what] ?? 0, `${what} in ${JSON.stringify(seen)}`).to.be.greaterThan(0);
   });
 });
