@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { AccountDevice, AccountUpgrade, InstallmentSchedule } from '../../src/modules/accounts/models';
 import { loginAs } from '../support/app';
@@ -16,7 +17,8 @@ describe('contract changes: upgrades', () => {
   beforeEach(() => market.setDate('2026-11-20'));
 
   const PLAN = { price: '1000.00', downPayment: '100.00', duration: 3, frequency: 'weekly' as const, startDate: '2026-11-20' };
-  const upgrade = (accountId: number, body: object, token = staff) => call('post', `/accounts/${accountId}/upgrade`, token, body);
+  const upgrade = (accountId: number, body: object, token = staff, key = randomUUID()) =>
+    call('post', `/accounts/${accountId}/upgrade`, token, body, { 'Idempotency-Key': key });
   const schedule = async (accountId: number) =>
     (await InstallmentSchedule.findAll({ where: { accountId }, order: [['installmentNumber', 'ASC']] })).map((i) => [
       i.installmentNumber,
@@ -121,6 +123,42 @@ describe('contract changes: upgrades', () => {
     expect(await schedule(account.id)).to.deep.equal(before);
     expect(await AccountUpgrade.count({ where: { fromAccountId: account.id } })).to.equal(0);
     await expectAccountBooks(account.id, 'after refused upgrades');
+  });
+
+  it('a retry with the same Idempotency-Key gets the first answer; an upgrade racing payments and a payoff keeps the books whole', async () => {
+    const { product, payplan } = await createPlan({ price: '600.00', downPayment: '60.00' });
+    const account = await openAccount(market, PLAN);
+    await pay(staff, account.id, '100.00');
+    const key = randomUUID();
+    const body = { productId: product.id, payplanId: payplan.id };
+    const first = await upgrade(account.id, body, staff, key);
+    expect(first.status, JSON.stringify(first.body)).to.equal(201);
+    const replay = await upgrade(account.id, body, staff, key);
+    expect(replay.status).to.equal(201);
+    expect(replay.body).to.deep.equal(first.body);
+    expect(await AccountUpgrade.count({ where: { fromAccountId: account.id } })).to.equal(1);
+    await expectAccountBooks(account.id, 'after a replayed upgrade');
+
+    for (let round = 0; round < 3; round++) {
+      const racing = await openAccount(market, PLAN);
+      await pay(staff, racing.id, '100.00');
+      const quote = await call('get', `/accounts/${racing.id}/payoff`, staff);
+      const results = await Promise.all([
+        upgrade(racing.id, body),
+        pay(staff, racing.id, '150.00'),
+        round === 2
+          ? call(
+              'post',
+              `/accounts/${racing.id}/payoff`,
+              staff,
+              { quoteId: quote.body.id, paymentType: 'CASH', channel: 'cash', transactionRef: `PO${randomUUID().slice(0, 12)}` },
+              { 'Idempotency-Key': randomUUID() },
+            )
+          : pay(staff, racing.id, '75.00'),
+      ]);
+      for (const r of results) expect([201, 409], JSON.stringify(r.body)).to.include(r.status);
+      await expectAccountBooks(racing.id, `race round ${round}`);
+    }
   });
 
   it('409 for an account in arrears', async () => {

@@ -11,12 +11,13 @@ export function upgradeRoutes(ctx: AppContext): RouteSpec[] {
     defineRoute({
       method: 'post',
       path: '/accounts/:id/upgrade',
-      summary: 'Add a product (and its device) to an active account: its price joins the balance in a combined schedule',
+      summary: 'Add a product (and its device) to an active account: its price joins the balance in a combined schedule (Idempotency-Key required)',
       description:
         'The down payment is a line due on the business date; the rest of the price is spread over the due dates of the open instalments, ' +
         "which are superseded (docs/contract-changes.md). Dr 1200 / Cr 4100 for the price; the device is attached and gets the account's remaining credit as its first token.",
       tags: ['contract-changes'],
       access: { permission: 'accounts:upgrade' },
+      idempotent: true,
       params: Joi.object<{ id: number }, true>({ id: idField().required() }),
       body: Joi.object<UpgradeInput, true>({
         productId: idField().required(),
@@ -32,7 +33,10 @@ export function upgradeRoutes(ctx: AppContext): RouteSpec[] {
         409: { description: 'The account is not active or is in arrears; the device is attached elsewhere, in transit or not in stock' },
         422: { description: 'The device is not of the product added' },
       },
-      handler: async (req) => ({ status: 201, body: upgradeView(await upgrades.upgrade(employeeOf(req), req.valid.params.id, req.valid.body)) }),
+      handler: async (req) => {
+        const done = await upgrades.upgrade(employeeOf(req), req.valid.params.id, req.valid.body, (u, t) => req.idempotency!.complete(201, upgradeView(u), t));
+        return { status: 201, body: upgradeView(done) };
+      },
     }),
   ];
 }

@@ -1,4 +1,4 @@
-import type { Sequelize } from 'sequelize';
+import type { Sequelize, Transaction } from 'sequelize';
 import type { ScopedActor } from '../../platform/auth/actor';
 import { inRegionScope } from '../../platform/auth/principal';
 import type { AppContext } from '../../platform/context';
@@ -53,7 +53,7 @@ export class UpgradeService {
     this.devices = new DeviceService(ctx);
   }
 
-  async upgrade(actor: ScopedActor, accountId: number, input: UpgradeInput): Promise<Upgraded> {
+  async upgrade(actor: ScopedActor, accountId: number, input: UpgradeInput, beforeCommit?: (u: Upgraded, t: Transaction) => Promise<void>): Promise<Upgraded> {
     const head = await Account.findByPk(accountId, { attributes: ['id', 'regionId', 'payplanId'] });
     if (!head || !inRegionScope(actor.scope, head.regionId)) throw problems.notFound('account');
     const payplanId = input.payplanId ?? head.payplanId;
@@ -172,7 +172,9 @@ export class UpgradeService {
           balance: account.balance,
         },
       });
-      return { upgrade, account, change, minted: attached?.minted ?? [] };
+      const upgraded = { upgrade, account, change, minted: attached?.minted ?? [] };
+      await beforeCommit?.(upgraded, t);
+      return upgraded;
     });
   }
 
