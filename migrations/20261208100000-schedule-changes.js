@@ -33,7 +33,6 @@ module.exports = {
       parameters: { type: Sequelize.TEXT, allowNull: false },
       reason: { type: Sequelize.TEXT, allowNull: false },
       replacedAmount: money(Sequelize, { allowNull: true }),
-      feeChargeId: fk(Sequelize, 'accountCharges', { allowNull: true, onDelete: 'RESTRICT' }),
       requestedBy: fk(Sequelize, 'employees', { allowNull: true, onDelete: 'RESTRICT' }),
       approvedBy: fk(Sequelize, 'employees', { allowNull: true, onDelete: 'RESTRICT' }),
       decidedAt: { type: Sequelize.DATE, allowNull: true },

@@ -145,7 +145,6 @@ export class ScheduleChange extends Model<InferAttributes<ScheduleChange>, Infer
   declare reason: string;
   /** What the superseded lines still owed when it was applied: exactly what the new lines carry. */
   declare replacedAmount: CreationOptional<MoneyString | null>;
-  declare feeChargeId: CreationOptional<number | null>;
   declare requestedBy: number | null;
   declare approvedBy: CreationOptional<number | null>;
   declare decidedAt: CreationOptional<Date | null>;
@@ -406,7 +405,6 @@ export function initAccountsModels(sequelize: Sequelize): void {
       },
       reason: { type: DataTypes.TEXT, allowNull: false },
       replacedAmount: moneyColumn('replacedAmount', { allowNull: true }),
-      feeChargeId: { type: DataTypes.INTEGER, allowNull: true },
       requestedBy: { type: DataTypes.INTEGER, allowNull: true },
       approvedBy: { type: DataTypes.INTEGER, allowNull: true },
       decidedAt: { type: DataTypes.DATE, allowNull: true },
