@@ -177,6 +177,33 @@ describe('contract changes: payoff quotes', () => {
     expect(await PayoffQuote.count({ where: { accountId: live.id } })).to.equal(1);
   });
 
+  it('a payplan carries at most one discount rule (/payplans): a percentage up to 100 or an amount', async () => {
+    const { token: admin } = await loginAs('admin');
+    const base = {
+      name: 'Early bird',
+      duration: 10,
+      downPayment: '100.00',
+      installmentAmount: '50.00',
+      frequency: 'weekly',
+      daysUntilSuspension: 7,
+      dailyRate: '10.00',
+    };
+    const both = await call('post', '/payplans', admin, {
+      ...base,
+      code: `EB-${randomUUID().slice(0, 8)}`,
+      earlyPayoffDiscountPercent: '5.00',
+      earlyPayoffDiscountAmount: '100.00',
+    });
+    expect(both.status, JSON.stringify(both.body)).to.equal(400);
+    expect(JSON.stringify(both.body.errors)).to.match(/earlyPayoffDiscountPercent/);
+    const tooMuch = await call('post', '/payplans', admin, { ...base, code: `EB-${randomUUID().slice(0, 8)}`, earlyPayoffDiscountPercent: '150.00' });
+    expect(tooMuch.status).to.equal(400);
+    expect(tooMuch.body.errors[0].field).to.equal('earlyPayoffDiscountPercent');
+    const ok = await call('post', '/payplans', admin, { ...base, code: `EB-${randomUUID().slice(0, 8)}`, earlyPayoffDiscountPercent: '7.5' });
+    expect(ok.status, JSON.stringify(ok.body)).to.equal(201);
+    expect(ok.body).to.include({ earlyPayoffDiscountPercent: '7.50', earlyPayoffDiscountAmount: null });
+  });
+
   it('paying the quote races another payment and a charge on the same account: one wins, the books stay whole', async () => {
     for (let round = 0; round < 4; round++) {
       const { account } = await accountWithDevice(market, staff, PLAN);
