@@ -17,7 +17,7 @@ import { postEntry, type LineSpec } from '../ledger/journal.service';
 import { calendarOfRegion, calendarWithBusinessDate, type CountryCalendar } from '../organisation/business-date';
 import { nextNumber } from '../organisation/number-sequences';
 import { allocate, isAllocationOrder, type OpenItem } from './allocation';
-import { paymentEvents, type Effects } from './events';
+import { paymentEvents, type Effects, type SettleRest } from './events';
 import { Payment, PaymentType, type MobileMoneyTransaction, type PaymentChannel } from './models';
 import { chargeAfter, installmentAfter } from '../accounts/settlement';
 
@@ -36,6 +36,8 @@ export interface PostPaymentInput {
   scope?: RegionScope;
   /** The provider's stored transaction being posted; handed to the payment-posted listeners. */
   mobileMoneyTransaction?: MobileMoneyTransaction;
+  /** Settles what the payment left before the status is worked out (events.ts SettleRest; the payoff's discount). */
+  settleRest?: SettleRest;
 }
 
 export interface PostedPayment {
@@ -194,6 +196,7 @@ export class PaymentPostingService {
       }
       account.balance = toMoneyString(new Decimal(account.balance).minus(settled));
       account.creditBalance = toMoneyString(new Decimal(account.creditBalance).plus(credit));
+      if (input.settleRest) await input.settleRest(account, t);
       // pending -> active on the down payment; suspended -> active when caught up; -> closed when
       // paid off; DPD 0 while a down payment is still short (status.ts).
       const next = nextAccountState(
