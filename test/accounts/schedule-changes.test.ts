@@ -5,6 +5,7 @@ import { Account, CreditDayEntry, InstallmentSchedule } from '../../src/modules/
 import { Payplan } from '../../src/modules/catalogue/models';
 import { DeviceToken } from '../../src/modules/devices/models';
 import { Decimal } from '../../src/platform/money';
+import { closeDayInline } from '../../src/modules/operations/close-day.jobs';
 import { loginAs, testRuntime } from '../support/app';
 import { expectAccountBooks } from '../support/books';
 import { createMarket, openAccount, type Market } from '../support/lending';
@@ -233,6 +234,27 @@ describe('accounts: schedule changes (payment holidays, restructures)', () => {
     await expectAccountBooks(account.id, 'paid off after restructures');
   });
 
+  it('the portfolio report counts restructured accounts apart (count, outstanding, PAR of restructured loans)', async () => {
+    const own = await createMarket({ businessDate: '2026-11-20' });
+    const open = async () => {
+      const a = await openAccount(own, { price: '1000.00', downPayment: '100.00', duration: 4, frequency: 'weekly', startDate: '2026-11-20' });
+      expect((await pay(checker, a.id, '100.00')).status).to.equal(201);
+      return a;
+    };
+    const [late, restructured] = [await open(), await open()];
+    await own.setDate('2026-12-05'); // both 8 days late on instalment 1
+    const req = await restructure(restructured.id, { term: 5, fromDate: '2026-12-10', reason: 'reported apart' });
+    expect((await call('post', `/schedule-changes/${req.body.id}/approve`, checker)).status).to.equal(200);
+    await closeDayInline(await testRuntime(), own.country.id, '2026-12-05');
+    const res = await call('get', `/reports/portfolio?date=2026-12-05&regionId=${own.region.id}`, checker);
+    expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    const row = res.body.data[0];
+    // Both owe 900; only the account left in arrears counts in PAR; the restructured one is current.
+    expect(row).to.include({ outstandingBalance: '1800.00', par1: '0.5000' });
+    expect(row.restructured).to.deep.equal({ accounts: 1, outstandingBalance: '900.00', par1: '0.0000', par30: '0.0000', par60: '0.0000', par90: '0.0000' });
+    expect((await Account.findByPk(late.id))!.daysPastDue).to.be.greaterThan(0);
+  });
+
   it('4xx: illegal state 409, bad input 400 naming the field (nothing written), another region 404, missing permission 403', async () => {
     const pending = await openAccount(market, { price: '1000.00', downPayment: '100.00', duration: 4, startDate: '2026-11-20' });
     const r1 = await holiday(pending.id, { days: 5, reason: 'not started' });
@@ -277,12 +299,16 @@ describe('accounts: schedule changes (payment holidays, restructures)', () => {
     expect((await holiday(account.id, { days: 5, reason: 'no key' }, maker, '')).status).to.be.oneOf([400, 428]);
   });
 
-  it('holidays and restructure approvals race payments on the same account: every answer is allowed, the books hold', async function () {
+  it('holidays and restructure approvals race payments, a reversal approval and a fee on the same account: every answer is allowed, the books hold', async function () {
     this.timeout(120_000);
     const { sequelize } = await testRuntime();
     const account = await runningAccount();
     for (let round = 0; round < 3; round++) {
       await market.setDate(['2026-12-01', '2026-12-15', '2027-01-10'][round]!);
+      // A payment to reverse during the race (it paid lines the restructure may supersede).
+      const toReverse = await pay(checker, account.id, '15.00');
+      const reversal = await call('post', `/payments/${toReverse.body.payment.id}/reversal`, maker, { reason: `race ${round}` });
+      expect(reversal.status, JSON.stringify(reversal.body)).to.equal(201);
       const req = await restructure(account.id, { term: 4, fromDate: ['2026-12-05', '2026-12-20', '2027-01-15'][round]!, reason: `round ${round}` });
       expect(req.status, JSON.stringify(req.body)).to.equal(202);
       const outcomes = await Promise.all([
@@ -291,8 +317,18 @@ describe('accounts: schedule changes (payment holidays, restructures)', () => {
         pay(checker, account.id, '25.50'),
         holiday(account.id, { days: 3, reason: `race ${round}` }),
         pay(checker, account.id, '10.00'),
+        call('post', `/payment-reversals/${reversal.body.id}/approve`, checker),
+        call(
+          'post',
+          `/accounts/${account.id}/charges`,
+          maker,
+          { chargeType: 'fee', amount: '7.00', description: `race ${round}` },
+          { 'Idempotency-Key': randomUUID() },
+        ),
       ]);
-      const [approve, p1, p2, h, p3] = outcomes;
+      const [approve, p1, p2, h, p3, rev, fee] = outcomes;
+      expect(rev!.status, JSON.stringify(rev!.body)).to.equal(200);
+      expect(fee!.status, JSON.stringify(fee!.body)).to.equal(201);
       expect(approve!.status, JSON.stringify(approve!.body)).to.equal(200);
       for (const p of [p1, p2, p3]) expect(p!.status, JSON.stringify(p!.body)).to.equal(201);
       // The holiday either came first (refused: the restructure is pending) or after it (applied).
