@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { Payplan } from '../../src/modules/catalogue/models';
 import { PayoffQuote } from '../../src/modules/contract-changes/models';
 import { Device } from '../../src/modules/devices/models';
+import { Payment } from '../../src/modules/payments/models';
 import { loginAs } from '../support/app';
 import { expectAccountBooks } from '../support/books';
 import { createMarket, openAccount, type Market } from '../support/lending';
@@ -175,6 +176,33 @@ describe('contract changes: payoff quotes', () => {
     expect((await payQuote(live.id, q.body.id, undefined, outsider)).status).to.equal(404);
     expect((await payQuote(live.id, q.body.id, undefined, agent)).status).to.equal(403);
     expect(await PayoffQuote.count({ where: { accountId: live.id } })).to.equal(1);
+  });
+
+  it('a charge is part of what settles the account; a retry with the same Idempotency-Key gets the first answer and pays once', async () => {
+    const account = await openAccount(market, PLAN);
+    await discountOf(account.payplanId, { earlyPayoffDiscountPercent: '10.00' });
+    await pay(staff, account.id, '100.00');
+    const fee = await call(
+      'post',
+      `/accounts/${account.id}/charges`,
+      staff,
+      { chargeType: 'fee', amount: '40.00', description: 'visit' },
+      { 'Idempotency-Key': randomUUID() },
+    );
+    expect(fee.status).to.equal(201);
+    const q = await quote(account.id);
+    expect(q.body).to.include({ outstanding: '940.00', discount: '90.00', amount: '850.00' });
+    const key = randomUUID();
+    const body = { quoteId: q.body.id, paymentType: 'CASH', channel: 'cash', transactionRef: `PO${randomUUID().slice(0, 12)}` };
+    const first = await call('post', `/accounts/${account.id}/payoff`, staff, body, { 'Idempotency-Key': key });
+    expect(first.status, JSON.stringify(first.body)).to.equal(201);
+    const replay = await call('post', `/accounts/${account.id}/payoff`, staff, body, { 'Idempotency-Key': key });
+    expect(replay.status).to.equal(201);
+    expect(replay.body).to.deep.equal(first.body);
+    expect((await accountState(account.id)).charges).to.deep.equal([{ id: fee.body.charge.id, paidAmount: '40.00', status: 'paid' }]);
+    expect(await Payment.count({ where: { transactionRef: body.transactionRef } })).to.equal(1);
+    expect(await PayoffQuote.count({ where: { accountId: account.id, status: 'paid' } })).to.equal(1);
+    await expectAccountBooks(account.id, 'after a replayed payoff');
   });
 
   it('a payplan carries at most one discount rule (/payplans): a percentage up to 100 or an amount', async () => {
