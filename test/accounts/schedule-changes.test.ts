@@ -284,6 +284,20 @@ describe('accounts: schedule changes (payment holidays, restructures)', () => {
     expect(s.changes).to.deep.equal([]);
     expect(s.lines.some((l) => l.superseded)).to.equal(false);
 
+    // A balance of 0.05 splits into at most 5 lines; a request that was buildable may not be at approval.
+    const tiny = await runningAccount();
+    expect((await pay(checker, tiny.id, '849.95')).status).to.equal(201);
+    const split = await restructure(tiny.id, { term: 6, fromDate: '2026-12-01', reason: 'too fine' });
+    expect(split.status).to.equal(400);
+    expect(JSON.stringify(split.body.errors)).to.include('term');
+    const five = await restructure(tiny.id, { term: 5, fromDate: '2026-12-01', reason: 'cent by cent' });
+    expect(five.status, JSON.stringify(five.body)).to.equal(202);
+    expect((await pay(checker, tiny.id, '0.02')).status).to.equal(201);
+    const late = await call('post', `/schedule-changes/${five.body.id}/approve`, checker);
+    expect(late.status).to.equal(409);
+    expect(late.body.type).to.match(/restructure-not-buildable/);
+    expect((await schedule(tiny.id)).lines.some((l) => l.superseded)).to.equal(false);
+
     const other = await createMarket();
     const { token: regional } = await loginWithPermissions(['accounts:read', 'accounts:reschedule', 'accounts:reschedule:approve'], [other.region.id]);
     expect((await holiday(account.id, { days: 5, reason: 'other region' }, regional)).status).to.equal(404);
