@@ -18,10 +18,17 @@ export function freePort(): Promise<number> {
 export async function startApi(port: number, env: Record<string, string | undefined>): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import=tsx', 'src/server.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, PORT: String(port), ...env },
+    // BENCH_API_NODE_OPTIONS (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof) profiles the API process.
+    env: {
+      PATH: process.env.PATH,
+      PORT: String(port),
+      ...(process.env.BENCH_API_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_API_NODE_OPTIONS } : {}),
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  for (let i = 0; i < 300; i++) {
+  // Up to 120 s: on a loaded machine compiling and starting the app alone has taken over 30 s.
+  for (let i = 0; i < 1200; i++) {
     try {
       const r = await fetch(`http://127.0.0.1:${port}/readyz`);
       if (r.ok) return child;
