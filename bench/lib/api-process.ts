@@ -16,15 +16,12 @@ export function freePort(): Promise<number> {
 
 /** The real API (`src/server.ts`) in its own process, as deployed; resolves once /readyz answers 200. */
 export async function startApi(port: number, env: Record<string, string | undefined>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import=tsx', 'src/server.ts'], {
+  // BENCH_API_NODE_OPTIONS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") go to the API's node
+  // command line (node refuses --cpu-prof in NODE_OPTIONS).
+  const nodeOptions = (process.env.BENCH_API_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...nodeOptions, '--import=tsx', 'src/server.ts'], {
     cwd: ROOT,
-    // BENCH_API_NODE_OPTIONS (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof) profiles the API process.
-    env: {
-      PATH: process.env.PATH,
-      PORT: String(port),
-      ...(process.env.BENCH_API_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_API_NODE_OPTIONS } : {}),
-      ...env,
-    },
+    env: { PATH: process.env.PATH, PORT: String(port), ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   // Up to 120 s: on a loaded machine compiling and starting the app alone has taken over 30 s.
