@@ -24,6 +24,8 @@ import { approvalsModule } from './approvals';
 import { staffModule } from './staff';
 import { repossessionModule } from './repossession';
 import { crmModule } from './crm';
+import { changeFeedModule } from './change-feed';
+import { contractChangesModule } from './contract-changes';
 
 /** Every domain module, in the order their models are initialised. */
 export const modules: AppModule[] = [
@@ -52,4 +54,6 @@ export const modules: AppModule[] = [
   staffModule,
   repossessionModule,
   crmModule,
+  changeFeedModule,
+  contractChangesModule,
 ];
