@@ -70,6 +70,11 @@ export class Payplan extends Model<InferAttributes<Payplan>, InferCreationAttrib
   declare frequency: PayplanFrequency;
   declare gracePeriodDays: CreationOptional<number>;
   declare daysUntilSuspension: number;
+  /** Payment-holiday policy (docs/contract-changes.md): days per holiday, days per year, above how many days a checker approves, credit days granted. */
+  declare holidayMaxDays: CreationOptional<number>;
+  declare holidayMaxDaysPerYear: CreationOptional<number>;
+  declare holidayApprovalAboveDays: CreationOptional<number>;
+  declare holidayGrantsCreditDays: CreationOptional<boolean>;
   /** Price of one credit day: days bought = amount / dailyRate. */
   declare dailyRate: MoneyString;
   /** Order in which a payment settles what is owed; null = the default order. */
@@ -211,6 +216,10 @@ export function initCatalogueModels(sequelize: Sequelize): void {
       frequency: { type: DataTypes.ENUM(...PAYPLAN_FREQUENCIES), allowNull: false },
       gracePeriodDays: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
       daysUntilSuspension: { type: DataTypes.INTEGER, allowNull: false },
+      holidayMaxDays: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 30 },
+      holidayMaxDaysPerYear: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 60 },
+      holidayApprovalAboveDays: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 14 },
+      holidayGrantsCreditDays: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: true },
       dailyRate: moneyColumn('dailyRate'),
       allocationOrder: { type: DataTypes.JSON, allowNull: true },
       countryId: { type: DataTypes.INTEGER, allowNull: true },

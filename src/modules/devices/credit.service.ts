@@ -6,6 +6,7 @@ import type { Logger } from '../../platform/logging/logger';
 import { Decimal } from '../../platform/money';
 import type { JobQueue } from '../../platform/queue';
 import { Account } from '../accounts/models';
+import { scheduleChangeSubscriptions, type HolidayAppliedEvent } from '../accounts/schedule-change-events';
 import { Product } from '../catalogue/models';
 import { payplanTerms } from '../catalogue/payplan-terms';
 import { Customer } from '../customers/models';
@@ -188,6 +189,38 @@ export class CreditService {
     return this.effects(days, expiry, minted, errors);
   }
 
+  /**
+   * A payment holiday whose policy grants credit days (accounts/schedule-change-events.ts): its
+   * days as credit days (a 'grant' entry, outside the payments' invariant), and an ADD_TIME token
+   * for each active device, so the device keeps working while nothing falls due.
+   */
+  async onHoliday(event: HolidayAppliedEvent, t: Transaction): Promise<CreditEffects> {
+    const { account, days, by, change } = event;
+    const now = new Date();
+    const errors: NonNullable<CreditEffects['tokenErrors']> = [];
+    const granted = Math.min(days, creditRoom(account, now));
+    if (granted <= 0) return this.effects(0, account.creditExpiresAt ?? null, [], errors);
+    const expiry = wholeSeconds(Math.max(now.getTime(), account.creditExpiresAt?.getTime() ?? 0) + granted * DAY_MS);
+    const sql = sqlOf(Account.sequelize!);
+    await sql.write(
+      t,
+      `INSERT INTO creditDayEntries (accountId, days, reason, paymentId, createdBy, creditExpiresAt, createdAt, updatedAt) VALUES ${placeholders(1, 8)}`,
+      [account.id, granted, 'grant', null, by, expiry, now, now],
+    );
+    await sql.write(t, 'UPDATE accounts SET creditExpiresAt = ? WHERE id = ?', [expiry, account.id]);
+    account.setDataValue('creditExpiresAt', expiry);
+    const devices = await sql.rows<{ deviceId: number }>(t, "SELECT deviceId FROM accountDevices WHERE accountId = ? AND status = 'active' ORDER BY deviceId", [
+      account.id,
+    ]);
+    const minted = await this.mintForDevices(
+      devices.map((d) => Number(d.deviceId)),
+      () => ({ type: 'ADD_TIME', value: granted, source: 'system', accountId: account.id, requestedBy: by, reason: `payment holiday ${change.id}` }),
+      t,
+      errors,
+    );
+    return this.effects(granted, expiry, minted, errors);
+  }
+
   async onReversed(event: PaymentReversedEvent, t: Transaction): Promise<CreditEffects> {
     const { account, payment, reversedBy } = event;
     // The reversed payment is no longer completed: what remains buys fewer days (never more here).
@@ -324,6 +357,10 @@ export function registerCreditListeners(ctx: Pick<AppContext, 'config' | 'logger
   payments.onPosted('devices.credit', (event, t) => new CreditService(override ?? deps).onPosted(event, t));
   payments.onReversed('devices.credit', (event, t) => new CreditService(override ?? deps).onReversed(event, t));
   payments.onRefunded('devices.credit', (event, t) => new CreditService(override ?? deps).onRefunded(event, t));
+  scheduleChangeSubscriptions(ctx.sequelize).onHoliday(
+    'devices.credit',
+    async (event, t) => void (await new CreditService(override ?? deps).onHoliday(event, t)),
+  );
 }
 
 /**
