@@ -178,6 +178,8 @@ async function main(): Promise<void> {
     REDIS_URL: REDIS,
     LOG_LEVEL: 'warn',
     DB_POOL_MAX: '8',
+    // A run on a busy machine outlasts the default 15 minutes: its tokens must not expire half way.
+    ACCESS_TOKEN_TTL_SECONDS: '14400',
     QUEUE_PREFIX: SMOKE ? 'amt-bench-smoke-feed' : 'amt-bench-feed',
   };
   const config = loadConfig({ ...apiEnv });

@@ -129,6 +129,13 @@ describe('GET /sync/changes: the offline agents change feed', function () {
       replacements: [eastAccount.id],
     });
 
+    // The payment is logged once (its INSERT), not again when its receipt number is set.
+    const [logged] = await sequelize.query<{ n: number }>("SELECT COUNT(*) AS n FROM changeLog WHERE entityType = 'payment' AND entityId = ?", {
+      type: QueryTypes.SELECT,
+      replacements: [payment!.id],
+    });
+    expect(Number(logged!.n)).to.equal(1);
+
     const eastPages = (await drain(eastAgent, eastSince, 1)).pages;
     expect(keysOf(eastPages)).to.deep.equal({
       upserts: [`account:${eastAccount.id}`, `customer:${eastAccount.customerId}`, `payment:${payment!.id}`].sort(),
