@@ -16,7 +16,8 @@
  *  5. The last line is JSON: agents, fullP50Ms, fullP99Ms, incrementalP50Ms, incrementalP99Ms,
  *     fullRatio and incrementalRatio (the API's total time over the direct statements' total).
  *
- *   npm run bench:sync-feed -- [--accounts 100000] [--agents 500] [--payments 5000] [--limit 1000] [--concurrency 2] [--seed 7] [--smoke]
+ *   npm run bench:sync-feed -- [--accounts 100000] [--agents 500] [--payments 5000] [--limit 1000] [--concurrency 2] [--seed 7] [--reuse] [--smoke]
+ * (--reuse: time again on the database an earlier run left: no generation, same agents)
  * (--smoke: 300 accounts, 3 agents, 30 payments, pages of 50, on amt_bench_smoke_sync_feed)
  *
  * BENCH_SYNC_FEED_DATABASE_URL (default mysql://root@127.0.0.1:3306/amt_bench_sync_feed) is dropped
@@ -44,6 +45,8 @@ const PAYMENTS = sizeArg('payments', 5000, 30);
 const LIMIT = sizeArg('limit', 1000, 50);
 const CONCURRENCY = sizeArg('concurrency', 2, 2);
 const SEED = sizeArg('seed', 7, 7);
+/** --reuse: time again on the database (and agents) an earlier full run left, without generating. */
+const REUSE = process.argv.includes('--reuse');
 const URL_DB = process.env.BENCH_SYNC_FEED_DATABASE_URL ?? `mysql://root@127.0.0.1:3306/${SMOKE ? 'amt_bench_smoke_sync_feed' : 'amt_bench_sync_feed'}`;
 const REDIS = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/11';
 
@@ -125,29 +128,49 @@ function named(page: ChangesPage, into: Named): void {
   for (const d of page.deleted) into.add(`deleted ${d.entityType}:${d.id}`);
 }
 
-/** Every page from `since` (none: a first sync) until hasMore is false, by `fetchPage`. */
-async function drain(fetchPage: (since?: string) => Promise<ChangesPage>, since?: string): Promise<{ next: string; named: Named; ms: number; pages: number }> {
-  const t0 = performance.now();
+/**
+ * Every page from `since` (none: a first sync) until hasMore is false, by `fetchPage`. Timed from
+ * each request to its answer received: a page function may report client-side work (parsing the
+ * body in this process, which shares the machine with the API) as `clientMs`, left out.
+ */
+async function drain(
+  fetchPage: (since?: string) => Promise<ChangesPage & { clientMs?: number }>,
+  since?: string,
+): Promise<{ next: string; named: Named; ms: number; pages: number }> {
   const seen: Named = new Set();
   let cursor = since;
   let pages = 0;
+  let ms = 0;
   for (;;) {
+    const t0 = performance.now();
     const page = await fetchPage(cursor);
+    ms += performance.now() - t0 - (page.clientMs ?? 0);
     pages++;
     named(page, seen);
     cursor = page.next;
-    if (!page.hasMore) return { next: cursor, named: seen, ms: performance.now() - t0, pages };
+    if (!page.hasMore) return { next: cursor, named: seen, ms, pages };
   }
+}
+
+/** Agents of an earlier run on the same database (--reuse): FEED-* employees and their region. */
+async function earlierAgents(db: mysql.Pool, jwt: ReturnType<typeof loadConfig>['jwt']): Promise<BenchAgent[]> {
+  const [rows] = await db.query<mysql.RowDataPacket[]>(
+    "SELECT e.id, e.roleId, MIN(r.regionId) AS regionId FROM employees e JOIN employeeRegions r ON r.employeeId = e.id WHERE e.employeeCode LIKE 'FEED-%' GROUP BY e.id, e.roleId ORDER BY e.id",
+  );
+  if (rows.length === 0) throw new Error('--reuse: no agents of an earlier run in this database');
+  return rows.map((r) => ({ employeeId: Number(r.id), regionId: Number(r.regionId), token: signAccessToken(jwt, Number(r.id), Number(r.roleId)) }));
 }
 
 async function main(): Promise<void> {
   log(`bench:sync-feed ${SMOKE ? '--smoke ' : ''}accounts=${ACCOUNTS} agents=${AGENTS} payments=${PAYMENTS} limit=${LIMIT} concurrency=${CONCURRENCY}`);
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test', DATABASE_URL: URL_DB, LOG_LEVEL: 'silent' };
   delete env.REDIS_URL;
-  await freshBenchDatabase(URL_DB, env);
-  const started = Date.now();
-  await run(['scripts/generate.ts', '--accounts', String(ACCOUNTS), '--seed', String(SEED), '--country', 'KE'], env);
-  log(`generated ${ACCOUNTS} accounts in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (!REUSE) {
+    await freshBenchDatabase(URL_DB, env);
+    const started = Date.now();
+    await run(['scripts/generate.ts', '--accounts', String(ACCOUNTS), '--seed', String(SEED), '--country', 'KE'], env);
+    log(`generated ${ACCOUNTS} accounts in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
 
   const apiEnv = {
     NODE_ENV: 'development',
@@ -155,11 +178,13 @@ async function main(): Promise<void> {
     REDIS_URL: REDIS,
     LOG_LEVEL: 'warn',
     DB_POOL_MAX: '8',
+    // A run on a busy machine outlasts the default 15 minutes: its tokens must not expire half way.
+    ACCESS_TOKEN_TTL_SECONDS: '14400',
     QUEUE_PREFIX: SMOKE ? 'amt-bench-smoke-feed' : 'amt-bench-feed',
   };
   const config = loadConfig({ ...apiEnv });
   const db = mysql.createPool({ uri: URL_DB, connectionLimit: CONCURRENCY + 2, dateStrings: ['DATE'], timezone: 'Z' });
-  const agents = await cutPortfolio(db, config.jwt);
+  const agents = REUSE ? await earlierAgents(db, config.jwt) : await cutPortfolio(db, config.jwt);
   const [[{ n: logRows }]] = await db.query<mysql.RowDataPacket[]>('SELECT COUNT(*) AS n FROM changeLog');
   log(`change log: ${String(logRows)} rows after generation`);
 
@@ -184,7 +209,9 @@ async function main(): Promise<void> {
     const res = await request(`http://127.0.0.1:${port}/api/v1/sync/changes?${qs.toString()}`, { dispatcher, headers: { authorization: `Bearer ${a.token}` } });
     const text = await res.body.text();
     if (res.statusCode !== 200) throw new Error(`agent ${a.employeeId}: HTTP ${res.statusCode}: ${text.slice(0, 300)}`);
-    return JSON.parse(text) as ChangesPage;
+    const t0 = performance.now();
+    const page = JSON.parse(text) as ChangesPage;
+    return { ...page, clientMs: performance.now() - t0 };
   };
 
   /** Every agent's sync through the API then directly; both must name the same entities. */

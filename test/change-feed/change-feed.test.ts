@@ -8,6 +8,7 @@ import { Device, DeviceToken } from '../../src/modules/devices/models';
 import { createDeviceModel } from '../devices/support';
 import { CloseDayService } from '../../src/modules/operations/close-day.service';
 import { SETTLE_SECONDS } from '../../src/modules/change-feed/change-feed.service';
+import { changesPageSchema } from '../../src/modules/change-feed/change-feed.responses';
 import { api, loginAs, testRuntime } from '../support/app';
 import { createMarket, openAccount, type Market } from '../support/lending';
 import { CLOSED, freshMarket, payNow } from '../operations/support';
@@ -40,6 +41,8 @@ function keysOf(pages: Page[]) {
 
 async function feed(token: string, query: Record<string, string | number>, status = 200) {
   const res = await (await api()).get('/api/v1/sync/changes').set('Authorization', `Bearer ${token}`).query(query).expect(status);
+  // Every answer as the OpenAPI document declares it (every key, nothing more).
+  expect(changesPageSchema.validate(res.body).error?.message).to.equal(undefined);
   return res.body as Page;
 }
 
@@ -125,6 +128,13 @@ describe('GET /sync/changes: the offline agents change feed', function () {
       type: QueryTypes.SELECT,
       replacements: [eastAccount.id],
     });
+
+    // The payment is logged once (its INSERT), not again when its receipt number is set.
+    const [logged] = await sequelize.query<{ n: number }>("SELECT COUNT(*) AS n FROM changeLog WHERE entityType = 'payment' AND entityId = ?", {
+      type: QueryTypes.SELECT,
+      replacements: [payment!.id],
+    });
+    expect(Number(logged!.n)).to.equal(1);
 
     const eastPages = (await drain(eastAgent, eastSince, 1)).pages;
     expect(keysOf(eastPages)).to.deep.equal({
