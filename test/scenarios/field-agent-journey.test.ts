@@ -275,5 +275,15 @@ describe('scenario (issue 14): a field agent from the CLI to the customer’s fi
     expect(incremental.pages.flatMap((p) => p.accounts).find((a) => a.id === accountId)!.balance).to.equal('8100.00');
     expect(keysOf((await drain(farAgent, far.next)).pages)).to.deep.equal([]);
     expect(await Notification.count({ where: { accountId, recipient: { [Op.ne]: phone } } })).to.equal(0);
+    expect((await call('get', `/accounts/${accountId}`, farAgent)).status, "another region's account").to.equal(404);
+
+    // 8. The agent leaves: deactivated, their token is refused at once; their customer and account stay.
+    const deactivated = await call('post', `/employees/${agentId}/deactivate`, admin, { reason: 'left the company' });
+    expect(deactivated.status, JSON.stringify(deactivated.body)).to.equal(200);
+    expect((await call('get', '/sync/changes', agent)).status).to.equal(401);
+    expect((await call('get', '/my-stock', agent)).status).to.equal(401);
+    const relogin = await (await api()).post('/api/v1/auth/login').set('X-Forwarded-For', freshIp()).send({ email, password: 'Lantern-Over-Kisumu-7' });
+    expect(relogin.status).to.equal(401);
+    expect((await Account.findByPk(accountId))!).to.include({ agentId, customerId, balance: '8100.00' });
   });
 });
