@@ -130,9 +130,20 @@ describe('scenario (issue 15): from current to 60 DPD, the case, a broken promis
     expect(reached.status, JSON.stringify(reached.body)).to.equal(201);
     expect((await call('post', `/collections/cases/${caseId}/promises`, agent.token, { amount: '90.00', date: addDays(day, -1) })).status).to.equal(422);
     const promisedDate = addDays(day, 3);
-    const promised = await call('post', `/collections/cases/${caseId}/promises`, agent.token, { amount: '90.00', date: promisedDate });
+    const promised = await call('post', `/collections/cases/${caseId}/promises`, agent.token, {
+      amount: '90.00',
+      date: promisedDate,
+      collectionActivityId: reached.body.id,
+    });
     expect(promised.status, JSON.stringify(promised.body)).to.equal(201);
-    expect(promised.body).to.include({ promisedAmount: '90.00', promisedDate, promisedOn: day, status: 'open', createdBy: agent.user.employee.id });
+    expect(promised.body).to.include({
+      promisedAmount: '90.00',
+      promisedDate,
+      promisedOn: day,
+      status: 'open',
+      createdBy: agent.user.employee.id,
+      collectionActivityId: reached.body.id,
+    });
     expect((await caseOf(account.id))[0]).to.include({ status: 'promise' });
     await expectAccountBooks(account.id, 'after the promise');
 
@@ -228,6 +239,22 @@ describe('scenario (issue 15): from current to 60 DPD, the case, a broken promis
     expect(await whereIs(deviceId!)).to.deep.equal({ warehouseId: warehouse.id, status: 'in_repair', activeLinks: [] });
     expect(await StockMovement.count({ where: { deviceId } })).to.equal(3);
     expect((await Device.findByPk(deviceId))!.warehouseId).to.equal(warehouse.id);
+
+    // 8. The collections report (to the day the case closed) shows the agent's work: one contact, one promise made and broken, nothing recovered.
+    const report = await call('get', `/reports/collections?from=2026-11-01&to=${addDays(day, 1)}&regionId=${market.region.id}`, backOffice.token);
+    expect(report.status, JSON.stringify(report.body)).to.equal(200);
+    const mine = report.body.collectors.filter((c: { employeeId: number }) => c.employeeId === agent.user.employee.id);
+    expect(mine).to.have.length(1);
+    expect(mine[0]).to.include({
+      cases: 1,
+      casesOpened: 1,
+      casesClosed: 1,
+      contacts: 1,
+      promisesMade: 1,
+      promisesKept: 0,
+      promisesBroken: 1,
+      amountRecovered: '0.00',
+    });
   });
 
   it('after-sales on another account: a warranty claim approved by back office swaps the unit; stock moves both ways, the credit goes onto the new unit', async () => {
