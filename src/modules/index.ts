@@ -25,6 +25,7 @@ import { staffModule } from './staff';
 import { repossessionModule } from './repossession';
 import { crmModule } from './crm';
 import { changeFeedModule } from './change-feed';
+import { contractChangesModule } from './contract-changes';
 
 /** Every domain module, in the order their models are initialised. */
 export const modules: AppModule[] = [
@@ -54,4 +55,5 @@ export const modules: AppModule[] = [
   repossessionModule,
   crmModule,
   changeFeedModule,
+  contractChangesModule,
 ];

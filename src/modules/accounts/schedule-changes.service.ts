@@ -61,6 +61,15 @@ export interface ChangeHooks {
 /** Accounts whose schedule may change: a running contract (not pending, not ended). */
 const RESCHEDULABLE = ['active', 'suspended'] as const;
 
+/** The changes this service decides; an upgrade is decided by its own workflow. */
+const DECIDED_HERE: readonly ScheduleChangeType[] = ['holiday', 'restructure'];
+
+function checkDecidedHere(c: ScheduleChange): void {
+  if (!DECIDED_HERE.includes(c.changeType)) {
+    throw problems.conflict(`An ${c.changeType} is decided through its own workflow.`, 'not-this-workflow', { changeType: c.changeType });
+  }
+}
+
 /** Holiday days are counted over this many days back (a rolling year). */
 const HOLIDAY_YEAR_DAYS = 365;
 
@@ -323,6 +332,7 @@ export class ScheduleChangeService {
   /** Maker-checker: another employee approves; the change applies on the business date of approval. */
   async approve(actor: ScopedActor, id: number): Promise<ScheduleChange> {
     const visible = await this.visibleChange(actor, id);
+    checkDecidedHere(visible);
     refuseOwnRequest(visible.requestedBy, actor, 'schedule change');
     return withTransaction(this.sequelize, async (t) => {
       const account = await lockAccount(visible.accountId, t);
@@ -349,6 +359,7 @@ export class ScheduleChangeService {
 
   async reject(actor: ScopedActor, id: number, reason: string): Promise<ScheduleChange> {
     const visible = await this.visibleChange(actor, id);
+    checkDecidedHere(visible);
     refuseOwnRequest(visible.requestedBy, actor, 'schedule change');
     return withTransaction(this.sequelize, async (t) => {
       const change = (await ScheduleChange.findByPk(id, { lock: t.LOCK.UPDATE, transaction: t }))!;
@@ -392,7 +403,9 @@ export class ScheduleChangeService {
   /** Pending changes the decider may decide (the approvals inbox): in scope, not their own. */
   async pending(decider: Decider, after: InboxAfter | undefined, limit: number): Promise<PendingItem[]> {
     const rows = await ScheduleChange.findAll({
-      where: { [Op.and]: [{ status: 'pending', requestedBy: { [Op.ne]: decider.employeeId } }, pendingAfterWhere(after)] },
+      where: {
+        [Op.and]: [{ status: 'pending', changeType: { [Op.in]: [...DECIDED_HERE] }, requestedBy: { [Op.ne]: decider.employeeId } }, pendingAfterWhere(after)],
+      },
       include: [{ model: Account, as: 'account', attributes: ['id', 'regionId', 'balance'], where: regionWhere(decider.scope) }],
       order: PENDING_ORDER,
       limit,
