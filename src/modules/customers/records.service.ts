@@ -2,6 +2,7 @@ import { Op, type Sequelize } from 'sequelize';
 import type { EmployeeActor } from '../../platform/auth/actor';
 import { withTransaction } from '../../platform/db/transaction';
 import { decodeIdCursor, pageOf, type Paged } from '../../platform/http/pagination';
+import { checkIfMatch } from '../../platform/http/etag';
 import { problems } from '../../platform/http/problem';
 import { audit } from '../audit/audit';
 import type { CustomerService } from './customer.service';
@@ -39,6 +40,7 @@ export class CustomerRecordsService {
     relationship: k.relationship,
     phone: k.phone,
     address: k.address ?? null,
+    version: k.version,
     createdAt: k.createdAt.toISOString(),
   });
 
@@ -81,11 +83,13 @@ export class CustomerRecordsService {
     });
   }
 
-  async changeKin(actor: EmployeeActor, customerId: number, kinId: number, patch: Partial<NextOfKinInput>): Promise<NextOfKin> {
+  /** `ifMatch`: the version the caller read (If-Match), checked under the row lock; stale is a 412. */
+  async changeKin(actor: EmployeeActor, customerId: number, kinId: number, patch: Partial<NextOfKinInput>, ifMatch?: string): Promise<NextOfKin> {
     await this.customers.get(actor, customerId);
     return withTransaction(this.sequelize, async (t) => {
       const kin = await NextOfKin.findOne({ where: { id: kinId, customerId }, transaction: t, lock: t.LOCK.UPDATE });
       if (!kin) throw problems.notFound('next of kin');
+      checkIfMatch(ifMatch, kin.version, false);
       const before = this.kinView(kin);
       await kin.update(patch, { transaction: t });
       await audit.record(t, { actor, action: 'customer.next_of_kin_changed', entity: 'nextOfKins', entityId: kin.id, before, after: this.kinView(kin) });
