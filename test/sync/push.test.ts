@@ -3,7 +3,8 @@ import { expect } from 'chai';
 import { Account } from '../../src/modules/accounts/models';
 import { Customer, CustomerNote } from '../../src/modules/customers/models';
 import { api, loginAs } from '../support/app';
-import { createMarket, createPlan, type Market } from '../support/lending';
+import { createMarket, createPlan, expectBooksBalanced, type Market } from '../support/lending';
+import { Payment } from '../../src/modules/payments/models';
 import { call } from '../lending/support';
 
 const uniquePhone = () => `+2547${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
@@ -140,6 +141,33 @@ describe('offline-first writes: clientId on creates and POST /sync/push', () => 
       expect(await Customer.count({ where: { phone: goodPhone } })).to.equal(1);
       expect(await Account.count({ where: { customerId } })).to.equal(1);
       expect(await CustomerNote.count({ where: { customerId } })).to.equal(1);
+    });
+
+    it('a sale and its first cash in one push: the collection refers to the account made before it, and a replay posts once', async () => {
+      const [c, a, cash] = [randomUUID(), randomUUID(), randomUUID()];
+      const actions = [
+        { clientId: c, type: 'customer.create', payload: customerBody() },
+        { clientId: a, type: 'account.create', payload: { customerId: c, productId: plan.product.id, payplanId: plan.payplan.id } },
+        { clientId: cash, type: 'cash-collection.create', payload: { accountId: a, amount: '100.00', collectedAt: new Date().toISOString() } },
+      ];
+      const res = await push(agent, actions);
+      const results = res.body.results as Outcome[];
+      expect(
+        results.map((r) => [r.outcome, r.status]),
+        JSON.stringify(results),
+      ).to.deep.equal([
+        ['done', 201],
+        ['done', 201],
+        ['done', 201],
+      ]);
+      const accountId = results[1].result!.id;
+      const collection = results[2].result as unknown as { collection: { id: number; clientCollectionId: string; accountId: number } };
+      expect(collection.collection).to.include({ clientCollectionId: cash, accountId });
+      const replay = await push(agent, actions);
+      expect((replay.body.results as Outcome[]).map((r) => r.outcome)).to.deep.equal(['duplicate', 'duplicate', 'duplicate']);
+      expect(replay.body.results[2].result.collection.id).to.equal(collection.collection.id);
+      expect(await Payment.count({ where: { accountId } })).to.equal(1);
+      await expectBooksBalanced([accountId]);
     });
 
     it('an action is the same request as its route alone: a create sent alone first is a duplicate in the push', async () => {

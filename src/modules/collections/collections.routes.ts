@@ -1,4 +1,5 @@
 import Joi from 'joi';
+import { storeAnswer } from '../../platform/http/idempotency';
 import { clientIdField, withoutClientId, type WithClientId } from '../../platform/http/client-id';
 import type { AppContext } from '../../platform/context';
 import { localDate } from '../../platform/dates';
@@ -122,7 +123,9 @@ export function collectionsRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 201: { description: 'The activity', schema: activitySchema }, 404: notFound, 409: closed },
       handler: async (req) => ({
         status: 201,
-        body: activityView(await cases.recordActivity(employeeOf(req), req.valid.params.id, withoutClientId(req.valid.body))),
+        body: activityView(
+          await cases.recordActivity(employeeOf(req), req.valid.params.id, withoutClientId(req.valid.body), storeAnswer(req.idempotency, 201, activityView)),
+        ),
       }),
     }),
     defineRoute({
@@ -149,7 +152,12 @@ export function collectionsRoutes(ctx: AppContext): RouteSpec[] {
         409: closed,
         422: { description: 'Dated in the past or too far ahead, or the activity is not of this case' },
       },
-      handler: async (req) => ({ status: 201, body: promiseView(await cases.promise(employeeOf(req), req.valid.params.id, withoutClientId(req.valid.body))) }),
+      handler: async (req) => ({
+        status: 201,
+        body: promiseView(
+          await cases.promise(employeeOf(req), req.valid.params.id, withoutClientId(req.valid.body), storeAnswer(req.idempotency, 201, promiseView)),
+        ),
+      }),
     }),
     defineRoute({
       method: 'get',

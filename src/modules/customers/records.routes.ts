@@ -2,6 +2,7 @@ import Joi from 'joi';
 import type { AppContext } from '../../platform/context';
 import { clientIdField, withoutClientId, type WithClientId } from '../../platform/http/client-id';
 import { etagOf, ifMatchHeaders } from '../../platform/http/etag';
+import { storeAnswer } from '../../platform/http/idempotency';
 import { dataCrypto } from '../../platform/crypto';
 import { cursorPaginationQuery, pagedResponseSchema } from '../../platform/http/pagination';
 import { defineRoute, employeeOf, type RouteSpec } from '../../platform/http/route';
@@ -92,7 +93,9 @@ export function customerRecordRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 201: { description: 'Added', schema: kinSchema }, ...notFound },
       handler: async (req) => ({
         status: 201,
-        body: records.kinView(await records.addKin(employeeOf(req), req.valid.params.id, withoutClientId(req.valid.body))),
+        body: records.kinView(
+          await records.addKin(employeeOf(req), req.valid.params.id, withoutClientId(req.valid.body), storeAnswer(req.idempotency, 201, records.kinView)),
+        ),
       }),
     }),
     defineRoute({
@@ -161,7 +164,14 @@ export function customerRecordRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 201: { description: 'Added', schema: contactSchema }, ...notFound },
       handler: async (req) => ({
         status: 201,
-        body: records.contactView(await records.addContact(employeeOf(req), req.valid.params.id, withoutClientId(req.valid.body))),
+        body: records.contactView(
+          await records.addContact(
+            employeeOf(req),
+            req.valid.params.id,
+            withoutClientId(req.valid.body),
+            storeAnswer(req.idempotency, 201, records.contactView),
+          ),
+        ),
       }),
     }),
     defineRoute({
@@ -242,7 +252,12 @@ export function customerRecordRoutes(ctx: AppContext): RouteSpec[] {
         note: text(5000).required(),
       }),
       responses: { 201: { description: 'Added', schema: noteSchema }, ...notFound },
-      handler: async (req) => ({ status: 201, body: records.noteView(await records.addNote(employeeOf(req), req.valid.params.id, req.valid.body.note)) }),
+      handler: async (req) => ({
+        status: 201,
+        body: records.noteView(
+          await records.addNote(employeeOf(req), req.valid.params.id, req.valid.body.note, storeAnswer(req.idempotency, 201, records.noteView)),
+        ),
+      }),
     }),
   ];
 }
