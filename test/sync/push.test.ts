@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { Account } from '../../src/modules/accounts/models';
-import { Customer, CustomerNote } from '../../src/modules/customers/models';
+import { Customer, CustomerDocument, CustomerNote } from '../../src/modules/customers/models';
 import { api, loginAs } from '../support/app';
 import { createMarket, createPlan, expectBooksBalanced, type Market } from '../support/lending';
 import { Payment } from '../../src/modules/payments/models';
@@ -86,6 +86,28 @@ describe('offline-first writes: clientId on creates and POST /sync/push', () => 
       expect(b.status).to.equal(201);
       expect(b.body.id).to.equal(a.body.id);
       expect(await Account.count({ where: { customerId: customer.body.id } })).to.equal(1);
+    });
+
+    it('a KYC document upload (multipart) with a clientId form field: a retry answers the first document, another file is a 422', async () => {
+      const customer = await call('post', '/customers', agent, customerBody());
+      const png = (body: string) => Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from(body)]);
+      const clientId = randomUUID();
+      const upload = async (bytes: Buffer) =>
+        (await api())
+          .post(`/api/v1/customers/${customer.body.id}/documents`)
+          .set('Authorization', `Bearer ${agent}`)
+          .field('documentType', 'selfie')
+          .field('clientId', clientId)
+          .attach('file', bytes, { filename: 'me.png', contentType: 'image/png' });
+      const first = await upload(png('selfie'));
+      expect(first.status, JSON.stringify(first.body)).to.equal(201);
+      const retry = await upload(png('selfie'));
+      expect(retry.status).to.equal(201);
+      expect(retry.headers['idempotent-replayed']).to.equal('true');
+      expect(retry.body).to.deep.equal(first.body);
+      const other = await upload(png('another selfie'));
+      expect(other.status).to.equal(422);
+      expect(await CustomerDocument.count({ where: { customerId: customer.body.id } })).to.equal(1);
     });
 
     it('a clientId that is not a UUID v4 is a 400 naming clientId', async () => {

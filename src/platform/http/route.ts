@@ -51,6 +51,12 @@ export interface ApiRequest<P = any, Q = any, B = any, H = any> extends Request 
   rawBody?: Buffer;
   /** Present on `idempotent` routes: hand it to the service so the response commits with the change. */
   idempotency?: IdempotencyClaim;
+  /**
+   * On `idempotent: 'clientId'` routes whose body the handler reads itself (multipart): claims the
+   * clientId once read, keyed on `parts` (what makes two requests the same); a replay answers the
+   * stored result without the handler going on.
+   */
+  claimClientId?: (clientId: string, parts: Record<string, unknown>) => Promise<void>;
 }
 
 export interface ApiResult {

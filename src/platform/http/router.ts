@@ -6,7 +6,7 @@ import { clientActor, employeeActor } from '../auth/actor';
 import type { Principal } from '../auth/principal';
 import { describeAccess, type ApiRequest, type ApiResult, type RouteSpec } from './route';
 import { HttpProblem, problems } from './problem';
-import { CLIENT_ID_RETENTION_MS, requestHash, type IdempotencyStore } from './idempotency';
+import { CLIENT_ID_RETENTION_MS, requestHash, type IdempotencyClaim, type IdempotencyStore } from './idempotency';
 import { validateInput } from './validate';
 import type { ClientAuthenticator } from './client-auth';
 
@@ -133,37 +133,50 @@ export async function invokeRoute(
   deps: { idempotency?: IdempotencyStore; logger: Logger },
   key: string | undefined,
 ): Promise<{ out: ApiResult; replayed: boolean }> {
-  if (key === undefined) return { out: (await spec.handler(req, res)) ?? { status: 204 }, replayed: false };
-  const store = deps.idempotency;
-  if (!store) throw new Error(`${spec.path} is idempotent but no idempotency store is configured`);
-  const caller = req.principal ? `employee:${req.principal.employeeId}` : req.client ? `client:${req.client.id}` : `ip:${req.ip}`;
-  const scope = `${spec.method.toUpperCase()} ${spec.path} ${caller}`.slice(0, 100);
-  const claimed = await store.claim(
-    scope,
-    key,
-    requestHash({ params: req.valid.params, body: req.valid.body ?? null }),
-    spec.idempotent === 'clientId' ? { retentionMs: CLIENT_ID_RETENTION_MS } : {},
-  );
-  if (claimed.kind === 'replay') return { out: { status: claimed.status, body: claimed.body ?? undefined }, replayed: true };
-  const claim = claimed.claim;
-  req.idempotency = claim;
+  let claim: IdempotencyClaim | undefined;
+  const claimKey = async (k: string, parts: unknown): Promise<void> => {
+    const store = deps.idempotency;
+    if (!store) throw new Error(`${spec.path} is idempotent but no idempotency store is configured`);
+    const caller = req.principal ? `employee:${req.principal.employeeId}` : req.client ? `client:${req.client.id}` : `ip:${req.ip}`;
+    const scope = `${spec.method.toUpperCase()} ${spec.path} ${caller}`.slice(0, 100);
+    const claimed = await store.claim(scope, k, requestHash(parts), spec.idempotent === 'clientId' ? { retentionMs: CLIENT_ID_RETENTION_MS } : {});
+    if (claimed.kind === 'replay') throw new Replayed(claimed.status, claimed.body);
+    claim = claimed.claim;
+    req.idempotency = claim;
+  };
   let out: ApiResult;
   try {
+    if (key !== undefined) await claimKey(key, { params: req.valid.params, body: req.valid.body ?? null });
+    else if (spec.idempotent === 'clientId') {
+      // A body the handler reads itself (multipart): it claims the clientId once it has read it.
+      req.claimClientId = (clientId, parts) => claimKey(clientId, { params: req.valid.params, ...parts });
+    }
     out = (await spec.handler(req, res)) ?? { status: 204 };
   } catch (err) {
-    if (err instanceof HttpProblem && err.status >= 400 && err.status < 500 && err.status !== 409 && err.status !== 429) {
-      await claim.complete(err.status, err.toBody(req.originalUrl));
-    } else {
+    if (err instanceof Replayed) return { out: { status: err.status, body: err.body ?? undefined }, replayed: true };
+    const held = claim as IdempotencyClaim | undefined;
+    if (held && err instanceof HttpProblem && err.status >= 400 && err.status < 500 && err.status !== 409 && err.status !== 429) {
+      await held.complete(err.status, err.toBody(req.originalUrl));
+    } else if (held) {
       // Free the key for a retry. If even that fails (the database is gone), the claim's lease
       // runs out and a retry takes the key over then; the request's own error is what we answer.
-      await claim
+      await held
         .release()
         .catch((releaseErr: unknown) => deps.logger.warn({ err: releaseErr }, 'could not release an idempotency claim; its lease will free it'));
     }
     throw err;
   }
-  if (!claim.completed) await claim.complete(statusOf(out), out.body ?? null);
+  const held = claim as IdempotencyClaim | undefined;
+  if (held && !held.completed) await held.complete(statusOf(out), out.body ?? null);
   return { out, replayed: false };
+}
+
+/** A claimed key already answered: the stored answer, thrown past the handler. */
+class Replayed {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {}
 }
 
 export function authenticate(pp: passport.PassportStatic): express.RequestHandler {
