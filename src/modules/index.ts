@@ -26,6 +26,8 @@ import { approvalsModule } from './approvals';
 import { staffModule } from './staff';
 import { repossessionModule } from './repossession';
 import { crmModule } from './crm';
+import { changeFeedModule } from './change-feed';
+import { contractChangesModule } from './contract-changes';
 import { syncPushRoutes } from './sync/push.routes';
 
 /** Every domain module, in the order their models are initialised. */
@@ -55,6 +57,8 @@ export const modules: AppModule[] = [
   staffModule,
   repossessionModule,
   crmModule,
+  changeFeedModule,
+  contractChangesModule,
 ];
 
 /**

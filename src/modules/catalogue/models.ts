@@ -70,10 +70,19 @@ export class Payplan extends Model<InferAttributes<Payplan>, InferCreationAttrib
   declare frequency: PayplanFrequency;
   declare gracePeriodDays: CreationOptional<number>;
   declare daysUntilSuspension: number;
+  /** Payment-holiday policy (docs/contract-changes.md): days per holiday, days per year, above how many days a checker approves, credit days granted. */
+  declare holidayMaxDays: CreationOptional<number>;
+  declare holidayMaxDaysPerYear: CreationOptional<number>;
+  declare holidayApprovalAboveDays: CreationOptional<number>;
+  declare holidayGrantsCreditDays: CreationOptional<boolean>;
   /** Price of one credit day: days bought = amount / dailyRate. */
   declare dailyRate: MoneyString;
   /** Order in which a payment settles what is owed; null = the default order. */
   declare allocationOrder: CreationOptional<string[] | null>;
+  /** Early-payoff discount: percent (DECIMAL(5,2) string) of the principal not yet due on the payoff date; null = none. */
+  declare earlyPayoffDiscountPercent: CreationOptional<string | null>;
+  /** Early-payoff discount: a fixed amount, capped at that principal; null = none. */
+  declare earlyPayoffDiscountAmount: CreationOptional<MoneyString | null>;
   declare countryId: CreationOptional<number | null>;
   declare isActive: CreationOptional<boolean>;
   declare version: CreationOptional<number>;
@@ -211,8 +220,14 @@ export function initCatalogueModels(sequelize: Sequelize): void {
       frequency: { type: DataTypes.ENUM(...PAYPLAN_FREQUENCIES), allowNull: false },
       gracePeriodDays: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
       daysUntilSuspension: { type: DataTypes.INTEGER, allowNull: false },
+      holidayMaxDays: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 30 },
+      holidayMaxDaysPerYear: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 60 },
+      holidayApprovalAboveDays: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 14 },
+      holidayGrantsCreditDays: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: true },
       dailyRate: moneyColumn('dailyRate'),
       allocationOrder: { type: DataTypes.JSON, allowNull: true },
+      earlyPayoffDiscountPercent: decimalColumn('earlyPayoffDiscountPercent', 5, 2, { allowNull: true }),
+      earlyPayoffDiscountAmount: moneyColumn('earlyPayoffDiscountAmount', { allowNull: true }),
       countryId: { type: DataTypes.INTEGER, allowNull: true },
       ...reference,
       ...timestamps,

@@ -13,6 +13,8 @@ export const OUTBOX_ROUTES = {
   'account.charge_raised': ['netsuite', 'salesforce'],
   'account.charge_waived': ['netsuite', 'salesforce'],
   'account.written_off': ['netsuite', 'salesforce'],
+  /** A payment holiday or restructure replaced the open schedule (DPD, status, maybe a fee). */
+  'account.schedule_changed': ['salesforce'],
   /** The nightly close changed the account's DPD, PAR bucket or status (written set-based: close-step.ts). */
   'account.arrears_changed': ['salesforce'],
   'payment.completed': ['netsuite', 'salesforce'],
@@ -44,6 +46,7 @@ export const STATE_TRANSFER: { readonly [T in OutboxTarget]?: { readonly [E in O
     'account.charge_raised': 'account',
     'account.charge_waived': 'account',
     'account.written_off': 'account',
+    'account.schedule_changed': 'account',
     'payment.completed': 'account',
     'payment.reversed': 'account',
     'refund.approved': 'account',
