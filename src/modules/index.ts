@@ -1,4 +1,6 @@
-import type { AppModule } from '../platform/context';
+import type { AppContext, AppModule } from '../platform/context';
+import type { IdempotencyStore } from '../platform/http/idempotency';
+import type { RouteSpec } from '../platform/http/route';
 import { accessModule } from './access';
 import { organisationModule } from './organisation';
 import { catalogueModule } from './catalogue';
@@ -26,6 +28,7 @@ import { repossessionModule } from './repossession';
 import { crmModule } from './crm';
 import { changeFeedModule } from './change-feed';
 import { contractChangesModule } from './contract-changes';
+import { syncPushRoutes } from './sync/push.routes';
 
 /** Every domain module, in the order their models are initialised. */
 export const modules: AppModule[] = [
@@ -57,3 +60,12 @@ export const modules: AppModule[] = [
   changeFeedModule,
   contractChangesModule,
 ];
+
+/**
+ * Every route of the API: the modules' own, then POST /sync/push, built from them (its action
+ * types are the routes that declare `syncAction`). The app, the OpenAPI script and the tests use this.
+ */
+export function apiRoutes(ctx: AppContext, deps: { idempotency?: IdempotencyStore } = {}): RouteSpec[] {
+  const routes = modules.flatMap((m) => m.routes?.(ctx) ?? []);
+  return [...routes, ...syncPushRoutes(routes, { idempotency: deps.idempotency, logger: ctx.logger })];
+}
