@@ -93,6 +93,10 @@ export const payplans = resource({
       | 'dailyRate'
       | 'allocationOrder'
       | 'countryId'
+      | 'holidayMaxDays'
+      | 'holidayMaxDaysPerYear'
+      | 'holidayApprovalAboveDays'
+      | 'holidayGrantsCreditDays'
     >,
     true
   >({
@@ -116,6 +120,11 @@ export const payplans = resource({
       .allow(null)
       .description('Order in which a payment settles what is owed; null = the default order'),
     countryId: id().allow(null).description('Null: offered in every country'),
+    // Payment-holiday policy (docs/contract-changes.md).
+    holidayMaxDays: Joi.number().integer().min(0).max(365).description('Days one payment holiday may last; default 30'),
+    holidayMaxDaysPerYear: Joi.number().integer().min(0).max(365).description('Holiday days over a rolling year; default 60'),
+    holidayApprovalAboveDays: Joi.number().integer().min(0).max(365).description('Longer holidays wait for a checker; default 14'),
+    holidayGrantsCreditDays: Joi.boolean().description('A holiday grants its days as device credit days; default true'),
   }),
   filters: { code: filter.code(), frequency: Joi.string().valid(...PAYPLAN_FREQUENCIES), countryId: filter.id() },
   sort: ['name', 'code', 'duration', 'id'],
