@@ -95,6 +95,10 @@ export const payplans = resource({
       | 'earlyPayoffDiscountPercent'
       | 'earlyPayoffDiscountAmount'
       | 'countryId'
+      | 'holidayMaxDays'
+      | 'holidayMaxDaysPerYear'
+      | 'holidayApprovalAboveDays'
+      | 'holidayGrantsCreditDays'
     >,
     true
   >({
@@ -124,6 +128,11 @@ export const payplans = resource({
       .allow(null)
       .description('Early-payoff discount: a fixed amount, capped at the principal not yet due; null = none. At most one of the two'),
     countryId: id().allow(null).description('Null: offered in every country'),
+    // Payment-holiday policy (docs/contract-changes.md).
+    holidayMaxDays: Joi.number().integer().min(0).max(365).description('Days one payment holiday may last; default 30'),
+    holidayMaxDaysPerYear: Joi.number().integer().min(0).max(365).description('Holiday days over a rolling year; default 60'),
+    holidayApprovalAboveDays: Joi.number().integer().min(0).max(365).description('Longer holidays wait for a checker; default 14'),
+    holidayGrantsCreditDays: Joi.boolean().description('A holiday grants its days as device credit days; default true'),
   }).oxor('earlyPayoffDiscountPercent', 'earlyPayoffDiscountAmount'),
   filters: { code: filter.code(), frequency: Joi.string().valid(...PAYPLAN_FREQUENCIES), countryId: filter.id() },
   sort: ['name', 'code', 'duration', 'id'],
