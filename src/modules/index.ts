@@ -24,6 +24,7 @@ import { approvalsModule } from './approvals';
 import { staffModule } from './staff';
 import { repossessionModule } from './repossession';
 import { crmModule } from './crm';
+import { accountTransfersModule } from './account-transfers';
 
 /** Every domain module, in the order their models are initialised. */
 export const modules: AppModule[] = [
@@ -52,4 +53,5 @@ export const modules: AppModule[] = [
   staffModule,
   repossessionModule,
   crmModule,
+  accountTransfersModule,
 ];
