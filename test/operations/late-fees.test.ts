@@ -122,6 +122,24 @@ describe('nightly close: late fees', () => {
     await expectAccountBooks(account.id);
   });
 
+  it('a close raising fees racing payments on the same accounts: one fee per instalment, the books hold', async () => {
+    const rt = await testRuntime();
+    const market = await freshMarket();
+    await market.setDate(CLOSED);
+    const accounts: Account[] = [];
+    for (let k = 0; k < 6; k++) accounts.push(await lateAccount(market, { lateFeeType: 'fixed', lateFeeAmount: '50.00' }));
+    const [close] = await Promise.all([
+      closeDayInline(rt, market.country.id, CLOSED, { partitions: 2, chunkSize: 2 }),
+      ...accounts.map((a, k) => payNow(a.id, k % 2 ? '120.00' : '30.00')),
+    ]);
+    expect(close.counts).to.include({ 'lateFees.raised': accounts.length });
+    for (const a of accounts) {
+      // A payment before the fee left instalment 1 owing (120 or 30 of 300), so every account has its one fee.
+      expect((await lateFees(a.id)).map((c) => c.amount)).to.deep.equal(['50.00']);
+      await expectAccountBooks(a.id, `account ${a.id}`);
+    }
+  });
+
   it('raises nothing on a paid instalment, a pending account or a plan without a late fee', async () => {
     const market = await freshMarket();
     await market.setDate(CLOSED);
