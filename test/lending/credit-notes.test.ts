@@ -4,6 +4,7 @@ import { Account } from '../../src/modules/accounts/models';
 import { SystemLog } from '../../src/modules/audit/models';
 import { CreditNote } from '../../src/modules/billing/models';
 import { SyncOutbox } from '../../src/modules/integrations/models';
+import { SystemSetting } from '../../src/modules/organisation/reference.models';
 import { Decimal } from '../../src/platform/money';
 import { loginAs } from '../support/app';
 import { expectAccountBooks } from '../support/books';
@@ -90,6 +91,51 @@ describe('billing: credit notes on invoices', () => {
     const outsider = await loginWithPermissions(['credit-notes:write', 'accounts:read'], [other.region.id]);
     expect((await issue(invoice.id, { amount: '5.00', reason: 'other region' }, outsider.token)).status).to.equal(404);
     expect(await CreditNote.count({ where: { invoiceId: invoice.id } })).to.equal(0);
+  });
+
+  describe('above the approval threshold: maker-checker', () => {
+    before(() => SystemSetting.upsert({ key: 'creditNotes.approvalThreshold', value: '100.00' }));
+    after(() => SystemSetting.destroy({ where: { key: 'creditNotes.approvalThreshold' } }));
+
+    it('waits for another employee: nothing booked while pending, the pending amount holds its part of the invoice; approve books it, reject frees it', async () => {
+      // Two finance employees: both may issue and decide, never their own.
+      const { token: maker } = await loginAs('finance');
+      const { token: checker } = await loginAs('finance');
+      const { account, invoice } = await invoiced();
+      const before = (await Account.findByPk(account.id))!;
+      const asked = await issue(invoice.id, { amount: '300.00', reason: 'repriced plan' }, maker);
+      expect(asked.status, JSON.stringify(asked.body)).to.equal(201);
+      expect(asked.body.creditNote).to.include({ status: 'pending', journalEntryId: null, approvedBy: null });
+      expect(asked.body.account.creditBalance).to.equal(before.creditBalance);
+      expect(await entryLines('credit_note', asked.body.creditNote.id)).to.deep.equal([]);
+      // 900 billed, 300 pending: 600 left.
+      const over = await issue(invoice.id, { amount: '600.01', reason: 'too much' });
+      expect(over.status).to.equal(409);
+      expect(over.body.available).to.equal('600.00');
+
+      const self = await call('post', `/credit-notes/${asked.body.creditNote.id}/approve`, maker);
+      expect(self.status).to.equal(403);
+      expect(self.body.type).to.match(/four-eyes/);
+      const inbox = await call('get', '/approvals?limit=100', checker);
+      expect(inbox.body.data.map((i: { kind: string; id: number }) => `${i.kind}:${i.id}`)).to.include(`credit_note:${asked.body.creditNote.id}`);
+      const approved = await call('post', `/credit-notes/${asked.body.creditNote.id}/approve`, checker);
+      expect(approved.status, JSON.stringify(approved.body)).to.equal(200);
+      expect(approved.body).to.include({ status: 'issued' });
+      expect(approved.body.journalEntryId).to.be.a('number');
+      expect(await entryLines('credit_note', asked.body.creditNote.id)).to.deep.equal([['4100 Dr 300.00', '2100 Cr 300.00']]);
+      expect((await Account.findByPk(account.id))!.creditBalance).to.equal(new Decimal(before.creditBalance).plus(300).toFixed(2));
+      expect(await SystemLog.count({ where: { action: 'credit_note.approve', entityId: asked.body.creditNote.id } })).to.equal(1);
+      expect((await call('post', `/credit-notes/${asked.body.creditNote.id}/reject`, checker, { reason: 'too late' })).status).to.equal(409);
+
+      const second = await issue(invoice.id, { amount: '600.00', reason: 'the rest, by mistake' });
+      expect(second.body.creditNote.status).to.equal('pending');
+      const rejected = await call('post', `/credit-notes/${second.body.creditNote.id}/reject`, checker, { reason: 'not justified' });
+      expect(rejected.status).to.equal(200);
+      expect(rejected.body).to.include({ status: 'rejected', rejectionReason: 'not justified', journalEntryId: null });
+      // Rejected: its part of the invoice is free again.
+      expect((await issue(invoice.id, { amount: '600.00', reason: 'the rest, justified' })).status).to.equal(201);
+      await expectAccountBooks(account.id);
+    });
   });
 
   it('credit notes racing payments on the same account: the invoice limit holds, the books hold', async () => {

@@ -81,10 +81,13 @@ export async function expectAccountBooks(accountId: number, context = ''): Promi
     }
   }
   // Credit notes (billing corrections) credit the balance without money coming in.
-  const [notes] = await sequelize.query<{ credited: string | null }>('SELECT SUM(amount) AS credited FROM creditNotes WHERE accountId = ?', {
-    replacements: [accountId],
-    type: QueryTypes.SELECT,
-  });
+  const [notes] = await sequelize.query<{ credited: string | null }>(
+    "SELECT SUM(amount) AS credited FROM creditNotes WHERE accountId = ? AND status = 'issued'",
+    {
+      replacements: [accountId],
+      type: QueryTypes.SELECT,
+    },
+  );
   let held = new Decimal(account!.creditBalance).minus(notes?.credited ?? 0);
   for (const i of items) held = held.plus(i.paidAmount);
   for (const p of payments) {

@@ -1,10 +1,12 @@
 import Joi from 'joi';
+import { decisionRoutes } from '../../platform/approvals/kit';
 import type { AppContext } from '../../platform/context';
 import { defineRoute, employeeOf, type RouteSpec } from '../../platform/http/route';
 import { idField, paymentAmountField } from '../../platform/http/schemas';
 import { accountView } from '../accounts/account.service';
 import { accountSchema } from '../accounts/accounts.routes';
 import { CreditNoteService, creditNoteView, type CreditNoteInput } from './credit-note.service';
+import { CREDIT_NOTE_STATUSES } from './models';
 
 const id = idField();
 
@@ -18,9 +20,23 @@ export const creditNoteSchema = Joi.object({
   reason: Joi.string(),
   journalEntryId: Joi.number().integer().allow(null).description('Dr 4100 sales revenue / Cr 2100 customer credit balances'),
   refundId: Joi.number().integer().allow(null),
+  status: Joi.string()
+    .valid(...CREDIT_NOTE_STATUSES)
+    .description('issued (booked), pending (above the approval threshold: another employee decides), rejected'),
   issuedBy: Joi.number().integer().allow(null),
   issuedAt: Joi.string(),
+  requestedBy: Joi.number().integer().allow(null).description('The maker of a note that needed approval'),
+  approvedBy: Joi.number().integer().allow(null).description('Who decided it (approved or rejected)'),
+  decidedAt: Joi.string().allow(null),
+  rejectionReason: Joi.string().allow(null),
 });
+
+const decided = {
+  200: { description: 'Decided', schema: creditNoteSchema },
+  403: { description: 'Missing permission, or the caller requested it (maker-checker)' },
+  404: { description: "No such credit note in the caller's regions" },
+  409: { description: 'Already decided, or the account was written off since' },
+};
 
 const issued = Joi.object({ creditNote: creditNoteSchema, account: accountSchema });
 
@@ -34,7 +50,8 @@ export function creditNoteRoutes(ctx: AppContext): RouteSpec[] {
       summary: 'Issue a credit note against an invoice (billing correction; Idempotency-Key required)',
       description:
         "Credits the account: Dr 4100 sales revenue / Cr 2100 customer credit balances, and the account's credit balance rises by the amount " +
-        '(netted by the payoff quote, paid out by a refund of the credit balance). The credit notes of an invoice never exceed its total (409). ' +
+        '(a refund takes from the credit balance first). The credit notes of an invoice, issued or pending, never exceed its total (409). ' +
+        'Above the approval threshold (systemSettings creditNotes.approvalThreshold, default 5000.00) the note is pending and nothing is booked until another employee approves it. ' +
         '409 on a written-off account.',
       tags,
       access: { permission: 'credit-notes:write' },
@@ -72,6 +89,30 @@ export function creditNoteRoutes(ctx: AppContext): RouteSpec[] {
         404: { description: "No such invoice in the caller's regions" },
       },
       handler: async (req) => ({ body: { data: (await creditNotes.list(employeeOf(req), req.valid.params.id)).map(creditNoteView) } }),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/credit-notes/:id',
+      summary: 'One credit note',
+      tags,
+      access: { permission: 'accounts:read' },
+      params: Joi.object<{ id: number }, true>({ id: id.required() }),
+      responses: { 200: { description: 'The credit note', schema: creditNoteSchema }, 404: { description: 'Not found' } },
+      handler: async (req) => ({ body: creditNoteView(await creditNotes.get(employeeOf(req), req.valid.params.id)) }),
+    }),
+    ...decisionRoutes({
+      kind: 'credit_note',
+      basePath: '/credit-notes',
+      tags,
+      decidePermission: 'credit-notes:approve',
+      approveSummary: 'Approve a credit note above the threshold: Dr 4100 / Cr 2100, the credit balance rises',
+      approveDescription: 'The approver must not be the requester (403).',
+      rejectSummary: 'Reject a credit note; nothing is booked and its part of the invoice is free again',
+      decided,
+      actorOf: employeeOf,
+      approve: async (actor, id) => creditNoteView(await creditNotes.approve(actor, id)),
+      reject: async (actor, id, reason) => creditNoteView(await creditNotes.reject(actor, id, reason!)),
+      pending: (decider, after, limit) => creditNotes.pending(decider, after, limit),
     }),
   ];
 }
