@@ -1,35 +1,50 @@
 /**
- * bench:sync (Salesforce phase): how close the Salesforce target comes to the fake's ceiling.
+ * bench:sync: how close the sync comes to what the fakes allow, in three phases.
  *
  *  1. A bench database is migrated, seeded and filled by the volume generator (scripts/generate.ts)
- *     with --accounts accounts and their customers.
+ *     with --accounts accounts and their customers (100,000 of each by default). The generator's
+ *     outbox rows are cleared: each phase files its own.
  *  2. The Salesforce fake runs in a process of its own (scripts/fake-salesforce.ts) with a fixed
  *     answer latency (--latency-ms, 50 by default), so its CPU is not this process's.
  *  3. Backfill: every customer, then every PAYG account, pushed through the real target
  *     (createSalesforceTarget: state read fresh from the database, sObject Collections upserts of
  *     200, COLLECTION_CONCURRENCY requests at once, salesforceMapping written) in batches of
  *     --batch items, as the drain hands them over. Every outcome must be done.
- *  4. Ceiling: a trivial client (fetch, prebuilt JSON bodies of the same shape, no database)
+ *     Ceiling: a trivial client (fetch, prebuilt JSON bodies of the same shape, no database)
  *     upserts the same number of records against the same fake with the same batch size, 200
- *     records a request and the same concurrency.
- *     Each of --rounds rounds runs 3 then 4; the figures are the best round of each.
- *  5. The last line is JSON: records, seconds, recordsPerSec, ceilingRecordsPerSec, ratio,
- *     requests, recordsPerRequest, peakRssMb, salesforceMaxInFlight. netsuiteMaxConcurrency is null
- *     here: the NetSuite and outbox-drain phases of the issue's bench belong to those parts.
+ *     records a request and the same concurrency. Each of --rounds rounds runs both; the figures
+ *     are the best round of each (the machine is shared).
+ *  4. Drain: --payments payments' outbox rows (payment.completed, filed as posting files them: the
+ *     NetSuite row under the payment, the Salesforce row under its account) drained by the real
+ *     OutboxDrain (lease with SKIP LOCKED, coalescing per account, push, mark done) with
+ *     SYNC_BATCH_SIZE = --batch; every row must end done. Its ceiling is the trivial client for
+ *     the same number of upserts (the accounts the rows coalesce into).
+ *  5. NetSuite: --netsuite-customers customers filed for NetSuite and drained into the NetSuite
+ *     fake (in this process, --latency-ms per answer, concurrency limit 5 = NETSUITE_CONCURRENCY):
+ *     every customer upserted once, and the fake's highest concurrency seen is reported
+ *     (netsuiteMaxConcurrency, never above the limit: the run fails otherwise).
+ *  The last line is JSON: records, seconds, recordsPerSec, ceilingRecordsPerSec, ratio, requests,
+ *  recordsPerRequest (the backfill), peakRssMb (the whole run) and rssMbAfterPhase (memory after
+ *  each phase: flat when nothing is held), netsuiteMaxConcurrency, and drain {...}, netsuite {...}.
  *
- *   npm run bench:sync -- [--accounts 100000] [--batch 8000] [--latency-ms 50] [--rounds 2] [--seed 7] [--smoke]
- * (--smoke: 150 accounts, 5 ms latency, batches of 100, on amt_bench_smoke_sync)
+ *   npm run bench:sync -- [--accounts 100000] [--batch 8000] [--latency-ms 50] [--rounds 2]
+ *                         [--payments 20000] [--netsuite-customers 2000] [--seed 7] [--smoke]
+ * (--smoke: 150 accounts, 5 ms latency, batches of 100, 300 payments, 20 NetSuite customers, on amt_bench_smoke_sync)
  *
  * BENCH_SYNC_DATABASE_URL (default mysql://root@127.0.0.1:3306/amt_bench_sync) is dropped and recreated.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { QueryTypes } from 'sequelize';
+import { QueryTypes, type Sequelize } from 'sequelize';
 import { freshBenchDatabase } from './lib/database';
 import { SMOKE, sizeArg } from './lib/smoke';
 import { loadConfig } from '../src/platform/config';
 import { createLogger } from '../src/platform/logging/logger';
 import { createRuntime } from '../src/runtime';
+import { OutboxDrain } from '../src/modules/integrations/drain';
+import { createNetsuiteTarget } from '../src/modules/integrations/netsuite/target';
 import { createSalesforceTarget } from '../src/modules/integrations/salesforce';
+import type { SyncTarget } from '../src/modules/integrations/sync-target';
+import { startNetsuiteFakeForDemo } from '../test/fakes/netsuite';
 import { COLLECTION_CONCURRENCY, COLLECTION_SIZE, SalesforceTarget } from '../src/modules/integrations/salesforce/target';
 
 const ACCOUNTS = sizeArg('accounts', 100_000, 150);
@@ -37,6 +52,8 @@ const BATCH = sizeArg('batch', 8000, 100);
 const LATENCY = sizeArg('latency-ms', 50, 5);
 const SEED = sizeArg('seed', 7, 7);
 const ROUNDS = sizeArg('rounds', 2, 1);
+const PAYMENTS = sizeArg('payments', 20_000, 300);
+const NETSUITE_CUSTOMERS = sizeArg('netsuite-customers', 2000, 20);
 const URL_DB = process.env.BENCH_SYNC_DATABASE_URL ?? `mysql://root@127.0.0.1:3306/${SMOKE ? 'amt_bench_smoke_sync' : 'amt_bench_sync'}`;
 
 const log = (s: string) => process.stdout.write(`${s}\n`);
@@ -73,7 +90,9 @@ async function stats(
 }
 
 async function main(): Promise<void> {
-  log(`bench:sync (Salesforce) ${SMOKE ? '--smoke ' : ''}accounts=${ACCOUNTS} batch=${BATCH} latency=${LATENCY}ms`);
+  log(
+    `bench:sync ${SMOKE ? '--smoke ' : ''}accounts=${ACCOUNTS} batch=${BATCH} latency=${LATENCY}ms payments=${PAYMENTS} netsuiteCustomers=${NETSUITE_CUSTOMERS}`,
+  );
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test', DATABASE_URL: URL_DB, LOG_LEVEL: 'silent' };
   delete env.REDIS_URL;
   await freshBenchDatabase(URL_DB, env);
@@ -88,7 +107,21 @@ async function main(): Promise<void> {
   log(`generated ${ACCOUNTS} accounts in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
   const fake = await startFake();
-  const rt = await createRuntime(loadConfig({ ...env, ...fake.env, SALESFORCE_BULK_THRESHOLD: '1000000' }), { role: 'bench', logger: createLogger('silent') });
+  const netsuite = await startNetsuiteFakeForDemo(0);
+  netsuite.fake.latencyMs = LATENCY;
+  const rt = await createRuntime(
+    loadConfig({
+      ...env,
+      ...fake.env,
+      ...netsuite.env,
+      SALESFORCE_BULK_THRESHOLD: '1000000',
+      SYNC_BATCH_SIZE: String(BATCH),
+      SYNC_BACKOFF_BASE_MS: '50',
+      SYNC_BACKOFF_MAX_MS: '1000',
+    }),
+    { role: 'bench', logger: createLogger('silent') },
+  );
+  const rssAfter: Record<string, number> = {};
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
   try {
@@ -193,6 +226,66 @@ async function main(): Promise<void> {
       best = { seconds: Math.min(best.seconds, t.seconds), ceilingSeconds: Math.min(best.ceilingSeconds, c) };
     }
     const { seconds, ceilingSeconds } = best;
+    rssAfter.backfill = mb(process.memoryUsage().rss);
+
+    // 4. The drain: PAYMENTS payments' outbox rows, drained for both targets by the real OutboxDrain.
+    await rt.sequelize.query('DELETE FROM syncOutbox');
+    const filed = await filePayments(rt.sequelize, PAYMENTS);
+    log(`drain: ${filed.rows} outbox rows of ${filed.payments} payments (${filed.accounts} accounts)`);
+    const drainer = new OutboxDrain({ sequelize: rt.sequelize, config: rt.config.sync, logger: rt.logger });
+    const netsuiteTarget = createNetsuiteTarget(rt);
+    const sfBefore = await stats(fake.baseUrl);
+    const sfDrain = await drainAll(rt.sequelize, drainer, target, 'salesforce');
+    const sfAfter = await stats(fake.baseUrl);
+    if (sfAfter.upsertedRecords - sfBefore.upsertedRecords !== sfDrain.items)
+      throw new Error(`drain: the fake received ${sfAfter.upsertedRecords - sfBefore.upsertedRecords} records for ${sfDrain.items} items`);
+    const nsDrain = await drainAll(rt.sequelize, drainer, netsuiteTarget, 'netsuite');
+    const drainCeiling = await ceilingPass(sfDrain.items);
+    await assertAllDone(rt.sequelize, 'drain');
+    const drainSummary = {
+      payments: filed.payments,
+      rows: filed.rows,
+      salesforceItems: sfDrain.items,
+      salesforceSeconds: Number(sfDrain.seconds.toFixed(2)),
+      salesforceRecordsPerSec: Math.round(sfDrain.items / sfDrain.seconds),
+      salesforceRowsPerSec: Math.round(sfDrain.rows / sfDrain.seconds),
+      ceilingRecordsPerSec: Math.round(sfDrain.items / drainCeiling),
+      ratio: Number((drainCeiling / sfDrain.seconds).toFixed(3)),
+      netsuiteRows: nsDrain.rows,
+      netsuiteSeconds: Number(nsDrain.seconds.toFixed(2)),
+      netsuiteRowsPerSec: Math.round(nsDrain.rows / nsDrain.seconds),
+    };
+    log(`drain: ${JSON.stringify(drainSummary)}`);
+    rssAfter.drain = mb(process.memoryUsage().rss);
+
+    // 5. NetSuite: customers upserted into the NetSuite fake under its concurrency limit.
+    const nsFiled = await fileCustomersForNetsuite(rt.sequelize, NETSUITE_CUSTOMERS);
+    await rt.sequelize.query(
+      'INSERT INTO netsuiteSubsidiaries (countryId, subsidiaryId, isActive, version, createdAt, updatedAt) SELECT id, ?, 1, 0, NOW(), NOW() FROM countries WHERE code = ?',
+      {
+        replacements: ['1', 'KE'],
+      },
+    );
+    netsuite.fake.maxConcurrency = 0;
+    const nsCustomers = await drainAll(rt.sequelize, drainer, netsuiteTarget, 'netsuite');
+    await assertAllDone(rt.sequelize, 'netsuite');
+    const inFake = netsuite.fake.all('customer').length;
+    if (inFake !== nsFiled) throw new Error(`netsuite: the fake holds ${inFake} customers, ${nsFiled} were filed`);
+    const netsuiteMaxConcurrency = netsuite.fake.maxConcurrency;
+    const limit = rt.config.netsuite.driver === 'rest' ? rt.config.netsuite.concurrency : 0;
+    if (netsuiteMaxConcurrency > limit) throw new Error(`netsuite: ${netsuiteMaxConcurrency} requests at once, over NETSUITE_CONCURRENCY ${limit}`);
+    const netsuiteSummary = {
+      customers: nsFiled,
+      seconds: Number(nsCustomers.seconds.toFixed(2)),
+      recordsPerSec: Math.round(nsFiled / nsCustomers.seconds),
+      // One request per record, at most `limit` at once, each answered after LATENCY ms.
+      ceilingRecordsPerSec: Math.round((limit * 1000) / Math.max(1, LATENCY)),
+      concurrencyLimit: limit,
+      maxConcurrency: netsuiteMaxConcurrency,
+      rejected429: netsuite.fake.requests.filter((r) => r.status === 429).length,
+    };
+    log(`netsuite: ${JSON.stringify(netsuiteSummary)}`);
+    rssAfter.netsuite = mb(process.memoryUsage().rss);
 
     const recordsPerSec = done / seconds;
     const ceilingRecordsPerSec = done / ceilingSeconds;
@@ -208,14 +301,90 @@ async function main(): Promise<void> {
         recordsPerRequest: Number((done / requests).toFixed(1)),
         peakRssMb: mb(peakRss),
         salesforceMaxInFlight: maxInFlight,
-        netsuiteMaxConcurrency: null,
+        rssMbAfterPhase: rssAfter,
+        netsuiteMaxConcurrency,
+        drain: drainSummary,
+        netsuite: netsuiteSummary,
       }),
     );
   } finally {
     clearInterval(sampler);
     await rt.close();
     fake.child.kill('SIGTERM');
+    await netsuite.fake.stop();
   }
+}
+
+/** Drains `name` until its outbox is empty, printing progress; throws if a row fails for good. */
+async function drainAll(
+  sequelize: Sequelize,
+  drainer: OutboxDrain,
+  target: SyncTarget,
+  name: string,
+): Promise<{ rows: number; items: number; seconds: number }> {
+  const t0 = Date.now();
+  let rows = 0;
+  let items = 0;
+  let idle = 0;
+  for (let round = 1; ; round++) {
+    const r = await drainer.round(target);
+    if (r.dead > 0) throw new Error(`${name}: ${r.dead} rows dead`);
+    rows += r.done;
+    items += r.items;
+    if (r.items === 0) {
+      // Nothing leasable: done, or rows in backoff after a retry (e.g. a 429) still to come.
+      const [{ left }] = (await sequelize.query(`SELECT COUNT(*) AS \`left\` FROM syncOutbox WHERE target = ? AND status <> 'done'`, {
+        replacements: [name],
+        type: QueryTypes.SELECT,
+      })) as [{ left: number }];
+      if (Number(left) === 0) break;
+      if (++idle > 600) throw new Error(`${name}: ${left} rows never became leasable`);
+      await new Promise((r2) => setTimeout(r2, 50));
+      continue;
+    }
+    idle = 0;
+    if (!SMOKE && round % 5 === 0) log(`  ${name}: ${rows} rows done (${items} items) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  return { rows, items, seconds: (Date.now() - t0) / 1000 };
+}
+
+/** The outbox rows posting files for the last `n` payments (payment.completed: NetSuite under the payment, Salesforce under its account). */
+async function filePayments(sequelize: Sequelize, n: number): Promise<{ payments: number; accounts: number; rows: number }> {
+  const picked = `SELECT id, accountId, amount FROM payments ORDER BY id DESC LIMIT ${Number(n)}`;
+  const payload = "JSON_OBJECT('paymentId', p.id, 'accountId', p.accountId, 'amount', CAST(p.amount AS CHAR))";
+  const cols = 'aggregateType, aggregateId, eventType, payload, target, status, attempts, availableAt, createdAt, updatedAt';
+  await sequelize.query(
+    `INSERT INTO syncOutbox (${cols}) SELECT 'payment', p.id, 'payment.completed', ${payload}, 'netsuite', 'pending', 0, NOW(), NOW(), NOW() FROM (${picked}) p ORDER BY p.id`,
+  );
+  await sequelize.query(
+    `INSERT INTO syncOutbox (${cols}) SELECT 'account', p.accountId, 'payment.completed', ${payload}, 'salesforce', 'pending', 0, NOW(), NOW(), NOW() FROM (${picked}) p ORDER BY p.id`,
+  );
+  const [c] = await sequelize.query<{ payments: number; accounts: number; rows: number }>(
+    "SELECT SUM(target = 'netsuite') AS payments, COUNT(DISTINCT CASE WHEN target = 'salesforce' THEN aggregateId END) AS accounts, COUNT(*) AS `rows` FROM syncOutbox",
+    { type: QueryTypes.SELECT },
+  );
+  if (Number(c!.payments) < n) throw new Error(`only ${c!.payments} payments were generated; --payments ${n} needs more (raise --accounts)`);
+  return { payments: Number(c!.payments), accounts: Number(c!.accounts), rows: Number(c!.rows) };
+}
+
+/** customer.created rows for NetSuite only, for the first `n` customers. */
+async function fileCustomersForNetsuite(sequelize: Sequelize, n: number): Promise<number> {
+  await sequelize.query(
+    `INSERT INTO syncOutbox (aggregateType, aggregateId, eventType, payload, target, status, attempts, availableAt, createdAt, updatedAt)
+     SELECT 'customer', c.id, 'customer.created', '{}', 'netsuite', 'pending', 0, NOW(), NOW(), NOW() FROM (SELECT id FROM customers ORDER BY id LIMIT ${Number(n)}) c`,
+  );
+  const [c] = await sequelize.query<{ n: number }>("SELECT COUNT(*) AS n FROM syncOutbox WHERE target = 'netsuite' AND status = 'pending'", {
+    type: QueryTypes.SELECT,
+  });
+  return Number(c!.n);
+}
+
+async function assertAllDone(sequelize: Sequelize, phase: string): Promise<void> {
+  const rows = await sequelize.query<{ status: string; n: number; lastError: string | null }>(
+    "SELECT status, COUNT(*) AS n, MAX(lastError) AS lastError FROM syncOutbox WHERE status <> 'done' GROUP BY status",
+    { type: QueryTypes.SELECT },
+  );
+  if (rows.length) throw new Error(`${phase}: rows not done: ${JSON.stringify(rows)}`);
 }
 
 main().catch((err) => {

@@ -10,7 +10,7 @@ import { Decimal, toMoneyString, type MoneyString } from '../platform/money';
 import { Employee } from '../modules/access/models';
 import { createPrincipalLoader } from '../modules/access/principal-loader';
 import { AccountService } from '../modules/accounts/account.service';
-import { Account, InstallmentSchedule } from '../modules/accounts/models';
+import { Account, InstallmentSchedule, OPEN_INSTALLMENT_STATUSES } from '../modules/accounts/models';
 import { assertCashBelowLimit } from '../modules/cash/cash-limit';
 import { Payplan, Product, ProductPayplanPricing, ProductType, type PayplanFrequency } from '../modules/catalogue/models';
 import { CustomerService } from '../modules/customers/customer.service';
@@ -370,7 +370,7 @@ async function amountPaidOn(p: Plan, day: CalendarDate, rng: Random): Promise<De
   const account = (await Account.findByPk(p.account!.id, { attributes: ['id', 'status', 'balance'] }))!;
   if (account.status === 'closed' || new Decimal(account.balance).lessThanOrEqualTo(0)) return undefined;
   const open = await InstallmentSchedule.findAll({
-    where: { accountId: account.id, status: { [Op.ne]: 'paid' } },
+    where: { accountId: account.id, status: { [Op.in]: [...OPEN_INSTALLMENT_STATUSES] } },
     attributes: ['dueDate', 'amount', 'paidAmount'],
     order: [['installmentNumber', 'ASC']],
   });

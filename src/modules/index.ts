@@ -25,6 +25,8 @@ import { staffModule } from './staff';
 import { repossessionModule } from './repossession';
 import { crmModule } from './crm';
 import { accountTransfersModule } from './account-transfers';
+import { changeFeedModule } from './change-feed';
+import { contractChangesModule } from './contract-changes';
 
 /** Every domain module, in the order their models are initialised. */
 export const modules: AppModule[] = [
@@ -54,4 +56,6 @@ export const modules: AppModule[] = [
   repossessionModule,
   crmModule,
   accountTransfersModule,
+  changeFeedModule,
+  contractChangesModule,
 ];

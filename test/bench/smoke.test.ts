@@ -25,6 +25,7 @@ const DATABASES = {
   callbacks: `${testDb}_bench_smoke_callbacks`,
   overdue: `${testDb}_bench_smoke_overdue`,
   sync: `${testDb}_bench_smoke_sync`,
+  syncFeed: `${testDb}_bench_smoke_sync_feed`,
 };
 
 interface Run {
@@ -74,7 +75,8 @@ describe('benchmarks: every bench runs at its --smoke size', function () {
     ]);
     // After the others, not beside them: a fourth migration and generator at once slowed the API start of bench:payments past its limit on a busy machine.
     const sync = await runBench('bench/sync.ts', { BENCH_SYNC_DATABASE_URL: databaseUrl(DATABASES.sync) });
-    Object.assign(runs, { payments, callbacks, overdue, sync });
+    const syncFeed = await runBench('bench/sync-feed.ts', { BENCH_SYNC_FEED_DATABASE_URL: databaseUrl(DATABASES.syncFeed) });
+    Object.assign(runs, { payments, callbacks, overdue, sync, syncFeed });
   });
 
   after(async () => {
@@ -207,7 +209,7 @@ describe('benchmarks: every bench runs at its --smoke size', function () {
     expect(r.stdout).to.match(/0 instalment statuses and 0 DPD\/bucket values differ/);
   });
 
-  it('bench:sync: every customer and PAYG account upserted into the Salesforce fake once, against a measured ceiling', () => {
+  it('bench:sync: every customer and PAYG account upserted into the Salesforce fake once against a measured ceiling; payments drained; NetSuite under its concurrency limit', () => {
     const r = runs.sync!;
     expect(r.code, explain('bench:sync', r)).to.equal(0);
     expect(r.json, explain('bench:sync', r)).to.include.all.keys(
@@ -226,5 +228,34 @@ describe('benchmarks: every bench runs at its --smoke size', function () {
     for (const k of ['recordsPerSec', 'ceilingRecordsPerSec', 'ratio', 'requests', 'recordsPerRequest', 'peakRssMb'] as const) {
       expect(j[k], k).to.be.a('number').and.greaterThan(0);
     }
+    // The drain phase: every payment's two rows done (the bench fails otherwise), coalesced per account.
+    const drain = r.json.drain as Record<string, number>;
+    expect(drain.rows).to.equal(drain.payments * 2);
+    expect(drain.salesforceItems).to.be.greaterThan(0).and.at.most(drain.payments);
+    expect(drain.ratio).to.be.a('number').and.greaterThan(0);
+    // The NetSuite phase: every customer upserted, never more requests at once than the limit.
+    const netsuite = r.json.netsuite as Record<string, number>;
+    expect(netsuite.customers).to.be.greaterThan(0);
+    expect(j.netsuiteMaxConcurrency).to.be.a('number').and.greaterThan(0).and.at.most(netsuite.concurrencyLimit);
+    expect(r.stdout).to.match(/^drain: \d+ outbox rows of \d+ payments/m);
+  });
+
+  it("bench:sync-feed: every agent's full and incremental sync through the API and directly, each payment in one agent's feed", () => {
+    const r = runs.syncFeed!;
+    expect(r.code, explain('bench:sync-feed', r)).to.equal(0);
+    expect(r.json, explain('bench:sync-feed', r)).to.have.all.keys(
+      'agents',
+      'fullP50Ms',
+      'fullP99Ms',
+      'incrementalP50Ms',
+      'incrementalP99Ms',
+      'fullRatio',
+      'incrementalRatio',
+    );
+    const j = r.json as Record<string, number>;
+    expect(j.agents).to.be.greaterThan(1);
+    for (const k of ['fullP50Ms', 'fullP99Ms', 'incrementalP50Ms', 'incrementalP99Ms', 'fullRatio', 'incrementalRatio'] as const)
+      expect(j[k], k).to.be.a('number').and.greaterThan(0);
+    expect(r.stdout).to.match(/every payment in exactly one agent's feed/);
   });
 });

@@ -2,12 +2,15 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
+import supertest from 'supertest';
 import { SystemLog } from '../../src/modules/audit/models';
 import { CustomerDocument } from '../../src/modules/customers/models';
-import { api, loginAs } from '../support/app';
-import { TEST_DOCUMENT_MAX_BYTES, TEST_DOCUMENTS_DIR } from '../support/env';
+import { loadConfig } from '../../src/platform/config';
+import { createApp, createRuntime, type Runtime } from '../../src/runtime';
+import { FakeS3 } from '../fakes/s3';
+import { api, closeTestRuntime, loginAs } from '../support/app';
+import { TEST_DOCUMENT_MAX_BYTES, TEST_DOCUMENTS_DIR, testEnv } from '../support/env';
 import { createMarket, type Market } from '../support/lending';
-import { call } from '../lending/support';
 
 const uniquePhone = () => `+2547${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
 const uniqueId = () => `ID ${String(Math.floor(Math.random() * 1e9)).padStart(9, '0')}`;
@@ -16,7 +19,104 @@ const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from('
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('png body')]);
 const PDF = Buffer.from('%PDF-1.7\n1 0 obj << >> endobj\n');
 
-describe('customers: KYC documents (upload, list, download, the KYC queue)', () => {
+/** The app under test and where it keeps the files: the suite runs once per document store. */
+interface StoreUnderTest {
+  client(): Promise<ReturnType<typeof supertest>>;
+  /** The bytes stored under a document's key, read from the store itself (not through the API). */
+  stored(key: string): Buffer | undefined;
+  /** Makes the store fail its next requests, or stops failing (S3 only). */
+  failNext?(times: number): void;
+  clearFaults?(): void;
+}
+
+/** The suite's default runtime: DOCUMENT_STORE=fs, files under TEST_DOCUMENTS_DIR. */
+const fsStore: StoreUnderTest = {
+  client: api,
+  stored: (key) => {
+    const file = path.join(TEST_DOCUMENTS_DIR, ...key.split('/'));
+    return fs.existsSync(file) ? fs.readFileSync(file) : undefined;
+  },
+};
+
+/** A runtime of its own with DOCUMENT_STORE=s3, pointed at the local S3-compatible fake (test/fakes/s3.ts). */
+function s3Store(): StoreUnderTest & { start(): Promise<void>; stop(): Promise<void> } {
+  const credentials = { accessKeyId: 'AKIATESTDOCUMENTS', secretAccessKey: 'test-secret-access-key-0123456789' };
+  const fake = new FakeS3(credentials, ['amt-documents'], 'eu-west-1');
+  let runtime: Runtime | undefined;
+  let app: ReturnType<typeof createApp> | undefined;
+  return {
+    async start() {
+      const endpoint = await fake.start();
+      const env = testEnv({
+        DOCUMENT_STORE: 's3',
+        S3_ENDPOINT: endpoint,
+        S3_BUCKET: 'amt-documents',
+        S3_REGION: 'eu-west-1',
+        S3_ACCESS_KEY_ID: credentials.accessKeyId,
+        S3_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        S3_FORCE_PATH_STYLE: 'true',
+      });
+      runtime = await createRuntime(loadConfig(env), { role: 'test' });
+      app = createApp(runtime);
+    },
+    async stop() {
+      await runtime?.close();
+      // A runtime binds the models to its own pool: the suite's runtime is made afresh (and binds them again) for the files after this one.
+      await closeTestRuntime();
+      await fake.stop();
+    },
+    client: async () => supertest(app!),
+    stored: (key) => fake.object('amt-documents', key)?.bytes,
+    failNext: (times) => fake.failNext(times),
+    clearFaults: () => fake.clearFaults(),
+  };
+}
+
+describe('customers: KYC documents in a directory (DOCUMENT_STORE=fs)', () => documentSuite(fsStore));
+
+describe('customers: KYC documents in an S3-compatible bucket (DOCUMENT_STORE=s3, the local fake)', () => {
+  const store = s3Store();
+  before(() => store.start());
+  after(() => store.stop());
+  documentSuite(store);
+
+  it('a bucket that fails for good answers 503 and writes no row; a passing fault is retried by the client and the upload succeeds', async () => {
+    const customerId = await onboardWith(store);
+    store.failNext!(1);
+    expect((await uploadWith(store, customerId, 'id_front')).status).to.equal(201);
+    store.failNext!(10);
+    const down = await uploadWith(store, customerId, 'id_back');
+    expect(down.status, JSON.stringify(down.body)).to.equal(503);
+    expect(down.body.detail).to.not.match(/secret|AKIA/i);
+    store.clearFaults!();
+    expect(await CustomerDocument.count({ where: { customerId } })).to.equal(1);
+  });
+});
+
+// Set by the suite's before(): the helpers below are shared by both stores' runs.
+let onboardAgent: string;
+let onboardRegion: number;
+
+async function onboardWith(store: StoreUnderTest): Promise<number> {
+  const res = await (
+    await store.client()
+  )
+    .post('/api/v1/customers')
+    .set('Authorization', `Bearer ${onboardAgent}`)
+    .send({ firstName: 'Akinyi', lastName: 'Otieno', phone: uniquePhone(), nationalId: uniqueId(), regionId: onboardRegion });
+  expect(res.status, JSON.stringify(res.body)).to.equal(201);
+  return res.body.id as number;
+}
+
+async function uploadWith(store: StoreUnderTest, customerId: number, documentType: string) {
+  return (await store.client())
+    .post(`/api/v1/customers/${customerId}/documents`)
+    .set('Authorization', `Bearer ${onboardAgent}`)
+    .field('documentType', documentType)
+    .attach('file', JPEG, { filename: 'a.jpg', contentType: 'image/jpeg' });
+}
+
+function documentSuite(store: StoreUnderTest): void {
   let market: Market;
   let elsewhere: Market;
   let agent: { token: string; employeeId: number };
@@ -35,7 +135,15 @@ describe('customers: KYC documents (upload, list, download, the KYC queue)', () 
     backOffice = { token: b.token, employeeId: b.user.employee.id };
     ({ token: secondBackOffice } = await loginAs('back_office'));
     ({ token: finance } = await loginAs('finance'));
+    onboardAgent = agent.token;
+    onboardRegion = market.region.id;
   });
+
+  async function call(method: 'get' | 'post', url: string, token: string | undefined, body?: object) {
+    let req = (await store.client())[method](`/api/v1${url}`);
+    if (token) req = req.set('Authorization', `Bearer ${token}`);
+    return body === undefined ? req : req.send(body);
+  }
 
   async function onboard(): Promise<number> {
     const res = await call('post', '/customers', agent.token, {
@@ -50,7 +158,7 @@ describe('customers: KYC documents (upload, list, download, the KYC queue)', () 
   }
 
   async function upload(token: string, customerId: number, documentType: string | undefined, file?: { bytes: Buffer; name: string; type?: string }) {
-    let req = (await api()).post(`/api/v1/customers/${customerId}/documents`).set('Authorization', `Bearer ${token}`);
+    let req = (await store.client()).post(`/api/v1/customers/${customerId}/documents`).set('Authorization', `Bearer ${token}`);
     if (documentType !== undefined) req = req.field('documentType', documentType);
     if (file) req = req.attach('file', file.bytes, { filename: file.name, contentType: file.type ?? 'application/octet-stream' });
     return req;
@@ -72,7 +180,7 @@ describe('customers: KYC documents (upload, list, download, the KYC queue)', () 
 
     const row = (await CustomerDocument.findByPk(res.body.id))!;
     expect(row.storageKey).to.match(new RegExp(`^customers/${customerId}/documents/[0-9a-f-]{36}$`));
-    expect(fs.readFileSync(path.join(TEST_DOCUMENTS_DIR, ...row.storageKey.split('/'))).equals(JPEG)).to.equal(true);
+    expect(store.stored(row.storageKey)?.equals(JPEG)).to.equal(true);
     const log = await SystemLog.findOne({ where: { entity: 'customerDocuments', entityId: row.id, action: 'customer.document_uploaded' } });
     expect(log?.userId).to.equal(agent.employeeId);
 
@@ -81,7 +189,7 @@ describe('customers: KYC documents (upload, list, download, the KYC queue)', () 
     expect(list.body.data.map((d: { id: number }) => d.id)).to.deep.equal([row.id]);
 
     const download = await (
-      await api()
+      await store.client()
     )
       .get(`/api/v1/customers/${customerId}/documents/${row.id}/content`)
       .set('Authorization', `Bearer ${agent.token}`)
@@ -168,4 +276,4 @@ describe('customers: KYC documents (upload, list, download, the KYC queue)', () 
     expect(other.status, JSON.stringify(other.body)).to.equal(200);
     expect(other.body.kycStatus).to.equal('verified');
   });
-});
+}

@@ -142,10 +142,10 @@ describe('reports: portfolio snapshots of the nightly close', () => {
     expect(res.headers['content-disposition']).to.equal(`attachment; filename="portfolio-${CLOSED}.csv"`);
     const [header, row, end] = res.text.split('\r\n');
     expect(header).to.equal(
-      'snapshotDate,level,countryCode,regionCode,regionName,accounts,pending,active,suspended,closed,written_off,repossessed,outstandingBalance,par1,par30,par60,par90,collectionRate,collected,due,periodFrom,periodTo',
+      'snapshotDate,level,countryCode,regionCode,regionName,accounts,pending,active,suspended,closed,written_off,repossessed,outstandingBalance,par1,par30,par60,par90,collectionRate,collected,due,periodFrom,periodTo,restructuredAccounts,restructuredOutstanding,restructuredPar30',
     );
     expect(row).to.equal(
-      `${CLOSED},region,${market.country.code},${market.region.code},${market.region.name},8,1,4,2,1,0,0,5240.00,0.3416,0.1698,0.0000,0.0000,0.3430,710.00,2070.00,2026-11-01,${CLOSED}`,
+      `${CLOSED},region,${market.country.code},${market.region.code},${market.region.name},8,1,4,2,1,0,0,5240.00,0.3416,0.1698,0.0000,0.0000,0.3430,710.00,2070.00,2026-11-01,${CLOSED},0,0.00,0.0000`,
     );
     expect(end).to.equal('');
   });

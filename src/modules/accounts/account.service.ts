@@ -287,5 +287,6 @@ export function accountView(a: Account) {
     daysPastDue: a.daysPastDue,
     parBucket: a.parBucket,
     creditExpiresAt: a.creditExpiresAt ? a.creditExpiresAt.toISOString() : null,
+    restructuredAt: a.restructuredAt ?? null,
   };
 }

@@ -1,6 +1,6 @@
 import Joi from 'joi';
 import { dateOut, idOut, instantOut, moneyOut, shape } from '../../platform/http/response-fields';
-import { ACCOUNT_STATUSES, INSTALLMENT_STATUSES, PAR_BUCKETS } from './models';
+import { ACCOUNT_STATUSES, INSTALLMENT_STATUSES, PAR_BUCKETS, SCHEDULE_CHANGE_STATUSES, SCHEDULE_CHANGE_TYPES } from './models';
 
 /** accountView (account.service.ts). */
 export const accountSchema = shape({
@@ -22,6 +22,7 @@ export const accountSchema = shape({
   daysPastDue: Joi.number().integer().min(0),
   parBucket: Joi.string().valid(...PAR_BUCKETS),
   creditExpiresAt: instantOut().allow(null),
+  restructuredAt: dateOut().allow(null).description('Business date of the last restructure (reported apart in PAR); null: never restructured'),
 });
 
 /** AccountService.detail: the account, its schedule (instalment 0 is the down payment) and status history. */
@@ -71,4 +72,37 @@ export const accountLedgerEntrySchema = shape({
       accountId: idOut().allow(null),
     }),
   ),
+});
+
+/** installmentLineView (schedule-changes.routes.ts): one line of GET /accounts/:id/schedule. */
+export const installmentLineSchema = shape({
+  id: idOut(),
+  installmentNumber: Joi.number().integer().min(0),
+  dueDate: dateOut(),
+  amount: moneyOut(),
+  paidAmount: moneyOut().description('Stays on a superseded line, with the allocations that paid it'),
+  status: Joi.string().valid(...INSTALLMENT_STATUSES),
+  paidDate: dateOut().allow(null),
+  superseded: Joi.boolean().description('Replaced by a schedule change: owes nothing'),
+  supersededAt: instantOut().allow(null),
+  supersededByChangeId: idOut().allow(null),
+  scheduleChangeId: idOut().allow(null).description('The change that issued the line; null for the opening schedule'),
+});
+
+/** scheduleChangeView (schedule-changes.service.ts). */
+export const scheduleChangeSchema = shape({
+  id: idOut(),
+  accountId: idOut(),
+  changeType: Joi.string().valid(...SCHEDULE_CHANGE_TYPES),
+  status: Joi.string().valid(...SCHEDULE_CHANGE_STATUSES),
+  businessDate: dateOut(),
+  parameters: Joi.object().unknown(true).description('holiday: days, grantCreditDays; restructure: frequency, fromDate, term or installmentAmount, fee'),
+  reason: Joi.string(),
+  replacedAmount: moneyOut().allow(null).description('What the superseded lines owed (the new lines carry it, plus any fee)'),
+  requestedBy: idOut().allow(null),
+  approvedBy: idOut().allow(null),
+  decidedAt: instantOut().allow(null),
+  rejectionReason: Joi.string().allow(null),
+  appliedAt: instantOut().allow(null),
+  createdAt: instantOut(),
 });

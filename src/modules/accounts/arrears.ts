@@ -10,8 +10,9 @@ export interface InstallmentState {
   status: InstallmentStatus;
 }
 
+/** What a line still owes: nothing when waived or superseded (a schedule change re-issued it). */
 export function outstanding(i: Pick<InstallmentState, 'amount' | 'paidAmount' | 'status'>): Decimal {
-  if (i.status === 'waived') return new Decimal(0);
+  if (i.status === 'waived' || i.status === 'superseded') return new Decimal(0);
   return Decimal.max(new Decimal(i.amount).minus(i.paidAmount), 0);
 }
 
@@ -49,7 +50,8 @@ export function parBucket(dpd: number): ParBucket {
 
 /** What an instalment's status is, given what is paid and the business date. */
 export function installmentStatus(i: Omit<InstallmentState, 'status'> & { status?: InstallmentStatus }, businessDate: CalendarDate): InstallmentStatus {
-  if (i.status === 'waived') return 'waived';
+  // Waived and superseded lines keep their status whatever money moves on them (a reversal).
+  if (i.status === 'waived' || i.status === 'superseded') return i.status;
   const paid = new Decimal(i.paidAmount);
   if (paid.greaterThanOrEqualTo(i.amount)) return 'paid';
   if (i.dueDate < businessDate) return 'overdue';

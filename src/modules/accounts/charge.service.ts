@@ -38,6 +38,62 @@ export function chargeView(c: AccountCharge) {
   };
 }
 
+/**
+ * Raises a charge on an account the caller has locked (lockAccount, in the caller's transaction;
+ * its status already checked): the charge row, the balance, Dr 1200 / Cr income, the outbox row.
+ * For writers that raise a fee as part of a larger change (a paid device swap).
+ */
+export async function raiseChargeOnLocked(
+  account: Account,
+  input: RaiseChargeInput,
+  actor: { employeeId: number | null },
+  t: Transaction,
+): Promise<AccountCharge> {
+  const amount = new Decimal(input.amount);
+  const accountId = account.id;
+  const { calendar, payplan } = await preparedAccount(account, t);
+  const businessDate = calendar.businessDate;
+  const charge = await AccountCharge.create(
+    {
+      accountId,
+      chargeType: input.chargeType,
+      description: input.description,
+      amount: toMoneyString(amount),
+      dueDate: input.dueDate ?? businessDate,
+      businessDate,
+      createdBy: actor.employeeId,
+    },
+    { transaction: t },
+  );
+  account.balance = toMoneyString(new Decimal(account.balance).plus(amount));
+  await settleAccount(account, payplan, businessDate, { by: actor.employeeId, reason: `${input.chargeType} raised` }, t);
+  await account.save({ transaction: t });
+  const entry = await postEntry(
+    {
+      businessDate,
+      countryId: calendar.countryId,
+      description: `${input.chargeType === 'fee' ? 'Fee' : 'Penalty'} on ${account.accountNumber}: ${input.description}`,
+      sourceType: 'charge',
+      sourceId: charge.id,
+      accountId,
+      currency: calendar.currency,
+      createdBy: actor.employeeId,
+      lines: [
+        { ledger: LEDGER.loansReceivable, debit: toMoneyString(amount), accountId },
+        { ledger: INCOME[input.chargeType], credit: toMoneyString(amount) },
+      ],
+    },
+    t,
+  );
+  await integrations.enqueue(t, {
+    aggregate: 'account',
+    id: accountId,
+    event: 'account.charge_raised',
+    payload: { accountId, chargeId: charge.id, chargeType: input.chargeType, amount: charge.amount, journalEntryId: entry.id, businessDate },
+  });
+  return charge;
+}
+
 export interface ChargeHooks {
   /** Runs inside the transaction, just before commit (the idempotent response). */
   beforeCommit?(result: { charge: AccountCharge; account: Account }, t: Transaction): Promise<void>;
@@ -72,46 +128,7 @@ export class ChargeService {
           currentStatus: account.status,
         });
       }
-      const { calendar, payplan } = await preparedAccount(account, t);
-      const businessDate = calendar.businessDate;
-      const charge = await AccountCharge.create(
-        {
-          accountId,
-          chargeType: input.chargeType,
-          description: input.description,
-          amount: toMoneyString(amount),
-          dueDate: input.dueDate ?? businessDate,
-          businessDate,
-          createdBy: actor.employeeId,
-        },
-        { transaction: t },
-      );
-      account.balance = toMoneyString(new Decimal(account.balance).plus(amount));
-      await settleAccount(account, payplan, businessDate, { by: actor.employeeId, reason: `${input.chargeType} raised` }, t);
-      await account.save({ transaction: t });
-      const entry = await postEntry(
-        {
-          businessDate,
-          countryId: calendar.countryId,
-          description: `${input.chargeType === 'fee' ? 'Fee' : 'Penalty'} on ${account.accountNumber}: ${input.description}`,
-          sourceType: 'charge',
-          sourceId: charge.id,
-          accountId,
-          currency: calendar.currency,
-          createdBy: actor.employeeId,
-          lines: [
-            { ledger: LEDGER.loansReceivable, debit: toMoneyString(amount), accountId },
-            { ledger: INCOME[input.chargeType], credit: toMoneyString(amount) },
-          ],
-        },
-        t,
-      );
-      await integrations.enqueue(t, {
-        aggregate: 'account',
-        id: accountId,
-        event: 'account.charge_raised',
-        payload: { accountId, chargeId: charge.id, chargeType: input.chargeType, amount: charge.amount, journalEntryId: entry.id, businessDate },
-      });
+      const charge = await raiseChargeOnLocked(account, input, actor, t);
       const result = { charge, account };
       await hooks.beforeCommit?.(result, t);
       return result;

@@ -18,8 +18,19 @@ export type ParBucket = (typeof PAR_BUCKETS)[number];
 export const ACCOUNT_DEVICE_STATUSES = ['active', 'inactive', 'faulty'] as const;
 export type AccountDeviceStatus = (typeof ACCOUNT_DEVICE_STATUSES)[number];
 
-export const INSTALLMENT_STATUSES = ['pending', 'partial', 'paid', 'overdue', 'waived'] as const;
+/** superseded: replaced by a schedule change (holiday, restructure, upgrade); owes nothing, keeps what was paid on it. */
+export const INSTALLMENT_STATUSES = ['pending', 'partial', 'paid', 'overdue', 'waived', 'superseded'] as const;
 export type InstallmentStatus = (typeof INSTALLMENT_STATUSES)[number];
+
+/** The instalment statuses that still owe something: every reader of "open lines" uses these. */
+export const OPEN_INSTALLMENT_STATUSES = ['pending', 'partial', 'overdue'] as const satisfies readonly InstallmentStatus[];
+
+export const SCHEDULE_CHANGE_TYPES = ['holiday', 'restructure', 'upgrade'] as const;
+export type ScheduleChangeType = (typeof SCHEDULE_CHANGE_TYPES)[number];
+
+/** pending: waits for a checker; applied: the schedule was replaced; rejected: nothing changed. */
+export const SCHEDULE_CHANGE_STATUSES = ['pending', 'applied', 'rejected'] as const;
+export type ScheduleChangeStatus = (typeof SCHEDULE_CHANGE_STATUSES)[number];
 
 export const ACCOUNT_CHARGE_TYPES = ['fee', 'penalty'] as const;
 export type AccountChargeType = (typeof ACCOUNT_CHARGE_TYPES)[number];
@@ -66,6 +77,8 @@ export class Account extends Model<InferAttributes<Account>, InferCreationAttrib
   /** Last business date the nightly job processed this account (makes the job re-runnable). */
   declare lastNightlyBusinessDate: CreationOptional<string | null>;
   declare closedAt: CreationOptional<Date | null>;
+  /** Business date of the account's last restructure (reported apart in PAR); null: never restructured. */
+  declare restructuredAt: CreationOptional<string | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
   declare customer?: NonAttribute<Customer>;
@@ -109,6 +122,34 @@ export class InstallmentSchedule extends Model<InferAttributes<InstallmentSchedu
   declare paidAmount: CreationOptional<MoneyString>;
   declare status: CreationOptional<InstallmentStatus>;
   declare paidDate: CreationOptional<string | null>;
+  /** When a schedule change superseded the line (status superseded), and which change. */
+  declare supersededAt: CreationOptional<Date | null>;
+  declare supersededByChangeId: CreationOptional<number | null>;
+  /** The schedule change that issued the line; null for the opening schedule. */
+  declare scheduleChangeId: CreationOptional<number | null>;
+  declare createdAt: CreationOptional<Date>;
+  declare updatedAt: CreationOptional<Date>;
+  declare account?: NonAttribute<Account>;
+}
+
+/** One change of an account's schedule (a payment holiday, a restructure, an upgrade): schedule-change.ts. */
+export class ScheduleChange extends Model<InferAttributes<ScheduleChange>, InferCreationAttributes<ScheduleChange>> {
+  declare id: CreationOptional<number>;
+  declare accountId: number;
+  declare changeType: ScheduleChangeType;
+  declare status: CreationOptional<ScheduleChangeStatus>;
+  /** The business date it was requested on, then the one it was applied on. */
+  declare businessDate: string;
+  /** The change's own parameters (days, frequency, term, fee...). */
+  declare parameters: Record<string, unknown>;
+  declare reason: string;
+  /** What the superseded lines still owed when it was applied: exactly what the new lines carry. */
+  declare replacedAmount: CreationOptional<MoneyString | null>;
+  declare requestedBy: number | null;
+  declare approvedBy: CreationOptional<number | null>;
+  declare decidedAt: CreationOptional<Date | null>;
+  declare rejectionReason: CreationOptional<string | null>;
+  declare appliedAt: CreationOptional<Date | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
   declare account?: NonAttribute<Account>;
@@ -194,6 +235,15 @@ export class AccountUpgrade extends Model<InferAttributes<AccountUpgrade>, Infer
   declare status: CreationOptional<AccountUpgradeStatus>;
   declare requestedBy: number;
   declare completedAt: CreationOptional<Date | null>;
+  /** An upgrade in place (POST /accounts/:id/upgrade): the device attached, the new product's price and down payment. */
+  declare deviceId: CreationOptional<number | null>;
+  declare price: CreationOptional<MoneyString | null>;
+  declare downPayment: CreationOptional<MoneyString | null>;
+  declare businessDate: CreationOptional<string | null>;
+  declare reason: CreationOptional<string | null>;
+  /** The combined schedule (scheduleChanges, changeType 'upgrade') and the added receivable's journal entry. */
+  declare scheduleChangeId: CreationOptional<number | null>;
+  declare journalEntryId: CreationOptional<number | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
   declare fromAccount?: NonAttribute<Account>;
@@ -278,6 +328,7 @@ export function initAccountsModels(sequelize: Sequelize): void {
       creditExpiresAt: { type: DataTypes.DATE, allowNull: true },
       lastNightlyBusinessDate: { type: DataTypes.DATEONLY, allowNull: true },
       closedAt: { type: DataTypes.DATE, allowNull: true },
+      restructuredAt: { type: DataTypes.DATEONLY, allowNull: true },
       ...timestamps,
     },
     {
@@ -324,6 +375,9 @@ export function initAccountsModels(sequelize: Sequelize): void {
       paidAmount: moneyColumn('paidAmount', { defaultValue: '0.00' }),
       status: { type: DataTypes.ENUM(...INSTALLMENT_STATUSES), allowNull: false, defaultValue: 'pending' },
       paidDate: { type: DataTypes.DATEONLY, allowNull: true },
+      supersededAt: { type: DataTypes.DATE, allowNull: true },
+      supersededByChangeId: { type: DataTypes.INTEGER, allowNull: true },
+      scheduleChangeId: { type: DataTypes.INTEGER, allowNull: true },
       ...timestamps,
     },
     {
@@ -333,6 +387,43 @@ export function initAccountsModels(sequelize: Sequelize): void {
       indexes: [
         { name: 'installmentSchedules_account_number', fields: ['accountId', 'installmentNumber'], unique: true },
         { name: 'installmentSchedules_status_due_account', fields: ['status', 'dueDate', 'accountId'] },
+      ],
+    },
+  );
+  ScheduleChange.init(
+    {
+      id,
+      accountId: { type: DataTypes.INTEGER, allowNull: false },
+      changeType: { type: DataTypes.ENUM(...SCHEDULE_CHANGE_TYPES), allowNull: false },
+      status: { type: DataTypes.ENUM(...SCHEDULE_CHANGE_STATUSES), allowNull: false, defaultValue: 'pending' },
+      businessDate: { type: DataTypes.DATEONLY, allowNull: false },
+      parameters: {
+        type: DataTypes.TEXT,
+        allowNull: false,
+        get(this: ScheduleChange) {
+          const raw = this.getDataValue('parameters') as unknown;
+          return typeof raw === 'string' ? (JSON.parse(raw) as Record<string, unknown>) : raw;
+        },
+        set(this: ScheduleChange, v: Record<string, unknown>) {
+          this.setDataValue('parameters', JSON.stringify(v) as unknown as Record<string, unknown>);
+        },
+      },
+      reason: { type: DataTypes.TEXT, allowNull: false },
+      replacedAmount: moneyColumn('replacedAmount', { allowNull: true }),
+      requestedBy: { type: DataTypes.INTEGER, allowNull: true },
+      approvedBy: { type: DataTypes.INTEGER, allowNull: true },
+      decidedAt: { type: DataTypes.DATE, allowNull: true },
+      rejectionReason: { type: DataTypes.TEXT, allowNull: true },
+      appliedAt: { type: DataTypes.DATE, allowNull: true },
+      ...timestamps,
+    },
+    {
+      sequelize,
+      tableName: 'scheduleChanges',
+      modelName: 'ScheduleChange',
+      indexes: [
+        { name: 'scheduleChanges_account_status', fields: ['accountId', 'status'] },
+        { name: 'scheduleChanges_status_created', fields: ['status', 'createdAt'] },
       ],
     },
   );
@@ -431,6 +522,13 @@ export function initAccountsModels(sequelize: Sequelize): void {
       status: { type: DataTypes.ENUM(...ACCOUNT_UPGRADE_STATUSES), allowNull: false, defaultValue: 'pending' },
       requestedBy: { type: DataTypes.INTEGER, allowNull: false },
       completedAt: { type: DataTypes.DATE, allowNull: true },
+      deviceId: { type: DataTypes.INTEGER, allowNull: true },
+      price: moneyColumn('price', { allowNull: true }),
+      downPayment: moneyColumn('downPayment', { allowNull: true }),
+      businessDate: { type: DataTypes.DATEONLY, allowNull: true },
+      reason: { type: DataTypes.TEXT, allowNull: true },
+      scheduleChangeId: { type: DataTypes.INTEGER, allowNull: true },
+      journalEntryId: { type: DataTypes.INTEGER, allowNull: true },
       ...timestamps,
     },
     {
@@ -516,6 +614,9 @@ export function associateAccountsModels(): void {
 
   Account.hasMany(InstallmentSchedule, { foreignKey: 'accountId', as: 'installments' });
   InstallmentSchedule.belongsTo(Account, { foreignKey: 'accountId', as: 'account' });
+
+  Account.hasMany(ScheduleChange, { foreignKey: 'accountId', as: 'scheduleChanges' });
+  ScheduleChange.belongsTo(Account, { foreignKey: 'accountId', as: 'account' });
 
   Account.hasMany(AccountStatusHistory, { foreignKey: 'accountId', as: 'statusHistory' });
   AccountStatusHistory.belongsTo(Account, { foreignKey: 'accountId', as: 'account' });

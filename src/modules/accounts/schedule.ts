@@ -36,7 +36,7 @@ export interface Schedule {
   rows: ScheduledInstallment[];
 }
 
-function nthDueDate(start: CalendarDate, frequency: Frequency, n: number): CalendarDate {
+export function nthDueDate(start: CalendarDate, frequency: Frequency, n: number): CalendarDate {
   switch (frequency) {
     case 'daily':
       return addDays(start, n);

@@ -29,7 +29,10 @@ export function installmentAfter(
   const paid = new Decimal(i.paidAmount).plus(delta);
   if (paid.isNegative()) throw new Error(`instalment paidAmount would go below zero (${paid.toFixed(2)})`);
   const paidAmount = toMoneyString(paid);
-  const status = installmentStatus({ dueDate: i.dueDate, amount: i.amount, paidAmount, status: i.status === 'waived' ? 'waived' : undefined }, businessDate);
+  const status = installmentStatus(
+    { dueDate: i.dueDate, amount: i.amount, paidAmount, status: i.status === 'waived' || i.status === 'superseded' ? i.status : undefined },
+    businessDate,
+  );
   // A fully paid instalment keeps the date it was first settled on; anything less has no paid date.
   const paidDate = status === 'paid' ? (i.status === 'paid' && i.paidDate ? i.paidDate : businessDate) : null;
   return { paidAmount, status, paidDate };

@@ -190,7 +190,12 @@ export class InvoiceService {
   private async lines(accountId: number, from: CalendarDate, to: CalendarDate, t: Transaction): Promise<DraftLine[]> {
     const inPeriod = { [Op.between]: [from, to] };
     const [installments, charges, payments, reversals, writeoffs] = await Promise.all([
-      InstallmentSchedule.findAll({ where: { accountId, dueDate: inPeriod }, order: [['installmentNumber', 'ASC']], transaction: t }),
+      // Superseded lines were replaced by a schedule change: the lines that replaced them are billed.
+      InstallmentSchedule.findAll({
+        where: { accountId, dueDate: inPeriod, status: { [Op.ne]: 'superseded' } },
+        order: [['installmentNumber', 'ASC']],
+        transaction: t,
+      }),
       AccountCharge.findAll({ where: { accountId, businessDate: inPeriod }, order: [['id', 'ASC']], transaction: t }),
       Payment.findAll({ where: { accountId, businessDate: inPeriod, status: { [Op.in]: ['completed', 'reversed'] } }, order: [['id', 'ASC']], transaction: t }),
       PaymentReversal.findAll({

@@ -74,6 +74,11 @@ export class Payplan extends Model<InferAttributes<Payplan>, InferCreationAttrib
   declare frequency: PayplanFrequency;
   declare gracePeriodDays: CreationOptional<number>;
   declare daysUntilSuspension: number;
+  /** Payment-holiday policy (docs/contract-changes.md): days per holiday, days per year, above how many days a checker approves, credit days granted. */
+  declare holidayMaxDays: CreationOptional<number>;
+  declare holidayMaxDaysPerYear: CreationOptional<number>;
+  declare holidayApprovalAboveDays: CreationOptional<number>;
+  declare holidayGrantsCreditDays: CreationOptional<boolean>;
   /** Price of one credit day: days bought = amount / dailyRate. */
   declare dailyRate: MoneyString;
   /** Order in which a payment settles what is owed; null = the default order. */
@@ -90,6 +95,10 @@ export class Payplan extends Model<InferAttributes<Payplan>, InferCreationAttrib
   declare lateFeeCap: CreationOptional<MoneyString | null>;
   /** Null: one fee per instalment; n: another every n days while it is unpaid (up to the cap). */
   declare lateFeeRepeatDays: CreationOptional<number | null>;
+  /** Early-payoff discount: percent (DECIMAL(5,2) string) of the principal not yet due on the payoff date; null = none. */
+  declare earlyPayoffDiscountPercent: CreationOptional<string | null>;
+  /** Early-payoff discount: a fixed amount, capped at that principal; null = none. */
+  declare earlyPayoffDiscountAmount: CreationOptional<MoneyString | null>;
   declare countryId: CreationOptional<number | null>;
   declare isActive: CreationOptional<boolean>;
   declare version: CreationOptional<number>;
@@ -227,6 +236,10 @@ export function initCatalogueModels(sequelize: Sequelize): void {
       frequency: { type: DataTypes.ENUM(...PAYPLAN_FREQUENCIES), allowNull: false },
       gracePeriodDays: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
       daysUntilSuspension: { type: DataTypes.INTEGER, allowNull: false },
+      holidayMaxDays: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 30 },
+      holidayMaxDaysPerYear: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 60 },
+      holidayApprovalAboveDays: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 14 },
+      holidayGrantsCreditDays: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: true },
       dailyRate: moneyColumn('dailyRate'),
       allocationOrder: { type: DataTypes.JSON, allowNull: true },
       lateFeeType: { type: DataTypes.ENUM(...LATE_FEE_TYPES), allowNull: true },
@@ -235,6 +248,8 @@ export function initCatalogueModels(sequelize: Sequelize): void {
       lateFeeGraceDays: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
       lateFeeCap: moneyColumn('lateFeeCap', { allowNull: true }),
       lateFeeRepeatDays: { type: DataTypes.INTEGER, allowNull: true },
+      earlyPayoffDiscountPercent: decimalColumn('earlyPayoffDiscountPercent', 5, 2, { allowNull: true }),
+      earlyPayoffDiscountAmount: moneyColumn('earlyPayoffDiscountAmount', { allowNull: true }),
       countryId: { type: DataTypes.INTEGER, allowNull: true },
       ...reference,
       ...timestamps,

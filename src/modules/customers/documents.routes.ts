@@ -7,7 +7,7 @@ import { problems } from '../../platform/http/problem';
 import { defineRoute, employeeOf, type RouteSpec } from '../../platform/http/route';
 import { idField } from '../../platform/http/schemas';
 import { validateInput } from '../../platform/http/validate';
-import { FsBlobStore } from '../../platform/storage/blob-store';
+import { createBlobStore } from '../../platform/storage';
 import { CustomerService } from './customer.service';
 import { DocumentService, type DocumentQuery } from './documents.service';
 import { DOCUMENT_TYPES, type DocumentType } from './models';
@@ -37,7 +37,7 @@ const uploadFields = Joi.object<{ documentType: DocumentType }, true>({
 
 export function documentServices(ctx: AppContext): DocumentService {
   const customers = new CustomerService(ctx.sequelize, dataCrypto(ctx.config.dataEncryptionKey));
-  return new DocumentService(ctx.sequelize, customers, new FsBlobStore(ctx.config.documents.dir));
+  return new DocumentService(ctx.sequelize, customers, createBlobStore(ctx.config.documents));
 }
 
 export function documentRoutes(ctx: AppContext): RouteSpec[] {
@@ -60,6 +60,7 @@ export function documentRoutes(ctx: AppContext): RouteSpec[] {
         404: { description: 'No such customer in your regions' },
         413: { description: 'The file is too large' },
         415: { description: 'The file is not of a type this document may be' },
+        503: { description: 'The document store (directory or bucket) is unavailable; nothing was written' },
       },
       handler: async (req) => {
         const actor = employeeOf(req);
@@ -102,6 +103,7 @@ export function documentRoutes(ctx: AppContext): RouteSpec[] {
         404: { description: 'No such customer in your regions, or no such document of theirs' },
         409: { description: 'The stored file no longer matches its checksum' },
         410: { description: 'The file is no longer in storage' },
+        503: { description: 'The document store (directory or bucket) is unavailable' },
       },
       handler: async (req, res) => {
         const actor = employeeOf(req);

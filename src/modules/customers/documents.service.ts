@@ -4,7 +4,7 @@ import type { EmployeeActor } from '../../platform/auth/actor';
 import { withTransaction } from '../../platform/db/transaction';
 import { decodeIdCursor, pageOf, type Paged } from '../../platform/http/pagination';
 import { HttpProblem, problems } from '../../platform/http/problem';
-import { BlobNotFound, type BlobStore } from '../../platform/storage/blob-store';
+import { BlobNotFound, BlobStoreUnavailable, type BlobStore } from '../../platform/storage/blob-store';
 import { audit } from '../audit/audit';
 import type { CustomerService } from './customer.service';
 import { Customer, CustomerDocument, type DocumentType } from './models';
@@ -79,7 +79,7 @@ export class DocumentService {
       });
     }
     const key = `customers/${customerId}/documents/${randomUUID()}`;
-    await this.store.put(key, bytes);
+    await this.store.put(key, bytes).catch(storeDown);
     try {
       return await withTransaction(this.sequelize, async (t) => {
         const doc = await CustomerDocument.create(
@@ -123,7 +123,7 @@ export class DocumentService {
       bytes = await this.store.get(doc.storageKey);
     } catch (err) {
       if (err instanceof BlobNotFound) throw new HttpProblem(410, 'The file of this document is no longer in storage.');
-      throw err;
+      return storeDown(err);
     }
     if (createHash('sha256').update(bytes).digest('hex') !== doc.checksum) {
       throw new HttpProblem(409, 'The stored file does not match its checksum; it is not served.', { type: 'document-checksum-mismatch' });
@@ -146,4 +146,10 @@ export class DocumentService {
     const docs = page.data.length ? await CustomerDocument.findAll({ where: { customerId: page.data.map((c) => c.id) }, order: [['id', 'ASC']] }) : [];
     return { ...page, data: page.data.map((customer) => ({ customer, documents: docs.filter((d) => d.customerId === customer.id) })) };
   }
+}
+
+/** A store that cannot be reached is an outage, not a bug: 503, and the client retries (nothing was written). */
+function storeDown(err: unknown): never {
+  if (err instanceof BlobStoreUnavailable) throw problems.unavailable('The document store is unavailable at the moment; retry shortly.');
+  throw err;
 }

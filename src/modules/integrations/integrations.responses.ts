@@ -15,6 +15,9 @@ export const targetStatusSchema = shape({
   lastError: shape({ message: Joi.string(), at: instantOut(), outboxId: idOut() }).allow(null),
   paused: Joi.boolean().description('The target paused itself (e.g. Salesforce API usage past the configured share)'),
   pausedReason: Joi.string().allow(null),
+  pausedUntil: instantOut()
+    .allow(null)
+    .description('When a pause shared by every worker process ends by itself (Salesforce: the limit pause, or the next usage check)'),
 });
 
 export const syncStatusSchema = shape({ targets: Joi.array().items(targetStatusSchema) });

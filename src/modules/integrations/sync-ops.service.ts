@@ -28,6 +28,8 @@ export interface TargetStatus {
   lastError: { message: string; at: string; outboxId: number } | null;
   paused: boolean;
   pausedReason: string | null;
+  /** When a pause shared by all workers ends (it ends then by itself), if known. */
+  pausedUntil: string | null;
 }
 
 export interface DeadRowView {
@@ -87,7 +89,7 @@ export class SyncOpsService {
           [target],
         );
         const client = syncTargetFor(this.ctx, target);
-        let pause: { paused: boolean; reason?: string } = { paused: false };
+        let pause: { paused: boolean; reason?: string; until?: Date } = { paused: false };
         try {
           pause = (await client.pauseState?.()) ?? pause;
         } catch (err) {
@@ -106,6 +108,7 @@ export class SyncOpsService {
           lastError: error ? { message: error.lastError, at: iso(error.updatedAt)!, outboxId: Number(error.id) } : null,
           paused: pause.paused,
           pausedReason: pause.reason ?? null,
+          pausedUntil: pause.paused && pause.until ? pause.until.toISOString() : null,
         };
       }),
     );

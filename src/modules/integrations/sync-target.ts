@@ -36,6 +36,6 @@ export interface SyncTarget {
    */
   push(items: SyncItem[]): Promise<SyncOutcome[]>;
   /** Paused targets are left pending (e.g. Salesforce API usage past the configured share). */
-  pauseState?(): Promise<{ paused: boolean; reason?: string }>;
+  pauseState?(): Promise<{ paused: boolean; reason?: string; until?: Date }>;
   close?(): Promise<void>;
 }

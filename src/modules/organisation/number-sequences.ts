@@ -9,6 +9,7 @@ const DEFAULTS: Record<string, { prefix: string; padding: number }> = {
   receipt: { prefix: 'RC', padding: 9 },
   invoice: { prefix: 'INV', padding: 8 },
   creditNote: { prefix: 'CN', padding: 8 },
+  supportTicket: { prefix: 'TK', padding: 8 },
 };
 
 /**

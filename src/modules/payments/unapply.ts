@@ -2,6 +2,7 @@ import { Op, type Transaction } from 'sequelize';
 import type { CalendarDate } from '../../platform/dates';
 import { Decimal, toMoneyString } from '../../platform/money';
 import { AccountCharge, InstallmentSchedule, type Account } from '../accounts/models';
+import { reissueSuperseded } from '../accounts/schedule-change';
 import { chargeAfter, installmentAfter } from '../accounts/settlement';
 import { PaymentAllocation } from './models';
 
@@ -54,8 +55,12 @@ export async function unapplyAllocations(
       // On a written-off account what comes back is written off again: the item stays waived.
       if (writtenOff && after.status !== 'paid') after.status = 'waived';
       await InstallmentSchedule.update(after, { where: { id: i.id }, transaction: t });
-      if (after.status === 'waived') result.waived.push({ ledger: '5200', amount: take });
-      else result.reopened = result.reopened.plus(take);
+      if (after.status === 'waived' || (writtenOff && after.status === 'superseded')) result.waived.push({ ledger: '5200', amount: take });
+      else {
+        // A superseded line owes nothing: what is owed again goes on a new line (schedule-change.ts).
+        if (after.status === 'superseded') await reissueSuperseded(i, take, businessDate, t);
+        result.reopened = result.reopened.plus(take);
+      }
     } else {
       const c = (await AccountCharge.findByPk(a.accountChargeId!, { transaction: t }))!;
       const after = chargeAfter(c, take.negated());

@@ -26,6 +26,16 @@ export const portfolioReportSchema = shape({
       par60: ratio(),
       par90: ratio(),
       collectionRate: ratio().allow(null),
+      restructured: shape({
+        accounts: Joi.number().integer().min(0),
+        outstandingBalance: moneyOut(),
+        par1: ratio(),
+        par30: ratio(),
+        par60: ratio(),
+        par90: ratio(),
+      })
+        .allow(null)
+        .description('Live accounts ever restructured, reported apart: their count, outstanding balance and PAR over their own balance'),
       collected: moneyOut().allow(null),
       due: moneyOut().allow(null),
       periodFrom: dateOut().allow(null),

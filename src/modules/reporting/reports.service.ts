@@ -23,10 +23,21 @@ export interface PortfolioRow {
   par60: string;
   par90: string;
   collectionRate: string | null;
+  /** Restructured portfolio accounts, apart (null on snapshots written before schedule changes). */
+  restructured: RestructuredFigures | null;
   collected: string | null;
   due: string | null;
   periodFrom: string | null;
   periodTo: string | null;
+}
+
+export interface RestructuredFigures {
+  accounts: number;
+  outstandingBalance: string;
+  par1: string;
+  par30: string;
+  par60: string;
+  par90: string;
 }
 
 function parsed(v: unknown): Record<string, unknown> {
@@ -59,6 +70,7 @@ function rowOf(s: ReportSnapshot): PortfolioRow {
     par60: s.par60,
     par90: s.par90,
     collectionRate: s.collectionRate ?? null,
+    restructured: (metrics.restructured as RestructuredFigures | undefined) ?? null,
     collected: (metrics.collected as string | undefined) ?? null,
     due: (metrics.due as string | undefined) ?? null,
     periodFrom: (metrics.periodFrom as string | undefined) ?? null,
@@ -121,6 +133,9 @@ const CSV_COLUMNS = [
   'due',
   'periodFrom',
   'periodTo',
+  'restructuredAccounts',
+  'restructuredOutstanding',
+  'restructuredPar30',
 ] as const;
 
 function csvCell(v: unknown): string {
@@ -136,6 +151,9 @@ export function portfolioCsv(rows: PortfolioRow[]): string {
   for (const r of rows) {
     const record: Record<string, unknown> = { ...r };
     for (const s of ACCOUNT_STATUSES) record[s] = r.accountsByStatus[s] ?? 0;
+    record.restructuredAccounts = r.restructured?.accounts;
+    record.restructuredOutstanding = r.restructured?.outstandingBalance;
+    record.restructuredPar30 = r.restructured?.par30;
     lines.push(CSV_COLUMNS.map((c) => csvCell(record[c])).join(','));
   }
   return `${lines.join('\r\n')}\r\n`;

@@ -16,6 +16,9 @@ import { ReportSnapshot } from './models';
  *  - PAR<N> (N = 1, 30, 60, 90): outstanding balance of portfolio accounts with DPD > N over the
  *    whole outstanding balance (0 when nothing is outstanding); DPD as the close left it (as of
  *    C + 1, i.e. at the end of day C).
+ *  - restructured (in metrics): the portfolio accounts ever restructured (accounts.restructuredAt
+ *    set), apart: their count, outstanding balance and PAR<N> over their own outstanding balance
+ *    (regulators and investors report restructured loans apart).
  *  - collectionRate: over the period = the first day of C's month to C (month to date), cash
  *    collected (completed payments with a business date in the period, minus what they paid
  *    on down payments, instalment 0) over the instalments due in the period (installmentNumber
@@ -32,10 +35,13 @@ export interface SnapshotTarget {
 export const PAR_THRESHOLDS = [1, 30, 60, 90] as const;
 const PORTFOLIO_STATUSES = new Set(['active', 'suspended']);
 
+type ParFigures = Record<(typeof PAR_THRESHOLDS)[number], Decimal>;
+
 interface RegionFigures {
   accountsByStatus: Record<string, number>;
   outstanding: Decimal;
-  par: Record<(typeof PAR_THRESHOLDS)[number], Decimal>;
+  par: ParFigures;
+  restructured: { accounts: number; outstanding: Decimal; par: ParFigures };
   collected: Decimal;
   due: Decimal;
 }
@@ -45,6 +51,7 @@ function emptyFigures(): RegionFigures {
     accountsByStatus: {},
     outstanding: new Decimal(0),
     par: { 1: new Decimal(0), 30: new Decimal(0), 60: new Decimal(0), 90: new Decimal(0) },
+    restructured: { accounts: 0, outstanding: new Decimal(0), par: { 1: new Decimal(0), 30: new Decimal(0), 60: new Decimal(0), 90: new Decimal(0) } },
     collected: new Decimal(0),
     due: new Decimal(0),
   };
@@ -123,7 +130,12 @@ async function regionFigures(sequelize: Sequelize, target: SnapshotTarget): Prom
   );
   if (target.regionIds.length === 0) return byRegion;
   const { from, to } = periodOf(target.closedDate);
-  const parColumns = PAR_THRESHOLDS.map((n) => `SUM(CASE WHEN daysPastDue > ${n} THEN balance ELSE 0 END) AS par${n}`).join(', ');
+  const parColumns = [
+    ...PAR_THRESHOLDS.map((n) => `SUM(CASE WHEN daysPastDue > ${n} THEN balance ELSE 0 END) AS par${n}`),
+    'SUM(CASE WHEN restructuredAt IS NOT NULL THEN 1 ELSE 0 END) AS rn',
+    'SUM(CASE WHEN restructuredAt IS NOT NULL THEN balance ELSE 0 END) AS rbalance',
+    ...PAR_THRESHOLDS.map((n) => `SUM(CASE WHEN restructuredAt IS NOT NULL AND daysPastDue > ${n} THEN balance ELSE 0 END) AS rpar${n}`),
+  ].join(', ');
   // Every account of the country is read: in id order (one pass over the table) rather than
   // through the (regionId, status) index, which would fetch each row on its own (3x slower).
   const wholeTable = dialect(sequelize).mysql ? 'IGNORE INDEX (accounts_region_status)' : '';
@@ -139,6 +151,9 @@ async function regionFigures(sequelize: Sequelize, target: SnapshotTarget): Prom
     if (!PORTFOLIO_STATUSES.has(status)) continue;
     f.outstanding = f.outstanding.plus(String(r.balance ?? 0));
     for (const n of PAR_THRESHOLDS) f.par[n] = f.par[n].plus(String(r[`par${n}`] ?? 0));
+    f.restructured.accounts += Number(r.rn ?? 0);
+    f.restructured.outstanding = f.restructured.outstanding.plus(String(r.rbalance ?? 0));
+    for (const n of PAR_THRESHOLDS) f.restructured.par[n] = f.restructured.par[n].plus(String(r[`rpar${n}`] ?? 0));
   }
   const day = await collections(sequelize, target.regionIds, to, to);
   const previous = from < to ? await previousMonthToDate(target.regionIds, addDays(to, -1)) : undefined;
@@ -188,6 +203,11 @@ function valuesOf(f: RegionFigures & { dayCollected: Decimal; dayDue: Decimal },
       dayCollected: toMoneyString(f.dayCollected),
       dayDue: toMoneyString(f.dayDue),
       parBalances: Object.fromEntries(PAR_THRESHOLDS.map((n) => [`par${n}`, toMoneyString(f.par[n])])),
+      restructured: {
+        accounts: f.restructured.accounts,
+        outstandingBalance: toMoneyString(f.restructured.outstanding),
+        ...Object.fromEntries(PAR_THRESHOLDS.map((n) => [`par${n}`, ratio(f.restructured.par[n], f.restructured.outstanding)])),
+      },
       periodFrom: period.from,
       periodTo: period.to,
     },
@@ -243,6 +263,9 @@ export async function snapshotPortfolio(sequelize: Sequelize, target: SnapshotTa
     for (const [s, n] of Object.entries(f.accountsByStatus)) total.accountsByStatus[s] = (total.accountsByStatus[s] ?? 0) + n;
     total.outstanding = total.outstanding.plus(f.outstanding);
     for (const n of PAR_THRESHOLDS) total.par[n] = total.par[n].plus(f.par[n]);
+    total.restructured.accounts += f.restructured.accounts;
+    total.restructured.outstanding = total.restructured.outstanding.plus(f.restructured.outstanding);
+    for (const n of PAR_THRESHOLDS) total.restructured.par[n] = total.restructured.par[n].plus(f.restructured.par[n]);
     total.collected = total.collected.plus(f.collected);
     total.due = total.due.plus(f.due);
   }

@@ -1,16 +1,28 @@
 import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type NonAttribute, type Sequelize } from 'sequelize';
-import { idColumn as id, timestampColumns as timestamps } from '../../platform/db/attributes';
+import { idColumn as id, moneyColumn, timestampColumns as timestamps } from '../../platform/db/attributes';
 import { Employee } from '../access/models';
 import { Account } from '../accounts/models';
 import { WarrantyPolicy } from '../catalogue/models';
 import { Customer } from '../customers/models';
 import { Device } from '../devices/models';
 
-export const TICKET_STATUSES = ['open', 'pending', 'resolved', 'closed'] as const;
+/** open -> in_progress -> resolved -> closed (reopen: back to open). 'pending' is kept for rows written before in_progress existed. */
+export const TICKET_STATUSES = ['open', 'pending', 'resolved', 'closed', 'in_progress'] as const;
 export type TicketStatus = (typeof TICKET_STATUSES)[number];
 
 export const TICKET_PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
 export type TicketPriority = (typeof TICKET_PRIORITIES)[number];
+
+/** Who raised a ticket. */
+export const TICKET_CHANNELS = ['agent', 'back_office', 'call_centre'] as const;
+export type TicketChannel = (typeof TICKET_CHANNELS)[number];
+
+export const TICKET_CATEGORIES = ['device_fault', 'payment_not_credited', 'token_not_working', 'billing_question', 'complaint'] as const;
+export type TicketCategory = (typeof TICKET_CATEGORIES)[number];
+
+/** warranty: free, from an approved warranty claim; paid: POST /accounts/{id}/device-swap, its fee an account charge. */
+export const DEVICE_SWAP_KINDS = ['warranty', 'paid'] as const;
+export type DeviceSwapKind = (typeof DEVICE_SWAP_KINDS)[number];
 
 /** submitted -> approved -> repaired / replaced; or rejected. */
 export const WARRANTY_CLAIM_STATUSES = ['submitted', 'approved', 'rejected', 'repaired', 'replaced'] as const;
@@ -32,6 +44,11 @@ export class SupportTicket extends Model<InferAttributes<SupportTicket>, InferCr
   declare openedBy: CreationOptional<number | null>;
   declare resolvedAt: CreationOptional<Date | null>;
   declare closedAt: CreationOptional<Date | null>;
+  declare channel: CreationOptional<TicketChannel>;
+  /** When the category's SLA runs out (from the opening). */
+  declare slaDueAt: CreationOptional<Date | null>;
+  declare assignedAt: CreationOptional<Date | null>;
+  declare resolution: CreationOptional<string | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
   declare customer?: NonAttribute<Customer>;
@@ -70,6 +87,8 @@ export class WarrantyClaim extends Model<InferAttributes<WarrantyClaim>, InferCr
   declare resolution: CreationOptional<string | null>;
   /** The unit handed over when the claim ends in 'replaced'. */
   declare replacementDeviceId: CreationOptional<number | null>;
+  /** The swap an approval made. */
+  declare deviceSwapId: CreationOptional<number | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
   declare account?: NonAttribute<Account>;
@@ -79,6 +98,27 @@ export class WarrantyClaim extends Model<InferAttributes<WarrantyClaim>, InferCr
   declare submitter?: NonAttribute<Employee | null>;
   declare decider?: NonAttribute<Employee | null>;
   declare replacementDevice?: NonAttribute<Device | null>;
+  declare deviceSwap?: NonAttribute<DeviceSwap | null>;
+}
+
+export class DeviceSwap extends Model<InferAttributes<DeviceSwap>, InferCreationAttributes<DeviceSwap>> {
+  declare id: CreationOptional<number>;
+  declare accountId: number;
+  declare kind: DeviceSwapKind;
+  declare oldDeviceId: number;
+  declare newDeviceId: number;
+  /** The stock location the new unit left; the old unit went back into it (returnWarehouseId). */
+  declare fromWarehouseId: number;
+  declare returnWarehouseId: number;
+  declare reason: string;
+  /** The remaining credit days the new unit's token carried. */
+  declare creditDays: CreationOptional<number>;
+  declare deviceTokenId: CreationOptional<number | null>;
+  declare fee: CreationOptional<string | null>;
+  declare accountChargeId: CreationOptional<number | null>;
+  declare createdBy: CreationOptional<number | null>;
+  declare createdAt: CreationOptional<Date>;
+  declare updatedAt: CreationOptional<Date>;
 }
 
 export function initSupportModels(sequelize: Sequelize): void {
@@ -98,6 +138,10 @@ export function initSupportModels(sequelize: Sequelize): void {
       openedBy: { type: DataTypes.INTEGER, allowNull: true },
       resolvedAt: { type: DataTypes.DATE, allowNull: true },
       closedAt: { type: DataTypes.DATE, allowNull: true },
+      channel: { type: DataTypes.ENUM(...TICKET_CHANNELS), allowNull: false, defaultValue: 'back_office' },
+      slaDueAt: { type: DataTypes.DATE, allowNull: true },
+      assignedAt: { type: DataTypes.DATE, allowNull: true },
+      resolution: { type: DataTypes.TEXT, allowNull: true },
       ...timestamps,
     },
     {
@@ -107,6 +151,7 @@ export function initSupportModels(sequelize: Sequelize): void {
       indexes: [
         { name: 'supportTickets_status_priority', fields: ['status', 'priority'] },
         { name: 'supportTickets_assignee_status', fields: ['assignedTo', 'status'] },
+        { name: 'supportTickets_status_sla', fields: ['status', 'slaDueAt'] },
       ],
     },
   );
@@ -135,6 +180,7 @@ export function initSupportModels(sequelize: Sequelize): void {
       decidedAt: { type: DataTypes.DATE, allowNull: true },
       resolution: { type: DataTypes.TEXT, allowNull: true },
       replacementDeviceId: { type: DataTypes.INTEGER, allowNull: true },
+      deviceSwapId: { type: DataTypes.INTEGER, allowNull: true },
       ...timestamps,
     },
     {
@@ -143,6 +189,25 @@ export function initSupportModels(sequelize: Sequelize): void {
       modelName: 'WarrantyClaim',
       indexes: [{ name: 'warrantyClaims_status', fields: ['status'] }],
     },
+  );
+  DeviceSwap.init(
+    {
+      id,
+      accountId: { type: DataTypes.INTEGER, allowNull: false },
+      kind: { type: DataTypes.ENUM(...DEVICE_SWAP_KINDS), allowNull: false },
+      oldDeviceId: { type: DataTypes.INTEGER, allowNull: false },
+      newDeviceId: { type: DataTypes.INTEGER, allowNull: false },
+      fromWarehouseId: { type: DataTypes.INTEGER, allowNull: false },
+      returnWarehouseId: { type: DataTypes.INTEGER, allowNull: false },
+      reason: { type: DataTypes.STRING(255), allowNull: false },
+      creditDays: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      deviceTokenId: { type: DataTypes.INTEGER, allowNull: true },
+      fee: moneyColumn('fee', { allowNull: true }),
+      accountChargeId: { type: DataTypes.INTEGER, allowNull: true },
+      createdBy: { type: DataTypes.INTEGER, allowNull: true },
+      ...timestamps,
+    },
+    { sequelize, tableName: 'deviceSwaps', modelName: 'DeviceSwap', indexes: [{ name: 'deviceSwaps_account', fields: ['accountId'] }] },
   );
 }
 
@@ -169,4 +234,6 @@ export function associateSupportModels(): void {
   WarrantyClaim.belongsTo(Employee, { foreignKey: 'submittedBy', as: 'submitter' });
   WarrantyClaim.belongsTo(Employee, { foreignKey: 'decidedBy', as: 'decider' });
   WarrantyClaim.belongsTo(Device, { foreignKey: 'replacementDeviceId', as: 'replacementDevice' });
+  WarrantyClaim.belongsTo(DeviceSwap, { foreignKey: 'deviceSwapId', as: 'deviceSwap' });
+  DeviceSwap.belongsTo(Account, { foreignKey: 'accountId', as: 'account' });
 }

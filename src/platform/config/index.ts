@@ -1,5 +1,6 @@
 import cronParser from 'cron-parser';
 import Joi from 'joi';
+import type { S3StoreConfig } from '../storage/s3-blob-store';
 import { netsuiteConfig, netsuiteSchema, type NetsuiteConfig } from './netsuite';
 
 /** Everything the process reads from its environment, validated once at start. */
@@ -33,8 +34,11 @@ export interface AppConfig {
   nightlyClose: { cron: string; partitions: number; concurrency: number; reminderDaysBeforeDue: number };
   /** Outgoing SMS: Africa's Talking, or 'log' (demo: marked sent and logged without the text). */
   sms: SmsConfig;
-  /** Uploaded files (KYC documents): a directory (data/documents by default) and the largest file taken. */
-  documents: { dir: string; maxBytes: number };
+  /**
+   * Uploaded files (KYC documents): a directory (data/documents by default) or, with
+   * DOCUMENT_STORE=s3, an S3-compatible bucket (`s3` set); and the largest file taken.
+   */
+  documents: { dir: string; maxBytes: number; s3?: S3StoreConfig };
   /** How long /readyz waits for each dependency before calling it unavailable. */
   readinessTimeoutMs: number;
   /** How long a request waits for Redis (enqueue, failed-jobs list) before answering 503. */
@@ -110,6 +114,9 @@ const DEV_ENCRYPTION_KEY = '00'.repeat(32);
 
 const isProd = Joi.ref('NODE_ENV');
 
+/** Required with DOCUMENT_STORE=s3 (a half-configured bucket stops start-up naming the variable), ignored otherwise. */
+const whenS3 = (schema: Joi.StringSchema) => schema.when('DOCUMENT_STORE', { is: 's3', then: Joi.required(), otherwise: Joi.optional().allow('') });
+
 const schema = Joi.object({
   NODE_ENV: Joi.string().valid('development', 'test', 'production').default('development'),
   PORT: Joi.number().integer().min(0).max(65535).default(3000),
@@ -172,6 +179,24 @@ const schema = Joi.object({
     .min(1024)
     .max(50 * 1024 * 1024)
     .default(5 * 1024 * 1024),
+  DOCUMENT_STORE: Joi.string().valid('fs', 's3').default('fs'),
+  S3_ENDPOINT: Joi.string()
+    .uri({ scheme: ['http', 'https'] })
+    .allow(''),
+  S3_BUCKET: whenS3(
+    Joi.string()
+      .pattern(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/)
+      .message('must be a bucket name: 3-63 lower-case letters, digits, dots and hyphens'),
+  ),
+  S3_REGION: whenS3(
+    Joi.string()
+      .pattern(/^[a-z0-9-]{2,32}$/)
+      .message('must be a region name such as eu-west-1 (any name the S3-compatible server accepts, e.g. us-east-1)'),
+  ),
+  S3_ACCESS_KEY_ID: whenS3(Joi.string().min(3).max(128)),
+  S3_SECRET_ACCESS_KEY: whenS3(Joi.string().min(8).max(256)),
+  S3_FORCE_PATH_STYLE: Joi.boolean().default(false),
+  S3_TIMEOUT_MS: Joi.number().integer().min(100).max(300_000).default(10_000),
   NIGHTLY_CLOSE_CRON: Joi.string()
     .default('30 0 * * *')
     .custom((value: string) => {
@@ -302,7 +327,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
             senderId: v.AT_SENDER_ID || undefined,
           }
         : { provider: 'log' as const },
-    documents: { dir: v.DOCUMENTS_DIR, maxBytes: v.DOCUMENT_MAX_BYTES },
+    documents: { dir: v.DOCUMENTS_DIR, maxBytes: v.DOCUMENT_MAX_BYTES, s3: s3ConfigOf(v) },
     readinessTimeoutMs: v.READINESS_TIMEOUT_MS,
     redisTimeoutMs: v.REDIS_TIMEOUT_MS,
     scheduleCheckMs: v.SCHEDULE_CHECK_MS,
@@ -320,6 +345,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     salesforce: salesforceConfigOf(v),
   });
+}
+
+function s3ConfigOf(v: Record<string, any>): S3StoreConfig | undefined {
+  if (v.DOCUMENT_STORE !== 's3') return undefined;
+  return {
+    endpoint: v.S3_ENDPOINT ? String(v.S3_ENDPOINT).replace(/\/+$/, '') : undefined,
+    bucket: v.S3_BUCKET,
+    region: v.S3_REGION,
+    accessKeyId: v.S3_ACCESS_KEY_ID,
+    secretAccessKey: v.S3_SECRET_ACCESS_KEY,
+    forcePathStyle: v.S3_FORCE_PATH_STYLE,
+    timeoutMs: v.S3_TIMEOUT_MS,
+  };
 }
 
 function salesforceConfigOf(v: Record<string, any>): SalesforceConfig {

@@ -27,6 +27,15 @@ export interface Dialect {
   dateOf(instant: string): string;
   /** The integer part of a non-negative numeric expression. */
   floor(x: string): string;
+  /** The instant `seconds` (a whole constant, not a value) before the database's now, as a DATE(3) column compares. */
+  secondsAgo(seconds: number): string;
+  /** ' LOCK IN SHARE MODE' where the dialect has row locks (waits for rows other transactions have not committed), '' on SQLite. */
+  readonly lockInShareMode: string;
+}
+
+function wholeSeconds(seconds: number): number {
+  if (!Number.isSafeInteger(seconds) || seconds < 0) throw new Error(`secondsAgo takes a whole number of seconds, not ${seconds}`);
+  return seconds;
 }
 
 const MYSQL: Dialect = Object.freeze({
@@ -39,6 +48,8 @@ const MYSQL: Dialect = Object.freeze({
   concat: (...p: string[]) => `CONCAT(${p.join(', ')})`,
   dateOf: (x: string) => `DATE(${x})`,
   floor: (x: string) => `FLOOR(${x})`,
+  secondsAgo: (seconds: number) => `(NOW(3) - INTERVAL ${wholeSeconds(seconds)} SECOND)`,
+  lockInShareMode: ' LOCK IN SHARE MODE',
 });
 
 const SQLITE: Dialect = Object.freeze({
@@ -52,6 +63,8 @@ const SQLITE: Dialect = Object.freeze({
   // Sequelize stores a DATE as 'YYYY-MM-DD HH:MM:SS.SSS +00:00' on SQLite.
   dateOf: (x: string) => `substr(${x}, 1, 10)`,
   floor: (x: string) => `CAST(${x} AS INTEGER)`,
+  secondsAgo: (seconds: number) => `strftime('%Y-%m-%d %H:%M:%f +00:00', 'now', '-${wholeSeconds(seconds)} seconds')`,
+  lockInShareMode: '',
 });
 
 /** The dialect of `sequelize`. Only the two dialects the app is built for are accepted. */

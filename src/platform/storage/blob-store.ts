@@ -25,7 +25,15 @@ export class BlobNotFound extends Error {
 /** Keys are ours (e.g. customers/12/documents/<uuid>): segments of letters, digits, '.', '_', '-'. */
 const KEY = /^[A-Za-z0-9_-]+(?:\/[A-Za-z0-9_.-]+)*$/;
 
-function checkKey(key: string): void {
+/** The store could not be reached or refused the request (a bucket down, wrong credentials): not the caller's fault. */
+export class BlobStoreUnavailable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BlobStoreUnavailable';
+  }
+}
+
+export function checkKey(key: string): void {
   if (!KEY.test(key) || key.split('/').some((s) => s === '.' || s === '..')) throw new RangeError(`invalid blob key: ${key}`);
 }
 

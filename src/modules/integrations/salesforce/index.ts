@@ -1,4 +1,5 @@
 import type { AppContext } from '../../../platform/context';
+import { localPause, redisPause } from '../pause';
 import type { SyncTarget } from '../sync-target';
 import { SalesforceClient } from './client';
 import { LogSalesforceTarget, SalesforceTarget } from './target';
@@ -25,5 +26,13 @@ export function salesforceClientOf(ctx: AppContext): SalesforceClient | undefine
 export function createSalesforceTarget(ctx: AppContext): SyncTarget {
   const cfg = ctx.config.salesforce;
   if (cfg.driver !== 'rest') return new LogSalesforceTarget(ctx.logger);
-  return new SalesforceTarget(ctx.sequelize, salesforceClientOf(ctx)!, cfg, ctx.logger);
+  // One pause for every process of this deployment (QUEUE_PREFIX) and org (the consumer key).
+  const pause = ctx.redis ? redisPause(ctx.redis, salesforcePauseKey(ctx)) : localPause();
+  return new SalesforceTarget(ctx.sequelize, salesforceClientOf(ctx)!, cfg, ctx.logger, pause);
+}
+
+/** The Redis key of the Salesforce target's shared pause. */
+export function salesforcePauseKey(ctx: AppContext): string {
+  const cfg = ctx.config.salesforce;
+  return `${ctx.config.queuePrefix}:salesforce:${cfg.driver === 'rest' ? cfg.consumerKey : 'log'}:pause`;
 }

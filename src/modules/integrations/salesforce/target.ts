@@ -3,6 +3,7 @@ import type { SalesforceConfig } from '../../../platform/config';
 import type { Logger } from '../../../platform/logging/logger';
 import { dialect } from '../../../platform/db/dialect';
 import { sqlOf } from '../../../platform/db/sql';
+import { localPause, type SharedPause } from '../pause';
 import type { SyncItem, SyncOutcome, SyncTarget } from '../sync-target';
 import { SalesforceError, type SalesforceClient } from './client';
 import {
@@ -47,13 +48,15 @@ type RecordResult = { ok: true; id: string } | { ok: false; error: string; trans
  * object go as sObject Collections upserts (200 a request, per-record results); more as one Bulk
  * API 2.0 ingest job. Confirmed records get their salesforceMapping row (Salesforce id, last sync,
  * and for customers the fields as sent: the inbound pull's base). API usage from Sforce-Limit-Info
- * past SALESFORCE_PAUSE_SHARE, or a REQUEST_LIMIT_EXCEEDED, pauses the target (pauseState).
+ * past SALESFORCE_PAUSE_SHARE, or a REQUEST_LIMIT_EXCEEDED, pauses the target (pauseState) for
+ * every worker process at once (the shared pause: a Redis key with an expiry, ../pause.ts).
  */
 export class SalesforceTarget implements SyncTarget {
   readonly name = 'salesforce' as const;
   /** Large, so a nightly close's or a backfill's thousands of changes can reach the bulk path. */
   readonly batchSize = 10_000;
-  private limitHitAt?: number;
+  /** This process met REQUEST_LIMIT_EXCEEDED (or read such a pause): the next check re-reads the usage, a confirmed write ends the pause. */
+  private limitHit = false;
   /** Bulk job polling (tests shorten it). */
   bulkPoll = { intervalMs: 2000, timeoutMs: 10 * 60_000 };
 
@@ -62,32 +65,44 @@ export class SalesforceTarget implements SyncTarget {
     readonly client: SalesforceClient,
     private readonly config: RestConfig,
     private readonly logger?: Logger,
+    private readonly pause: SharedPause = localPause(),
   ) {}
 
   private get mode(): FieldMode {
     return { personAccounts: this.config.personAccounts, personAccountRecordTypeId: this.config.personAccountRecordTypeId };
   }
 
-  async pauseState(): Promise<{ paused: boolean; reason?: string }> {
-    if (this.limitHitAt !== undefined && Date.now() - this.limitHitAt < this.config.limitPauseMs) {
-      return { paused: true, reason: `Salesforce answered REQUEST_LIMIT_EXCEEDED (daily API limit) at ${new Date(this.limitHitAt).toISOString()}` };
+  async pauseState(): Promise<{ paused: boolean; reason?: string; until?: Date }> {
+    const shared = await this.pause.get();
+    if (shared) {
+      if (shared.kind === 'limit') this.limitHit = true;
+      return { paused: true, reason: `${shared.reason}; every worker paused until ${new Date(shared.until).toISOString()}`, until: new Date(shared.until) };
     }
     let usage = this.client.usage;
     const over = () => !!usage && usage.limit > 0 && usage.used / usage.limit >= this.config.pauseShare;
-    if ((over() || this.limitHitAt !== undefined) && (!usage || Date.now() - usage.at >= USAGE_RECHECK_MS)) {
+    if ((over() || this.limitHit) && (!usage || Date.now() - usage.at >= USAGE_RECHECK_MS || this.limitHit)) {
+      // The pause ran out (or the figures are old): one look at GET /limits decides whether to go on.
       try {
         usage = await this.client.refreshUsage();
-        this.limitHitAt = undefined;
+        this.limitHit = false;
       } catch (err) {
-        if (err instanceof SalesforceError && err.errorCode === 'REQUEST_LIMIT_EXCEEDED') this.limitHitAt = Date.now();
+        if (err instanceof SalesforceError && err.errorCode === 'REQUEST_LIMIT_EXCEEDED') return this.pauseAll('limit', limitReason());
         return { paused: true, reason: `Salesforce API usage unknown: ${(err as Error).message}` };
       }
     }
     if (over()) {
       const pct = ((usage!.used / usage!.limit) * 100).toFixed(1);
-      return { paused: true, reason: `Salesforce API usage ${usage!.used}/${usage!.limit} (${pct}%) is past SALESFORCE_PAUSE_SHARE ${this.config.pauseShare}` };
+      return this.pauseAll('usage', `Salesforce API usage ${usage!.used}/${usage!.limit} (${pct}%) is past SALESFORCE_PAUSE_SHARE ${this.config.pauseShare}`);
     }
     return { paused: false };
+  }
+
+  /** Pauses the target in every process: for the limit pause after REQUEST_LIMIT_EXCEEDED, until the usage is re-read otherwise. */
+  private async pauseAll(kind: 'limit' | 'usage', reason: string): Promise<{ paused: true; reason: string; until: Date }> {
+    const ms = kind === 'limit' ? this.config.limitPauseMs : USAGE_RECHECK_MS;
+    if (kind === 'limit') this.limitHit = true;
+    await this.pause.set(kind, reason, ms);
+    return { paused: true, reason: `${reason}; every worker paused until ${new Date(Date.now() + ms).toISOString()}`, until: new Date(Date.now() + ms) };
   }
 
   async push(items: SyncItem[]): Promise<SyncOutcome[]> {
@@ -172,8 +187,11 @@ export class SalesforceTarget implements SyncTarget {
       } else outcomes[p.index] = { status: 'dead', error: r.error };
     });
     if (confirmed.length === 0) return;
-    // Salesforce accepts writes again: a past REQUEST_LIMIT_EXCEEDED no longer pauses anything.
-    this.limitHitAt = undefined;
+    // Salesforce accepts writes again: a past REQUEST_LIMIT_EXCEEDED no longer pauses anything, in any process.
+    if (this.limitHit) {
+      this.limitHit = false;
+      await this.pause.clear('limit').catch((err: unknown) => this.logger?.warn({ err: String(err) }, 'salesforce: shared pause not cleared'));
+    }
     // The remote write is confirmed: a failure to record the mapping must not undo the outcomes (the next upsert repairs it).
     try {
       await this.saveMappings(object, confirmed);
@@ -204,9 +222,11 @@ export class SalesforceTarget implements SyncTarget {
     );
   }
 
-  private failAll(n: number, err: unknown): RecordResult[] {
+  private async failAll(n: number, err: unknown): Promise<RecordResult[]> {
     const e = err instanceof SalesforceError ? err : new SalesforceError((err as Error).message, 'UNKNOWN', true);
-    if (e.errorCode === 'REQUEST_LIMIT_EXCEEDED') this.limitHitAt = Date.now();
+    if (e.errorCode === 'REQUEST_LIMIT_EXCEEDED') {
+      await this.pauseAll('limit', limitReason()).catch((cause: unknown) => this.logger?.warn({ err: String(cause) }, 'salesforce: shared pause not set'));
+    }
     return new Array(n).fill({ ok: false, error: e.message, transient: e.transient || e.errorCode === 'REQUEST_LIMIT_EXCEEDED' });
   }
 
@@ -261,6 +281,10 @@ export class SalesforceTarget implements SyncTarget {
       return { ok: false, error: 'not processed by the Bulk API job', transient: true };
     });
   }
+}
+
+function limitReason(): string {
+  return `Salesforce answered REQUEST_LIMIT_EXCEEDED (daily API limit) at ${new Date().toISOString()}`;
 }
 
 /** Runs at most `n` of the given tasks at once, in the order they were handed over. */

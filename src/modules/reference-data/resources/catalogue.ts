@@ -1,5 +1,15 @@
 import Joi from 'joi';
-import { LATE_FEE_TYPES, PAYPLAN_FREQUENCIES, Payplan, PriceHistory, Product, ProductPayplanPricing, ProductType, TaxRate, WarrantyPolicy } from '../../catalogue/models';
+import {
+  LATE_FEE_TYPES,
+  PAYPLAN_FREQUENCIES,
+  Payplan,
+  PriceHistory,
+  Product,
+  ProductPayplanPricing,
+  ProductType,
+  TaxRate,
+  WarrantyPolicy,
+} from '../../catalogue/models';
 import { DeviceModel, DEVICE_MODEL_TOKEN_TYPES } from '../../devices/models';
 import { Supplier } from '../../inventory/models';
 import { ALLOCATION_TYPES } from '../../payments/models';
@@ -110,6 +120,8 @@ export const payplans = resource({
       | 'lateFeeGraceDays'
       | 'lateFeeCap'
       | 'lateFeeRepeatDays'
+      | 'earlyPayoffDiscountPercent'
+      | 'earlyPayoffDiscountAmount'
       | 'countryId'
     >,
     true
@@ -141,9 +153,20 @@ export const payplans = resource({
     lateFeeRate: percent(100).allow(null).description("Percent of what the overdue instalment still owes, when lateFeeType is 'percentage'"),
     lateFeeGraceDays: Joi.number().integer().min(0).max(365).description('Days past the due date before the first late fee; default 0'),
     lateFeeCap: money().allow(null).description('The most the late fees of one instalment add up to; null: no cap'),
-    lateFeeRepeatDays: Joi.number().integer().min(1).max(365).allow(null).description('Null: one late fee per instalment; n: another every n days while unpaid'),
+    lateFeeRepeatDays: Joi.number()
+      .integer()
+      .min(1)
+      .max(365)
+      .allow(null)
+      .description('Null: one late fee per instalment; n: another every n days while unpaid'),
+    earlyPayoffDiscountPercent: percent(100)
+      .allow(null)
+      .description('Early-payoff discount: percent of the principal not yet due on the payoff date (docs/contract-changes.md); null = none'),
+    earlyPayoffDiscountAmount: money()
+      .allow(null)
+      .description('Early-payoff discount: a fixed amount, capped at the principal not yet due; null = none. At most one of the two'),
     countryId: id().allow(null).description('Null: offered in every country'),
-  }),
+  }).oxor('earlyPayoffDiscountPercent', 'earlyPayoffDiscountAmount'),
   filters: { code: filter.code(), frequency: Joi.string().valid(...PAYPLAN_FREQUENCIES), countryId: filter.id() },
   sort: ['name', 'code', 'duration', 'id'],
   search: ['name', 'code'],

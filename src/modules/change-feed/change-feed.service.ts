@@ -1,0 +1,343 @@
+import type { Sequelize } from 'sequelize';
+import type { EmployeeActor } from '../../platform/auth/actor';
+import type { RegionScope } from '../../platform/auth/principal';
+import { dialect } from '../../platform/db/dialect';
+import { selectRows } from '../../platform/db/sql';
+import { problems } from '../../platform/http/problem';
+import { MAX_ID } from '../../platform/http/schemas';
+import { CHANGE_ENTITY_TYPES, type ChangeEntityType } from './models';
+
+/**
+ * A change-log row is handed out only once it is this old: a row whose id was taken but which is
+ * not in the index yet cannot be waited for (docs/offline-sync.md, "The cursor").
+ */
+export const SETTLE_SECONDS = 1;
+/**
+ * A full sync's final cursor points this far back, so the first incremental sync after it repeats
+ * these minutes of changes: a change still uncommitted when the full sync read its state is then
+ * read by that incremental sync (its locking read waits for it).
+ */
+export const FULL_SYNC_OVERLAP_SECONDS = 600;
+/** Change-log rows read per entity a page may hold, and at most: an entity often changes in several rows. */
+const ROWS_PER_ENTITY = 8;
+const MAX_ROWS_READ = 5000;
+
+/** The opaque cursor: the change-log position, and while a full sync pages, where it is. */
+interface FeedCursor {
+  /** Change-log id: incremental syncs hand out rows after it. */
+  p: number;
+  /** During a full sync: the entity type being paged and the last id handed out of it. */
+  f?: ChangeEntityType;
+  a?: number;
+}
+
+export interface ChangesQuery {
+  since?: string;
+  limit: number;
+}
+
+type Row = Record<string, unknown>;
+
+/** Runs one SELECT with `?` replacements (an array value fills an `IN (?)` list); rows as plain objects. */
+export type FeedQueryRunner = (sql: string, replacements: unknown[]) => Promise<Row[]>;
+
+export interface ChangesPage {
+  customers: Row[];
+  accounts: Row[];
+  payments: Row[];
+  tokens: Row[];
+  collectionCases: Row[];
+  repossessions: Row[];
+  deleted: { entityType: ChangeEntityType; id: number }[];
+  /** Pass as `since` next time (also when hasMore is false: the next incremental sync starts there). */
+  next: string;
+  hasMore: boolean;
+  /** true while a first (full) sync pages through the working set. */
+  full: boolean;
+}
+
+const LIST_OF: Record<ChangeEntityType, keyof Pick<ChangesPage, 'customers' | 'accounts' | 'payments' | 'tokens' | 'collectionCases' | 'repossessions'>> = {
+  customer: 'customers',
+  account: 'accounts',
+  payment: 'payments',
+  token: 'tokens',
+  collectionCase: 'collectionCases',
+  repossession: 'repossessions',
+};
+
+export function encodeFeedCursor(c: FeedCursor): string {
+  return Buffer.from(JSON.stringify(c), 'utf8').toString('base64url');
+}
+
+const isId = (v: unknown, min = 1): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= MAX_ID;
+
+/** The cursor a client sent back; anything this service did not write is a 400 naming `since`. */
+export function decodeFeedCursor(since: string): FeedCursor {
+  let value: unknown;
+  try {
+    value = /^[A-Za-z0-9_-]+$/.test(since) ? JSON.parse(Buffer.from(since, 'base64url').toString('utf8')) : undefined;
+  } catch {
+    value = undefined;
+  }
+  const c = value as Partial<FeedCursor> | undefined;
+  const keys = c && typeof c === 'object' && !Array.isArray(c) ? Object.keys(c) : [];
+  const ok =
+    c !== undefined &&
+    keys.every((k) => k === 'p' || k === 'f' || k === 'a') &&
+    isId(c.p, 0) &&
+    (c.f === undefined ? c.a === undefined : (CHANGE_ENTITY_TYPES as readonly unknown[]).includes(c.f) && isId(c.a, 0));
+  if (!ok) throw problems.validation([{ field: 'since', message: 'since is not a cursor this feed handed out' }]);
+  return c as FeedCursor;
+}
+
+/** Instants as ISO strings (SQLite hands them back as text), everything else as read. */
+function normalise(rows: Row[], instants: readonly string[]): Row[] {
+  for (const r of rows) {
+    for (const k of instants) {
+      const v = r[k];
+      if (v instanceof Date) r[k] = v.toISOString();
+      else if (typeof v === 'string' && !v.endsWith('Z')) r[k] = new Date(/[+Z]/.test(v.slice(10)) ? v : `${v} +00:00`).toISOString();
+    }
+  }
+  return rows;
+}
+
+/**
+ * The agent's change feed (GET /sync/changes, docs/offline-sync.md): with no cursor, the whole
+ * working set page by page, then an incremental cursor; with one, what changed in the agent's
+ * regions since, read from changeLog (written by triggers in the changing transactions). Each
+ * page loads the current state of what it names set-based: one query per entity type.
+ */
+export class ChangeFeedService {
+  private readonly d;
+  private readonly run: FeedQueryRunner;
+  /**
+   * `run` executes each statement (`?` replacements, an array for `IN (?)`); by default through
+   * Sequelize. bench:sync-feed hands a mysql2 pool's to time the same statements without the app.
+   */
+  constructor(sequelize: Sequelize, run?: FeedQueryRunner) {
+    this.d = dialect(sequelize);
+    this.run = run ?? ((sql, replacements) => selectRows<Row>(sequelize, sql, replacements));
+  }
+
+  async changes(actor: EmployeeActor, q: ChangesQuery): Promise<ChangesPage> {
+    const cursor = q.since === undefined ? undefined : decodeFeedCursor(q.since);
+    if (cursor === undefined) return this.fullPage(actor, { p: await this.fullSyncStart(), f: 'customer', a: 0 }, q.limit);
+    if (cursor.f !== undefined) return this.fullPage(actor, cursor, q.limit);
+    return this.incrementalPage(actor, cursor.p, q.limit);
+  }
+
+  private select<T extends object = Row>(sql: string, replacements: unknown[]): Promise<T[]> {
+    return this.run(sql, replacements) as Promise<T[]>;
+  }
+
+  /** Where the incremental syncs after a full sync starting now begin: FULL_SYNC_OVERLAP_SECONDS back. */
+  private async fullSyncStart(): Promise<number> {
+    const [first] = await this.select<{ id: number }>(
+      `SELECT id FROM changeLog WHERE changedAt >= ${this.d.secondsAgo(FULL_SYNC_OVERLAP_SECONDS)} ORDER BY changedAt, id LIMIT 1`,
+      [],
+    );
+    if (first) return Number(first.id) - 1;
+    const [last] = await this.select<{ id: number | null }>('SELECT MAX(id) AS id FROM changeLog', []);
+    return Number(last?.id ?? 0);
+  }
+
+  /**
+   * Rows after `position` in the agent's regions, oldest first, read with a locking read: a row of
+   * a transaction still in flight is waited for (committed: handed out; rolled back: gone), so a
+   * late commit with a smaller id is never skipped. Rows younger than SETTLE_SECONDS stay for the
+   * next sync.
+   */
+  private async incrementalPage(actor: EmployeeActor, position: number, limit: number): Promise<ChangesPage> {
+    const region = regionClause(actor.scope, 'regionId');
+    // An entity changes in several rows (an account opened with its instalments, a payment then its
+    // receipt): read enough rows for `limit` entities, and hand out whole rows up to that many.
+    const window = Math.min(limit * ROWS_PER_ENTITY, MAX_ROWS_READ);
+    const rows = await this.select<{ id: number; entityType: ChangeEntityType; entityId: number; settled: number | boolean }>(
+      `SELECT id, entityType, entityId, (changedAt <= ${this.d.secondsAgo(SETTLE_SECONDS)}) AS settled FROM changeLog
+        WHERE ${region.sql}id > ? ORDER BY id LIMIT ?${this.d.lockInShareMode}`,
+      [...region.values, position, window + 1],
+    );
+    const named = new Map<string, { entityType: ChangeEntityType; id: number }>();
+    let last = position;
+    let hasMore = false;
+    for (const [i, r] of rows.entries()) {
+      if (!Number(r.settled)) break;
+      const key = `${r.entityType}:${r.entityId}`;
+      if (i === window || (!named.has(key) && named.size === limit)) {
+        hasMore = true;
+        break;
+      }
+      named.set(key, { entityType: r.entityType, id: Number(r.entityId) });
+      last = Number(r.id);
+    }
+    const page = await this.statesOf(actor, [...named.values()]);
+    return { ...page, next: encodeFeedCursor({ p: last }), hasMore, full: false };
+  }
+
+  /** A page of the working set: entity types in turn, each by id, until `limit` entities. */
+  private async fullPage(actor: EmployeeActor, cursor: FeedCursor, limit: number): Promise<ChangesPage> {
+    const named: { entityType: ChangeEntityType; id: number }[] = [];
+    let type: ChangeEntityType | undefined = cursor.f;
+    let after = cursor.a ?? 0;
+    while (type !== undefined && named.length < limit) {
+      const want = limit - named.length;
+      const ids = await this.workingSetIds(actor, type, after, want + 1);
+      for (const id of ids.slice(0, want)) named.push({ entityType: type, id });
+      if (ids.length > want) {
+        after = ids[want - 1]!;
+        break;
+      }
+      type = CHANGE_ENTITY_TYPES[CHANGE_ENTITY_TYPES.indexOf(type) + 1];
+      after = 0;
+    }
+    const page = await this.statesOf(actor, named);
+    const next: FeedCursor = type === undefined ? { p: cursor.p } : { p: cursor.p, f: type, a: after };
+    return { ...page, next: encodeFeedCursor(next), hasMore: type !== undefined, full: true };
+  }
+
+  /** Ids of the agent's working set of one entity type after `after`, in id order. */
+  private async workingSetIds(actor: EmployeeActor, type: ChangeEntityType, after: number, limit: number): Promise<number[]> {
+    const from = WORKING_SET[type];
+    const region = regionClause(actor.scope, from.region);
+    const assignee = from.assignee ? `${from.assignee} = ? AND ` : '';
+    const rows = await this.select<{ id: number }>(
+      `SELECT ${from.id} AS id FROM ${from.from} WHERE ${region.sql}${assignee}${from.where ?? ''}${from.id} > ? ORDER BY ${from.id} LIMIT ?`,
+      [...region.values, ...(from.assignee ? [actor.employeeId] : []), after, limit],
+    );
+    return rows.map((r) => Number(r.id));
+  }
+
+  /**
+   * The current state of what a page names, one query per entity type (plus one per kind of child
+   * rows: schedules, customer records). What is no longer the agent's (gone, retired, moved to
+   * another region, a task assigned to someone else) is answered as deleted, whatever the log said.
+   */
+  private async statesOf(actor: EmployeeActor, named: { entityType: ChangeEntityType; id: number }[]): Promise<Omit<ChangesPage, 'next' | 'hasMore' | 'full'>> {
+    const out: Omit<ChangesPage, 'next' | 'hasMore' | 'full'> = {
+      customers: [],
+      accounts: [],
+      payments: [],
+      tokens: [],
+      collectionCases: [],
+      repossessions: [],
+      deleted: [],
+    };
+    for (const type of CHANGE_ENTITY_TYPES) {
+      const ids = [...new Set(named.filter((n) => n.entityType === type).map((n) => n.id))].sort((a, b) => a - b);
+      if (ids.length === 0) continue;
+      const rows = await this.load(actor, type, ids);
+      const found = new Set(rows.map((r) => Number(r.id)));
+      out[LIST_OF[type]].push(...rows);
+      for (const id of ids) if (!found.has(id)) out.deleted.push({ entityType: type, id });
+    }
+    await this.attachChildren(out);
+    return out;
+  }
+
+  private async load(actor: EmployeeActor, type: ChangeEntityType, ids: number[]): Promise<Row[]> {
+    const from = WORKING_SET[type];
+    const region = regionClause(actor.scope, from.region);
+    const assignee = from.assignee ? `${from.assignee} = ? AND ` : '';
+    const rows = await this.select(
+      `SELECT ${STATE_COLUMNS[type]} FROM ${from.from} WHERE ${region.sql}${assignee}${from.where ?? ''}${from.id} IN (?) ORDER BY ${from.id}`,
+      [...region.values, ...(from.assignee ? [actor.employeeId] : []), ids],
+    );
+    return normalise(rows, INSTANTS[type]);
+  }
+
+  /** Accounts get their schedule, customers their records: one query per kind for the whole page. */
+  private async attachChildren(out: Omit<ChangesPage, 'next' | 'hasMore' | 'full'>): Promise<void> {
+    if (out.accounts.length > 0) {
+      const schedule = await this.select(
+        'SELECT accountId, installmentNumber, dueDate, amount, paidAmount, status, paidDate FROM installmentSchedules WHERE accountId IN (?) ORDER BY accountId, installmentNumber',
+        [out.accounts.map((a) => a.id)],
+      );
+      const byAccount = groupBy(schedule, 'accountId');
+      for (const a of out.accounts) a.schedule = byAccount.get(Number(a.id)) ?? [];
+    }
+    if (out.customers.length > 0) {
+      const ids = out.customers.map((c) => c.id);
+      const lists = await Promise.all(
+        CUSTOMER_RECORDS.map(async (r) =>
+          groupBy(
+            normalise(await this.select(`SELECT customerId, ${r.columns} FROM ${r.table} WHERE customerId IN (?) ORDER BY id`, [ids]), r.instants),
+            'customerId',
+          ),
+        ),
+      );
+      for (const c of out.customers) {
+        CUSTOMER_RECORDS.forEach((r, i) => (c[r.key] = lists[i]!.get(Number(c.id)) ?? []));
+        for (const address of c.addresses as Row[]) address.isPrimary = Boolean(address.isPrimary);
+        for (const contact of c.contacts as Row[]) {
+          contact.isPrimary = Boolean(contact.isPrimary);
+          contact.isVerified = Boolean(contact.isVerified);
+        }
+      }
+    }
+  }
+}
+
+function groupBy(rows: Row[], key: string): Map<number, Row[]> {
+  const m = new Map<number, Row[]>();
+  for (const r of rows) {
+    const k = Number(r[key]);
+    delete r[key];
+    const list = m.get(k);
+    if (list) list.push(r);
+    else m.set(k, [r]);
+  }
+  return m;
+}
+
+/** `<column> IN (?) AND ` for a regional agent, nothing for one who sees every region. */
+function regionClause(scope: RegionScope, column: string): { sql: string; values: unknown[] } {
+  if (scope.all) return { sql: '', values: [] };
+  // No region: nothing matches (IN of an empty list is not SQL).
+  if (scope.regionIds.length === 0) return { sql: '1 = 0 AND ', values: [] };
+  return { sql: `${column} IN (?) AND `, values: [[...scope.regionIds]] };
+}
+
+/** What an agent's working set of each entity type is: the table, its region column, and for tasks the assignee. */
+const WORKING_SET: Record<ChangeEntityType, { from: string; id: string; region: string; assignee?: string; where?: string }> = {
+  customer: { from: 'customers c', id: 'c.id', region: 'c.regionId', where: 'c.deletedAt IS NULL AND ' },
+  account: { from: 'accounts a', id: 'a.id', region: 'a.regionId' },
+  payment: { from: 'payments p', id: 'p.id', region: 'p.regionId' },
+  token: { from: 'deviceTokens t JOIN accounts a ON a.id = t.accountId', id: 't.id', region: 'a.regionId' },
+  collectionCase: { from: 'collectionCases k JOIN accounts a ON a.id = k.accountId', id: 'k.id', region: 'a.regionId', assignee: 'k.assignedTo' },
+  repossession: { from: 'repossessions r JOIN accounts a ON a.id = r.accountId', id: 'r.id', region: 'a.regionId', assignee: 'r.assignedTo' },
+};
+
+/** The fields the phone gets of each entity (never a national id or a secret). */
+const STATE_COLUMNS: Record<ChangeEntityType, string> = {
+  customer: 'c.id, c.firstName, c.lastName, c.phone, c.email, c.kycStatus, c.regionId, c.agentId, c.preferredLanguage, c.updatedAt',
+  account:
+    'a.id, a.accountNumber, a.customerId, a.productId, a.payplanId, a.regionId, a.agentId, a.status, a.activationDate, a.expiryDate, a.totalPrice, a.downPaymentAmount, a.financedAmount, a.balance, a.creditBalance, a.daysPastDue, a.parBucket, a.creditExpiresAt, a.closedAt, a.updatedAt',
+  payment: 'p.id, p.accountId, p.amount, p.currency, p.channel, p.paymentDate, p.businessDate, p.status, p.completedAt, p.receiptNumber, p.regionId',
+  token: 't.id, t.accountId, t.deviceId, t.tokenType, t.value, t.token, t.tokenCount, t.paymentId, t.source, t.createdAt',
+  collectionCase:
+    'k.id, k.accountId, k.assignedTo, k.status, k.priority, k.openedOn, k.closedOn, k.daysPastDue, k.amountAtRisk, k.lastContactAt, k.brokenPromises, k.priorityScore, k.updatedAt',
+  repossession: 'r.id, r.accountId, r.deviceId, r.assignedTo, r.status, r.reason, r.scheduledFor, r.repossessedAt, r.failureReason, r.updatedAt',
+};
+
+const INSTANTS: Record<ChangeEntityType, readonly string[]> = {
+  customer: ['updatedAt'],
+  account: ['creditExpiresAt', 'closedAt', 'updatedAt'],
+  payment: ['paymentDate', 'completedAt'],
+  token: ['createdAt'],
+  collectionCase: ['lastContactAt', 'updatedAt'],
+  repossession: ['repossessedAt', 'updatedAt'],
+};
+
+/** A customer's records the phone keeps with it (documents: what there is, not the files). */
+const CUSTOMER_RECORDS = [
+  {
+    key: 'addresses',
+    table: 'customerAddresses',
+    columns: 'id, addressType, addressLine, landmark, city, district, areaId, latitude, longitude, isPrimary',
+    instants: [],
+  },
+  { key: 'nextOfKin', table: 'nextOfKins', columns: 'id, name, relationship, phone, address', instants: [] },
+  { key: 'contacts', table: 'customerContacts', columns: 'id, contactType, value, label, isPrimary, isVerified', instants: [] },
+  { key: 'documents', table: 'customerDocuments', columns: 'id, documentType, mimeType, sizeBytes, createdAt', instants: ['createdAt'] },
+] as const;
