@@ -93,6 +93,8 @@ const PLANS: Record<
     installment: MoneyString;
     dailyRate: MoneyString;
     daysUntilSuspension: number;
+    /** A late fee the nightly close raises (docs/contract-changes.md): fixed, after grace days. */
+    lateFee?: { amount: MoneyString; graceDays: number };
   }
 > = {
   // 2,000 down, then 26 weeks of 700.
@@ -107,6 +109,7 @@ const PLANS: Record<
     installment: '700.00',
     dailyRate: '100.00',
     daysUntilSuspension: 14,
+    lateFee: { amount: '100.00', graceDays: 3 },
   },
   // 1,500 down, then 120 days of 105.
   phoneDaily: {
@@ -451,6 +454,7 @@ async function ensureCatalogue(sequelize: AppContext['sequelize']) {
             gracePeriodDays: 0,
             daysUntilSuspension: p.daysUntilSuspension,
             dailyRate: p.dailyRate,
+            ...(p.lateFee ? { lateFeeType: 'fixed' as const, lateFeeAmount: p.lateFee.amount, lateFeeGraceDays: p.lateFee.graceDays } : {}),
           },
           { transaction: t },
         ));

@@ -26,6 +26,7 @@ import { approvalsModule } from './approvals';
 import { staffModule } from './staff';
 import { repossessionModule } from './repossession';
 import { crmModule } from './crm';
+import { accountTransfersModule } from './account-transfers';
 import { changeFeedModule } from './change-feed';
 import { contractChangesModule } from './contract-changes';
 import { syncPushRoutes } from './sync/push.routes';
@@ -57,6 +58,7 @@ export const modules: AppModule[] = [
   staffModule,
   repossessionModule,
   crmModule,
+  accountTransfersModule,
   changeFeedModule,
   contractChangesModule,
 ];

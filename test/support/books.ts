@@ -14,8 +14,8 @@ import { expectBooksBalanced } from './lending';
  *  - allocations = paid: a reversed payment has no live allocation left; a completed payment with
  *    nothing refunded settles exactly its amount (or nothing: a recovery on a written-off account);
  *  - every shilling is somewhere: completed payments less what refunds gave back = what items
- *    hold paid + the credit balance + recoveries (payments that settled nothing, on a written-off
- *    account);
+ *    hold paid + the credit balance less what credit notes credited + recoveries (payments that
+ *    settled nothing, on a written-off account);
  *  - nothing is negative.
  * `context` names the round or step in failure messages.
  */
@@ -81,7 +81,15 @@ export async function expectAccountBooks(accountId: number, context = ''): Promi
       expect(live.greaterThan(p.amount), at(`payment ${p.id} allocates no more than its amount`)).to.equal(false);
     }
   }
-  let held = new Decimal(account!.creditBalance);
+  // Credit notes (billing corrections) credit the balance without money coming in.
+  const [notes] = await sequelize.query<{ credited: string | null }>(
+    "SELECT SUM(amount) AS credited FROM creditNotes WHERE accountId = ? AND status = 'issued'",
+    {
+      replacements: [accountId],
+      type: QueryTypes.SELECT,
+    },
+  );
+  let held = new Decimal(account!.creditBalance).minus(notes?.credited ?? 0);
   for (const i of items) held = held.plus(i.paidAmount);
   for (const p of payments) {
     if (p.status === 'completed' && Number(p.everAllocated) === 0) held = held.plus(p.amount).minus(p.refunded ?? 0);

@@ -183,6 +183,8 @@ export class AccountCharge extends Model<InferAttributes<AccountCharge>, InferCr
   declare dueDate: string;
   declare businessDate: CreationOptional<string | null>;
   declare createdBy: CreationOptional<number | null>;
+  /** The overdue instalment a late fee is for (the nightly close); null for other charges. */
+  declare installmentScheduleId: CreationOptional<number | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
   declare account?: NonAttribute<Account>;
@@ -208,7 +210,10 @@ export class AccountTransfer extends Model<InferAttributes<AccountTransfer>, Inf
   declare reason: CreationOptional<string | null>;
   declare status: CreationOptional<AccountTransferStatus>;
   declare requestedBy: number;
+  /** Who decided: the approver, or the one who rejected it. */
   declare approvedBy: CreationOptional<number | null>;
+  declare decidedAt: CreationOptional<Date | null>;
+  declare rejectionReason: CreationOptional<string | null>;
   declare transferredAt: CreationOptional<Date | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
@@ -453,13 +458,17 @@ export function initAccountsModels(sequelize: Sequelize): void {
       dueDate: { type: DataTypes.DATEONLY, allowNull: false },
       businessDate: { type: DataTypes.DATEONLY, allowNull: true },
       createdBy: { type: DataTypes.INTEGER, allowNull: true },
+      installmentScheduleId: { type: DataTypes.INTEGER, allowNull: true },
       ...timestamps,
     },
     {
       sequelize,
       tableName: 'accountCharges',
       modelName: 'AccountCharge',
-      indexes: [{ name: 'accountCharges_account_status', fields: ['accountId', 'status'] }],
+      indexes: [
+        { name: 'accountCharges_account_status', fields: ['accountId', 'status'] },
+        { name: 'accountCharges_installment_date', fields: ['installmentScheduleId', 'businessDate'], unique: true },
+      ],
     },
   );
   AccountNote.init(
@@ -487,6 +496,8 @@ export function initAccountsModels(sequelize: Sequelize): void {
       status: { type: DataTypes.ENUM(...ACCOUNT_TRANSFER_STATUSES), allowNull: false, defaultValue: 'pending' },
       requestedBy: { type: DataTypes.INTEGER, allowNull: false },
       approvedBy: { type: DataTypes.INTEGER, allowNull: true },
+      decidedAt: { type: DataTypes.DATE, allowNull: true },
+      rejectionReason: { type: DataTypes.TEXT, allowNull: true },
       transferredAt: { type: DataTypes.DATE, allowNull: true },
       ...timestamps,
     },
@@ -494,7 +505,10 @@ export function initAccountsModels(sequelize: Sequelize): void {
       sequelize,
       tableName: 'accountTransfers',
       modelName: 'AccountTransfer',
-      indexes: [{ name: 'accountTransfers_account', fields: ['accountId'] }],
+      indexes: [
+        { name: 'accountTransfers_account', fields: ['accountId'] },
+        { name: 'accountTransfers_status_created', fields: ['status', 'createdAt'] },
+      ],
     },
   );
   AccountUpgrade.init(

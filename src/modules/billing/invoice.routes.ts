@@ -3,6 +3,7 @@ import type { AppContext } from '../../platform/context';
 import { paginationQuery, pagedResponseSchema } from '../../platform/http/pagination';
 import { defineRoute, employeeOf, type RouteSpec } from '../../platform/http/route';
 import { idField } from '../../platform/http/schemas';
+import { creditNoteSchema } from './credit-note.routes';
 import { InvoiceService, invoiceView } from './invoice.service';
 import { INVOICE_LINE_TYPES, INVOICE_STATUSES } from './models';
 
@@ -36,6 +37,7 @@ export const invoiceSchema = Joi.object({
   status: Joi.string().valid(...INVOICE_STATUSES),
   createdAt: Joi.string(),
   lines: Joi.array().items(lineSchema),
+  creditNotes: Joi.array().items(creditNoteSchema).description('Billing corrections issued against it (GET /invoices/:id)'),
 });
 
 export function invoiceRoutes(ctx: AppContext): RouteSpec[] {

@@ -13,7 +13,8 @@ import { nextNumber } from '../organisation/number-sequences';
 import type { ScopedActor } from '../../platform/auth/actor';
 import { Payment, PaymentReversal } from '../payments/models';
 import { lockAccount } from '../accounts/settlement';
-import { AccountInvoice, InvoiceLine, Writeoff, type InvoiceLineType } from './models';
+import { creditNoteView } from './credit-note.service';
+import { AccountInvoice, CreditNote, InvoiceLine, Writeoff, type InvoiceLineType } from './models';
 
 export function invoiceView(i: AccountInvoice) {
   return {
@@ -48,6 +49,7 @@ export function invoiceView(i: AccountInvoice) {
             })),
         }
       : {}),
+    ...(i.creditNotes ? { creditNotes: [...i.creditNotes].sort((a, b) => a.id - b.id).map(creditNoteView) } : {}),
   };
 }
 
@@ -83,6 +85,7 @@ export class InvoiceService {
     const invoice = await AccountInvoice.findByPk(id, {
       include: [
         { model: InvoiceLine, as: 'lines' },
+        { model: CreditNote, as: 'creditNotes' },
         { model: Account, as: 'account', attributes: ['id', 'regionId'] },
       ],
     });
@@ -155,7 +158,15 @@ export class InvoiceService {
         );
         return invoice.id;
       });
-      return { invoice: (await AccountInvoice.findByPk(id, { include: [{ model: InvoiceLine, as: 'lines' }] }))!, created: true };
+      return {
+        invoice: (await AccountInvoice.findByPk(id, {
+          include: [
+            { model: InvoiceLine, as: 'lines' },
+            { model: CreditNote, as: 'creditNotes' },
+          ],
+        }))!,
+        created: true,
+      };
     } catch (err) {
       // Two requests for the same statement at once: the unique (accountId, periodStart) keeps one.
       if (err instanceof UniqueConstraintError) {
@@ -167,7 +178,13 @@ export class InvoiceService {
   }
 
   private find(accountId: number, periodStart: CalendarDate): Promise<AccountInvoice | null> {
-    return AccountInvoice.findOne({ where: { accountId, periodStart }, include: [{ model: InvoiceLine, as: 'lines' }] });
+    return AccountInvoice.findOne({
+      where: { accountId, periodStart },
+      include: [
+        { model: InvoiceLine, as: 'lines' },
+        { model: CreditNote, as: 'creditNotes' },
+      ],
+    });
   }
 
   private async lines(accountId: number, from: CalendarDate, to: CalendarDate, t: Transaction): Promise<DraftLine[]> {

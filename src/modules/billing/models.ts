@@ -19,6 +19,10 @@ export const REFUND_METHODS = ['mobile_money', 'bank', 'cash'] as const;
 export type RefundMethod = (typeof REFUND_METHODS)[number];
 
 export const WRITEOFF_STATUSES = ['pending', 'approved', 'rejected'] as const;
+
+/** issued (booked), or pending (above the approval threshold: another employee decides) -> issued / rejected. */
+export const CREDIT_NOTE_STATUSES = ['issued', 'pending', 'rejected'] as const;
+export type CreditNoteStatus = (typeof CREDIT_NOTE_STATUSES)[number];
 export type WriteoffStatus = (typeof WRITEOFF_STATUSES)[number];
 
 /**
@@ -139,7 +143,15 @@ export class CreditNote extends Model<InferAttributes<CreditNote>, InferCreation
   declare journalEntryId: CreationOptional<number | null>;
   /** NULL = issued by the system. */
   declare issuedBy: CreationOptional<number | null>;
+  /** When booked (a pending note: when requested, then when approved). */
   declare issuedAt: Date;
+  declare status: CreationOptional<CreditNoteStatus>;
+  /** The maker of a note that needed approval (null for one booked at once). */
+  declare requestedBy: CreationOptional<number | null>;
+  /** Who decided a pending note (approved or rejected). */
+  declare approvedBy: CreationOptional<number | null>;
+  declare decidedAt: CreationOptional<Date | null>;
+  declare rejectionReason: CreationOptional<string | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
   declare account?: NonAttribute<Account>;
@@ -278,13 +290,21 @@ export function initBillingModels(sequelize: Sequelize): void {
       journalEntryId: { type: DataTypes.INTEGER, allowNull: true },
       issuedBy: { type: DataTypes.INTEGER, allowNull: true },
       issuedAt: { type: DataTypes.DATE, allowNull: false },
+      status: { type: DataTypes.ENUM(...CREDIT_NOTE_STATUSES), allowNull: false, defaultValue: 'issued' },
+      requestedBy: { type: DataTypes.INTEGER, allowNull: true },
+      approvedBy: { type: DataTypes.INTEGER, allowNull: true },
+      decidedAt: { type: DataTypes.DATE, allowNull: true },
+      rejectionReason: { type: DataTypes.TEXT, allowNull: true },
       ...timestamps,
     },
     {
       sequelize,
       tableName: 'creditNotes',
       modelName: 'CreditNote',
-      indexes: [{ name: 'creditNotes_account', fields: ['accountId'] }],
+      indexes: [
+        { name: 'creditNotes_account', fields: ['accountId'] },
+        { name: 'creditNotes_status_created', fields: ['status', 'createdAt'] },
+      ],
     },
   );
 }

@@ -9,6 +9,10 @@ import { Country } from '../organisation/models';
 export const PAYPLAN_FREQUENCIES = ['daily', 'weekly', 'monthly'] as const;
 export type PayplanFrequency = (typeof PAYPLAN_FREQUENCIES)[number];
 
+/** How a payplan's late fee is reckoned (null on the plan: no late fee). */
+export const LATE_FEE_TYPES = ['fixed', 'percentage'] as const;
+export type LateFeeType = (typeof LATE_FEE_TYPES)[number];
+
 export class ProductType extends Model<InferAttributes<ProductType>, InferCreationAttributes<ProductType>> {
   declare id: CreationOptional<number>;
   declare name: string;
@@ -79,6 +83,18 @@ export class Payplan extends Model<InferAttributes<Payplan>, InferCreationAttrib
   declare dailyRate: MoneyString;
   /** Order in which a payment settles what is owed; null = the default order. */
   declare allocationOrder: CreationOptional<string[] | null>;
+  /** Late fee raised by the nightly close (docs/contract-changes.md); null: none. */
+  declare lateFeeType: CreationOptional<LateFeeType | null>;
+  /** The fee of a 'fixed' late fee. */
+  declare lateFeeAmount: CreationOptional<MoneyString | null>;
+  /** Percent of what the overdue instalment still owes, DECIMAL(5,2) as a string ('percentage'). */
+  declare lateFeeRate: CreationOptional<string | null>;
+  /** Days past the due date before the first fee. */
+  declare lateFeeGraceDays: CreationOptional<number>;
+  /** The most the late fees of one instalment add up to; null: no cap. */
+  declare lateFeeCap: CreationOptional<MoneyString | null>;
+  /** Null: one fee per instalment; n: another every n days while it is unpaid (up to the cap). */
+  declare lateFeeRepeatDays: CreationOptional<number | null>;
   /** Early-payoff discount: percent (DECIMAL(5,2) string) of the principal not yet due on the payoff date; null = none. */
   declare earlyPayoffDiscountPercent: CreationOptional<string | null>;
   /** Early-payoff discount: a fixed amount, capped at that principal; null = none. */
@@ -226,6 +242,12 @@ export function initCatalogueModels(sequelize: Sequelize): void {
       holidayGrantsCreditDays: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: true },
       dailyRate: moneyColumn('dailyRate'),
       allocationOrder: { type: DataTypes.JSON, allowNull: true },
+      lateFeeType: { type: DataTypes.ENUM(...LATE_FEE_TYPES), allowNull: true },
+      lateFeeAmount: moneyColumn('lateFeeAmount', { allowNull: true }),
+      lateFeeRate: decimalColumn('lateFeeRate', 5, 2, { allowNull: true }),
+      lateFeeGraceDays: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      lateFeeCap: moneyColumn('lateFeeCap', { allowNull: true }),
+      lateFeeRepeatDays: { type: DataTypes.INTEGER, allowNull: true },
       earlyPayoffDiscountPercent: decimalColumn('earlyPayoffDiscountPercent', 5, 2, { allowNull: true }),
       earlyPayoffDiscountAmount: moneyColumn('earlyPayoffDiscountAmount', { allowNull: true }),
       countryId: { type: DataTypes.INTEGER, allowNull: true },

@@ -13,6 +13,10 @@ export const OUTBOX_ROUTES = {
   'account.charge_raised': ['netsuite', 'salesforce'],
   'account.charge_waived': ['netsuite', 'salesforce'],
   'account.written_off': ['netsuite', 'salesforce'],
+  /** A credit note (billing correction) credited the account: its credit balance rose. */
+  'account.credit_noted': ['netsuite', 'salesforce'],
+  /** The account changed owner (an approved ownership transfer): the CRM moves it to the new customer. */
+  'account.transferred': ['salesforce'],
   /** A payment holiday or restructure replaced the open schedule (DPD, status, maybe a fee). */
   'account.schedule_changed': ['salesforce'],
   /** The nightly close changed the account's DPD, PAR bucket or status (written set-based: close-step.ts). */
@@ -46,6 +50,7 @@ export const STATE_TRANSFER: { readonly [T in OutboxTarget]?: { readonly [E in O
     'account.charge_raised': 'account',
     'account.charge_waived': 'account',
     'account.written_off': 'account',
+    'account.credit_noted': 'account',
     'account.schedule_changed': 'account',
     'payment.completed': 'account',
     'payment.reversed': 'account',

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { DatabaseError, Op, type Transaction } from 'sequelize';
+import { DatabaseError, Op, QueryTypes, type Transaction } from 'sequelize';
+import { dialect } from '../../platform/db/dialect';
 import { placeholders, sqlOf } from '../../platform/db/sql';
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
@@ -177,4 +178,88 @@ export async function reverseEntry(
     },
     transaction,
   );
+}
+
+/** One line of each entry `postSelectedEntries` writes: the row's amount on one side of a ledger account. */
+export interface SelectedLineSpec {
+  ledger: LedgerCode;
+  side: 'debit' | 'credit';
+  /** Carry the row's loan account (required on control accounts such as 1200). */
+  subLedger?: boolean;
+}
+
+export interface SelectedEntriesSpec {
+  businessDate: string;
+  countryId: number;
+  currency: string;
+  sourceType: string;
+  /** Entry numbers are `JE<date>-<numberPrefix><sourceId>`: unique per source without a counter. */
+  numberPrefix: string;
+  /**
+   * A SELECT of one row per entry, columns sourceId, accountId, amount (positive), description,
+   * with named replacements. Rows whose (sourceType, sourceId) already has an entry are skipped,
+   * so a re-run posts only what is missing.
+   */
+  from: string;
+  replacements: Record<string, unknown>;
+  lines: SelectedLineSpec[];
+}
+
+/**
+ * Balanced journal entries for many sources at once (the nightly close): one INSERT ... SELECT of
+ * the entries, one of their lines, in the caller's transaction. Every entry gets one line per
+ * `lines` item with the row's amount, so it balances when the debits' and credits' items are
+ * equal in number; checked here before anything is written. MySQL and SQLite alike.
+ */
+export async function postSelectedEntries(spec: SelectedEntriesSpec, transaction: Transaction): Promise<{ entries: number }> {
+  const debits = spec.lines.filter((l) => l.side === 'debit').length;
+  if (debits === 0 || debits * 2 !== spec.lines.length)
+    throw new Error(`unbalanced selected entries (${spec.sourceType}): ${debits} of ${spec.lines.length} lines debit`);
+  const sequelize = JournalEntry.sequelize!;
+  const d = dialect(sequelize);
+  const period = await openPeriod(spec.businessDate, spec.countryId, transaction);
+  const now = new Date();
+  const replacements = {
+    ...spec.replacements,
+    jeBusinessDate: spec.businessDate,
+    jePeriod: period.id,
+    jeSourceType: spec.sourceType,
+    jeCurrency: spec.currency,
+    jeCountry: spec.countryId,
+    jeNumber: `JE${spec.businessDate.replace(/-/g, '')}-${spec.numberPrefix}`,
+    jeNow: now,
+  };
+  const inserted = await sequelize
+    .query(
+      `INSERT INTO journalEntries (entryNumber, businessDate, fiscalPeriodId, description, sourceType, sourceId, accountId, reversalOfId, currency, countryId, createdBy, createdAt, updatedAt)
+       SELECT ${d.concat(':jeNumber', 's.sourceId')}, :jeBusinessDate, :jePeriod, s.description, :jeSourceType, s.sourceId, s.accountId, NULL, :jeCurrency, :jeCountry, NULL, :jeNow, :jeNow
+         FROM (${spec.from}) s
+        WHERE NOT EXISTS (SELECT 1 FROM journalEntries x WHERE x.sourceType = :jeSourceType AND x.sourceId = s.sourceId)`,
+      { replacements, type: QueryTypes.INSERT, transaction },
+    )
+    .catch((err: unknown) => {
+      if (err instanceof DatabaseError && /fiscal period is closed/.test(err.message)) {
+        forgetFiscalPeriods();
+        throw closedPeriod(period.name);
+      }
+      throw err;
+    });
+  const entries = Array.isArray(inserted) && typeof inserted[1] === 'number' ? inserted[1] : 0;
+  if (entries === 0) return { entries };
+  // The entries just written are the ones of these sources without lines (an entry and its lines
+  // are always written in one transaction).
+  const selects = await Promise.all(
+    spec.lines.map(
+      async (l) =>
+        `SELECT e.id AS journalEntryId, ${await ledgerId(l.ledger, transaction)} AS ledgerAccountId, ${l.subLedger ? 'e.accountId' : 'NULL'} AS accountId,
+                ${l.side === 'debit' ? 's.amount' : '0'} AS debit, ${l.side === 'credit' ? 's.amount' : '0'} AS credit, NULL AS memo, :jeNow AS createdAt, :jeNow AS updatedAt
+           FROM journalEntries e JOIN (${spec.from}) s ON e.sourceType = :jeSourceType AND e.sourceId = s.sourceId
+          WHERE NOT EXISTS (SELECT 1 FROM journalLines x WHERE x.journalEntryId = e.id)`,
+    ),
+  );
+  await sequelize.query(
+    `INSERT INTO journalLines (journalEntryId, ledgerAccountId, accountId, debit, credit, memo, createdAt, updatedAt) SELECT * FROM (${selects.join(' UNION ALL ')}) l`,
+    { replacements, type: QueryTypes.INSERT, transaction },
+  );
+  return { entries };
 }

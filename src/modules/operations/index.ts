@@ -1,4 +1,5 @@
 import type { AppModule } from '../../platform/context';
+import { raiseLateFees } from '../accounts/late-fees';
 import { netsuiteLedgerDayStep } from '../integrations/netsuite/ledger-day';
 import { arrearsSyncStep } from '../integrations/close-step';
 import { closeDayJobs } from './close-day.jobs';
@@ -13,6 +14,11 @@ export const operationsModule: AppModule = {
   routes: opsRoutes,
   jobs: (ctx) => closeDayJobs(ctx),
   register: (ctx) => {
+    // Late fees of the payplans that define one, on the business date the close opens (accounts/late-fees.ts).
+    closeSteps(ctx.sequelize).addCountryStep({
+      name: 'lateFees',
+      run: ({ countryId, businessDate }, t) => raiseLateFees(ctx.sequelize, { countryId, businessDate }, t),
+    });
     // The closed day's journal goes to NetSuite (a 'ledgerDay' outbox row): registered after the
     // modules listed before operations (commissions), so it runs after their steps.
     closeSteps(ctx.sequelize).addCountryStep(netsuiteLedgerDayStep);

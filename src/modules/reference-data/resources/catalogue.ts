@@ -1,5 +1,15 @@
 import Joi from 'joi';
-import { PAYPLAN_FREQUENCIES, Payplan, PriceHistory, Product, ProductPayplanPricing, ProductType, TaxRate, WarrantyPolicy } from '../../catalogue/models';
+import {
+  LATE_FEE_TYPES,
+  PAYPLAN_FREQUENCIES,
+  Payplan,
+  PriceHistory,
+  Product,
+  ProductPayplanPricing,
+  ProductType,
+  TaxRate,
+  WarrantyPolicy,
+} from '../../catalogue/models';
 import { DeviceModel, DEVICE_MODEL_TOKEN_TYPES } from '../../devices/models';
 import { Supplier } from '../../inventory/models';
 import { ALLOCATION_TYPES } from '../../payments/models';
@@ -71,6 +81,18 @@ const percent = (max: number) =>
     .custom((v: string, helpers) => (Number(v) <= max ? v : helpers.message({ custom: `{#label} may be at most ${max}` })))
     .messages({ 'string.pattern.base': '{#label} must be a percentage as a string, e.g. "12.50"' });
 
+/** A late fee says how much: the amount of a fixed one, the rate of a percentage (both above 0). */
+function lateFeeRules(next: Record<string, unknown>): FieldError[] {
+  const errors = [...positive('lateFeeAmount', next.lateFeeAmount), ...positive('lateFeeRate', next.lateFeeRate), ...positive('lateFeeCap', next.lateFeeCap)];
+  if (next.lateFeeType === 'fixed' && (next.lateFeeAmount === undefined || next.lateFeeAmount === null)) {
+    errors.push({ field: 'lateFeeAmount', message: "lateFeeAmount is required when lateFeeType is 'fixed'" });
+  }
+  if (next.lateFeeType === 'percentage' && (next.lateFeeRate === undefined || next.lateFeeRate === null)) {
+    errors.push({ field: 'lateFeeRate', message: "lateFeeRate is required when lateFeeType is 'percentage'" });
+  }
+  return errors;
+}
+
 export const payplans = resource({
   name: 'payplans',
   singular: 'payplan',
@@ -92,6 +114,12 @@ export const payplans = resource({
       | 'daysUntilSuspension'
       | 'dailyRate'
       | 'allocationOrder'
+      | 'lateFeeType'
+      | 'lateFeeAmount'
+      | 'lateFeeRate'
+      | 'lateFeeGraceDays'
+      | 'lateFeeCap'
+      | 'lateFeeRepeatDays'
       | 'earlyPayoffDiscountPercent'
       | 'earlyPayoffDiscountAmount'
       | 'countryId'
@@ -121,6 +149,20 @@ export const payplans = resource({
       .min(1)
       .allow(null)
       .description('Order in which a payment settles what is owed; null = the default order'),
+    lateFeeType: Joi.string()
+      .valid(...LATE_FEE_TYPES)
+      .allow(null)
+      .description('Late fee the nightly close raises on an overdue instalment (docs/contract-changes.md); null: none'),
+    lateFeeAmount: money().allow(null).description("The fee, when lateFeeType is 'fixed'"),
+    lateFeeRate: percent(100).allow(null).description("Percent of what the overdue instalment still owes, when lateFeeType is 'percentage'"),
+    lateFeeGraceDays: Joi.number().integer().min(0).max(365).description('Days past the due date before the first late fee; default 0'),
+    lateFeeCap: money().allow(null).description('The most the late fees of one instalment add up to; null: no cap'),
+    lateFeeRepeatDays: Joi.number()
+      .integer()
+      .min(1)
+      .max(365)
+      .allow(null)
+      .description('Null: one late fee per instalment; n: another every n days while unpaid'),
     earlyPayoffDiscountPercent: percent(100)
       .allow(null)
       .description('Early-payoff discount: percent of the principal not yet due on the payoff date (docs/contract-changes.md); null = none'),
@@ -137,7 +179,7 @@ export const payplans = resource({
   filters: { code: filter.code(), frequency: Joi.string().valid(...PAYPLAN_FREQUENCIES), countryId: filter.id() },
   sort: ['name', 'code', 'duration', 'id'],
   search: ['name', 'code'],
-  rules: (next) => [...positive('installmentAmount', next.installmentAmount), ...positive('dailyRate', next.dailyRate)],
+  rules: (next) => [...positive('installmentAmount', next.installmentAmount), ...positive('dailyRate', next.dailyRate), ...lateFeeRules(next)],
 });
 
 export const pricing = resource({
