@@ -202,10 +202,14 @@ async function main(): Promise<void> {
     // Rounds alternate target and ceiling; the best of each is kept (the machine is shared: the
     // best round is the one least disturbed, for both alike).
     let best = { seconds: Infinity, ceilingSeconds: Infinity };
+    // Each round's own ratio (target and ceiling back to back): on a loaded machine the best of
+    // each may come from different rounds, so both are shown.
+    const roundRatios: number[] = [];
     let done = 0;
     let requests = 0;
     let maxInFlight = 0;
     for (let round = 1; round <= ROUNDS; round++) {
+      takeSplit();
       const before = await stats(fake.baseUrl);
       const t = await targetPass();
       done = t.done;
@@ -221,8 +225,10 @@ async function main(): Promise<void> {
       log(
         `round ${round} target: ${done} records in ${t.seconds.toFixed(2)} s (${(done / t.seconds).toFixed(0)}/s), ${requests} requests, max in flight ${maxInFlight}`,
       );
+      log(`round ${round} target: seconds spent per step ${JSON.stringify(takeSplit())}`);
       const c = await ceilingPass(done);
-      log(`round ${round} ceiling: ${done} records in ${c.toFixed(2)} s (${(done / c).toFixed(0)}/s)`);
+      roundRatios.push(Number((c / t.seconds).toFixed(3)));
+      log(`round ${round} ceiling: ${done} records in ${c.toFixed(2)} s (${(done / c).toFixed(0)}/s); this round's ratio ${roundRatios.at(-1)}`);
       best = { seconds: Math.min(best.seconds, t.seconds), ceilingSeconds: Math.min(best.ceilingSeconds, c) };
     }
     const { seconds, ceilingSeconds } = best;
@@ -235,10 +241,13 @@ async function main(): Promise<void> {
     const drainer = new OutboxDrain({ sequelize: rt.sequelize, config: rt.config.sync, logger: rt.logger });
     const netsuiteTarget = createNetsuiteTarget(rt);
     const sfBefore = await stats(fake.baseUrl);
+    takeSplit();
     const sfDrain = await drainAll(rt.sequelize, drainer, target, 'salesforce');
     const sfAfter = await stats(fake.baseUrl);
     if (sfAfter.upsertedRecords - sfBefore.upsertedRecords !== sfDrain.items)
       throw new Error(`drain: the fake received ${sfAfter.upsertedRecords - sfBefore.upsertedRecords} records for ${sfDrain.items} items`);
+    const sfSplit = takeSplit();
+    log(`drain (salesforce): seconds spent per step ${JSON.stringify(sfSplit)}`);
     const nsDrain = await drainAll(rt.sequelize, drainer, netsuiteTarget, 'netsuite');
     const drainCeiling = await ceilingPass(sfDrain.items);
     await assertAllDone(rt.sequelize, 'drain');
@@ -254,6 +263,7 @@ async function main(): Promise<void> {
       netsuiteRows: nsDrain.rows,
       netsuiteSeconds: Number(nsDrain.seconds.toFixed(2)),
       netsuiteRowsPerSec: Math.round(nsDrain.rows / nsDrain.seconds),
+      salesforceSecondsPerStep: sfSplit,
     };
     log(`drain: ${JSON.stringify(drainSummary)}`);
     rssAfter.drain = mb(process.memoryUsage().rss);
@@ -300,6 +310,7 @@ async function main(): Promise<void> {
         requests,
         recordsPerRequest: Number((done / requests).toFixed(1)),
         peakRssMb: mb(peakRss),
+        roundRatios,
         salesforceMaxInFlight: maxInFlight,
         rssMbAfterPhase: rssAfter,
         netsuiteMaxConcurrency,
@@ -313,6 +324,36 @@ async function main(): Promise<void> {
     fake.child.kill('SIGTERM');
     await netsuite.fake.stop();
   }
+}
+
+/**
+ * Where a drain round's time goes: the OutboxDrain's steps (lease: the leasing transaction; push:
+ * the target's pushes; mark: the outcome transactions), summed over the phase. Wall time of each
+ * call (pushes and marks of one round overlap when SYNC_CONCURRENCY > 1).
+ */
+const split: Record<string, number> = {};
+function timeMethods(proto: object, names: string[], prefix: string): void {
+  const p = proto as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  for (const name of names) {
+    const original = p[name]!;
+    p[name] = async function (this: unknown, ...args: unknown[]) {
+      const t0 = performance.now();
+      try {
+        return await original.apply(this, args);
+      } finally {
+        split[`${prefix}${name}`] = (split[`${prefix}${name}`] ?? 0) + performance.now() - t0;
+      }
+    };
+  }
+}
+timeMethods(OutboxDrain.prototype, ['lease', 'mark', 'round'], 'drain.');
+timeMethods(SalesforceTarget.prototype, ['push'], 'salesforce.');
+timeMethods(SalesforceTarget.prototype, ['prepare', 'settle', 'viaCollection'], 'salesforce.');
+
+function takeSplit(): Record<string, number> {
+  const out = Object.fromEntries(Object.entries(split).map(([k, v]) => [k, Number((v / 1000).toFixed(2))]));
+  for (const k of Object.keys(split)) delete split[k];
+  return out;
 }
 
 /** Drains `name` until its outbox is empty, printing progress; throws if a row fails for good. */
@@ -350,7 +391,9 @@ async function drainAll(
 
 /** The outbox rows posting files for the last `n` payments (payment.completed: NetSuite under the payment, Salesforce under its account). */
 async function filePayments(sequelize: Sequelize, n: number): Promise<{ payments: number; accounts: number; rows: number }> {
-  const picked = `SELECT id, accountId, amount FROM payments ORDER BY id DESC LIMIT ${Number(n)}`;
+  // Spread over the portfolio as a day's payments are (a fixed pseudo-random order, not the last
+  // account's history): the rows coalesce per account only where an account really paid twice.
+  const picked = `SELECT id, accountId, amount FROM payments ORDER BY MOD(id * 7919, 1000003), id LIMIT ${Number(n)}`;
   const payload = "JSON_OBJECT('paymentId', p.id, 'accountId', p.accountId, 'amount', CAST(p.amount AS CHAR))";
   const cols = 'aggregateType, aggregateId, eventType, payload, target, status, attempts, availableAt, createdAt, updatedAt';
   await sequelize.query(

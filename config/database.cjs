@@ -33,7 +33,10 @@ function connectionOptions(env = process.env) {
         supportBigNumbers: true,
         bigNumberStrings: true,
         connectTimeout: Number(env.DB_CONNECT_TIMEOUT_MS || 5000),
-        multipleStatements: false,
+        // The payment path sends a few statements in one round trip (src/platform/db/sql.ts:
+        // deferred writes, rowsOfEach). Every value is bound with `?` (escaped by mysql2), never
+        // concatenated into SQL text, so this opens no new way in for injected statements.
+        multipleStatements: true,
       },
       // During an outage a request waits at most `acquire` for a connection, then answers 503
       // (src/platform/db/unavailable.ts): a few seconds, not the 30 s that left clients hanging.

@@ -20,7 +20,7 @@ import { createSequelize } from '../src/platform/db/sequelize';
 import { buildOpenApiDocument } from '../src/platform/http/openapi';
 import { createLogger } from '../src/platform/logging/logger';
 import { InProcessQueue } from '../src/platform/queue/in-process';
-import { modules } from '../src/modules';
+import { apiRoutes, modules } from '../src/modules';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -33,7 +33,7 @@ export function offlineOpenApiDocument(): Record<string, unknown> {
   for (const m of modules) m.initModels?.(sequelize);
   for (const m of modules) m.associate?.();
   const ctx: AppContext = { config, sequelize, logger, queue: new InProcessQueue(logger) };
-  return buildOpenApiDocument(modules.flatMap((m) => m.routes?.(ctx) ?? []));
+  return buildOpenApiDocument(apiRoutes(ctx));
 }
 
 export interface LintResult {

@@ -9,7 +9,7 @@ import { createMetrics } from './platform/metrics';
 import { createPassport } from './platform/auth/jwt';
 import { createLogger, type Logger } from './platform/logging/logger';
 import { createQueue } from './platform/queue';
-import { modules } from './modules';
+import { apiRoutes, modules } from './modules';
 import { createPrincipalLoader, sharePrincipalChanges } from './modules/access/principal-loader';
 import { PERMISSION_CODES } from './modules/access/permissions';
 import { SqlIdempotencyStore } from './modules/access/idempotency';
@@ -98,18 +98,19 @@ const apiClients: ClientDirectory = {
 export function createApp(runtime: AppContext): Express {
   const passport = createPassport(runtime.config.jwt, createPrincipalLoader());
   const { sequelize, redis } = runtime;
+  const idempotency = new SqlIdempotencyStore({
+    leaseMs: runtime.config.idempotency.leaseSeconds * 1000,
+    retentionMs: runtime.config.idempotency.retentionHours * 3600_000,
+    logger: runtime.logger,
+  });
   return createHttpApp({
     config: runtime.config,
     logger: runtime.logger,
     passport,
     knownPermissions: PERMISSION_CODES,
-    idempotency: new SqlIdempotencyStore({
-      leaseMs: runtime.config.idempotency.leaseSeconds * 1000,
-      retentionMs: runtime.config.idempotency.retentionHours * 3600_000,
-      logger: runtime.logger,
-    }),
+    idempotency,
     clients: createClientAuthenticator({ directory: apiClients, encryptionKey: runtime.config.dataEncryptionKey, logger: runtime.logger }),
-    routes: modules.flatMap((m) => m.routes?.(runtime) ?? []),
+    routes: apiRoutes(runtime, { idempotency }),
     // Bull Board at /admin/queues (ops:jobs; a 404 note in demo mode).
     extraMounts: [boardMount(runtime)],
     metrics: createMetrics({

@@ -1,4 +1,6 @@
-import type { AppModule } from '../platform/context';
+import type { AppContext, AppModule } from '../platform/context';
+import type { IdempotencyStore } from '../platform/http/idempotency';
+import type { RouteSpec } from '../platform/http/route';
 import { accessModule } from './access';
 import { organisationModule } from './organisation';
 import { catalogueModule } from './catalogue';
@@ -25,6 +27,8 @@ import { staffModule } from './staff';
 import { repossessionModule } from './repossession';
 import { crmModule } from './crm';
 import { changeFeedModule } from './change-feed';
+import { contractChangesModule } from './contract-changes';
+import { syncPushRoutes } from './sync/push.routes';
 
 /** Every domain module, in the order their models are initialised. */
 export const modules: AppModule[] = [
@@ -54,4 +58,14 @@ export const modules: AppModule[] = [
   repossessionModule,
   crmModule,
   changeFeedModule,
+  contractChangesModule,
 ];
+
+/**
+ * Every route of the API: the modules' own, then POST /sync/push, built from them (its action
+ * types are the routes that declare `syncAction`). The app, the OpenAPI script and the tests use this.
+ */
+export function apiRoutes(ctx: AppContext, deps: { idempotency?: IdempotencyStore } = {}): RouteSpec[] {
+  const routes = modules.flatMap((m) => m.routes?.(ctx) ?? []);
+  return [...routes, ...syncPushRoutes(routes, { idempotency: deps.idempotency, logger: ctx.logger })];
+}

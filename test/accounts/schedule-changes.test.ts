@@ -284,6 +284,20 @@ describe('accounts: schedule changes (payment holidays, restructures)', () => {
     expect(s.changes).to.deep.equal([]);
     expect(s.lines.some((l) => l.superseded)).to.equal(false);
 
+    // A balance of 0.05 splits into at most 5 lines; a request that was buildable may not be at approval.
+    const tiny = await runningAccount();
+    expect((await pay(checker, tiny.id, '849.95')).status).to.equal(201);
+    const split = await restructure(tiny.id, { term: 6, fromDate: '2026-12-01', reason: 'too fine' });
+    expect(split.status).to.equal(400);
+    expect(JSON.stringify(split.body.errors)).to.include('term');
+    const five = await restructure(tiny.id, { term: 5, fromDate: '2026-12-01', reason: 'cent by cent' });
+    expect(five.status, JSON.stringify(five.body)).to.equal(202);
+    expect((await pay(checker, tiny.id, '0.02')).status).to.equal(201);
+    const late = await call('post', `/schedule-changes/${five.body.id}/approve`, checker);
+    expect(late.status).to.equal(409);
+    expect(late.body.type).to.match(/restructure-not-buildable/);
+    expect((await schedule(tiny.id)).lines.some((l) => l.superseded)).to.equal(false);
+
     const other = await createMarket();
     const { token: regional } = await loginWithPermissions(['accounts:read', 'accounts:reschedule', 'accounts:reschedule:approve'], [other.region.id]);
     expect((await holiday(account.id, { days: 5, reason: 'other region' }, regional)).status).to.equal(404);
@@ -299,12 +313,16 @@ describe('accounts: schedule changes (payment holidays, restructures)', () => {
     expect((await holiday(account.id, { days: 5, reason: 'no key' }, maker, '')).status).to.be.oneOf([400, 428]);
   });
 
-  it('holidays and restructure approvals race payments on the same account: every answer is allowed, the books hold', async function () {
+  it('holidays and restructure approvals race payments, a reversal approval and a fee on the same account: every answer is allowed, the books hold', async function () {
     this.timeout(120_000);
     const { sequelize } = await testRuntime();
     const account = await runningAccount();
     for (let round = 0; round < 3; round++) {
       await market.setDate(['2026-12-01', '2026-12-15', '2027-01-10'][round]!);
+      // A payment to reverse during the race (it paid lines the restructure may supersede).
+      const toReverse = await pay(checker, account.id, '15.00');
+      const reversal = await call('post', `/payments/${toReverse.body.payment.id}/reversal`, maker, { reason: `race ${round}` });
+      expect(reversal.status, JSON.stringify(reversal.body)).to.equal(201);
       const req = await restructure(account.id, { term: 4, fromDate: ['2026-12-05', '2026-12-20', '2027-01-15'][round]!, reason: `round ${round}` });
       expect(req.status, JSON.stringify(req.body)).to.equal(202);
       const outcomes = await Promise.all([
@@ -313,8 +331,18 @@ describe('accounts: schedule changes (payment holidays, restructures)', () => {
         pay(checker, account.id, '25.50'),
         holiday(account.id, { days: 3, reason: `race ${round}` }),
         pay(checker, account.id, '10.00'),
+        call('post', `/payment-reversals/${reversal.body.id}/approve`, checker),
+        call(
+          'post',
+          `/accounts/${account.id}/charges`,
+          maker,
+          { chargeType: 'fee', amount: '7.00', description: `race ${round}` },
+          { 'Idempotency-Key': randomUUID() },
+        ),
       ]);
-      const [approve, p1, p2, h, p3] = outcomes;
+      const [approve, p1, p2, h, p3, rev, fee] = outcomes;
+      expect(rev!.status, JSON.stringify(rev!.body)).to.equal(200);
+      expect(fee!.status, JSON.stringify(fee!.body)).to.equal(201);
       expect(approve!.status, JSON.stringify(approve!.body)).to.equal(200);
       for (const p of [p1, p2, p3]) expect(p!.status, JSON.stringify(p!.body)).to.equal(201);
       // The holiday either came first (refused: the restructure is pending) or after it (applied).

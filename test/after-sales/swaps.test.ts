@@ -150,13 +150,24 @@ describe('warranty claims and device swaps: stock both ways, credit carried, fee
     expect(covered.body).to.include({ warrantyPolicyId: policy.id, warrantyExpiry: '2027-05-19' });
 
     const { account } = await paidAccountWithDevice(market, backOffice.token, 24);
-    const own = await call('post', '/support/warranty-claims', backOffice.token, { accountId: account.id, issue: 'Radio silent' });
-    expect(own.status).to.equal(201);
+    const ticket = await call('post', '/support/tickets', agent.token, { accountId: account.id, category: 'device_fault', subject: 'Radio silent' });
+    const own = await call('post', '/support/warranty-claims', backOffice.token, {
+      accountId: account.id,
+      issue: 'Radio silent',
+      supportTicketId: ticket.body.id,
+    });
+    expect(own.status, JSON.stringify(own.body)).to.equal(201);
+    expect(own.body.supportTicketId).to.equal(ticket.body.id);
     const selfApproval = await call('post', `/support/warranty-claims/${own.body.id}/reject`, backOffice.token, { reason: 'customer misuse' });
     expect(selfApproval.status).to.equal(403);
     const rejected = await call('post', `/support/warranty-claims/${own.body.id}/reject`, backOffice2.token, { reason: 'water damage: not covered' });
     expect(rejected.status, JSON.stringify(rejected.body)).to.equal(200);
     expect(rejected.body).to.include({ status: 'rejected', decidedBy: backOffice2.user.employee.id, resolution: 'water damage: not covered' });
+    // The decision is an internal comment on the ticket the claim came from.
+    const notes = await call('get', `/support/tickets/${ticket.body.id}/comments`, backOffice.token);
+    expect(notes.body.data.map((c: { body: string; isInternal: boolean }) => [c.body, c.isInternal])).to.deep.equal([
+      [`Warranty claim ${own.body.id} rejected: water damage: not covered`, true],
+    ]);
   });
 
   it('a paid swap books its fee as an account charge (books balanced), replays by Idempotency-Key, and refuses what it must', async () => {

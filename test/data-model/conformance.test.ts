@@ -7,7 +7,7 @@ import type { Model, ModelStatic, Sequelize } from 'sequelize';
 import { migrate, seed } from '../../src/platform/db/migrator';
 import { createSequelize } from '../../src/platform/db/sequelize';
 import { testRuntime } from '../support/app';
-import { recreateDatabase, sequelizeCli } from '../support/database';
+import { dropDatabase as dropTestDatabase, recreateDatabase, sequelizeCli } from '../support/database';
 import { TEST_DATABASE_URL, testEnv } from '../support/env';
 import {
   compareColumns,
@@ -101,7 +101,7 @@ async function dropDatabase(url: string): Promise<void> {
     password: decodeURIComponent(u.password),
   });
   try {
-    await conn.query(`DROP DATABASE IF EXISTS \`${u.pathname.replace(/^\//, '')}\``);
+    await dropTestDatabase(conn, u.pathname.replace(/^\//, ''));
   } finally {
     await conn.end();
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { AccountCharge } from '../../src/modules/accounts/models';
+import { Account, AccountCharge, InstallmentSchedule, ScheduleChange } from '../../src/modules/accounts/models';
 import { Payment } from '../../src/modules/payments/models';
 import { addDays } from '../../src/platform/dates';
 import { Decimal } from '../../src/platform/money';
@@ -21,7 +21,7 @@ function prng(seed: number) {
 }
 
 describe('lending: the books stay balanced under random operations (property)', () => {
-  it('~100 random payments, reversals, refunds, charges, waivers, write-offs and days passing on several accounts', async function () {
+  it('~120 random payments, reversals, refunds, charges, waivers, write-offs, payment holidays, restructures, payoffs and days passing on several accounts', async function () {
     this.timeout(180_000);
     const seed = Number(process.env.PROPERTY_SEED ?? 4); // fixed (a seed that exercises every operation) so the suite repeats; vary it to explore
     const rnd = prng(seed);
@@ -54,12 +54,23 @@ describe('lending: the books stay balanced under random operations (property)', 
     const completedPayments = async (accountId?: number) =>
       Payment.findAll({ where: { status: 'completed', ...(accountId ? { accountId } : { accountId: ids }) }, attributes: ['id', 'amount', 'accountId'] });
 
-    for (let step = 0; step < 100; step++) {
+    /** A schedule change just applied: its new lines carry exactly what the superseded ones owed, plus its fee. */
+    const expectChangeCarriesOwed = async (changeId: number) => {
+      const c = (await ScheduleChange.findByPk(changeId))!;
+      expect(c.status, `change ${changeId}`).to.equal('applied');
+      const lines = await InstallmentSchedule.findAll({ where: { scheduleChangeId: changeId }, attributes: ['amount'] });
+      const total = lines.reduce((sum, l) => sum.plus(l.amount), new Decimal(0));
+      expect(total.toFixed(2), `seed ${seed}: lines of change ${changeId}`).to.equal(
+        new Decimal(c.replacedAmount!).plus(String(c.parameters.fee ?? '0')).toFixed(2),
+      );
+    };
+
+    for (let step = 0; step < 120; step++) {
       const accountId = rnd.pick(ids);
       const op = rnd.next();
-      if (op < 0.35) {
+      if (op < 0.3) {
         ok(`pay ${accountId}`, await pay(checker, accountId, rnd.money(1, 700)), [201]);
-      } else if (op < 0.5) {
+      } else if (op < 0.42) {
         const payments = await completedPayments();
         if (!payments.length) continue;
         const p = rnd.pick(payments);
@@ -71,7 +82,7 @@ describe('lending: the books stay balanced under random operations (property)', 
             ok(`reverse-reject ${req.body.id}`, await call('post', `/payment-reversals/${req.body.id}/reject`, checker, { reason: 'cannot' }), [200]);
           }
         }
-      } else if (op < 0.65) {
+      } else if (op < 0.54) {
         const payments = await completedPayments();
         if (!payments.length) continue;
         const p = rnd.pick(payments);
@@ -91,19 +102,53 @@ describe('lending: the books stay balanced under random operations (property)', 
             ok(`refund-reject ${req.body.id}`, await call('post', `/refunds/${req.body.id}/reject`, checker, { reason: 'cannot be covered' }), [200]);
           }
         }
-      } else if (op < 0.75) {
+      } else if (op < 0.62) {
         const body = { chargeType: rnd.pick(['fee', 'penalty']), amount: rnd.money(1, 120), description: 'random charge' };
         ok(`charge ${accountId}`, await call('post', `/accounts/${accountId}/charges`, maker, body, { 'Idempotency-Key': randomUUID() }), [201, 409]);
-      } else if (op < 0.82) {
+      } else if (op < 0.68) {
         const open = await AccountCharge.findAll({ where: { accountId: ids, status: ['pending', 'partial'] }, attributes: ['id', 'accountId'] });
         if (!open.length) continue;
         const c = rnd.pick(open);
         ok(`waive ${c.id}`, await call('post', `/accounts/${c.accountId}/charges/${c.id}/waive`, maker, {}), [200]);
-      } else if (op < 0.86) {
+      } else if (op < 0.71) {
         const req = await call('post', `/accounts/${accountId}/writeoff`, maker, { reason: 'random write-off' });
         if (ok(`writeoff-request ${accountId}`, req, [201, 409])) {
           ok(`writeoff-approve ${req.body.id}`, await call('post', `/writeoffs/${req.body.id}/approve`, checker), [200]);
         }
+      } else if (op < 0.77) {
+        // A payment holiday: applied at once up to the payplan's threshold (14 days), else approved by finance.
+        const body = { days: rnd.int(1, 25), reason: 'random holiday' };
+        const res = await call('post', `/accounts/${accountId}/payment-holiday`, maker, body, { 'Idempotency-Key': randomUUID() });
+        if (ok(`holiday ${accountId} ${body.days}`, res, [201, 202, 409])) {
+          if (res.status === 202) ok(`holiday-approve ${res.body.id}`, await call('post', `/schedule-changes/${res.body.id}/approve`, checker), [200]);
+          await expectChangeCarriesOwed(res.body.id);
+        }
+      } else if (op < 0.83) {
+        const shape = rnd.next() < 0.5 ? { term: rnd.int(1, 12) } : { installmentAmount: rnd.money(20, 400) };
+        const body = {
+          ...shape,
+          frequency: rnd.pick(['daily', 'weekly', 'monthly']),
+          ...(rnd.next() < 0.5 ? { fee: rnd.money(1, 50) } : {}),
+          fromDate: addDays(today, rnd.int(0, 10)),
+          reason: 'random restructure',
+        };
+        const req = await call('post', `/accounts/${accountId}/restructure`, maker, body, { 'Idempotency-Key': randomUUID() });
+        if (ok(`restructure-request ${accountId}`, req, [202, 409])) {
+          if (rnd.next() < 0.85) {
+            ok(`restructure-approve ${req.body.id}`, await call('post', `/schedule-changes/${req.body.id}/approve`, checker), [200]);
+            await expectChangeCarriesOwed(req.body.id);
+          } else {
+            ok(`restructure-reject ${req.body.id}`, await call('post', `/schedule-changes/${req.body.id}/reject`, checker, { reason: 'not now' }), [200]);
+          }
+        }
+      } else if (op < 0.87) {
+        // A payoff: paying the whole outstanding balance settles every line and charge and closes a live account.
+        const before = (await Account.findByPk(accountId))!;
+        if (new Decimal(before.balance).lessThanOrEqualTo(0)) continue;
+        ok(`payoff ${accountId} ${before.balance}`, await pay(checker, accountId, before.balance), [201]);
+        const after = (await Account.findByPk(accountId))!;
+        expect(after.balance, `seed ${seed}: balance after payoff of ${accountId}`).to.equal('0.00');
+        if (before.status === 'active' || before.status === 'suspended') expect(after.status, `payoff of ${accountId}`).to.equal('closed');
       } else {
         today = addDays(today, rnd.int(1, 9));
         await market.setDate(today);
@@ -120,5 +165,9 @@ describe('lending: the books stay balanced under random operations (property)', 
     if (process.env.PROPERTY_VERBOSE) console.log(`seed ${seed}`, seen);
     // The run exercised more than payments (guards against a sequence that silently did nothing).
     expect(Object.keys(seen).filter((k) => !k.startsWith('pay ')).length, JSON.stringify(seen)).to.be.greaterThan(3);
+    // ... and, on the suite's seed, schedule changes and payoffs among them (another seed may close its accounts early).
+    if (process.env.PROPERTY_SEED === undefined)
+      for (const what of ['holiday 201', 'restructure-approve 200', 'payoff 201'])
+        expect(seen[what] ?? 0, `${what} in ${JSON.stringify(seen)}`).to.be.greaterThan(0);
   });
 });

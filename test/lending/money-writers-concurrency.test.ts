@@ -9,7 +9,7 @@ import { MobileMoneyTransaction, Payment, UnmatchedPayment } from '../../src/mod
 import { addDays } from '../../src/platform/dates';
 import { api, loginAs, testRuntime } from '../support/app';
 import { expectAccountBooks } from '../support/books';
-import { createMarket, type Market } from '../support/lending';
+import { createMarket, createPlan, type Market } from '../support/lending';
 import { accountWithDevice } from '../devices/support';
 import { c2bBody, newCallbackClient, sendAs, transId, type CallbackClient } from '../fakes/mpesa';
 import { call, pay } from './support';
@@ -29,7 +29,7 @@ interface Outcome {
  * fires at once: POST /payments, M-Pesa confirmations by account number and by device serial, an
  * agent's cash collections, a reversal approval, a refund approval, a fee, a penalty, a waiver,
  * matching from suspense, the re-drive job racing a repeated callback, and the nightly close of
- * the account's country, a statement reconciliation bringing lines AMT missed; the last round adds
+ * the account's country, a statement reconciliation bringing lines AMT missed, an upgrade; the last round adds
  * the write-off approval. After every round the
  * account's books must hold (test/support/books.ts) and every writer's answer must be one it may
  * give (a 409 only where the rules refuse, never a 5xx).
@@ -75,6 +75,7 @@ describe('lending: every money writer at once on one account (concurrency)', () 
       daysUntilSuspension: 10,
       startDate: '2026-11-20',
     });
+    const addOn = await createPlan({ price: '600.00', downPayment: '60.00' });
     let today = '2026-11-20';
     const ROUNDS = Number(process.env.MONEY_RACE_ROUNDS ?? 4); // more to explore: MONEY_RACE_ROUNDS=12
     const seenApprovals: Record<string, number> = {};
@@ -194,6 +195,19 @@ describe('lending: every money writer at once on one account (concurrency)', () 
         closeDayInline(rt, market.country.id, today, { partitions: 2, chunkSize: 50 }).then((s) => ({ what: 'close', status: 200, body: s })),
       ];
       if (writeoffId) writers.push(as('writeoff', call('post', `/writeoffs/${writeoffId}/approve`, checker)));
+      // An upgrade (issue 16): refused (409) while the account is in arrears or not active, else its price joins the schedule.
+      writers.push(
+        as(
+          'upgrade',
+          call(
+            'post',
+            `/accounts/${account.id}/upgrade`,
+            maker,
+            { productId: addOn.product.id, payplanId: addOn.payplan.id },
+            { 'Idempotency-Key': randomUUID() },
+          ),
+        ),
+      );
       const outcomes = await Promise.all(writers);
 
       // --- what each writer may answer ---
@@ -214,6 +228,7 @@ describe('lending: every money writer at once on one account (concurrency)', () 
           statement: [200],
           close: [200],
           writeoff: [200],
+          upgrade: [201, 409],
         },
         name,
       );

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Op, UniqueConstraintError, type Transaction, type WhereOptions } from 'sequelize';
 import { dialect } from '../../platform/db/dialect';
 import { sqlOf } from '../../platform/db/sql';
-import type { ClaimResult, IdempotencyClaim, IdempotencyStore } from '../../platform/http/idempotency';
+import type { ClaimOptions, ClaimResult, IdempotencyClaim, IdempotencyStore } from '../../platform/http/idempotency';
 import { HttpProblem, problems } from '../../platform/http/problem';
 import type { Logger } from '../../platform/logging/logger';
 import type { JobDefinition } from '../../platform/queue';
@@ -45,11 +45,13 @@ class Claim implements IdempotencyClaim {
     private readonly id: number,
     /** The fencing token: every write this claim makes is conditional on it still being on the row. */
     private readonly ownerToken: string,
+    /** How long the answer is kept for replay. */
+    private readonly retentionMs: number,
   ) {}
 
   async complete(status: number, body: unknown, transaction?: Transaction): Promise<void> {
     const now = this.store.now();
-    const expiresAt = new Date(now.getTime() + this.store.retentionMs);
+    const expiresAt = new Date(now.getTime() + this.retentionMs);
     if (transaction) {
       // Inside the business transaction (every payment), fenced: only while this request still
       // owns the claim and its lease has not run out. Otherwise a retry owns (or may own) the key,
@@ -100,7 +102,8 @@ export class SqlIdempotencyStore implements IdempotencyStore {
     this.logger = options.logger;
   }
 
-  async claim(scope: string, key: string, requestHash: string, attempt = 1): Promise<ClaimResult> {
+  async claim(scope: string, key: string, requestHash: string, options: ClaimOptions = {}, attempt = 1): Promise<ClaimResult> {
+    const retentionMs = options.retentionMs ?? this.retentionMs;
     const now = this.now();
     const ownerToken = randomUUID();
     const leaseExpiresAt = new Date(now.getTime() + this.leaseMs);
@@ -115,20 +118,20 @@ export class SqlIdempotencyStore implements IdempotencyStore {
           status: 'in_progress',
           ownerToken,
           leaseExpiresAt,
-          expiresAt: new Date(now.getTime() + this.retentionMs),
+          expiresAt: new Date(now.getTime() + retentionMs),
           createdAt: now,
           updatedAt: now,
         },
         { silent: true },
       );
-      return { kind: 'claimed', claim: new Claim(this, row.id, ownerToken) };
+      return { kind: 'claimed', claim: new Claim(this, row.id, ownerToken, retentionMs) };
     } catch (err) {
       if (!(err instanceof UniqueConstraintError)) throw err;
     }
     const existing = await IdempotencyKey.findOne({ where: { scope, idempotencyKey: key } });
     if (!existing) {
       // Released (or purged) in between: claim it afresh; a key that keeps vanishing is a conflict.
-      if (attempt < 3) return this.claim(scope, key, requestHash, attempt + 1);
+      if (attempt < 3) return this.claim(scope, key, requestHash, options, attempt + 1);
       throw problems.conflict('A request with this Idempotency-Key is still being processed.', 'idempotency-in-progress');
     }
     if (existing.requestHash !== requestHash) {
@@ -144,10 +147,10 @@ export class SqlIdempotencyStore implements IdempotencyStore {
       const [taken] = await IdempotencyKey.update({ ownerToken, leaseExpiresAt }, { where: { id: existing.id, status: 'in_progress', ...expired } });
       if (taken === 1) {
         this.logger?.info({ idempotencyKeyId: existing.id }, 'idempotency key taken over from a request whose lease ran out');
-        return { kind: 'claimed', claim: new Claim(this, existing.id, ownerToken) };
+        return { kind: 'claimed', claim: new Claim(this, existing.id, ownerToken, retentionMs) };
       }
       // Answered or taken over meanwhile: look again.
-      if (attempt < 3) return this.claim(scope, key, requestHash, attempt + 1);
+      if (attempt < 3) return this.claim(scope, key, requestHash, options, attempt + 1);
     }
     const waitSeconds = Math.max(1, Math.ceil(((existing.leaseExpiresAt?.getTime() ?? 0) - now.getTime()) / 1000));
     throw new HttpProblem(409, 'A request with this Idempotency-Key is still being processed.', {

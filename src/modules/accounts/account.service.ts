@@ -2,6 +2,7 @@ import { Op, type Sequelize, type WhereOptions } from 'sequelize';
 import { inRegionScope, type RegionScope } from '../../platform/auth/principal';
 import type { CalendarDate } from '../../platform/dates';
 import { withTransaction } from '../../platform/db/transaction';
+import type { StoreAnswer } from '../../platform/http/idempotency';
 import { decodeIdCursor, type Paged, pageOf } from '../../platform/http/pagination';
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString } from '../../platform/money';
@@ -60,7 +61,7 @@ export class AccountService {
    * The account lives in its customer's region: region scoping, the portfolio reports and the
    * collections worklists all assume an account and its customer are seen by the same staff.
    */
-  async open(input: OpenAccountInput, scope: RegionScope, by: number | null): Promise<Account> {
+  async open(input: OpenAccountInput, scope: RegionScope, by: number | null, answer?: StoreAnswer<Account>): Promise<Account> {
     const customer = await Customer.findByPk(input.customerId, { attributes: ['id', 'regionId'] });
     if (!customer || !inRegionScope(scope, customer.regionId)) throw problems.notFound('customer');
     if (input.regionId !== undefined && input.regionId !== customer.regionId) {
@@ -162,6 +163,8 @@ export class AccountService {
         event: 'account.opened',
         payload: { accountId: account.id, accountNumber: account.accountNumber },
       });
+      // The API's answer, when the phone sent a clientId: commits with the account.
+      await answer?.(account, t);
       return account;
     });
   }

@@ -1,6 +1,8 @@
 import Joi from 'joi';
 import { regionScope } from '../../platform/auth/principal';
 import type { AppContext } from '../../platform/context';
+import { clientIdField } from '../../platform/http/client-id';
+import { storeAnswer } from '../../platform/http/idempotency';
 import { defineRoute, type RouteSpec } from '../../platform/http/route';
 import { dateOnlyField, idField } from '../../platform/http/schemas';
 import { cursorPaginationQuery, pagedResponseSchema, paginationQuery } from '../../platform/http/pagination';
@@ -23,6 +25,7 @@ interface OpenAccountBody {
   regionId?: number;
   agentId?: number;
   startDate?: string;
+  clientId?: string;
 }
 
 export function accountRoutes(ctx: AppContext): RouteSpec[] {
@@ -34,8 +37,11 @@ export function accountRoutes(ctx: AppContext): RouteSpec[] {
       path: '/accounts',
       summary: 'Open an account (sale on credit): prices it and builds its schedule',
       tags,
+      syncAction: { type: 'account.create' },
       access: { permission: 'accounts:write' },
+      idempotent: 'clientId',
       body: Joi.object<OpenAccountBody, true>({
+        clientId: clientIdField(),
         customerId: id.required(),
         productId: id.required(),
         payplanId: id.required(),
@@ -50,7 +56,8 @@ export function accountRoutes(ctx: AppContext): RouteSpec[] {
       handler: async (req) => {
         // The sale guards first (cash: an agent holding more cash than their limit sells nothing until they remit).
         await accountEvents.checkSale(ctx.sequelize, { sellerId: req.principal!.employeeId });
-        const account = await accounts.open(req.valid.body, regionScope(req.principal), req.principal!.employeeId);
+        const { clientId: _clientId, ...input } = req.valid.body;
+        const account = await accounts.open(input, regionScope(req.principal), req.principal!.employeeId, storeAnswer(req.idempotency, 201, accountView));
         return { status: 201, body: accountView(account), headers: { Location: `/api/v1/accounts/${account.id}` } };
       },
     }),

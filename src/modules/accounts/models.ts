@@ -230,6 +230,15 @@ export class AccountUpgrade extends Model<InferAttributes<AccountUpgrade>, Infer
   declare status: CreationOptional<AccountUpgradeStatus>;
   declare requestedBy: number;
   declare completedAt: CreationOptional<Date | null>;
+  /** An upgrade in place (POST /accounts/:id/upgrade): the device attached, the new product's price and down payment. */
+  declare deviceId: CreationOptional<number | null>;
+  declare price: CreationOptional<MoneyString | null>;
+  declare downPayment: CreationOptional<MoneyString | null>;
+  declare businessDate: CreationOptional<string | null>;
+  declare reason: CreationOptional<string | null>;
+  /** The combined schedule (scheduleChanges, changeType 'upgrade') and the added receivable's journal entry. */
+  declare scheduleChangeId: CreationOptional<number | null>;
+  declare journalEntryId: CreationOptional<number | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
   declare fromAccount?: NonAttribute<Account>;
@@ -499,6 +508,13 @@ export function initAccountsModels(sequelize: Sequelize): void {
       status: { type: DataTypes.ENUM(...ACCOUNT_UPGRADE_STATUSES), allowNull: false, defaultValue: 'pending' },
       requestedBy: { type: DataTypes.INTEGER, allowNull: false },
       completedAt: { type: DataTypes.DATE, allowNull: true },
+      deviceId: { type: DataTypes.INTEGER, allowNull: true },
+      price: moneyColumn('price', { allowNull: true }),
+      downPayment: moneyColumn('downPayment', { allowNull: true }),
+      businessDate: { type: DataTypes.DATEONLY, allowNull: true },
+      reason: { type: DataTypes.TEXT, allowNull: true },
+      scheduleChangeId: { type: DataTypes.INTEGER, allowNull: true },
+      journalEntryId: { type: DataTypes.INTEGER, allowNull: true },
       ...timestamps,
     },
     {

@@ -14,7 +14,7 @@ import { inRegionScope, regionWhere } from '../../platform/auth/principal';
 import { addDays, type CalendarDate } from '../../platform/dates';
 import { withTransaction } from '../../platform/db/transaction';
 import { type Paged, pageOf } from '../../platform/http/pagination';
-import { problems } from '../../platform/http/problem';
+import { HttpProblem, problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
 import { audit } from '../audit/audit';
 import { Payplan } from '../catalogue/models';
@@ -60,6 +60,15 @@ export interface ChangeHooks {
 
 /** Accounts whose schedule may change: a running contract (not pending, not ended). */
 const RESCHEDULABLE = ['active', 'suspended'] as const;
+
+/** The changes this service decides; an upgrade is decided by its own workflow. */
+const DECIDED_HERE: readonly ScheduleChangeType[] = ['holiday', 'restructure'];
+
+function checkDecidedHere(c: ScheduleChange): void {
+  if (!DECIDED_HERE.includes(c.changeType)) {
+    throw problems.conflict(`An ${c.changeType} is decided through its own workflow.`, 'not-this-workflow', { changeType: c.changeType });
+  }
+}
 
 /** Holiday days are counted over this many days back (a rolling year). */
 const HOLIDAY_YEAR_DAYS = 365;
@@ -135,10 +144,13 @@ export function restructureLines(
   p: { frequency: Frequency; term?: number; installmentAmount?: MoneyString; fromDate: CalendarDate },
 ): NewScheduleLine[] {
   const count = p.term ?? Math.ceil(total.dividedBy(p.installmentAmount!).toNumber());
+  const field = p.term !== undefined ? 'term' : 'installmentAmount';
   if (count > MAX_RESTRUCTURE_LINES) {
-    throw problems.validation([
-      { field: p.term ? 'term' : 'installmentAmount', message: `the new schedule would have ${count} lines (at most ${MAX_RESTRUCTURE_LINES})` },
-    ]);
+    throw problems.validation([{ field, in: 'body', message: `the new schedule would have ${count} lines (at most ${MAX_RESTRUCTURE_LINES})` }]);
+  }
+  // Every line must owe at least a cent (a line of 0.00 would be an open line that owes nothing).
+  if (total.dividedBy(count).lessThan('0.01')) {
+    throw problems.validation([{ field, in: 'body', message: `${total.toFixed(2)} cannot be split into ${count} lines of at least 0.01` }]);
   }
   const dates = Array.from({ length: count }, (_, n) => nthDueDate(p.fromDate, p.frequency, n));
   if (p.term !== undefined) return evenLines(total, dates);
@@ -280,12 +292,21 @@ export class ScheduleChangeService {
     } else if (change.changeType === 'restructure') {
       const fee = new Decimal(String(p.fee ?? '0'));
       const fromDate = String(p.fromDate) < businessDate ? businessDate : String(p.fromDate);
-      const lines = restructureLines(open.owed.plus(fee), {
-        frequency: p.frequency as Frequency,
-        term: p.term === undefined ? undefined : Number(p.term),
-        installmentAmount: p.installmentAmount === undefined ? undefined : (String(p.installmentAmount) as MoneyString),
-        fromDate,
-      });
+      let lines: NewScheduleLine[];
+      try {
+        lines = restructureLines(open.owed.plus(fee), {
+          frequency: p.frequency as Frequency,
+          term: p.term === undefined ? undefined : Number(p.term),
+          installmentAmount: p.installmentAmount === undefined ? undefined : (String(p.installmentAmount) as MoneyString),
+          fromDate,
+        });
+      } catch (err) {
+        // Buildable when requested, maybe not now (payments since): the approval is refused, not the request's input.
+        if (err instanceof HttpProblem && err.status === 400) {
+          throw problems.conflict('The requested schedule cannot be built for what is owed now; reject it and request another.', 'restructure-not-buildable');
+        }
+        throw err;
+      }
       // The fee is folded into the new schedule: it is receivable (Dr 1200) and fee income (Cr 4300).
       account.balance = toMoneyString(new Decimal(account.balance).plus(fee));
       account.restructuredAt = businessDate;
@@ -323,6 +344,7 @@ export class ScheduleChangeService {
   /** Maker-checker: another employee approves; the change applies on the business date of approval. */
   async approve(actor: ScopedActor, id: number): Promise<ScheduleChange> {
     const visible = await this.visibleChange(actor, id);
+    checkDecidedHere(visible);
     refuseOwnRequest(visible.requestedBy, actor, 'schedule change');
     return withTransaction(this.sequelize, async (t) => {
       const account = await lockAccount(visible.accountId, t);
@@ -349,6 +371,7 @@ export class ScheduleChangeService {
 
   async reject(actor: ScopedActor, id: number, reason: string): Promise<ScheduleChange> {
     const visible = await this.visibleChange(actor, id);
+    checkDecidedHere(visible);
     refuseOwnRequest(visible.requestedBy, actor, 'schedule change');
     return withTransaction(this.sequelize, async (t) => {
       const change = (await ScheduleChange.findByPk(id, { lock: t.LOCK.UPDATE, transaction: t }))!;
@@ -392,7 +415,9 @@ export class ScheduleChangeService {
   /** Pending changes the decider may decide (the approvals inbox): in scope, not their own. */
   async pending(decider: Decider, after: InboxAfter | undefined, limit: number): Promise<PendingItem[]> {
     const rows = await ScheduleChange.findAll({
-      where: { [Op.and]: [{ status: 'pending', requestedBy: { [Op.ne]: decider.employeeId } }, pendingAfterWhere(after)] },
+      where: {
+        [Op.and]: [{ status: 'pending', changeType: { [Op.in]: [...DECIDED_HERE] }, requestedBy: { [Op.ne]: decider.employeeId } }, pendingAfterWhere(after)],
+      },
       include: [{ model: Account, as: 'account', attributes: ['id', 'regionId', 'balance'], where: regionWhere(decider.scope) }],
       order: PENDING_ORDER,
       limit,

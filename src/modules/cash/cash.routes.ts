@@ -67,6 +67,7 @@ export function cashRoutes(ctx: AppContext): RouteSpec[] {
         'is CASH on the account (Dr 1120 agent cash in transit), transactionRef = clientCollectionId. An agent whose cash balance is at or above their ' +
         'limit is refused (403 cash-limit-exceeded) until a remittance is confirmed.',
       tags,
+      syncAction: { type: 'cash-collection.create', clientIdField: 'clientCollectionId' },
       access: { permission: 'cash:collect' },
       body: Joi.object<CollectBody, true>({
         clientCollectionId: Joi.string().guid().required(),

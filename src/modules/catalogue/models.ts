@@ -79,6 +79,10 @@ export class Payplan extends Model<InferAttributes<Payplan>, InferCreationAttrib
   declare dailyRate: MoneyString;
   /** Order in which a payment settles what is owed; null = the default order. */
   declare allocationOrder: CreationOptional<string[] | null>;
+  /** Early-payoff discount: percent (DECIMAL(5,2) string) of the principal not yet due on the payoff date; null = none. */
+  declare earlyPayoffDiscountPercent: CreationOptional<string | null>;
+  /** Early-payoff discount: a fixed amount, capped at that principal; null = none. */
+  declare earlyPayoffDiscountAmount: CreationOptional<MoneyString | null>;
   declare countryId: CreationOptional<number | null>;
   declare isActive: CreationOptional<boolean>;
   declare version: CreationOptional<number>;
@@ -222,6 +226,8 @@ export function initCatalogueModels(sequelize: Sequelize): void {
       holidayGrantsCreditDays: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: true },
       dailyRate: moneyColumn('dailyRate'),
       allocationOrder: { type: DataTypes.JSON, allowNull: true },
+      earlyPayoffDiscountPercent: decimalColumn('earlyPayoffDiscountPercent', 5, 2, { allowNull: true }),
+      earlyPayoffDiscountAmount: moneyColumn('earlyPayoffDiscountAmount', { allowNull: true }),
       countryId: { type: DataTypes.INTEGER, allowNull: true },
       ...reference,
       ...timestamps,

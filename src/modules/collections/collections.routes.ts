@@ -1,4 +1,6 @@
 import Joi from 'joi';
+import { storeAnswer } from '../../platform/http/idempotency';
+import { clientIdField, withoutClientId, type WithClientId } from '../../platform/http/client-id';
 import type { AppContext } from '../../platform/context';
 import { localDate } from '../../platform/dates';
 import { pagedResponseSchema, paginationQuery } from '../../platform/http/pagination';
@@ -101,9 +103,12 @@ export function collectionsRoutes(ctx: AppContext): RouteSpec[] {
       summary: 'Record a call, SMS, visit (with GPS: a field visit) or note on an open case',
       description: `The outcome is one of ${ACTIVITY_OUTCOMES.join(', ')}. A call, SMS or visit is a contact: the case's last contact and priority follow.`,
       tags,
+      syncAction: { type: 'collection-activity.create', params: { id: 'caseId' } },
       access: { permission: 'collections:write' },
       params: idParams,
-      body: Joi.object<ActivityInput, true>({
+      idempotent: 'clientId',
+      body: Joi.object<WithClientId<ActivityInput>, true>({
+        clientId: clientIdField(),
         activityType: Joi.string()
           .valid(...COLLECTION_ACTIVITY_TYPES)
           .required(),
@@ -116,7 +121,12 @@ export function collectionsRoutes(ctx: AppContext): RouteSpec[] {
         longitude: longitude.when('activityType', { is: 'visit', then: Joi.required(), otherwise: Joi.forbidden() }),
       }),
       responses: { 201: { description: 'The activity', schema: activitySchema }, 404: notFound, 409: closed },
-      handler: async (req) => ({ status: 201, body: activityView(await cases.recordActivity(employeeOf(req), req.valid.params.id, req.valid.body)) }),
+      handler: async (req) => ({
+        status: 201,
+        body: activityView(
+          await cases.recordActivity(employeeOf(req), req.valid.params.id, withoutClientId(req.valid.body), storeAnswer(req.idempotency, 201, activityView)),
+        ),
+      }),
     }),
     defineRoute({
       method: 'post',
@@ -126,9 +136,12 @@ export function collectionsRoutes(ctx: AppContext): RouteSpec[] {
         `The date runs from the business date to ${PROMISE_MAX_DAYS} days after it (422 otherwise). The nightly close after the date judges it from ` +
         'the payments from the business date it was made to its date: kept (the payment that completed it linked), partly kept or broken.',
       tags,
+      syncAction: { type: 'promise-to-pay.create', params: { id: 'caseId' } },
       access: { permission: 'collections:write' },
       params: idParams,
-      body: Joi.object<PromiseInput, true>({
+      idempotent: 'clientId',
+      body: Joi.object<WithClientId<PromiseInput>, true>({
+        clientId: clientIdField(),
         amount: paymentAmountField().required(),
         date: dateOnlyField().required(),
         collectionActivityId: id.description('The activity the promise was made in'),
@@ -139,7 +152,12 @@ export function collectionsRoutes(ctx: AppContext): RouteSpec[] {
         409: closed,
         422: { description: 'Dated in the past or too far ahead, or the activity is not of this case' },
       },
-      handler: async (req) => ({ status: 201, body: promiseView(await cases.promise(employeeOf(req), req.valid.params.id, req.valid.body)) }),
+      handler: async (req) => ({
+        status: 201,
+        body: promiseView(
+          await cases.promise(employeeOf(req), req.valid.params.id, withoutClientId(req.valid.body), storeAnswer(req.idempotency, 201, promiseView)),
+        ),
+      }),
     }),
     defineRoute({
       method: 'get',

@@ -7,6 +7,7 @@ import { withTransaction } from '../../platform/db/transaction';
 import { decodeCursor, pageOf, type Paged } from '../../platform/http/pagination';
 import { MAX_ID } from '../../platform/http/schemas';
 import { problems } from '../../platform/http/problem';
+import type { StoreAnswer } from '../../platform/http/idempotency';
 import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
 import { Employee, EmployeeRegion } from '../access/models';
 import { Account } from '../accounts/models';
@@ -267,7 +268,8 @@ export class CollectionsService {
   }
 
   /** A call, SMS, visit (with GPS: a fieldVisit) or note on an open case; the case's last contact and priority follow. */
-  async recordActivity(actor: EmployeeActor, id: number, input: ActivityInput) {
+  /** `answer` (a clientId create): the API's answer, stored as the transaction's last statement. */
+  async recordActivity(actor: EmployeeActor, id: number, input: ActivityInput, answer?: StoreAnswer<CollectionActivity>) {
     return withTransaction(this.sequelize, async (t) => {
       const c = await this.lockOpen(actor, id, t);
       const account = c.account!;
@@ -316,12 +318,13 @@ export class CollectionsService {
         entityId: activity.id,
         after: { collectionCaseId: c.id, activityType: input.activityType, outcome: input.outcome, fieldVisitId },
       });
+      await answer?.(activity, t);
       return activity;
     });
   }
 
   /** A promise to pay on an open case: dated from the business date to PROMISE_MAX_DAYS after it (422 otherwise). */
-  async promise(actor: EmployeeActor, id: number, input: PromiseInput) {
+  async promise(actor: EmployeeActor, id: number, input: PromiseInput, answer?: StoreAnswer<PromiseToPay>) {
     if (new Decimal(input.amount).lessThanOrEqualTo(0)) {
       throw problems.validation([{ field: 'amount', in: 'body', message: 'amount must be more than 0' }]);
     }
@@ -369,6 +372,7 @@ export class CollectionsService {
         entityId: p.id,
         after: { collectionCaseId: c.id, promisedAmount: amount, promisedDate: input.date },
       });
+      await answer?.(p, t);
       return p;
     });
   }

@@ -4,6 +4,8 @@ import { inRegionScope } from '../../platform/auth/principal';
 import type { DataCrypto } from '../../platform/crypto';
 import { withTransaction } from '../../platform/db/transaction';
 import { decodeIdCursor, type Paged, pageOf } from '../../platform/http/pagination';
+import { checkIfMatch } from '../../platform/http/etag';
+import type { StoreAnswer } from '../../platform/http/idempotency';
 import { problems } from '../../platform/http/problem';
 import { audit } from '../audit/audit';
 import { integrations } from '../integrations/outbox';
@@ -84,6 +86,7 @@ export class CustomerService {
       agentId: c.agentId,
       referredBy: c.referredBy,
       preferredLanguage: c.preferredLanguage,
+      version: c.version,
       createdAt: c.createdAt.toISOString(),
     };
   }
@@ -116,7 +119,8 @@ export class CustomerService {
     }
   }
 
-  async onboard(actor: EmployeeActor, input: OnboardInput): Promise<Customer> {
+  /** `answer`: stores the API's answer as the transaction's last statement (a retry with the phone's clientId replays it). */
+  async onboard(actor: EmployeeActor, input: OnboardInput, answer?: StoreAnswer<Customer>): Promise<Customer> {
     // Another region's customer is not the caller's business (404); a region that does not exist is bad input.
     if (!inRegionScope(actor.scope, input.regionId)) throw problems.notFound('region');
     if (!(await CompanyRegion.findByPk(input.regionId, { attributes: ['id'] }))) {
@@ -159,6 +163,7 @@ export class CustomerService {
         });
         // NetSuite and Salesforce read the customer's current state when they sync (no personal data in the row).
         await integrations.enqueue(t, { aggregate: 'customer', id: customer.id, event: 'customer.created', payload: { customerId: customer.id } });
+        await answer?.(customer, t);
         return customer;
       });
     } catch (err) {
@@ -167,8 +172,14 @@ export class CustomerService {
     }
   }
 
-  async update(actor: EmployeeActor, id: number, patch: CustomerPatch): Promise<Customer> {
+  /**
+   * `ifMatch`: the version the caller read (If-Match); a stale one is a 412. The UPDATE itself is
+   * conditional on the version (model option version: true), so a change committed between this
+   * check and the write is a 412 too (OptimisticLockError), never lost.
+   */
+  async update(actor: EmployeeActor, id: number, patch: CustomerPatch, ifMatch?: string): Promise<Customer> {
     const customer = await this.visible(actor, id);
+    checkIfMatch(ifMatch, customer.version, false);
     const nationalId = patch.nationalId ? normaliseNationalId(patch.nationalId) : undefined;
     const nationalIdHash = nationalId ? this.crypto.blindIndex(nationalId) : null;
     await this.screen(

@@ -5,7 +5,15 @@ import { pagedResponseSchema, paginationQuery } from '../../platform/http/pagina
 import { defineRoute, employeeOf, type RouteSpec } from '../../platform/http/route';
 import { dateOnlyField, idField } from '../../platform/http/schemas';
 import { CustomerService, type CustomerPatch, type CustomerQuery, type OnboardInput } from './customer.service';
-import { GENDERS, KYC_DECISIONS, KYC_STATUSES, type KycDecision } from './models';
+import { GENDERS, KYC_DECISIONS, KYC_STATUSES, type Customer, type KycDecision } from './models';
+import { clientIdField } from '../../platform/http/client-id';
+import { etagOf, ifMatchHeaders } from '../../platform/http/etag';
+import { storeAnswer } from '../../platform/http/idempotency';
+
+/** POST /customers: the customer, and the phone's own id for this create. */
+interface OnboardBody extends OnboardInput {
+  clientId?: string;
+}
 
 const id = idField();
 const idParams = Joi.object<{ id: number }, true>({ id: id.required() });
@@ -35,6 +43,7 @@ const customerSchema = Joi.object({
   agentId: Joi.number().integer().allow(null),
   referredBy: Joi.number().integer().allow(null),
   preferredLanguage: Joi.string(),
+  version: Joi.number().integer().description('The record version, also its ETag (If-Match on PATCH)'),
   createdAt: Joi.string(),
 });
 
@@ -50,8 +59,11 @@ export function customerRoutes(ctx: AppContext): RouteSpec[] {
         'The national ID is stored encrypted (AES-GCM) with a keyed blind index for search; a national ID already on file is a 409 naming the ' +
         'customer, a blacklisted phone or national ID a 422. The agent defaults to the caller.',
       tags,
+      syncAction: { type: 'customer.create' },
       access: { permission: 'customers:write' },
-      body: Joi.object<OnboardInput, true>({
+      idempotent: 'clientId',
+      body: Joi.object<OnboardBody, true>({
+        clientId: clientIdField(),
         firstName: Joi.string().trim().min(1).max(100).required(),
         lastName: Joi.string().trim().min(1).max(100).required(),
         phone: phone.required(),
@@ -83,8 +95,17 @@ export function customerRoutes(ctx: AppContext): RouteSpec[] {
       },
       handler: async (req) => {
         const actor = employeeOf(req);
-        const customer = await customers.onboard(actor, req.valid.body);
-        return { status: 201, body: customers.view(customer, actor), headers: { Location: `/api/v1/customers/${customer.id}` } };
+        const { clientId: _clientId, ...input } = req.valid.body;
+        const customer = await customers.onboard(
+          actor,
+          input,
+          storeAnswer(req.idempotency, 201, (c: Customer) => customers.view(c, actor)),
+        );
+        return {
+          status: 201,
+          body: customers.view(customer, actor),
+          headers: { Location: `/api/v1/customers/${customer.id}`, ETag: etagOf(customer.version) },
+        };
       },
     }),
     defineRoute({
@@ -119,7 +140,8 @@ export function customerRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 200: { description: 'The customer', schema: customerSchema }, 404: { description: "No such customer in the caller's regions" } },
       handler: async (req) => {
         const actor = employeeOf(req);
-        return { body: customers.view(await customers.get(actor, req.valid.params.id), actor) };
+        const customer = await customers.get(actor, req.valid.params.id);
+        return { body: customers.view(customer, actor), headers: { ETag: etagOf(customer.version) } };
       },
     }),
     defineRoute({
@@ -140,10 +162,15 @@ export function customerRoutes(ctx: AppContext): RouteSpec[] {
         preferredLanguage: language,
         agentId: id,
       }).min(1),
-      responses: { 200: { description: 'The customer', schema: customerSchema } },
+      headers: ifMatchHeaders(),
+      responses: {
+        200: { description: 'The customer, with its new ETag', schema: customerSchema },
+        412: { description: 'If-Match names a version the customer is no longer at: reload it and apply the change again' },
+      },
       handler: async (req) => {
         const actor = employeeOf(req);
-        return { body: customers.view(await customers.update(actor, req.valid.params.id, req.valid.body), actor) };
+        const customer = await customers.update(actor, req.valid.params.id, req.valid.body, req.valid.headers['if-match']);
+        return { body: customers.view(customer, actor), headers: { ETag: etagOf(customer.version) } };
       },
     }),
     defineRoute({

@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
 import Joi from 'joi';
+import { clientIdField } from '../../platform/http/client-id';
+import { storeAnswer } from '../../platform/http/idempotency';
 import type { AppContext } from '../../platform/context';
 import { dataCrypto } from '../../platform/crypto';
 import { readMultipart } from '../../platform/http/multipart';
@@ -10,7 +13,7 @@ import { validateInput } from '../../platform/http/validate';
 import { createBlobStore } from '../../platform/storage';
 import { CustomerService } from './customer.service';
 import { DocumentService, type DocumentQuery } from './documents.service';
-import { DOCUMENT_TYPES, type DocumentType } from './models';
+import { DOCUMENT_TYPES, type CustomerDocument, type DocumentType } from './models';
 
 const id = idField();
 const tags = ['customers'];
@@ -29,10 +32,11 @@ const documentSchema = Joi.object({
 });
 
 /** The multipart form's fields besides the file. */
-const uploadFields = Joi.object<{ documentType: DocumentType }, true>({
+const uploadFields = Joi.object<{ documentType: DocumentType; clientId?: string }, true>({
   documentType: Joi.string()
     .valid(...DOCUMENT_TYPES)
     .required(),
+  clientId: clientIdField(),
 });
 
 export function documentServices(ctx: AppContext): DocumentService {
@@ -54,6 +58,8 @@ export function documentRoutes(ctx: AppContext): RouteSpec[] {
       access: { permission: 'customers:write' },
       params: Joi.object<{ id: number }, true>({ id: id.required() }),
       consumes: ['multipart/form-data'],
+      // The form's optional clientId: a retried upload answers the first document (same type and file), never a second copy.
+      idempotent: 'clientId',
       responses: {
         201: { description: 'The document stored', schema: documentSchema },
         400: { description: 'documentType missing or wrong, no file, or a malformed form' },
@@ -65,10 +71,20 @@ export function documentRoutes(ctx: AppContext): RouteSpec[] {
       handler: async (req) => {
         const actor = employeeOf(req);
         const form = await readMultipart(req, { maxFileBytes: ctx.config.documents.maxBytes });
-        const fields = validateInput<{ documentType: DocumentType }>(uploadFields, form.fields, 'body');
+        const fields = validateInput<{ documentType: DocumentType; clientId?: string }>(uploadFields, form.fields, 'body');
         const file = form.files.find((f) => f.field === 'file');
         if (!file) throw problems.validation([{ field: 'file', in: 'body', message: 'a file is required' }]);
-        const doc = await documents.upload(actor, req.valid.params.id, fields.documentType, file.bytes);
+        if (fields.clientId) {
+          const sha256 = createHash('sha256').update(file.bytes).digest('hex');
+          await req.claimClientId!(fields.clientId, { documentType: fields.documentType, sha256 });
+        }
+        const doc = await documents.upload(
+          actor,
+          req.valid.params.id,
+          fields.documentType,
+          file.bytes,
+          storeAnswer(req.idempotency, 201, (d: CustomerDocument) => documents.view(d)),
+        );
         return { status: 201, body: documents.view(doc) };
       },
     }),

@@ -3,6 +3,7 @@ import { Op, type Sequelize } from 'sequelize';
 import type { EmployeeActor } from '../../platform/auth/actor';
 import { withTransaction } from '../../platform/db/transaction';
 import { decodeIdCursor, pageOf, type Paged } from '../../platform/http/pagination';
+import type { StoreAnswer } from '../../platform/http/idempotency';
 import { HttpProblem, problems } from '../../platform/http/problem';
 import { BlobNotFound, BlobStoreUnavailable, type BlobStore } from '../../platform/storage/blob-store';
 import { audit } from '../audit/audit';
@@ -68,7 +69,14 @@ export class DocumentService {
    * file goes to the store first and the row (with its audit) after, so a row never names a
    * missing file; a file whose row could not be written is removed again.
    */
-  async upload(actor: EmployeeActor, customerId: number, documentType: DocumentType, bytes: Buffer): Promise<CustomerDocument> {
+  /** `answer` (a clientId upload): the API's answer, stored as the transaction's last statement. */
+  async upload(
+    actor: EmployeeActor,
+    customerId: number,
+    documentType: DocumentType,
+    bytes: Buffer,
+    answer?: StoreAnswer<CustomerDocument>,
+  ): Promise<CustomerDocument> {
     await this.customers.get(actor, customerId);
     if (bytes.length === 0) throw problems.validation([{ field: 'file', in: 'body', message: 'the file is empty' }]);
     const mime = sniffMime(bytes);
@@ -95,6 +103,7 @@ export class DocumentService {
           { transaction: t },
         );
         await audit.record(t, { actor, action: 'customer.document_uploaded', entity: 'customerDocuments', entityId: doc.id, after: this.view(doc) });
+        await answer?.(doc, t);
         return doc;
       });
     } catch (err) {

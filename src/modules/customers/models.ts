@@ -83,6 +83,8 @@ export class Customer extends Model<InferAttributes<Customer>, InferCreationAttr
   declare agentId: CreationOptional<number | null>;
   declare referredBy: CreationOptional<number | null>;
   declare preferredLanguage: CreationOptional<string>;
+  /** Optimistic concurrency (model option version: true): the customer's ETag; PATCH with a stale If-Match is a 412. */
+  declare version: CreationOptional<number>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
   declare deletedAt: CreationOptional<Date | null>;
@@ -138,6 +140,8 @@ export class NextOfKin extends Model<InferAttributes<NextOfKin>, InferCreationAt
   declare relationship: string;
   declare phone: string;
   declare address: CreationOptional<string | null>;
+  /** Optimistic concurrency (version: true): the ETag. */
+  declare version: CreationOptional<number>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
   declare customer?: NonAttribute<Customer>;
@@ -254,6 +258,7 @@ export function initCustomersModels(sequelize: Sequelize): void {
       agentId: { type: DataTypes.INTEGER, allowNull: true },
       referredBy: { type: DataTypes.INTEGER, allowNull: true },
       preferredLanguage: { type: DataTypes.STRING(10), allowNull: false, defaultValue: 'en' },
+      version: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
       ...timestamps,
       deletedAt: { type: DataTypes.DATE, allowNull: true },
     },
@@ -262,6 +267,7 @@ export function initCustomersModels(sequelize: Sequelize): void {
       tableName: 'customers',
       modelName: 'Customer',
       paranoid: true,
+      version: true,
       indexes: [
         { fields: ['phone'], name: 'customers_phone' },
         { fields: ['nationalIdHash'], name: 'customers_national_id_hash' },
@@ -322,9 +328,10 @@ export function initCustomersModels(sequelize: Sequelize): void {
       relationship: { type: DataTypes.STRING(50), allowNull: false },
       phone: { type: DataTypes.STRING(50), allowNull: false },
       address: { type: DataTypes.TEXT, allowNull: true },
+      version: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
       ...timestamps,
     },
-    { sequelize, tableName: 'nextOfKins', modelName: 'NextOfKin' },
+    { sequelize, tableName: 'nextOfKins', modelName: 'NextOfKin', version: true },
   );
   CustomerDocument.init(
     {

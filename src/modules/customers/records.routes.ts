@@ -1,5 +1,8 @@
 import Joi from 'joi';
 import type { AppContext } from '../../platform/context';
+import { clientIdField, withoutClientId, type WithClientId } from '../../platform/http/client-id';
+import { etagOf, ifMatchHeaders } from '../../platform/http/etag';
+import { storeAnswer } from '../../platform/http/idempotency';
 import { dataCrypto } from '../../platform/crypto';
 import { cursorPaginationQuery, pagedResponseSchema } from '../../platform/http/pagination';
 import { defineRoute, employeeOf, type RouteSpec } from '../../platform/http/route';
@@ -24,6 +27,7 @@ const kinSchema = Joi.object({
   relationship: Joi.string().required(),
   phone: Joi.string().required(),
   address: Joi.string().allow(null).required(),
+  version: Joi.number().integer().required().description('The record version, also its ETag (If-Match on PATCH)'),
   createdAt: Joi.string().isoDate().required(),
 });
 const contactSchema = Joi.object({
@@ -75,16 +79,24 @@ export function customerRecordRoutes(ctx: AppContext): RouteSpec[] {
       path: '/customers/:id/next-of-kin',
       summary: 'Add a next of kin',
       tags,
+      syncAction: { type: 'next-of-kin.create', params: { id: 'customerId' } },
       access: write,
       params: customerParams,
-      body: Joi.object<NextOfKinInput, true>({
+      idempotent: 'clientId',
+      body: Joi.object<WithClientId<NextOfKinInput>, true>({
+        clientId: clientIdField(),
         name: text(255).required(),
         relationship: text(50).required(),
         phone: phone.required(),
         address: text(2000).allow(null),
       }),
       responses: { 201: { description: 'Added', schema: kinSchema }, ...notFound },
-      handler: async (req) => ({ status: 201, body: records.kinView(await records.addKin(employeeOf(req), req.valid.params.id, req.valid.body)) }),
+      handler: async (req) => ({
+        status: 201,
+        body: records.kinView(
+          await records.addKin(employeeOf(req), req.valid.params.id, withoutClientId(req.valid.body), storeAnswer(req.idempotency, 201, records.kinView)),
+        ),
+      }),
     }),
     defineRoute({
       method: 'patch',
@@ -93,11 +105,18 @@ export function customerRecordRoutes(ctx: AppContext): RouteSpec[] {
       tags,
       access: write,
       params: Joi.object<{ id: number; kinId: number }, true>({ id: id.required(), kinId: id.required() }),
+      headers: ifMatchHeaders(),
       body: Joi.object<Partial<NextOfKinInput>, true>({ name: text(255), relationship: text(50), phone, address: text(2000).allow(null) }).min(1),
-      responses: { 200: { description: 'Changed', schema: kinSchema }, ...notFound },
-      handler: async (req) => ({
-        body: records.kinView(await records.changeKin(employeeOf(req), req.valid.params.id, req.valid.params.kinId, req.valid.body)),
-      }),
+      responses: {
+        200: { description: 'Changed, with its new ETag', schema: kinSchema },
+        ...notFound,
+        412: { description: 'If-Match names a version the record is no longer at' },
+      },
+      handler: async (req) => {
+        const { id: customerId, kinId } = req.valid.params;
+        const kin = await records.changeKin(employeeOf(req), customerId, kinId, req.valid.body, req.valid.headers['if-match']);
+        return { body: records.kinView(kin), headers: { ETag: etagOf(kin.version) } };
+      },
     }),
     defineRoute({
       method: 'delete',
@@ -127,9 +146,12 @@ export function customerRecordRoutes(ctx: AppContext): RouteSpec[] {
       path: '/customers/:id/contacts',
       summary: 'Add a contact (a primary one takes the place of the previous primary of its type)',
       tags,
+      syncAction: { type: 'contact.create', params: { id: 'customerId' } },
       access: write,
       params: customerParams,
-      body: Joi.object<ContactInput, true>({
+      idempotent: 'clientId',
+      body: Joi.object<WithClientId<ContactInput>, true>({
+        clientId: clientIdField(),
         contactType: Joi.string()
           .valid(...CONTACT_TYPES)
           .required(),
@@ -140,7 +162,17 @@ export function customerRecordRoutes(ctx: AppContext): RouteSpec[] {
         isPrimary: Joi.boolean(),
       }),
       responses: { 201: { description: 'Added', schema: contactSchema }, ...notFound },
-      handler: async (req) => ({ status: 201, body: records.contactView(await records.addContact(employeeOf(req), req.valid.params.id, req.valid.body)) }),
+      handler: async (req) => ({
+        status: 201,
+        body: records.contactView(
+          await records.addContact(
+            employeeOf(req),
+            req.valid.params.id,
+            withoutClientId(req.valid.body),
+            storeAnswer(req.idempotency, 201, records.contactView),
+          ),
+        ),
+      }),
     }),
     defineRoute({
       method: 'delete',
@@ -211,11 +243,21 @@ export function customerRecordRoutes(ctx: AppContext): RouteSpec[] {
       path: '/customers/:id/notes',
       summary: 'Add a note on a customer (notes are never edited: a correction is another note)',
       tags,
+      syncAction: { type: 'customer-note.create', params: { id: 'customerId' } },
       access: read,
       params: customerParams,
-      body: Joi.object<{ note: string }, true>({ note: text(5000).required() }),
+      idempotent: 'clientId',
+      body: Joi.object<WithClientId<{ note: string }>, true>({
+        clientId: clientIdField(),
+        note: text(5000).required(),
+      }),
       responses: { 201: { description: 'Added', schema: noteSchema }, ...notFound },
-      handler: async (req) => ({ status: 201, body: records.noteView(await records.addNote(employeeOf(req), req.valid.params.id, req.valid.body.note)) }),
+      handler: async (req) => ({
+        status: 201,
+        body: records.noteView(
+          await records.addNote(employeeOf(req), req.valid.params.id, req.valid.body.note, storeAnswer(req.idempotency, 201, records.noteView)),
+        ),
+      }),
     }),
   ];
 }

@@ -2,6 +2,8 @@ import { Op, type Sequelize } from 'sequelize';
 import type { EmployeeActor } from '../../platform/auth/actor';
 import { withTransaction } from '../../platform/db/transaction';
 import { decodeIdCursor, pageOf, type Paged } from '../../platform/http/pagination';
+import { checkIfMatch } from '../../platform/http/etag';
+import type { StoreAnswer } from '../../platform/http/idempotency';
 import { problems } from '../../platform/http/problem';
 import { audit } from '../audit/audit';
 import type { CustomerService } from './customer.service';
@@ -39,6 +41,7 @@ export class CustomerRecordsService {
     relationship: k.relationship,
     phone: k.phone,
     address: k.address ?? null,
+    version: k.version,
     createdAt: k.createdAt.toISOString(),
   });
 
@@ -72,20 +75,24 @@ export class CustomerRecordsService {
     return NextOfKin.findAll({ where: { customerId }, order: [['id', 'ASC']] });
   }
 
-  async addKin(actor: EmployeeActor, customerId: number, input: NextOfKinInput): Promise<NextOfKin> {
+  /** `answer` (a clientId create): the API's answer, stored as the transaction's last statement. */
+  async addKin(actor: EmployeeActor, customerId: number, input: NextOfKinInput, answer?: StoreAnswer<NextOfKin>): Promise<NextOfKin> {
     await this.customers.get(actor, customerId);
     return withTransaction(this.sequelize, async (t) => {
       const kin = await NextOfKin.create({ customerId, ...input }, { transaction: t });
       await audit.record(t, { actor, action: 'customer.next_of_kin_added', entity: 'nextOfKins', entityId: kin.id, after: this.kinView(kin) });
+      await answer?.(kin, t);
       return kin;
     });
   }
 
-  async changeKin(actor: EmployeeActor, customerId: number, kinId: number, patch: Partial<NextOfKinInput>): Promise<NextOfKin> {
+  /** `ifMatch`: the version the caller read (If-Match), checked under the row lock; stale is a 412. */
+  async changeKin(actor: EmployeeActor, customerId: number, kinId: number, patch: Partial<NextOfKinInput>, ifMatch?: string): Promise<NextOfKin> {
     await this.customers.get(actor, customerId);
     return withTransaction(this.sequelize, async (t) => {
       const kin = await NextOfKin.findOne({ where: { id: kinId, customerId }, transaction: t, lock: t.LOCK.UPDATE });
       if (!kin) throw problems.notFound('next of kin');
+      checkIfMatch(ifMatch, kin.version, false);
       const before = this.kinView(kin);
       await kin.update(patch, { transaction: t });
       await audit.record(t, { actor, action: 'customer.next_of_kin_changed', entity: 'nextOfKins', entityId: kin.id, before, after: this.kinView(kin) });
@@ -111,7 +118,7 @@ export class CustomerRecordsService {
   }
 
   /** A contact made primary takes that place from the customer's other contact of the same type. */
-  async addContact(actor: EmployeeActor, customerId: number, input: ContactInput): Promise<CustomerContact> {
+  async addContact(actor: EmployeeActor, customerId: number, input: ContactInput, answer?: StoreAnswer<CustomerContact>): Promise<CustomerContact> {
     await this.customers.get(actor, customerId);
     return withTransaction(this.sequelize, async (t) => {
       if (input.isPrimary) {
@@ -119,6 +126,7 @@ export class CustomerRecordsService {
       }
       const contact = await CustomerContact.create({ customerId, ...input }, { transaction: t });
       await audit.record(t, { actor, action: 'customer.contact_added', entity: 'customerContacts', entityId: contact.id, after: this.contactView(contact) });
+      await answer?.(contact, t);
       return contact;
     });
   }
@@ -184,11 +192,12 @@ export class CustomerRecordsService {
     return pageOf(rows, q.limit, (last) => [last.id]);
   }
 
-  async addNote(actor: EmployeeActor, customerId: number, note: string): Promise<CustomerNote> {
+  async addNote(actor: EmployeeActor, customerId: number, note: string, answer?: StoreAnswer<CustomerNote>): Promise<CustomerNote> {
     await this.customers.get(actor, customerId);
     return withTransaction(this.sequelize, async (t) => {
       const row = await CustomerNote.create({ customerId, note, createdBy: actor.employeeId }, { transaction: t });
       await audit.record(t, { actor, action: 'customer.note_added', entity: 'customerNotes', entityId: row.id, after: { length: note.length } });
+      await answer?.(row, t);
       return row;
     });
   }

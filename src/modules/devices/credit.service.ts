@@ -1,4 +1,4 @@
-import type { Transaction } from 'sequelize';
+import type { CreationAttributes, Transaction } from 'sequelize';
 import { placeholders, sqlOf } from '../../platform/db/sql';
 import type { AppContext } from '../../platform/context';
 import { dataCrypto, type DataCrypto } from '../../platform/crypto';
@@ -15,7 +15,7 @@ import { enqueueNotification, NotificationError } from '../notifications/outbox'
 import { paymentSubscriptions, type Effects, type PaymentPostedEvent, type PaymentRefundedEvent, type PaymentReversedEvent } from '../payments/events';
 import type { Payment } from '../payments/models';
 import { DeviceToken } from './models';
-import { DAY_MS, DeviceTokenError, wholeSeconds, lockDevice, mintTokens, spacedToken, type MintedToken, type MintSpec } from './tokens';
+import { DAY_MS, DeviceTokenError, wholeSeconds, lockDeviceForMinting, mintTokens, spacedToken, type MintedToken, type MintSpec } from './tokens';
 
 /** Credit-day entries that follow from payments (and refunds of them): their sum is what the money kept has bought so far. */
 const PAYMENT_REASONS = ['payment', 'reversal', 'refund'] as const;
@@ -76,18 +76,22 @@ export class CreditService {
    * floor(completed payments / dailyRate) minus the days already granted for payments, and the
    * account's active devices (in id order), in one statement: this runs on every payment.
    */
-  private async owedDaysAndDevices(account: Account, t: Transaction): Promise<{ owed: number; deviceIds: number[] }> {
+  private async owedDaysAndDevices(account: Account, t: Transaction): Promise<{ owed: number; deviceIds: number[]; customer: Customer | null }> {
     const { dailyRate } = await payplanTerms(account.payplanId, t);
     const sql = sqlOf(Account.sequelize!);
-    const [row] = await sql.rows<{ paid: string | number | null; granted: string | number | null; devices: string | null }>(
-      t,
-      `SELECT
+    // The customer (whom a token SMS goes to) comes in the same round trip.
+    const [[row], [customerRow]] = (await sql.rowsOfEach(t, [
+      {
+        sql: `SELECT
          (SELECT COALESCE(SUM(amount), 0) FROM payments WHERE accountId = ? AND status = 'completed')
            - (SELECT COALESCE(SUM(amount), 0) FROM refunds WHERE accountId = ? AND paymentId IS NOT NULL AND status IN ('approved', 'completed')) AS paid,
          (SELECT COALESCE(SUM(days), 0) FROM creditDayEntries WHERE accountId = ? AND reason IN (${PAYMENT_REASONS.map(() => '?').join(', ')})) AS granted,
          (SELECT GROUP_CONCAT(deviceId) FROM accountDevices WHERE accountId = ? AND status = 'active') AS devices`,
-      [account.id, account.id, account.id, ...PAYMENT_REASONS, account.id],
-    );
+        values: [account.id, account.id, account.id, ...PAYMENT_REASONS, account.id],
+      },
+      { sql: 'SELECT id, firstName, phone, preferredLanguage FROM customers WHERE id = ?', values: [account.customerId] },
+    ])) as [{ paid: string | number | null; granted: string | number | null; devices: string | null }[], Record<string, unknown>[]];
+    const customer = customerRow ? Customer.build(customerRow as unknown as CreationAttributes<Customer>, { isNewRecord: false, raw: true }) : null;
     const deviceIds = String(row?.devices ?? '')
       .split(',')
       .filter(Boolean)
@@ -95,9 +99,9 @@ export class CreditService {
       .sort((a, b) => a - b);
     const granted = Number(row?.granted ?? 0);
     const rate = new Decimal(dailyRate ?? 0);
-    if (rate.lessThanOrEqualTo(0)) return { owed: -granted, deviceIds }; // no price per day: nothing is bought
+    if (rate.lessThanOrEqualTo(0)) return { owed: -granted, deviceIds, customer }; // no price per day: nothing is bought
     const bought = new Decimal(String(row?.paid ?? 0)).dividedToIntegerBy(rate).toNumber();
-    return { owed: bought - granted, deviceIds };
+    return { owed: bought - granted, deviceIds, customer };
   }
 
   /** Mints for every active device of the account, device rows locked in id order. */
@@ -109,12 +113,12 @@ export class CreditService {
   ): Promise<MintedToken[]> {
     const minted: MintedToken[] = [];
     for (const id of deviceIds) {
-      const device = await lockDevice(id, t);
+      const { device, model } = await lockDeviceForMinting(id, t);
       if (!device || !device.openpaygoSecretKey) continue; // not a PAYG device
       const s = spec(id, device.paygDisabledAt !== null);
       if (!s) continue;
       try {
-        minted.push(...(await mintTokens(this.deps.crypto, device, s, t)));
+        minted.push(...(await mintTokens(this.deps.crypto, device, s, t, model)));
       } catch (err) {
         // Refused before any write: the payment must stand even when a device cannot take a token.
         if (!(err instanceof DeviceTokenError)) throw err;
@@ -139,12 +143,13 @@ export class CreditService {
     const base = days > 0 ? Math.max(now.getTime(), current?.getTime() ?? 0) : (current ?? now).getTime();
     const expiry = wholeSeconds(base + days * DAY_MS);
     const sql = sqlOf(Account.sequelize!);
-    await sql.write(
+    // Both deferred: they go to the database with the transaction's next statement.
+    await sql.defer(
       t,
       `INSERT INTO creditDayEntries (accountId, days, reason, paymentId, createdBy, creditExpiresAt, createdAt, updatedAt) VALUES ${placeholders(1, 8)}`,
       [account.id, days, reason, payment.id, by, expiry, now, now],
     );
-    await sql.write(t, 'UPDATE accounts SET creditExpiresAt = ? WHERE id = ?', [expiry, account.id]);
+    await sql.defer(t, 'UPDATE accounts SET creditExpiresAt = ? WHERE id = ?', [expiry, account.id]);
     account.setDataValue('creditExpiresAt', expiry);
     return expiry;
   }
@@ -175,7 +180,7 @@ export class CreditService {
     // time token would put the device back into pay-as-you-go mode.
     if (account.status === 'closed' && !paidOff) return this.effects(0, account.creditExpiresAt ?? null, [], errors);
 
-    const { owed, deviceIds } = await this.owedDaysAndDevices(account, t);
+    const { owed, deviceIds, customer } = await this.owedDaysAndDevices(account, t);
     const days = Math.min(Math.max(0, owed), creditRoom(account, now));
     const expiry = await this.moveCredit(account, days, 'payment', payment, payment.createdBy ?? null, now, t);
     const base = { source: 'payment' as const, accountId: account.id, paymentId: payment.id, requestedBy: payment.createdBy ?? null };
@@ -185,7 +190,7 @@ export class CreditService {
       t,
       errors,
     );
-    if (minted.length) await this.notifyCustomer(account, payment, days, minted, paidOff, t);
+    if (minted.length) await this.notifyCustomer(account, customer, payment, days, minted, paidOff, t);
     return this.effects(days, expiry, minted, errors);
   }
 
@@ -283,8 +288,15 @@ export class CreditService {
   }
 
   /** The token by SMS, in the customer's language, written with the payment (outbox). */
-  private async notifyCustomer(account: Account, payment: Payment, days: number, minted: MintedToken[], paidOff: boolean, t: Transaction): Promise<void> {
-    const customer = await Customer.findByPk(account.customerId, { attributes: ['id', 'firstName', 'phone', 'preferredLanguage'], transaction: t });
+  private async notifyCustomer(
+    account: Account,
+    customer: Customer | null,
+    payment: Payment,
+    days: number,
+    minted: MintedToken[],
+    paidOff: boolean,
+    t: Transaction,
+  ): Promise<void> {
     if (!customer?.phone) return;
     const token =
       minted.length === 1 || new Set(minted.map((m) => m.deviceId)).size === 1
@@ -303,6 +315,7 @@ export class CreditService {
             language: customer.preferredLanguage,
             variables: { customerName: customer.firstName, accountNumber: account.accountNumber, token, productName: product?.name ?? '' },
             dedupeKey: `account_paid_off:${payment.id}`,
+            dedupeKeyIsNew: true,
           },
           t,
         );
@@ -328,6 +341,7 @@ export class CreditService {
               receiptNumber: payment.receiptNumber ?? payment.transactionRef,
             },
             dedupeKey: `payment_received:${payment.id}`,
+            dedupeKeyIsNew: true,
           },
           t,
         );

@@ -351,110 +351,7 @@ export class DeviceService {
       if (FINISHED_ACCOUNT.includes(account.status)) {
         throw problems.conflict(`The account is ${account.status}; no device can be attached to it.`, 'account-not-open', { currentStatus: account.status });
       }
-      const device = (await lockDevice(found.id, t))!;
-      const active = await AccountDevice.findOne({ where: { deviceId: device.id, status: 'active' }, transaction: t });
-      if (active) {
-        if (active.accountId === account.id)
-          throw problems.conflict('This device is already attached to this account.', 'already-attached', { accountDeviceId: active.id });
-        throw problems.conflict('This device is attached to another account.', 'device-in-use');
-      }
-      if (install && device.warehouseId !== install.locationId) {
-        throw problems.conflict('This device is not in your stock (any more): only a unit you carry can be installed.', 'not-in-your-stock');
-      }
-      const transferId = await deviceStock(t).inTransit(t, device.id);
-      if (transferId) {
-        throw problems.conflict('This device is in transit; receive the transfer first.', 'device-in-transit', { stockTransferId: transferId });
-      }
-      if (!ATTACHABLE.includes(device.status)) {
-        throw problems.conflict(`A ${device.status} device cannot be handed to a customer (only stored or shipped ones).`, 'device-not-available', {
-          currentStatus: device.status,
-        });
-      }
-      if (device.productId !== account.productId) {
-        throw problems.unprocessable('This device is not of the product the account financed.', 'product-mismatch', {
-          deviceProductId: device.productId,
-          accountProductId: account.productId,
-        });
-      }
-      const model = await DeviceModel.findByPk(device.deviceModelId, { attributes: ['id', 'code'], transaction: t });
-      const installationDate = input.installationDate ?? calendar.businessDate;
-      const previous = await AccountDevice.findOne({ where: { accountId: account.id, deviceId: device.id }, transaction: t });
-      const link = previous
-        ? await previous.update({ status: 'active', installationDate }, { transaction: t })
-        : await AccountDevice.create(
-            {
-              accountId: account.id,
-              deviceId: device.id,
-              deviceSerial: device.serialNumber,
-              deviceType: model?.code ?? null,
-              status: 'active',
-              installationDate,
-            },
-            { transaction: t },
-          );
-      const before = { status: device.status, warehouseId: device.warehouseId };
-      const now = new Date();
-      await Device.update({ status: 'activated', warehouseId: null, activatedAt: device.activatedAt ?? now }, { where: { id: device.id }, transaction: t });
-      Object.assign(device, { status: 'activated', warehouseId: null, activatedAt: device.activatedAt ?? now });
-      await DeviceEvent.create(
-        { deviceId: device.id, eventType: 'activated', payload: { accountId: account.id, from: before }, occurredAt: now, createdBy: actor.employeeId },
-        { transaction: t },
-      );
-      // The unit leaves the stock that held it (a warehouse or the installing agent's own stock).
-      if (before.warehouseId) {
-        await deviceStock(t).move(t, [
-          {
-            warehouseId: before.warehouseId,
-            productId: device.productId,
-            deviceId: device.id,
-            quantity: -1,
-            movementType: 'sale',
-            referenceType: 'accounts',
-            referenceId: account.id,
-            createdBy: actor.employeeId,
-          },
-        ]);
-      }
-      const visit = install ? await this.recordInstallationVisit(t, actor, account, install.input, installationDate, now) : null;
-
-      // Credit already bought (e.g. the down payment before the unit was handed over) goes onto the device.
-      let minted: MintedToken[] = [];
-      const days = remainingDays(account.creditExpiresAt ?? null, now);
-      if (device.openpaygoSecretKey && days > 0) {
-        try {
-          minted = await mintTokens(
-            this.crypto,
-            device,
-            {
-              type: 'SET_TIME',
-              value: days,
-              source: 'system',
-              accountId: account.id,
-              requestedBy: actor.employeeId,
-              reason: 'attached to an account with credit',
-            },
-            t,
-          );
-        } catch (err) {
-          if (!(err instanceof DeviceTokenError)) throw err;
-          this.logger.error({ deviceId: device.id, code: err.code }, 'no token minted on attach');
-        }
-      }
-      await this.audit(
-        actor,
-        install ? 'device.install' : 'device.attach',
-        device.id,
-        before,
-        {
-          accountId: account.id,
-          accountDeviceId: link.id,
-          status: 'activated',
-          tokenIds: minted.map((m) => m.id),
-          ...(visit ? { fieldVisitId: visit.visit.id, photos: visit.photos.length } : {}),
-        },
-        t,
-      );
-      return { link, device, account, minted, visit };
+      return this.attachLocked(t, actor, account, found.id, { installationDate: input.installationDate ?? calendar.businessDate, install });
     });
     const links = await this.activeLinks([result.device.id]);
     return {
@@ -472,6 +369,134 @@ export class DeviceService {
         : null,
       ...(result.visit ? { fieldVisit: fieldVisitView(result.visit.visit, result.visit.photos) } : {}),
     };
+  }
+
+  /**
+   * Attaches a device to an account the caller has locked, in the caller's transaction (lock
+   * order: the account, then its devices): the checks (not attached elsewhere, not in transit, in
+   * stock, of the product), the link, the device activated and out of stock, and the credit the
+   * account already has as a SET_TIME token. POST /accounts/:id/devices and an upgrade
+   * (contract-changes, with the new product's id as `productId`) use it.
+   */
+  async attachLocked(
+    t: Transaction,
+    actor: ScopedActor,
+    account: Account,
+    deviceId: number,
+    options: { installationDate: string; productId?: number; install?: InstallStep },
+  ): Promise<{
+    link: AccountDevice;
+    device: Device;
+    account: Account;
+    minted: MintedToken[];
+    visit: Awaited<ReturnType<DeviceService['recordInstallationVisit']>> | null;
+  }> {
+    const install = options.install;
+    const device = await lockDevice(deviceId, t);
+    if (!device) throw problems.validation([{ field: 'deviceId', in: 'body', message: 'no such device' }]);
+    const active = await AccountDevice.findOne({ where: { deviceId: device.id, status: 'active' }, transaction: t });
+    if (active) {
+      if (active.accountId === account.id)
+        throw problems.conflict('This device is already attached to this account.', 'already-attached', { accountDeviceId: active.id });
+      throw problems.conflict('This device is attached to another account.', 'device-in-use');
+    }
+    if (install && device.warehouseId !== install.locationId) {
+      throw problems.conflict('This device is not in your stock (any more): only a unit you carry can be installed.', 'not-in-your-stock');
+    }
+    const transferId = await deviceStock(t).inTransit(t, device.id);
+    if (transferId) {
+      throw problems.conflict('This device is in transit; receive the transfer first.', 'device-in-transit', { stockTransferId: transferId });
+    }
+    if (!ATTACHABLE.includes(device.status)) {
+      throw problems.conflict(`A ${device.status} device cannot be handed to a customer (only stored or shipped ones).`, 'device-not-available', {
+        currentStatus: device.status,
+      });
+    }
+    if (device.productId !== (options.productId ?? account.productId)) {
+      throw problems.unprocessable('This device is not of the product the account financed.', 'product-mismatch', {
+        deviceProductId: device.productId,
+        accountProductId: options.productId ?? account.productId,
+      });
+    }
+    const model = await DeviceModel.findByPk(device.deviceModelId, { attributes: ['id', 'code'], transaction: t });
+    const installationDate = options.installationDate;
+    const previous = await AccountDevice.findOne({ where: { accountId: account.id, deviceId: device.id }, transaction: t });
+    const link = previous
+      ? await previous.update({ status: 'active', installationDate }, { transaction: t })
+      : await AccountDevice.create(
+          {
+            accountId: account.id,
+            deviceId: device.id,
+            deviceSerial: device.serialNumber,
+            deviceType: model?.code ?? null,
+            status: 'active',
+            installationDate,
+          },
+          { transaction: t },
+        );
+    const before = { status: device.status, warehouseId: device.warehouseId };
+    const now = new Date();
+    await Device.update({ status: 'activated', warehouseId: null, activatedAt: device.activatedAt ?? now }, { where: { id: device.id }, transaction: t });
+    Object.assign(device, { status: 'activated', warehouseId: null, activatedAt: device.activatedAt ?? now });
+    await DeviceEvent.create(
+      { deviceId: device.id, eventType: 'activated', payload: { accountId: account.id, from: before }, occurredAt: now, createdBy: actor.employeeId },
+      { transaction: t },
+    );
+    // The unit leaves the stock that held it (a warehouse or the installing agent's own stock).
+    if (before.warehouseId) {
+      await deviceStock(t).move(t, [
+        {
+          warehouseId: before.warehouseId,
+          productId: device.productId,
+          deviceId: device.id,
+          quantity: -1,
+          movementType: 'sale',
+          referenceType: 'accounts',
+          referenceId: account.id,
+          createdBy: actor.employeeId,
+        },
+      ]);
+    }
+    const visit = install ? await this.recordInstallationVisit(t, actor, account, install.input, installationDate, now) : null;
+
+    // Credit already bought (e.g. the down payment before the unit was handed over) goes onto the device.
+    let minted: MintedToken[] = [];
+    const days = remainingDays(account.creditExpiresAt ?? null, now);
+    if (device.openpaygoSecretKey && days > 0) {
+      try {
+        minted = await mintTokens(
+          this.crypto,
+          device,
+          {
+            type: 'SET_TIME',
+            value: days,
+            source: 'system',
+            accountId: account.id,
+            requestedBy: actor.employeeId,
+            reason: 'attached to an account with credit',
+          },
+          t,
+        );
+      } catch (err) {
+        if (!(err instanceof DeviceTokenError)) throw err;
+        this.logger.error({ deviceId: device.id, code: err.code }, 'no token minted on attach');
+      }
+    }
+    await this.audit(
+      actor,
+      install ? 'device.install' : 'device.attach',
+      device.id,
+      before,
+      {
+        accountId: account.id,
+        accountDeviceId: link.id,
+        status: 'activated',
+        tokenIds: minted.map((m) => m.id),
+        ...(visit ? { fieldVisitId: visit.visit.id, photos: visit.photos.length } : {}),
+      },
+      t,
+    );
+    return { link, device, account, minted, visit };
   }
 
   private async recordInstallationVisit(t: Transaction, actor: ScopedActor, account: Account, input: InstallInput, day: string, now: Date) {

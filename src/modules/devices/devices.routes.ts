@@ -1,4 +1,5 @@
 import Joi from 'joi';
+import { clientIdField, withoutClientId, type WithClientId } from '../../platform/http/client-id';
 import type { AppContext } from '../../platform/context';
 import { pagedResponseSchema, paginationQuery } from '../../platform/http/pagination';
 import { defineRoute, employeeOf, type RouteSpec } from '../../platform/http/route';
@@ -165,9 +166,12 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
         "as its first token), leaves the agent's stock, and the visit is recorded with its GPS fix and photo references (where the phone stored each photo; " +
         'the bytes are not sent here).',
       tags,
+      syncAction: { type: 'installation.create', params: { id: 'accountId' } },
       access: { permission: 'devices:install' },
       params: idParams,
-      body: Joi.object<InstallInput, true>({
+      idempotent: 'clientId',
+      body: Joi.object<WithClientId<InstallInput>, true>({
+        clientId: clientIdField(),
         deviceId: id,
         serialNumber: Joi.string().max(100),
         installationDate: calendarDate,
@@ -183,7 +187,7 @@ export function deviceRoutes(ctx: AppContext): RouteSpec[] {
         409: { description: "The unit is not in the caller's stock, in use or not available; the account is finished" },
         422: { description: 'Device of another product' },
       },
-      handler: async (req) => ({ status: 201, body: await devices.install(employeeOf(req), req.valid.params.id, req.valid.body) }),
+      handler: async (req) => ({ status: 201, body: await devices.install(employeeOf(req), req.valid.params.id, withoutClientId(req.valid.body)) }),
     }),
     defineRoute({
       method: 'post',

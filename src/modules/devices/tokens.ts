@@ -1,6 +1,8 @@
-import type { Transaction } from 'sequelize';
+import type { CreationAttributes, Transaction } from 'sequelize';
 import { DecryptionError, type DataCrypto } from '../../platform/crypto';
-import { Device, DeviceEvent, DeviceModel, DeviceToken, type DeviceTokenSource, type DeviceTokenType } from './models';
+import { dialect } from '../../platform/db/dialect';
+import { placeholders, sqlOf } from '../../platform/db/sql';
+import { Device, DeviceModel, type DeviceToken, type DeviceTokenSource, type DeviceTokenType } from './models';
 import { generateToken, MAX_EXTENDED_VALUE, MAX_STANDARD_VALUE, OpenPaygoInputError } from './openpaygo/token';
 
 /** Bound into every device key ciphertext (AAD): a key copied into another column does not decrypt. */
@@ -82,6 +84,31 @@ export async function lockDevice(deviceId: number, t: Transaction): Promise<Devi
   return Device.scope('withSecret').findByPk(deviceId, { lock: t.LOCK.UPDATE, transaction: t });
 }
 
+/** What minting needs of a device's model. */
+export interface TokenModel {
+  tokenType: string;
+  restrictedDigitSet: boolean;
+}
+
+/**
+ * The device row locked FOR UPDATE (key included) and its model's token settings: one round trip
+ * on MySQL, the model read running once the lock is held. Every payment on an account with a
+ * device mints through this. Lock the account first.
+ */
+export async function lockDeviceForMinting(deviceId: number, t: Transaction): Promise<{ device: Device | null; model: TokenModel | null }> {
+  const sequelize = Device.sequelize!;
+  const sql = sqlOf(sequelize);
+  const [devices, models] = (await sql.rowsOfEach(t, [
+    { sql: `SELECT * FROM devices WHERE id = ?${dialect(sequelize).forUpdate}`, values: [deviceId] },
+    { sql: 'SELECT m.tokenType, m.restrictedDigitSet FROM deviceModels m JOIN devices d ON d.deviceModelId = m.id WHERE d.id = ?', values: [deviceId] },
+  ])) as [Record<string, unknown>[], { tokenType: string; restrictedDigitSet: unknown }[]];
+  const row = devices[0];
+  if (!row) return { device: null, model: null };
+  const device = Device.build(sql.instants(Device, row) as unknown as CreationAttributes<Device>, { isNewRecord: false, raw: true });
+  const m = models[0];
+  return { device, model: m ? { tokenType: m.tokenType, restrictedDigitSet: Boolean(Number(m.restrictedDigitSet)) } : null };
+}
+
 /**
  * The tokens one request needs: a standard token carries at most 995 days (extended 999,999), so
  * more days become several ADD_TIME tokens; a SET_TIME beyond the limit sets the limit and adds
@@ -115,9 +142,12 @@ export function tokenPieces(type: DeviceTokenType, value: number | null | undefi
  * increase per device whoever mints. Writes deviceTokens, devices.tokenCount (and paygDisabledAt),
  * and a token_issued device event (without the token text or any key material).
  */
-export async function mintTokens(crypto: DataCrypto, device: Device, spec: MintSpec, t: Transaction): Promise<MintedToken[]> {
+export async function mintTokens(crypto: DataCrypto, device: Device, spec: MintSpec, t: Transaction, knownModel?: TokenModel | null): Promise<MintedToken[]> {
   if (!device.openpaygoSecretKey) throw new DeviceTokenError('no-openpaygo-key', 'This device has no OpenPAYGO key; it takes no tokens.');
-  const model = await DeviceModel.findByPk(device.deviceModelId, { attributes: ['id', 'tokenType', 'restrictedDigitSet'], transaction: t });
+  const model =
+    knownModel !== undefined
+      ? knownModel
+      : await DeviceModel.findByPk(device.deviceModelId, { attributes: ['id', 'tokenType', 'restrictedDigitSet'], transaction: t });
   const extended = model?.tokenType === 'extended';
   const restrictedDigitSet = model?.restrictedDigitSet === true;
   const pieces = tokenPieces(spec.type, spec.value, extended);
@@ -153,48 +183,68 @@ export async function mintTokens(crypto: DataCrypto, device: Device, spec: MintS
     }
   }
 
+  // Plain statements (src/platform/db/sql.ts): each token's row is written for its id; the
+  // device's count and the event are deferred to the transaction's next round trip.
+  const sql = sqlOf(Device.sequelize!);
+  const now = new Date();
   const minted: MintedToken[] = [];
   for (const g of generated) {
-    const row = await DeviceToken.create(
-      {
-        deviceId: device.id,
-        accountId: spec.accountId ?? null,
-        tokenType: g.type,
-        value: g.value,
-        token: g.token,
-        tokenCount: g.count,
-        paymentId: spec.paymentId ?? null,
-        requestedBy: spec.requestedBy ?? null,
-        source: spec.source,
-        reason: spec.reason ?? null,
-      },
-      { transaction: t },
+    const { insertId } = await sql.write(
+      t,
+      `INSERT INTO deviceTokens (deviceId, accountId, tokenType, value, token, tokenCount, paymentId, requestedBy, source, reason, createdAt, updatedAt) VALUES ${placeholders(1, 12)}`,
+      [
+        device.id,
+        spec.accountId ?? null,
+        g.type,
+        g.value,
+        g.token,
+        g.count,
+        spec.paymentId ?? null,
+        spec.requestedBy ?? null,
+        spec.source,
+        spec.reason ?? null,
+        now,
+        now,
+      ],
     );
-    minted.push({ id: row.id, deviceId: device.id, serialNumber: device.serialNumber, tokenType: g.type, value: g.value, token: g.token, tokenCount: g.count });
+    minted.push({
+      id: insertId,
+      deviceId: device.id,
+      serialNumber: device.serialNumber,
+      tokenType: g.type,
+      value: g.value,
+      token: g.token,
+      tokenCount: g.count,
+    });
   }
   const disabled = spec.type === 'DISABLE_PAYG';
   const timeToken = spec.type === 'ADD_TIME' || spec.type === 'SET_TIME';
   const changes: Partial<{ tokenCount: number; paygDisabledAt: Date | null }> = { tokenCount: count };
-  if (disabled) changes.paygDisabledAt = new Date();
+  if (disabled) changes.paygDisabledAt = now;
   else if (timeToken && device.paygDisabledAt) changes.paygDisabledAt = null; // a time token puts the device back in PAYG mode
-  await Device.update(changes, { where: { id: device.id }, transaction: t });
   Object.assign(device, changes);
-  await DeviceEvent.create(
-    {
-      deviceId: device.id,
-      eventType: 'token_issued',
-      payload: {
-        tokenIds: minted.map((m) => m.id),
-        tokenType: spec.type,
-        value: spec.value ?? null,
-        tokenCount: count,
-        source: spec.source,
-        paymentId: spec.paymentId ?? null,
-      },
-      occurredAt: new Date(),
-      createdBy: spec.requestedBy ?? null,
-    },
-    { transaction: t },
-  );
+  await sql.defer(t, 'UPDATE devices SET tokenCount = ?, paygDisabledAt = ?, updatedAt = ? WHERE id = ?', [
+    count,
+    device.paygDisabledAt ?? null,
+    now,
+    device.id,
+  ]);
+  const payload = {
+    tokenIds: minted.map((m) => m.id),
+    tokenType: spec.type,
+    value: spec.value ?? null,
+    tokenCount: count,
+    source: spec.source,
+    paymentId: spec.paymentId ?? null,
+  };
+  await sql.defer(t, `INSERT INTO deviceEvents (deviceId, eventType, payload, occurredAt, createdBy, createdAt, updatedAt) VALUES ${placeholders(1, 7)}`, [
+    device.id,
+    'token_issued',
+    JSON.stringify(payload),
+    now,
+    spec.requestedBy ?? null,
+    now,
+    now,
+  ]);
   return minted;
 }

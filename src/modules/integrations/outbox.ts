@@ -32,7 +32,8 @@ export const integrations = {
       const row = rowAggregateOf(target, e.event, e.aggregate, e.id, e.payload ?? {});
       return [row.aggregate, row.id, e.event, payload, target, 'pending', 0, now, now, now];
     });
-    await sqlOf(SyncOutbox.sequelize!).write(t, `INSERT INTO syncOutbox (${COLUMNS}) VALUES ${placeholders(targets.length, 10)}`, values);
+    // Deferred: sent with the transaction's next statement, in the same round trip.
+    await sqlOf(SyncOutbox.sequelize!).defer(t, `INSERT INTO syncOutbox (${COLUMNS}) VALUES ${placeholders(targets.length, 10)}`, values);
   },
 
   /**

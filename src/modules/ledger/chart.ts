@@ -17,6 +17,7 @@ export const LEDGER = {
   recoveries: '4500',
   badDebtExpense: '5200',
   commissionExpense: '5300',
+  earlyPayoffDiscounts: '5500',
 } as const;
 
 export type LedgerCode = (typeof LEDGER)[keyof typeof LEDGER];

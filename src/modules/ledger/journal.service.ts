@@ -134,7 +134,8 @@ export async function postEntry(spec: EntrySpec, transaction: Transaction): Prom
       }
       throw err;
     });
-  await sql.write(
+  // Deferred: sent with the transaction's next statement (nothing here reads its result).
+  await sql.defer(
     transaction,
     `INSERT INTO journalLines (journalEntryId, ledgerAccountId, accountId, debit, credit, memo, createdAt, updatedAt) VALUES ${placeholders(resolved.length, 8)}`,
     resolved.flatMap((l) => [

@@ -98,7 +98,7 @@ async function storeThenProcess(service: MobileMoneyService, tx: IncomingTransac
   const { row } = await service.store(tx);
   if (row.status !== 'received') return row;
   try {
-    return await service.processSafely(row.id);
+    return await service.processSafely(row.id, row.billRefNumber);
   } catch (err) {
     if (!isDatabaseUnavailable(err)) throw err;
     logger.warn(

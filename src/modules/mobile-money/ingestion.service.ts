@@ -1,4 +1,6 @@
-import { Op, UniqueConstraintError, type Sequelize, type Transaction } from 'sequelize';
+import { Op, UniqueConstraintError, type CreationAttributes, type Sequelize, type Transaction } from 'sequelize';
+import { dialect } from '../../platform/db/dialect';
+import { sqlOf } from '../../platform/db/sql';
 import { withTransaction } from '../../platform/db/transaction';
 import { isDatabaseUnavailable } from '../../platform/db/unavailable';
 import type { AppContext } from '../../platform/context';
@@ -11,7 +13,7 @@ import { postEntry } from '../ledger/journal.service';
 import { calendarOfCountry, calendarOfRegion, type CountryCalendar } from '../organisation/business-date';
 import { MobileMoneyTransaction, UnmatchedPayment } from '../payments/models';
 import { paymentSubscriptions } from '../payments/events';
-import { PaymentPostingService } from '../payments/posting.service';
+import { PaymentPostingService, type LockedAccount } from '../payments/posting.service';
 import { countryByCode, PROVIDERS, type ProviderCode } from './providers';
 
 /** A provider's transaction as received (callback or statement line), before it is stored. */
@@ -92,7 +94,7 @@ export class MobileMoneyService {
   async ingest(tx: IncomingTransaction): Promise<{ transaction: MobileMoneyTransaction; created: boolean }> {
     const { row, created } = await this.store(tx);
     if (row.status !== 'received') return { transaction: row, created };
-    return { transaction: await this.processSafely(row.id), created };
+    return { transaction: await this.processSafely(row.id, row.billRefNumber), created };
   }
 
   /** Inserts the raw transaction; a duplicate (provider, transactionId) returns the row already there. */
@@ -131,9 +133,9 @@ export class MobileMoneyService {
    * Processes a stored transaction once. Errors (e.g. a closed fiscal period) leave it `received`
    * with the error noted, for the re-drive job; the caller still gets the stored row.
    */
-  async processSafely(id: number): Promise<MobileMoneyTransaction> {
+  async processSafely(id: number, reference?: string | null): Promise<MobileMoneyTransaction> {
     try {
-      return await this.process(id);
+      return await this.process(id, reference);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       if (isDatabaseUnavailable(err)) {
@@ -153,13 +155,22 @@ export class MobileMoneyService {
     }
   }
 
-  /** Matches and posts (or suspends) a `received` transaction under its row lock; anything else is left as it is. */
-  async process(id: number): Promise<MobileMoneyTransaction> {
+  /**
+   * Matches and posts (or suspends) a `received` transaction under its row lock; anything else is
+   * left as it is. With the reference as stored (the callback has it at hand), the transaction's
+   * row lock, the lock of the account of that number and what it owes are taken in one round trip.
+   */
+  async process(id: number, reference?: string | null): Promise<MobileMoneyTransaction> {
     return withTransaction(this.sequelize, async (t) => {
-      const row = await MobileMoneyTransaction.findByPk(id, { lock: t.LOCK.UPDATE, transaction: t });
+      const ref = normaliseReference(reference);
+      const byNumber = ref && ref.length <= 100 ? ref : null;
+      const { row, locked } = await this.lockTransaction(id, byNumber, t);
       if (!row) throw new Error(`mobile-money transaction ${id} not found`);
       if (row.status !== 'received') return row;
-      const matched = await lockMatchedAccount(row.billRefNumber, t);
+      const matched =
+        locked && normaliseReference(row.billRefNumber) === byNumber
+          ? { kind: 'account' as const, account: locked.account }
+          : await lockMatchedAccount(row.billRefNumber, t);
       if (matched.kind === 'none') {
         await this.suspend(row, matched.reason, null, t);
         return row;
@@ -176,13 +187,16 @@ export class MobileMoneyService {
         return row;
       }
       // The row is marked posted by the payment-posted listener below (registerMobileMoneyListeners).
+      const paymentTypeCode = PROVIDERS[row.provider as ProviderCode].paymentType;
+      // Locked with what it owed and its business date: nothing to read again.
+      const context = locked?.account === account ? await this.posting.lockedContext(locked, paymentTypeCode, t) : undefined;
       const posted = await this.posting.postLocked(
         account,
         new Decimal(row.amount),
         {
           accountId: account.id,
           amount: row.amount,
-          paymentTypeCode: PROVIDERS[row.provider as ProviderCode].paymentType,
+          paymentTypeCode,
           channel: 'mobile_money',
           transactionRef: row.transactionId,
           paymentDate: row.transTime ?? row.createdAt,
@@ -191,10 +205,38 @@ export class MobileMoneyService {
           mobileMoneyTransaction: row,
         },
         t,
+        context,
       );
       if (row.paymentId !== posted.payment.id) throw new Error(`mobile-money transaction ${row.id} was not linked to payment ${posted.payment.id}`);
       return row;
     });
+  }
+
+  /** The stored transaction's row lock, then (with `accountNumber`) that account's, in one round trip. */
+  private async lockTransaction(
+    id: number,
+    accountNumber: string | null,
+    t: Transaction,
+  ): Promise<{ row: MobileMoneyTransaction | null; locked: LockedAccount | null }> {
+    if (!accountNumber) return { row: await MobileMoneyTransaction.findByPk(id, { lock: t.LOCK.UPDATE, transaction: t }), locked: null };
+    const sql = sqlOf(this.sequelize);
+    const { locked, first } = await this.posting.lockAccountAfter(
+      { accountNumber },
+      [{ sql: `SELECT * FROM mobileMoneyTransactions WHERE id = ?${dialect(this.sequelize).forUpdate}`, values: [id] }],
+      t,
+    );
+    const raw = first[0]?.[0] as Record<string, unknown> | undefined;
+    if (!raw) return { row: null, locked };
+    // JSON comes back as text from a plain statement (MariaDB stores it as LONGTEXT; SQLite as TEXT).
+    const rawPayload = typeof raw.rawPayload === 'string' ? (JSON.parse(raw.rawPayload) as unknown) : raw.rawPayload;
+    const row = MobileMoneyTransaction.build(
+      sql.instants(MobileMoneyTransaction, { ...raw, rawPayload }) as unknown as CreationAttributes<MobileMoneyTransaction>,
+      {
+        isNewRecord: false,
+        raw: true,
+      },
+    );
+    return { row, locked };
   }
 
   /**
@@ -269,10 +311,19 @@ export async function suspenseCalendar(row: MobileMoneyTransaction, regionId: nu
 export function registerMobileMoneyListeners(ctx: Pick<AppContext, 'sequelize'>): void {
   paymentSubscriptions(ctx.sequelize).onPosted('mobile-money.mark-posted', async ({ payment, account, mobileMoneyTransaction: row }, t) => {
     if (!row) return;
-    await row.update(
-      { status: 'posted', paymentId: payment.id, accountId: account.id, errorMessage: row.status === 'unmatched' ? row.errorMessage : null },
-      { transaction: t },
+    const values = {
+      status: 'posted' as const,
+      paymentId: payment.id,
+      accountId: account.id,
+      errorMessage: row.status === 'unmatched' ? row.errorMessage : null,
+    };
+    // Deferred: it goes to the database with the payment's next statement.
+    await sqlOf(ctx.sequelize).defer(
+      t,
+      'UPDATE mobileMoneyTransactions SET status = ?, paymentId = ?, accountId = ?, errorMessage = ?, updatedAt = ? WHERE id = ?',
+      [values.status, values.paymentId, values.accountId, values.errorMessage, new Date(), row.id],
     );
+    row.set(values);
   });
 }
 

@@ -30,6 +30,11 @@ export interface EnqueueNotificationInput {
   variables: TemplateVariables;
   /** Unique: enqueueing again with the same key returns the first row and writes nothing. */
   dedupeKey?: string | null;
+  /**
+   * The key names a record created in the caller's transaction (e.g. a new payment's id): no row
+   * can hold it yet, so it is not looked up first (one round trip less); the unique key still holds.
+   */
+  dedupeKeyIsNew?: boolean;
   /** Not sent before this instant; default now. */
   sendAfter?: Date;
 }
@@ -76,7 +81,7 @@ export async function findTemplate(code: string, language: string, channel: Noti
  */
 export async function enqueueNotification(input: EnqueueNotificationInput, transaction?: Transaction): Promise<EnqueuedNotification> {
   const dedupeKey = input.dedupeKey ?? null;
-  if (dedupeKey) {
+  if (dedupeKey && !input.dedupeKeyIsNew) {
     const existing = await Notification.findOne({ where: { dedupeKey }, transaction });
     if (existing) return { notification: existing, created: false, language: input.language };
   }

@@ -33,6 +33,14 @@ export interface PaymentRefundedEvent {
   refundedBy: number | null;
 }
 
+/**
+ * Given by a caller of payment posting (PostPaymentInput.settleRest): runs in the posting, after
+ * the money is allocated and before the account's status is worked out, and may settle what is
+ * left otherwise (POST /accounts/:id/payoff waives the quoted discount there), so that a payoff
+ * closes the account, and the devices hear `paidOff`, within the payment itself.
+ */
+export type SettleRest = (account: Account, transaction: Transaction) => Promise<void>;
+
 /** What listeners report back (e.g. { token: '123 456 789', creditDays: 7 }); merged into the API response. */
 export type Effects = Record<string, unknown>;
 

@@ -100,6 +100,8 @@ export function paymentRoutes(ctx: AppContext): RouteSpec[] {
           if (!found) throw problems.notFound('account');
           accountId = found.id;
         }
+        // The answer is built once: stored with the idempotency key (in the transaction), then sent.
+        let view: ReturnType<typeof postedView> | undefined;
         const posted = await posting.post(
           {
             accountId,
@@ -111,9 +113,9 @@ export function paymentRoutes(ctx: AppContext): RouteSpec[] {
             paymentDate: body.paymentDate ? new Date(body.paymentDate) : undefined,
             createdBy: req.principal!.employeeId,
           },
-          { beforeCommit: (p, t) => req.idempotency!.complete(201, postedView(p), t) },
+          { beforeCommit: (p, t) => req.idempotency!.complete(201, (view = postedView(p)), t) },
         );
-        return { status: 201, body: postedView(posted), headers: { Location: `/api/v1/payments/${posted.payment.id}` } };
+        return { status: 201, body: view ?? postedView(posted), headers: { Location: `/api/v1/payments/${posted.payment.id}` } };
       },
     }),
     defineRoute({

@@ -1,7 +1,7 @@
 import type { CreationAttributes, Sequelize, Transaction } from 'sequelize';
 import { inRegionScope, type RegionScope } from '../../platform/auth/principal';
 import { dialect } from '../../platform/db/dialect';
-import { placeholders, sqlOf, type Sql } from '../../platform/db/sql';
+import { placeholders, sqlOf, type Sql, type SqlValue } from '../../platform/db/sql';
 import { TtlCache } from '../../platform/ttl-cache';
 import { withTransaction } from '../../platform/db/transaction';
 import { problems } from '../../platform/http/problem';
@@ -17,7 +17,7 @@ import { postEntry, type LineSpec } from '../ledger/journal.service';
 import { calendarOfRegion, calendarWithBusinessDate, type CountryCalendar } from '../organisation/business-date';
 import { nextNumber } from '../organisation/number-sequences';
 import { allocate, isAllocationOrder, type OpenItem } from './allocation';
-import { paymentEvents, type Effects } from './events';
+import { paymentEvents, type Effects, type SettleRest } from './events';
 import { Payment, PaymentType, type MobileMoneyTransaction, type PaymentChannel } from './models';
 import { chargeAfter, installmentAfter } from '../accounts/settlement';
 
@@ -36,6 +36,8 @@ export interface PostPaymentInput {
   scope?: RegionScope;
   /** The provider's stored transaction being posted; handed to the payment-posted listeners. */
   mobileMoneyTransaction?: MobileMoneyTransaction;
+  /** Settles what the payment left before the status is worked out (events.ts SettleRest; the payoff's discount). */
+  settleRest?: SettleRest;
 }
 
 export interface PostedPayment {
@@ -64,6 +66,8 @@ export interface PostingContext {
   calendar: CountryCalendar;
   payplan: PayplanTerms;
   typeId: number;
+  /** What the account owed, read under its lock; read again when the nightly catch-up changes it. */
+  openItems?: OpenItems;
 }
 
 /** Active payment types by code, read again after PAYMENT_TYPE_TTL_MS so a retired type stops being taken. */
@@ -104,26 +108,63 @@ export class PaymentPostingService {
       throw problems.validation([{ field: 'amount', in: 'body', message: 'amount must be a positive amount with at most 2 decimals' }]);
     }
     return withTransaction(this.sequelize, async (t) => {
-      // One statement locks the account and reads its country's business date (the subquery
-      // takes no lock: the nightly close may move the date meanwhile, never under a payment).
-      const [row] = await this.sql.rows<Record<string, unknown> & { businessDateNow: string | null }>(
-        t,
-        `SELECT a.*, (SELECT c.businessDate FROM companyRegions r JOIN countries c ON c.id = r.countryId WHERE r.id = a.regionId) AS businessDateNow
-           FROM accounts a WHERE a.id = ?${dialect(this.sequelize).forUpdate}`,
-        [input.accountId],
-      );
-      if (!row || (input.scope && !inRegionScope(input.scope, Number(row.regionId)))) throw problems.notFound('account');
-      const { businessDateNow, ...columns } = row;
-      const account = Account.build(this.sql.instants(Account, columns) as unknown as CreationAttributes<Account>, { isNewRecord: false, raw: true });
-      const [calendar, payplan, typeId] = await Promise.all([
-        calendarWithBusinessDate(account.regionId, businessDateNow, t),
-        payplanTerms(account.payplanId, t),
-        paymentTypeId(input.paymentTypeCode, t),
-      ]);
-      const posted = await this.postLocked(account, amount, input, t, { calendar, payplan, typeId });
+      const locked = await this.lockAccount({ id: input.accountId }, t);
+      if (!locked || (input.scope && !inRegionScope(input.scope, locked.account.regionId))) throw problems.notFound('account');
+      const { account } = locked;
+      const context = await this.lockedContext(locked, input.paymentTypeCode, t);
+      const posted = await this.postLocked(account, amount, input, t, context);
       await hooks.beforeCommit?.(posted, t);
       return posted;
     });
+  }
+
+  /**
+   * Locks an account (by id, or by account number) and reads what it owes and its country's
+   * business date, in one round trip on MySQL: the first statement takes the row lock (the
+   * business-date subquery takes none: the nightly close may move the date meanwhile, never under
+   * a payment); the second runs once the lock is held. Null when there is no such account.
+   */
+  async lockAccount(by: { id: number } | { accountNumber: string }, t: Transaction): Promise<LockedAccount | null> {
+    return (await this.lockAccountAfter(by, [], t)).locked;
+  }
+
+  /**
+   * lockAccount, after the statements `first` (e.g. the lock of a row that must be locked before
+   * the account), all in the same round trip on MySQL; their rows come back with it.
+   */
+  async lockAccountAfter(
+    by: { id: number } | { accountNumber: string },
+    first: { sql: string; values: SqlValue[] }[],
+    t: Transaction,
+  ): Promise<{ locked: LockedAccount | null; first: object[][] }> {
+    const [column, value] = 'id' in by ? ['id', by.id] : ['accountNumber', by.accountNumber];
+    const results = await this.sql.rowsOfEach(t, [
+      ...first,
+      {
+        sql: `SELECT a.*, (SELECT c.businessDate FROM companyRegions r JOIN countries c ON c.id = r.countryId WHERE r.id = a.regionId) AS businessDateNow
+                FROM accounts a WHERE a.${column} = ?${dialect(this.sequelize).forUpdate}`,
+        values: [value],
+      },
+      {
+        sql: OPEN_ITEMS_SQL.replace(/accountId = \?/g, `accountId = (SELECT id FROM accounts WHERE ${column} = ?)`),
+        values: [value, value],
+      },
+    ]);
+    const [[row], items] = results.slice(first.length) as [(Record<string, unknown> & { businessDateNow: string | null })[], OpenItemRow[]];
+    if (!row) return { locked: null, first: results.slice(0, first.length) };
+    const { businessDateNow, ...columns } = row;
+    const account = Account.build(this.sql.instants(Account, columns) as unknown as CreationAttributes<Account>, { isNewRecord: false, raw: true });
+    return { locked: { account, businessDateNow, openItems: splitOpenItems(items) }, first: results.slice(0, first.length) };
+  }
+
+  /** What posting to a locked account needs besides it (cached per process, but for the business date read with the lock). */
+  async lockedContext(locked: LockedAccount, paymentTypeCode: string, t: Transaction): Promise<PostingContext> {
+    const [calendar, payplan, typeId] = await Promise.all([
+      calendarWithBusinessDate(locked.account.regionId, locked.businessDateNow, t),
+      payplanTerms(locked.account.payplanId, t),
+      paymentTypeId(paymentTypeCode, t),
+    ]);
+    return { calendar, payplan, typeId, openItems: locked.openItems };
   }
 
   private async context(account: Pick<Account, 'regionId' | 'payplanId'>, paymentTypeCode: string, transaction?: Transaction): Promise<PostingContext> {
@@ -140,8 +181,9 @@ export class PaymentPostingService {
    * Plain statements (src/platform/db/sql.ts), one round trip each: this runs for every payment.
    */
   async postLocked(account: Account, amount: Decimal, input: PostPaymentInput, t: Transaction, context?: PostingContext): Promise<PostedPayment> {
-    const { calendar, payplan, typeId } = context ?? (await this.context(account, input.paymentTypeCode, t));
+    const { calendar, payplan, typeId, openItems } = context ?? (await this.context(account, input.paymentTypeCode, t));
     const businessDate = calendar.businessDate;
+    const caughtUp = Boolean(account.lastNightlyBusinessDate && account.lastNightlyBusinessDate >= businessDate);
     await catchUpNightly(account, payplan, businessDate, t);
     const wasOpen = account.status !== 'closed';
     const now = new Date();
@@ -152,7 +194,7 @@ export class PaymentPostingService {
       // Money on a written-off account is a recovery: it no longer settles the (zeroed) schedule.
       creditLines.push({ ledger: LEDGER.recoveries, credit: toMoneyString(amount), accountId: account.id });
     } else {
-      const { installments, charges } = await this.openItems(account.id, t);
+      const { installments, charges } = caughtUp && openItems ? openItems : await this.openItems(account.id, t);
       const items: OpenItem[] = [
         ...charges.map((c) => ({ kind: 'charge' as const, id: c.id, dueDate: c.dueDate, outstanding: new Decimal(c.amount).minus(c.paidAmount), order: c.id })),
         ...installments.map((i) => ({ kind: 'installment' as const, id: i.id, dueDate: i.dueDate, outstanding: outstanding(i), order: i.installmentNumber })),
@@ -169,7 +211,7 @@ export class PaymentPostingService {
         if (a.kind === 'installment') {
           const i = byId.get(a.id)!;
           const after = installmentAfter(i, a.amount, businessDate);
-          await this.sql.write(t, 'UPDATE installmentSchedules SET paidAmount = ?, status = ?, paidDate = ?, updatedAt = ? WHERE id = ?', [
+          await this.sql.defer(t, 'UPDATE installmentSchedules SET paidAmount = ?, status = ?, paidDate = ?, updatedAt = ? WHERE id = ?', [
             after.paidAmount,
             after.status,
             after.paidDate,
@@ -179,7 +221,7 @@ export class PaymentPostingService {
           Object.assign(i, after);
         } else {
           const after = chargeAfter(chargeById.get(a.id)!, a.amount);
-          await this.sql.write(t, 'UPDATE accountCharges SET paidAmount = ?, status = ?, updatedAt = ? WHERE id = ?', [
+          await this.sql.defer(t, 'UPDATE accountCharges SET paidAmount = ?, status = ?, updatedAt = ? WHERE id = ?', [
             after.paidAmount,
             after.status,
             now,
@@ -194,6 +236,7 @@ export class PaymentPostingService {
       }
       account.balance = toMoneyString(new Decimal(account.balance).minus(settled));
       account.creditBalance = toMoneyString(new Decimal(account.creditBalance).plus(credit));
+      if (input.settleRest) await input.settleRest(account, t);
       // pending -> active on the down payment; suspended -> active when caught up; -> closed when
       // paid off; DPD 0 while a down payment is still short (status.ts).
       const next = nextAccountState(
@@ -209,7 +252,7 @@ export class PaymentPostingService {
       );
       await applyAccountState(account, next, { by: input.createdBy ?? null, businessDate }, t);
     }
-    await this.sql.write(
+    await this.sql.defer(
       t,
       `UPDATE accounts SET balance = ?, creditBalance = ?, daysPastDue = ?, parBucket = ?, status = ?, activationDate = ?, closedAt = ?,
               lastNightlyBusinessDate = ?, updatedAt = ? WHERE id = ?`,
@@ -253,7 +296,7 @@ export class PaymentPostingService {
     );
     const payment = Payment.build({ id: paymentId, ...values, receiptNumber: null }, { isNewRecord: false, raw: true });
     if (allocationRows.length > 0) {
-      await this.sql.write(
+      await this.sql.defer(
         t,
         `INSERT INTO paymentAllocations (paymentId, allocationType, installmentScheduleId, accountChargeId, amount, createdAt, updatedAt) VALUES ${placeholders(allocationRows.length, 7)}`,
         allocationRows.flatMap((a) => [paymentId, a.kind, a.kind === 'installment' ? a.id : null, a.kind === 'charge' ? a.id : null, a.amount, now, now]),
@@ -286,8 +329,8 @@ export class PaymentPostingService {
     // The gapless receipt number comes last: its row stays locked until commit, and every
     // payment in the company queues on it, so it is held for as few statements as possible.
     const receiptNumber = await nextNumber('receipt', t);
-    await this.sql.write(t, 'UPDATE payments SET receiptNumber = ? WHERE id = ?', [receiptNumber, paymentId]);
-    await this.sql.write(
+    await this.sql.defer(t, 'UPDATE payments SET receiptNumber = ? WHERE id = ?', [receiptNumber, paymentId]);
+    await this.sql.defer(
       t,
       `INSERT INTO receipts (receiptNumber, paymentId, accountId, amount, issuedAt, channel, createdAt, updatedAt) VALUES ${placeholders(1, 8)}`,
       [receiptNumber, paymentId, account.id, toMoneyString(amount), now, 'sms', now, now],
@@ -297,25 +340,41 @@ export class PaymentPostingService {
   }
 
   /** What the account still owes, instalments and charges, in one statement. */
-  private async openItems(accountId: number, t: Transaction): Promise<{ installments: OpenInstallment[]; charges: OpenCharge[] }> {
-    const rows = await this.sql.rows<OpenInstallment & { kind: 'installment' | 'charge' }>(
-      t,
-      `SELECT 'installment' AS kind, id, installmentNumber, dueDate, amount, paidAmount, status, paidDate
-         FROM installmentSchedules WHERE accountId = ? AND status IN ('pending', 'partial', 'overdue')
-       UNION ALL
-       SELECT 'charge' AS kind, id, 0 AS installmentNumber, dueDate, amount, paidAmount, status, NULL AS paidDate
-         FROM accountCharges WHERE accountId = ? AND status IN ('pending', 'partial')`,
-      [accountId, accountId],
-    );
-    const installments: OpenInstallment[] = [];
-    const charges: OpenCharge[] = [];
-    for (const r of rows) {
-      const item = { ...r, id: Number(r.id), installmentNumber: Number(r.installmentNumber) };
-      if (r.kind === 'installment') installments.push(item);
-      else charges.push(item as OpenCharge);
-    }
-    installments.sort((a, b) => a.installmentNumber - b.installmentNumber);
-    charges.sort((a, b) => a.id - b.id);
-    return { installments, charges };
+  private async openItems(accountId: number, t: Transaction): Promise<OpenItems> {
+    return splitOpenItems(await this.sql.rows<OpenItemRow>(t, OPEN_ITEMS_SQL, [accountId, accountId]));
   }
+}
+
+type OpenItemRow = OpenInstallment & { kind: 'installment' | 'charge' };
+
+/** An account row locked in a transaction, with what it owed when locked. */
+export interface LockedAccount {
+  account: Account;
+  businessDateNow: string | null;
+  openItems: OpenItems;
+}
+
+interface OpenItems {
+  installments: OpenInstallment[];
+  charges: OpenCharge[];
+}
+
+/** The open instalments and charges of an account (its id twice). */
+const OPEN_ITEMS_SQL = `SELECT 'installment' AS kind, id, installmentNumber, dueDate, amount, paidAmount, status, paidDate
+     FROM installmentSchedules WHERE accountId = ? AND status IN ('pending', 'partial', 'overdue')
+   UNION ALL
+   SELECT 'charge' AS kind, id, 0 AS installmentNumber, dueDate, amount, paidAmount, status, NULL AS paidDate
+     FROM accountCharges WHERE accountId = ? AND status IN ('pending', 'partial')`;
+
+function splitOpenItems(rows: OpenItemRow[]): OpenItems {
+  const installments: OpenInstallment[] = [];
+  const charges: OpenCharge[] = [];
+  for (const r of rows) {
+    const item = { ...r, id: Number(r.id), installmentNumber: Number(r.installmentNumber) };
+    if (r.kind === 'installment') installments.push(item);
+    else charges.push(item as OpenCharge);
+  }
+  installments.sort((a, b) => a.installmentNumber - b.installmentNumber);
+  charges.sort((a, b) => a.id - b.id);
+  return { installments, charges };
 }

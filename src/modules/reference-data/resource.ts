@@ -18,6 +18,7 @@ import {
 import type { Principal } from '../../platform/auth/principal';
 import { withTransaction } from '../../platform/db/transaction';
 import { decodeCursor, encodeCursor, pagedResponseSchema, paginationQuery, type Paged } from '../../platform/http/pagination';
+import { checkIfMatch, etagOf, versionsIn } from '../../platform/http/etag';
 import { problems, type FieldError } from '../../platform/http/problem';
 import { defineRoute, type ApiResult, type ResponseSpec, type RouteSpec } from '../../platform/http/route';
 import { idField } from '../../platform/http/schemas';
@@ -138,37 +139,8 @@ const ifNoneMatchHeaders = Joi.object<{ 'if-none-match'?: string }, true>({
   'if-none-match': Joi.string().max(200).description('An ETag from an earlier GET: 304 when unchanged.'),
 });
 
-export function etagOf(version: number): string {
-  return `"${version}"`;
-}
-
-/** Versions named by an If-Match / If-None-Match header (`"3"`, `W/"3"` or `3`, comma-separated). */
-function versionsIn(header: string): (number | '*')[] {
-  return header
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((s) => {
-      if (s === '*') return '*' as const;
-      const m = /^(?:W\/)?"?(\d{1,10})"?$/.exec(s);
-      return m ? Number(m[1]) : NaN;
-    })
-    .filter((v) => v === '*' || Number.isInteger(v));
-}
-
-export function checkIfMatch(header: string | undefined, current: number, required: boolean): void {
-  if (header === undefined || header.trim() === '') {
-    if (required) throw problems.preconditionRequired('Send If-Match with the ETag of the version you are changing (GET it first).');
-    return;
-  }
-  const versions = versionsIn(header);
-  if (versions.includes('*') && versions.length === 1) {
-    throw problems.preconditionRequired('If-Match must name the version you are changing, not *.');
-  }
-  if (!versions.includes(current)) {
-    throw problems.preconditionFailed(`The record is at version ${current}; it was changed since you read it. Reload it and try again.`);
-  }
-}
+// ETags and If-Match live in src/platform/http/etag.ts (customers' records use them too).
+export { checkIfMatch, etagOf };
 
 // ------------------------------------------------------------------------------------------------
 // Model introspection

@@ -1,4 +1,4 @@
-import { Op, type Sequelize, type WhereOptions } from 'sequelize';
+import { Op, type Sequelize, type Transaction, type WhereOptions } from 'sequelize';
 import type { EmployeeActor, ScopedActor } from '../../platform/auth/actor';
 import { inRegionScope, regionWhere } from '../../platform/auth/principal';
 import { refuseOwnRequest, fourEyesRefusal } from '../../platform/approvals/kit';
@@ -13,7 +13,7 @@ import { lockAccount, preparedAccount } from '../accounts/settlement';
 import { audit } from '../audit/audit';
 import { Device } from '../devices/models';
 import { calendarOfRegion } from '../organisation/business-date';
-import { SupportTicket, WarrantyClaim, type WarrantyClaimStatus } from './models';
+import { SupportTicket, TicketComment, WarrantyClaim, type WarrantyClaimStatus } from './models';
 import { swapOnLocked, type SwapResult } from './swap.service';
 import { warrantyCover } from './warranty-policy';
 
@@ -196,6 +196,12 @@ export class WarrantyService {
           { transaction: t },
         )
         .catch(fourEyesRefusal('You submitted this warranty claim; another employee must decide it.'));
+      await this.noteOnTicket(
+        claim,
+        actor,
+        `Warranty claim ${claim.id} approved: unit ${claim.deviceId} replaced by ${input.replacementDeviceId} (swap ${result.swap.id}).`,
+        t,
+      );
       await audit.record(t, {
         actor,
         action: 'warrantyClaim.approve',
@@ -217,6 +223,7 @@ export class WarrantyService {
       await claim
         .update({ status: 'rejected', decidedBy: actor.employeeId, decidedAt: new Date(), resolution: reason }, { transaction: t })
         .catch(fourEyesRefusal('You submitted this warranty claim; another employee must decide it.'));
+      await this.noteOnTicket(claim, actor, `Warranty claim ${claim.id} rejected: ${reason}`, t);
       await audit.record(t, {
         actor,
         action: 'warrantyClaim.reject',
@@ -227,5 +234,11 @@ export class WarrantyService {
       });
       return claim;
     });
+  }
+
+  /** The decision, as an internal comment on the ticket the claim came from (if any). */
+  private async noteOnTicket(claim: WarrantyClaim, actor: EmployeeActor, body: string, t: Transaction): Promise<void> {
+    if (!claim.supportTicketId) return;
+    await TicketComment.create({ supportTicketId: claim.supportTicketId, authorId: actor.employeeId, body, isInternal: true }, { transaction: t });
   }
 }

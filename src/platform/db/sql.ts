@@ -38,24 +38,119 @@ function runOnConnection<T>(sequelize: Sequelize, conn: Mysql2Connection, sql: s
   );
 }
 
+interface Statement {
+  sql: string;
+  values: SqlValue[];
+}
+
+/**
+ * Writes deferred in a transaction (MySQL only), sent ahead of the next statement on its
+ * connection in the same round trip. Kept per transaction; a rollback drops them.
+ */
+const deferred = new WeakMap<Transaction, Statement[]>();
+
+function takeDeferred(t: Transaction): Statement[] {
+  const pending = deferred.get(t);
+  if (!pending || pending.length === 0) return [];
+  deferred.set(t, []);
+  return pending;
+}
+
 export class Sql {
   private readonly mysql: boolean;
   constructor(private readonly sequelize: Sequelize) {
     this.mysql = dialect(sequelize).mysql;
+    if (this.mysql) {
+      // A model statement (or COMMIT) in a transaction with deferred writes sends them first, so
+      // every statement still runs in the order the code issued it.
+      sequelize.addHook('beforeQuery', async (options: { transaction?: Transaction | null }) => {
+        if (options.transaction) await this.flush(options.transaction);
+      });
+    }
+  }
+
+  /**
+   * Several statements in one round trip (MySQL: one multi-statement query; elsewhere one by
+   * one), after any deferred writes: the result of each, in order. Each runs when the one before
+   * it has finished, exactly as separate calls would (a locking SELECT first, then the reads that
+   * depend on its lock).
+   */
+  private async batch(t: Transaction, statements: Statement[]): Promise<unknown[]> {
+    const conn = this.mysql ? mysqlConnection(t) : undefined;
+    if (!conn) throw new Error('batch is for MySQL connections');
+    const all = [...takeDeferred(t), ...statements];
+    if (all.length === 1) return [await runOnConnection<unknown>(this.sequelize, conn, all[0]!.sql, all[0]!.values)];
+    const results = await runOnConnection<unknown[]>(
+      this.sequelize,
+      conn,
+      all.map((s) => s.sql).join(';\n'),
+      all.flatMap((s) => s.values),
+    );
+    return results.slice(results.length - statements.length);
   }
 
   /** Rows of a SELECT, as plain objects. */
   async rows<T extends object>(t: Transaction, sql: string, values: SqlValue[] = []): Promise<T[]> {
     const conn = this.mysql ? mysqlConnection(t) : undefined;
-    if (conn) return runOnConnection<T[]>(this.sequelize, conn, sql, values);
+    if (conn) return (await this.batch(t, [{ sql, values }]))[0] as T[];
     return this.sequelize.query<T>(sql, { replacements: values, type: QueryTypes.SELECT, transaction: t });
+  }
+
+  /**
+   * The rows of several SELECTs, in one round trip on MySQL, each run after the one before it
+   * (e.g. the account's row lock, then what it owes): as many database round trips saved as
+   * statements after the first.
+   */
+  async rowsOfEach(t: Transaction, statements: { sql: string; values: SqlValue[] }[]): Promise<object[][]> {
+    const conn = this.mysql ? mysqlConnection(t) : undefined;
+    if (conn) return (await this.batch(t, statements)) as object[][];
+    const out: object[][] = [];
+    for (const s of statements) out.push(await this.sequelize.query<object>(s.sql, { replacements: s.values, type: QueryTypes.SELECT, transaction: t }));
+    return out;
+  }
+
+  /**
+   * A write whose result nobody reads (no id, no count), deferred on MySQL: it goes to the
+   * database with the transaction's next statement, in the same round trip (a multi-statement
+   * query), and in the order issued; COMMIT or any model statement in the transaction sends it
+   * first. Its error, if any, comes out of that next statement. Elsewhere (SQLite) it runs now.
+   */
+  async defer(t: Transaction, sql: string, values: SqlValue[] = []): Promise<void> {
+    if (!(this.mysql && mysqlConnection(t))) {
+      await this.write(t, sql, values);
+      return;
+    }
+    let pending = deferred.get(t);
+    if (!pending) {
+      deferred.set(t, (pending = []));
+      const rollback = t.rollback.bind(t);
+      t.rollback = () => {
+        deferred.delete(t);
+        return rollback();
+      };
+    }
+    pending.push({ sql, values });
+  }
+
+  /** Sends the transaction's deferred writes now (one round trip), if it has any. */
+  async flush(t: Transaction): Promise<void> {
+    const pending = takeDeferred(t);
+    if (pending.length === 0) return;
+    const conn = mysqlConnection(t);
+    if (!conn) throw new Error('deferred writes on a transaction without a connection');
+    await runOnConnection<unknown>(
+      this.sequelize,
+      conn,
+      pending.map((s) => s.sql).join(';\n'),
+      pending.flatMap((s) => s.values),
+    );
   }
 
   /** An INSERT, UPDATE or DELETE: the new row's id (inserts) and the rows it changed. */
   async write(t: Transaction, sql: string, values: SqlValue[] = []): Promise<WriteResult> {
     const conn = this.mysql ? mysqlConnection(t) : undefined;
     if (conn) {
-      const r = await runOnConnection<{ insertId: number; affectedRows: number }>(this.sequelize, conn, sql, values);
+      const r = (await this.batch(t, [{ sql, values }]))[0] as { insertId: number; affectedRows: number };
       return { insertId: Number(r.insertId), affectedRows: r.affectedRows };
     }
     if (!/^\s*insert\b/i.test(sql)) {

@@ -27,25 +27,39 @@ function fromBodyParser(err: { type?: string; status?: number }): HttpProblem | 
 }
 
 /**
+ * The problem an error means for the caller when it is the caller's (bad input, a duplicate, a
+ * reference naming nothing, a stale version); undefined for anything else (outages, bugs).
+ * POST /sync/push answers each action's failure with it, as the error handler does a request's.
+ */
+export function clientProblemOf(err: unknown): HttpProblem | undefined {
+  if (err instanceof HttpProblem) return err;
+  const parsed = fromBodyParser(err as { type?: string });
+  if (parsed) return parsed;
+  if (err instanceof UniqueConstraintError) {
+    return problems.conflict('A record with the same unique value already exists.', 'duplicate', {
+      errors: (err.errors ?? []).map((e) => ({ field: e.path ?? 'unknown', message: `${e.path} is already taken` })),
+    });
+  }
+  if (err instanceof ForeignKeyConstraintError) {
+    return (
+      missingReferenceProblem(err) ??
+      problems.conflict('The record is referenced by, or refers to, a record that does not allow this change.', 'reference-conflict')
+    );
+  }
+  if (err instanceof OptimisticLockError) return problems.preconditionFailed('The record was changed by someone else; reload it and try again.');
+  return undefined;
+}
+
+/**
  * Last stop for every error: RFC 9457 problem+json, never a stack trace or SQL. Anything we did
  * not anticipate is logged in full (with the request id) and answered as a bare 500.
  */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     let problem: HttpProblem;
-    if (err instanceof HttpProblem) problem = err;
-    else if (fromBodyParser(err)) problem = fromBodyParser(err)!;
-    else if (err instanceof UniqueConstraintError) {
-      problem = problems.conflict('A record with the same unique value already exists.', 'duplicate', {
-        errors: (err.errors ?? []).map((e) => ({ field: e.path ?? 'unknown', message: `${e.path} is already taken` })),
-      });
-    } else if (err instanceof ForeignKeyConstraintError) {
-      problem =
-        missingReferenceProblem(err) ??
-        problems.conflict('The record is referenced by, or refers to, a record that does not allow this change.', 'reference-conflict');
-    } else if (err instanceof OptimisticLockError) {
-      problem = problems.preconditionFailed('The record was changed by someone else; reload it and try again.');
-    } else if (isDatabaseUnavailable(err)) {
+    const known = clientProblemOf(err);
+    if (known) problem = known;
+    else if (isDatabaseUnavailable(err)) {
       // An outage or overload, not a bug: 503 + Retry-After so clients (and M-Pesa) try again.
       const requestId = (req as { id?: unknown }).id;
       logger.warn({ requestId, dependency: 'database', failure: databaseFailureKind(err) }, 'database unavailable');

@@ -22,8 +22,27 @@ export interface IdempotencyClaim {
 
 export type ClaimResult = { kind: 'claimed'; claim: IdempotencyClaim } | { kind: 'replay'; status: number; body: unknown };
 
+export interface ClaimOptions {
+  /** How long the answer is kept for replay, when not the store's default (client ids: a phone may stay offline for weeks). */
+  retentionMs?: number;
+}
+
 export interface IdempotencyStore {
-  claim(scope: string, key: string, requestHash: string): Promise<ClaimResult>;
+  claim(scope: string, key: string, requestHash: string, options?: ClaimOptions): Promise<ClaimResult>;
+}
+
+/** How long the answer to a create carrying a client-generated id (`clientId`) is kept: a phone may queue work offline for weeks. */
+export const CLIENT_ID_RETENTION_MS = 90 * 24 * 3600_000;
+
+/**
+ * Hands a service the way to store the answer inside its own transaction (as its last statement),
+ * so the created record and the answer a retry replays commit together. Undefined when the request
+ * claimed nothing (no clientId, no Idempotency-Key).
+ */
+export type StoreAnswer<T> = ((result: T, transaction: Transaction) => Promise<void>) | undefined;
+
+export function storeAnswer<T>(claim: IdempotencyClaim | undefined, status: number, view: (result: T) => unknown): StoreAnswer<T> {
+  return claim ? (result, t) => claim.complete(status, view(result), t) : undefined;
 }
 
 /** Canonical JSON (sorted keys) so the same request always hashes the same. */

@@ -209,8 +209,12 @@ export function buildOpenApiDocument(routes: RouteSpec[], info: Schema = API_INF
           headers: { 'Idempotent-Replayed': { schema: { type: 'string', enum: ['true'] }, description: 'Present on a replay of the first response' } },
         };
       }
-      responses['409'] ??= problemResponse('A request with this Idempotency-Key is still being processed; retry later');
-      responses['422'] ??= problemResponse('This Idempotency-Key was used with another request body');
+      responses['409'] ??= problemResponse(
+        `A request with this ${r.idempotent === 'clientId' ? 'clientId' : 'Idempotency-Key'} is still being processed; retry later`,
+      );
+      responses['422'] ??= problemResponse(
+        r.idempotent === 'clientId' ? 'This clientId was used with another request body' : 'This Idempotency-Key was used with another request body',
+      );
     }
     const problem = { content: PROBLEM };
     if (r.params || r.query || r.body || r.idempotent) responses['400'] = { description: 'Invalid input; the fields are named', ...problem };
@@ -244,7 +248,7 @@ export function buildOpenApiDocument(routes: RouteSpec[], info: Schema = API_INF
         ...parameters(r.params, 'path'),
         ...parameters(r.query, 'query'),
         ...parameters(r.headers, 'header'),
-        ...(r.idempotent ? [idempotencyKey] : []),
+        ...(r.idempotent === true ? [idempotencyKey] : []),
       ],
       ...(r.body
         ? {

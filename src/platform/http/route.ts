@@ -51,6 +51,12 @@ export interface ApiRequest<P = any, Q = any, B = any, H = any> extends Request 
   rawBody?: Buffer;
   /** Present on `idempotent` routes: hand it to the service so the response commits with the change. */
   idempotency?: IdempotencyClaim;
+  /**
+   * On `idempotent: 'clientId'` routes whose body the handler reads itself (multipart): claims the
+   * clientId once read, keyed on `parts` (what makes two requests the same); a replay answers the
+   * stored result without the handler going on.
+   */
+  claimClientId?: (clientId: string, parts: Record<string, unknown>) => Promise<void>;
 }
 
 export interface ApiResult {
@@ -76,13 +82,22 @@ export interface RouteSpec<P = any, Q = any, B = any, H = any> {
   /**
    * Requires an Idempotency-Key header: a retry with the same key and body replays the first
    * response; another body is 422; a retry while the first runs is 409.
+   * `'clientId'`: the same, keyed by the body's optional client-generated `clientId` (a UUID the
+   * phone makes; a create without one is not deduplicated), answers kept 90 days.
    */
-  idempotent?: boolean;
+  idempotent?: boolean | 'clientId';
   /**
    * Media types the body may be sent as; default JSON. Any other type is a 415. The app parses
    * JSON and text/csv (as a string body); name only those.
    */
   consumes?: string[];
+  /**
+   * This route is also an action type of POST /sync/push (an agent's phone queues it offline):
+   * `type` names it there (e.g. 'customer.create'); `params` maps each path parameter to the
+   * payload key that carries it ({ id: 'customerId' }); `clientIdField` is the body field the
+   * action's clientId goes in (default 'clientId'; cash collections: 'clientCollectionId').
+   */
+  syncAction?: { type: string; params?: Record<string, string>; clientIdField?: string };
   /** Return the response, or write to `res` yourself (streams, CSV) and return nothing. */
   handler: (req: ApiRequest<P, Q, B, H>, res: Response) => Promise<ApiResult | void> | ApiResult | void;
 }

@@ -6,7 +6,7 @@ import { clientActor, employeeActor } from '../auth/actor';
 import type { Principal } from '../auth/principal';
 import { describeAccess, type ApiRequest, type ApiResult, type RouteSpec } from './route';
 import { HttpProblem, problems } from './problem';
-import { requestHash, type IdempotencyStore } from './idempotency';
+import { CLIENT_ID_RETENTION_MS, requestHash, type IdempotencyClaim, type IdempotencyStore } from './idempotency';
 import { validateInput } from './validate';
 import type { ClientAuthenticator } from './client-auth';
 
@@ -92,42 +92,91 @@ function send(res: Response, out: ApiResult): void {
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,255}$/;
 
-/**
- * Claims the Idempotency-Key (scoped to the route and the caller), replays a finished request,
- * and otherwise runs the handler, storing its response. Client errors are stored too (the same
- * request would fail the same way); unexpected failures release the key so a retry can run.
- */
-async function runIdempotent(spec: RouteSpec, req: ApiRequest, res: Response, store: IdempotencyStore | undefined, logger: Logger): Promise<void> {
-  if (!store) throw new Error(`${spec.path} is idempotent but no idempotency store is configured`);
+/** The Idempotency-Key header, required on `idempotent: true` routes. */
+function idempotencyKeyOf(req: ApiRequest): string {
   const key = req.get('idempotency-key');
   if (!key || !IDEMPOTENCY_KEY.test(key)) {
     throw problems.validation([{ field: 'Idempotency-Key', in: 'headers', message: 'Idempotency-Key header is required: 8 to 255 letters, digits or ._:-' }]);
   }
-  const caller = req.principal ? `employee:${req.principal.employeeId}` : req.client ? `client:${req.client.id}` : `ip:${req.ip}`;
-  const scope = `${spec.method.toUpperCase()} ${spec.path} ${caller}`.slice(0, 100);
-  const claimed = await store.claim(scope, key, requestHash({ params: req.valid.params, body: req.valid.body ?? null }));
-  if (claimed.kind === 'replay') {
-    res.setHeader('Idempotent-Replayed', 'true');
-    send(res, { status: claimed.status, body: claimed.body ?? undefined });
-    return;
+  return key;
+}
+
+/** The key a request is made idempotent by, if any: the Idempotency-Key header, or the body's client-generated `clientId`. */
+function claimKeyOf(spec: RouteSpec, req: ApiRequest): string | undefined {
+  if (spec.idempotent === true) return idempotencyKeyOf(req);
+  if (spec.idempotent === 'clientId') {
+    const clientId = (req.valid.body as { clientId?: unknown } | undefined)?.clientId;
+    return typeof clientId === 'string' ? clientId : undefined;
   }
-  const claim = claimed.claim;
-  req.idempotency = claim;
+  return undefined;
+}
+
+async function runIdempotent(spec: RouteSpec, req: ApiRequest, res: Response, store: IdempotencyStore | undefined, logger: Logger): Promise<void> {
+  const { out, replayed } = await invokeRoute(spec, req, res, { idempotency: store, logger }, claimKeyOf(spec, req));
+  if (res.headersSent) return;
+  if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+  send(res, out);
+}
+
+/**
+ * Runs a validated request's handler as the router does. With `key` (an Idempotency-Key, or a
+ * client-generated id) it claims the key (scoped to the route and the caller), replays a finished
+ * request, and otherwise runs the handler, storing its response. Client errors are stored too
+ * (the same request would fail the same way); unexpected failures release the key so a retry can
+ * run. POST /sync/push runs each queued action through here, so an action and the same request
+ * sent alone share one key and one answer.
+ */
+export async function invokeRoute(
+  spec: RouteSpec,
+  req: ApiRequest,
+  res: Response,
+  deps: { idempotency?: IdempotencyStore; logger: Logger },
+  key: string | undefined,
+): Promise<{ out: ApiResult; replayed: boolean }> {
+  let claim: IdempotencyClaim | undefined;
+  const claimKey = async (k: string, parts: unknown): Promise<void> => {
+    const store = deps.idempotency;
+    if (!store) throw new Error(`${spec.path} is idempotent but no idempotency store is configured`);
+    const caller = req.principal ? `employee:${req.principal.employeeId}` : req.client ? `client:${req.client.id}` : `ip:${req.ip}`;
+    const scope = `${spec.method.toUpperCase()} ${spec.path} ${caller}`.slice(0, 100);
+    const claimed = await store.claim(scope, k, requestHash(parts), spec.idempotent === 'clientId' ? { retentionMs: CLIENT_ID_RETENTION_MS } : {});
+    if (claimed.kind === 'replay') throw new Replayed(claimed.status, claimed.body);
+    claim = claimed.claim;
+    req.idempotency = claim;
+  };
   let out: ApiResult;
   try {
+    if (key !== undefined) await claimKey(key, { params: req.valid.params, body: req.valid.body ?? null });
+    else if (spec.idempotent === 'clientId') {
+      // A body the handler reads itself (multipart): it claims the clientId once it has read it.
+      req.claimClientId = (clientId, parts) => claimKey(clientId, { params: req.valid.params, ...parts });
+    }
     out = (await spec.handler(req, res)) ?? { status: 204 };
   } catch (err) {
-    if (err instanceof HttpProblem && err.status >= 400 && err.status < 500 && err.status !== 409 && err.status !== 429) {
-      await claim.complete(err.status, err.toBody(req.originalUrl));
-    } else {
+    if (err instanceof Replayed) return { out: { status: err.status, body: err.body ?? undefined }, replayed: true };
+    const held = claim as IdempotencyClaim | undefined;
+    if (held && err instanceof HttpProblem && err.status >= 400 && err.status < 500 && err.status !== 409 && err.status !== 429) {
+      await held.complete(err.status, err.toBody(req.originalUrl));
+    } else if (held) {
       // Free the key for a retry. If even that fails (the database is gone), the claim's lease
       // runs out and a retry takes the key over then; the request's own error is what we answer.
-      await claim.release().catch((releaseErr: unknown) => logger.warn({ err: releaseErr }, 'could not release an idempotency claim; its lease will free it'));
+      await held
+        .release()
+        .catch((releaseErr: unknown) => deps.logger.warn({ err: releaseErr }, 'could not release an idempotency claim; its lease will free it'));
     }
     throw err;
   }
-  if (!claim.completed) await claim.complete(statusOf(out), out.body ?? null);
-  send(res, out);
+  const held = claim as IdempotencyClaim | undefined;
+  if (held && !held.completed) await held.complete(statusOf(out), out.body ?? null);
+  return { out, replayed: false };
+}
+
+/** A claimed key already answered: the stored answer, thrown past the handler. */
+class Replayed {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {}
 }
 
 export function authenticate(pp: passport.PassportStatic): express.RequestHandler {

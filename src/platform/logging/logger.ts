@@ -27,6 +27,10 @@ export const REDACT_PATHS = [
   '*.secret',
   'secretKey',
   '*.secretKey',
+  // The document store's S3 key (config.documents.s3), should a config object ever be logged.
+  'secretAccessKey',
+  '*.secretAccessKey',
+  '*.*.secretAccessKey',
   'nationalId',
   '*.nationalId',
   '*.*.nationalId',

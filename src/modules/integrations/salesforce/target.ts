@@ -39,6 +39,12 @@ interface Prepared {
   customer?: CustomerState;
 }
 
+/** A record Salesforce confirmed, with its Salesforce id: a salesforceMapping row to write. */
+type Confirmed = { p: Prepared; id: string };
+
+/** Mapping rows per INSERT (8 values each: well under the 65,535 placeholders of a statement). */
+const MAPPING_ROWS_PER_STATEMENT = 1000;
+
 type RecordResult = { ok: true; id: string } | { ok: false; error: string; transient: boolean };
 
 /**
@@ -142,40 +148,46 @@ export class SalesforceTarget implements SyncTarget {
   /**
    * One object's items. Above the bulk threshold: read all, one Bulk API job, settle. Otherwise a
    * pipeline over chunks of 200: the state of the chunks is read ahead (two reads at a time)
-   * while COLLECTION_CONCURRENCY requests are in flight, and each chunk's outcomes and mapping
-   * rows are settled as soon as its answer is in, so the database work hides behind the network.
+   * while COLLECTION_CONCURRENCY requests are in flight, and each chunk's outcomes are settled as
+   * soon as its answer is in. The mapping rows of the confirmed records go through one writer:
+   * one transaction at a time, each taking every row confirmed meanwhile (a group commit), so the
+   * database work hides behind the network without chunks' transactions queueing on each other
+   * (one commit per 200 records, in parallel, cost more than the requests under load).
    */
   private async sendGroup(aggregate: 'customer' | 'account', entries: Array<{ index: number; id: number }>, outcomes: SyncOutcome[]): Promise<void> {
     if (entries.length === 0) return;
     const [object, externalIdField] = aggregate === 'customer' ? [CUSTOMER_OBJECT, CUSTOMER_EXTERNAL_ID] : [ACCOUNT_OBJECT, ACCOUNT_EXTERNAL_ID];
-    if (entries.length > this.config.bulkThreshold) {
-      const prepared = await this.prepare(aggregate, entries, outcomes);
-      if (prepared.length > 0) await this.settle(object, prepared, await this.viaBulk(object, externalIdField, prepared), outcomes);
-      return;
-    }
-    const chunks: Array<Array<{ index: number; id: number }>> = [];
-    for (let i = 0; i < entries.length; i += COLLECTION_SIZE) chunks.push(entries.slice(i, i + COLLECTION_SIZE));
-    const db = limiter(2);
-    const reads = chunks.map((chunk) => db(() => this.prepare(aggregate, chunk, outcomes)));
-    // A read that failed fails the push (nothing was sent for it): make sure no rejection goes unobserved meanwhile.
-    for (const r of reads) r.catch(() => undefined);
-    const settling: Promise<void>[] = [];
-    let next = 0;
-    const worker = async () => {
-      for (let c = next++; c < chunks.length; c = next++) {
-        const prepared = await reads[c]!;
-        if (prepared.length === 0) continue;
-        const results = await this.viaCollection(object, externalIdField, prepared);
-        settling.push(this.settle(object, prepared, results, outcomes));
+    const mappings = groupWriter<Confirmed>((rows) => this.saveMappings(object, rows));
+    try {
+      if (entries.length > this.config.bulkThreshold) {
+        const prepared = await this.prepare(aggregate, entries, outcomes);
+        if (prepared.length > 0) await this.settle(prepared, await this.viaBulk(object, externalIdField, prepared), outcomes, mappings);
+        return;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(COLLECTION_CONCURRENCY, chunks.length) }, worker));
-    await Promise.all(settling);
+      const chunks: Array<Array<{ index: number; id: number }>> = [];
+      for (let i = 0; i < entries.length; i += COLLECTION_SIZE) chunks.push(entries.slice(i, i + COLLECTION_SIZE));
+      const db = limiter(2);
+      const reads = chunks.map((chunk) => db(() => this.prepare(aggregate, chunk, outcomes)));
+      // A read that failed fails the push (nothing was sent for it): make sure no rejection goes unobserved meanwhile.
+      for (const r of reads) r.catch(() => undefined);
+      let next = 0;
+      const worker = async () => {
+        for (let c = next++; c < chunks.length; c = next++) {
+          const prepared = await reads[c]!;
+          if (prepared.length === 0) continue;
+          const results = await this.viaCollection(object, externalIdField, prepared);
+          await this.settle(prepared, results, outcomes, mappings);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(COLLECTION_CONCURRENCY, chunks.length) }, worker));
+    } finally {
+      await mappings.flush();
+    }
   }
 
-  /** Outcomes from results; confirmed records get their salesforceMapping row (and, customers, the fields as sent). */
-  private async settle(object: string, prepared: Prepared[], results: RecordResult[], outcomes: SyncOutcome[]): Promise<void> {
-    const confirmed: Array<{ p: Prepared; id: string }> = [];
+  /** Outcomes from results; confirmed records are handed to the mapping writer (salesforceMapping: id, last sync, customers' fields as sent). */
+  private async settle(prepared: Prepared[], results: RecordResult[], outcomes: SyncOutcome[], mappings: GroupWriter<Confirmed>): Promise<void> {
+    const confirmed: Confirmed[] = [];
     prepared.forEach((p, i) => {
       const r = results[i]!;
       if (r.ok) {
@@ -192,34 +204,40 @@ export class SalesforceTarget implements SyncTarget {
       this.limitHit = false;
       await this.pause.clear('limit').catch((err: unknown) => this.logger?.warn({ err: String(err) }, 'salesforce: shared pause not cleared'));
     }
-    // The remote write is confirmed: a failure to record the mapping must not undo the outcomes (the next upsert repairs it).
-    try {
-      await this.saveMappings(object, confirmed);
-    } catch (err) {
-      this.logger?.warn({ err: (err as Error).message, object, count: confirmed.length }, 'salesforce: mapping rows not saved');
-    }
+    mappings.add(confirmed);
   }
 
-  /** One multi-row upsert of salesforceMapping (plain SQL: no model instances for thousands of rows). */
-  private async saveMappings(object: string, confirmed: Array<{ p: Prepared; id: string }>): Promise<void> {
+  /**
+   * The mapping rows in one transaction, multi-row upserts of MAPPING_ROWS_PER_STATEMENT (plain
+   * SQL: no model instances for thousands of rows). The remote writes are confirmed: a failure
+   * here must not undo their outcomes (the next upsert repairs the mapping), so it is logged.
+   */
+  private async saveMappings(object: string, confirmed: Confirmed[]): Promise<void> {
     const now = new Date();
-    const values: Array<string | number | Date | null> = [];
-    for (const { p, id } of confirmed) {
-      values.push(p.localEntity, p.localId, id, object, now, p.customer ? JSON.stringify(syncedOf(p.customer)) : null, now, now);
-    }
-    const rows = confirmed.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
     const update = ['salesforceId', 'salesforceObject', 'lastSync', 'sentState', 'updatedAt'];
     const tail = dialect(this.sequelize).mysql
       ? `ON DUPLICATE KEY UPDATE ${update.map((c) => `${c} = VALUES(${c})`).join(', ')}`
       : `ON CONFLICT (localEntity, localId) DO UPDATE SET ${update.map((c) => `${c} = excluded.${c}`).join(', ')}`;
-    // On the transaction's own mysql2 connection (sqlOf): a multi-row statement formatted by the driver, not by Sequelize.
-    await this.sequelize.transaction((t) =>
-      sqlOf(this.sequelize).write(
-        t,
-        `INSERT INTO salesforceMapping (localEntity, localId, salesforceId, salesforceObject, lastSync, sentState, createdAt, updatedAt) VALUES ${rows} ${tail}`,
-        values,
-      ),
-    );
+    try {
+      // On the transaction's own mysql2 connection (sqlOf): multi-row statements formatted by the driver, not by Sequelize.
+      await this.sequelize.transaction(async (t) => {
+        for (let i = 0; i < confirmed.length; i += MAPPING_ROWS_PER_STATEMENT) {
+          const part = confirmed.slice(i, i + MAPPING_ROWS_PER_STATEMENT);
+          const values: Array<string | number | Date | null> = [];
+          for (const { p, id } of part) {
+            values.push(p.localEntity, p.localId, id, object, now, p.customer ? JSON.stringify(syncedOf(p.customer)) : null, now, now);
+          }
+          const rows = part.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+          await sqlOf(this.sequelize).write(
+            t,
+            `INSERT INTO salesforceMapping (localEntity, localId, salesforceId, salesforceObject, lastSync, sentState, createdAt, updatedAt) VALUES ${rows} ${tail}`,
+            values,
+          );
+        }
+      });
+    } catch (err) {
+      this.logger?.warn({ err: (err as Error).message, object, count: confirmed.length }, 'salesforce: mapping rows not saved');
+    }
   }
 
   private async failAll(n: number, err: unknown): Promise<RecordResult[]> {
@@ -285,6 +303,38 @@ export class SalesforceTarget implements SyncTarget {
 
 function limitReason(): string {
   return `Salesforce answered REQUEST_LIMIT_EXCEEDED (daily API limit) at ${new Date().toISOString()}`;
+}
+
+interface GroupWriter<T> {
+  add(items: T[]): void;
+  /** Resolves once everything added so far is written. */
+  flush(): Promise<void>;
+}
+
+/**
+ * One write at a time; what is added while a write runs goes together in the next one (a group
+ * commit). `write` must not throw (saveMappings logs its failures).
+ */
+function groupWriter<T>(write: (items: T[]) => Promise<void>): GroupWriter<T> {
+  let pending: T[] = [];
+  let running: Promise<void> | undefined;
+  const pump = async () => {
+    while (pending.length > 0) {
+      const take = pending;
+      pending = [];
+      await write(take);
+    }
+    running = undefined;
+  };
+  return {
+    add(items) {
+      for (const item of items) pending.push(item);
+      running ??= pump();
+    },
+    async flush() {
+      while (running) await running;
+    },
+  };
 }
 
 /** Runs at most `n` of the given tasks at once, in the order they were handed over. */

@@ -92,6 +92,8 @@ export const payplans = resource({
       | 'daysUntilSuspension'
       | 'dailyRate'
       | 'allocationOrder'
+      | 'earlyPayoffDiscountPercent'
+      | 'earlyPayoffDiscountAmount'
       | 'countryId'
     >,
     true
@@ -115,8 +117,14 @@ export const payplans = resource({
       .min(1)
       .allow(null)
       .description('Order in which a payment settles what is owed; null = the default order'),
+    earlyPayoffDiscountPercent: percent(100)
+      .allow(null)
+      .description('Early-payoff discount: percent of the principal not yet due on the payoff date (docs/contract-changes.md); null = none'),
+    earlyPayoffDiscountAmount: money()
+      .allow(null)
+      .description('Early-payoff discount: a fixed amount, capped at the principal not yet due; null = none. At most one of the two'),
     countryId: id().allow(null).description('Null: offered in every country'),
-  }),
+  }).oxor('earlyPayoffDiscountPercent', 'earlyPayoffDiscountAmount'),
   filters: { code: filter.code(), frequency: Joi.string().valid(...PAYPLAN_FREQUENCIES), countryId: filter.id() },
   sort: ['name', 'code', 'duration', 'id'],
   search: ['name', 'code'],
