@@ -104,6 +104,30 @@ describe('contract changes: payoff quotes', () => {
     await expectAccountBooks(account.id, 'after a payoff with credit');
   });
 
+  it("a credit note's credit is not applied (no payment stands behind it): the quote pays every item and the credit stays, refundable, on the closed account", async () => {
+    const account = await openAccount(market, { price: '1000.00', downPayment: '100.00', duration: 3, frequency: 'weekly', startDate: '2026-11-06' });
+    expect((await pay(staff, account.id, '100.00')).status).to.equal(201);
+    const invoice = await call('post', `/accounts/${account.id}/invoices`, staff, { period: '2026-11' });
+    expect(invoice.status, JSON.stringify(invoice.body)).to.equal(201);
+    const note = await call(
+      'post',
+      `/invoices/${invoice.body.id}/credit-notes`,
+      staff,
+      { amount: '40.00', reason: 'billing correction' },
+      { 'Idempotency-Key': randomUUID() },
+    );
+    expect(note.status, JSON.stringify(note.body)).to.equal(201);
+    expect((await accountState(account.id)).account).to.include({ balance: '900.00', creditBalance: '40.00' });
+
+    const q = await quote(account.id);
+    expect(q.body).to.include({ outstanding: '900.00', discount: '0.00', creditApplied: '0.00', amount: '900.00' });
+    const paid = await payQuote(account.id, q.body.id);
+    expect(paid.status, JSON.stringify(paid.body)).to.equal(201);
+    expect(paid.body.account).to.include({ status: 'closed', balance: '0.00', creditBalance: '40.00' });
+    expect(await entryLines('payoff_credit', q.body.id)).to.deep.equal([]);
+    await expectAccountBooks(account.id, 'after a payoff of an account holding a credit note');
+  });
+
   it('409 on a stale quote (a payment or a charge since) and on an expired one; the quote is marked so', async () => {
     const account = await openAccount(market, PLAN);
     await pay(staff, account.id, '100.00');

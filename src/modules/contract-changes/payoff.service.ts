@@ -95,17 +95,23 @@ function stateHash(account: Pick<Account, 'creditBalance' | 'balance'>, items: O
   return createHash('sha256').update(JSON.stringify(state)).digest('hex');
 }
 
+/**
+ * @param paymentCredit the part of the credit balance earlier payments left (their live
+ *   credit-balance allocations). Only that part is applied: credit from a credit note has no
+ *   payment behind it to allocate from, so it stays on the closed account (refundable).
+ */
 export function quoteFigures(
   account: Pick<Account, 'creditBalance' | 'balance'>,
   rule: Pick<Payplan, 'earlyPayoffDiscountPercent' | 'earlyPayoffDiscountAmount'>,
   items: OpenItems,
   payoffDate: CalendarDate,
+  paymentCredit: Decimal,
 ): QuoteFigures {
   let outstanding = new Decimal(0);
   for (const i of items.installments) outstanding = outstanding.plus(owedOn(i));
   for (const c of items.charges) outstanding = outstanding.plus(chargeOwed(c));
   const discount = Decimal.min(payoffDiscount(rule, items.installments, payoffDate), outstanding);
-  const creditApplied = Decimal.min(new Decimal(account.creditBalance), outstanding.minus(discount));
+  const creditApplied = Decimal.min(new Decimal(account.creditBalance), paymentCredit, outstanding.minus(discount));
   return { outstanding, discount, creditApplied, amount: outstanding.minus(discount).minus(creditApplied), stateHash: stateHash(account, items) };
 }
 
@@ -152,7 +158,7 @@ export class PayoffService {
         attributes: ['id', 'earlyPayoffDiscountPercent', 'earlyPayoffDiscountAmount'],
         transaction: t,
       }))!;
-      const f = quoteFigures(account, rule, await openItems(account.id, t), payoffDate);
+      const f = quoteFigures(account, rule, await openItems(account.id, t), payoffDate, await this.paymentCredit(account.id, t));
       const quote = await PayoffQuote.create(
         {
           accountId: account.id,
@@ -282,11 +288,7 @@ export class PayoffService {
   ): Promise<void> {
     const credit = new Decimal(quote.creditApplied);
     if (!credit.greaterThan(0)) return;
-    const sources = await this.sequelize.query<{ id: number; paymentId: number; amount: string }>(
-      `SELECT pa.id, pa.paymentId, pa.amount FROM paymentAllocations pa JOIN payments p ON p.id = pa.paymentId
-        WHERE p.accountId = ? AND p.status = 'completed' AND pa.allocationType = 'credit_balance' AND pa.reversedAt IS NULL ORDER BY pa.id DESC`,
-      { replacements: [account.id], type: QueryTypes.SELECT, transaction: t },
-    );
+    const sources = await this.creditSources(account.id, t);
     const open: OpenItem[] = [
       ...items.charges.map((c) => ({ kind: 'charge' as const, id: c.id, dueDate: c.dueDate, outstanding: chargeOwed(c), order: c.id })),
       ...items.installments.map((i) => ({ kind: 'installment' as const, id: i.id, dueDate: i.dueDate, outstanding: owedOn(i), order: i.installmentNumber })),
@@ -333,7 +335,8 @@ export class PayoffService {
       }
     }
     if (left.greaterThan(0)) {
-      throw problems.conflict('The credit balance is not traceable to the payments that made it; it cannot be applied.', 'credit-not-traceable');
+      // The quote applies no more than the payments' credit (quoteFigures) and its state hash was checked.
+      throw new Error(`payoff quote ${quote.id}: ${left.toFixed(2)} of the applied credit has no payment behind it`);
     }
     account.creditBalance = toMoneyString(new Decimal(account.creditBalance).minus(credit));
     account.balance = toMoneyString(new Decimal(account.balance).minus(credit));
@@ -355,6 +358,22 @@ export class PayoffService {
       },
       t,
     );
+  }
+
+  /** Live credit-balance allocations of the account's completed payments, newest first: where its payment credit sits. */
+  private creditSources(accountId: number, t: Transaction) {
+    return this.sequelize.query<{ id: number; paymentId: number; amount: string }>(
+      `SELECT pa.id, pa.paymentId, pa.amount FROM paymentAllocations pa JOIN payments p ON p.id = pa.paymentId
+        WHERE p.accountId = ? AND p.status = 'completed' AND pa.allocationType = 'credit_balance' AND pa.reversedAt IS NULL ORDER BY pa.id DESC`,
+      { replacements: [accountId], type: QueryTypes.SELECT, transaction: t },
+    );
+  }
+
+  /** The credit balance earlier payments left (see quoteFigures). */
+  private async paymentCredit(accountId: number, t: Transaction): Promise<Decimal> {
+    let sum = new Decimal(0);
+    for (const s of await this.creditSources(accountId, t)) sum = sum.plus(s.amount);
+    return sum;
   }
 
   /**
