@@ -8,6 +8,7 @@ import { creditDependencies } from '../../src/modules/devices/credit.service';
 import { DeviceService } from '../../src/modules/devices/device.service';
 import { Device, DeviceEvent } from '../../src/modules/devices/models';
 import { DEVICE_KEY_CONTEXT } from '../../src/modules/devices/tokens';
+import { Notification } from '../../src/modules/notifications/models';
 import { Warehouse } from '../../src/modules/organisation/reference.models';
 import { dataCrypto } from '../../src/platform/crypto';
 import { REDACT_PATHS } from '../../src/platform/logging/logger';
@@ -138,6 +139,7 @@ describe('devices: registering, attaching, reading', () => {
       expect(res.body.device).to.include({ status: 'activated', warehouseId: null });
       expect(res.body.device.account).to.deep.equal({ id: account.id, accountNumber: account.accountNumber, status: 'pending' });
       expect(res.body.token).to.equal(null); // no credit yet
+      expect(await Notification.count({ where: { accountId: account.id } })).to.equal(0); // no token, no SMS
       expect(await DeviceEvent.count({ where: { deviceId: device.id, eventType: 'activated' } })).to.equal(1);
       expect(await SystemLog.count({ where: { action: 'device.attach', entityId: device.id } })).to.equal(1);
     });
@@ -151,6 +153,9 @@ describe('devices: registering, attaching, reading', () => {
       expect(res.status).to.equal(201);
       expect(res.body.token).to.include({ tokenType: 'SET_TIME', value: 20, tokenCount: 1 });
       expect(decodeOnDevice(device, res.body.token.token, 0)).to.include({ status: 'VALID', type: 'SET_TIME', value: 20 });
+      // ... and the customer gets that first token by SMS, queued with the attach (the payment before it had no device: no token SMS).
+      const sms = await Notification.findAll({ where: { accountId: account.id, templateCode: 'token_resend' } });
+      expect(sms.map((n) => [n.channel, n.body.replace(/\s/g, '').includes(res.body.token.token)])).to.deep.equal([['sms', true]]);
     });
 
     it('409 when the device is on another account, already here, not in stock, or the account is finished; 422 for another product', async () => {

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { Account, AccountDevice } from '../../src/modules/accounts/models';
 import { SystemLog } from '../../src/modules/audit/models';
 import { FieldVisit, FieldVisitPhoto } from '../../src/modules/collections/models';
-import { Device, type DeviceModel } from '../../src/modules/devices/models';
+import { Device, DeviceToken, type DeviceModel } from '../../src/modules/devices/models';
+import { Notification } from '../../src/modules/notifications/models';
 import { StockMovement, StockTransferItem } from '../../src/modules/inventory/models';
 import { Warehouse } from '../../src/modules/organisation/reference.models';
 import { loginAs } from '../support/app';
@@ -292,6 +293,16 @@ describe('inventory: transfers, agent stock, installation, returns, valuation', 
     expect(log!.userId).to.equal(agent.user.employee.id);
     expect(log!.newValues).to.include({ accountId: account.id, fieldVisitId: visit.id, photos: 2 });
     expect(JSON.stringify(log!.get()).toLowerCase()).not.to.contain(unit.openpaygoSecretKey);
+    // The customer gets the first token by SMS, queued with the install (one SMS, the token as typed on the keypad).
+    const sms = await Notification.findAll({ where: { accountId: account.id, templateCode: 'token_resend' } });
+    expect(sms).to.have.length(1);
+    expect(sms[0]).to.include({
+      channel: 'sms',
+      recipient: '+254711000000',
+      dedupeKey: `token-first:${(await DeviceToken.findOne({ where: { deviceId: ids[0] } }))!.id}`,
+    });
+    expect(sms[0]!.body.replace(/\s/g, '')).to.contain(res.body.token.token);
+    expect(log!.newValues).to.include({ notificationId: sms[0]!.id });
     // The same unit again: it is no longer in their stock.
     const again = await call('post', `/accounts/${account.id}/installation`, agent.token, { deviceId: ids[0], latitude: 0, longitude: 0, photos: [PHOTO] });
     expect(again.status).to.equal(409);

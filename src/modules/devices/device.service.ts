@@ -353,6 +353,12 @@ export class DeviceService {
       }
       return this.attachLocked(t, actor, account, found.id, { installationDate: input.installationDate ?? calendar.businessDate, install });
     });
+    if (result.sms && this.queue) {
+      // Committed: if the queue does not answer, the minute's send round delivers it.
+      await requestSend(this.queue).catch((err: Error) =>
+        this.logger.warn({ err: err.message, notificationId: result.sms!.id }, 'could not ask for an SMS round'),
+      );
+    }
     const links = await this.activeLinks([result.device.id]);
     return {
       accountDevice: {
@@ -390,6 +396,7 @@ export class DeviceService {
     account: Account;
     minted: MintedToken[];
     visit: Awaited<ReturnType<DeviceService['recordInstallationVisit']>> | null;
+    sms: Notification | null;
   }> {
     const install = options.install;
     const device = await lockDevice(deviceId, t);
@@ -482,6 +489,7 @@ export class DeviceService {
         this.logger.error({ deviceId: device.id, code: err.code }, 'no token minted on attach');
       }
     }
+    const sms = minted[0] ? await this.queueFirstTokenSms(t, account, minted[0]) : null;
     await this.audit(
       actor,
       install ? 'device.install' : 'device.attach',
@@ -492,11 +500,43 @@ export class DeviceService {
         accountDeviceId: link.id,
         status: 'activated',
         tokenIds: minted.map((m) => m.id),
+        ...(sms ? { notificationId: sms.id } : {}),
         ...(visit ? { fieldVisitId: visit.visit.id, photos: visit.photos.length } : {}),
       },
       t,
     );
-    return { link, device, account, minted, visit };
+    return { link, device, account, minted, visit, sms };
+  }
+
+  /**
+   * The first token goes to the customer by SMS (template token_resend) in the attach's own
+   * transaction, so an installed device never waits for the next payment to get its token by
+   * SMS. No phone or no template: the attach still stands (the token is in the answer and can be
+   * resent), logged.
+   */
+  private async queueFirstTokenSms(t: Transaction, account: Account, token: MintedToken) {
+    const customer = await Customer.findByPk(account.customerId, { attributes: ['id', 'firstName', 'phone', 'preferredLanguage'], transaction: t });
+    if (!customer?.phone) return null;
+    try {
+      const queued = await enqueueNotification(
+        {
+          customerId: customer.id,
+          accountId: account.id,
+          channel: 'sms',
+          recipient: customer.phone,
+          templateCode: 'token_resend',
+          language: customer.preferredLanguage,
+          variables: { customerName: customer.firstName, accountNumber: account.accountNumber, token: spacedToken(token.token) },
+          dedupeKey: `token-first:${token.id}`,
+        },
+        t,
+      );
+      return queued.notification;
+    } catch (err) {
+      if (!(err instanceof NotificationError)) throw err;
+      this.logger.error({ accountId: account.id, tokenId: token.id, err: err.message }, 'first token SMS not queued');
+      return null;
+    }
   }
 
   private async recordInstallationVisit(t: Transaction, actor: ScopedActor, account: Account, input: InstallInput, day: string, now: Date) {
