@@ -1,20 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
-import { demoLogin, startDemo, stopDemo, type DemoServer } from '../support/demo-server';
+import { demoLogin, startDemo, stopDemo, waitForDrain, type DemoServer } from '../support/demo-server';
 
 type Api = Awaited<ReturnType<typeof demoLogin>>;
-
-interface Status {
-  target: string;
-  driver: string;
-  pending: number;
-  processing: number;
-  dead: number;
-  lastSuccessAt: string | null;
-}
 
 /** The demo (SQLite, no Redis): the in-process runner drains the outbox into the log driver. */
 describe('integrations: the drain in the demo (SQLite, in-process jobs, log driver)', function () {
@@ -34,16 +24,7 @@ describe('integrations: the drain in the demo (SQLite, in-process jobs, log driv
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  async function drained(): Promise<Status[]> {
-    for (let i = 0; ; i++) {
-      const res = await finance('GET', '/integrations/status');
-      expect(res.status, JSON.stringify(res.body)).to.equal(200);
-      const targets = res.body.targets as Status[];
-      if (targets.every((t) => t.pending === 0 && t.processing === 0 && t.lastSuccessAt !== null)) return targets;
-      if (i > 300) throw new Error(`not drained: ${JSON.stringify(targets)}\n${server!.output().slice(-3000)}`);
-      await sleep(200);
-    }
-  }
+  const drained = () => waitForDrain(server!, finance, { attempts: 300, intervalMs: 200 });
 
   it("drains the demo portfolio's outbox and then a new payment's rows, to both targets", async () => {
     const first = await drained();

@@ -1,23 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import { startSalesforceFake, type RunningFake } from '../../scripts/fake-salesforce';
 import { startNetsuiteFakeForDemo, type FakeNetsuite } from '../fakes/netsuite';
-import { demoLogin, startDemo, stopDemo, type DemoServer } from '../support/demo-server';
+import { demoLogin, startDemo, stopDemo, waitForDrain, type DemoServer } from '../support/demo-server';
 
 type Api = Awaited<ReturnType<typeof demoLogin>>;
-
-interface Status {
-  target: string;
-  driver: string;
-  pending: number;
-  processing: number;
-  dead: number;
-  lastSuccessAt: string | null;
-  lastError: string | null;
-}
 
 /**
  * README "Watching a sync locally", as a user does it: `npm run fakes` (both fakes with the
@@ -51,16 +40,7 @@ describe('integrations: the demo pointed at `npm run fakes` (demo-seeded NetSuit
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  async function drained(): Promise<Status[]> {
-    for (let i = 0; ; i++) {
-      const res = await finance('GET', '/integrations/status');
-      expect(res.status, JSON.stringify(res.body)).to.equal(200);
-      const targets = res.body.targets as Status[];
-      if (targets.every((t) => t.pending === 0 && t.processing === 0 && t.lastSuccessAt !== null)) return targets;
-      if (i > 600) throw new Error(`not drained: ${JSON.stringify(targets)}\n${server!.output().slice(-3000)}`);
-      await sleep(250);
-    }
-  }
+  const drained = () => waitForDrain(server!, finance, { attempts: 600, intervalMs: 250 });
 
   it('the demo portfolio drains into both fakes with no dead item; a new customer and a payment then arrive in both', async () => {
     const first = await drained();

@@ -72,3 +72,30 @@ export async function demoLogin(base: string, email: string, password = 'Demo#20
     return { status: r.status, headers: r.headers, body: parsed };
   };
 }
+
+/** A sync target's row in GET /integrations/status. */
+export interface SyncTargetStatus {
+  target: string;
+  driver: string;
+  pending: number;
+  processing: number;
+  dead: number;
+  lastSuccessAt: string | null;
+  lastError: string | null;
+}
+
+/** Polls GET /integrations/status (as `api`) until every target has nothing pending or in flight and has written once. */
+export async function waitForDrain(
+  server: DemoServer,
+  api: Awaited<ReturnType<typeof demoLogin>>,
+  { attempts, intervalMs }: { attempts: number; intervalMs: number },
+): Promise<SyncTargetStatus[]> {
+  for (let i = 0; ; i++) {
+    const res = await api('GET', '/integrations/status');
+    if (res.status !== 200) throw new Error(`GET /integrations/status answered ${res.status}: ${JSON.stringify(res.body)}`);
+    const targets = res.body.targets as SyncTargetStatus[];
+    if (targets.every((t) => t.pending === 0 && t.processing === 0 && t.lastSuccessAt !== null)) return targets;
+    if (i > attempts) throw new Error(`not drained: ${JSON.stringify(targets)}\n${server.output().slice(-3000)}`);
+    await sleep(intervalMs);
+  }
+}
