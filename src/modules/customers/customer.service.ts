@@ -1,4 +1,4 @@
-import { Op, UniqueConstraintError, type Sequelize, type Transaction, type WhereOptions } from 'sequelize';
+import { Op, OptimisticLockError, UniqueConstraintError, type Sequelize, type Transaction, type WhereOptions } from 'sequelize';
 import type { EmployeeActor } from '../../platform/auth/actor';
 import { inRegionScope } from '../../platform/auth/principal';
 import type { DataCrypto } from '../../platform/crypto';
@@ -175,9 +175,10 @@ export class CustomerService {
   /**
    * `ifMatch`: the version the caller read (If-Match); a stale one is a 412. The UPDATE itself is
    * conditional on the version (model option version: true), so a change committed between this
-   * check and the write is a 412 too (OptimisticLockError), never lost.
+   * check and the write is a 412 too (OptimisticLockError), never lost. `answer` stores the
+   * clientId's answer in the same transaction (an offline edit retried answers the first result).
    */
-  async update(actor: EmployeeActor, id: number, patch: CustomerPatch, ifMatch?: string): Promise<Customer> {
+  async update(actor: EmployeeActor, id: number, patch: CustomerPatch, ifMatch?: string, answer?: StoreAnswer<Customer>): Promise<Customer> {
     const customer = await this.visible(actor, id);
     checkIfMatch(ifMatch, customer.version, false);
     const nationalId = patch.nationalId ? normaliseNationalId(patch.nationalId) : undefined;
@@ -199,10 +200,13 @@ export class CustomerService {
         const fields = Object.keys(changes).filter((k) => k !== 'nationalIdHash');
         await audit.record(t, { actor, action: 'customer.update', entity: 'customers', entityId: customer.id, after: { fields } });
         await integrations.enqueue(t, { aggregate: 'customer', id: customer.id, event: 'customer.updated', payload: { customerId: customer.id, fields } });
+        await answer?.(customer, t);
         return customer;
       });
     } catch (err) {
       if (err instanceof UniqueConstraintError) throw problems.conflict('A customer with this e-mail address is already on file.', 'customer-exists');
+      // As a problem, so a clientId keeps this 412 as its answer like If-Match's own.
+      if (err instanceof OptimisticLockError) throw problems.preconditionFailed('The customer was changed since you read it. Reload it and try again.');
       throw err;
     }
   }

@@ -6,7 +6,7 @@ import { defineRoute, employeeOf, type RouteSpec } from '../../platform/http/rou
 import { dateOnlyField, idField } from '../../platform/http/schemas';
 import { CustomerService, type CustomerPatch, type CustomerQuery, type OnboardInput } from './customer.service';
 import { GENDERS, KYC_DECISIONS, KYC_STATUSES, type Customer, type KycDecision } from './models';
-import { clientIdField } from '../../platform/http/client-id';
+import { clientIdField, withoutClientId, type WithClientId } from '../../platform/http/client-id';
 import { etagOf, ifMatchHeaders } from '../../platform/http/etag';
 import { storeAnswer } from '../../platform/http/idempotency';
 
@@ -27,6 +27,8 @@ const nationalId = Joi.string()
   .pattern(/^[A-Za-z0-9 -]+$/)
   .message('must be letters, digits, spaces or dashes');
 const calendarDate = dateOnlyField();
+/** What a PATCH may change: at least one of them (a clientId alone changes nothing). */
+const CUSTOMER_PATCH_FIELDS = ['firstName', 'lastName', 'phone', 'email', 'nationalId', 'dateOfBirth', 'gender', 'preferredLanguage', 'agentId'];
 const language = Joi.string().valid('en', 'sw', 'fr');
 
 const customerSchema = Joi.object({
@@ -148,10 +150,16 @@ export function customerRoutes(ctx: AppContext): RouteSpec[] {
       method: 'patch',
       path: '/customers/:id',
       summary: "Correct a customer's details (a new national ID sends KYC back to pending)",
+      description:
+        'With If-Match (the ETag or version the caller read) a stale version is a 412 and nothing changes. With a clientId (a UUID v4 the phone makes ' +
+        'for this edit) a retry answers the first result; POST /sync/push runs it as action customer.update.',
       tags,
+      syncAction: { type: 'customer.update', params: { id: 'customerId' } },
       access: { permission: 'customers:write' },
       params: idParams,
-      body: Joi.object<CustomerPatch, true>({
+      idempotent: 'clientId',
+      body: Joi.object<WithClientId<CustomerPatch>, true>({
+        clientId: clientIdField(),
         firstName: Joi.string().trim().min(1).max(100),
         lastName: Joi.string().trim().min(1).max(100),
         phone,
@@ -161,7 +169,7 @@ export function customerRoutes(ctx: AppContext): RouteSpec[] {
         gender: Joi.string().valid(...GENDERS),
         preferredLanguage: language,
         agentId: id,
-      }).min(1),
+      }).or(...CUSTOMER_PATCH_FIELDS),
       headers: ifMatchHeaders(),
       responses: {
         200: { description: 'The customer, with its new ETag', schema: customerSchema },
@@ -169,7 +177,8 @@ export function customerRoutes(ctx: AppContext): RouteSpec[] {
       },
       handler: async (req) => {
         const actor = employeeOf(req);
-        const customer = await customers.update(actor, req.valid.params.id, req.valid.body, req.valid.headers['if-match']);
+        const answer = storeAnswer(req.idempotency, 200, (c: Customer) => customers.view(c, actor));
+        const customer = await customers.update(actor, req.valid.params.id, withoutClientId(req.valid.body), req.valid.headers['if-match'], answer);
         return { body: customers.view(customer, actor), headers: { ETag: etagOf(customer.version) } };
       },
     }),

@@ -102,11 +102,22 @@ export function customerRecordRoutes(ctx: AppContext): RouteSpec[] {
       method: 'patch',
       path: '/customers/:id/next-of-kin/:kinId',
       summary: 'Change a next of kin',
+      description:
+        'With If-Match (the ETag or version the caller read) a stale version is a 412 and nothing changes. With a clientId (a UUID v4 the phone makes ' +
+        'for this edit) a retry answers the first result; POST /sync/push runs it as action next-of-kin.update.',
       tags,
+      syncAction: { type: 'next-of-kin.update', params: { id: 'customerId', kinId: 'kinId' } },
       access: write,
       params: Joi.object<{ id: number; kinId: number }, true>({ id: id.required(), kinId: id.required() }),
       headers: ifMatchHeaders(),
-      body: Joi.object<Partial<NextOfKinInput>, true>({ name: text(255), relationship: text(50), phone, address: text(2000).allow(null) }).min(1),
+      idempotent: 'clientId',
+      body: Joi.object<WithClientId<Partial<NextOfKinInput>>, true>({
+        clientId: clientIdField(),
+        name: text(255),
+        relationship: text(50),
+        phone,
+        address: text(2000).allow(null),
+      }).or('name', 'relationship', 'phone', 'address'),
       responses: {
         200: { description: 'Changed, with its new ETag', schema: kinSchema },
         ...notFound,
@@ -114,7 +125,8 @@ export function customerRecordRoutes(ctx: AppContext): RouteSpec[] {
       },
       handler: async (req) => {
         const { id: customerId, kinId } = req.valid.params;
-        const kin = await records.changeKin(employeeOf(req), customerId, kinId, req.valid.body, req.valid.headers['if-match']);
+        const answer = storeAnswer(req.idempotency, 200, records.kinView);
+        const kin = await records.changeKin(employeeOf(req), customerId, kinId, withoutClientId(req.valid.body), req.valid.headers['if-match'], answer);
         return { body: records.kinView(kin), headers: { ETag: etagOf(kin.version) } };
       },
     }),

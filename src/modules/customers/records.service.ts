@@ -86,8 +86,18 @@ export class CustomerRecordsService {
     });
   }
 
-  /** `ifMatch`: the version the caller read (If-Match), checked under the row lock; stale is a 412. */
-  async changeKin(actor: EmployeeActor, customerId: number, kinId: number, patch: Partial<NextOfKinInput>, ifMatch?: string): Promise<NextOfKin> {
+  /**
+   * `ifMatch`: the version the caller read (If-Match), checked under the row lock; stale is a 412.
+   * `answer` stores the clientId's answer in the same transaction.
+   */
+  async changeKin(
+    actor: EmployeeActor,
+    customerId: number,
+    kinId: number,
+    patch: Partial<NextOfKinInput>,
+    ifMatch?: string,
+    answer?: StoreAnswer<NextOfKin>,
+  ): Promise<NextOfKin> {
     await this.customers.get(actor, customerId);
     return withTransaction(this.sequelize, async (t) => {
       const kin = await NextOfKin.findOne({ where: { id: kinId, customerId }, transaction: t, lock: t.LOCK.UPDATE });
@@ -96,6 +106,7 @@ export class CustomerRecordsService {
       const before = this.kinView(kin);
       await kin.update(patch, { transaction: t });
       await audit.record(t, { actor, action: 'customer.next_of_kin_changed', entity: 'nextOfKins', entityId: kin.id, before, after: this.kinView(kin) });
+      await answer?.(kin, t);
       return kin;
     });
   }

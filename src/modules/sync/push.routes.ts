@@ -17,6 +17,7 @@ interface PushBody {
 export function syncPushRoutes(routes: RouteSpec[], deps: { idempotency?: IdempotencyStore; logger: Logger }): RouteSpec[] {
   const push = new SyncPushService(routes, deps);
   const types = push.types();
+  const edits = push.ifMatchTypes();
   return [
     defineRoute({
       method: 'post',
@@ -26,7 +27,9 @@ export function syncPushRoutes(routes: RouteSpec[], deps: { idempotency?: Idempo
         `Up to ${MAX_PUSH_ACTIONS} actions of types ${types.join(', ')}. Each runs through the route that does the same thing alone, in its own ` +
         'transaction, with that route\'s permission and region checks, and is idempotent on its clientId: a replayed push answers "duplicate" with ' +
         'the first result. A rejected action (problem+json) fails only itself and the actions that depend on it (dependsOn, or a payload value ' +
-        "equal to its clientId, which an applied action's id replaces), which are rejected with 424 dependency-failed. See docs/offline-sync.md.",
+        "equal to its clientId, which an applied action's id replaces), which are rejected with 424 dependency-failed. " +
+        `Edits (${edits.join(', ')}) carry ifMatch, the version the phone read (the ETag "3" or the number 3), which is their route's If-Match: ` +
+        'a record changed since is a 412 for that action only, and nothing of it is applied. See docs/offline-sync.md.',
       tags: ['sync'],
       access: { permission: 'sync:push' },
       body: Joi.object<PushBody, true>({
@@ -39,6 +42,9 @@ export function syncPushRoutes(routes: RouteSpec[], deps: { idempotency?: Idempo
                 .required(),
               payload: Joi.object().unknown(true).required().description("The body the action's own route takes; path ids by name (e.g. customerId)"),
               dependsOn: Joi.array().items(clientIdField()).max(MAX_PUSH_ACTIONS).unique(),
+              ifMatch: Joi.alternatives(Joi.string().max(200), Joi.number().integer().min(0))
+                .when('type', { is: Joi.valid(...edits), otherwise: Joi.forbidden() })
+                .description(`Edits only (${edits.join(', ')}): the version the phone read, as an ETag ("3") or a number; sent as the route's If-Match`),
             }),
           )
           .min(1)

@@ -13,6 +13,8 @@ export interface PushAction {
   type: string;
   payload: Record<string, unknown>;
   dependsOn?: string[];
+  /** An edit's If-Match: the version the phone read (an ETag such as `"3"`, or the version number). */
+  ifMatch?: string | number;
 }
 
 export type PushOutcome =
@@ -48,6 +50,11 @@ export class SyncPushService {
   /** The action types a push accepts, from the routes that declare one. */
   types(): string[] {
     return [...this.byType.keys()].sort();
+  }
+
+  /** The action types that take `ifMatch`: edits whose route reads an If-Match header. */
+  ifMatchTypes(): string[] {
+    return this.types().filter((type) => takesIfMatch(this.byType.get(type)!));
   }
 
   async push(req: ApiRequest, res: Response, actions: PushAction[]): Promise<PushOutcome[]> {
@@ -101,11 +108,18 @@ export class SyncPushService {
     try {
       const sub = Object.create(req) as ApiRequest;
       sub.idempotency = undefined;
+      // A field by its payload name; an error of the whole body or params (a PATCH with nothing to change) names the payload.
+      const payloadField = (paramKeys: Record<string, string>) => (f: string) =>
+        f === 'body' || f === 'params' ? `actions.${i}.payload` : `actions.${i}.payload.${paramKeys[f] ?? f}`;
       sub.valid = {
-        params: spec.params ? this.validate(spec.params, params, 'params', i, sync.params ?? {}) : {},
+        params: spec.params ? this.validate(spec.params, params, 'params', payloadField(sync.params ?? {})) : {},
         query: {},
-        body: spec.body ? this.validate(spec.body, body, 'body', i, {}) : undefined,
-        headers: {},
+        body: spec.body ? this.validate(spec.body, body, 'body', payloadField({})) : undefined,
+        // The route reads If-Match from its headers, as it would from the request alone.
+        headers:
+          spec.headers && action.ifMatch !== undefined
+            ? this.validate(spec.headers, { 'if-match': String(action.ifMatch) }, 'headers', () => `actions.${i}.ifMatch`)
+            : {},
       };
       const key = spec.idempotent === 'clientId' ? clientId : undefined;
       const { out, replayed } = await invokeRoute(spec, sub, res, this.deps, key);
@@ -125,21 +139,27 @@ export class SyncPushService {
     }
   }
 
-  /** The route's own validation, its fields named as the push's: actions.<i>.payload.<field>. */
-  private validate<T>(schema: import('joi').Schema<T>, value: unknown, where: 'params' | 'body', i: number, paramKeys: Record<string, string>): T {
+  /** The route's own validation, its fields named as the push's (actions.<i>.payload.<field>, actions.<i>.ifMatch). */
+  private validate<T>(schema: import('joi').Schema<T>, value: unknown, where: 'params' | 'body' | 'headers', fieldOf: (field: string) => string): T {
     try {
       return validateInput(schema, value, where);
     } catch (err) {
       if (!(err instanceof HttpProblem) || err.status !== 400) throw err;
       const body = err.toBody('');
       const errors = ((body.errors ?? []) as { field: string; message: string }[]).map((e) => ({
-        field: `actions.${i}.payload.${paramKeys[e.field] ?? e.field}`,
+        field: fieldOf(e.field),
         in: 'body',
         message: e.message,
       }));
       throw problems.validation(errors, body.detail);
     }
   }
+}
+
+/** Whether a route reads If-Match (an edit of a versioned record): its declared headers name it. */
+function takesIfMatch(spec: RouteSpec): boolean {
+  const keys = (spec.headers?.describe() as { keys?: Record<string, unknown> } | undefined)?.keys;
+  return keys !== undefined && 'if-match' in keys;
 }
 
 function idOf(result: unknown): unknown {

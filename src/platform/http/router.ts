@@ -146,10 +146,10 @@ export async function invokeRoute(
   };
   let out: ApiResult;
   try {
-    if (key !== undefined) await claimKey(key, { params: req.valid.params, body: req.valid.body ?? null });
+    if (key !== undefined) await claimKey(key, { params: req.valid.params, body: req.valid.body ?? null, ...declaredHeaders(req) });
     else if (spec.idempotent === 'clientId') {
       // A body the handler reads itself (multipart): it claims the clientId once it has read it.
-      req.claimClientId = (clientId, parts) => claimKey(clientId, { params: req.valid.params, ...parts });
+      req.claimClientId = (clientId, parts) => claimKey(clientId, { params: req.valid.params, ...declaredHeaders(req), ...parts });
     }
     out = (await spec.handler(req, res)) ?? { status: 204 };
   } catch (err) {
@@ -169,6 +169,16 @@ export async function invokeRoute(
   const held = claim as IdempotencyClaim | undefined;
   if (held && !held.completed) await held.complete(statusOf(out), out.body ?? null);
   return { out, replayed: false };
+}
+
+/**
+ * The validated headers a route declares (If-Match on an edit) as part of what makes two requests
+ * the same: an edit retried from another version is another request (422), not a replay. Absent
+ * when none was sent, so the hash of a route without declared headers is what it always was.
+ */
+function declaredHeaders(req: ApiRequest): { headers?: unknown } {
+  const headers = req.valid.headers as Record<string, unknown> | undefined;
+  return headers && Object.keys(headers).length > 0 ? { headers } : {};
 }
 
 /** A claimed key already answered: the stored answer, thrown past the handler. */
