@@ -11,6 +11,7 @@ import { expectAccountBooks } from '../support/books';
 import { createMarket, openAccount, type Market } from '../support/lending';
 import { accountWithDevice } from '../devices/support';
 import { call, entryLines, loginWithPermissions, pay } from '../lending/support';
+import { expectRejectedOnce } from '../support/approvals';
 
 /**
  * Issue 16, schedule changes: payment holidays and restructures supersede the open lines (never
@@ -181,6 +182,12 @@ describe('accounts: schedule changes (payment holidays, restructures)', () => {
     const rejected = await call('post', `/schedule-changes/${rejectMe.body.id}/reject`, checker, { reason: 'not justified' });
     expect(rejected.status).to.equal(200);
     expect(rejected.body).to.include({ status: 'rejected', rejectionReason: 'not justified' });
+    await expectRejectedOnce(
+      { path: '/schedule-changes', action: 'schedule_change.reject', entity: 'scheduleChanges' },
+      rejectMe.body.id,
+      'not justified',
+      checker,
+    );
   });
 
   it('a restructure of an account in arrears: requested (202), approved by another employee, DPD drops to 0, fee folded in with its journal lines, flagged restructured', async () => {

@@ -8,6 +8,7 @@ import { loginAs } from '../support/app';
 import { expectAccountBooks } from '../support/books';
 import { createCustomer, createMarket, openAccount, type Market } from '../support/lending';
 import { call, loginWithPermissions, pay } from '../lending/support';
+import { expectRejectedOnce } from '../support/approvals';
 
 async function verifiedCustomer(regionId: number): Promise<Customer> {
   const c = await createCustomer(regionId);
@@ -87,6 +88,12 @@ describe('accounts: ownership transfer (maker-checker)', () => {
     const rejected = await call('post', `/account-transfers/${asked.body.id}/reject`, checker, { reason: 'no proof of the family link' });
     expect(rejected.status, JSON.stringify(rejected.body)).to.equal(200);
     expect(rejected.body).to.include({ status: 'rejected', rejectionReason: 'no proof of the family link', transferredAt: null });
+    await expectRejectedOnce(
+      { path: '/account-transfers', action: 'account_transfer.reject', entity: 'accountTransfers' },
+      asked.body.id,
+      'no proof of the family link',
+      checker,
+    );
     expect((await Account.findByPk(account.id))!.customerId).to.equal(account.customerId);
     expect(await Notification.count({ where: { templateCode: 'account_transferred', accountId: account.id } })).to.equal(0);
     // Rejected, so a new request may be made.

@@ -10,6 +10,7 @@ import { loginAs } from '../support/app';
 import { expectAccountBooks } from '../support/books';
 import { createMarket, openAccount, type Market } from '../support/lending';
 import { call, entryLines, loginWithPermissions, pay } from './support';
+import { expectRejectedOnce } from '../support/approvals';
 
 describe('billing: credit notes on invoices', () => {
   let market: Market;
@@ -132,6 +133,12 @@ describe('billing: credit notes on invoices', () => {
       const rejected = await call('post', `/credit-notes/${second.body.creditNote.id}/reject`, checker, { reason: 'not justified' });
       expect(rejected.status).to.equal(200);
       expect(rejected.body).to.include({ status: 'rejected', rejectionReason: 'not justified', journalEntryId: null });
+      await expectRejectedOnce(
+        { path: '/credit-notes', action: 'credit_note.reject', entity: 'creditNotes' },
+        second.body.creditNote.id,
+        'not justified',
+        checker,
+      );
       // Rejected: its part of the invoice is free again.
       expect((await issue(invoice.id, { amount: '600.00', reason: 'the rest, justified' })).status).to.equal(201);
       await expectAccountBooks(account.id);

@@ -5,6 +5,7 @@ import { InstallmentSchedule } from '../../src/modules/accounts/models';
 import { loginAs } from '../support/app';
 import { createMarket, expectBooksBalanced, openAccount, type Market } from '../support/lending';
 import { accountState, call, entryLines, expectBalanceMatchesItems, loginWithPermissions, pay } from './support';
+import { expectRejectedOnce } from '../support/approvals';
 
 describe('lending: refunds (maker-checker)', () => {
   let market: Market;
@@ -107,6 +108,7 @@ describe('lending: refunds (maker-checker)', () => {
     const rejected = await call('post', `/refunds/${own.body.id}/reject`, otherChecker, { reason: 'no proof of return' });
     expect(rejected.status).to.equal(200);
     expect(rejected.body).to.include({ status: 'rejected', rejectionReason: 'no proof of return' });
+    await expectRejectedOnce({ path: '/refunds', action: 'refund.reject', entity: 'refunds' }, own.body.id, 'no proof of return', otherChecker);
     expect(await accountState(account.id)).to.deep.equal(before);
     expect(await entryLines('refund', own.body.id)).to.deep.equal([]);
     expect((await call('post', `/refunds/${own.body.id}/approve`, otherChecker)).status).to.equal(409);

@@ -3,6 +3,7 @@ import { Writeoff } from '../../src/modules/billing/models';
 import { loginAs } from '../support/app';
 import { createMarket, expectBooksBalanced, openAccount, type Market } from '../support/lending';
 import { accountState, call, entryLines, expectBalanceMatchesItems, loginWithPermissions, pay } from './support';
+import { expectRejectedOnce } from '../support/approvals';
 
 describe('lending: write-offs (maker-checker)', () => {
   let market: Market;
@@ -102,6 +103,7 @@ describe('lending: write-offs (maker-checker)', () => {
     const rejected = await call('post', `/writeoffs/${own.body.id}/reject`, otherChecker, { reason: 'customer promised to pay' });
     expect(rejected.status).to.equal(200);
     expect(rejected.body).to.include({ status: 'rejected', rejectionReason: 'customer promised to pay' });
+    await expectRejectedOnce({ path: '/writeoffs', action: 'writeoff.reject', entity: 'writeoffs' }, own.body.id, 'customer promised to pay', otherChecker);
     expect(await accountState(account.id)).to.deep.equal(before);
     expect(await entryLines('writeoff', own.body.id)).to.deep.equal([]);
     expect((await call('post', `/writeoffs/${own.body.id}/approve`, otherChecker)).status).to.equal(409);

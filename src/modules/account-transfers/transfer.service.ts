@@ -5,6 +5,7 @@ import {
   pendingAfterWhere,
   PENDING_ORDER,
   refuseOwnRequest,
+  rejectPending,
   type Decider,
   type InboxAfter,
   type PendingItem,
@@ -224,22 +225,15 @@ export class AccountTransferService {
 
   async reject(actor: ScopedActor, id: number, reason: string): Promise<AccountTransfer> {
     const visible = await this.visibleTransfer(actor, id);
-    refuseOwnRequest(visible.requestedBy, actor, 'transfer');
-    return withTransaction(this.sequelize, async (t) => {
-      await lockAccount(visible.accountId, t);
-      const x = await this.lockedPending(id, t);
-      await x
-        .update({ status: 'rejected', approvedBy: actor.employeeId, decidedAt: new Date(), rejectionReason: reason }, { transaction: t })
-        .catch(fourEyesRefusal('You requested this transfer; another employee must reject it (maker-checker).'));
-      await audit.record(t, {
-        actor,
-        action: 'account_transfer.reject',
-        entity: 'accountTransfers',
-        entityId: x.id,
-        before: { status: 'pending' },
-        after: { status: 'rejected', reason },
-      });
-      return x;
+    return rejectPending(this.sequelize, audit, {
+      model: AccountTransfer,
+      id,
+      what: 'transfer',
+      requestedBy: visible.requestedBy,
+      actor,
+      reason,
+      action: 'account_transfer.reject',
+      lockFirst: (t) => lockAccount(visible.accountId, t),
     });
   }
 }

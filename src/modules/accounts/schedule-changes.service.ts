@@ -4,6 +4,7 @@ import {
   pendingAfterWhere,
   PENDING_ORDER,
   refuseOwnRequest,
+  rejectPending,
   fourEyesRefusal,
   type Decider,
   type InboxAfter,
@@ -372,23 +373,14 @@ export class ScheduleChangeService {
   async reject(actor: ScopedActor, id: number, reason: string): Promise<ScheduleChange> {
     const visible = await this.visibleChange(actor, id);
     checkDecidedHere(visible);
-    refuseOwnRequest(visible.requestedBy, actor, 'schedule change');
-    return withTransaction(this.sequelize, async (t) => {
-      const change = (await ScheduleChange.findByPk(id, { lock: t.LOCK.UPDATE, transaction: t }))!;
-      if (change.status !== 'pending')
-        throw problems.conflict(`This schedule change is already ${change.status}.`, 'already-decided', { currentStatus: change.status });
-      await change
-        .update({ status: 'rejected', approvedBy: actor.employeeId, decidedAt: new Date(), rejectionReason: reason }, { transaction: t })
-        .catch(fourEyesRefusal('You requested this schedule change; another employee must reject it.'));
-      await audit.record(t, {
-        actor,
-        action: 'schedule_change.reject',
-        entity: 'scheduleChanges',
-        entityId: id,
-        before: { status: 'pending' },
-        after: { status: 'rejected', reason },
-      });
-      return change;
+    return rejectPending(this.sequelize, audit, {
+      model: ScheduleChange,
+      id,
+      what: 'schedule change',
+      requestedBy: visible.requestedBy,
+      actor,
+      reason,
+      action: 'schedule_change.reject',
     });
   }
 

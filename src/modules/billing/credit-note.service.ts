@@ -4,6 +4,7 @@ import {
   pendingAfterWhere,
   PENDING_ORDER,
   refuseOwnRequest,
+  rejectPending,
   type Decider,
   type InboxAfter,
   type PendingItem,
@@ -255,22 +256,15 @@ export class CreditNoteService {
 
   async reject(actor: ScopedActor, id: number, reason: string): Promise<CreditNote> {
     const visible = await this.visibleNote(actor, id);
-    refuseOwnRequest(visible.requestedBy ?? null, actor, 'credit note');
-    return withTransaction(this.sequelize, async (t) => {
-      await lockAccount(visible.accountId, t);
-      const note = await this.lockedPending(id, t);
-      await note
-        .update({ status: 'rejected', approvedBy: actor.employeeId, decidedAt: new Date(), rejectionReason: reason }, { transaction: t })
-        .catch(fourEyesRefusal('You requested this credit note; another employee must reject it (maker-checker).'));
-      await audit.record(t, {
-        actor,
-        action: 'credit_note.reject',
-        entity: 'creditNotes',
-        entityId: note.id,
-        before: { status: 'pending' },
-        after: { status: 'rejected', reason },
-      });
-      return note;
+    return rejectPending(this.sequelize, audit, {
+      model: CreditNote,
+      id,
+      what: 'credit note',
+      requestedBy: visible.requestedBy ?? null,
+      actor,
+      reason,
+      action: 'credit_note.reject',
+      lockFirst: (t) => lockAccount(visible.accountId, t),
     });
   }
 }

@@ -16,6 +16,7 @@ import {
   pendingAfterWhere,
   PENDING_ORDER,
   refuseOwnRequest,
+  rejectPending,
   type Decider,
   type InboxAfter,
   type PendingItem,
@@ -291,21 +292,15 @@ export class RefundService {
 
   async reject(actor: ScopedActor, id: number, reason: string): Promise<Refund> {
     const visible = await this.visibleRefund(actor, id);
-    refuseOwnRequest(visible.requestedBy, actor, 'refund');
-    return withTransaction(this.sequelize, async (t) => {
-      await lockAccount(visible.accountId!, t);
-      const refund = (await Refund.findByPk(id, { lock: t.LOCK.UPDATE, transaction: t }))!;
-      if (refund.status !== 'pending') throw problems.conflict(`This refund is already ${refund.status}.`, 'already-decided', { currentStatus: refund.status });
-      await refund.update({ status: 'rejected', approvedBy: actor.employeeId, decidedAt: new Date(), rejectionReason: reason }, { transaction: t });
-      await audit.record(t, {
-        actor,
-        action: 'refund.reject',
-        entity: 'refunds',
-        entityId: refund.id,
-        before: { status: 'pending' },
-        after: { status: 'rejected', reason },
-      });
-      return refund;
+    return rejectPending(this.sequelize, audit, {
+      model: Refund,
+      id,
+      what: 'refund',
+      requestedBy: visible.requestedBy,
+      actor,
+      reason,
+      action: 'refund.reject',
+      lockFirst: (t) => lockAccount(visible.accountId!, t),
     });
   }
 

@@ -15,6 +15,7 @@ import {
   pendingAfterWhere,
   PENDING_ORDER,
   refuseOwnRequest,
+  rejectPending,
   type Decider,
   type InboxAfter,
   type PendingItem,
@@ -203,21 +204,15 @@ export class WriteoffService {
 
   async reject(actor: ScopedActor, id: number, reason: string): Promise<Writeoff> {
     const visible = await this.visibleWriteoff(actor, id);
-    refuseOwnRequest(visible.requestedBy, actor, 'write-off');
-    return withTransaction(this.sequelize, async (t) => {
-      await lockAccount(visible.accountId, t);
-      const w = (await Writeoff.findByPk(id, { lock: t.LOCK.UPDATE, transaction: t }))!;
-      if (w.status !== 'pending') throw problems.conflict(`This write-off is already ${w.status}.`, 'already-decided', { currentStatus: w.status });
-      await w.update({ status: 'rejected', approvedBy: actor.employeeId, decidedAt: new Date(), rejectionReason: reason }, { transaction: t });
-      await audit.record(t, {
-        actor,
-        action: 'writeoff.reject',
-        entity: 'writeoffs',
-        entityId: w.id,
-        before: { status: 'pending' },
-        after: { status: 'rejected', reason },
-      });
-      return w;
+    return rejectPending(this.sequelize, audit, {
+      model: Writeoff,
+      id,
+      what: 'write-off',
+      requestedBy: visible.requestedBy,
+      actor,
+      reason,
+      action: 'writeoff.reject',
+      lockFirst: (t) => lockAccount(visible.accountId, t),
     });
   }
 }

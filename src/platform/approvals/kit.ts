@@ -1,6 +1,7 @@
 import Joi from 'joi';
-import { DatabaseError, Op, type Order, type WhereOptions } from 'sequelize';
+import { DatabaseError, Op, type Model, type ModelStatic, type Order, type Sequelize, type Transaction, type WhereOptions } from 'sequelize';
 import type { EmployeeActor } from '../auth/actor';
+import { withTransaction } from '../db/transaction';
 import { decodeIdCursor, paginationQuery } from '../http/pagination';
 import { idField } from '../http/schemas';
 import { problems } from '../http/problem';
@@ -44,6 +45,70 @@ export function fourEyesRefusal(message: string): (err: unknown) => never {
     if (err instanceof DatabaseError && FOUR_EYES_TRIGGER.test(err.message)) throw problems.forbidden(message, 'four-eyes');
     throw err;
   };
+}
+
+/** A request a kind decides: the columns every decided table has (status, approvedBy, decidedAt, rejectionReason). */
+type DecidedRow = Model & { id: number; status: string };
+
+/**
+ * The audit trail's writer (the audit module's `audit`, which the kit may not import: it sits
+ * below the domains), as rejectPending uses it.
+ */
+export interface DecisionAudit {
+  record(
+    t: Transaction,
+    event: {
+      actor: { employeeId: number | null };
+      action: string;
+      entity: string;
+      entityId: number;
+      before: Record<string, unknown>;
+      after: Record<string, unknown>;
+    },
+  ): Promise<void>;
+}
+
+export interface RejectPending<R extends DecidedRow> {
+  /** The request's table; also the audit row's entity. */
+  model: ModelStatic<R>;
+  id: number;
+  /** What the messages call it: 'refund' → "This refund is already approved." */
+  what: string;
+  /** Who requested it, read before the transaction (the four-eyes check comes first). */
+  requestedBy: number | null;
+  actor: { employeeId: number };
+  reason: string;
+  /** The audit action, e.g. 'refund.reject'. */
+  action: string;
+  /** Locks taken before the request's own row, in the domain's order (the account, for money requests). */
+  lockFirst?: (t: Transaction) => Promise<unknown>;
+}
+
+/**
+ * Rejects a pending request, the one way every kind with a rejection reason does it: the
+ * four-eyes check, then in one transaction the domain's locks, the request locked and still
+ * pending (else 409 already-decided), marked rejected with who, when and why, and audited.
+ */
+export async function rejectPending<R extends DecidedRow>(sequelize: Sequelize, audit: DecisionAudit, r: RejectPending<R>): Promise<R> {
+  refuseOwnRequest(r.requestedBy, r.actor, r.what);
+  return withTransaction(sequelize, async (t) => {
+    await r.lockFirst?.(t);
+    const row = await r.model.findByPk(r.id, { lock: t.LOCK.UPDATE, transaction: t });
+    if (!row) throw problems.notFound(r.what);
+    if (row.status !== 'pending') throw problems.conflict(`This ${r.what} is already ${row.status}.`, 'already-decided', { currentStatus: row.status });
+    await (row as Model)
+      .update({ status: 'rejected', approvedBy: r.actor.employeeId, decidedAt: new Date(), rejectionReason: r.reason }, { transaction: t })
+      .catch(fourEyesRefusal(`You requested this ${r.what}; another employee must reject it (maker-checker).`));
+    await audit.record(t, {
+      actor: r.actor,
+      action: r.action,
+      entity: r.model.tableName,
+      entityId: row.id,
+      before: { status: 'pending' },
+      after: { status: 'rejected', reason: r.reason },
+    });
+    return row;
+  });
 }
 
 /** One pending item of a kind, as the inbox shows it. */
