@@ -15,7 +15,8 @@ import { defineRoute, type ApiRequest, type ResponseSpec, type RouteSpec } from 
  *  - the four-eyes guard (`refuseOwnRequest`), checked before the database's own four-eyes
  *    triggers (`<table>_four_eyes_insert/update`: createFourEyes in migrations/lib/guards.js, and
  *    commissionPayments' own) would refuse the row;
- *  - its pending items in the one approvals inbox (GET /api/v1/approvals).
+ *  - its pending items in the one approvals inbox (GET /api/v1/approvals);
+ *  - the rejection itself (`rejectPending`), for kinds whose rejection keeps a reason.
  * The kit knows no domain: domains hand it their kinds (`registerApprovalKind`, done by
  * `decisionRoutes`), so dependencies point from the domains to here.
  */
