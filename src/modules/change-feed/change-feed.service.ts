@@ -3,7 +3,7 @@ import type { EmployeeActor } from '../../platform/auth/actor';
 import type { RegionScope } from '../../platform/auth/principal';
 import { dialect } from '../../platform/db/dialect';
 import { selectRows } from '../../platform/db/sql';
-import { problems } from '../../platform/http/problem';
+import { HttpProblem, problems } from '../../platform/http/problem';
 import { MAX_ID } from '../../platform/http/schemas';
 import { CHANGE_ENTITY_TYPES, type ChangeEntityType } from './models';
 
@@ -90,6 +90,15 @@ export function decodeFeedCursor(since: string): FeedCursor {
   return c as FeedCursor;
 }
 
+/** A cursor older than the kept log: some of what changed after it may be pruned (docs/offline-sync.md). */
+function cursorExpired(): HttpProblem {
+  return new HttpProblem(
+    410,
+    'This cursor is older than the change log kept on the server: do a full sync (GET /sync/changes without since), replace the records kept on the phone with it, and keep its last next.',
+    { type: 'sync-cursor-expired' },
+  );
+}
+
 /** Instants as ISO strings (SQLite hands them back as text), everything else as read. */
 function normalise(rows: Row[], instants: readonly string[]): Row[] {
   for (const r of rows) {
@@ -131,15 +140,24 @@ export class ChangeFeedService {
     return this.run(sql, replacements) as Promise<T[]>;
   }
 
-  /** Where the incremental syncs after a full sync starting now begin: FULL_SYNC_OVERLAP_SECONDS back. */
+  /**
+   * Where the incremental syncs after a full sync starting now begin: FULL_SYNC_OVERLAP_SECONDS
+   * back, never below the pruned horizon (an empty or just-pruned log), in one statement.
+   */
   private async fullSyncStart(): Promise<number> {
-    const [first] = await this.select<{ id: number }>(
-      `SELECT id FROM changeLog WHERE changedAt >= ${this.d.secondsAgo(FULL_SYNC_OVERLAP_SECONDS)} ORDER BY changedAt, id LIMIT 1`,
+    const [row] = await this.select<{ p: number | null; h: number | null }>(
+      `SELECT COALESCE((SELECT id FROM changeLog WHERE changedAt >= ${this.d.secondsAgo(FULL_SYNC_OVERLAP_SECONDS)} ORDER BY changedAt, id LIMIT 1) - 1,
+                       (SELECT MAX(id) FROM changeLog), 0) AS p,
+              (SELECT prunedThroughId FROM changeLogHorizon WHERE id = 1) AS h`,
       [],
     );
-    if (first) return Number(first.id) - 1;
-    const [last] = await this.select<{ id: number | null }>('SELECT MAX(id) AS id FROM changeLog', []);
-    return Number(last?.id ?? 0);
+    return Math.max(Number(row?.p ?? 0), Number(row?.h ?? 0));
+  }
+
+  /** How far the nightly prune has cut the log (prune.ts): rows with id <= this may be gone. */
+  private async prunedThrough(): Promise<number> {
+    const [row] = await this.select<{ h: number }>('SELECT prunedThroughId AS h FROM changeLogHorizon WHERE id = 1', []);
+    return Number(row?.h ?? 0);
   }
 
   /**
@@ -171,7 +189,10 @@ export class ChangeFeedService {
       named.set(key, { entityType: r.entityType, id: Number(r.entityId) });
       last = Number(r.id);
     }
-    const page = await this.statesOf(actor, [...named.values()]);
+    // The horizon is read after the rows: the prune commits it before deleting a row, so a row
+    // after the cursor that the read above missed because it was pruned shows here.
+    const [page, horizon] = await Promise.all([this.statesOf(actor, [...named.values()]), this.prunedThrough()]);
+    if (position < horizon) throw cursorExpired();
     return { ...page, next: encodeFeedCursor({ p: last }), hasMore, full: false };
   }
 
