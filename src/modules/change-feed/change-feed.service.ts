@@ -190,123 +190,142 @@ export class ChangeFeedService {
       last = Number(r.id);
     }
     // The horizon is read after the rows: the prune commits it before deleting a row, so a row
-    // after the cursor that the read above missed because it was pruned shows here.
+    // after the cursor that the read above missed because it was pruned shows here. It runs beside
+    // the state reads: one wave of statements after the log read.
     const [page, horizon] = await Promise.all([this.statesOf(actor, [...named.values()]), this.prunedThrough()]);
     if (position < horizon) throw cursorExpired();
     return { ...page, next: encodeFeedCursor({ p: last }), hasMore, full: false };
   }
 
-  /** A page of the working set: entity types in turn, each by id, until `limit` entities. */
+  /**
+   * A page of the working set: entity types in turn, each by id, until `limit` entities; each
+   * type's state is read straight away (one statement a type), then the children in one wave.
+   */
   private async fullPage(actor: EmployeeActor, cursor: FeedCursor, limit: number): Promise<ChangesPage> {
-    const named: { entityType: ChangeEntityType; id: number }[] = [];
+    const out = emptyPage();
     let type: ChangeEntityType | undefined = cursor.f;
     let after = cursor.a ?? 0;
-    while (type !== undefined && named.length < limit) {
-      const want = limit - named.length;
-      const ids = await this.workingSetIds(actor, type, after, want + 1);
-      for (const id of ids.slice(0, want)) named.push({ entityType: type, id });
-      if (ids.length > want) {
-        after = ids[want - 1]!;
+    let taken = 0;
+    while (type !== undefined && taken < limit) {
+      const want = limit - taken;
+      const rows = await this.load(actor, type, { after, limit: want + 1 });
+      const list = out[LIST_OF[type]];
+      for (let i = 0; i < rows.length && i < want; i++) list.push(rows[i]!);
+      taken += Math.min(rows.length, want);
+      if (rows.length > want) {
+        after = Number(rows[want - 1]!.id);
         break;
       }
       type = CHANGE_ENTITY_TYPES[CHANGE_ENTITY_TYPES.indexOf(type) + 1];
       after = 0;
     }
-    const page = await this.statesOf(actor, named);
-    const next: FeedCursor = type === undefined ? { p: cursor.p } : { p: cursor.p, f: type, a: after };
-    return { ...page, next: encodeFeedCursor(next), hasMore: type !== undefined, full: true };
-  }
-
-  /** Ids of the agent's working set of one entity type after `after`, in id order. */
-  private async workingSetIds(actor: EmployeeActor, type: ChangeEntityType, after: number, limit: number): Promise<number[]> {
-    const from = WORKING_SET[type];
-    const region = regionClause(actor.scope, from.region);
-    const assignee = from.assignee ? `${from.assignee} = ? AND ` : '';
-    const rows = await this.select<{ id: number }>(
-      `SELECT ${from.id} AS id FROM ${from.from} WHERE ${region.sql}${assignee}${from.where ?? ''}${from.id} > ? ORDER BY ${from.id} LIMIT ?`,
-      [...region.values, ...(from.assignee ? [actor.employeeId] : []), after, limit],
+    attachChildren(
+      out,
+      await this.childrenOf(
+        out.accounts.map((a) => Number(a.id)),
+        out.customers.map((c) => Number(c.id)),
+      ),
     );
-    return rows.map((r) => Number(r.id));
+    const next: FeedCursor = type === undefined ? { p: cursor.p } : { p: cursor.p, f: type, a: after };
+    return { ...out, next: encodeFeedCursor(next), hasMore: type !== undefined, full: true };
   }
 
   /**
-   * The current state of what a page names, one query per entity type (plus one per kind of child
-   * rows: schedules, customer records). What is no longer the agent's (gone, retired, moved to
-   * another region, a task assigned to someone else) is answered as deleted, whatever the log said.
+   * The current state of what a page names, one query per entity type plus one per kind of child
+   * rows (schedules, customer records), all at once: the children are read for every named
+   * account and customer and kept only for those the caller may still see. What is no longer the
+   * agent's (gone, retired, moved to another region, a task assigned to someone else) is answered
+   * as deleted, whatever the log said.
    */
-  private async statesOf(actor: EmployeeActor, named: { entityType: ChangeEntityType; id: number }[]): Promise<Omit<ChangesPage, 'next' | 'hasMore' | 'full'>> {
-    const out: Omit<ChangesPage, 'next' | 'hasMore' | 'full'> = {
-      customers: [],
-      accounts: [],
-      payments: [],
-      tokens: [],
-      collectionCases: [],
-      repossessions: [],
-      deleted: [],
-    };
-    for (const type of CHANGE_ENTITY_TYPES) {
-      const ids = [...new Set(named.filter((n) => n.entityType === type).map((n) => n.id))].sort((a, b) => a - b);
-      if (ids.length === 0) continue;
-      const rows = await this.load(actor, type, ids);
+  private async statesOf(actor: EmployeeActor, named: { entityType: ChangeEntityType; id: number }[]): Promise<PageBody> {
+    const out = emptyPage();
+    const idsOf = (type: ChangeEntityType) => [...new Set(named.filter((n) => n.entityType === type).map((n) => n.id))].sort((a, b) => a - b);
+    const wanted = CHANGE_ENTITY_TYPES.map((type) => ({ type, ids: idsOf(type) })).filter((w) => w.ids.length > 0);
+    const [children, ...loaded] = await Promise.all([
+      this.childrenOf(idsOf('account'), idsOf('customer')),
+      ...wanted.map((w) => this.load(actor, w.type, { ids: w.ids })),
+    ]);
+    wanted.forEach(({ type, ids }, i) => {
+      const rows = loaded[i]!;
       const found = new Set(rows.map((r) => Number(r.id)));
       out[LIST_OF[type]].push(...rows);
       for (const id of ids) if (!found.has(id)) out.deleted.push({ entityType: type, id });
-    }
-    await this.attachChildren(out);
+    });
+    attachChildren(out, children);
     return out;
   }
 
-  private async load(actor: EmployeeActor, type: ChangeEntityType, ids: number[]): Promise<Row[]> {
+  /** The caller's rows of one type: by ids (what a page names), or the next `limit` after an id (the working set). */
+  private async load(actor: EmployeeActor, type: ChangeEntityType, which: { ids: number[] } | { after: number; limit: number }): Promise<Row[]> {
     const from = WORKING_SET[type];
     const region = regionClause(actor.scope, from.region);
     const assignee = from.assignee ? `${from.assignee} = ? AND ` : '';
-    const rows = await this.select(
-      `SELECT ${STATE_COLUMNS[type]} FROM ${from.from} WHERE ${region.sql}${assignee}${from.where ?? ''}${from.id} IN (?) ORDER BY ${from.id}`,
-      [...region.values, ...(from.assignee ? [actor.employeeId] : []), ids],
-    );
+    const [pick, values] =
+      'ids' in which ? [`${from.id} IN (?) ORDER BY ${from.id}`, [which.ids]] : [`${from.id} > ? ORDER BY ${from.id} LIMIT ?`, [which.after, which.limit]];
+    const rows = await this.select(`SELECT ${STATE_COLUMNS[type]} FROM ${from.from} WHERE ${region.sql}${assignee}${from.where ?? ''}${pick}`, [
+      ...region.values,
+      ...(from.assignee ? [actor.employeeId] : []),
+      ...values,
+    ]);
     return normalise(rows, INSTANTS[type]);
   }
 
-  /** Accounts get their schedule, customers their records: one query per kind for the whole page. */
-  private async attachChildren(out: Omit<ChangesPage, 'next' | 'hasMore' | 'full'>): Promise<void> {
-    if (out.accounts.length > 0) {
-      const schedule = await this.select(
-        'SELECT accountId, installmentNumber, dueDate, amount, paidAmount, status, paidDate FROM installmentSchedules WHERE accountId IN (?) ORDER BY accountId, installmentNumber',
-        [out.accounts.map((a) => a.id)],
-      );
-      const byAccount = groupBy(schedule, 'accountId');
-      for (const a of out.accounts) a.schedule = byAccount.get(Number(a.id)) ?? [];
-    }
-    if (out.customers.length > 0) {
-      const ids = out.customers.map((c) => c.id);
-      const lists = await Promise.all(
-        CUSTOMER_RECORDS.map(async (r) =>
-          groupBy(
-            normalise(await this.select(`SELECT customerId, ${r.columns} FROM ${r.table} WHERE customerId IN (?) ORDER BY id`, [ids]), r.instants),
-            'customerId',
+  /** Accounts' schedules and customers' records, one query per kind, all at once. */
+  private async childrenOf(accountIds: number[], customerIds: number[]): Promise<Children> {
+    const [schedule, ...records] = await Promise.all([
+      accountIds.length === 0
+        ? []
+        : this.select(
+            'SELECT accountId, installmentNumber, dueDate, amount, paidAmount, status, paidDate FROM installmentSchedules WHERE accountId IN (?) ORDER BY accountId, installmentNumber',
+            [accountIds],
           ),
-        ),
-      );
-      for (const c of out.customers) {
-        CUSTOMER_RECORDS.forEach((r, i) => (c[r.key] = lists[i]!.get(Number(c.id)) ?? []));
-        for (const address of c.addresses as Row[]) address.isPrimary = Boolean(address.isPrimary);
-        for (const contact of c.contacts as Row[]) {
-          contact.isPrimary = Boolean(contact.isPrimary);
-          contact.isVerified = Boolean(contact.isVerified);
-        }
-      }
+      ...CUSTOMER_RECORDS.map(async (r) =>
+        customerIds.length === 0
+          ? []
+          : normalise(await this.select(`SELECT customerId, ${r.columns} FROM ${r.table} WHERE customerId IN (?) ORDER BY id`, [customerIds]), r.instants),
+      ),
+    ]);
+    return { schedules: groupBy(schedule, 'accountId'), records: records.map((rows) => groupBy(rows, 'customerId')) };
+  }
+}
+
+type PageBody = Omit<ChangesPage, 'next' | 'hasMore' | 'full'>;
+
+function emptyPage(): PageBody {
+  return { customers: [], accounts: [], payments: [], tokens: [], collectionCases: [], repossessions: [], deleted: [] };
+}
+
+/** Child rows by their parent's id: schedules by account, and each kind of CUSTOMER_RECORDS by customer. */
+interface Children {
+  schedules: Map<number, Row[]>;
+  records: Map<number, Row[]>[];
+}
+
+function attachChildren(out: PageBody, children: Children): void {
+  for (const a of out.accounts) a.schedule = children.schedules.get(Number(a.id)) ?? [];
+  for (const c of out.customers) {
+    CUSTOMER_RECORDS.forEach((r, i) => (c[r.key] = children.records[i]!.get(Number(c.id)) ?? []));
+    for (const address of c.addresses as Row[]) address.isPrimary = Boolean(address.isPrimary);
+    for (const contact of c.contacts as Row[]) {
+      contact.isPrimary = Boolean(contact.isPrimary);
+      contact.isVerified = Boolean(contact.isVerified);
     }
   }
 }
 
+/**
+ * Rows by `key`, each without it. Copied into a new object rather than `delete`d: deleting a
+ * property turns a V8 object into a slow dictionary, which JSON.stringify then walks slowly.
+ */
 function groupBy(rows: Row[], key: string): Map<number, Row[]> {
   const m = new Map<number, Row[]>();
   for (const r of rows) {
     const k = Number(r[key]);
-    delete r[key];
+    const child: Row = {};
+    for (const f in r) if (f !== key) child[f] = r[f];
     const list = m.get(k);
-    if (list) list.push(r);
-    else m.set(k, [r]);
+    if (list) list.push(child);
+    else m.set(k, [child]);
   }
   return m;
 }
