@@ -131,8 +131,13 @@ export class ChangeFeedService {
 
   async changes(actor: EmployeeActor, q: ChangesQuery): Promise<ChangesPage> {
     const cursor = q.since === undefined ? undefined : decodeFeedCursor(q.since);
-    if (cursor === undefined) return this.fullPage(actor, { p: await this.fullSyncStart(), f: 'customer', a: 0 }, q.limit);
-    if (cursor.f !== undefined) return this.fullPage(actor, cursor, q.limit);
+    if (cursor === undefined) {
+      // A first page: where its incremental syncs will start is read beside the page (it points
+      // minutes back, so the order of the two reads does not matter).
+      const [p, page] = await Promise.all([this.fullSyncStart(), this.fullPage(actor, 'customer', 0, q.limit)]);
+      return withCursor(page, p);
+    }
+    if (cursor.f !== undefined) return withCursor(await this.fullPage(actor, cursor.f, cursor.a ?? 0, q.limit), cursor.p);
     return this.incrementalPage(actor, cursor.p, q.limit);
   }
 
@@ -198,13 +203,13 @@ export class ChangeFeedService {
   }
 
   /**
-   * A page of the working set: entity types in turn, each by id, until `limit` entities; each
-   * type's state is read straight away (one statement a type), then the children in one wave.
+   * A page of the working set from entity type `type` after id `after`: types in turn, each by
+   * id, until `limit` entities; each type's state is read straight away (one statement a type),
+   * then the children in one wave. Where the next page goes on (no type: the working set is done).
    */
-  private async fullPage(actor: EmployeeActor, cursor: FeedCursor, limit: number): Promise<ChangesPage> {
+  private async fullPage(actor: EmployeeActor, from: ChangeEntityType, after: number, limit: number): Promise<FullPage> {
     const out = emptyPage();
-    let type: ChangeEntityType | undefined = cursor.f;
-    let after = cursor.a ?? 0;
+    let type: ChangeEntityType | undefined = from;
     let taken = 0;
     while (type !== undefined && taken < limit) {
       const want = limit - taken;
@@ -226,8 +231,7 @@ export class ChangeFeedService {
         out.customers.map((c) => Number(c.id)),
       ),
     );
-    const next: FeedCursor = type === undefined ? { p: cursor.p } : { p: cursor.p, f: type, a: after };
-    return { ...out, next: encodeFeedCursor(next), hasMore: type !== undefined, full: true };
+    return { body: out, rest: type === undefined ? undefined : { f: type, a: after } };
   }
 
   /**
@@ -290,6 +294,17 @@ export class ChangeFeedService {
 }
 
 type PageBody = Omit<ChangesPage, 'next' | 'hasMore' | 'full'>;
+
+/** A full-sync page and where the working set goes on (undefined: done). */
+interface FullPage {
+  body: PageBody;
+  rest: { f: ChangeEntityType; a: number } | undefined;
+}
+
+/** A full-sync page with its cursor: the incremental position `p`, and while pages remain where they go on. */
+function withCursor(page: FullPage, p: number): ChangesPage {
+  return { ...page.body, next: encodeFeedCursor({ p, ...page.rest }), hasMore: page.rest !== undefined, full: true };
+}
 
 function emptyPage(): PageBody {
   return { customers: [], accounts: [], payments: [], tokens: [], collectionCases: [], repossessions: [], deleted: [] };
