@@ -86,12 +86,12 @@ export function createPrincipalLoader() {
   const cache: PrincipalCache = new Map();
   caches.add(new WeakRef(cache));
 
-  async function load(employeeId: number): Promise<Principal | null> {
-    const hit = cache.get(employeeId);
-    if (hit && hit.expires > Date.now()) return hit.principal;
-    // One statement, plain rows: on a cache miss this is on every request's path (GET
-    // /sync/changes of 500 agents misses on each), where model instances for a role's dozens of
-    // grants and a second round trip for the regions cost more than the answer's own reads.
+  /**
+   * One statement, plain rows: on a cache miss this is on every request's path (GET
+   * /sync/changes of 500 agents misses on each), where model instances for a role's dozens of
+   * grants and a second round trip for the regions cost more than the answer's own reads.
+   */
+  async function read(employeeId: number): Promise<Principal | null> {
     const [row] = await selectRows<PrincipalRow>(
       Employee.sequelize!,
       `SELECT e.id, e.roleId, e.isActive, e.sessionEpoch, r.name AS roleName,
@@ -101,17 +101,21 @@ export function createPrincipalLoader() {
         WHERE e.id = ? AND e.deletedAt IS NULL`,
       [employeeId],
     );
-    let principal: Principal | null = null;
-    if (row && Number(row.isActive)) {
-      principal = {
-        employeeId: Number(row.id),
-        roleId: Number(row.roleId),
-        roleName: row.roleName,
-        permissions: new Set(row.grants ? String(row.grants).split(',') : []),
-        regionIds: row.regionIds ? String(row.regionIds).split(',').map(Number) : [],
-        sessionEpoch: Number(row.sessionEpoch),
-      };
-    }
+    if (!row || !Number(row.isActive)) return null;
+    return {
+      employeeId: Number(row.id),
+      roleId: Number(row.roleId),
+      roleName: row.roleName,
+      permissions: new Set(row.grants ? String(row.grants).split(',') : []),
+      regionIds: row.regionIds ? String(row.regionIds).split(',').map(Number) : [],
+      sessionEpoch: Number(row.sessionEpoch),
+    };
+  }
+
+  async function load(employeeId: number): Promise<Principal | null> {
+    const hit = cache.get(employeeId);
+    if (hit && hit.expires > Date.now()) return hit.principal;
+    const principal = await read(employeeId);
     if (cache.size > 10_000) cache.clear();
     cache.set(employeeId, { principal, expires: Date.now() + TTL_MS });
     return principal;
