@@ -38,6 +38,12 @@ describe('configuration', () => {
     expect(err.message).to.match(/JWT_SECRET: length must be at least 32/);
   });
 
+  it('CHANGE_LOG_RETENTION_DAYS: 30 days by default, a whole number of days from 1', () => {
+    expect(loadConfig({}).changeLog.retentionDays).to.equal(30);
+    expect(loadConfig({ CHANGE_LOG_RETENTION_DAYS: '7' }).changeLog.retentionDays).to.equal(7);
+    for (const bad of ['0', '1.5', 'week']) expect(configError({ CHANGE_LOG_RETENTION_DAYS: bad }).variables).to.deep.equal(['CHANGE_LOG_RETENTION_DAYS']);
+  });
+
   it('accepts a complete production environment', () => {
     const config = loadConfig({
       NODE_ENV: 'production',

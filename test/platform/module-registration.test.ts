@@ -150,12 +150,13 @@ describe('modules register payment listeners and nightly steps through register(
       'cash',
       'billing',
       'inventory',
+      'change-feed',
     ]);
     expect(
       closeSteps(rt.sequelize)
         .countrySteps()
         .map((s) => s.name),
-    ).to.include('commissions');
+    ).to.include.members(['commissions', 'changeLogPrune']);
     // operations registers the sync's chunk step (integrations/close-step.ts: integrations may not import operations).
     expect(
       closeSteps(rt.sequelize)

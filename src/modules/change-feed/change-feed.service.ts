@@ -3,7 +3,7 @@ import type { EmployeeActor } from '../../platform/auth/actor';
 import type { RegionScope } from '../../platform/auth/principal';
 import { dialect } from '../../platform/db/dialect';
 import { selectRows } from '../../platform/db/sql';
-import { problems } from '../../platform/http/problem';
+import { HttpProblem, problems } from '../../platform/http/problem';
 import { MAX_ID } from '../../platform/http/schemas';
 import { CHANGE_ENTITY_TYPES, type ChangeEntityType } from './models';
 
@@ -90,6 +90,15 @@ export function decodeFeedCursor(since: string): FeedCursor {
   return c as FeedCursor;
 }
 
+/** A cursor older than the kept log: some of what changed after it may be pruned (docs/offline-sync.md). */
+function cursorExpired(): HttpProblem {
+  return new HttpProblem(
+    410,
+    'This cursor is older than the change log kept on the server: do a full sync (GET /sync/changes without since), replace the records kept on the phone with it, and keep its last next.',
+    { type: 'sync-cursor-expired' },
+  );
+}
+
 /** Instants as ISO strings (SQLite hands them back as text), everything else as read. */
 function normalise(rows: Row[], instants: readonly string[]): Row[] {
   for (const r of rows) {
@@ -122,8 +131,13 @@ export class ChangeFeedService {
 
   async changes(actor: EmployeeActor, q: ChangesQuery): Promise<ChangesPage> {
     const cursor = q.since === undefined ? undefined : decodeFeedCursor(q.since);
-    if (cursor === undefined) return this.fullPage(actor, { p: await this.fullSyncStart(), f: 'customer', a: 0 }, q.limit);
-    if (cursor.f !== undefined) return this.fullPage(actor, cursor, q.limit);
+    if (cursor === undefined) {
+      // A first page: where its incremental syncs will start is read beside the page (it points
+      // minutes back, so the order of the two reads does not matter).
+      const [p, page] = await Promise.all([this.fullSyncStart(), this.fullPage(actor, 'customer', 0, q.limit)]);
+      return withCursor(page, p);
+    }
+    if (cursor.f !== undefined) return withCursor(await this.fullPage(actor, cursor.f, cursor.a ?? 0, q.limit), cursor.p);
     return this.incrementalPage(actor, cursor.p, q.limit);
   }
 
@@ -131,15 +145,24 @@ export class ChangeFeedService {
     return this.run(sql, replacements) as Promise<T[]>;
   }
 
-  /** Where the incremental syncs after a full sync starting now begin: FULL_SYNC_OVERLAP_SECONDS back. */
+  /**
+   * Where the incremental syncs after a full sync starting now begin: FULL_SYNC_OVERLAP_SECONDS
+   * back, never below the pruned horizon (an empty or just-pruned log), in one statement.
+   */
   private async fullSyncStart(): Promise<number> {
-    const [first] = await this.select<{ id: number }>(
-      `SELECT id FROM changeLog WHERE changedAt >= ${this.d.secondsAgo(FULL_SYNC_OVERLAP_SECONDS)} ORDER BY changedAt, id LIMIT 1`,
+    const [row] = await this.select<{ p: number | null; h: number | null }>(
+      `SELECT COALESCE((SELECT id FROM changeLog WHERE changedAt >= ${this.d.secondsAgo(FULL_SYNC_OVERLAP_SECONDS)} ORDER BY changedAt, id LIMIT 1) - 1,
+                       (SELECT MAX(id) FROM changeLog), 0) AS p,
+              (SELECT prunedThroughId FROM changeLogHorizon WHERE id = 1) AS h`,
       [],
     );
-    if (first) return Number(first.id) - 1;
-    const [last] = await this.select<{ id: number | null }>('SELECT MAX(id) AS id FROM changeLog', []);
-    return Number(last?.id ?? 0);
+    return Math.max(Number(row?.p ?? 0), Number(row?.h ?? 0));
+  }
+
+  /** How far the nightly prune has cut the log (prune.ts): rows with id <= this may be gone. */
+  private async prunedThrough(): Promise<number> {
+    const [row] = await this.select<{ h: number }>('SELECT prunedThroughId AS h FROM changeLogHorizon WHERE id = 1', []);
+    return Number(row?.h ?? 0);
   }
 
   /**
@@ -171,121 +194,153 @@ export class ChangeFeedService {
       named.set(key, { entityType: r.entityType, id: Number(r.entityId) });
       last = Number(r.id);
     }
-    const page = await this.statesOf(actor, [...named.values()]);
+    // The horizon is read after the rows: the prune commits it before deleting a row, so a row
+    // after the cursor that the read above missed because it was pruned shows here. It runs beside
+    // the state reads: one wave of statements after the log read.
+    const [page, horizon] = await Promise.all([this.statesOf(actor, [...named.values()]), this.prunedThrough()]);
+    if (position < horizon) throw cursorExpired();
     return { ...page, next: encodeFeedCursor({ p: last }), hasMore, full: false };
   }
 
-  /** A page of the working set: entity types in turn, each by id, until `limit` entities. */
-  private async fullPage(actor: EmployeeActor, cursor: FeedCursor, limit: number): Promise<ChangesPage> {
-    const named: { entityType: ChangeEntityType; id: number }[] = [];
-    let type: ChangeEntityType | undefined = cursor.f;
-    let after = cursor.a ?? 0;
-    while (type !== undefined && named.length < limit) {
-      const want = limit - named.length;
-      const ids = await this.workingSetIds(actor, type, after, want + 1);
-      for (const id of ids.slice(0, want)) named.push({ entityType: type, id });
-      if (ids.length > want) {
-        after = ids[want - 1]!;
+  /**
+   * A page of the working set from entity type `type` after id `after`: types in turn, each by
+   * id, until `limit` entities; each type's state is read straight away (one statement a type),
+   * then the children in one wave. Where the next page goes on (no type: the working set is done).
+   */
+  private async fullPage(actor: EmployeeActor, from: ChangeEntityType, after: number, limit: number): Promise<FullPage> {
+    const out = emptyPage();
+    let type: ChangeEntityType | undefined = from;
+    let taken = 0;
+    while (type !== undefined && taken < limit) {
+      const want = limit - taken;
+      const rows = await this.load(actor, type, { after, limit: want + 1 });
+      const list = out[LIST_OF[type]];
+      for (let i = 0; i < rows.length && i < want; i++) list.push(rows[i]!);
+      taken += Math.min(rows.length, want);
+      if (rows.length > want) {
+        after = Number(rows[want - 1]!.id);
         break;
       }
       type = CHANGE_ENTITY_TYPES[CHANGE_ENTITY_TYPES.indexOf(type) + 1];
       after = 0;
     }
-    const page = await this.statesOf(actor, named);
-    const next: FeedCursor = type === undefined ? { p: cursor.p } : { p: cursor.p, f: type, a: after };
-    return { ...page, next: encodeFeedCursor(next), hasMore: type !== undefined, full: true };
-  }
-
-  /** Ids of the agent's working set of one entity type after `after`, in id order. */
-  private async workingSetIds(actor: EmployeeActor, type: ChangeEntityType, after: number, limit: number): Promise<number[]> {
-    const from = WORKING_SET[type];
-    const region = regionClause(actor.scope, from.region);
-    const assignee = from.assignee ? `${from.assignee} = ? AND ` : '';
-    const rows = await this.select<{ id: number }>(
-      `SELECT ${from.id} AS id FROM ${from.from} WHERE ${region.sql}${assignee}${from.where ?? ''}${from.id} > ? ORDER BY ${from.id} LIMIT ?`,
-      [...region.values, ...(from.assignee ? [actor.employeeId] : []), after, limit],
+    attachChildren(
+      out,
+      await this.childrenOf(
+        out.accounts.map((a) => Number(a.id)),
+        out.customers.map((c) => Number(c.id)),
+      ),
     );
-    return rows.map((r) => Number(r.id));
+    return { body: out, rest: type === undefined ? undefined : { f: type, a: after } };
   }
 
   /**
-   * The current state of what a page names, one query per entity type (plus one per kind of child
-   * rows: schedules, customer records). What is no longer the agent's (gone, retired, moved to
-   * another region, a task assigned to someone else) is answered as deleted, whatever the log said.
+   * The current state of what a page names, one query per entity type plus one per kind of child
+   * rows (schedules, customer records), all at once: the children are read for every named
+   * account and customer and kept only for those the caller may still see. What is no longer the
+   * agent's (gone, retired, moved to another region, a task assigned to someone else) is answered
+   * as deleted, whatever the log said.
    */
-  private async statesOf(actor: EmployeeActor, named: { entityType: ChangeEntityType; id: number }[]): Promise<Omit<ChangesPage, 'next' | 'hasMore' | 'full'>> {
-    const out: Omit<ChangesPage, 'next' | 'hasMore' | 'full'> = {
-      customers: [],
-      accounts: [],
-      payments: [],
-      tokens: [],
-      collectionCases: [],
-      repossessions: [],
-      deleted: [],
-    };
-    for (const type of CHANGE_ENTITY_TYPES) {
-      const ids = [...new Set(named.filter((n) => n.entityType === type).map((n) => n.id))].sort((a, b) => a - b);
-      if (ids.length === 0) continue;
-      const rows = await this.load(actor, type, ids);
+  private async statesOf(actor: EmployeeActor, named: { entityType: ChangeEntityType; id: number }[]): Promise<PageBody> {
+    const out = emptyPage();
+    const idsOf = (type: ChangeEntityType) => [...new Set(named.filter((n) => n.entityType === type).map((n) => n.id))].sort((a, b) => a - b);
+    const wanted = CHANGE_ENTITY_TYPES.map((type) => ({ type, ids: idsOf(type) })).filter((w) => w.ids.length > 0);
+    const [children, ...loaded] = await Promise.all([
+      this.childrenOf(idsOf('account'), idsOf('customer')),
+      ...wanted.map((w) => this.load(actor, w.type, { ids: w.ids })),
+    ]);
+    wanted.forEach(({ type, ids }, i) => {
+      const rows = loaded[i]!;
       const found = new Set(rows.map((r) => Number(r.id)));
       out[LIST_OF[type]].push(...rows);
       for (const id of ids) if (!found.has(id)) out.deleted.push({ entityType: type, id });
-    }
-    await this.attachChildren(out);
+    });
+    attachChildren(out, children);
     return out;
   }
 
-  private async load(actor: EmployeeActor, type: ChangeEntityType, ids: number[]): Promise<Row[]> {
+  /** The caller's rows of one type: by ids (what a page names), or the next `limit` after an id (the working set). */
+  private async load(actor: EmployeeActor, type: ChangeEntityType, which: { ids: number[] } | { after: number; limit: number }): Promise<Row[]> {
     const from = WORKING_SET[type];
     const region = regionClause(actor.scope, from.region);
     const assignee = from.assignee ? `${from.assignee} = ? AND ` : '';
-    const rows = await this.select(
-      `SELECT ${STATE_COLUMNS[type]} FROM ${from.from} WHERE ${region.sql}${assignee}${from.where ?? ''}${from.id} IN (?) ORDER BY ${from.id}`,
-      [...region.values, ...(from.assignee ? [actor.employeeId] : []), ids],
-    );
+    const [pick, values] =
+      'ids' in which ? [`${from.id} IN (?) ORDER BY ${from.id}`, [which.ids]] : [`${from.id} > ? ORDER BY ${from.id} LIMIT ?`, [which.after, which.limit]];
+    const rows = await this.select(`SELECT ${STATE_COLUMNS[type]} FROM ${from.from} WHERE ${region.sql}${assignee}${from.where ?? ''}${pick}`, [
+      ...region.values,
+      ...(from.assignee ? [actor.employeeId] : []),
+      ...values,
+    ]);
     return normalise(rows, INSTANTS[type]);
   }
 
-  /** Accounts get their schedule, customers their records: one query per kind for the whole page. */
-  private async attachChildren(out: Omit<ChangesPage, 'next' | 'hasMore' | 'full'>): Promise<void> {
-    if (out.accounts.length > 0) {
-      const schedule = await this.select(
-        'SELECT accountId, installmentNumber, dueDate, amount, paidAmount, status, paidDate FROM installmentSchedules WHERE accountId IN (?) ORDER BY accountId, installmentNumber',
-        [out.accounts.map((a) => a.id)],
-      );
-      const byAccount = groupBy(schedule, 'accountId');
-      for (const a of out.accounts) a.schedule = byAccount.get(Number(a.id)) ?? [];
-    }
-    if (out.customers.length > 0) {
-      const ids = out.customers.map((c) => c.id);
-      const lists = await Promise.all(
-        CUSTOMER_RECORDS.map(async (r) =>
-          groupBy(
-            normalise(await this.select(`SELECT customerId, ${r.columns} FROM ${r.table} WHERE customerId IN (?) ORDER BY id`, [ids]), r.instants),
-            'customerId',
+  /** Accounts' schedules and customers' records, one query per kind, all at once. */
+  private async childrenOf(accountIds: number[], customerIds: number[]): Promise<Children> {
+    const [schedule, ...records] = await Promise.all([
+      accountIds.length === 0
+        ? []
+        : this.select(
+            'SELECT accountId, installmentNumber, dueDate, amount, paidAmount, status, paidDate FROM installmentSchedules WHERE accountId IN (?) ORDER BY accountId, installmentNumber',
+            [accountIds],
           ),
-        ),
-      );
-      for (const c of out.customers) {
-        CUSTOMER_RECORDS.forEach((r, i) => (c[r.key] = lists[i]!.get(Number(c.id)) ?? []));
-        for (const address of c.addresses as Row[]) address.isPrimary = Boolean(address.isPrimary);
-        for (const contact of c.contacts as Row[]) {
-          contact.isPrimary = Boolean(contact.isPrimary);
-          contact.isVerified = Boolean(contact.isVerified);
-        }
-      }
+      ...CUSTOMER_RECORDS.map(async (r) =>
+        customerIds.length === 0
+          ? []
+          : normalise(await this.select(`SELECT customerId, ${r.columns} FROM ${r.table} WHERE customerId IN (?) ORDER BY id`, [customerIds]), r.instants),
+      ),
+    ]);
+    return { schedules: groupBy(schedule, 'accountId'), records: records.map((rows) => groupBy(rows, 'customerId')) };
+  }
+}
+
+type PageBody = Omit<ChangesPage, 'next' | 'hasMore' | 'full'>;
+
+/** A full-sync page and where the working set goes on (undefined: done). */
+interface FullPage {
+  body: PageBody;
+  rest: { f: ChangeEntityType; a: number } | undefined;
+}
+
+/** A full-sync page with its cursor: the incremental position `p`, and while pages remain where they go on. */
+function withCursor(page: FullPage, p: number): ChangesPage {
+  return { ...page.body, next: encodeFeedCursor({ p, ...page.rest }), hasMore: page.rest !== undefined, full: true };
+}
+
+function emptyPage(): PageBody {
+  return { customers: [], accounts: [], payments: [], tokens: [], collectionCases: [], repossessions: [], deleted: [] };
+}
+
+/** Child rows by their parent's id: schedules by account, and each kind of CUSTOMER_RECORDS by customer. */
+interface Children {
+  schedules: Map<number, Row[]>;
+  records: Map<number, Row[]>[];
+}
+
+function attachChildren(out: PageBody, children: Children): void {
+  for (const a of out.accounts) a.schedule = children.schedules.get(Number(a.id)) ?? [];
+  for (const c of out.customers) {
+    CUSTOMER_RECORDS.forEach((r, i) => (c[r.key] = children.records[i]!.get(Number(c.id)) ?? []));
+    for (const address of c.addresses as Row[]) address.isPrimary = Boolean(address.isPrimary);
+    for (const contact of c.contacts as Row[]) {
+      contact.isPrimary = Boolean(contact.isPrimary);
+      contact.isVerified = Boolean(contact.isVerified);
     }
   }
 }
 
+/**
+ * Rows by `key`, each without it. Copied into a new object rather than `delete`d: deleting a
+ * property turns a V8 object into a slow dictionary, which JSON.stringify then walks slowly.
+ */
 function groupBy(rows: Row[], key: string): Map<number, Row[]> {
   const m = new Map<number, Row[]>();
   for (const r of rows) {
     const k = Number(r[key]);
-    delete r[key];
+    const child: Row = {};
+    for (const f in r) if (f !== key) child[f] = r[f];
     const list = m.get(k);
-    if (list) list.push(r);
-    else m.set(k, [r]);
+    if (list) list.push(child);
+    else m.set(k, [child]);
   }
   return m;
 }

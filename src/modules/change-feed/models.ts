@@ -19,6 +19,18 @@ export class ChangeLog extends Model<InferAttributes<ChangeLog>, InferCreationAt
   declare changedAt: Date;
 }
 
+/**
+ * changeLogHorizon: one row (id 1), how far the nightly prune has cut changeLog (prune.ts). Rows
+ * with id <= prunedThroughId may be gone: a cursor below it is stale (410, docs/offline-sync.md).
+ */
+export class ChangeLogHorizon extends Model<InferAttributes<ChangeLogHorizon>, InferCreationAttributes<ChangeLogHorizon>> {
+  declare id: number;
+  declare prunedThroughId: number;
+  declare prunedBefore: Date | null;
+  declare createdAt: CreationOptional<Date>;
+  declare updatedAt: CreationOptional<Date>;
+}
+
 export function initChangeFeedModels(sequelize: Sequelize): void {
   ChangeLog.init(
     {
@@ -39,5 +51,15 @@ export function initChangeFeedModels(sequelize: Sequelize): void {
         { name: 'changeLog_changedAt', fields: ['changedAt'] },
       ],
     },
+  );
+  ChangeLogHorizon.init(
+    {
+      id: { type: DataTypes.INTEGER, primaryKey: true },
+      prunedThroughId: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      prunedBefore: { type: DataTypes.DATE(3), allowNull: true },
+      createdAt: DataTypes.DATE,
+      updatedAt: DataTypes.DATE,
+    },
+    { sequelize, tableName: 'changeLogHorizon', modelName: 'ChangeLogHorizon' },
   );
 }

@@ -51,6 +51,8 @@ export interface AppConfig {
   netsuite: NetsuiteConfig;
   /** The outbox drain (src/modules/integrations/drain.ts): see SYNC_* in README. */
   sync: SyncConfig;
+  /** The offline agents' change feed: changeLog rows older than this many days are pruned nightly (docs/offline-sync.md). */
+  changeLog: { retentionDays: number };
   /** Salesforce (CRM): the REST client through jsforce, or 'log' (demo: nothing leaves the process). */
   salesforce: SalesforceConfig;
 }
@@ -230,6 +232,7 @@ const schema = Joi.object({
     .valid(1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)
     .default(5)
     .messages({ 'any.only': 'must divide a minute: 1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60' }),
+  CHANGE_LOG_RETENTION_DAYS: Joi.number().integer().min(1).max(3650).default(30),
   SALESFORCE_DRIVER: Joi.string().valid('log', 'rest').default('log'),
   SALESFORCE_LOGIN_URL: Joi.string()
     .uri({ scheme: ['http', 'https'] })
@@ -343,6 +346,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       retentionDays: v.SYNC_RETENTION_DAYS,
       pollIntervalSeconds: v.SYNC_POLL_INTERVAL_SECONDS,
     },
+    changeLog: { retentionDays: v.CHANGE_LOG_RETENTION_DAYS },
     salesforce: salesforceConfigOf(v),
   });
 }
