@@ -236,9 +236,19 @@ describe('POST /sync/push: edits made offline (customer.update, next-of-kin.upda
     await sleep(SETTLE_SECONDS * 1000 + 150);
     const changed = await call('get', `/sync/changes?limit=1000&since=${cursor}`, agent);
     expect(changed.status).to.equal(200);
-    const customers = changed.body.customers as { id: number; firstName: string; nextOfKin: { id: number; name: string }[] }[];
+    const customers = changed.body.customers as {
+      id: number;
+      firstName: string;
+      version: number;
+      nextOfKin: { id: number; name: string; version: number }[];
+    }[];
     expect(customers.map((c) => c.id)).to.deep.equal([customer.id]);
-    expect(customers[0].firstName).to.equal('Chausiku');
-    expect(customers[0].nextOfKin.find((k) => k.id === kin.body.id)).to.include({ name: 'Juma Otieno' });
+    expect(customers[0]).to.include({ firstName: 'Chausiku', version: 1 });
+    expect(customers[0].nextOfKin.find((k) => k.id === kin.body.id)).to.include({ name: 'Juma Otieno', version: 1 });
+    // The versions the feed sent are what the next offline edit sends as ifMatch.
+    const next = await push(agent, [
+      { clientId: randomUUID(), type: 'customer.update', ifMatch: `"${customers[0].version}"`, payload: { customerId: customer.id, lastName: 'Otieno' } },
+    ]);
+    expect(next.map((r) => r.outcome)).to.deep.equal(['done']);
   });
 });

@@ -24,6 +24,7 @@ const customer = shape({
   regionId: idOut(),
   agentId: nullableId(),
   preferredLanguage: Joi.string(),
+  version: Joi.number().integer().description('The version an edit sends as If-Match (ifMatch in a push)'),
   updatedAt: instantOut(),
   addresses: Joi.array().items(
     shape({
@@ -39,7 +40,9 @@ const customer = shape({
       isPrimary: Joi.boolean(),
     }),
   ),
-  nextOfKin: Joi.array().items(shape({ id: idOut(), name: Joi.string(), relationship: Joi.string(), phone: Joi.string(), address: text() })),
+  nextOfKin: Joi.array().items(
+    shape({ id: idOut(), name: Joi.string(), relationship: Joi.string(), phone: Joi.string(), address: text(), version: Joi.number().integer() }),
+  ),
   contacts: Joi.array().items(
     shape({ id: idOut(), contactType: Joi.string(), value: Joi.string(), label: text(), isPrimary: Joi.boolean(), isVerified: Joi.boolean() }),
   ),

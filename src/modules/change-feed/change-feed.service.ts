@@ -365,7 +365,7 @@ const WORKING_SET: Record<ChangeEntityType, { from: string; id: string; region: 
 
 /** The fields the phone gets of each entity (never a national id or a secret). */
 const STATE_COLUMNS: Record<ChangeEntityType, string> = {
-  customer: 'c.id, c.firstName, c.lastName, c.phone, c.email, c.kycStatus, c.regionId, c.agentId, c.preferredLanguage, c.updatedAt',
+  customer: 'c.id, c.firstName, c.lastName, c.phone, c.email, c.kycStatus, c.regionId, c.agentId, c.preferredLanguage, c.version, c.updatedAt',
   account:
     'a.id, a.accountNumber, a.customerId, a.productId, a.payplanId, a.regionId, a.agentId, a.status, a.activationDate, a.expiryDate, a.totalPrice, a.downPaymentAmount, a.financedAmount, a.balance, a.creditBalance, a.daysPastDue, a.parBucket, a.creditExpiresAt, a.closedAt, a.updatedAt',
   payment: 'p.id, p.accountId, p.amount, p.currency, p.channel, p.paymentDate, p.businessDate, p.status, p.completedAt, p.receiptNumber, p.regionId',
@@ -392,7 +392,7 @@ const CUSTOMER_RECORDS = [
     columns: 'id, addressType, addressLine, landmark, city, district, areaId, latitude, longitude, isPrimary',
     instants: [],
   },
-  { key: 'nextOfKin', table: 'nextOfKins', columns: 'id, name, relationship, phone, address', instants: [] },
+  { key: 'nextOfKin', table: 'nextOfKins', columns: 'id, name, relationship, phone, address, version', instants: [] },
   { key: 'contacts', table: 'customerContacts', columns: 'id, contactType, value, label, isPrimary, isVerified', instants: [] },
   { key: 'documents', table: 'customerDocuments', columns: 'id, documentType, mimeType, sizeBytes, createdAt', instants: ['createdAt'] },
 ] as const;
