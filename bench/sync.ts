@@ -366,7 +366,7 @@ function timeMethods(proto: object, names: string[], prefix: string): void {
     };
   }
 }
-timeMethods(OutboxDrain.prototype, ['lease', 'mark', 'round'], 'drain.');
+timeMethods(OutboxDrain.prototype, ['lease', 'mark', 'drain'], 'drain.');
 timeMethods(SalesforceTarget.prototype, ['push'], 'salesforce.');
 timeMethods(SalesforceTarget.prototype, ['prepare', 'settle', 'viaCollection'], 'salesforce.');
 
@@ -387,8 +387,9 @@ async function drainAll(
   let rows = 0;
   let items = 0;
   let idle = 0;
-  for (let round = 1; ; round++) {
-    const r = await drainer.round(target);
+  for (;;) {
+    // drain(): rounds pipelined (the next leased while the current one's pushes are in flight), as the worker's job runs them.
+    const r = await drainer.drain(target, 5000);
     if (r.dead > 0) throw new Error(`${name}: ${r.dead} rows dead`);
     rows += r.done;
     items += r.items;
@@ -404,7 +405,7 @@ async function drainAll(
       continue;
     }
     idle = 0;
-    if (!SMOKE && round % 5 === 0) log(`  ${name}: ${rows} rows done (${items} items) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    if (!SMOKE) log(`  ${name}: ${rows} rows done (${items} items) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
   return { rows, items, seconds: (Date.now() - t0) / 1000 };
 }

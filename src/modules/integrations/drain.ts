@@ -77,6 +77,15 @@ interface AggregateRow extends PickedRow {
   availableAt: Date | string;
 }
 
+/** A leased round, its pushes still to run. */
+interface LeasedRound {
+  result: DrainRound;
+  leaseId: string;
+  lease: LeasedItem[];
+  /** The lease renewal timer (none for an empty lease). */
+  renew?: ReturnType<typeof setInterval>;
+}
+
 interface LeasedItem {
   item: SyncItem;
   rowIds: number[];
@@ -145,27 +154,40 @@ export class OutboxDrain {
 
   /** One round for `target`: lease, push, mark. */
   async round(target: SyncTarget): Promise<DrainRound> {
+    const leased = await this.leaseRound(target);
+    await this.pushRound(target, leased);
+    return leased.result;
+  }
+
+  /** A round's lease (step 1). Its renewal starts at once: the rows may wait for a push still in flight (drain). */
+  private async leaseRound(target: SyncTarget): Promise<LeasedRound> {
     const result: DrainRound = { rows: 0, items: 0, done: 0, retried: 0, dead: 0, fencedOut: 0, skippedAggregates: 0, paused: false };
     const pause = await target.pauseState?.();
-    if (pause?.paused) return { ...result, paused: true };
+    if (pause?.paused) return { result: { ...result, paused: true }, leaseId: '', lease: [] };
     const leaseId = randomUUID();
     const lease = await this.lease(target.name, leaseId, result);
-    if (lease.length === 0) return result;
     result.items = lease.length;
-    const batches: LeasedItem[][] = [];
-    const size = Math.max(1, target.batchSize);
-    for (let i = 0; i < lease.length; i += size) batches.push(lease.slice(i, i + size));
-    // While the pushes run, the lease is renewed (every third of it), so a slow remote system (a
-    // Bulk API job) does not let another worker take the rows over; a crashed worker renews nothing.
+    if (lease.length === 0) return { result, leaseId, lease };
+    // While the rows wait and the pushes run, the lease is renewed (every third of it), so a slow
+    // remote system (a Bulk API job) does not let another worker take the rows over; a crashed
+    // worker renews nothing.
     const ids = lease.flatMap((l) => l.rowIds);
     const renew = setInterval(() => void this.renew(leaseId, ids).catch(() => undefined), Math.max(250, (this.config.leaseSeconds * 1000) / 3));
     renew.unref();
+    return { result, leaseId, lease, renew };
+  }
+
+  /** Steps 2 and 3 for a leased round. */
+  private async pushRound(target: SyncTarget, { result, leaseId, lease, renew }: LeasedRound): Promise<void> {
+    if (lease.length === 0) return;
+    const batches: LeasedItem[][] = [];
+    const size = Math.max(1, target.batchSize);
+    for (let i = 0; i < lease.length; i += size) batches.push(lease.slice(i, i + size));
     try {
       await this.pushAll(target, leaseId, batches, result);
     } finally {
       clearInterval(renew);
     }
-    return result;
   }
 
   private async pushAll(target: SyncTarget, leaseId: string, batches: LeasedItem[][], result: DrainRound): Promise<void> {
@@ -196,18 +218,39 @@ export class OutboxDrain {
 
   /**
    * Rounds until a round finds nothing to do (or only aggregates held elsewhere), the target is
-   * paused, or `budgetMs` has passed. Returns the rounds' totals.
+   * paused, or `budgetMs` has passed. Returns the rounds' totals. Pipelined: the next round is
+   * leased while the current one's pushes are in flight, so the database work hides behind the
+   * network (the lease skips the aggregates in flight, as another worker's would). A lease that
+   * came back empty while a push ran is tried once more after it (its aggregates may have rows
+   * enqueued meanwhile).
    */
   async drain(target: SyncTarget, budgetMs = 30_000): Promise<DrainRound & { rounds: number }> {
     const started = Date.now();
     const total = { rows: 0, items: 0, done: 0, retried: 0, dead: 0, fencedOut: 0, skippedAggregates: 0, paused: false, rounds: 0 };
-    for (;;) {
-      const r = await this.round(target);
+    const add = (r: DrainRound) => {
       total.rounds++;
       for (const k of ['rows', 'items', 'done', 'retried', 'dead', 'fencedOut', 'skippedAggregates'] as const) total[k] += r[k];
       total.paused = r.paused;
-      if (r.paused || r.items === 0 || Date.now() - started >= budgetMs) return total;
+    };
+    let current = await this.leaseRound(target);
+    while (current.lease.length > 0) {
+      const pushing = this.pushRound(target, current);
+      const ahead = Date.now() - started < budgetMs ? this.leaseRound(target) : Promise.resolve(undefined);
+      // Both settle before either is looked at, so neither failure goes unobserved.
+      const [pushed, next] = await Promise.allSettled([pushing, ahead]);
+      add(current.result);
+      if (pushed.status === 'rejected' || next.status === 'rejected') {
+        // Rows leased ahead wait for their lease to expire, as after a crash.
+        if (next.status === 'fulfilled') clearInterval(next.value?.renew);
+        throw pushed.status === 'rejected' ? pushed.reason : (next as PromiseRejectedResult).reason;
+      }
+      if (!next.value) return total;
+      current = next.value;
+      // Nothing was free while the push ran; its aggregates may have rows enqueued meanwhile.
+      if (current.lease.length === 0 && !current.result.paused) current = await this.leaseRound(target);
     }
+    add(current.result);
+    return total;
   }
 
   /** Step 1: the lease (see the class comment). Returns the items, oldest aggregate first. */
