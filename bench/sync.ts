@@ -143,7 +143,7 @@ async function main(): Promise<void> {
   );
   const rssAfter: Record<string, number> = {};
   let peakRss = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 100);
   try {
     const target = createSalesforceTarget(rt);
     if (!(target instanceof SalesforceTarget)) throw new Error('expected the rest target');

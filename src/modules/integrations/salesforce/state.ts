@@ -9,6 +9,21 @@ import type { AccountState, CustomerState } from './fields';
  */
 const OPEN_INSTALMENT = ['pending', 'partial', 'overdue'];
 
+/**
+ * Ids per query: under MariaDB's in_predicate_conversion_threshold (1,000), from which an IN list
+ * becomes a derived table and the payments read turned into a scan of the whole table (2.5 s
+ * instead of 20 ms for 1,000 accounts among 100,000).
+ */
+export const MAX_IDS_PER_QUERY = 800;
+
+/** `read` for each slice of at most MAX_IDS_PER_QUERY ids, one after the other, into one map. */
+async function bySlices<T>(ids: number[], read: (slice: number[]) => Promise<Map<number, T>>): Promise<Map<number, T>> {
+  if (ids.length <= MAX_IDS_PER_QUERY) return read(ids);
+  const out = new Map<number, T>();
+  for (let i = 0; i < ids.length; i += MAX_IDS_PER_QUERY) for (const [k, v] of await read(ids.slice(i, i + MAX_IDS_PER_QUERY))) out.set(k, v);
+  return out;
+}
+
 function dateOnly(v: unknown): string | null {
   if (v === null || v === undefined) return null;
   if (v instanceof Date) return v.toISOString().slice(0, 10);
@@ -19,7 +34,11 @@ function moneyOf(v: unknown): string {
   return new Decimal(String(v ?? 0)).toFixed(2);
 }
 
-export async function readCustomers(sequelize: Sequelize, ids: number[], transaction?: Transaction): Promise<Map<number, CustomerState>> {
+export function readCustomers(sequelize: Sequelize, ids: number[], transaction?: Transaction): Promise<Map<number, CustomerState>> {
+  return bySlices(ids, (slice) => readCustomerSlice(sequelize, slice, transaction));
+}
+
+async function readCustomerSlice(sequelize: Sequelize, ids: number[], transaction?: Transaction): Promise<Map<number, CustomerState>> {
   const out = new Map<number, CustomerState>();
   if (ids.length === 0) return out;
   const rows = await sequelize.query<Record<string, unknown>>(
@@ -51,7 +70,11 @@ export async function readCustomers(sequelize: Sequelize, ids: number[], transac
   return out;
 }
 
-export async function readAccounts(sequelize: Sequelize, ids: number[]): Promise<Map<number, AccountState>> {
+export function readAccounts(sequelize: Sequelize, ids: number[]): Promise<Map<number, AccountState>> {
+  return bySlices(ids, (slice) => readAccountSlice(sequelize, slice));
+}
+
+async function readAccountSlice(sequelize: Sequelize, ids: number[]): Promise<Map<number, AccountState>> {
   const out = new Map<number, AccountState>();
   if (ids.length === 0) return out;
   const q = <T extends object>(sql: string, replacements: Record<string, unknown>) => sequelize.query<T>(sql, { replacements, type: QueryTypes.SELECT });

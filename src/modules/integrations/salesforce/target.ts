@@ -25,8 +25,12 @@ type RestConfig = Extract<SalesforceConfig, { driver: 'rest' }>;
 export const COLLECTION_SIZE = 200;
 /** Collections requests of one push in flight at once. */
 export const COLLECTION_CONCURRENCY = 4;
-/** Records whose state is read in one go (a few set-based queries), ahead of the requests. */
-const READ_SLICE = 1000;
+/**
+ * Records whose state is read in one go (a few set-based queries), ahead of the requests: one
+ * chunk for each lane, so every lane starts after the first read (and no more than state.ts's
+ * MAX_IDS_PER_QUERY).
+ */
+const READ_SLICE = COLLECTION_SIZE * COLLECTION_CONCURRENCY;
 /** State reads running at once. */
 const READS_AHEAD = 2;
 /** A paused queue re-reads the API usage (GET /limits) at most this often. */
@@ -177,8 +181,7 @@ export class SalesforceTarget implements SyncTarget {
    * sObject Collections requests of 200 for every group, one pipeline so the network never waits
    * on the database: COLLECTION_CONCURRENCY requests stay in flight (customers' and accounts'
    * chunks alike, no pause between the two); the state is read ahead in slices of READ_SLICE
-   * records (the first slice one chunk, so the first request leaves at once; READS_AHEAD reads at
-   * a time), a few set-based queries per slice instead of per chunk; each chunk's outcomes are
+   * records (READS_AHEAD reads at a time), a few set-based queries per slice instead of per chunk; each chunk's outcomes are
    * settled as soon as its answer is in, and the mapping rows of confirmed records go through
    * one writer (one transaction at a time taking every row confirmed meanwhile: a group commit).
    */
@@ -186,10 +189,8 @@ export class SalesforceTarget implements SyncTarget {
     const db = limiter(READS_AHEAD);
     const chunks: Array<{ aggregate: Aggregate; entries: Entry[]; read: Promise<Map<number, Prepared>> }> = [];
     for (const [aggregate, entries] of groups) {
-      for (let i = 0; i < entries.length;) {
-        const size = i === 0 ? COLLECTION_SIZE : READ_SLICE;
-        const slice = entries.slice(i, i + size);
-        i += size;
+      for (let i = 0; i < entries.length; i += READ_SLICE) {
+        const slice = entries.slice(i, i + READ_SLICE);
         const read = db(async () => new Map((await this.prepare(aggregate, slice, outcomes)).map((p) => [p.index, p])));
         // A read that failed fails the push (nothing was sent for it): no rejection goes unobserved meanwhile.
         read.catch(() => undefined);
