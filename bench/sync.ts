@@ -28,13 +28,15 @@
  *  each phase: flat when nothing is held), netsuiteMaxConcurrency, and drain {...}, netsuite {...}.
  *
  *   npm run bench:sync -- [--accounts 100000] [--batch 8000] [--latency-ms 50] [--rounds 2]
- *                         [--payments 20000] [--netsuite-customers 2000] [--seed 7] [--smoke]
+ *                         [--payments 20000] [--netsuite-customers 2000] [--seed 7] [--smoke] [--reuse]
+ * (--reuse: keep the database a previous run generated, with the same --accounts and --seed, and
+ *  only clear what the phases write: for A/B runs back to back without regenerating)
  * (--smoke: 150 accounts, 5 ms latency, batches of 100, 300 payments, 20 NetSuite customers, on amt_bench_smoke_sync)
  *
  * BENCH_SYNC_DATABASE_URL (default mysql://root@127.0.0.1:3306/amt_bench_sync) is dropped and recreated.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { QueryTypes, type Sequelize } from 'sequelize';
+import { QueryTypes, Sequelize } from 'sequelize';
 import { freshBenchDatabase } from './lib/database';
 import { SMOKE, sizeArg } from './lib/smoke';
 import { loadConfig } from '../src/platform/config';
@@ -54,6 +56,7 @@ const SEED = sizeArg('seed', 7, 7);
 const ROUNDS = sizeArg('rounds', 2, 1);
 const PAYMENTS = sizeArg('payments', 20_000, 300);
 const NETSUITE_CUSTOMERS = sizeArg('netsuite-customers', 2000, 20);
+const REUSE = process.argv.includes('--reuse');
 const URL_DB = process.env.BENCH_SYNC_DATABASE_URL ?? `mysql://root@127.0.0.1:3306/${SMOKE ? 'amt_bench_smoke_sync' : 'amt_bench_sync'}`;
 
 const log = (s: string) => process.stdout.write(`${s}\n`);
@@ -89,14 +92,9 @@ async function stats(
   return (await (await fetch(`${baseUrl}/__fake/stats`)).json()) as never;
 }
 
-async function main(): Promise<void> {
-  log(
-    `bench:sync ${SMOKE ? '--smoke ' : ''}accounts=${ACCOUNTS} batch=${BATCH} latency=${LATENCY}ms payments=${PAYMENTS} netsuiteCustomers=${NETSUITE_CUSTOMERS}`,
-  );
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test', DATABASE_URL: URL_DB, LOG_LEVEL: 'silent' };
-  delete env.REDIS_URL;
+/** A fresh bench database: migrated, seeded and filled by the volume generator. */
+async function generate(env: NodeJS.ProcessEnv): Promise<void> {
   await freshBenchDatabase(URL_DB, env);
-  const started = Date.now();
   await run(
     spawn(process.execPath, ['--import=tsx', 'scripts/generate.ts', '--accounts', String(ACCOUNTS), '--seed', String(SEED), '--country', 'KE'], {
       env,
@@ -104,7 +102,29 @@ async function main(): Promise<void> {
     }),
     'the generator',
   );
-  log(`generated ${ACCOUNTS} accounts in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** --reuse: what the phases wrote last time, cleared (the generated portfolio stays). */
+async function clearSyncTables(url: string): Promise<void> {
+  const db = new Sequelize(url, { logging: false });
+  try {
+    for (const table of ['syncOutbox', 'salesforceMapping', 'salesforceConflicts', 'netsuiteSync', 'netsuiteSubsidiaries'])
+      await db.query(`DELETE FROM ${table}`);
+  } finally {
+    await db.close();
+  }
+}
+
+async function main(): Promise<void> {
+  log(
+    `bench:sync ${SMOKE ? '--smoke ' : ''}accounts=${ACCOUNTS} batch=${BATCH} latency=${LATENCY}ms payments=${PAYMENTS} netsuiteCustomers=${NETSUITE_CUSTOMERS}`,
+  );
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test', DATABASE_URL: URL_DB, LOG_LEVEL: 'silent' };
+  delete env.REDIS_URL;
+  const started = Date.now();
+  if (REUSE) await clearSyncTables(URL_DB);
+  else await generate(env);
+  log(`${REUSE ? 'reused' : 'generated'} ${ACCOUNTS} accounts in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
   const fake = await startFake();
   const netsuite = await startNetsuiteFakeForDemo(0);
@@ -123,7 +143,7 @@ async function main(): Promise<void> {
   );
   const rssAfter: Record<string, number> = {};
   let peakRss = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 100);
   try {
     const target = createSalesforceTarget(rt);
     if (!(target instanceof SalesforceTarget)) throw new Error('expected the rest target');
@@ -346,7 +366,7 @@ function timeMethods(proto: object, names: string[], prefix: string): void {
     };
   }
 }
-timeMethods(OutboxDrain.prototype, ['lease', 'mark', 'round'], 'drain.');
+timeMethods(OutboxDrain.prototype, ['lease', 'mark', 'drain'], 'drain.');
 timeMethods(SalesforceTarget.prototype, ['push'], 'salesforce.');
 timeMethods(SalesforceTarget.prototype, ['prepare', 'settle', 'viaCollection'], 'salesforce.');
 
@@ -367,8 +387,9 @@ async function drainAll(
   let rows = 0;
   let items = 0;
   let idle = 0;
-  for (let round = 1; ; round++) {
-    const r = await drainer.round(target);
+  for (;;) {
+    // drain(): rounds pipelined (the next leased while the current one's pushes are in flight), as the worker's job runs them.
+    const r = await drainer.drain(target, 5000);
     if (r.dead > 0) throw new Error(`${name}: ${r.dead} rows dead`);
     rows += r.done;
     items += r.items;
@@ -384,7 +405,7 @@ async function drainAll(
       continue;
     }
     idle = 0;
-    if (!SMOKE && round % 5 === 0) log(`  ${name}: ${rows} rows done (${items} items) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    if (!SMOKE) log(`  ${name}: ${rows} rows done (${items} items) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
   return { rows, items, seconds: (Date.now() - t0) / 1000 };
 }

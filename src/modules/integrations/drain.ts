@@ -77,6 +77,15 @@ interface AggregateRow extends PickedRow {
   availableAt: Date | string;
 }
 
+/** A leased round, its pushes still to run. */
+interface LeasedRound {
+  result: DrainRound;
+  leaseId: string;
+  lease: LeasedItem[];
+  /** The lease renewal timer (none for an empty lease). */
+  renew?: ReturnType<typeof setInterval>;
+}
+
 interface LeasedItem {
   item: SyncItem;
   rowIds: number[];
@@ -85,10 +94,6 @@ interface LeasedItem {
 }
 
 const ACTIVE = `status IN ('pending', 'processing')`;
-
-function asDate(v: Date | string): Date {
-  return v instanceof Date ? v : new Date(/[+Z]/.test(v.slice(10)) ? v : `${v} +00:00`);
-}
 
 function parsePayload(v: unknown): Record<string, unknown> {
   if (typeof v === 'string') {
@@ -145,27 +150,40 @@ export class OutboxDrain {
 
   /** One round for `target`: lease, push, mark. */
   async round(target: SyncTarget): Promise<DrainRound> {
+    const leased = await this.leaseRound(target);
+    await this.pushRound(target, leased);
+    return leased.result;
+  }
+
+  /** A round's lease (step 1). Its renewal starts at once: the rows may wait for a push still in flight (drain). */
+  private async leaseRound(target: SyncTarget): Promise<LeasedRound> {
     const result: DrainRound = { rows: 0, items: 0, done: 0, retried: 0, dead: 0, fencedOut: 0, skippedAggregates: 0, paused: false };
     const pause = await target.pauseState?.();
-    if (pause?.paused) return { ...result, paused: true };
+    if (pause?.paused) return { result: { ...result, paused: true }, leaseId: '', lease: [] };
     const leaseId = randomUUID();
     const lease = await this.lease(target.name, leaseId, result);
-    if (lease.length === 0) return result;
     result.items = lease.length;
-    const batches: LeasedItem[][] = [];
-    const size = Math.max(1, target.batchSize);
-    for (let i = 0; i < lease.length; i += size) batches.push(lease.slice(i, i + size));
-    // While the pushes run, the lease is renewed (every third of it), so a slow remote system (a
-    // Bulk API job) does not let another worker take the rows over; a crashed worker renews nothing.
+    if (lease.length === 0) return { result, leaseId, lease };
+    // While the rows wait and the pushes run, the lease is renewed (every third of it), so a slow
+    // remote system (a Bulk API job) does not let another worker take the rows over; a crashed
+    // worker renews nothing.
     const ids = lease.flatMap((l) => l.rowIds);
     const renew = setInterval(() => void this.renew(leaseId, ids).catch(() => undefined), Math.max(250, (this.config.leaseSeconds * 1000) / 3));
     renew.unref();
+    return { result, leaseId, lease, renew };
+  }
+
+  /** Steps 2 and 3 for a leased round. */
+  private async pushRound(target: SyncTarget, { result, leaseId, lease, renew }: LeasedRound): Promise<void> {
+    if (lease.length === 0) return;
+    const batches: LeasedItem[][] = [];
+    const size = Math.max(1, target.batchSize);
+    for (let i = 0; i < lease.length; i += size) batches.push(lease.slice(i, i + size));
     try {
       await this.pushAll(target, leaseId, batches, result);
     } finally {
       clearInterval(renew);
     }
-    return result;
   }
 
   private async pushAll(target: SyncTarget, leaseId: string, batches: LeasedItem[][], result: DrainRound): Promise<void> {
@@ -196,18 +214,39 @@ export class OutboxDrain {
 
   /**
    * Rounds until a round finds nothing to do (or only aggregates held elsewhere), the target is
-   * paused, or `budgetMs` has passed. Returns the rounds' totals.
+   * paused, or `budgetMs` has passed. Returns the rounds' totals. Pipelined: the next round is
+   * leased while the current one's pushes are in flight, so the database work hides behind the
+   * network (the lease skips the aggregates in flight, as another worker's would). A lease that
+   * came back empty while a push ran is tried once more after it (its aggregates may have rows
+   * enqueued meanwhile).
    */
   async drain(target: SyncTarget, budgetMs = 30_000): Promise<DrainRound & { rounds: number }> {
     const started = Date.now();
     const total = { rows: 0, items: 0, done: 0, retried: 0, dead: 0, fencedOut: 0, skippedAggregates: 0, paused: false, rounds: 0 };
-    for (;;) {
-      const r = await this.round(target);
+    const add = (r: DrainRound) => {
       total.rounds++;
       for (const k of ['rows', 'items', 'done', 'retried', 'dead', 'fencedOut', 'skippedAggregates'] as const) total[k] += r[k];
       total.paused = r.paused;
-      if (r.paused || r.items === 0 || Date.now() - started >= budgetMs) return total;
+    };
+    let current = await this.leaseRound(target);
+    while (current.lease.length > 0) {
+      const pushing = this.pushRound(target, current);
+      const ahead = Date.now() - started < budgetMs ? this.leaseRound(target) : Promise.resolve(undefined);
+      // Both settle before either is looked at, so neither failure goes unobserved.
+      const [pushed, next] = await Promise.allSettled([pushing, ahead]);
+      add(current.result);
+      if (pushed.status === 'rejected' || next.status === 'rejected') {
+        // Rows leased ahead wait for their lease to expire, as after a crash.
+        if (next.status === 'fulfilled') clearInterval(next.value?.renew);
+        throw pushed.status === 'rejected' ? pushed.reason : (next as PromiseRejectedResult).reason;
+      }
+      if (!next.value) return total;
+      current = next.value;
+      // Nothing was free while the push ran; its aggregates may have rows enqueued meanwhile.
+      if (current.lease.length === 0 && !current.result.paused) current = await this.leaseRound(target);
     }
+    add(current.result);
+    return total;
   }
 
   /** Step 1: the lease (see the class comment). Returns the items, oldest aggregate first. */
@@ -225,7 +264,7 @@ export class OutboxDrain {
           [target, now, batchSize],
         );
         if (picked.length === 0) return [];
-        // The aggregates, and every active row of theirs: locked (ours) and as committed (all).
+        // The aggregates, and every active row of theirs: locked (ours) and as committed (held).
         const byType = new Map<string, Set<number>>();
         for (const p of picked) {
           let ids = byType.get(p.aggregateType);
@@ -246,23 +285,29 @@ export class OutboxDrain {
           `SELECT ${cols} FROM syncOutbox WHERE ${where} AND (status = 'pending' OR availableAt <= ?) ORDER BY id${d.forUpdateSkipLocked}`,
           [...values, now],
         );
-        const all = await sql.rows<AggregateRow>(t, `SELECT id, status, availableAt, aggregateType, aggregateId FROM syncOutbox WHERE ${where}`, values);
-        const mine = new Set(locked.map((r) => Number(r.id)));
-        // An aggregate is skipped when someone else holds a row of it older than our oldest, or
-        // holds any of its rows under a live lease (in flight).
-        const blocked = new Set<string>();
+        // Every active row of those aggregates as committed, one line per aggregate (not one per
+        // row: thousands fewer rows to send and parse): its oldest row and its rows in flight.
+        const held = await sql.rows<{ aggregateType: string; aggregateId: number; oldest: number; live: number | string | null }>(
+          t,
+          `SELECT aggregateType, aggregateId, MIN(id) AS oldest, SUM(CASE WHEN status = 'processing' AND availableAt > ? THEN 1 ELSE 0 END) AS live
+             FROM syncOutbox WHERE ${where} GROUP BY aggregateType, aggregateId`,
+          [now, ...values],
+        );
         const oldestMine = new Map<string, number>();
         for (const r of locked) {
           const k = keyOf(r);
           const id = Number(r.id);
           if (!oldestMine.has(k) || id < oldestMine.get(k)!) oldestMine.set(k, id);
         }
-        for (const r of all) {
-          const id = Number(r.id);
-          if (mine.has(id)) continue;
+        // An aggregate is skipped when someone else holds a row of it older than our oldest (its
+        // oldest row is not ours), or holds any of its rows under a live lease (in flight; rows we
+        // locked are never live).
+        const blocked = new Set<string>();
+        for (const r of held) {
           const k = keyOf(r);
-          const live = r.status === 'processing' && asDate(r.availableAt) > now;
-          if (live || !oldestMine.has(k) || id < oldestMine.get(k)!) blocked.add(k);
+          const mineOldest = oldestMine.get(k);
+          if (mineOldest === undefined) continue;
+          if (Number(r.live ?? 0) > 0 || Number(r.oldest) < mineOldest) blocked.add(k);
         }
         // Ours and not blocked; a processing row we took over (expired lease) at its last attempt
         // is dead: its worker crashed or timed out that many times.
@@ -283,7 +328,7 @@ export class OutboxDrain {
           li.rowIds.push(id);
           li.attempts = Math.max(li.attempts, Number(r.attempts) + 1);
         }
-        result.skippedAggregates += new Set([...blocked].filter((k) => oldestMine.has(k))).size;
+        result.skippedAggregates += blocked.size;
         if (exhausted.length) {
           await sql.write(
             t,

@@ -25,10 +25,25 @@ type RestConfig = Extract<SalesforceConfig, { driver: 'rest' }>;
 export const COLLECTION_SIZE = 200;
 /** Collections requests of one push in flight at once. */
 export const COLLECTION_CONCURRENCY = 4;
+/**
+ * Records whose state is read in one go (a few set-based queries), ahead of the requests: one
+ * chunk for each lane, so every lane starts after the first read (and no more than state.ts's
+ * MAX_IDS_PER_QUERY).
+ */
+const READ_SLICE = COLLECTION_SIZE * COLLECTION_CONCURRENCY;
+/** State reads running at once. */
+const READS_AHEAD = 2;
 /** A paused queue re-reads the API usage (GET /limits) at most this often. */
 const USAGE_RECHECK_MS = 5 * 60_000;
 /** Per-record error codes worth another attempt (everything else is the data's fault: dead). */
 const TRANSIENT_RECORD_CODES = new Set(['UNABLE_TO_LOCK_ROW', 'REQUEST_LIMIT_EXCEEDED', 'UNKNOWN_EXCEPTION', 'SERVER_UNAVAILABLE']);
+
+type Aggregate = 'customer' | 'account';
+type Entry = { index: number; id: number };
+
+function objectOf(aggregate: Aggregate): [object: string, externalIdField: string] {
+  return aggregate === 'customer' ? [CUSTOMER_OBJECT, CUSTOMER_EXTERNAL_ID] : [ACCOUNT_OBJECT, ACCOUNT_EXTERNAL_ID];
+}
 
 interface Prepared {
   index: number;
@@ -40,7 +55,7 @@ interface Prepared {
 }
 
 /** A record Salesforce confirmed, with its Salesforce id: a salesforceMapping row to write. */
-type Confirmed = { p: Prepared; id: string };
+type Confirmed = { p: Prepared; id: string; object: string };
 
 /** Mapping rows per INSERT (8 values each: well under the 65,535 placeholders of a statement). */
 const MAPPING_ROWS_PER_STATEMENT = 1000;
@@ -113,18 +128,28 @@ export class SalesforceTarget implements SyncTarget {
 
   async push(items: SyncItem[]): Promise<SyncOutcome[]> {
     const outcomes: SyncOutcome[] = new Array(items.length);
-    const groups: Record<'customer' | 'account', Array<{ index: number; id: number }>> = { customer: [], account: [] };
+    const groups: Record<Aggregate, Entry[]> = { customer: [], account: [] };
     items.forEach((item, index) => {
       if (item.aggregate === 'customer' || item.aggregate === 'account') groups[item.aggregate].push({ index, id: item.id });
       else outcomes[index] = { status: 'dead', error: `Salesforce does not sync '${item.aggregate}' (only customer and account)` };
     });
-    await this.sendGroup('customer', groups.customer, outcomes);
-    await this.sendGroup('account', groups.account, outcomes);
+    const mappings = groupWriter<Confirmed>((rows) => this.saveMappings(rows));
+    try {
+      const collections: Array<[Aggregate, Entry[]]> = [];
+      for (const aggregate of ['customer', 'account'] as const) {
+        const entries = groups[aggregate];
+        if (entries.length > this.config.bulkThreshold) await this.sendBulk(aggregate, entries, outcomes, mappings);
+        else if (entries.length > 0) collections.push([aggregate, entries]);
+      }
+      await this.sendCollections(collections, outcomes, mappings);
+    } finally {
+      await mappings.flush();
+    }
     return outcomes;
   }
 
   /** Reads the current state of these customers or accounts (one set-based read) and builds their records; a missing row is dead. */
-  private async prepare(aggregate: 'customer' | 'account', entries: Array<{ index: number; id: number }>, outcomes: SyncOutcome[]): Promise<Prepared[]> {
+  private async prepare(aggregate: Aggregate, entries: Entry[], outcomes: SyncOutcome[]): Promise<Prepared[]> {
     const ids = entries.map((e) => e.id);
     const out: Prepared[] = [];
     if (aggregate === 'customer') {
@@ -145,54 +170,61 @@ export class SalesforceTarget implements SyncTarget {
     return out;
   }
 
+  /** Above SALESFORCE_BULK_THRESHOLD: read all, one Bulk API job, settle. */
+  private async sendBulk(aggregate: Aggregate, entries: Entry[], outcomes: SyncOutcome[], mappings: GroupWriter<Confirmed>): Promise<void> {
+    const [object, externalIdField] = objectOf(aggregate);
+    const prepared = await this.prepare(aggregate, entries, outcomes);
+    if (prepared.length > 0) await this.settle(object, prepared, await this.viaBulk(object, externalIdField, prepared), outcomes, mappings);
+  }
+
   /**
-   * One object's items. Above the bulk threshold: read all, one Bulk API job, settle. Otherwise a
-   * pipeline over chunks of 200: the state of the chunks is read ahead (two reads at a time)
-   * while COLLECTION_CONCURRENCY requests are in flight, and each chunk's outcomes are settled as
-   * soon as its answer is in. The mapping rows of the confirmed records go through one writer:
-   * one transaction at a time, each taking every row confirmed meanwhile (a group commit), so the
-   * database work hides behind the network without chunks' transactions queueing on each other
-   * (one commit per 200 records, in parallel, cost more than the requests under load).
+   * sObject Collections requests of 200 for every group, one pipeline so the network never waits
+   * on the database: COLLECTION_CONCURRENCY requests stay in flight (customers' and accounts'
+   * chunks alike, no pause between the two); the state is read ahead in slices of READ_SLICE
+   * records (READS_AHEAD reads at a time), a few set-based queries per slice instead of per chunk; each chunk's outcomes are
+   * settled as soon as its answer is in, and the mapping rows of confirmed records go through
+   * one writer (one transaction at a time taking every row confirmed meanwhile: a group commit).
    */
-  private async sendGroup(aggregate: 'customer' | 'account', entries: Array<{ index: number; id: number }>, outcomes: SyncOutcome[]): Promise<void> {
-    if (entries.length === 0) return;
-    const [object, externalIdField] = aggregate === 'customer' ? [CUSTOMER_OBJECT, CUSTOMER_EXTERNAL_ID] : [ACCOUNT_OBJECT, ACCOUNT_EXTERNAL_ID];
-    const mappings = groupWriter<Confirmed>((rows) => this.saveMappings(object, rows));
-    try {
-      if (entries.length > this.config.bulkThreshold) {
-        const prepared = await this.prepare(aggregate, entries, outcomes);
-        if (prepared.length > 0) await this.settle(prepared, await this.viaBulk(object, externalIdField, prepared), outcomes, mappings);
-        return;
+  private async sendCollections(groups: Array<[Aggregate, Entry[]]>, outcomes: SyncOutcome[], mappings: GroupWriter<Confirmed>): Promise<void> {
+    const db = limiter(READS_AHEAD);
+    const chunks: Array<{ aggregate: Aggregate; entries: Entry[]; read: Promise<Map<number, Prepared>> }> = [];
+    for (const [aggregate, entries] of groups) {
+      for (let i = 0; i < entries.length; i += READ_SLICE) {
+        const slice = entries.slice(i, i + READ_SLICE);
+        const read = db(async () => new Map((await this.prepare(aggregate, slice, outcomes)).map((p) => [p.index, p])));
+        // A read that failed fails the push (nothing was sent for it): no rejection goes unobserved meanwhile.
+        read.catch(() => undefined);
+        for (let c = 0; c < slice.length; c += COLLECTION_SIZE) chunks.push({ aggregate, entries: slice.slice(c, c + COLLECTION_SIZE), read });
       }
-      const chunks: Array<Array<{ index: number; id: number }>> = [];
-      for (let i = 0; i < entries.length; i += COLLECTION_SIZE) chunks.push(entries.slice(i, i + COLLECTION_SIZE));
-      const db = limiter(2);
-      const reads = chunks.map((chunk) => db(() => this.prepare(aggregate, chunk, outcomes)));
-      // A read that failed fails the push (nothing was sent for it): make sure no rejection goes unobserved meanwhile.
-      for (const r of reads) r.catch(() => undefined);
-      let next = 0;
-      const worker = async () => {
-        for (let c = next++; c < chunks.length; c = next++) {
-          const prepared = await reads[c]!;
-          if (prepared.length === 0) continue;
-          const results = await this.viaCollection(object, externalIdField, prepared);
-          await this.settle(prepared, results, outcomes, mappings);
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(COLLECTION_CONCURRENCY, chunks.length) }, worker));
-    } finally {
-      await mappings.flush();
     }
+    let next = 0;
+    const worker = async () => {
+      for (let c = next++; c < chunks.length; c = next++) {
+        const { aggregate, entries, read } = chunks[c]!;
+        const state = await read;
+        const prepared = entries.map((e) => state.get(e.index)).filter((p): p is Prepared => p !== undefined);
+        if (prepared.length === 0) continue;
+        const [object, externalIdField] = objectOf(aggregate);
+        await this.settle(object, prepared, await this.viaCollection(object, externalIdField, prepared), outcomes, mappings);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(COLLECTION_CONCURRENCY, chunks.length) }, worker));
   }
 
   /** Outcomes from results; confirmed records are handed to the mapping writer (salesforceMapping: id, last sync, customers' fields as sent). */
-  private async settle(prepared: Prepared[], results: RecordResult[], outcomes: SyncOutcome[], mappings: GroupWriter<Confirmed>): Promise<void> {
+  private async settle(
+    object: string,
+    prepared: Prepared[],
+    results: RecordResult[],
+    outcomes: SyncOutcome[],
+    mappings: GroupWriter<Confirmed>,
+  ): Promise<void> {
     const confirmed: Confirmed[] = [];
     prepared.forEach((p, i) => {
       const r = results[i]!;
       if (r.ok) {
         outcomes[p.index] = { status: 'done', remoteId: r.id };
-        confirmed.push({ p, id: r.id });
+        confirmed.push({ p, id: r.id, object });
       } else if (r.transient) {
         const limit = /REQUEST_LIMIT_EXCEEDED/.test(r.error);
         outcomes[p.index] = { status: 'retry', error: r.error, ...(limit ? { retryAfterMs: this.config.limitPauseMs } : {}) };
@@ -212,7 +244,7 @@ export class SalesforceTarget implements SyncTarget {
    * SQL: no model instances for thousands of rows). The remote writes are confirmed: a failure
    * here must not undo their outcomes (the next upsert repairs the mapping), so it is logged.
    */
-  private async saveMappings(object: string, confirmed: Confirmed[]): Promise<void> {
+  private async saveMappings(confirmed: Confirmed[]): Promise<void> {
     const now = new Date();
     const update = ['salesforceId', 'salesforceObject', 'lastSync', 'sentState', 'updatedAt'];
     const tail = dialect(this.sequelize).mysql
@@ -224,7 +256,7 @@ export class SalesforceTarget implements SyncTarget {
         for (let i = 0; i < confirmed.length; i += MAPPING_ROWS_PER_STATEMENT) {
           const part = confirmed.slice(i, i + MAPPING_ROWS_PER_STATEMENT);
           const values: Array<string | number | Date | null> = [];
-          for (const { p, id } of part) {
+          for (const { p, id, object } of part) {
             values.push(p.localEntity, p.localId, id, object, now, p.customer ? JSON.stringify(syncedOf(p.customer)) : null, now, now);
           }
           const rows = part.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
@@ -236,7 +268,7 @@ export class SalesforceTarget implements SyncTarget {
         }
       });
     } catch (err) {
-      this.logger?.warn({ err: (err as Error).message, object, count: confirmed.length }, 'salesforce: mapping rows not saved');
+      this.logger?.warn({ err: (err as Error).message, count: confirmed.length }, 'salesforce: mapping rows not saved');
     }
   }
 
