@@ -28,7 +28,7 @@ import { SMOKE, sizeArg } from './lib/smoke';
 import { round, runClosedLoop, runOpenLoop } from './lib/stats';
 import { CommandCounter } from './lib/command-counter';
 import { paymentsClient } from './lib/payments-client';
-import { freePort, startApi } from './lib/api-process';
+import { freePort, processCpuMs, startApi } from './lib/api-process';
 import { rawCeiling } from './lib/raw-ceiling';
 import { statementCeiling } from './lib/statement-ceiling';
 import { loadConfig } from '../src/platform/config';
@@ -156,8 +156,13 @@ async function main() {
   try {
     // warm-up: JIT, pools, caches
     const warm = await apiPath(accounts.api, port, WARM_UP).catch(() => undefined);
+    const cpuBefore = processCpuMs(api.pid);
     const full = await apiPath(accounts.api, port);
+    const cpuAfter = processCpuMs(api.pid);
+    // The API process's own CPU per payment: what every payment takes from the database's cores.
+    const apiCpuMs = cpuBefore === undefined || cpuAfter === undefined ? undefined : (cpuAfter - cpuBefore) / (PAYMENTS - full.errors || 1);
     log(`full API path:         ${round(full.tps)} payments/s, p50 ${round(full.p50Ms, 2)} ms, p99 ${round(full.p99Ms, 2)} ms, errors ${full.errors}`);
+    if (apiCpuMs !== undefined) log(`API process CPU per payment (user + system, closed loop): ${round(apiCpuMs, 2)} ms`);
     const open = await openLoop(accounts.api, port);
     log(
       `open loop at ${open.rate}/s for ${OPEN_SECONDS} s: p50 ${round(open.p50Ms, 2)} ms, p99 ${round(open.p99Ms, 2)} ms, errors ${open.errors} (target p99 < 100 ms)`,
@@ -183,6 +188,7 @@ async function main() {
         roundTrips: round(trips.roundTrips, 2),
         apiP50Ms: round(full.p50Ms, 2),
         apiP99Ms: round(full.p99Ms, 2),
+        apiCpuMsPerPayment: apiCpuMs === undefined ? null : round(apiCpuMs, 2),
         openLoopRate: open.rate,
         openLoopP50Ms: round(open.p50Ms, 2),
         openLoopP99Ms: round(open.p99Ms, 2),

@@ -17,7 +17,27 @@ interface PrincipalRow {
 
 const TTL_MS = 10_000;
 
-type PrincipalCache = Map<number, { principal: Principal | null; expires: number }>;
+/**
+ * Loaded principals, and the loads in flight: concurrent requests of one employee whose entry has
+ * expired share one load (32 at once each ran the same two queries). Any drop bumps `generation`,
+ * so a load that started before the drop neither fills the cache nor serves later requests.
+ */
+class PrincipalCache {
+  readonly entries = new Map<number, { principal: Principal | null; expires: number }>();
+  readonly loading = new Map<number, Promise<Principal | null>>();
+  generation = 0;
+
+  drop(employeeId?: number): void {
+    this.generation++;
+    if (employeeId === undefined) {
+      this.entries.clear();
+      this.loading.clear();
+    } else {
+      this.entries.delete(employeeId);
+      this.loading.delete(employeeId);
+    }
+  }
+}
 
 /** Every loader's cache in this process (weakly: a dropped app's loader is collected). */
 const caches = new Set<WeakRef<PrincipalCache>>();
@@ -27,8 +47,7 @@ export function invalidatePrincipal(employeeId?: number): void {
   for (const ref of caches) {
     const cache = ref.deref();
     if (!cache) caches.delete(ref);
-    else if (employeeId === undefined) cache.clear();
-    else cache.delete(employeeId);
+    else cache.drop(employeeId);
   }
 }
 
@@ -83,7 +102,7 @@ export function sharePrincipalChanges(redis: IORedis, channel: string, options: 
  * entry at once in every process (principalChanged), anything else applies within TTL_MS.
  */
 export function createPrincipalLoader() {
-  const cache: PrincipalCache = new Map();
+  const cache = new PrincipalCache();
   caches.add(new WeakRef(cache));
 
   /**
@@ -112,14 +131,32 @@ export function createPrincipalLoader() {
     };
   }
 
-  async function load(employeeId: number): Promise<Principal | null> {
-    const hit = cache.get(employeeId);
-    if (hit && hit.expires > Date.now()) return hit.principal;
-    const principal = await read(employeeId);
-    if (cache.size > 10_000) cache.clear();
-    cache.set(employeeId, { principal, expires: Date.now() + TTL_MS });
-    return principal;
+  function load(employeeId: number): Promise<Principal | null> {
+    const hit = cache.entries.get(employeeId);
+    if (hit && hit.expires > Date.now()) return Promise.resolve(hit.principal);
+    const pending = cache.loading.get(employeeId);
+    if (pending) return pending;
+    const generation = cache.generation;
+    const settled = () => {
+      if (cache.loading.get(employeeId) === loading) cache.loading.delete(employeeId);
+    };
+    const loading: Promise<Principal | null> = read(employeeId).then(
+      (principal) => {
+        settled();
+        if (cache.generation === generation) {
+          if (cache.entries.size > 10_000) cache.entries.clear();
+          cache.entries.set(employeeId, { principal, expires: Date.now() + TTL_MS });
+        }
+        return principal;
+      },
+      (err: unknown) => {
+        settled();
+        throw err;
+      },
+    );
+    cache.loading.set(employeeId, loading);
+    return loading;
   }
 
-  return Object.assign(load, { invalidate: (employeeId?: number) => (employeeId ? cache.delete(employeeId) : cache.clear()) });
+  return Object.assign(load, { invalidate: (employeeId?: number) => cache.drop(employeeId || undefined) });
 }

@@ -225,3 +225,20 @@ export async function selectRows<T extends object>(sequelize: Sequelize, sql: st
     cm.releaseConnection(conn as never);
   }
 }
+
+/**
+ * One INSERT outside any transaction on MySQL (the Idempotency-Key claim, once per money request),
+ * on a pooled mysql2 connection: no model build, validation or hooks, which cost more CPU than the
+ * statement. Errors are the Sequelize ones a model would throw (UniqueConstraintError on a
+ * duplicate); Dates bind as UTC (the connection's zone). The new row's id.
+ */
+export async function insertRow(sequelize: Sequelize, sql: string, values: SqlValue[]): Promise<number> {
+  if (!dialect(sequelize).mysql) throw new Error('insertRow is for MySQL; use the model elsewhere');
+  const cm = sequelize.connectionManager;
+  const conn = (await cm.getConnection({ type: 'write' })) as unknown as Mysql2Connection;
+  try {
+    return Number((await runOnConnection<{ insertId: number }>(sequelize, conn, sql, values)).insertId);
+  } finally {
+    cm.releaseConnection(conn as never);
+  }
+}

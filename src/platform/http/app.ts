@@ -1,7 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import type passport from 'passport';
 import type { AppConfig } from '../config';
@@ -13,6 +11,7 @@ import type { IdempotencyStore } from './idempotency';
 import type { ClientAuthenticator } from './client-auth';
 import { mountRoutes } from './router';
 import { runInRequest } from './request-context';
+import { requestIdOf, requestLog } from './request-log';
 import { rememberMount, type Metrics } from '../metrics';
 
 export interface ReadinessCheck {
@@ -41,8 +40,6 @@ export interface HttpAppOptions {
   metrics?: Pick<Metrics, 'middleware' | 'handler'>;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
-
 export function createHttpApp(opts: HttpAppOptions): Express {
   for (const r of opts.routes) {
     if (r.access && 'permission' in r.access && !opts.knownPermissions.has(r.access.permission)) {
@@ -58,23 +55,7 @@ export function createHttpApp(opts: HttpAppOptions): Express {
   app.set('query parser', 'simple');
   if (opts.metrics) app.use(opts.metrics.middleware);
 
-  app.use(
-    pinoHttp({
-      logger: opts.logger,
-      genReqId: (req, res) => {
-        const incoming = req.headers['x-request-id'];
-        const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      // 503 is a dependency outage (already logged at warn where it was classified), not a bug.
-      customLogLevel: (_req, res, err) => (res.statusCode === 503 ? 'warn' : err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-      serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
+  app.use(requestLog(opts.logger));
   app.use(helmet({ contentSecurityPolicy: false }));
   // The raw bytes are kept for API clients' HMAC signatures (computed over the body as sent).
   const keepRaw = (req: unknown, _res: unknown, buf: Buffer) => {
@@ -91,7 +72,7 @@ export function createHttpApp(opts: HttpAppOptions): Express {
       {
         ip: req.ip ?? null,
         userAgent: ua === undefined ? null : ua,
-        requestId: typeof req.id === 'string' ? req.id : req.id === undefined ? null : String(req.id),
+        requestId: requestIdOf(req) ?? null,
       },
       next,
     );
