@@ -1,33 +1,31 @@
 import { expect } from 'chai';
 import { Employee } from '../../src/modules/access/models';
-import { createPrincipalLoader, invalidatePrincipal } from '../../src/modules/access/principal-loader';
+import { createPrincipalLoader, invalidatePrincipal, readPrincipal } from '../../src/modules/access/principal-loader';
 import { createEmployee } from '../support/app';
 
-/** Counts the employee reads the loader makes (a find hook: the database is the real one). */
-function countEmployeeReads(): { reads: () => number; stop: () => void } {
+/** The real read (the database is the real one), counted. */
+function countedRead(): { reads: () => number; read: typeof readPrincipal } {
   let reads = 0;
-  const name = `count-${Math.random()}`;
-  Employee.addHook('beforeFind', name, () => {
-    reads++;
-  });
-  return { reads: () => reads, stop: () => Employee.removeHook('beforeFind', name) };
+  return {
+    reads: () => reads,
+    read: (employeeId) => {
+      reads++;
+      return readPrincipal(employeeId);
+    },
+  };
 }
 
 describe('principal loader: one read for concurrent requests, none kept across a change', () => {
   it('concurrent requests of one employee whose entry is missing share one read', async () => {
     const { employee } = await createEmployee('admin');
-    const load = createPrincipalLoader();
-    const counter = countEmployeeReads();
-    try {
-      const principals = await Promise.all(Array.from({ length: 20 }, () => load(employee.id)));
-      expect(counter.reads()).to.equal(1);
-      expect(new Set(principals).size).to.equal(1);
-      expect(principals[0]!.employeeId).to.equal(employee.id);
-      await load(employee.id);
-      expect(counter.reads()).to.equal(1);
-    } finally {
-      counter.stop();
-    }
+    const counter = countedRead();
+    const load = createPrincipalLoader(counter.read);
+    const principals = await Promise.all(Array.from({ length: 20 }, () => load(employee.id)));
+    expect(counter.reads()).to.equal(1);
+    expect(new Set(principals).size).to.equal(1);
+    expect(principals[0]!.employeeId).to.equal(employee.id);
+    await load(employee.id);
+    expect(counter.reads()).to.equal(1);
   });
 
   it('a change announced while a read is in flight: later requests read again, and the older read is not cached', async () => {
@@ -45,18 +43,10 @@ describe('principal loader: one read for concurrent requests, none kept across a
 
   it('a failed read is not kept: the next request reads again', async () => {
     const { employee } = await createEmployee('admin');
-    const load = createPrincipalLoader();
-    const name = 'fail-once';
     let failures = 1;
-    Employee.addHook('beforeFind', name, () => {
-      if (failures-- > 0) throw new Error('database gone');
-    });
-    try {
-      const first = await Promise.allSettled([load(employee.id), load(employee.id)]);
-      expect(first.map((r) => r.status)).to.deep.equal(['rejected', 'rejected']);
-      expect((await load(employee.id))!.employeeId).to.equal(employee.id);
-    } finally {
-      Employee.removeHook('beforeFind', name);
-    }
+    const load = createPrincipalLoader((employeeId) => (failures-- > 0 ? Promise.reject(new Error('database gone')) : readPrincipal(employeeId)));
+    const first = await Promise.allSettled([load(employee.id), load(employee.id)]);
+    expect(first.map((r) => r.status)).to.deep.equal(['rejected', 'rejected']);
+    expect((await load(employee.id))!.employeeId).to.equal(employee.id);
   });
 });

@@ -97,39 +97,40 @@ export function sharePrincipalChanges(redis: IORedis, channel: string, options: 
 }
 
 /**
+ * One statement, plain rows: on a cache miss this is on every request's path (GET
+ * /sync/changes of 500 agents misses on each), where model instances for a role's dozens of
+ * grants and a second round trip for the regions cost more than the answer's own reads.
+ */
+export async function readPrincipal(employeeId: number): Promise<Principal | null> {
+  const [row] = await selectRows<PrincipalRow>(
+    Employee.sequelize!,
+    `SELECT e.id, e.roleId, e.isActive, e.sessionEpoch, r.name AS roleName,
+            (SELECT GROUP_CONCAT(p.code) FROM rolePermissions rp JOIN permissions p ON p.id = rp.permissionId WHERE rp.roleId = e.roleId) AS grants,
+            (SELECT GROUP_CONCAT(g.regionId) FROM employeeRegions g WHERE g.employeeId = e.id) AS regionIds
+       FROM employees e JOIN roles r ON r.id = e.roleId
+      WHERE e.id = ? AND e.deletedAt IS NULL`,
+    [employeeId],
+  );
+  if (!row || !Number(row.isActive)) return null;
+  return {
+    employeeId: Number(row.id),
+    roleId: Number(row.roleId),
+    roleName: row.roleName,
+    permissions: new Set(row.grants ? String(row.grants).split(',') : []),
+    regionIds: row.regionIds ? String(row.regionIds).split(',').map(Number) : [],
+    sessionEpoch: Number(row.sessionEpoch),
+  };
+}
+
+/**
  * Turns an employee id from a verified token into a Principal. Cached briefly so the hot path
  * does not hit the database on every request; changes made through staff administration drop the
  * entry at once in every process (principalChanged), anything else applies within TTL_MS.
+ * `read`: readPrincipal (a test wraps it to count or fail reads).
  */
-export function createPrincipalLoader() {
+export function createPrincipalLoader(read: (employeeId: number) => Promise<Principal | null> = readPrincipal) {
   const cache = new PrincipalCache();
   caches.add(new WeakRef(cache));
-
-  /**
-   * One statement, plain rows: on a cache miss this is on every request's path (GET
-   * /sync/changes of 500 agents misses on each), where model instances for a role's dozens of
-   * grants and a second round trip for the regions cost more than the answer's own reads.
-   */
-  async function read(employeeId: number): Promise<Principal | null> {
-    const [row] = await selectRows<PrincipalRow>(
-      Employee.sequelize!,
-      `SELECT e.id, e.roleId, e.isActive, e.sessionEpoch, r.name AS roleName,
-              (SELECT GROUP_CONCAT(p.code) FROM rolePermissions rp JOIN permissions p ON p.id = rp.permissionId WHERE rp.roleId = e.roleId) AS grants,
-              (SELECT GROUP_CONCAT(g.regionId) FROM employeeRegions g WHERE g.employeeId = e.id) AS regionIds
-         FROM employees e JOIN roles r ON r.id = e.roleId
-        WHERE e.id = ? AND e.deletedAt IS NULL`,
-      [employeeId],
-    );
-    if (!row || !Number(row.isActive)) return null;
-    return {
-      employeeId: Number(row.id),
-      roleId: Number(row.roleId),
-      roleName: row.roleName,
-      permissions: new Set(row.grants ? String(row.grants).split(',') : []),
-      regionIds: row.regionIds ? String(row.regionIds).split(',').map(Number) : [],
-      sessionEpoch: Number(row.sessionEpoch),
-    };
-  }
 
   function load(employeeId: number): Promise<Principal | null> {
     const hit = cache.entries.get(employeeId);
