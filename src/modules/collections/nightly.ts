@@ -95,6 +95,32 @@ function roundRobinSql(staff: { regionId: number; employeeId: number }[], replac
   return `(CASE a.regionId ${regions.join(' ')} END)`;
 }
 
+/** Account `a`'s agent when ASSIGNMENT_RULE lets them work its case, else NULL. */
+function agentSql(d: Dialect): string {
+  return `(SELECT e.id FROM employees e WHERE e.id = a.agentId AND ${mayWork(d, 'e')}
+      AND EXISTS (SELECT 1 FROM employeeRegions er WHERE er.employeeId = e.id AND er.regionId = a.regionId))`;
+}
+
+/**
+ * Step 3's rows: a case for every account of the country at its plan's openAtDpd without an open
+ * case, in account order (the order gives the ids the round robin uses), already assigned to the
+ * account's agent when ASSIGNMENT_RULE allows and with the priority steps 4-7 would give it, so
+ * the UPDATE of steps 4-7 writes a new case again only to give it a collector or escalate it.
+ */
+function newCasesSql(d: Dialect, openAt: string): string {
+  const x = `SELECT a.id, ${agentSql(d)} AS assignedTo, 'open' AS status, :bd AS openedOn, NULL AS lastContactAt, a.daysPastDue,
+        a.balance AS amountAtRisk, 0 AS brokenPromises
+      FROM accounts a
+     WHERE a.regionId IN (:regions) AND a.status IN ('active', 'suspended') AND a.daysPastDue > 0 AND a.daysPastDue >= ${openAt}
+       AND NOT EXISTS (SELECT 1 FROM collectionCases c WHERE c.openAccountId = a.id)`;
+  return `${d.insertIgnore} collectionCases (accountId, openAccountId, assignedTo, status, priority, openedOn, daysPastDueAtOpen, daysPastDue,
+        amountAtRisk, brokenPromises, priorityScore, createdAt, updatedAt)
+     SELECT id, id, assignedTo, status, ${PRIORITY_BAND_SQL}, openedOn, daysPastDue, daysPastDue, amountAtRisk, brokenPromises,
+        ${priorityScoreSql(d)}, :now, :now
+       FROM (${x}) x
+      ORDER BY id`;
+}
+
 /** The temporary table of the open cases' new values (one connection's: the close's transaction). */
 const FIGURES = 'collectionsNightlyFigures';
 /** Its columns holding a case's new value of each column are named NEW + the column. */
@@ -122,8 +148,7 @@ const FIGURE_COLUMNS = [
  * of collectionCases' own.
  */
 function figuresSql(d: Dialect, parts: { roundRobin: string; escalateAt: string }): string {
-  const agent = `(SELECT e.id FROM employees e WHERE e.id = a.agentId AND ${mayWork(d, 'e')}
-      AND EXISTS (SELECT 1 FROM employeeRegions er WHERE er.employeeId = e.id AND er.regionId = a.regionId))`;
+  const agent = agentSql(d);
   const promises = (status: string) => `FROM promisesToPay p WHERE p.collectionCaseId = c.id AND p.status = '${status}'`;
   const r = `SELECT c.id AS caseId, c.status AS oldStatus, c.assignedTo AS oldAssignedTo, c.escalatedOn AS oldEscalatedOn,
         c.escalationReason AS oldEscalationReason, c.updatedAt AS oldUpdatedAt, c.lastContactAt, c.openedOn,
@@ -233,15 +258,14 @@ export async function runCollectionsNightly(
   // 3. New cases.
   const openRepl: Record<string, unknown> = {};
   const openAt = thresholdSql(policy, 'openAtDpd', 'a.payplanId', openRepl, 'open');
-  counts.casesOpened = await insert(
-    `${d.insertIgnore} collectionCases (accountId, openAccountId, status, priority, openedOn, daysPastDueAtOpen, daysPastDue, amountAtRisk,
-        brokenPromises, priorityScore, createdAt, updatedAt)
-     SELECT a.id, a.id, 'open', 'normal', :bd, a.daysPastDue, a.daysPastDue, a.balance, 0, 0, :now, :now
-       FROM accounts a
-      WHERE a.regionId IN (:regions) AND a.status IN ('active', 'suspended') AND a.daysPastDue > 0 AND a.daysPastDue >= ${openAt}
-        AND NOT EXISTS (SELECT 1 FROM collectionCases c WHERE c.openAccountId = a.id)
-      ORDER BY a.id`,
-    openRepl,
+  const [before] = await sequelize.query<{ last: number | null }>('SELECT MAX(id) AS last FROM collectionCases', { type: QueryTypes.SELECT, transaction: t });
+  const last = Number(before?.last ?? 0);
+  counts.casesOpened = await insert(newCasesSql(d, openAt), openRepl);
+  // Those given to the account's agent as they opened: the country's cases after `last` are this close's (only the close opens cases).
+  const [agentAssigned] = await sequelize.query<{ n: number }>(
+    `SELECT COUNT(*) AS n FROM collectionCases c JOIN accounts a ON a.id = c.openAccountId
+      WHERE c.id > :last AND c.assignedTo IS NOT NULL AND a.regionId IN (:regions)`,
+    { replacements: { ...base, last }, type: QueryTypes.SELECT, transaction: t },
   );
 
   // 4.-7. Assignment, figures, escalation and priority of every open case, computed once into a
@@ -264,7 +288,7 @@ export async function runCollectionsNightly(
     `SELECT SUM(assigned) AS assigned, SUM(escalated) AS escalated FROM ${FIGURES}`,
     { type: QueryTypes.SELECT, transaction: t },
   );
-  counts.casesAssigned = Number(changes?.assigned ?? 0);
+  counts.casesAssigned = Number(agentAssigned?.n ?? 0) + Number(changes?.assigned ?? 0);
   counts.casesEscalated = Number(changes?.escalated ?? 0);
   const set = FIGURE_COLUMNS.map((c) => `${c} = f.${NEW}${c}`).join(', ');
   const differs = FIGURE_COLUMNS.filter((c) => c !== 'updatedAt')
