@@ -15,7 +15,8 @@ import { countryPolicy, thresholdSql, type CountryPolicy } from './policy';
  *  2. open cases of accounts that are current again (DPD 0) or out of the portfolio (not active
  *     nor suspended) close;
  *  3. an active or suspended account whose DPD reached the policy's openAtDpd (policy.ts) and has
- *     no open case gets one (the unique openAccountId makes a second impossible);
+ *     no open case gets one (the unique openAccountId makes a second impossible), opened with its
+ *     agent when ASSIGNMENT_RULE allows and with its priority (newCasesSql);
  *  4. unassigned open cases are assigned (ASSIGNMENT_RULE);
  *  5. each open case's figures are refreshed: DPD, amount at risk (the balance), broken promises,
  *     status promise while a promise is open (in_progress once none is);
