@@ -10,7 +10,7 @@ import { Random } from '../../src/platform/random';
 import { createEmployee, testRuntime } from '../support/app';
 import { expectBooksBalanced } from '../support/lending';
 import { freshMarket, payNow } from '../operations/support';
-import { CLOSED, NEXT, caseOf, closeDay, collectionTables, lateAccount } from './support';
+import { CLOSED, NEXT, caseChanges, caseOf, closeDay, collectionTables, lateAccount } from './support';
 
 describe('collections: the nightly close opens, judges, escalates and closes cases', () => {
   it('opens a case at the DPD threshold, assigns the agent first and then the region staff round robin', async () => {
@@ -148,9 +148,12 @@ describe('collections: the nightly close opens, judges, escalates and closes cas
       }
       await closeDay(market, NEXT);
       const once = await collectionTables(market);
+      const feed = await caseChanges(market);
       const again = await closeDay(market, NEXT);
       expect(again.reRun, `seed ${seed}`).to.equal(true);
       expect(await collectionTables(market), `seed ${seed}`).to.deep.equal(once);
+      // ...and writes no case (a written case is a change the agents' feed sends).
+      expect(await caseChanges(market), `seed ${seed}: changeLog rows of its cases`).to.equal(feed);
       expect(once.cases.length, `seed ${seed}: some cases`).to.be.greaterThan(0);
     }
   });

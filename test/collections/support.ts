@@ -54,6 +54,16 @@ export async function collectionTables(market: Market) {
   };
 }
 
+/** How many changeLog rows (the agents' feed) name a collection case of the market's region. */
+export async function caseChanges(market: Market): Promise<number> {
+  const { sequelize } = await testRuntime();
+  const [row] = await sequelize.query<{ n: number }>("SELECT COUNT(*) AS n FROM changeLog WHERE entityType = 'collectionCase' AND regionId = :region", {
+    replacements: { region: market.region.id },
+    type: QueryTypes.SELECT,
+  });
+  return Number(row!.n);
+}
+
 export async function caseOf(accountId: number) {
   const { sequelize } = await testRuntime();
   const rows = await sequelize.query<Record<string, unknown>>('SELECT * FROM collectionCases WHERE accountId = ? ORDER BY id', {

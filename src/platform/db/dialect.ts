@@ -21,6 +21,8 @@ export interface Dialect {
   readonly insertIgnore: string;
   /** Whole days from date a to date b (b later: positive); a and b are SQL expressions. */
   daysBetween(a: string, b: string): string;
+  /** True when two SQL expressions differ, NULL counting as a value (NULL and 1 differ, NULL and NULL do not). */
+  differs(a: string, b: string): string;
   /** String concatenation of SQL expressions. */
   concat(...parts: string[]): string;
   /** The calendar date (YYYY-MM-DD) of a DATETIME expression as stored (UTC). */
@@ -31,6 +33,17 @@ export interface Dialect {
   secondsAgo(seconds: number): string;
   /** ' LOCK IN SHARE MODE' where the dialect has row locks (waits for rows other transactions have not committed), '' on SQLite. */
   readonly lockInShareMode: string;
+  /**
+   * An UPDATE of `table` (aliased `alias`) from the rows of `source` (a table with its alias)
+   * matched by `on`: MySQL's UPDATE ... JOIN, SQLite's UPDATE ... FROM. `set` names the target's
+   * columns unqualified, so the source's must not share their names; no value in `set` may read a
+   * column `set` assigns (MySQL reads the row as updated so far, SQLite the old row).
+   */
+  updateFrom(table: string, alias: string, source: string, on: string, set: string, where: string): string;
+  /** Statements that create a temporary table (this connection's only) from a SELECT, dropping any left by an earlier failure first. */
+  createTemporaryTable(name: string, select: string): string[];
+  /** The statement that drops a temporary table of this connection. */
+  dropTemporaryTable(name: string): string;
 }
 
 function wholeSeconds(seconds: number): number {
@@ -45,11 +58,16 @@ const MYSQL: Dialect = Object.freeze({
   forUpdateSkipLocked: ' FOR UPDATE SKIP LOCKED',
   insertIgnore: 'INSERT IGNORE INTO',
   daysBetween: (a: string, b: string) => `DATEDIFF(${b}, ${a})`,
+  differs: (a: string, b: string) => `NOT (${a} <=> ${b})`,
   concat: (...p: string[]) => `CONCAT(${p.join(', ')})`,
   dateOf: (x: string) => `DATE(${x})`,
   floor: (x: string) => `FLOOR(${x})`,
   secondsAgo: (seconds: number) => `(NOW(3) - INTERVAL ${wholeSeconds(seconds)} SECOND)`,
   lockInShareMode: ' LOCK IN SHARE MODE',
+  updateFrom: (table: string, alias: string, source: string, on: string, set: string, where: string) =>
+    `UPDATE ${table} ${alias} JOIN ${source} ON ${on} SET ${set} WHERE ${where}`,
+  createTemporaryTable: (name: string, select: string) => [`DROP TEMPORARY TABLE IF EXISTS ${name}`, `CREATE TEMPORARY TABLE ${name} AS ${select}`],
+  dropTemporaryTable: (name: string) => `DROP TEMPORARY TABLE IF EXISTS ${name}`,
 });
 
 const SQLITE: Dialect = Object.freeze({
@@ -59,12 +77,17 @@ const SQLITE: Dialect = Object.freeze({
   forUpdateSkipLocked: '',
   insertIgnore: 'INSERT OR IGNORE INTO',
   daysBetween: (a: string, b: string) => `CAST(julianday(${b}) - julianday(${a}) AS INTEGER)`,
+  differs: (a: string, b: string) => `(${a} IS NOT ${b})`,
   concat: (...p: string[]) => p.join(' || '),
   // Sequelize stores a DATE as 'YYYY-MM-DD HH:MM:SS.SSS +00:00' on SQLite.
   dateOf: (x: string) => `substr(${x}, 1, 10)`,
   floor: (x: string) => `CAST(${x} AS INTEGER)`,
   secondsAgo: (seconds: number) => `strftime('%Y-%m-%d %H:%M:%f +00:00', 'now', '-${wholeSeconds(seconds)} seconds')`,
   lockInShareMode: '',
+  updateFrom: (table: string, alias: string, source: string, on: string, set: string, where: string) =>
+    `UPDATE ${table} AS ${alias} SET ${set} FROM ${source} WHERE ${on} AND (${where})`,
+  createTemporaryTable: (name: string, select: string) => [`DROP TABLE IF EXISTS temp.${name}`, `CREATE TEMP TABLE ${name} AS ${select}`],
+  dropTemporaryTable: (name: string) => `DROP TABLE IF EXISTS temp.${name}`,
 });
 
 /** The dialect of `sequelize`. Only the two dialects the app is built for are accepted. */
