@@ -3,7 +3,7 @@ import { runClosedLoop, type RunResult } from './stats';
 
 /**
  * What the database alone allows for the statements one API payment runs, sent in the same round
- * trips as the API path sends them (docs/architecture.md lists them: 9 for POST /payments on an
+ * trips as the API path sends them (docs/architecture.md lists them: 8 for POST /payments on an
  * account without devices, the claim, BEGIN and COMMIT included; several statements share a round
  * trip as one multi-statement query): mysql2 directly, no HTTP, no application code. It bounds what
  * the full API path can reach on this machine; the gap between it and the raw ceiling is the cost
@@ -34,12 +34,13 @@ export async function statementCeiling(opts: { url: string; concurrency: number;
       )) as unknown as [[{ regionId: number; customerId: number }[], { id: number; installmentNumber: number }[]]];
       const first = items.filter((x) => x.installmentNumber > 0).sort((a, b) => a.installmentNumber - b.installmentNumber)[0]!;
       const [writes] = (await conn.query(
-        `UPDATE installmentSchedules SET paidAmount = paidAmount + 10, status = 'partial', updatedAt = NOW() WHERE id = ?;
+        `SELECT id FROM idempotencyKeys WHERE id = ? AND status = 'in_progress' FOR UPDATE;
+         UPDATE installmentSchedules SET paidAmount = paidAmount + 10, status = 'partial', updatedAt = NOW() WHERE id = ?;
          UPDATE accounts SET balance = balance - 10, daysPastDue = 0, parBucket = 'current', updatedAt = NOW() WHERE id = ?;
          INSERT INTO payments (accountId, amount, currency, paymentTypeId, channel, transactionRef, paymentDate, businessDate, status, completedAt, regionId, createdAt, updatedAt) VALUES (?, '10.00', 'KES', 1, 'mobile_money', ?, NOW(), CURDATE(), 'completed', NOW(), ?, NOW(), NOW())`,
-        [first.id, accountId, accountId, key, account!.regionId],
+        [claim.insertId, first.id, accountId, accountId, key, account!.regionId],
       )) as unknown as [{ insertId: number }[]];
-      const paymentId = writes[2]!.insertId;
+      const paymentId = writes[3]!.insertId;
       const [entryWrites] = (await conn.query(
         `INSERT INTO paymentAllocations (paymentId, allocationType, installmentScheduleId, amount, createdAt, updatedAt) VALUES (?, 'installment', ?, '10.00', NOW(), NOW());
          INSERT INTO journalEntries (entryNumber, businessDate, fiscalPeriodId, description, sourceType, sourceId, accountId, currency, createdAt, updatedAt) VALUES (?, CURDATE(), ?, 'bench', 'payment', ?, ?, 'KES', NOW(), NOW())`,
@@ -52,8 +53,10 @@ export async function statementCeiling(opts: { url: string; concurrency: number;
          SELECT (SELECT COALESCE(SUM(amount), 0) FROM payments WHERE accountId = ? AND status = 'completed') AS paid,
                 (SELECT COALESCE(SUM(days), 0) FROM creditDayEntries WHERE accountId = ? AND reason IN ('payment', 'reversal')) AS granted,
                 (SELECT GROUP_CONCAT(deviceId) FROM accountDevices WHERE accountId = ? AND status = 'active') AS devices;
-         SELECT id, firstName, phone, preferredLanguage FROM customers WHERE id = ?`,
-        [entryId, ref!.clearing, entryId, ref!.recv, accountId, paymentId, accountId, accountId, accountId, accountId, account!.customerId],
+         SELECT id, firstName, phone, preferredLanguage FROM customers WHERE id = ?;
+         SELECT language, subject, body FROM notificationTemplates WHERE code = 'payment_received' AND channel = 'sms' AND isActive = 1
+           AND EXISTS (SELECT 1 FROM accountDevices WHERE accountId = ? AND status = 'active')`,
+        [entryId, ref!.clearing, entryId, ref!.recv, accountId, paymentId, accountId, accountId, accountId, accountId, account!.customerId, accountId],
       );
       const [seq] = (await conn.query(
         "UPDATE numberSequences SET nextValue = LAST_INSERT_ID(nextValue) + 1, updatedAt = NOW() WHERE name = 'receipt'",
@@ -62,10 +65,10 @@ export async function statementCeiling(opts: { url: string; concurrency: number;
       await conn.query(
         `UPDATE payments SET receiptNumber = ? WHERE id = ?;
          INSERT INTO receipts (receiptNumber, paymentId, accountId, amount, issuedAt, channel, createdAt, updatedAt) VALUES (?, ?, ?, '10.00', NOW(), 'sms', NOW(), NOW());
-         UPDATE idempotencyKeys SET status = 'completed', responseStatus = 201, responseBody = '{}', updatedAt = NOW() WHERE id = ?`,
+         UPDATE idempotencyKeys SET status = 'completed', responseStatus = 201, responseBody = '{}', updatedAt = NOW() WHERE id = ?;
+         COMMIT`,
         [receipt, paymentId, receipt, paymentId, accountId, claim.insertId],
       );
-      await conn.query('COMMIT');
     } catch (err) {
       await conn.query('ROLLBACK');
       throw err;

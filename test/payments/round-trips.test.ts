@@ -39,7 +39,7 @@ describe('database round trips of the money paths', () => {
   });
 
   // A model's INSERT is prepared once per pooled connection (then executed): those prepares are not counted.
-  it('an M-Pesa confirmation for an account with a device (stored, posted, token minted, SMS queued) takes at most 14 besides prepares', async () => {
+  it('an M-Pesa confirmation for an account with a device (stored, posted, token minted, SMS queued) takes at most 9 besides prepares', async () => {
     const { account } = await accountWithDevice(market, adminToken, {
       price: '1000.00',
       downPayment: '100.00',
@@ -52,7 +52,7 @@ describe('database round trips of the money paths', () => {
     const { result, commands } = await recordStatements(() => sendAs(daraja, '/mobile-money/mpesa/confirmation', body));
     expect(result.status).to.equal(200);
     expect((await MobileMoneyTransaction.findOne({ where: { transactionId: body.TransID } }))!.status).to.equal('posted');
-    expect(commands.filter((c) => c.command !== 'Prepare').length, show(commands)).to.be.at.most(14);
+    expect(commands.filter((c) => c.command !== 'Prepare').length, show(commands)).to.be.at.most(9);
     await expectBooksBalanced([account.id]);
   });
 });

@@ -67,6 +67,8 @@ async function insertClaim(row: ClaimRow): Promise<number> {
 
 class Claim implements IdempotencyClaim {
   completed = false;
+  /** The transaction that holds this claim's row locked (hold), if any. */
+  private heldIn?: Transaction;
   constructor(
     private readonly store: SqlIdempotencyStore,
     private readonly id: number,
@@ -79,6 +81,17 @@ class Claim implements IdempotencyClaim {
   async complete(status: number, body: unknown, transaction?: Transaction): Promise<void> {
     const now = this.store.now();
     const expiresAt = new Date(now.getTime() + this.retentionMs);
+    if (transaction && this.heldIn === transaction) {
+      // Fenced and locked by hold() in this transaction: nobody can take the key over before our
+      // COMMIT, so the answer needs no check and goes with the COMMIT.
+      await sqlOf(IdempotencyKey.sequelize!).defer(
+        transaction,
+        "UPDATE idempotencyKeys SET status = 'completed', responseStatus = ?, responseBody = ?, expiresAt = ?, updatedAt = ? WHERE id = ? AND ownerToken = ?",
+        [status, JSON.stringify(body ?? null), sqlInstant(expiresAt), sqlInstant(now), this.id, this.ownerToken],
+      );
+      transaction.afterCommit(() => void (this.completed = true));
+      return;
+    }
     if (transaction) {
       // Inside the business transaction (every payment), fenced: only while this request still
       // owns the claim and its lease has not run out. Otherwise a retry owns (or may own) the key,
@@ -101,6 +114,21 @@ class Claim implements IdempotencyClaim {
     );
     if (n !== 1) this.store.logger?.warn({ idempotencyKeyId: this.id, status }, 'idempotency claim was taken over before its answer was stored');
     this.completed = true;
+  }
+
+  async hold(transaction: Transaction): Promise<void> {
+    const sql = sqlOf(IdempotencyKey.sequelize!);
+    if (!sql.canDefer(transaction)) return; // SQLite: one writer at a time; complete() fences as it always did
+    // complete()'s fence, as a locking read that goes with the transaction's next statement.
+    await sql.defer(
+      transaction,
+      "SELECT id FROM idempotencyKeys WHERE id = ? AND ownerToken = ? AND status = 'in_progress' AND leaseExpiresAt > ? FOR UPDATE",
+      [this.id, this.ownerToken, sqlInstant(this.store.now())],
+      (rows) => {
+        if (!Array.isArray(rows) || rows.length !== 1) throw leaseLost();
+      },
+    );
+    this.heldIn = transaction;
   }
 
   async release(): Promise<void> {

@@ -11,7 +11,7 @@ import { Product } from '../catalogue/models';
 import { payplanTerms } from '../catalogue/payplan-terms';
 import { Customer } from '../customers/models';
 import { requestSend } from '../notifications/jobs';
-import { enqueueNotification, NotificationError } from '../notifications/outbox';
+import { NotificationError, pickTemplate, queueNotification, type TemplateText } from '../notifications/outbox';
 import { paymentSubscriptions, type Effects, type PaymentPostedEvent, type PaymentRefundedEvent, type PaymentReversedEvent } from '../payments/events';
 import type { Payment } from '../payments/models';
 import { DeviceToken } from './models';
@@ -76,11 +76,25 @@ export class CreditService {
    * floor(completed payments / dailyRate) minus the days already granted for payments, and the
    * account's active devices (in id order), in one statement: this runs on every payment.
    */
-  private async owedDaysAndDevices(account: Account, t: Transaction): Promise<{ owed: number; deviceIds: number[]; customer: Customer | null }> {
+  private async owedDaysAndDevices(
+    account: Account,
+    t: Transaction,
+    smsTemplate?: string,
+  ): Promise<{ owed: number; deviceIds: number[]; customer: Customer | null; templates: TemplateText[] }> {
     const { dailyRate } = await payplanTerms(account.payplanId, t);
     const sql = sqlOf(Account.sequelize!);
-    // The customer (whom a token SMS goes to) comes in the same round trip.
-    const [[row], [customerRow]] = (await sql.rowsOfEach(t, [
+    // The customer (whom a token SMS goes to) and, with `smsTemplate`, that SMS's texts in every
+    // language (when the account has a device to mint for) come in the same round trip.
+    const templateRead = smsTemplate
+      ? [
+          {
+            sql: `SELECT language, subject, body FROM notificationTemplates WHERE code = ? AND channel = 'sms' AND isActive = 1
+                    AND EXISTS (SELECT 1 FROM accountDevices WHERE accountId = ? AND status = 'active')`,
+            values: [smsTemplate, account.id],
+          },
+        ]
+      : [];
+    const [[row], [customerRow], templates = []] = (await sql.rowsOfEach(t, [
       {
         sql: `SELECT
          (SELECT COALESCE(SUM(amount), 0) FROM payments WHERE accountId = ? AND status = 'completed')
@@ -90,7 +104,8 @@ export class CreditService {
         values: [account.id, account.id, account.id, ...PAYMENT_REASONS, account.id],
       },
       { sql: 'SELECT id, firstName, phone, preferredLanguage FROM customers WHERE id = ?', values: [account.customerId] },
-    ])) as [{ paid: string | number | null; granted: string | number | null; devices: string | null }[], Record<string, unknown>[]];
+      ...templateRead,
+    ])) as [{ paid: string | number | null; granted: string | number | null; devices: string | null }[], Record<string, unknown>[], TemplateText[]?];
     const customer = customerRow ? Customer.build(customerRow as unknown as CreationAttributes<Customer>, { isNewRecord: false, raw: true }) : null;
     const deviceIds = String(row?.devices ?? '')
       .split(',')
@@ -99,9 +114,9 @@ export class CreditService {
       .sort((a, b) => a - b);
     const granted = Number(row?.granted ?? 0);
     const rate = new Decimal(dailyRate ?? 0);
-    if (rate.lessThanOrEqualTo(0)) return { owed: -granted, deviceIds, customer }; // no price per day: nothing is bought
+    if (rate.lessThanOrEqualTo(0)) return { owed: -granted, deviceIds, customer, templates }; // no price per day: nothing is bought
     const bought = new Decimal(String(row?.paid ?? 0)).dividedToIntegerBy(rate).toNumber();
-    return { owed: bought - granted, deviceIds, customer };
+    return { owed: bought - granted, deviceIds, customer, templates };
   }
 
   /** Mints for every active device of the account, device rows locked in id order. */
@@ -180,7 +195,8 @@ export class CreditService {
     // time token would put the device back into pay-as-you-go mode.
     if (account.status === 'closed' && !paidOff) return this.effects(0, account.creditExpiresAt ?? null, [], errors);
 
-    const { owed, deviceIds, customer } = await this.owedDaysAndDevices(account, t);
+    const sms = paidOff ? 'account_paid_off' : 'payment_received';
+    const { owed, deviceIds, customer, templates } = await this.owedDaysAndDevices(account, t, sms);
     const days = Math.min(Math.max(0, owed), creditRoom(account, now));
     const expiry = await this.moveCredit(account, days, 'payment', payment, payment.createdBy ?? null, now, t);
     const base = { source: 'payment' as const, accountId: account.id, paymentId: payment.id, requestedBy: payment.createdBy ?? null };
@@ -190,7 +206,7 @@ export class CreditService {
       t,
       errors,
     );
-    if (minted.length) await this.notifyCustomer(account, customer, payment, days, minted, paidOff, t);
+    if (minted.length) await this.notifyCustomer(account, customer, payment, days, minted, paidOff, templates, t);
     return this.effects(days, expiry, minted, errors);
   }
 
@@ -295,9 +311,11 @@ export class CreditService {
     days: number,
     minted: MintedToken[],
     paidOff: boolean,
+    templates: TemplateText[],
     t: Transaction,
   ): Promise<void> {
     if (!customer?.phone) return;
+    const template = pickTemplate(templates, customer.preferredLanguage);
     const token =
       minted.length === 1 || new Set(minted.map((m) => m.deviceId)).size === 1
         ? minted.map((m) => spacedToken(m.token)).join(', ')
@@ -305,7 +323,7 @@ export class CreditService {
     try {
       if (paidOff) {
         const product = await Product.findByPk(account.productId, { attributes: ['id', 'name'], transaction: t });
-        await enqueueNotification(
+        await queueNotification(
           {
             customerId: customer.id,
             accountId: account.id,
@@ -315,12 +333,12 @@ export class CreditService {
             language: customer.preferredLanguage,
             variables: { customerName: customer.firstName, accountNumber: account.accountNumber, token, productName: product?.name ?? '' },
             dedupeKey: `account_paid_off:${payment.id}`,
-            dedupeKeyIsNew: true,
           },
+          template,
           t,
         );
       } else {
-        await enqueueNotification(
+        await queueNotification(
           {
             customerId: customer.id,
             accountId: account.id,
@@ -341,8 +359,8 @@ export class CreditService {
               receiptNumber: payment.receiptNumber ?? payment.transactionRef,
             },
             dedupeKey: `payment_received:${payment.id}`,
-            dedupeKeyIsNew: true,
           },
+          template,
           t,
         );
       }

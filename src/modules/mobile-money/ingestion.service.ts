@@ -203,6 +203,8 @@ export class MobileMoneyService {
           paymentMethod: row.transactionType,
           createdBy: null,
           mobileMoneyTransaction: row,
+          // Nobody is shown the receipt before commit: the company-wide lock is held for the COMMIT's round trip alone.
+          receiptAtCommit: true,
         },
         t,
         context,

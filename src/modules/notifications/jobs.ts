@@ -24,10 +24,23 @@ export function notificationJobs(ctx: AppContext): JobDefinition[] {
   ];
 }
 
+/** The second each queue was last asked for a round in, by this process. */
+const requestedIn = new WeakMap<JobQueue, number>();
+
 /**
  * Asks for a send round soon (call after the transaction that wrote notifications commits). At most
- * one request per second is queued; anything it misses goes out with the minute's round.
+ * one request per second is queued; anything it misses goes out with the minute's round. A process
+ * asks once a second (not once a payment): a repeat within the second would be the same job anyway,
+ * and each costs Redis a round trip and a script.
  */
 export async function requestSend(queue: JobQueue): Promise<void> {
-  await queue.enqueue(SEND_JOB, {}, { jobId: `${SEND_JOB}:soon:${Math.floor(Date.now() / 1000)}` });
+  const second = Math.floor(Date.now() / 1000);
+  if (requestedIn.get(queue) === second) return;
+  requestedIn.set(queue, second);
+  try {
+    await queue.enqueue(SEND_JOB, {}, { jobId: `${SEND_JOB}:soon:${second}` });
+  } catch (err) {
+    if (requestedIn.get(queue) === second) requestedIn.delete(queue);
+    throw err;
+  }
 }

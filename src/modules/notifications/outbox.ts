@@ -1,4 +1,5 @@
 import { UniqueConstraintError, type Transaction } from 'sequelize';
+import { placeholders, sqlOf } from '../../platform/db/sql';
 import { Notification, NotificationTemplate, type NotificationChannel } from './models';
 
 /**
@@ -62,6 +63,69 @@ export function renderTemplate(text: string, variables: TemplateVariables): stri
   });
   if (missing.size) throw new NotificationError(`template needs ${[...missing].join(', ')}`);
   return out;
+}
+
+/** A template's text, as read with another statement (e.g. on the payment path). */
+export type TemplateText = Pick<NotificationTemplate, 'language' | 'subject' | 'body'>;
+
+/** Of active templates of one code and channel, the one in `language`, else in English. */
+export function pickTemplate<T extends TemplateText>(templates: T[], language: string): T | undefined {
+  return templates.find((t) => t.language === language) ?? templates.find((t) => t.language === FALLBACK_LANGUAGE);
+}
+
+/**
+ * A notification whose dedupe key names a record created in `transaction` (no row can hold it yet),
+ * rendered from a template the caller has already read: written with the transaction's next
+ * statement (src/platform/db/sql.ts defer), no round trip of its own. Throws NotificationError
+ * before writing anything when the template or a variable is missing.
+ */
+export async function queueNotification(
+  input: Omit<EnqueueNotificationInput, 'dedupeKeyIsNew'> & { dedupeKey: string },
+  template: TemplateText | undefined,
+  transaction: Transaction,
+): Promise<void> {
+  if (!template) throw new NotificationError(`no active ${input.channel} template ${input.templateCode} in ${input.language} or ${FALLBACK_LANGUAGE}`);
+  const body = renderTemplate(template.body, input.variables);
+  const subject = template.subject ? renderTemplate(template.subject, input.variables) : null;
+  const now = new Date();
+  const sql = sqlOf(Notification.sequelize!);
+  if (!sql.canDefer(transaction)) {
+    // SQLite (the demo): through the model, which writes instants as the dispatcher compares them.
+    await Notification.create(
+      { ...pickRow(input), templateCode: input.templateCode, subject, body, status: 'pending', sendAfter: input.sendAfter ?? now, dedupeKey: input.dedupeKey },
+      { transaction },
+    );
+    return;
+  }
+  await sql.defer(
+    transaction,
+    `INSERT INTO notifications (customerId, accountId, employeeId, channel, recipient, templateCode, subject, body, status, sendAfter, dedupeKey, createdAt, updatedAt) VALUES ${placeholders(1, 13)}`,
+    [
+      input.customerId ?? null,
+      input.accountId ?? null,
+      input.employeeId ?? null,
+      input.channel,
+      input.recipient,
+      input.templateCode,
+      subject,
+      body,
+      'pending',
+      input.sendAfter ?? now,
+      input.dedupeKey,
+      now,
+      now,
+    ],
+  );
+}
+
+function pickRow(input: EnqueueNotificationInput) {
+  return {
+    customerId: input.customerId ?? null,
+    accountId: input.accountId ?? null,
+    employeeId: input.employeeId ?? null,
+    channel: input.channel,
+    recipient: input.recipient,
+  };
 }
 
 /** The active template in `language`, or in English when there is none in that language. */

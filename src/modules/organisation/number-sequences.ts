@@ -1,5 +1,5 @@
 import type { Transaction } from 'sequelize';
-import { sqlOf } from '../../platform/db/sql';
+import { sqlOf, type SqlValue } from '../../platform/db/sql';
 import { dialect } from '../../platform/db/dialect';
 import { NumberSequence } from './reference.models';
 
@@ -41,14 +41,65 @@ export async function nextNumber(name: string, transaction: Transaction): Promis
   return `${seq!.prefix}${String(value).padStart(seq!.padding, '0')}`;
 }
 
+/** A statement that stores a number taken at commit: `number` is its SQL (`@amt_number`, or `?` with its value). */
+export type NumberWrite = (number: { sql: string; values: SqlValue[] }) => { sql: string; values: SqlValue[] };
+
+/**
+ * The next number of a gapless sequence, taken in the transaction's COMMIT round trip (MySQL):
+ * every writer of the sequence queues on its row, which is then locked for that one round trip
+ * only, with no application turn inside the lock. `writes` store it (the number is a SQL variable
+ * there, set by the same round trip); `onNumber` hears it once committed. The number is unknown
+ * inside the transaction, so a caller that must show it before commit takes nextNumber instead.
+ * Elsewhere (SQLite) the number is taken now and `writes` run at once.
+ */
+export async function nextNumberAtCommit(name: string, transaction: Transaction, writes: NumberWrite[], onNumber: (number: string) => void): Promise<void> {
+  const sequelize = NumberSequence.sequelize!;
+  const sql = sqlOf(sequelize);
+  if (!sql.canDefer(transaction)) {
+    const number = await nextNumber(name, transaction);
+    for (const w of writes) {
+      const s = w({ sql: '?', values: [number] });
+      await sql.write(transaction, s.sql, s.values);
+    }
+    onNumber(number);
+    return;
+  }
+  // The row exists (created here once if not seeded), so the UPDATE below always takes a number.
+  const f = await formatOf(name, transaction);
+  const number = { sql: '@amt_number', values: [] };
+  sql.atCommit(
+    transaction,
+    [
+      { sql: 'UPDATE numberSequences SET nextValue = LAST_INSERT_ID(nextValue) + 1, updatedAt = NOW() WHERE name = ?', values: [name] },
+      // NULL if no row was taken: a write of it then fails (NOT NULL), so nothing commits with a stale number.
+      {
+        sql: "SET @amt_number = IF(ROW_COUNT() = 1, CONCAT(?, LPAD(LAST_INSERT_ID(), GREATEST(?, CHAR_LENGTH(LAST_INSERT_ID())), '0')), NULL)",
+        values: [f.prefix, f.padding],
+      },
+      ...writes.map((w) => w(number)),
+    ],
+    ([taken]) => onNumber(`${f.prefix}${String(Number((taken as { insertId: number }).insertId)).padStart(f.padding, '0')}`),
+  );
+}
+
 // Prefix and padding are configuration: read once per process.
 const formats = new Map<string, { prefix: string; padding: number }>();
 async function format(name: string, value: number, transaction: Transaction): Promise<string> {
+  const f = await formatOf(name, transaction);
+  return `${f.prefix}${String(value).padStart(f.padding, '0')}`;
+}
+
+async function formatOf(name: string, transaction: Transaction): Promise<{ prefix: string; padding: number }> {
   let f = formats.get(name);
   if (!f) {
-    const row = await NumberSequence.findOne({ where: { name }, attributes: ['prefix', 'padding'], transaction });
+    let row = await NumberSequence.findOne({ where: { name }, attributes: ['prefix', 'padding'], transaction });
+    if (!row) {
+      const d = DEFAULTS[name] ?? { prefix: '', padding: 8 };
+      await NumberSequence.bulkCreate([{ name, prefix: d.prefix, padding: d.padding, nextValue: 1 }], { ignoreDuplicates: true, transaction });
+      row = await NumberSequence.findOne({ where: { name }, attributes: ['prefix', 'padding'], transaction });
+    }
     f = { prefix: row!.prefix, padding: row!.padding };
     formats.set(name, f);
   }
-  return `${f.prefix}${String(value).padStart(f.padding, '0')}`;
+  return f;
 }

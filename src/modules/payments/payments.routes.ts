@@ -113,7 +113,7 @@ export function paymentRoutes(ctx: AppContext): RouteSpec[] {
             paymentDate: body.paymentDate ? new Date(body.paymentDate) : undefined,
             createdBy: req.principal!.employeeId,
           },
-          { beforeCommit: (p, t) => req.idempotency!.complete(201, (view = postedView(p)), t) },
+          { afterLock: (t) => req.idempotency!.hold(t), beforeCommit: (p, t) => req.idempotency!.complete(201, (view = postedView(p)), t) },
         );
         return { status: 201, body: view ?? postedView(posted), headers: { Location: `/api/v1/payments/${posted.payment.id}` } };
       },

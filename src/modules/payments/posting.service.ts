@@ -15,7 +15,7 @@ import { integrations } from '../integrations/outbox';
 import { LEDGER, type LedgerCode } from '../ledger/chart';
 import { postEntry, type LineSpec } from '../ledger/journal.service';
 import { calendarOfRegion, calendarWithBusinessDate, type CountryCalendar } from '../organisation/business-date';
-import { nextNumber } from '../organisation/number-sequences';
+import { nextNumber, nextNumberAtCommit, type NumberWrite } from '../organisation/number-sequences';
 import { allocate, isAllocationOrder, type OpenItem } from './allocation';
 import { paymentEvents, type Effects, type SettleRest } from './events';
 import { Payment, PaymentType, type MobileMoneyTransaction, type PaymentChannel } from './models';
@@ -38,19 +38,28 @@ export interface PostPaymentInput {
   mobileMoneyTransaction?: MobileMoneyTransaction;
   /** Settles what the payment left before the status is worked out (events.ts SettleRest; the payoff's discount). */
   settleRest?: SettleRest;
+  /**
+   * Take the receipt number in the COMMIT's own round trip (nextNumberAtCommit): the company-wide
+   * lock is then held for no application turn. The number is null inside the transaction and set
+   * on the result once committed; for callers that show it to nobody before commit (callbacks).
+   */
+  receiptAtCommit?: boolean;
 }
 
 export interface PostedPayment {
   payment: Payment;
   account: Account;
   allocations: { kind: 'charge' | 'installment' | 'credit_balance'; id: number | null; amount: MoneyString }[];
-  receiptNumber: string;
+  /** Null inside the transaction when taken at commit (PostPaymentInput.receiptAtCommit), then set. */
+  receiptNumber: string | null;
   journalEntryId: number;
   /** What other domains did in the same transaction (credit days, device token). */
   effects: Effects;
 }
 
 export interface PostingHooks {
+  /** Runs inside the transaction right after the account's lock (e.g. holding the idempotency claim). */
+  afterLock?(transaction: Transaction): Promise<void>;
   /** Runs inside the transaction, just before commit (e.g. storing the idempotent response). */
   beforeCommit?(posted: PostedPayment, transaction: Transaction): Promise<void>;
 }
@@ -111,6 +120,7 @@ export class PaymentPostingService {
       const locked = await this.lockAccount({ id: input.accountId }, t);
       if (!locked || (input.scope && !inRegionScope(input.scope, locked.account.regionId))) throw problems.notFound('account');
       const { account } = locked;
+      await hooks.afterLock?.(t);
       const context = await this.lockedContext(locked, input.paymentTypeCode, t);
       const posted = await this.postLocked(account, amount, input, t, context);
       await hooks.beforeCommit?.(posted, t);
@@ -326,17 +336,36 @@ export class PaymentPostingService {
       { payment, account, businessDate, paidOff: wasOpen && account.status === 'closed', mobileMoneyTransaction: input.mobileMoneyTransaction },
       t,
     );
-    // The gapless receipt number comes last: its row stays locked until commit, and every
-    // payment in the company queues on it, so it is held for as few statements as possible.
+    const posted: PostedPayment = { payment, account, allocations: allocationRows, receiptNumber: null, journalEntryId: entry.id, effects };
+    await this.receipt(posted, amount, now, input.receiptAtCommit === true, t);
+    return posted;
+  }
+
+  /**
+   * The gapless receipt number comes last: its row stays locked until commit, and every payment in
+   * the company queues on it. Taken now, it and its writes are followed by the caller's last
+   * statements and the COMMIT; taken at commit, it is held for the COMMIT's round trip alone.
+   */
+  private async receipt(posted: PostedPayment, amount: Decimal, now: Date, atCommit: boolean, t: Transaction): Promise<void> {
+    const { payment, account } = posted;
+    const writes: NumberWrite[] = [
+      (n) => ({ sql: `UPDATE payments SET receiptNumber = ${n.sql} WHERE id = ?`, values: [...n.values, payment.id] }),
+      (n) => ({
+        sql: `INSERT INTO receipts (receiptNumber, paymentId, accountId, amount, issuedAt, channel, createdAt, updatedAt) VALUES (${n.sql}, ?, ?, ?, ?, ?, ?, ?)`,
+        values: [...n.values, payment.id, account.id, toMoneyString(amount), now, 'sms', now, now],
+      }),
+    ];
+    const taken = (receiptNumber: string) => {
+      payment.setDataValue('receiptNumber', receiptNumber);
+      posted.receiptNumber = receiptNumber;
+    };
+    if (atCommit) return nextNumberAtCommit('receipt', t, writes, taken);
     const receiptNumber = await nextNumber('receipt', t);
-    await this.sql.defer(t, 'UPDATE payments SET receiptNumber = ? WHERE id = ?', [receiptNumber, paymentId]);
-    await this.sql.defer(
-      t,
-      `INSERT INTO receipts (receiptNumber, paymentId, accountId, amount, issuedAt, channel, createdAt, updatedAt) VALUES ${placeholders(1, 8)}`,
-      [receiptNumber, paymentId, account.id, toMoneyString(amount), now, 'sms', now, now],
-    );
-    payment.setDataValue('receiptNumber', receiptNumber);
-    return { payment, account, allocations: allocationRows, receiptNumber, journalEntryId: entry.id, effects };
+    for (const w of writes) {
+      const s = w({ sql: '?', values: [receiptNumber] });
+      await this.sql.defer(t, s.sql, s.values);
+    }
+    taken(receiptNumber);
   }
 
   /** What the account still owes, instalments and charges, in one statement. */

@@ -41,13 +41,23 @@ function runOnConnection<T>(sequelize: Sequelize, conn: Mysql2Connection, sql: s
 interface Statement {
   sql: string;
   values: SqlValue[];
+  /** Run on the statement's raw result when it comes back; a throw fails the statement it went with. */
+  check?: (result: unknown) => void;
+}
+
+/** Statements sent in the COMMIT's own round trip, and who hears of their results. */
+interface CommitTail {
+  statements: Statement[];
+  onResults: ((results: unknown[]) => void)[];
 }
 
 /**
  * Writes deferred in a transaction (MySQL only), sent ahead of the next statement on its
- * connection in the same round trip. Kept per transaction; a rollback drops them.
+ * connection in the same round trip; and the statements that go with its COMMIT. Kept per
+ * transaction; a rollback drops them.
  */
 const deferred = new WeakMap<Transaction, Statement[]>();
+const tails = new WeakMap<Transaction, CommitTail>();
 
 function takeDeferred(t: Transaction): Statement[] {
   const pending = deferred.get(t);
@@ -56,6 +66,25 @@ function takeDeferred(t: Transaction): Statement[] {
   return pending;
 }
 
+/** A rollback drops what was deferred (once per transaction). */
+function dropOnRollback(t: Transaction): void {
+  if (deferred.has(t) || tails.has(t)) return;
+  const rollback = t.rollback.bind(t);
+  t.rollback = () => {
+    deferred.delete(t);
+    tails.delete(t);
+    return rollback();
+  };
+}
+
+/** The checks of deferred statements, on their results (a lone statement's result is not in an array). */
+function checkResults(statements: Statement[], results: unknown): void {
+  const list = statements.length === 1 ? [results] : (results as unknown[]);
+  statements.forEach((s, i) => s.check?.(list[i]));
+}
+
+type QueryRun = (sql: string, parameters?: unknown) => Promise<unknown>;
+
 export class Sql {
   private readonly mysql: boolean;
   constructor(private readonly sequelize: Sequelize) {
@@ -63,8 +92,12 @@ export class Sql {
     if (this.mysql) {
       // A model statement (or COMMIT) in a transaction with deferred writes sends them first, so
       // every statement still runs in the order the code issued it.
-      sequelize.addHook('beforeQuery', async (options: { transaction?: Transaction | null }) => {
-        if (options.transaction) await this.flush(options.transaction);
+      // COMMIT takes the deferred writes and the commit tail in its own round trip instead.
+      sequelize.addHook('beforeQuery', async (options: { transaction?: Transaction | null; completesTransaction?: boolean }, query: unknown) => {
+        const t = options.transaction;
+        if (!t) return;
+        if (options.completesTransaction) this.commitWithTail(t, query as { run: QueryRun });
+        else await this.flush(t);
       });
     }
   }
@@ -78,7 +111,8 @@ export class Sql {
   private async batch(t: Transaction, statements: Statement[]): Promise<unknown[]> {
     const conn = this.mysql ? mysqlConnection(t) : undefined;
     if (!conn) throw new Error('batch is for MySQL connections');
-    const all = [...takeDeferred(t), ...statements];
+    const pending = takeDeferred(t);
+    const all = [...pending, ...statements];
     if (all.length === 1) return [await runOnConnection<unknown>(this.sequelize, conn, all[0]!.sql, all[0]!.values)];
     const results = await runOnConnection<unknown[]>(
       this.sequelize,
@@ -86,6 +120,7 @@ export class Sql {
       all.map((s) => s.sql).join(';\n'),
       all.flatMap((s) => s.values),
     );
+    checkResults(all, results);
     return results.slice(results.length - statements.length);
   }
 
@@ -114,22 +149,81 @@ export class Sql {
    * database with the transaction's next statement, in the same round trip (a multi-statement
    * query), and in the order issued; COMMIT or any model statement in the transaction sends it
    * first. Its error, if any, comes out of that next statement. Elsewhere (SQLite) it runs now.
+   * `check` hears its raw result (mysql2's: `affectedRows` of a write, the rows of a locking read;
+   * on SQLite the WriteResult) and may throw: the error of the statement it went with.
    */
-  async defer(t: Transaction, sql: string, values: SqlValue[] = []): Promise<void> {
-    if (!(this.mysql && mysqlConnection(t))) {
-      await this.write(t, sql, values);
+  async defer(t: Transaction, sql: string, values: SqlValue[] = [], check?: (result: unknown) => void): Promise<void> {
+    if (!this.canDefer(t)) {
+      const result = await this.write(t, sql, values);
+      check?.(result);
       return;
     }
+    dropOnRollback(t);
     let pending = deferred.get(t);
-    if (!pending) {
-      deferred.set(t, (pending = []));
-      const rollback = t.rollback.bind(t);
-      t.rollback = () => {
+    if (!pending) deferred.set(t, (pending = []));
+    pending.push({ sql, values, check });
+  }
+
+  /** Whether writes of `t` are deferred (MySQL): else `defer` runs them at once and `atCommit` is not available. */
+  canDefer(t: Transaction): boolean {
+    return this.mysql && mysqlConnection(t) !== undefined;
+  }
+
+  /**
+   * Statements sent with the transaction's COMMIT, in its round trip, after the deferred writes
+   * (MySQL only: check canDefer): for a lock that every writer queues on (a gapless number), held
+   * then for the COMMIT's own round trip and no application turn. `onResults` hears their results
+   * once they have run, before the commit resolves. A failure among them fails the commit: the
+   * connection is dropped (the server rolls back), no after-commit hook runs, and withTransaction
+   * retries a deadlock as usual.
+   */
+  atCommit(t: Transaction, statements: Statement[], onResults?: (results: unknown[]) => void): void {
+    if (!this.canDefer(t)) throw new Error('atCommit is for MySQL transactions');
+    dropOnRollback(t);
+    let tail = tails.get(t);
+    if (!tail) tails.set(t, (tail = { statements: [], onResults: [] }));
+    const from = tail.statements.length;
+    tail.statements.push(...statements);
+    if (onResults) tail.onResults.push((all) => onResults(all.slice(from, from + statements.length)));
+  }
+
+  /**
+   * The COMMIT of `t` (Sequelize's query object for it) carries the deferred writes and the commit
+   * tail in one multi-statement round trip. A deferred write with a check is sent ahead on its own
+   * (its check must pass before anything commits).
+   */
+  private commitWithTail(t: Transaction, query: { run: QueryRun }): void {
+    const conn = mysqlConnection(t);
+    if (!conn) return;
+    const run = query.run.bind(query);
+    query.run = async (sql, parameters) => {
+      if (!/^\s*COMMIT\b/i.test(sql)) {
         deferred.delete(t);
-        return rollback();
-      };
-    }
-    pending.push({ sql, values });
+        tails.delete(t);
+        return run(sql, parameters);
+      }
+      if ((deferred.get(t) ?? []).some((s) => s.check)) await this.flush(t);
+      const tail = tails.get(t) ?? { statements: [], onResults: [] };
+      tails.delete(t);
+      const before = takeDeferred(t);
+      if (before.length === 0 && tail.statements.length === 0) return run(sql, parameters);
+      const all = [...before, ...tail.statements, { sql: 'COMMIT', values: [] }];
+      try {
+        const results = await runOnConnection<unknown[]>(
+          this.sequelize,
+          conn,
+          all.map((s) => s.sql).join(';\n'),
+          all.flatMap((s) => s.values),
+        );
+        const own = results.slice(before.length, before.length + tail.statements.length);
+        for (const hear of tail.onResults) hear(own);
+        return undefined;
+      } catch (err) {
+        // Nothing committed: Sequelize drops the connection, but would still run after-commit hooks.
+        (t as unknown as { _afterCommitHooks?: unknown[] })._afterCommitHooks?.splice(0);
+        throw err;
+      }
+    };
   }
 
   /** Sends the transaction's deferred writes now (one round trip), if it has any. */
@@ -138,12 +232,13 @@ export class Sql {
     if (pending.length === 0) return;
     const conn = mysqlConnection(t);
     if (!conn) throw new Error('deferred writes on a transaction without a connection');
-    await runOnConnection<unknown>(
+    const results = await runOnConnection<unknown>(
       this.sequelize,
       conn,
       pending.map((s) => s.sql).join(';\n'),
       pending.flatMap((s) => s.values),
     );
+    checkResults(pending, results);
   }
 
   /** An INSERT, UPDATE or DELETE: the new row's id (inserts) and the rows it changed. */

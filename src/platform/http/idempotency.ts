@@ -15,6 +15,13 @@ export interface IdempotencyClaim {
    * so the transaction rolls back.
    */
   complete(status: number, body: unknown, transaction?: Transaction): Promise<void>;
+  /**
+   * Fence the claim in `transaction` early (its row locked there while still this request's; the
+   * check travels with the transaction's next statement, whose error it becomes if the claim was
+   * lost): a later complete() in the same transaction then writes its answer with the COMMIT, in
+   * the same round trip, instead of a round trip of its own before it.
+   */
+  hold(transaction: Transaction): Promise<void>;
   /** Forget the claim (the request failed in a way a retry may fix); never touches a retry's claim. */
   release(): Promise<void>;
   readonly completed: boolean;
