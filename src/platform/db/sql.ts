@@ -15,8 +15,14 @@ export interface WriteResult {
   affectedRows: number;
 }
 
+/** mysql2's per-query options we use: a pooled read may ask for mysql2's own conversions (selectRows). */
+interface QueryOptions {
+  typeCast?: boolean;
+  dateStrings?: string[];
+}
+
 interface Mysql2Connection {
-  query(options: { sql: string; values: SqlValue[] }, cb: (err: Error | null, result: unknown) => void): void;
+  query(options: { sql: string; values: unknown[] } & QueryOptions, cb: (err: Error | null, result: unknown) => void): void;
 }
 
 function mysqlConnection(t: Transaction): Mysql2Connection | undefined {
@@ -27,9 +33,9 @@ function mysqlConnection(t: Transaction): Mysql2Connection | undefined {
 type QueryClass = new (connection: unknown, sequelize: Sequelize, options: object) => { formatError(err: Error, stack?: string): Error };
 
 /** mysql2 errors become the same Sequelize errors (UniqueConstraintError, DatabaseError, ...) models throw. */
-function runOnConnection<T>(sequelize: Sequelize, conn: Mysql2Connection, sql: string, values: SqlValue[]): Promise<T> {
+function runOnConnection<T>(sequelize: Sequelize, conn: Mysql2Connection, sql: string, values: unknown[], options: QueryOptions = {}): Promise<T> {
   return new Promise((resolve, reject) =>
-    conn.query({ sql, values }, (err, result) => {
+    conn.query({ sql, values, ...options }, (err, result) => {
       if (!err) return resolve(result as T);
       const Query = (sequelize as unknown as { dialect: { Query: QueryClass } }).dialect.Query;
       const wrapped = new Query(conn, sequelize, {}).formatError(Object.assign(err, { sql }), err.stack);
@@ -293,8 +299,15 @@ export function placeholders(rows: number, width: number): string {
   return Array.from({ length: rows }, () => row).join(', ');
 }
 
-interface PooledMysql2Connection {
-  query(options: { sql: string; values: unknown[]; typeCast: boolean; dateStrings: string[] }, cb: (err: Error | null, result: unknown) => void): void;
+/** `fn` on a connection of Sequelize's pool outside any transaction (MySQL), given back after. */
+async function onPooledConnection<T>(sequelize: Sequelize, type: 'read' | 'write', fn: (conn: Mysql2Connection) => Promise<T>): Promise<T> {
+  const cm = sequelize.connectionManager;
+  const conn = (await cm.getConnection({ type })) as unknown as Mysql2Connection;
+  try {
+    return await fn(conn);
+  } finally {
+    cm.releaseConnection(conn as never);
+  }
 }
 
 /**
@@ -306,19 +319,7 @@ interface PooledMysql2Connection {
  */
 export async function selectRows<T extends object>(sequelize: Sequelize, sql: string, values: unknown[]): Promise<T[]> {
   if (!dialect(sequelize).mysql) return sequelize.query<T>(sql, { replacements: values, type: QueryTypes.SELECT });
-  const cm = sequelize.connectionManager;
-  const conn = (await cm.getConnection({ type: 'read' })) as unknown as PooledMysql2Connection;
-  try {
-    return await new Promise<T[]>((resolve, reject) =>
-      conn.query({ sql, values, typeCast: true, dateStrings: ['DATE'] }, (err, rows) => {
-        if (!err) return resolve(rows as T[]);
-        const Query = (sequelize as unknown as { dialect: { Query: QueryClass } }).dialect.Query;
-        reject(new Query(conn, sequelize, {}).formatError(Object.assign(err, { sql }), err.stack));
-      }),
-    );
-  } finally {
-    cm.releaseConnection(conn as never);
-  }
+  return onPooledConnection(sequelize, 'read', (conn) => runOnConnection<T[]>(sequelize, conn, sql, values, { typeCast: true, dateStrings: ['DATE'] }));
 }
 
 /**
@@ -329,11 +330,6 @@ export async function selectRows<T extends object>(sequelize: Sequelize, sql: st
  */
 export async function insertRow(sequelize: Sequelize, sql: string, values: SqlValue[]): Promise<number> {
   if (!dialect(sequelize).mysql) throw new Error('insertRow is for MySQL; use the model elsewhere');
-  const cm = sequelize.connectionManager;
-  const conn = (await cm.getConnection({ type: 'write' })) as unknown as Mysql2Connection;
-  try {
-    return Number((await runOnConnection<{ insertId: number }>(sequelize, conn, sql, values)).insertId);
-  } finally {
-    cm.releaseConnection(conn as never);
-  }
+  const result = await onPooledConnection(sequelize, 'write', (conn) => runOnConnection<{ insertId: number }>(sequelize, conn, sql, values));
+  return Number(result.insertId);
 }
