@@ -2,13 +2,12 @@ import { Op, type Sequelize, type Transaction } from 'sequelize';
 import {
   decisionListWhere,
   fourEyesRefusal,
-  pendingAfterWhere,
-  PENDING_ORDER,
   refuseOwnRequest,
   rejectPending,
   type Decider,
   type InboxAfter,
   type PendingItem,
+  pendingInScope,
 } from '../../platform/approvals/kit';
 import type { ScopedActor } from '../../platform/auth/actor';
 import { inRegionScope, regionWhere } from '../../platform/auth/principal';
@@ -141,12 +140,7 @@ export class AccountTransferService {
 
   /** Pending transfers the decider may decide (the approvals inbox): in scope, not their own. */
   async pending(decider: Decider, after: InboxAfter | undefined, limit: number): Promise<PendingItem[]> {
-    const rows = await AccountTransfer.findAll({
-      where: { [Op.and]: [{ status: 'pending', requestedBy: { [Op.ne]: decider.employeeId } }, pendingAfterWhere(after)] },
-      include: [{ model: Account, as: 'account', attributes: ['id', 'regionId', 'balance'], where: regionWhere(decider.scope) }],
-      order: PENDING_ORDER,
-      limit,
-    });
+    const rows = await pendingInScope(AccountTransfer, { model: Account, as: 'account', attributes: ['id', 'regionId', 'balance'] }, decider, after, limit);
     return rows.map((x) => ({
       id: x.id,
       amount: x.account!.balance,

@@ -1,14 +1,13 @@
 import { Op, type Sequelize, type Transaction } from 'sequelize';
 import {
   decisionListWhere,
-  pendingAfterWhere,
-  PENDING_ORDER,
   refuseOwnRequest,
   rejectPending,
   fourEyesRefusal,
   type Decider,
   type InboxAfter,
   type PendingItem,
+  pendingInScope,
 } from '../../platform/approvals/kit';
 import type { ScopedActor } from '../../platform/auth/actor';
 import { inRegionScope, regionWhere } from '../../platform/auth/principal';
@@ -406,13 +405,8 @@ export class ScheduleChangeService {
 
   /** Pending changes the decider may decide (the approvals inbox): in scope, not their own. */
   async pending(decider: Decider, after: InboxAfter | undefined, limit: number): Promise<PendingItem[]> {
-    const rows = await ScheduleChange.findAll({
-      where: {
-        [Op.and]: [{ status: 'pending', changeType: { [Op.in]: [...DECIDED_HERE] }, requestedBy: { [Op.ne]: decider.employeeId } }, pendingAfterWhere(after)],
-      },
-      include: [{ model: Account, as: 'account', attributes: ['id', 'regionId', 'balance'], where: regionWhere(decider.scope) }],
-      order: PENDING_ORDER,
-      limit,
+    const rows = await pendingInScope(ScheduleChange, { model: Account, as: 'account', attributes: ['id', 'regionId', 'balance'] }, decider, after, limit, {
+      changeType: { [Op.in]: [...DECIDED_HERE] },
     });
     return rows.map((c) => ({
       id: c.id,

@@ -1,16 +1,15 @@
 import { Op, type Sequelize, type Transaction } from 'sequelize';
 import {
   fourEyesRefusal,
-  pendingAfterWhere,
-  PENDING_ORDER,
   refuseOwnRequest,
   rejectPending,
   type Decider,
   type InboxAfter,
   type PendingItem,
+  pendingInScope,
 } from '../../platform/approvals/kit';
 import type { ScopedActor } from '../../platform/auth/actor';
-import { inRegionScope, regionWhere } from '../../platform/auth/principal';
+import { inRegionScope } from '../../platform/auth/principal';
 import { withTransaction } from '../../platform/db/transaction';
 import { problems } from '../../platform/http/problem';
 import { Decimal, toMoneyString, type MoneyString } from '../../platform/money';
@@ -207,12 +206,7 @@ export class CreditNoteService {
 
   /** Pending credit notes the decider may decide (the approvals inbox): in scope, not their own. */
   async pending(decider: Decider, after: InboxAfter | undefined, limit: number): Promise<PendingItem[]> {
-    const rows = await CreditNote.findAll({
-      where: { [Op.and]: [{ status: 'pending', requestedBy: { [Op.ne]: decider.employeeId } }, pendingAfterWhere(after)] },
-      include: [{ model: Account, as: 'account', attributes: ['id', 'regionId'], where: regionWhere(decider.scope) }],
-      order: PENDING_ORDER,
-      limit,
-    });
+    const rows = await pendingInScope(CreditNote, { model: Account, as: 'account', attributes: ['id', 'regionId'] }, decider, after, limit);
     return rows.map((c) => ({
       id: c.id,
       amount: c.amount,

@@ -1,5 +1,5 @@
 import { Op, type Sequelize, type Transaction } from 'sequelize';
-import { inRegionScope, regionWhere } from '../../platform/auth/principal';
+import { inRegionScope } from '../../platform/auth/principal';
 import { withTransaction } from '../../platform/db/transaction';
 import { type Paged, pageOf } from '../../platform/http/pagination';
 import { problems } from '../../platform/http/problem';
@@ -13,13 +13,12 @@ import { paymentEvents, type Effects } from '../payments/events';
 import { Payment, PaymentAllocation, PaymentReversal } from '../payments/models';
 import {
   decisionListWhere,
-  pendingAfterWhere,
-  PENDING_ORDER,
   refuseOwnRequest,
   rejectPending,
   type Decider,
   type InboxAfter,
   type PendingItem,
+  pendingInScope,
 } from '../../platform/approvals/kit';
 import type { ScopedActor } from '../../platform/auth/actor';
 import { lockAccount, preparedAccount, settleAccount } from '../accounts/settlement';
@@ -121,11 +120,8 @@ export class RefundService {
 
   /** Pending refunds of payments the decider may decide (the approvals inbox): in scope, not their own. */
   async pending(decider: Decider, after: InboxAfter | undefined, limit: number): Promise<PendingItem[]> {
-    const rows = await Refund.findAll({
-      where: { [Op.and]: [{ status: 'pending', paymentId: { [Op.ne]: null }, requestedBy: { [Op.ne]: decider.employeeId } }, pendingAfterWhere(after)] },
-      include: [{ model: Account, as: 'account', attributes: ['id', 'regionId'], where: regionWhere(decider.scope) }],
-      order: PENDING_ORDER,
-      limit,
+    const rows = await pendingInScope(Refund, { model: Account, as: 'account', attributes: ['id', 'regionId'] }, decider, after, limit, {
+      paymentId: { [Op.ne]: null },
     });
     return rows.map((r) => ({
       id: r.id,

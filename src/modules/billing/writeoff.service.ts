@@ -1,5 +1,5 @@
 import { Op, type Sequelize, type Transaction } from 'sequelize';
-import { inRegionScope, regionWhere } from '../../platform/auth/principal';
+import { inRegionScope } from '../../platform/auth/principal';
 import { withTransaction } from '../../platform/db/transaction';
 import { type Paged, pageOf } from '../../platform/http/pagination';
 import { problems } from '../../platform/http/problem';
@@ -12,13 +12,12 @@ import { LEDGER } from '../ledger/chart';
 import { postEntry } from '../ledger/journal.service';
 import {
   decisionListWhere,
-  pendingAfterWhere,
-  PENDING_ORDER,
   refuseOwnRequest,
   rejectPending,
   type Decider,
   type InboxAfter,
   type PendingItem,
+  pendingInScope,
 } from '../../platform/approvals/kit';
 import type { ScopedActor } from '../../platform/auth/actor';
 import { lockAccount, owedByItems, preparedAccount, settleAccount } from '../accounts/settlement';
@@ -106,12 +105,7 @@ export class WriteoffService {
 
   /** Pending write-offs the decider may decide (the approvals inbox): in scope, not their own. */
   async pending(decider: Decider, after: InboxAfter | undefined, limit: number): Promise<PendingItem[]> {
-    const rows = await Writeoff.findAll({
-      where: { [Op.and]: [{ status: 'pending', requestedBy: { [Op.ne]: decider.employeeId } }, pendingAfterWhere(after)] },
-      include: [{ model: Account, as: 'account', attributes: ['id', 'regionId'], where: regionWhere(decider.scope) }],
-      order: PENDING_ORDER,
-      limit,
-    });
+    const rows = await pendingInScope(Writeoff, { model: Account, as: 'account', attributes: ['id', 'regionId'] }, decider, after, limit);
     return rows.map((w) => ({
       id: w.id,
       amount: w.amount,

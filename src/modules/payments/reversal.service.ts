@@ -1,5 +1,5 @@
 import { Op, type Sequelize, type Transaction } from 'sequelize';
-import { inRegionScope, regionWhere } from '../../platform/auth/principal';
+import { inRegionScope } from '../../platform/auth/principal';
 import { withTransaction } from '../../platform/db/transaction';
 import { problems } from '../../platform/http/problem';
 import { type Paged, pageOf } from '../../platform/http/pagination';
@@ -11,15 +11,7 @@ import { postEntry, reverseEntry } from '../ledger/journal.service';
 import { JournalEntry } from '../ledger/models';
 import { paymentEvents, type Effects } from './events';
 import { Payment, PaymentAllocation, PaymentReversal, type PaymentReversalStatus } from './models';
-import {
-  decisionListWhere,
-  pendingAfterWhere,
-  PENDING_ORDER,
-  refuseOwnRequest,
-  type Decider,
-  type InboxAfter,
-  type PendingItem,
-} from '../../platform/approvals/kit';
+import { decisionListWhere, refuseOwnRequest, type Decider, type InboxAfter, type PendingItem, pendingInScope } from '../../platform/approvals/kit';
 import type { ScopedActor } from '../../platform/auth/actor';
 import { lockAccount, preparedAccount, settleAccount } from '../accounts/settlement';
 import { unapplyAllocations } from './unapply';
@@ -88,12 +80,7 @@ export class ReversalService {
 
   /** Pending reversals the decider may decide (the approvals inbox): in scope, not their own. */
   async pending(decider: Decider, after: InboxAfter | undefined, limit: number): Promise<PendingItem[]> {
-    const rows = await PaymentReversal.findAll({
-      where: { [Op.and]: [{ status: 'pending', requestedBy: { [Op.ne]: decider.employeeId } }, pendingAfterWhere(after)] },
-      include: [{ model: Payment, as: 'payment', attributes: ['id', 'accountId', 'regionId'], where: regionWhere(decider.scope) }],
-      order: PENDING_ORDER,
-      limit,
-    });
+    const rows = await pendingInScope(PaymentReversal, { model: Payment, as: 'payment', attributes: ['id', 'accountId', 'regionId'] }, decider, after, limit);
     return rows.map((r) => ({
       id: r.id,
       amount: r.amount,

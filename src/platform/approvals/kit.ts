@@ -1,6 +1,7 @@
 import Joi from 'joi';
 import { DatabaseError, Op, type Model, type ModelStatic, type Order, type Sequelize, type Transaction, type WhereOptions } from 'sequelize';
 import type { EmployeeActor } from '../auth/actor';
+import { regionWhere } from '../auth/principal';
 import { withTransaction } from '../db/transaction';
 import { decodeIdCursor, paginationQuery } from '../http/pagination';
 import { idField } from '../http/schemas';
@@ -149,6 +150,34 @@ export function pendingAfterWhere(after: InboxAfter | undefined, createdAt = 'cr
     return { [Op.or]: [{ [createdAt]: { [Op.gt]: after.at } }, { [createdAt]: after.at, [id]: { [Op.gt]: after.afterId } }] };
   }
   return { [createdAt]: { [after.strict ? Op.gt : Op.gte]: after.at } };
+}
+
+/** The record a kind's requests hang off that carries their region (an account, a payment), as an include. */
+export interface RegionalParent {
+  model: ModelStatic<Model>;
+  as: string;
+  attributes: string[];
+}
+
+/**
+ * The pending requests of a kind the decider may decide, for its pending(): in their regions (by
+ * the parent record's region), not requested by them, oldest first from `after`. `where` adds the
+ * kind's own conditions.
+ */
+export function pendingInScope<R extends Model>(
+  model: ModelStatic<R>,
+  parent: RegionalParent,
+  decider: Decider,
+  after: InboxAfter | undefined,
+  limit: number,
+  where: WhereOptions = {},
+): Promise<R[]> {
+  return model.findAll({
+    where: { [Op.and]: [{ status: 'pending', requestedBy: { [Op.ne]: decider.employeeId } }, where, pendingAfterWhere(after)] },
+    include: [{ ...parent, where: regionWhere(decider.scope) }],
+    order: PENDING_ORDER,
+    limit,
+  });
 }
 
 /** What every list of a kind takes besides its own filters (status, kind-specific ids): the requester and the page. */
