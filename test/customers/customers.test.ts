@@ -2,11 +2,10 @@ import { expect } from 'chai';
 import { SystemLog } from '../../src/modules/audit/models';
 import { BlacklistEntry, Customer, CustomerAddress, KycCheck } from '../../src/modules/customers/models';
 import { dataCrypto } from '../../src/platform/crypto';
-import { loginAs, testRuntime } from '../support/app';
+import { loginAs, testRuntime, uniquePhone } from '../support/app';
 import { createMarket, type Market } from '../support/lending';
 import { call } from '../lending/support';
 
-const uniquePhone = () => `+2547${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
 const uniqueId = () => `ID ${String(Math.floor(Math.random() * 1e9)).padStart(9, '0')}`;
 
 describe('customers: onboarding, search and KYC', () => {

@@ -8,11 +8,10 @@ import { CustomerDocument } from '../../src/modules/customers/models';
 import { loadConfig } from '../../src/platform/config';
 import { createApp, createRuntime, type Runtime } from '../../src/runtime';
 import { FakeS3 } from '../fakes/s3';
-import { api, closeTestRuntime, loginAs } from '../support/app';
+import { api, closeTestRuntime, loginAs, uniquePhone } from '../support/app';
 import { TEST_DOCUMENT_MAX_BYTES, TEST_DOCUMENTS_DIR, testEnv } from '../support/env';
 import { createMarket, type Market } from '../support/lending';
 
-const uniquePhone = () => `+2547${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
 const uniqueId = () => `ID ${String(Math.floor(Math.random() * 1e9)).padStart(9, '0')}`;
 
 const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from('a small jpeg body')]);

@@ -1,11 +1,9 @@
 import { expect } from 'chai';
 import { SystemLog } from '../../src/modules/audit/models';
 import { CustomerConsent, CustomerContact, CustomerNote, NextOfKin } from '../../src/modules/customers/models';
-import { api, loginAs } from '../support/app';
+import { api, loginAs, uniquePhone } from '../support/app';
 import { createMarket, type Market } from '../support/lending';
 import { call } from '../lending/support';
-
-const uniquePhone = () => `+2547${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
 
 async function send(method: 'put' | 'delete', path: string, token: string, body?: object) {
   const req = (await api())[method](`/api/v1${path}`).set('Authorization', `Bearer ${token}`);

@@ -2,11 +2,9 @@ import { expect } from 'chai';
 import { Op, type WhereOptions } from 'sequelize';
 import { SyncOutbox } from '../../src/modules/integrations/models';
 import { closeDayInline } from '../../src/modules/operations/close-day.jobs';
-import { loginAs, testRuntime } from '../support/app';
+import { loginAs, testRuntime, uniquePhone } from '../support/app';
 import { CLOSED, craftPortfolio, freshMarket, payNow } from '../operations/support';
 import { call } from '../lending/support';
-
-const uniquePhone = () => `+2547${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
 
 function rowsOf(where: WhereOptions<SyncOutbox>) {
   return SyncOutbox.findAll({ where, order: [['id', 'ASC']] }).then((rows) => rows.map((r) => [r.target, r.aggregateType, r.aggregateId, r.eventType]));

@@ -38,6 +38,9 @@ export function freshIp(): string {
   return `10.${n()}.${n()}.${n()}`;
 }
 
+/** A Kenyan mobile number no other test is likely to hold (customers' phones are unique). */
+export const uniquePhone = (): string => `+2547${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
+
 export interface TestEmployee {
   employee: Employee;
   email: string;

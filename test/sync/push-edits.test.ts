@@ -3,20 +3,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import { Customer, CustomerNote, NextOfKin } from '../../src/modules/customers/models';
 import { SETTLE_SECONDS } from '../../src/modules/change-feed/change-feed.service';
-import { createEmployee, loginAs, tokenFor } from '../support/app';
+import { createEmployee, loginAs, tokenFor, uniquePhone } from '../support/app';
 import { createMarket, type Market } from '../support/lending';
 import { call } from '../lending/support';
-
-const uniquePhone = () => `+2547${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
-
-interface Outcome {
-  clientId: string;
-  type: string;
-  outcome: 'done' | 'duplicate' | 'rejected';
-  status: number;
-  result?: { id: number; version?: number; [k: string]: unknown };
-  problem?: { status: number; type: string; title: string; detail?: string; errors?: { field: string }[] };
-}
+import type { Outcome } from './support';
 
 async function push(token: string, actions: object[]): Promise<Outcome[]> {
   const res = await call('post', '/sync/push', token, { actions });

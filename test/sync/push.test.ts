@@ -2,21 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { Account } from '../../src/modules/accounts/models';
 import { Customer, CustomerDocument, CustomerNote } from '../../src/modules/customers/models';
-import { api, loginAs } from '../support/app';
+import { api, loginAs, uniquePhone } from '../support/app';
 import { createMarket, createPlan, expectBooksBalanced, type Market } from '../support/lending';
 import { Payment } from '../../src/modules/payments/models';
 import { call } from '../lending/support';
-
-const uniquePhone = () => `+2547${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
-
-interface Outcome {
-  clientId: string;
-  type: string;
-  outcome: 'done' | 'duplicate' | 'rejected';
-  status: number;
-  result?: { id: number; [k: string]: unknown };
-  problem?: { status: number; type: string; title: string; detail?: string; errors?: { field: string }[]; dependsOn?: string };
-}
+import type { Outcome } from './support';
 
 async function push(token: string, actions: object[]) {
   return call('post', '/sync/push', token, { actions });
