@@ -17,9 +17,19 @@ export interface WriteResult {
 
 /** mysql2's per-query options we use: a pooled read may ask for mysql2's own conversions (selectRows). */
 interface QueryOptions {
-  typeCast?: boolean;
+  typeCast?: (field: unknown, next: () => unknown) => unknown;
   dateStrings?: string[];
 }
+
+/**
+ * mysql2's own conversion of every field, as a function: Sequelize's connections carry its typeCast
+ * function, and mysql2 replaces a query's non-function `typeCast` (true) by the connection's while
+ * compiling the row parser, so that parser was cached under different options than the next query
+ * looked it up by: every query compiled a new parser and the cache's list for that shape grew
+ * without bound (most of the change feed's CPU). One function, the same for every query, is found
+ * again; the conversions are mysql2's (the connection's UTC timezone, DATE as text by dateStrings).
+ */
+const nativeCast = (_field: unknown, next: () => unknown): unknown => next();
 
 interface Mysql2Connection {
   query(options: { sql: string; values: unknown[] } & QueryOptions, cb: (err: Error | null, result: unknown) => void): void;
@@ -319,7 +329,7 @@ async function onPooledConnection<T>(sequelize: Sequelize, type: 'read' | 'write
  */
 export async function selectRows<T extends object>(sequelize: Sequelize, sql: string, values: unknown[]): Promise<T[]> {
   if (!dialect(sequelize).mysql) return sequelize.query<T>(sql, { replacements: values, type: QueryTypes.SELECT });
-  return onPooledConnection(sequelize, 'read', (conn) => runOnConnection<T[]>(sequelize, conn, sql, values, { typeCast: true, dateStrings: ['DATE'] }));
+  return onPooledConnection(sequelize, 'read', (conn) => runOnConnection<T[]>(sequelize, conn, sql, values, { typeCast: nativeCast, dateStrings: ['DATE'] }));
 }
 
 /**
