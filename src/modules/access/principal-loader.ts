@@ -15,7 +15,25 @@ interface PrincipalRow {
   regionIds: string | number | null;
 }
 
-const TTL_MS = 10_000;
+/** How long a loaded principal is used when a change could go unannounced to this process. */
+export const PRINCIPAL_TTL_MS = 10_000;
+/**
+ * How long while this process hears every change announced (a live subscription, see
+ * sharePrincipalChanges): then a change through the app reaches the cache at once, and the TTL
+ * only bounds one made behind the app's back (SQL). Under the access token's 15 minutes, which
+ * bound such a change for tokens anyway; an agent syncing every few minutes is read once, not
+ * on each sync.
+ */
+export const PRINCIPAL_SHARED_TTL_MS = 300_000;
+/** Subscriptions of this process that are subscribed now (sharePrincipalChanges). */
+let liveSubscriptions = 0;
+
+/** How many subscriptions of this process are subscribed now (0: a change may go unheard). */
+export function liveSubscriptionsToPrincipalChanges(): number {
+  return liveSubscriptions;
+}
+
+const hearsPrincipalChanges = () => liveSubscriptions > 0;
 
 /**
  * Loaded principals, and the loads in flight: concurrent requests of one employee whose entry has
@@ -23,7 +41,7 @@ const TTL_MS = 10_000;
  * so a load that started before the drop neither fills the cache nor serves later requests.
  */
 class PrincipalCache {
-  readonly entries = new Map<number, { principal: Principal | null; expires: number }>();
+  readonly entries = new Map<number, { principal: Principal | null; loadedAt: number }>();
   readonly loading = new Map<number, Promise<Principal | null>>();
   generation = 0;
 
@@ -59,7 +77,8 @@ const publishers = new Set<(message: string) => Promise<unknown>>();
  * no id: a role's grants, so everyone): every principal cache of this process drops them at once,
  * and every other API process through Redis, so the employee's next request is checked against
  * the database. Without Redis (the demo: one process) the local drop is all there is. A publish
- * that fails (Redis down) is logged by the connection and leaves the other processes to TTL_MS.
+ * that fails (Redis down) is logged by the connection; the other processes' subscriptions are then
+ * down too, so their entries are kept only PRINCIPAL_TTL_MS.
  */
 export async function principalChanged(employeeId?: number): Promise<void> {
   invalidatePrincipal(employeeId);
@@ -77,19 +96,40 @@ export function sharePrincipalChanges(redis: IORedis, channel: string, options: 
   const publish = (message: string) => redis.publish(channel, message);
   publishers.add(publish);
   let subscriber: IORedis | undefined;
+  let live = false;
+  const setLive = (now: boolean) => {
+    if (now !== live) liveSubscriptions += now ? 1 : -1;
+    live = now;
+  };
   if (options.subscribe) {
-    subscriber = redis.duplicate();
-    subscriber.on('error', (err: Error) => options.logger.warn({ err: err.message }, 'principal changes: redis subscriber error'));
-    subscriber.on('ready', () => invalidatePrincipal());
-    subscriber.on('message', (from: string, message: string) => {
+    const sub = redis.duplicate();
+    subscriber = sub;
+    sub.on('error', (err: Error) => options.logger.warn({ err: err.message }, 'principal changes: redis subscriber error'));
+    // Live from a confirmed SUBSCRIBE until the connection closes; each time the cache is dropped
+    // (whatever was announced while away, or before the SUBSCRIBE took, is not known).
+    sub.on('ready', () => {
+      invalidatePrincipal();
+      sub.subscribe(channel).then(
+        () => {
+          if (sub.status !== 'ready') return;
+          invalidatePrincipal();
+          setLive(true);
+        },
+        (err: Error) => options.logger.warn({ err: err.message }, 'principal changes: could not subscribe'),
+      );
+    });
+    sub.on('close', () => setLive(false));
+    sub.on('message', (from: string, message: string) => {
       if (from !== channel) return;
       if (message === '*') invalidatePrincipal();
       else if (/^\d+$/.test(message)) invalidatePrincipal(Number(message));
     });
-    subscriber.subscribe(channel).catch((err: Error) => options.logger.warn({ err: err.message }, 'principal changes: could not subscribe'));
+    // Connects (a lazy connection) and subscribes; 'ready' then subscribes again, harmlessly.
+    sub.subscribe(channel).catch((err: Error) => options.logger.warn({ err: err.message }, 'principal changes: could not subscribe'));
   }
   return {
     close() {
+      setLive(false);
       publishers.delete(publish);
       subscriber?.disconnect();
     },
@@ -123,18 +163,24 @@ export async function readPrincipal(employeeId: number): Promise<Principal | nul
 }
 
 /**
- * Turns an employee id from a verified token into a Principal. Cached briefly so the hot path
+ * Turns an employee id from a verified token into a Principal. Cached so the hot path
  * does not hit the database on every request; changes made through staff administration drop the
- * entry at once in every process (principalChanged), anything else applies within TTL_MS.
+ * entry at once in every process (principalChanged), anything else applies within PRINCIPAL_TTL_MS, or
+ * PRINCIPAL_SHARED_TTL_MS while this process is subscribed to the announcements.
  * `read`: readPrincipal (a test wraps it to count or fail reads).
  */
-export function createPrincipalLoader(read: (employeeId: number) => Promise<Principal | null> = readPrincipal) {
+export function createPrincipalLoader(
+  read: (employeeId: number) => Promise<Principal | null> = readPrincipal,
+  /** A test's clock and view of the subscription. */
+  options: { now?: () => number; hears?: () => boolean } = {},
+) {
+  const { now = Date.now, hears = hearsPrincipalChanges } = options;
   const cache = new PrincipalCache();
   caches.add(new WeakRef(cache));
 
   function load(employeeId: number): Promise<Principal | null> {
     const hit = cache.entries.get(employeeId);
-    if (hit && hit.expires > Date.now()) return Promise.resolve(hit.principal);
+    if (hit && now() - hit.loadedAt < (hears() ? PRINCIPAL_SHARED_TTL_MS : PRINCIPAL_TTL_MS)) return Promise.resolve(hit.principal);
     const pending = cache.loading.get(employeeId);
     if (pending) return pending;
     const generation = cache.generation;
@@ -146,7 +192,7 @@ export function createPrincipalLoader(read: (employeeId: number) => Promise<Prin
         settled();
         if (cache.generation === generation) {
           if (cache.entries.size > 10_000) cache.entries.clear();
-          cache.entries.set(employeeId, { principal, expires: Date.now() + TTL_MS });
+          cache.entries.set(employeeId, { principal, loadedAt: now() });
         }
         return principal;
       },
