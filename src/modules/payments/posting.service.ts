@@ -205,9 +205,11 @@ export class PaymentPostingService {
       creditLines.push({ ledger: LEDGER.recoveries, credit: toMoneyString(amount), accountId: account.id });
     } else {
       const { installments, charges } = caughtUp && openItems ? openItems : await this.openItems(account.id, t);
+      // What each item owes is worked out only when the allocation reaches it (an account has
+      // dozens of open instalments; a payment settles the first few).
       const items: OpenItem[] = [
-        ...charges.map((c) => ({ kind: 'charge' as const, id: c.id, dueDate: c.dueDate, outstanding: new Decimal(c.amount).minus(c.paidAmount), order: c.id })),
-        ...installments.map((i) => ({ kind: 'installment' as const, id: i.id, dueDate: i.dueDate, outstanding: outstanding(i), order: i.installmentNumber })),
+        ...charges.map((c) => lazyItem('charge', c.id, c.dueDate, c.id, () => new Decimal(c.amount).minus(c.paidAmount))),
+        ...installments.map((i) => lazyItem('installment', i.id, i.dueDate, i.installmentNumber, () => outstanding(i))),
       ];
       const order = isAllocationOrder(payplan.allocationOrder) ? payplan.allocationOrder : undefined;
       const { allocations, credit } = allocate(amount, items, businessDate, order);
@@ -372,6 +374,20 @@ export class PaymentPostingService {
   private async openItems(accountId: number, t: Transaction): Promise<OpenItems> {
     return splitOpenItems(await this.sql.rows<OpenItemRow>(t, OPEN_ITEMS_SQL, [accountId, accountId]));
   }
+}
+
+/** An open item whose `outstanding` is computed on its first read (allocate reads it only when the money reaches it). */
+function lazyItem(kind: OpenItem['kind'], id: number, dueDate: string, order: number, owed: () => Decimal): OpenItem {
+  let value: Decimal | undefined;
+  return {
+    kind,
+    id,
+    dueDate,
+    order,
+    get outstanding() {
+      return (value ??= owed());
+    },
+  };
 }
 
 type OpenItemRow = OpenInstallment & { kind: 'installment' | 'charge' };
