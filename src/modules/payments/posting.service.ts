@@ -116,7 +116,7 @@ export class PaymentPostingService {
     if (amount.lessThanOrEqualTo(0) || amount.decimalPlaces() > 2) {
       throw problems.validation([{ field: 'amount', in: 'body', message: 'amount must be a positive amount with at most 2 decimals' }]);
     }
-    return withTransaction(this.sequelize, async (t) => {
+    const work = async (t: Transaction) => {
       const locked = await this.lockAccount({ id: input.accountId }, t);
       if (!locked || (input.scope && !inRegionScope(input.scope, locked.account.regionId))) throw problems.notFound('account');
       const { account } = locked;
@@ -125,7 +125,9 @@ export class PaymentPostingService {
       const posted = await this.postLocked(account, amount, input, t, context);
       await hooks.beforeCommit?.(posted, t);
       return posted;
-    });
+    };
+    // BEGIN goes with the lock, the transaction's first statement (docs/architecture.md).
+    return withTransaction(this.sequelize, work, { deferBegin: true });
   }
 
   /**
