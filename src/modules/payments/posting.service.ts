@@ -210,8 +210,8 @@ export class PaymentPostingService {
       // What each item owes is worked out only when the allocation reaches it (an account has
       // dozens of open instalments; a payment settles the first few).
       const items: OpenItem[] = [
-        ...charges.map((c) => lazyItem('charge', c.id, c.dueDate, c.id, () => new Decimal(c.amount).minus(c.paidAmount))),
-        ...installments.map((i) => lazyItem('installment', i.id, i.dueDate, i.installmentNumber, () => outstanding(i))),
+        ...charges.map((c) => new LazyItem('charge', c.id, c.dueDate, c.id, c)),
+        ...installments.map((i) => new LazyItem('installment', i.id, i.dueDate, i.installmentNumber, i)),
       ];
       const order = isAllocationOrder(payplan.allocationOrder) ? payplan.allocationOrder : undefined;
       const { allocations, credit } = allocate(amount, items, businessDate, order);
@@ -378,18 +378,23 @@ export class PaymentPostingService {
   }
 }
 
-/** An open item whose `outstanding` is computed on its first read (allocate reads it only when the money reaches it). */
-function lazyItem(kind: OpenItem['kind'], id: number, dueDate: string, order: number, owed: () => Decimal): OpenItem {
-  let value: Decimal | undefined;
-  return {
-    kind,
-    id,
-    dueDate,
-    order,
-    get outstanding() {
-      return (value ??= owed());
-    },
-  };
+/**
+ * An open item whose `outstanding` is computed on its first read (allocate reads it only when the
+ * money reaches it): an instalment's by arrears.ts `outstanding`, a charge's as amount less paid.
+ */
+class LazyItem implements OpenItem {
+  private owed?: Decimal;
+  constructor(
+    readonly kind: OpenItem['kind'],
+    readonly id: number,
+    readonly dueDate: string,
+    readonly order: number,
+    private readonly row: Pick<OpenInstallment, 'amount' | 'paidAmount' | 'status'> | Pick<OpenCharge, 'amount' | 'paidAmount'>,
+  ) {}
+
+  get outstanding(): Decimal {
+    return (this.owed ??= this.kind === 'installment' ? outstanding(this.row as OpenInstallment) : new Decimal(this.row.amount).minus(this.row.paidAmount));
+  }
 }
 
 type OpenItemRow = OpenInstallment & { kind: 'installment' | 'charge' };
