@@ -3,8 +3,8 @@ import { runClosedLoop, type RunResult } from './stats';
 
 /**
  * What the database alone allows for the statements one API payment runs, sent in the same round
- * trips as the API path sends them (docs/architecture.md lists them: 8 for POST /payments on an
- * account without devices, the claim, BEGIN and COMMIT included; several statements share a round
+ * trips as the API path sends them (docs/architecture.md lists them: 7 for POST /payments on an
+ * account without devices, the claim, BEGIN (with the lock) and COMMIT included; several statements share a round
  * trip as one multi-statement query): mysql2 directly, no HTTP, no application code. It bounds what
  * the full API path can reach on this machine; the gap between it and the raw ceiling is the cost
  * of the work the issue asks for (idempotency claim, allocation, ledger, outbox, credit days,
@@ -25,13 +25,13 @@ export async function statementCeiling(opts: { url: string; concurrency: number;
         "INSERT INTO idempotencyKeys (scope, idempotencyKey, requestHash, status, expiresAt, createdAt, updatedAt) VALUES ('bench', ?, REPEAT('0', 64), 'in_progress', NOW() + INTERVAL 1 DAY, NOW(), NOW())",
         [key],
       )) as unknown as [{ insertId: number }];
-      await conn.query('START TRANSACTION');
-      const [[[account], items]] = (await conn.query(
-        `SELECT a.*, (SELECT c.businessDate FROM companyRegions r JOIN countries c ON c.id = r.countryId WHERE r.id = a.regionId) AS businessDateNow FROM accounts a WHERE a.id = ? FOR UPDATE;
+      const [[, [account], items]] = (await conn.query(
+        `START TRANSACTION;
+         SELECT a.*, (SELECT c.businessDate FROM companyRegions r JOIN countries c ON c.id = r.countryId WHERE r.id = a.regionId) AS businessDateNow FROM accounts a WHERE a.id = ? FOR UPDATE;
          SELECT 'installment' AS kind, id, installmentNumber, dueDate, amount, paidAmount, status, paidDate FROM installmentSchedules WHERE accountId = ? AND status IN ('pending', 'partial', 'overdue')
          UNION ALL SELECT 'charge', id, 0, dueDate, amount, paidAmount, status, NULL FROM accountCharges WHERE accountId = ? AND status IN ('pending', 'partial')`,
         [accountId, accountId, accountId],
-      )) as unknown as [[{ regionId: number; customerId: number }[], { id: number; installmentNumber: number }[]]];
+      )) as unknown as [[unknown, { regionId: number; customerId: number }[], { id: number; installmentNumber: number }[]]];
       const first = items.filter((x) => x.installmentNumber > 0).sort((a, b) => a.installmentNumber - b.installmentNumber)[0]!;
       const [writes] = (await conn.query(
         `SELECT id FROM idempotencyKeys WHERE id = ? AND status = 'in_progress' FOR UPDATE;

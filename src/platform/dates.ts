@@ -54,14 +54,24 @@ export function daysBetween(a: CalendarDate, b: CalendarDate): number {
 /** The calendar date an instant falls on in an IANA timezone (e.g. Africa/Nairobi). */
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
+/** The last date worked out per zone, and the minute (since the epoch) it holds for. */
+const lastLocalDate = new Map<string, { minute: number; date: CalendarDate }>();
+
 export function localDate(instant: Date, timeZone: string): CalendarDate {
+  // A zone's date changes on a whole minute (offsets are whole minutes): within one minute the
+  // answer is the last one (formatting costs ~20 us, and every payment asks for today).
+  const minute = Math.floor(instant.getTime() / 60_000);
+  const last = lastLocalDate.get(timeZone);
+  if (last && last.minute === minute) return last.date;
   let f = formatters.get(timeZone);
   if (!f) {
     // Building a formatter is costly; one per zone serves every call.
     f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
     formatters.set(timeZone, f);
   }
-  return f.format(instant);
+  const date = f.format(instant);
+  lastLocalDate.set(timeZone, { minute, date });
+  return date;
 }
 
 export function compareDates(a: CalendarDate, b: CalendarDate): number {

@@ -30,6 +30,8 @@ function bucketOf(item: OpenItem, businessDate: CalendarDate): AllocationBucket 
 /**
  * Splits a payment over what the account owes, bucket by bucket in the payplan's order, oldest
  * first within a bucket. What is left after everything is paid is the customer's credit.
+ * Items are put in that order once and taken until the money runs out: an item's `outstanding`
+ * is read only when the money reaches it (a payment's items compute it on first read).
  */
 export function allocate(
   amount: Decimal,
@@ -40,16 +42,17 @@ export function allocate(
   let left = amount;
   const allocations: Allocation[] = [];
   const buckets = [...order, ...DEFAULT_ALLOCATION_ORDER.filter((b) => !order.includes(b))];
-  for (const bucket of buckets) {
-    const inBucket = items
-      .filter((i) => bucketOf(i, businessDate) === bucket && i.outstanding.greaterThan(0))
-      .sort((a, b) => (a.dueDate < b.dueDate ? -1 : a.dueDate > b.dueDate ? 1 : a.order - b.order));
-    for (const item of inBucket) {
-      if (left.isZero()) break;
-      const take = Decimal.min(left, item.outstanding);
-      allocations.push({ kind: item.kind, id: item.id, amount: take });
-      left = left.minus(take);
-    }
+  const rank = (item: OpenItem) => buckets.indexOf(bucketOf(item, businessDate));
+  const ordered = items
+    .map((item) => ({ item, rank: rank(item) }))
+    .sort((a, b) => a.rank - b.rank || (a.item.dueDate < b.item.dueDate ? -1 : a.item.dueDate > b.item.dueDate ? 1 : a.item.order - b.item.order));
+  for (const { item } of ordered) {
+    if (left.isZero()) break;
+    const owed = item.outstanding;
+    if (!owed.greaterThan(0)) continue;
+    const take = Decimal.min(left, owed);
+    allocations.push({ kind: item.kind, id: item.id, amount: take });
+    left = left.minus(take);
   }
   return { allocations, credit: left };
 }

@@ -116,7 +116,7 @@ export class PaymentPostingService {
     if (amount.lessThanOrEqualTo(0) || amount.decimalPlaces() > 2) {
       throw problems.validation([{ field: 'amount', in: 'body', message: 'amount must be a positive amount with at most 2 decimals' }]);
     }
-    return withTransaction(this.sequelize, async (t) => {
+    const work = async (t: Transaction) => {
       const locked = await this.lockAccount({ id: input.accountId }, t);
       if (!locked || (input.scope && !inRegionScope(input.scope, locked.account.regionId))) throw problems.notFound('account');
       const { account } = locked;
@@ -125,7 +125,9 @@ export class PaymentPostingService {
       const posted = await this.postLocked(account, amount, input, t, context);
       await hooks.beforeCommit?.(posted, t);
       return posted;
-    });
+    };
+    // BEGIN goes with the lock, the transaction's first statement (docs/architecture.md).
+    return withTransaction(this.sequelize, work, { deferBegin: true });
   }
 
   /**
@@ -205,9 +207,11 @@ export class PaymentPostingService {
       creditLines.push({ ledger: LEDGER.recoveries, credit: toMoneyString(amount), accountId: account.id });
     } else {
       const { installments, charges } = caughtUp && openItems ? openItems : await this.openItems(account.id, t);
+      // What each item owes is worked out only when the allocation reaches it (an account has
+      // dozens of open instalments; a payment settles the first few).
       const items: OpenItem[] = [
-        ...charges.map((c) => ({ kind: 'charge' as const, id: c.id, dueDate: c.dueDate, outstanding: new Decimal(c.amount).minus(c.paidAmount), order: c.id })),
-        ...installments.map((i) => ({ kind: 'installment' as const, id: i.id, dueDate: i.dueDate, outstanding: outstanding(i), order: i.installmentNumber })),
+        ...charges.map((c) => new LazyItem('charge', c.id, c.dueDate, c.id, c)),
+        ...installments.map((i) => new LazyItem('installment', i.id, i.dueDate, i.installmentNumber, i)),
       ];
       const order = isAllocationOrder(payplan.allocationOrder) ? payplan.allocationOrder : undefined;
       const { allocations, credit } = allocate(amount, items, businessDate, order);
@@ -371,6 +375,25 @@ export class PaymentPostingService {
   /** What the account still owes, instalments and charges, in one statement. */
   private async openItems(accountId: number, t: Transaction): Promise<OpenItems> {
     return splitOpenItems(await this.sql.rows<OpenItemRow>(t, OPEN_ITEMS_SQL, [accountId, accountId]));
+  }
+}
+
+/**
+ * An open item whose `outstanding` is computed on its first read (allocate reads it only when the
+ * money reaches it): an instalment's by arrears.ts `outstanding`, a charge's as amount less paid.
+ */
+class LazyItem implements OpenItem {
+  private owed?: Decimal;
+  constructor(
+    readonly kind: OpenItem['kind'],
+    readonly id: number,
+    readonly dueDate: string,
+    readonly order: number,
+    private readonly row: Pick<OpenInstallment, 'amount' | 'paidAmount' | 'status'> | Pick<OpenCharge, 'amount' | 'paidAmount'>,
+  ) {}
+
+  get outstanding(): Decimal {
+    return (this.owed ??= this.kind === 'installment' ? outstanding(this.row as OpenInstallment) : new Decimal(this.row.amount).minus(this.row.paidAmount));
   }
 }
 

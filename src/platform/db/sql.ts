@@ -109,12 +109,18 @@ export class Sql {
       // A model statement (or COMMIT) in a transaction with deferred writes sends them first, so
       // every statement still runs in the order the code issued it.
       // COMMIT takes the deferred writes and the commit tail in its own round trip instead.
-      sequelize.addHook('beforeQuery', async (options: { transaction?: Transaction | null; completesTransaction?: boolean }, query: unknown) => {
-        const t = options.transaction;
-        if (!t) return;
-        if (options.completesTransaction) this.commitWithTail(t, query as { run: QueryRun });
-        else await this.flush(t);
-      });
+      // A transaction opened with `deferBegin` (withTransaction) sends its START TRANSACTION the
+      // same way, ahead of its first statement.
+      sequelize.addHook(
+        'beforeQuery',
+        async (options: { transaction?: Transaction | null; completesTransaction?: boolean; deferBegin?: boolean }, query: unknown) => {
+          const t = options.transaction;
+          if (!t) return;
+          if (options.completesTransaction) this.commitWithTail(t, query as { run: QueryRun });
+          else if (options.deferBegin) this.beginWithNext(t, query as { run: QueryRun });
+          else await this.flush(t);
+        },
+      );
     }
   }
 
@@ -201,6 +207,25 @@ export class Sql {
     const from = tail.statements.length;
     tail.statements.push(...statements);
     if (onResults) tail.onResults.push((all) => onResults(all.slice(from, from + statements.length)));
+  }
+
+  /**
+   * The START TRANSACTION of a transaction opened with `deferBegin` (Sequelize passes the
+   * transaction's options to its BEGIN) is not sent on its own: it waits, first of the deferred
+   * statements, and goes with the transaction's first statement in the same round trip. That
+   * statement (the account's row lock on the payment path) is still the first the transaction
+   * runs. A rollback before any statement drops it; a model statement sends it first, as any
+   * deferred write.
+   */
+  private beginWithNext(t: Transaction, query: { run: QueryRun }): void {
+    if (!mysqlConnection(t)) return;
+    const run = query.run.bind(query);
+    query.run = async (sql, parameters) => {
+      if (!/^\s*START TRANSACTION\b/i.test(sql) || (deferred.get(t)?.length ?? 0) > 0) return run(sql, parameters);
+      dropOnRollback(t);
+      deferred.set(t, [{ sql: sql.replace(/;\s*$/, ''), values: [] }]);
+      return undefined;
+    };
   }
 
   /**
@@ -303,10 +328,21 @@ export function sqlOf(sequelize: Sequelize): Sql {
   return sql;
 }
 
-/** `(?, ?, ?), (?, ?, ?)`: placeholders for a multi-row INSERT of `rows` rows of `width` values. */
+const placeholderTexts = new Map<number, string>();
+
+/**
+ * `(?, ?, ?), (?, ?, ?)`: placeholders for a multi-row INSERT of `rows` rows of `width` values.
+ * Remembered by shape (a payment's statements ask for the same few on every payment).
+ */
 export function placeholders(rows: number, width: number): string {
-  const row = `(${Array.from({ length: width }, () => '?').join(', ')})`;
-  return Array.from({ length: rows }, () => row).join(', ');
+  const shape = rows * 1024 + width;
+  let text = width < 1024 && rows < 1024 ? placeholderTexts.get(shape) : undefined;
+  if (text === undefined) {
+    const row = `(${Array.from({ length: width }, () => '?').join(', ')})`;
+    text = Array.from({ length: rows }, () => row).join(', ');
+    if (width < 1024 && rows < 1024 && placeholderTexts.size < 4096) placeholderTexts.set(shape, text);
+  }
+  return text;
 }
 
 /** `fn` on a connection of Sequelize's pool outside any transaction (MySQL), given back after. */

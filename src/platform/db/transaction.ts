@@ -18,6 +18,12 @@ export interface TxOptions {
   /** Whole-transaction attempts on deadlock or lock-wait timeout. */
   attempts?: number;
   isolationLevel?: Transaction.ISOLATION_LEVELS;
+  /**
+   * MySQL: send START TRANSACTION with the transaction's first statement, in its round trip (one
+   * round trip fewer; src/platform/db/sql.ts). For work whose first statement is its lock (payment
+   * posting); elsewhere, and on SQLite, BEGIN is sent on its own as usual.
+   */
+  deferBegin?: boolean;
 }
 
 /**
@@ -28,11 +34,13 @@ export interface TxOptions {
 export async function withTransaction<T>(
   sequelize: Sequelize,
   work: (t: Transaction) => Promise<T>,
-  { attempts = 5, isolationLevel }: TxOptions = {},
+  { attempts = 5, isolationLevel, deferBegin }: TxOptions = {},
 ): Promise<T> {
+  // Sequelize keeps unknown options on the transaction and hands them to its BEGIN query (sql.ts's hook reads deferBegin there).
+  const options = deferBegin ? ({ isolationLevel, deferBegin } as { isolationLevel?: Transaction.ISOLATION_LEVELS }) : { isolationLevel };
   for (let attempt = 1; ; attempt++) {
     try {
-      return await sequelize.transaction({ isolationLevel }, work);
+      return await sequelize.transaction(options, work);
     } catch (err) {
       if (attempt >= attempts || !isRetryableTxError(err)) throw err;
       // Jittered back-off so the two sides of a deadlock do not collide again at once.

@@ -22,11 +22,46 @@ function hasBody(req: Request): boolean {
  * Mounts declared routes: authenticate, authorise, validate, then the handler. The order is
  * deliberate: a caller learns nothing about input rules before proving who they are.
  */
-export function mountRoutes(
-  router: Router,
-  routes: RouteSpec[],
-  deps: { passport: passport.PassportStatic; logger: Logger; idempotency?: IdempotencyStore; clients?: ClientAuthenticator },
-): void {
+type MountDeps = { passport: passport.PassportStatic; logger: Logger; idempotency?: IdempotencyStore; clients?: ClientAuthenticator };
+
+/** A path's first segment when it is literal text ('payments' of '/payments/:id'); undefined when it is a parameter or a pattern. */
+function literalFirstSegment(path: string): string | undefined {
+  const end = path.indexOf('/', 1);
+  const first = end < 0 ? path.slice(1) : path.slice(1, end);
+  return /^[A-Za-z0-9_~-]*$/.test(first) ? first.toLowerCase() : undefined;
+}
+
+/**
+ * Mounts the routes on `router`, grouped by their path's first segment: a request goes straight
+ * to the group of its first segment (one lookup), which holds that segment's routes and those
+ * whose first segment is not literal, in their declared order; other requests to the group of
+ * the non-literal ones. A request is matched against the routes that can match its path only,
+ * not walked past every route of the API (170 of them), with the same outcome: the same route,
+ * params, `req.route`, 404 and OPTIONS answers.
+ */
+export function mountRoutes(router: Router, routes: RouteSpec[], deps: MountDeps): void {
+  const keyed = routes.map((spec) => ({ spec, key: literalFirstSegment(spec.path) }));
+  const groupOf = (key: string | undefined) => {
+    const group = express.Router();
+    mountEach(
+      group,
+      keyed.filter((k) => k.key === undefined || k.key === key).map((k) => k.spec),
+      deps,
+    );
+    return group;
+  };
+  const groups = new Map<string, Router>();
+  for (const { key } of keyed) if (key !== undefined && !groups.has(key)) groups.set(key, groupOf(key));
+  const rest = groupOf(undefined);
+  router.use((req, res, next) => {
+    const path = req.path;
+    const end = path.indexOf('/', 1);
+    const group = groups.get((end < 0 ? path.slice(1) : path.slice(1, end)).toLowerCase()) ?? rest;
+    group(req, res, next);
+  });
+}
+
+function mountEach(router: Router, routes: RouteSpec[], deps: MountDeps): void {
   for (const spec of routes) {
     const chain: express.RequestHandler[] = [];
     const access = spec.access;

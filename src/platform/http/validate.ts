@@ -4,6 +4,38 @@ import { findUnsafeInput } from './schemas';
 
 export type InputLocation = 'params' | 'query' | 'body' | 'headers';
 
+function preferencesOf(location: InputLocation): Joi.ValidationOptions {
+  return {
+    abortEarly: false,
+    convert: location !== 'body',
+    allowUnknown: location === 'headers',
+    stripUnknown: location === 'headers',
+    errors: { wrap: { label: false } },
+  };
+}
+
+/** Each route schema with the preferences of where it validates, made once (per schema and location). */
+const prepared = new WeakMap<Joi.Schema, Map<InputLocation, Joi.Schema>>();
+
+/**
+ * The schema with the location's preferences as its own: Joi then merges them once and keeps the
+ * result, where preferences passed to `validate` are merged (and their messages compiled) on every
+ * call. The same outcome: preferences at the root apply to the whole schema either way. A schema
+ * carrying root preferences of its own keeps them winning as before: it is left as it is and
+ * validated with the preferences passed in.
+ */
+function withPreferences(schema: Joi.Schema, location: InputLocation): { validate(value: unknown): Joi.ValidationResult } {
+  let byLocation = prepared.get(schema);
+  if (!byLocation) prepared.set(schema, (byLocation = new Map()));
+  let ready = byLocation.get(location);
+  if (!ready) {
+    const own = (schema as unknown as { _preferences?: object | null })._preferences;
+    ready = own ? schema : schema.prefs(preferencesOf(location));
+    byLocation.set(location, ready);
+  }
+  return ready === schema ? { validate: (value) => schema.validate(value, preferencesOf(location)) } : ready;
+}
+
 /**
  * Validates one part of a request. Unknown fields are refused, never silently dropped. Path and
  * query values arrive as strings so they are converted; JSON bodies are checked as sent, so a
@@ -16,13 +48,7 @@ export function validateInput<T>(schema: Joi.Schema, value: unknown, location: I
   if (unsafe.length) {
     throw problems.validation(unsafe.map((u) => ({ field: u.field || location, in: location, message: u.message, type: 'any.invalid' })));
   }
-  const { value: out, error } = schema.validate(value ?? {}, {
-    abortEarly: false,
-    convert: location !== 'body',
-    allowUnknown: location === 'headers',
-    stripUnknown: location === 'headers',
-    errors: { wrap: { label: false } },
-  });
+  const { value: out, error } = withPreferences(schema, location).validate(value ?? {});
   if (error) {
     const errors: FieldError[] = error.details.map((d) => ({
       field: d.path.length ? d.path.join('.') : location,
