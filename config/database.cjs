@@ -43,11 +43,20 @@ function connectionOptions(env = process.env) {
       // A dead pooled connection is never handed out again: Sequelize destroys it on a connection
       // error and validates each one (socket not destroyed, no fatal error) before lending it, so
       // the pool refills by itself when the database is back.
+      //
+      // A connection idle for DB_POOL_IDLE_MS is closed. The pool lends the most recently returned
+      // connection first, so the ones beyond what the load needs right now sit idle; at 10 s a
+      // lull of a few seconds closed them and the next burst opened them again on the requests'
+      // own path (connect, handshake, two SETs, every prepared statement prepared again): in
+      // bench:callbacks' open loop 16 to 28 requests a run did so, nearly all over 100 ms (issue
+      // 17). A minute keeps the last minute's peak, below the idle timeouts of usual load
+      // balancers and NATs (a connection they dropped fails its next use) and far below MariaDB's
+      // wait_timeout.
       pool: {
         max: Number(env.DB_POOL_MAX || 20),
         min: 0,
         acquire: Number(env.DB_POOL_ACQUIRE_MS || 5000),
-        idle: 10000,
+        idle: Number(env.DB_POOL_IDLE_MS || 60_000),
       },
     };
   }

@@ -53,6 +53,12 @@ export interface OpenLoopResult {
   errors: number;
   p50Ms: number;
   p99Ms: number;
+  /** The tail's shape: one p99 at load is noisy. */
+  p90Ms: number;
+  p95Ms: number;
+  maxMs: number;
+  /** How many took longer than 100 ms (the callbacks' p99 target). */
+  over100Ms: number;
 }
 
 /**
@@ -83,5 +89,15 @@ export async function runOpenLoop(rate: number, seconds: number, op: (i: number)
   }
   await Promise.all(runs);
   latencies.sort((a, b) => a - b);
-  return { rate, offered, errors, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
+  return {
+    rate,
+    offered,
+    errors,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    p90Ms: percentile(latencies, 90),
+    p95Ms: percentile(latencies, 95),
+    maxMs: latencies.at(-1) ?? 0,
+    over100Ms: latencies.filter((ms) => ms > 100).length,
+  };
 }

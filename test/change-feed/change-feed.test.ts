@@ -193,6 +193,33 @@ describe('GET /sync/changes: the offline agents change feed', function () {
     expect(page.customers.map((c) => c.firstName)).to.deep.equal(['Kept']);
   });
 
+  it("a statement that logged a change does not hold back another writer's log row until it ends", async () => {
+    // An INSERT ... SELECT in a trigger took changeLog's table AUTO-INC lock to the end of the
+    // statement that fired it, and every other writer of the log waited (issue 17).
+    const { sequelize } = await testRuntime();
+    const writer = (firstName: string, phone: string) => Customer.create({ firstName, lastName: 'Writer', phone, regionId: east.region.id });
+    const first = await writer('First', '+254700000021');
+    const second = await writer('Second', '+254700000022');
+    const other = await writer('Other', '+254700000023');
+    const finished: string[] = [];
+    // Logs the first customer's change, then spends a second on the second customer's row.
+    const slow = sequelize
+      .query(`UPDATE customers SET lastName = IF(id = ? AND SLEEP(1) = 1, 'never', 'Slow') WHERE id IN (?, ?) ORDER BY id`, {
+        replacements: [second.id, first.id, second.id],
+      })
+      .then(() => finished.push('slow'));
+    await sleep(300);
+    await Customer.update({ lastName: 'Quick' }, { where: { id: other.id } }).then(() => finished.push('quick'));
+    await slow;
+    expect(finished).to.deep.equal(['quick', 'slow']);
+    const logged = await sequelize.query<{ entityId: number }>(`SELECT entityId FROM changeLog WHERE entityType = 'customer' AND entityId IN (?, ?, ?)`, {
+      replacements: [first.id, second.id, other.id],
+      type: QueryTypes.SELECT,
+    });
+    // Created and changed: two rows each.
+    expect(logged.map((r) => r.entityId).sort()).to.deep.equal([first.id, first.id, second.id, second.id, other.id, other.id].sort());
+  });
+
   it('retirements and moves to another region appear as deletions; the new region hears of the move', async () => {
     const eastSince = await caughtUp(eastAgent);
     const westSince = await caughtUp(westAgent);

@@ -52,6 +52,23 @@ describe('mobile money: provider callbacks', () => {
       expect(await paymentsOf(body.TransID)).to.equal(0);
     });
 
+    it("a client's concurrent first callbacks read the client once, not once each", async () => {
+      const { sequelize } = await testRuntime();
+      const fresh = await newCallbackClient();
+      const accounts = await Promise.all(Array.from({ length: 10 }, () => openAccount(market, { startDate: '2026-11-20' })));
+      let reads = 0;
+      sequelize.addHook('beforeQuery', 'count-client-reads', (options: { model?: { tableName?: string }; type?: string }) => {
+        if (options.model?.tableName === 'apiClients' && options.type === 'SELECT') reads++;
+      });
+      try {
+        const answers = await Promise.all(accounts.map((a) => sendAs(fresh, CONFIRM, c2bBody({ billRef: a.accountNumber }))));
+        expect(answers.map((r) => r.status)).to.deep.equal(accounts.map(() => 200));
+      } finally {
+        sequelize.removeHook('beforeQuery', 'count-client-reads');
+      }
+      expect(reads).to.equal(1);
+    });
+
     it('the body is signed as sent: the same signature over another body is 401', async () => {
       const account = await openAccount(market, { startDate: '2026-11-20' });
       const body = c2bBody({ billRef: account.accountNumber, amount: '100.00' });

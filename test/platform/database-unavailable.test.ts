@@ -16,6 +16,9 @@ import { InProcessQueue } from '../../src/platform/queue/in-process';
 import { FaultProxy } from '../support/fault-proxy';
 import { TEST_DATABASE_URL, TEST_REDIS_URL, testEnv } from '../support/env';
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- config/database.cjs is CommonJS, shared with sequelize-cli
+const { connectionOptions } = require('../../config/database.cjs') as { connectionOptions(env: NodeJS.ProcessEnv): { pool?: { idle?: number } } };
+
 /**
  * Issue 12, defect 4: the database being down, hung or overloaded is an outage (503 + Retry-After,
  * logged at warn), never a 500. The errors here are the real ones Sequelize and mysql2 raise
@@ -239,12 +242,18 @@ describe('database unavailable: classification and the 503 answer', function () 
   it('a malformed pool or timeout variable stops the start, named (a NaN timeout would cut every statement at once)', () => {
     let err: unknown;
     try {
-      loadConfig({ DB_QUERY_TIMEOUT_MS: 'thirty', DB_POOL_ACQUIRE_MS: '0', DB_CONNECT_TIMEOUT_MS: '5000', DB_POOL_MAX: '20' });
+      loadConfig({ DB_QUERY_TIMEOUT_MS: 'thirty', DB_POOL_ACQUIRE_MS: '0', DB_CONNECT_TIMEOUT_MS: '5000', DB_POOL_MAX: '20', DB_POOL_IDLE_MS: '10' });
     } catch (e) {
       err = e;
     }
     expect(err).to.be.instanceOf(ConfigError);
-    expect((err as ConfigError).variables).to.have.members(['DB_QUERY_TIMEOUT_MS', 'DB_POOL_ACQUIRE_MS']);
+    expect((err as ConfigError).variables).to.have.members(['DB_QUERY_TIMEOUT_MS', 'DB_POOL_ACQUIRE_MS', 'DB_POOL_IDLE_MS']);
+  });
+
+  it('a pooled connection is kept a minute idle by default (DB_POOL_IDLE_MS), not closed after a lull of seconds', () => {
+    const url = 'mysql://root@127.0.0.1:3306/amt_nothing';
+    expect(connectionOptions({ DATABASE_URL: url }).pool?.idle).to.equal(60_000);
+    expect(connectionOptions({ DATABASE_URL: url, DB_POOL_IDLE_MS: '300000' }).pool?.idle).to.equal(300_000);
   });
 
   for (const kind of ['bull', 'in-process'] as const) {

@@ -32,3 +32,30 @@ describe('TtlCache (reference data read on every payment)', () => {
     expect(reads).to.equal(4);
   });
 });
+
+describe('TtlCache: callers that find the entry expired at once', () => {
+  it('share one read; when that read fails, each reads for itself', async () => {
+    let clock = 1_000;
+    const cache = new TtlCache<string, number>(30_000, () => clock);
+    let reads = 0;
+    let fail = false;
+    const load = async () => {
+      reads++;
+      await new Promise((resolve) => setImmediate(resolve));
+      if (fail) throw new Error('the reader’s transaction was rolled back');
+      return 7;
+    };
+    expect(await Promise.all(Array.from({ length: 10 }, () => cache.get('MPESA', load)))).to.deep.equal(Array(10).fill(7));
+    expect(reads).to.equal(1);
+
+    clock += 30_000;
+    fail = true;
+    // The first caller's read fails; the two waiting on it then read for themselves (and succeed).
+    const retry = () => ((fail = false), load());
+    const answers = await Promise.all(
+      [cache.get('MPESA', load), cache.get('MPESA', retry), cache.get('MPESA', retry)].map((p) => p.catch((e: Error) => e.message)),
+    );
+    expect(answers).to.deep.equal(['the reader’s transaction was rolled back', 7, 7]);
+    expect(reads).to.equal(4);
+  });
+});

@@ -129,6 +129,7 @@ const schema = Joi.object({
   // Read by config/database.cjs and src/platform/db/sequelize.ts; checked here so a typo stops the start.
   DB_POOL_MAX: Joi.number().integer().min(1).max(1000),
   DB_POOL_ACQUIRE_MS: Joi.number().integer().min(100).max(600_000),
+  DB_POOL_IDLE_MS: Joi.number().integer().min(1000).max(3_600_000),
   DB_CONNECT_TIMEOUT_MS: Joi.number().integer().min(100).max(600_000),
   DB_QUERY_TIMEOUT_MS: Joi.number().integer().min(100).max(3_600_000),
   REDIS_URL: Joi.string()

@@ -87,6 +87,7 @@ export function createSequelize(
     SQLITE_PATH: config.sqlitePath,
     DB_POOL_MAX: process.env.DB_POOL_MAX,
     DB_POOL_ACQUIRE_MS: process.env.DB_POOL_ACQUIRE_MS,
+    DB_POOL_IDLE_MS: process.env.DB_POOL_IDLE_MS,
     DB_CONNECT_TIMEOUT_MS: process.env.DB_CONNECT_TIMEOUT_MS,
   });
   if (options.dialect === 'sqlite' && options.storage && options.storage !== ':memory:') {

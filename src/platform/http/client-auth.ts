@@ -150,9 +150,24 @@ export function createClientAuthenticator(opts: {
   const now = opts.now ?? Date.now;
   const refuse = (detail: string) => new HttpProblem(401, detail, { headers: { 'WWW-Authenticate': 'Signature' } });
 
-  async function load(clientId: string): Promise<Cached | null> {
+  /**
+   * One read per client at a time: when an entry expires, the requests that arrive while it is
+   * being read again wait for that read rather than each sending its own (at 100 callbacks a
+   * second a stall put ~100 of the same SELECT on the pool at once, every 30 seconds).
+   */
+  const loading = new Map<string, Promise<Cached | null>>();
+  function load(clientId: string): Promise<Cached | null> {
     const hit = cache.get(clientId);
-    if (hit && hit.expires > now()) return hit;
+    if (hit && hit.expires > now()) return Promise.resolve(hit);
+    let pending = loading.get(clientId);
+    if (!pending) {
+      pending = read(clientId).finally(() => loading.delete(clientId));
+      loading.set(clientId, pending);
+    }
+    return pending;
+  }
+
+  async function read(clientId: string): Promise<Cached | null> {
     const record = await opts.directory.find(clientId);
     if (!record) return null;
     const mode = credentialMode(record.credential);
