@@ -48,9 +48,14 @@ async function changeLogTriggers(qi) {
   );
 }
 
-/** @param {import('sequelize').QueryInterface} qi @param {Trigger} t @param {string} body */
+/**
+ * Drop and create, not CREATE OR REPLACE TRIGGER (MariaDB only; MySQL 8 has no OR REPLACE for
+ * triggers). Migrations run with the application stopped, as every other trigger migration.
+ * @param {import('sequelize').QueryInterface} qi @param {Trigger} t @param {string} body
+ */
 async function replace(qi, t, body) {
-  await qi.sequelize.query(`CREATE OR REPLACE TRIGGER \`${t.name}\` ${t.timing} ${t.event} ON \`${t.table}\` FOR EACH ROW ${body}`);
+  await qi.sequelize.query(`DROP TRIGGER IF EXISTS \`${t.name}\``);
+  await qi.sequelize.query(`CREATE TRIGGER \`${t.name}\` ${t.timing} ${t.event} ON \`${t.table}\` FOR EACH ROW ${body}`);
 }
 
 const INSERT = /^INSERT INTO changeLog \(entityType, entityId, regionId, op, changedAt\) /;
