@@ -3,6 +3,7 @@
 // after killing or joining this process.
 //   DRAIN_MODE=hang        push the first batch (effects recorded), then hang until killed
 //   DRAIN_MODE=until-empty drain until no row of the target is pending or processing (max 90 s)
+//   DRAIN_START_WITH=N     first wait (up to 60 s) until N workers of the same DRAIN_EFFECTS_KEY are up
 import { setTimeout as sleep } from 'node:timers/promises';
 import IORedis from 'ioredis';
 import { QueryTypes } from 'sequelize';
@@ -40,6 +41,11 @@ async function main(): Promise<void> {
       return items.map(() => ({ status: 'done' as const }));
     },
   };
+  // DRAIN_START_WITH=N: wait until N workers are up before draining, so a slow start (a busy
+  // machine) does not leave one worker to drain everything before the others exist.
+  const startWith = Number(process.env.DRAIN_START_WITH ?? 1);
+  await redis.incr(`${key}:ready`);
+  for (let i = 0; i < 600 && Number(await redis.get(`${key}:ready`)) < startWith; i++) await sleep(100);
   const started = Date.now();
   for (;;) {
     await drain.drain(target);

@@ -72,7 +72,14 @@ describe('integrations: drain workers in processes of their own', function () {
   it('three worker processes draining at once: every row done, each aggregate pushed once, never by two at a time', async () => {
     const expected = await seed(sequelize, 150, 20_000);
     const key = `drain-test:${Date.now()}:three`;
-    const env = { DRAIN_MODE: 'until-empty', DRAIN_EFFECTS_KEY: key, SYNC_BATCH_SIZE: '40', SYNC_CONCURRENCY: '2', DRAIN_TARGET_BATCH: '5' };
+    const env = {
+      DRAIN_MODE: 'until-empty',
+      DRAIN_EFFECTS_KEY: key,
+      DRAIN_START_WITH: '3',
+      SYNC_BATCH_SIZE: '40',
+      SYNC_CONCURRENCY: '2',
+      DRAIN_TARGET_BATCH: '5',
+    };
     const children = [1, 2, 3].map(() => startChild(env));
     const codes = await Promise.all(children.map((c) => c.exited));
     expect(codes, children.map((c) => c.stderr()).join('\n')).to.deep.equal([0, 0, 0]);
