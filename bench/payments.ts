@@ -3,7 +3,7 @@
  *
  *  (a) raw ceiling: mysql2 directly, 32 connections; per payment: BEGIN, lock the account row,
  *      insert the payment, update the balance, insert a journal entry with two lines, COMMIT.
- *  (a') the same database statements the API path runs for one payment, in the same 7 round trips (multi-statement queries), mysql2
+ *  (a') the same database statements the API path runs for one payment, in the same 6 round trips (multi-statement queries), mysql2
  *      directly: no HTTP, no application code. Printed for diagnosis: it bounds (b) on this machine.
  *  (b) the real API in its own process (as deployed): 32 concurrent HTTP clients, authenticated,
  *      each POST /api/v1/payments with an Idempotency-Key, doing allocation, ledger, receipt and
@@ -147,7 +147,7 @@ async function main() {
     refPrefix: `STMT-${randomUUID().slice(0, 8)}`,
   });
   log(
-    `the API path's statements in its 7 round trips, mysql2 directly (no HTTP, no app code): ${round(statements.tps)} payments/s, p50 ${round(statements.p50Ms, 2)} ms, p99 ${round(statements.p99Ms, 2)} ms, ` +
+    `the API path's statements in its 6 round trips, mysql2 directly (no HTTP, no app code): ${round(statements.tps)} payments/s, p50 ${round(statements.p50Ms, 2)} ms, p99 ${round(statements.p99Ms, 2)} ms, ` +
       `errors ${statements.errors} (${round((statements.tps / raw.tps) * 100, 1)}% of raw: the most the API can reach here)`,
   );
 

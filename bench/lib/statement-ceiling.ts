@@ -3,7 +3,7 @@ import { runClosedLoop, type RunResult } from './stats';
 
 /**
  * What the database alone allows for the statements one API payment runs, sent in the same round
- * trips as the API path sends them (docs/architecture.md lists them: 7 for POST /payments on an
+ * trips as the API path sends them (docs/architecture.md lists them: 6 for POST /payments on an
  * account without devices, the claim, BEGIN (with the lock) and COMMIT included; several statements share a round
  * trip as one multi-statement query): mysql2 directly, no HTTP, no application code. It bounds what
  * the full API path can reach on this machine; the gap between it and the raw ceiling is the cost
@@ -58,16 +58,15 @@ export async function statementCeiling(opts: { url: string; concurrency: number;
            AND EXISTS (SELECT 1 FROM accountDevices WHERE accountId = ? AND status = 'active')`,
         [entryId, ref!.clearing, entryId, ref!.recv, accountId, paymentId, accountId, accountId, accountId, accountId, account!.customerId, accountId],
       );
-      const [seq] = (await conn.query(
-        "UPDATE numberSequences SET nextValue = LAST_INSERT_ID(nextValue) + 1, updatedAt = NOW() WHERE name = 'receipt'",
-      )) as unknown as [{ insertId: number }];
-      const receipt = `RB${String(seq.insertId).padStart(9, '0')}`;
+      // The receipt number in the COMMIT's round trip, the answer filled with it there.
       await conn.query(
-        `UPDATE payments SET receiptNumber = ? WHERE id = ?;
-         INSERT INTO receipts (receiptNumber, paymentId, accountId, amount, issuedAt, channel, createdAt, updatedAt) VALUES (?, ?, ?, '10.00', NOW(), 'sms', NOW(), NOW());
-         UPDATE idempotencyKeys SET status = 'completed', responseStatus = 201, responseBody = '{}', updatedAt = NOW() WHERE id = ?;
+        `UPDATE numberSequences SET nextValue = LAST_INSERT_ID(nextValue) + 1, updatedAt = NOW() WHERE name = 'receipt';
+         SET @amt_number = IF(ROW_COUNT() = 1, CONCAT('RB', LPAD(LAST_INSERT_ID(), GREATEST(9, CHAR_LENGTH(LAST_INSERT_ID())), '0')), NULL);
+         UPDATE payments SET receiptNumber = @amt_number WHERE id = ?;
+         INSERT INTO receipts (receiptNumber, paymentId, accountId, amount, issuedAt, channel, createdAt, updatedAt) VALUES (@amt_number, ?, ?, '10.00', NOW(), 'sms', NOW(), NOW());
+         UPDATE idempotencyKeys SET status = 'completed', responseStatus = 201, responseBody = REPLACE('{"receiptNumber":"r"}', '"r"', JSON_QUOTE(@amt_number)), updatedAt = NOW() WHERE id = ?;
          COMMIT`,
-        [receipt, paymentId, receipt, paymentId, accountId, claim.insertId],
+        [paymentId, paymentId, accountId, claim.insertId],
       );
     } catch (err) {
       await conn.query('ROLLBACK');

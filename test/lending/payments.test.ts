@@ -119,6 +119,11 @@ describe('lending core: accounts and payments', () => {
       expect(again.status).to.equal(201);
       expect(again.headers['idempotent-replayed']).to.equal('true');
       expect(again.body).to.deep.equal(first.body);
+      // The receipt number is taken in the COMMIT's round trip; the stored answer has it, byte for byte.
+      expect(first.body.payment.receiptNumber).to.match(/^RC\d{9,}$/);
+      expect(again.text).to.equal(first.text);
+      const stored = await Payment.findByPk(first.body.payment.id);
+      expect(stored!.receiptNumber).to.equal(first.body.payment.receiptNumber);
       const other = await pay(account.id, '200.00', key, body);
       expect(other.status).to.equal(422);
       expect(await Payment.count({ where: { accountId: account.id } })).to.equal(1);
@@ -162,11 +167,18 @@ describe('lending core: accounts and payments', () => {
     expect(await Payment.count({ where: { accountId: account.id } })).to.equal(200);
     const receipts = (await Payment.findAll({ where: { accountId: account.id } })).map((p) => p.receiptNumber);
     expect(new Set(receipts).size).to.equal(200);
+    // Gapless: nothing else took a receipt number meanwhile, so the 200 are consecutive; and each
+    // answer carries its payment's number.
+    const numbers = receipts.map((r) => Number(r!.slice(2))).sort((a, b) => a - b);
+    expect(numbers[199]! - numbers[0]!).to.equal(199);
+    expect(results.map((r) => r.body.payment.receiptNumber).sort()).to.deep.equal([...receipts].sort());
     await expectBooksBalanced([account.id]);
   });
 
   it('a closed fiscal period refuses postings and nothing is written', async () => {
     const account = await openAccount(market, { startDate: '2026-11-20' });
+    const before = await pay(account.id, '10.00');
+    expect(before.status).to.equal(201);
     const period = (await FiscalPeriod.findOne({ where: { name: '2026-11', countryId: null } }))!;
     await period.update({ status: 'closed' });
     try {
@@ -176,8 +188,12 @@ describe('lending core: accounts and payments', () => {
     } finally {
       await period.update({ status: 'open' });
     }
-    expect(await Payment.count({ where: { accountId: account.id } })).to.equal(0);
-    expect((await Account.findByPk(account.id))!.balance).to.equal(account.balance);
+    expect(await Payment.count({ where: { accountId: account.id } })).to.equal(1);
+    expect((await Account.findByPk(account.id))!.balance).to.equal(before.body.account.balance);
+    // The refused payment took no receipt number: the next one is the successor of the one before.
+    const after = await pay(account.id, '10.00');
+    expect(after.status).to.equal(201);
+    expect(Number(after.body.payment.receiptNumber.slice(2))).to.equal(Number(before.body.payment.receiptNumber.slice(2)) + 1);
   });
 
   describe('4xx paths', () => {

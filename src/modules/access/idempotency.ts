@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Op, UniqueConstraintError, type Transaction, type WhereOptions } from 'sequelize';
 import { dialect } from '../../platform/db/dialect';
 import { insertRow, placeholders, sqlOf } from '../../platform/db/sql';
-import type { ClaimOptions, ClaimResult, IdempotencyClaim, IdempotencyStore } from '../../platform/http/idempotency';
+import type { AnswerFill, ClaimOptions, ClaimResult, IdempotencyClaim, IdempotencyStore } from '../../platform/http/idempotency';
 import { HttpProblem, problems } from '../../platform/http/problem';
 import type { Logger } from '../../platform/logging/logger';
 import type { JobDefinition } from '../../platform/queue';
@@ -78,9 +78,42 @@ class Claim implements IdempotencyClaim {
     private readonly retentionMs: number,
   ) {}
 
-  async complete(status: number, body: unknown, transaction?: Transaction): Promise<void> {
+  async complete(status: number, body: unknown, transaction?: Transaction, fill?: AnswerFill): Promise<void> {
     const now = this.store.now();
     const expiresAt = new Date(now.getTime() + this.retentionMs);
+    if (fill && transaction && this.heldIn === transaction) {
+      // The value is set in the COMMIT's round trip (a number taken there): the answer is written
+      // after it in the same round trip, the placeholder replaced by the value as a JSON string.
+      // Fenced and locked by hold(), as below.
+      sqlOf(IdempotencyKey.sequelize!).atCommit(transaction, [
+        {
+          sql: `UPDATE idempotencyKeys SET status = 'completed', responseStatus = ?, responseBody = REPLACE(?, ?, JSON_QUOTE(${fill.value.sql})), expiresAt = ?, updatedAt = ?
+                 WHERE id = ? AND ownerToken = ?`,
+          values: [
+            status,
+            JSON.stringify(body ?? null),
+            JSON.stringify(fill.placeholder),
+            ...fill.value.values,
+            sqlInstant(expiresAt),
+            sqlInstant(now),
+            this.id,
+            this.ownerToken,
+          ],
+        },
+      ]);
+      transaction.afterCommit(() => void (this.completed = true));
+      return;
+    }
+    if (fill) {
+      // Not held (SQLite, or no hold()): the value must be known by now.
+      const [value] = fill.value.values;
+      if (fill.value.sql !== '?' || typeof value !== 'string') throw new Error('an answer filled at commit needs its claim held in the transaction');
+      body = JSON.parse(
+        JSON.stringify(body ?? null)
+          .split(JSON.stringify(fill.placeholder))
+          .join(JSON.stringify(value)),
+      ) as unknown;
+    }
     if (transaction && this.heldIn === transaction) {
       // Fenced and locked by hold() in this transaction: nobody can take the key over before our
       // COMMIT, so the answer needs no check and goes with the COMMIT.

@@ -41,8 +41,14 @@ export async function nextNumber(name: string, transaction: Transaction): Promis
   return `${seq!.prefix}${String(value).padStart(seq!.padding, '0')}`;
 }
 
-/** A statement that stores a number taken at commit: `number` is its SQL (`@amt_number`, or `?` with its value). */
-export type NumberWrite = (number: { sql: string; values: SqlValue[] }) => { sql: string; values: SqlValue[] };
+/** A number as SQL: `@amt_number` (set in the COMMIT's round trip), or `?` with its value. */
+export interface NumberSql {
+  sql: string;
+  values: SqlValue[];
+}
+
+/** A statement that stores a number taken at commit, given the number as SQL. */
+export type NumberWrite = (number: NumberSql) => { sql: string; values: SqlValue[] };
 
 /**
  * The next number of a gapless sequence, taken in the transaction's COMMIT round trip (MySQL):
@@ -51,8 +57,16 @@ export type NumberWrite = (number: { sql: string; values: SqlValue[] }) => { sql
  * there, set by the same round trip); `onNumber` hears it once committed. The number is unknown
  * inside the transaction, so a caller that must show it before commit takes nextNumber instead.
  * Elsewhere (SQLite) the number is taken now and `writes` run at once.
+ * Returns the number as SQL, for a statement the caller adds to the commit tail later (sql.atCommit:
+ * it runs after these), e.g. an answer stored with the number in it; no other number may be taken
+ * at commit in the same transaction in between (they share the variable).
  */
-export async function nextNumberAtCommit(name: string, transaction: Transaction, writes: NumberWrite[], onNumber: (number: string) => void): Promise<void> {
+export async function nextNumberAtCommit(
+  name: string,
+  transaction: Transaction,
+  writes: NumberWrite[],
+  onNumber: (number: string) => void,
+): Promise<NumberSql> {
   const sequelize = NumberSequence.sequelize!;
   const sql = sqlOf(sequelize);
   if (!sql.canDefer(transaction)) {
@@ -62,11 +76,11 @@ export async function nextNumberAtCommit(name: string, transaction: Transaction,
       await sql.write(transaction, s.sql, s.values);
     }
     onNumber(number);
-    return;
+    return { sql: '?', values: [number] };
   }
   // The row exists (created here once if not seeded), so the UPDATE below always takes a number.
   const f = await formatOf(name, transaction);
-  const number = { sql: '@amt_number', values: [] };
+  const number: NumberSql = { sql: '@amt_number', values: [] };
   sql.atCommit(
     transaction,
     [
@@ -80,6 +94,7 @@ export async function nextNumberAtCommit(name: string, transaction: Transaction,
     ],
     ([taken]) => onNumber(`${f.prefix}${String(Number((taken as { insertId: number }).insertId)).padStart(f.padding, '0')}`),
   );
+  return number;
 }
 
 // Prefix and padding are configuration: read once per process.

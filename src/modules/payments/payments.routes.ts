@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import Joi from 'joi';
+import type { Transaction } from 'sequelize';
 import { inRegionScope, regionScope } from '../../platform/auth/principal';
 import type { AppContext } from '../../platform/context';
 import { defineRoute, type RouteSpec } from '../../platform/http/route';
@@ -101,7 +103,17 @@ export function paymentRoutes(ctx: AppContext): RouteSpec[] {
           accountId = found.id;
         }
         // The answer is built once: stored with the idempotency key (in the transaction), then sent.
+        // The receipt number is taken in the COMMIT's round trip (the company-wide lock, held for
+        // that round trip alone): the stored answer gets it there too, by SQL in place of a random
+        // placeholder, and the answer sent once it has committed.
         let view: ReturnType<typeof postedView> | undefined;
+        const storeAnswer = (p: PostedPayment, t: Transaction) => {
+          view = postedView(p);
+          if (p.receiptNumber !== null) return req.idempotency!.complete(201, view, t);
+          const placeholder = `receipt-${randomUUID()}`;
+          view.payment.receiptNumber = placeholder;
+          return req.idempotency!.complete(201, view, t, { placeholder, value: p.receiptSql });
+        };
         const posted = await posting.post(
           {
             accountId,
@@ -112,9 +124,11 @@ export function paymentRoutes(ctx: AppContext): RouteSpec[] {
             transactionRef: body.transactionRef,
             paymentDate: body.paymentDate ? new Date(body.paymentDate) : undefined,
             createdBy: req.principal!.employeeId,
+            receiptAtCommit: true,
           },
-          { afterLock: (t) => req.idempotency!.hold(t), beforeCommit: (p, t) => req.idempotency!.complete(201, (view = postedView(p)), t) },
+          { afterLock: (t) => req.idempotency!.hold(t), beforeCommit: storeAnswer },
         );
+        if (view) view.payment.receiptNumber = posted.receiptNumber;
         return { status: 201, body: view ?? postedView(posted), headers: { Location: `/api/v1/payments/${posted.payment.id}` } };
       },
     }),

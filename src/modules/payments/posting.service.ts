@@ -15,7 +15,7 @@ import { integrations } from '../integrations/outbox';
 import { LEDGER, type LedgerCode } from '../ledger/chart';
 import { postEntry, type LineSpec } from '../ledger/journal.service';
 import { calendarOfRegion, calendarWithBusinessDate, type CountryCalendar } from '../organisation/business-date';
-import { nextNumber, nextNumberAtCommit, type NumberWrite } from '../organisation/number-sequences';
+import { nextNumber, nextNumberAtCommit, type NumberSql, type NumberWrite } from '../organisation/number-sequences';
 import { allocate, isAllocationOrder, type OpenItem } from './allocation';
 import { paymentEvents, type Effects, type SettleRest } from './events';
 import { Payment, PaymentType, type MobileMoneyTransaction, type PaymentChannel } from './models';
@@ -41,7 +41,8 @@ export interface PostPaymentInput {
   /**
    * Take the receipt number in the COMMIT's own round trip (nextNumberAtCommit): the company-wide
    * lock is then held for no application turn. The number is null inside the transaction and set
-   * on the result once committed; for callers that show it to nobody before commit (callbacks).
+   * on the result once committed; for callers that show it to nobody before commit (callbacks), or
+   * that store it by SQL in the commit tail (PostedPayment.receiptSql: POST /payments' answer).
    */
   receiptAtCommit?: boolean;
 }
@@ -52,6 +53,12 @@ export interface PostedPayment {
   allocations: { kind: 'charge' | 'installment' | 'credit_balance'; id: number | null; amount: MoneyString }[];
   /** Null inside the transaction when taken at commit (PostPaymentInput.receiptAtCommit), then set. */
   receiptNumber: string | null;
+  /**
+   * The receipt number as SQL (number-sequences NumberSql): `?` with its value once taken, else
+   * the variable the COMMIT's round trip sets, for a statement added to the commit tail after it
+   * (sql.atCommit) that stores the number too.
+   */
+  receiptSql: NumberSql;
   journalEntryId: number;
   /** What other domains did in the same transaction (credit days, device token). */
   effects: Effects;
@@ -340,8 +347,16 @@ export class PaymentPostingService {
       { payment, account, businessDate, paidOff: wasOpen && account.status === 'closed', mobileMoneyTransaction: input.mobileMoneyTransaction },
       t,
     );
-    const posted: PostedPayment = { payment, account, allocations: allocationRows, receiptNumber: null, journalEntryId: entry.id, effects };
-    await this.receipt(posted, amount, now, input.receiptAtCommit === true, t);
+    const posted: PostedPayment = {
+      payment,
+      account,
+      allocations: allocationRows,
+      receiptNumber: null,
+      receiptSql: { sql: 'NULL', values: [] },
+      journalEntryId: entry.id,
+      effects,
+    };
+    posted.receiptSql = await this.receipt(posted, amount, now, input.receiptAtCommit === true, t);
     return posted;
   }
 
@@ -350,7 +365,7 @@ export class PaymentPostingService {
    * the company queues on it. Taken now, it and its writes are followed by the caller's last
    * statements and the COMMIT; taken at commit, it is held for the COMMIT's round trip alone.
    */
-  private async receipt(posted: PostedPayment, amount: Decimal, now: Date, atCommit: boolean, t: Transaction): Promise<void> {
+  private async receipt(posted: PostedPayment, amount: Decimal, now: Date, atCommit: boolean, t: Transaction): Promise<NumberSql> {
     const { payment, account } = posted;
     const writes: NumberWrite[] = [
       (n) => ({ sql: `UPDATE payments SET receiptNumber = ${n.sql} WHERE id = ?`, values: [...n.values, payment.id] }),
@@ -370,6 +385,7 @@ export class PaymentPostingService {
       await this.sql.defer(t, s.sql, s.values);
     }
     taken(receiptNumber);
+    return { sql: '?', values: [receiptNumber] };
   }
 
   /** What the account still owes, instalments and charges, in one statement. */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Transaction } from 'sequelize';
+import type { SqlValue } from '../db/sql';
 
 /**
  * Idempotency-Key support for routes that change money. The first request with a key claims it
@@ -14,7 +15,7 @@ export interface IdempotencyClaim {
    * only while the claim is still this request's: if a retry took the key over it throws (a 409),
    * so the transaction rolls back.
    */
-  complete(status: number, body: unknown, transaction?: Transaction): Promise<void>;
+  complete(status: number, body: unknown, transaction?: Transaction, fill?: AnswerFill): Promise<void>;
   /**
    * Fence the claim in `transaction` early (its row locked there while still this request's; the
    * check travels with the transaction's next statement, whose error it becomes if the claim was
@@ -25,6 +26,18 @@ export interface IdempotencyClaim {
   /** Forget the claim (the request failed in a way a retry may fix); never touches a retry's claim. */
   release(): Promise<void>;
   readonly completed: boolean;
+}
+
+/**
+ * A value of the answer known only at COMMIT (a gapless number taken in the COMMIT's round trip,
+ * number-sequences nextNumberAtCommit): the body carries `placeholder` where the value goes, and the
+ * stored answer gets the value by SQL in the COMMIT's round trip, so a replay answers it too.
+ */
+export interface AnswerFill {
+  /** The string that stands for the value in the body (a random token: nothing else in the body may hold it). */
+  placeholder: string;
+  /** The value as SQL, valid in a statement of the transaction's commit tail; `?` with the value once known. */
+  value: { sql: string; values: SqlValue[] };
 }
 
 export type ClaimResult = { kind: 'claimed'; claim: IdempotencyClaim } | { kind: 'replay'; status: number; body: unknown };
