@@ -15,12 +15,23 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * `npm start`'s node arguments (package.json), so the bench runs the API with the flags it is
+ * deployed with (the young generation's size: README, "api serves HTTP").
+ */
+function startArgs(): string[] {
+  const start = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const [command, ...args] = start.trim().split(/\s+/);
+  if (command !== 'node') throw new Error(`package.json's start script is not a node command line: ${start}`);
+  return args;
+}
+
 /** The real API (`src/server.ts`) in its own process, as deployed; resolves once /readyz answers 200. */
 export async function startApi(port: number, env: Record<string, string | undefined>): Promise<ChildProcess> {
   // BENCH_API_NODE_OPTIONS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") go to the API's node
   // command line (node refuses --cpu-prof in NODE_OPTIONS).
   const nodeOptions = (process.env.BENCH_API_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
-  const child = spawn(process.execPath, [...nodeOptions, '--import=tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, [...nodeOptions, ...startArgs()], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, PORT: String(port), ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
