@@ -1,7 +1,8 @@
 /**
- * A small read-through cache for reference data read on every payment (payplan terms, payment
- * type ids): a value is used for `ttlMs`, then read again, so a change or a retirement applies
- * within that time without a restart. Only found values are kept; a miss is asked again.
+ * A small read-through cache for reference data read on every request (payplan terms, payment
+ * type ids, API clients): a value is used for `ttlMs`, then read again, so a change or a retirement applies
+ * within that time without a restart. Only found values are kept; a miss (a load that throws, or
+ * answers null) is asked again.
  *
  * One read per key at a time: the callers that find the entry expired while it is being read wait
  * for that read rather than each sending its own (every 30 s, each payment in flight sent the same
@@ -29,7 +30,8 @@ export class TtlCache<K, V> {
       }
     }
     const read = load().then((value) => {
-      this.entries.set(key, { value, expires: this.now() + this.ttlMs });
+      // Nothing found (null) is answered, not kept: it is asked again next time.
+      if (value !== null) this.entries.set(key, { value, expires: this.now() + this.ttlMs });
       return value;
     });
     this.loading.set(key, read);

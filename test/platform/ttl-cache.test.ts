@@ -2,6 +2,18 @@ import { expect } from 'chai';
 import { TtlCache } from '../../src/platform/ttl-cache';
 
 describe('TtlCache (reference data read on every payment)', () => {
+  it('answers null (nothing found) without keeping it: the next call reads again', async () => {
+    const cache = new TtlCache<string, number | null>(30_000, () => 1_000);
+    let stored: number | null = null;
+    let reads = 0;
+    const load = async () => (reads++, stored);
+    expect(await cache.get('client-1', load)).to.equal(null);
+    stored = 5;
+    expect(await cache.get('client-1', load)).to.equal(5);
+    expect(await cache.get('client-1', load)).to.equal(5);
+    expect(reads).to.equal(2);
+  });
+
   it('answers from memory within the TTL, reads again after it, and never keeps a failed read', async () => {
     let clock = 1_000;
     const cache = new TtlCache<string, number>(30_000, () => clock);
