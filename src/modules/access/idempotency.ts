@@ -104,16 +104,9 @@ class Claim implements IdempotencyClaim {
       transaction.afterCommit(() => void (this.completed = true));
       return;
     }
-    if (fill) {
-      // Not held (SQLite, or no hold()): the value must be known by now.
-      const [value] = fill.value.values;
-      if (fill.value.sql !== '?' || typeof value !== 'string') throw new Error('an answer filled at commit needs its claim held in the transaction');
-      body = JSON.parse(
-        JSON.stringify(body ?? null)
-          .split(JSON.stringify(fill.placeholder))
-          .join(JSON.stringify(value)),
-      ) as unknown;
-    }
+    // A value known only at COMMIT goes into the answer in the COMMIT's round trip, which only a
+    // claim held in the transaction writes in; a caller that knows the value stores it as it is.
+    if (fill) throw new Error('an answer filled at commit needs its claim held in the transaction');
     if (transaction && this.heldIn === transaction) {
       // Fenced and locked by hold() in this transaction: nobody can take the key over before our
       // COMMIT, so the answer needs no check and goes with the COMMIT.

@@ -1,5 +1,5 @@
 import type { Transaction } from 'sequelize';
-import { sqlOf, type SqlValue } from '../../platform/db/sql';
+import { sqlOf, type SqlText } from '../../platform/db/sql';
 import { dialect } from '../../platform/db/dialect';
 import { NumberSequence } from './reference.models';
 
@@ -41,14 +41,11 @@ export async function nextNumber(name: string, transaction: Transaction): Promis
   return `${seq!.prefix}${String(value).padStart(seq!.padding, '0')}`;
 }
 
-/** A number as SQL: `@amt_number` (set in the COMMIT's round trip), or `?` with its value. */
-export interface NumberSql {
-  sql: string;
-  values: SqlValue[];
-}
-
-/** A statement that stores a number taken at commit, given the number as SQL. */
-export type NumberWrite = (number: NumberSql) => { sql: string; values: SqlValue[] };
+/**
+ * A statement that stores a number taken at commit, given the number as SQL: `@amt_number` (set in
+ * the COMMIT's round trip), or `?` with its value.
+ */
+export type NumberWrite = (number: SqlText) => SqlText;
 
 /**
  * The next number of a gapless sequence, taken in the transaction's COMMIT round trip (MySQL):
@@ -61,12 +58,7 @@ export type NumberWrite = (number: NumberSql) => { sql: string; values: SqlValue
  * it runs after these), e.g. an answer stored with the number in it; no other number may be taken
  * at commit in the same transaction in between (they share the variable).
  */
-export async function nextNumberAtCommit(
-  name: string,
-  transaction: Transaction,
-  writes: NumberWrite[],
-  onNumber: (number: string) => void,
-): Promise<NumberSql> {
+export async function nextNumberAtCommit(name: string, transaction: Transaction, writes: NumberWrite[], onNumber: (number: string) => void): Promise<SqlText> {
   const sequelize = NumberSequence.sequelize!;
   const sql = sqlOf(sequelize);
   if (!sql.canDefer(transaction)) {
@@ -80,7 +72,7 @@ export async function nextNumberAtCommit(
   }
   // The row exists (created here once if not seeded), so the UPDATE below always takes a number.
   const f = await formatOf(name, transaction);
-  const number: NumberSql = { sql: '@amt_number', values: [] };
+  const number: SqlText = { sql: '@amt_number', values: [] };
   sql.atCommit(
     transaction,
     [

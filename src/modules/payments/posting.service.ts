@@ -1,7 +1,7 @@
 import type { CreationAttributes, Sequelize, Transaction } from 'sequelize';
 import { inRegionScope, type RegionScope } from '../../platform/auth/principal';
 import { dialect } from '../../platform/db/dialect';
-import { placeholders, sqlOf, type Sql, type SqlValue } from '../../platform/db/sql';
+import { placeholders, sqlOf, type Sql, type SqlText } from '../../platform/db/sql';
 import { TtlCache } from '../../platform/ttl-cache';
 import { withTransaction } from '../../platform/db/transaction';
 import { problems } from '../../platform/http/problem';
@@ -15,7 +15,7 @@ import { integrations } from '../integrations/outbox';
 import { LEDGER, type LedgerCode } from '../ledger/chart';
 import { postEntry, type LineSpec } from '../ledger/journal.service';
 import { calendarOfRegion, calendarWithBusinessDate, type CountryCalendar } from '../organisation/business-date';
-import { nextNumber, nextNumberAtCommit, type NumberSql, type NumberWrite } from '../organisation/number-sequences';
+import { nextNumber, nextNumberAtCommit, type NumberWrite } from '../organisation/number-sequences';
 import { allocate, isAllocationOrder, type OpenItem } from './allocation';
 import { paymentEvents, type Effects, type SettleRest } from './events';
 import { Payment, PaymentType, type MobileMoneyTransaction, type PaymentChannel } from './models';
@@ -54,11 +54,11 @@ export interface PostedPayment {
   /** Null inside the transaction when taken at commit (PostPaymentInput.receiptAtCommit), then set. */
   receiptNumber: string | null;
   /**
-   * The receipt number as SQL (number-sequences NumberSql): `?` with its value once taken, else
+   * The receipt number as SQL (nextNumberAtCommit's answer): `?` with its value once taken, else
    * the variable the COMMIT's round trip sets, for a statement added to the commit tail after it
    * (sql.atCommit) that stores the number too.
    */
-  receiptSql: NumberSql;
+  receiptSql: SqlText;
   journalEntryId: number;
   /** What other domains did in the same transaction (credit days, device token). */
   effects: Effects;
@@ -153,7 +153,7 @@ export class PaymentPostingService {
    */
   async lockAccountAfter(
     by: { id: number } | { accountNumber: string },
-    first: { sql: string; values: SqlValue[] }[],
+    first: SqlText[],
     t: Transaction,
   ): Promise<{ locked: LockedAccount | null; first: object[][] }> {
     const [column, value] = 'id' in by ? ['id', by.id] : ['accountNumber', by.accountNumber];
@@ -365,7 +365,7 @@ export class PaymentPostingService {
    * the company queues on it. Taken now, it and its writes are followed by the caller's last
    * statements and the COMMIT; taken at commit, it is held for the COMMIT's round trip alone.
    */
-  private async receipt(posted: PostedPayment, amount: Decimal, now: Date, atCommit: boolean, t: Transaction): Promise<NumberSql> {
+  private async receipt(posted: PostedPayment, amount: Decimal, now: Date, atCommit: boolean, t: Transaction): Promise<SqlText> {
     const { payment, account } = posted;
     const writes: NumberWrite[] = [
       (n) => ({ sql: `UPDATE payments SET receiptNumber = ${n.sql} WHERE id = ?`, values: [...n.values, payment.id] }),

@@ -54,9 +54,13 @@ function runOnConnection<T>(sequelize: Sequelize, conn: Mysql2Connection, sql: s
   );
 }
 
-interface Statement {
+/** SQL text with its `?` values: a statement, or an expression that goes into one. */
+export interface SqlText {
   sql: string;
   values: SqlValue[];
+}
+
+interface Statement extends SqlText {
   /** Run on the statement's raw result when it comes back; a throw fails the statement it went with. */
   check?: (result: unknown) => void;
 }
@@ -158,7 +162,7 @@ export class Sql {
    * (e.g. the account's row lock, then what it owes): as many database round trips saved as
    * statements after the first.
    */
-  async rowsOfEach(t: Transaction, statements: { sql: string; values: SqlValue[] }[]): Promise<object[][]> {
+  async rowsOfEach(t: Transaction, statements: SqlText[]): Promise<object[][]> {
     const conn = this.mysql ? mysqlConnection(t) : undefined;
     if (conn) return (await this.batch(t, statements)) as object[][];
     const out: object[][] = [];

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Transaction } from 'sequelize';
-import type { SqlValue } from '../db/sql';
+import type { SqlText } from '../db/sql';
 
 /**
  * Idempotency-Key support for routes that change money. The first request with a key claims it
@@ -13,7 +13,8 @@ export interface IdempotencyClaim {
   /**
    * Store the response. With `transaction` (the business transaction), both commit or neither, and
    * only while the claim is still this request's: if a retry took the key over it throws (a 409),
-   * so the transaction rolls back.
+   * so the transaction rolls back. `fill`: a value of the body known only at COMMIT; the claim must
+   * be held in `transaction` (hold()).
    */
   complete(status: number, body: unknown, transaction?: Transaction, fill?: AnswerFill): Promise<void>;
   /**
@@ -36,8 +37,8 @@ export interface IdempotencyClaim {
 export interface AnswerFill {
   /** The string that stands for the value in the body (a random token: nothing else in the body may hold it). */
   placeholder: string;
-  /** The value as SQL, valid in a statement of the transaction's commit tail; `?` with the value once known. */
-  value: { sql: string; values: SqlValue[] };
+  /** The value as SQL, valid in a statement of the transaction's commit tail (`@amt_number`). */
+  value: SqlText;
 }
 
 export type ClaimResult = { kind: 'claimed'; claim: IdempotencyClaim } | { kind: 'replay'; status: number; body: unknown };
