@@ -24,11 +24,16 @@ function hasBody(req: Request): boolean {
  */
 type MountDeps = { passport: passport.PassportStatic; logger: Logger; idempotency?: IdempotencyStore; clients?: ClientAuthenticator };
 
-/** A path's first segment when it is literal text ('payments' of '/payments/:id'); undefined when it is a parameter or a pattern. */
-function literalFirstSegment(path: string): string | undefined {
+/** A path's first segment ('payments' of '/payments/12'), lower-cased as Express matches paths. */
+function firstSegment(path: string): string {
   const end = path.indexOf('/', 1);
-  const first = end < 0 ? path.slice(1) : path.slice(1, end);
-  return /^[A-Za-z0-9_~-]*$/.test(first) ? first.toLowerCase() : undefined;
+  return (end < 0 ? path.slice(1) : path.slice(1, end)).toLowerCase();
+}
+
+/** A route path's first segment when it is literal text ('payments' of '/payments/:id'); undefined when it is a parameter or a pattern. */
+function literalFirstSegment(path: string): string | undefined {
+  const first = firstSegment(path);
+  return /^[a-z0-9_~-]*$/.test(first) ? first : undefined;
 }
 
 /**
@@ -53,12 +58,7 @@ export function mountRoutes(router: Router, routes: RouteSpec[], deps: MountDeps
   const groups = new Map<string, Router>();
   for (const { key } of keyed) if (key !== undefined && !groups.has(key)) groups.set(key, groupOf(key));
   const rest = groupOf(undefined);
-  router.use((req, res, next) => {
-    const path = req.path;
-    const end = path.indexOf('/', 1);
-    const group = groups.get((end < 0 ? path.slice(1) : path.slice(1, end)).toLowerCase()) ?? rest;
-    group(req, res, next);
-  });
+  router.use((req, res, next) => (groups.get(firstSegment(req.path)) ?? rest)(req, res, next));
 }
 
 function mountEach(router: Router, routes: RouteSpec[], deps: MountDeps): void {
