@@ -332,19 +332,19 @@ export function sqlOf(sequelize: Sequelize): Sql {
   return sql;
 }
 
-const placeholderTexts = new Map<number, string>();
+const placeholderTexts = new Map<string, string>();
 
 /**
  * `(?, ?, ?), (?, ?, ?)`: placeholders for a multi-row INSERT of `rows` rows of `width` values.
  * Remembered by shape (a payment's statements ask for the same few on every payment).
  */
 export function placeholders(rows: number, width: number): string {
-  const shape = rows * 1024 + width;
-  let text = width < 1024 && rows < 1024 ? placeholderTexts.get(shape) : undefined;
+  const shape = `${rows}x${width}`;
+  let text = placeholderTexts.get(shape);
   if (text === undefined) {
     const row = `(${Array.from({ length: width }, () => '?').join(', ')})`;
     text = Array.from({ length: rows }, () => row).join(', ');
-    if (width < 1024 && rows < 1024 && placeholderTexts.size < 4096) placeholderTexts.set(shape, text);
+    if (placeholderTexts.size < 4096) placeholderTexts.set(shape, text);
   }
   return text;
 }
